@@ -1,0 +1,85 @@
+# ngx_strm: the nginx module (built against Debian's nginx-dev tree with
+# Debian's conf_flags, so the module signature matches /usr/sbin/nginx),
+# the core library and the workers.
+
+SHELL      := /bin/bash
+BUILD      ?= build
+NGINX_SRC  ?= /usr/share/nginx/src
+NGINX_BIN  ?= /usr/sbin/nginx
+TOP        := $(CURDIR)
+
+CC         ?= cc
+WCFLAGS    ?= -std=gnu99 -O2 -g -Wall -Wextra -Werror
+CORE_DIR   := ngx_strm_module/core
+
+MODULE     := $(BUILD)/ngx_http_strm_module.so
+NGX_TREE   := $(BUILD)/nginx
+NGX_STAMP  := $(NGX_TREE)/.configured
+
+MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
+                          $(CORE_DIR)/*.c $(CORE_DIR)/*.h) config
+
+.PHONY: all module workers test test-unit test-t test-workers \
+        test-valgrind clean distclean style demo bench
+
+all: module workers
+
+module: $(MODULE)
+
+# Configure a private copy of Debian's tree once; the stamp depends on
+# the addon script only, so editing a .c file rebuilds without
+# reconfiguring.
+$(NGX_STAMP): config $(NGINX_SRC)/conf_flags
+	rm -rf $(NGX_TREE)
+	mkdir -p $(BUILD)
+	cp -a $(NGINX_SRC) $(NGX_TREE)
+	cd $(NGX_TREE) && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --add-dynamic-module=$(TOP) > configure.log 2>&1 \
+	    || { tail -20 configure.log; exit 1; }
+	touch $@
+
+$(MODULE): $(NGX_STAMP) $(MODULE_SRCS)
+	$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
+	cp $(NGX_TREE)/objs/ngx_http_strm_module.so $@
+
+-include workers/devbroker/Makefile.inc
+
+workers: $(BUILD)/strm-devbroker
+
+TEST_ENV = TEST_NGINX_BINARY=$(NGINX_BIN) \
+           TEST_NGINX_LOAD_MODULES=$(TOP)/$(MODULE) \
+           STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker
+
+# All tests: core unit tests, Test::Nginx suites, worker suites.
+test: all
+	$(MAKE) -s test-unit
+	$(MAKE) -s test-t
+	$(MAKE) -s test-workers
+
+test-unit:
+	@echo "unit: none yet"
+
+test-t: all
+	$(TEST_ENV) prove -I t/runner/lib -r t/
+
+test-workers: all
+	@set -e; for s in workers/tests/[0-9]*.sh; do \
+	    [ -e "$$s" ] || continue; \
+	    echo "== $$s"; STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker \
+	        bash "$$s"; \
+	done
+
+# The Test::Nginx suites with nginx under valgrind memcheck.
+test-valgrind: all
+	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove -I t/runner/lib -r t/
+
+style:
+	scripts/style-check.sh
+
+clean:
+	rm -rf $(BUILD)/*.so $(BUILD)/strm-* $(BUILD)/unit
+	-$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile clean 2>/dev/null; true
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,24 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _STRM_ID_H_INCLUDED_
+#define _STRM_ID_H_INCLUDED_
+
+
+#include "strm_error.h"
+
+
+#define STRM_UUID_LEN  36
+
+
+/*
+ * A random (version 4) UUID in its 36-character text form; out gets
+ * STRM_UUID_LEN characters and no terminating NUL.
+ */
+strm_rc_t strm_uuid4(char *out);
+
+
+#endif /* _STRM_ID_H_INCLUDED_ */

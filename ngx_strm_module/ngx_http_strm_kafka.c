@@ -1,0 +1,494 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sys/eventfd.h>
+
+#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_kafka.h"
+
+
+#define NGX_HTTP_STRM_POLL_INTERVAL  100
+
+
+typedef struct {
+    rd_kafka_t                 *rk;
+    rd_kafka_queue_t           *mainq;
+    ngx_connection_t           *c;
+    ngx_event_t                 poll_ev;
+    ngx_log_t                  *log;
+    ngx_uint_t                  exiting;
+} ngx_http_strm_kafka_t;
+
+
+static void ngx_http_strm_kafka_read_handler(ngx_event_t *rev);
+static void ngx_http_strm_kafka_poll_handler(ngx_event_t *ev);
+static void ngx_http_strm_kafka_serve(void);
+static void ngx_http_strm_kafka_dr(rd_kafka_t *rk,
+    const rd_kafka_message_t *rkm, void *opaque);
+static void ngx_http_strm_kafka_log(const rd_kafka_t *rk, int level,
+    const char *fac, const char *buf);
+static void ngx_http_strm_kafka_error(rd_kafka_t *rk, int err,
+    const char *reason, void *opaque);
+static void ngx_http_strm_kafka_conf_cleanup(void *data);
+
+
+/* one producer per worker process */
+static ngx_http_strm_kafka_t  ngx_http_strm_kafka;
+
+
+/*
+ * Defaults of the gateway's producer; strm_kafka_property overrides
+ * them.  Idempotence keeps retried batches from becoming duplicates.
+ */
+static const char  *ngx_http_strm_kafka_defaults[][2] = {
+    { "enable.idempotence", "true" },
+    { "linger.ms", "2" },
+    { "log.queue", "true" },
+    { "client.id", "ngx_strm" },
+    { NULL, NULL }
+};
+
+
+char *
+ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf)
+{
+    char                *value;
+    u_char               timeout[NGX_INT_T_LEN + 1];
+    ngx_uint_t           i;
+    ngx_keyval_t        *kv;
+    rd_kafka_conf_t     *conf;
+    ngx_pool_cleanup_t  *cln;
+    char                 errstr[512];
+
+    conf = rd_kafka_conf_new();
+    if (conf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_strm_kafka_conf_cleanup;
+    cln->data = conf;
+
+    for (i = 0; ngx_http_strm_kafka_defaults[i][0] != NULL; i++) {
+        if (rd_kafka_conf_set(conf, ngx_http_strm_kafka_defaults[i][0],
+                              ngx_http_strm_kafka_defaults[i][1],
+                              errstr, sizeof(errstr))
+            != RD_KAFKA_CONF_OK)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "strm kafka: default \"%s\": %s",
+                               ngx_http_strm_kafka_defaults[i][0], errstr);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    *ngx_sprintf(timeout, "%M", smcf->delivery_timeout) = '\0';
+
+    if (rd_kafka_conf_set(conf, "message.timeout.ms", (char *) timeout,
+                          errstr, sizeof(errstr))
+        != RD_KAFKA_CONF_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid strm_kafka_delivery_timeout: %s", errstr);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers",
+                          (char *) smcf->bootstrap.data,
+                          errstr, sizeof(errstr))
+        != RD_KAFKA_CONF_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid Kafka brokers \"%V\": %s",
+                           &smcf->bootstrap, errstr);
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->properties != NULL) {
+        kv = smcf->properties->elts;
+
+        for (i = 0; i < smcf->properties->nelts; i++) {
+            value = (char *) kv[i].value.data;
+
+            if (rd_kafka_conf_set(conf, (char *) kv[i].key.data, value,
+                                  errstr, sizeof(errstr))
+                != RD_KAFKA_CONF_OK)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid strm_kafka_property \"%V\": %s",
+                                   &kv[i].key, errstr);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    rd_kafka_conf_set_dr_msg_cb(conf, ngx_http_strm_kafka_dr);
+    rd_kafka_conf_set_log_cb(conf, ngx_http_strm_kafka_log);
+    rd_kafka_conf_set_error_cb(conf, ngx_http_strm_kafka_error);
+
+    smcf->rk_conf = conf;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_strm_kafka_conf_cleanup(void *data)
+{
+    rd_kafka_conf_t  *conf = data;
+
+    rd_kafka_conf_destroy(conf);
+}
+
+
+ngx_int_t
+ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
+    ngx_http_strm_main_conf_t *smcf)
+{
+    int                     fd;
+    rd_kafka_t             *rk;
+    ngx_event_t            *rev;
+    rd_kafka_conf_t        *conf;
+    ngx_connection_t       *c;
+    ngx_http_strm_kafka_t  *k;
+    char                    errstr[512];
+
+    static uint64_t         one = 1;
+
+    k = &ngx_http_strm_kafka;
+    ngx_memzero(k, sizeof(ngx_http_strm_kafka_t));
+    k->log = cycle->log;
+
+    conf = rd_kafka_conf_dup(smcf->rk_conf);
+    if (conf == NULL) {
+        return NGX_ERROR;
+    }
+
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "strm kafka: rd_kafka_new() failed: %s", errstr);
+        return NGX_ERROR;
+    }
+
+    k->rk = rk;
+
+    /* librdkafka's own log lines are served by rd_kafka_poll() here */
+    rd_kafka_set_log_queue(rk, NULL);
+
+    fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd == -1) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "strm kafka: eventfd() failed");
+        goto failed;
+    }
+
+    c = ngx_get_connection(fd, cycle->log);
+    if (c == NULL) {
+        close(fd);
+        goto failed;
+    }
+
+    k->c = c;
+    c->data = k;
+
+    rev = c->read;
+    rev->handler = ngx_http_strm_kafka_read_handler;
+    rev->log = cycle->log;
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        goto failed;
+    }
+
+    k->mainq = rd_kafka_queue_get_main(rk);
+    rd_kafka_queue_io_event_enable(k->mainq, fd, &one, sizeof(one));
+
+    /*
+     * A safety net: serve the queue now and then even if a wake-up
+     * was missed.  Cancelable, so it never holds a graceful exit.
+     */
+    k->poll_ev.handler = ngx_http_strm_kafka_poll_handler;
+    k->poll_ev.log = cycle->log;
+    k->poll_ev.data = k;
+    k->poll_ev.cancelable = 1;
+    ngx_add_timer(&k->poll_ev, NGX_HTTP_STRM_POLL_INTERVAL);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_http_strm_kafka_exit_process(cycle);
+
+    return NGX_ERROR;
+}
+
+
+void
+ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle)
+{
+    rd_kafka_resp_err_t     err;
+    ngx_http_strm_kafka_t  *k;
+
+    k = &ngx_http_strm_kafka;
+
+    if (k->rk == NULL) {
+        return;
+    }
+
+    /* reports served from now on only free their records */
+    k->exiting = 1;
+
+    if (k->poll_ev.timer_set) {
+        ngx_del_timer(&k->poll_ev);
+    }
+
+    err = rd_kafka_flush(k->rk, NGX_HTTP_STRM_EXIT_FLUSH);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "strm kafka: %d messages not delivered at exit: %s",
+                      rd_kafka_outq_len(k->rk), rd_kafka_err2str(err));
+    }
+
+    if (k->mainq != NULL) {
+        rd_kafka_queue_io_event_enable(k->mainq, -1, NULL, 0);
+        rd_kafka_queue_destroy(k->mainq);
+        k->mainq = NULL;
+    }
+
+    if (k->c != NULL) {
+        ngx_close_connection(k->c);
+        k->c = NULL;
+    }
+
+    rd_kafka_destroy(k->rk);
+    k->rk = NULL;
+}
+
+
+ngx_uint_t
+ngx_http_strm_kafka_ready(void)
+{
+    return ngx_http_strm_kafka.rk != NULL && !ngx_http_strm_kafka.exiting;
+}
+
+
+strm_rc_t
+ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
+    ngx_http_strm_inflight_t *in, ngx_log_t *log)
+{
+    rd_kafka_resp_err_t     err;
+    ngx_http_strm_kafka_t  *k;
+
+    k = &ngx_http_strm_kafka;
+
+    if (!ngx_http_strm_kafka_ready()) {
+        return STRM_E_NOT_READY;
+    }
+
+    err = rd_kafka_producev(k->rk,
+                            RD_KAFKA_V_TOPIC(msg->topic),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                            RD_KAFKA_V_VALUE(msg->payload, msg->len),
+                            RD_KAFKA_V_KEY(msg->key, msg->key_len),
+                            RD_KAFKA_V_HEADER("strm-event-id",
+                                              msg->event_id,
+                                              (ssize_t) msg->event_id_len),
+                            RD_KAFKA_V_OPAQUE(in),
+                            RD_KAFKA_V_END);
+
+    switch (err) {
+
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+        return STRM_OK;
+
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "strm kafka: local queue full (%d messages)",
+                      rd_kafka_outq_len(k->rk));
+        return STRM_E_QUEUE_FULL;
+
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        return STRM_E_TOO_LARGE;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "strm kafka: produce to \"%s\" failed: %s",
+                      msg->topic, rd_kafka_err2str(err));
+        return STRM_E_KAFKA;
+    }
+}
+
+
+static void
+ngx_http_strm_kafka_read_handler(ngx_event_t *rev)
+{
+    ssize_t           n;
+    uint64_t          v;
+    ngx_connection_t *c;
+
+    c = rev->data;
+
+    for ( ;; ) {
+        n = read(c->fd, &v, sizeof(v));
+
+        if (n == -1) {
+            if (ngx_errno == NGX_EAGAIN || ngx_errno == NGX_EINTR) {
+                break;
+            }
+
+            ngx_log_error(NGX_LOG_ALERT, rev->log, ngx_errno,
+                          "strm kafka: read() from eventfd failed");
+            break;
+        }
+    }
+
+    ngx_http_strm_kafka_serve();
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, rev->log, 0,
+                      "strm kafka: cannot watch the eventfd");
+    }
+}
+
+
+static void
+ngx_http_strm_kafka_poll_handler(ngx_event_t *ev)
+{
+    ngx_http_strm_kafka_t  *k = ev->data;
+
+    if (k->rk == NULL) {
+        return;
+    }
+
+    ngx_http_strm_kafka_serve();
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, NGX_HTTP_STRM_POLL_INTERVAL);
+    }
+}
+
+
+static void
+ngx_http_strm_kafka_serve(void)
+{
+    if (ngx_http_strm_kafka.rk != NULL) {
+        (void) rd_kafka_poll(ngx_http_strm_kafka.rk, 0);
+    }
+}
+
+
+static void
+ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+    void *opaque)
+{
+    strm_rc_t                  rc;
+    const char                *reason;
+    ngx_http_strm_inflight_t  *in;
+
+    in = rkm->_private;
+
+    if (in == NULL) {
+        return;
+    }
+
+    reason = NULL;
+
+    switch (rkm->err) {
+
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+        rc = STRM_OK;
+        break;
+
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+        rc = STRM_E_KAFKA_TIMEOUT;
+        reason = rd_kafka_err2str(rkm->err);
+        break;
+
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        rc = STRM_E_TOO_LARGE;
+        break;
+
+    default:
+        rc = STRM_E_KAFKA;
+        reason = rd_kafka_err2str(rkm->err);
+        break;
+    }
+
+    if (rc != STRM_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_strm_kafka.log, 0,
+                      "strm kafka: delivery to \"%s\" failed: %s",
+                      rd_kafka_topic_name(rkm->rkt),
+                      rd_kafka_err2str(rkm->err));
+    }
+
+    if (in->data != NULL && !ngx_http_strm_kafka.exiting) {
+        in->handler(in, rc, reason);
+    }
+
+    ngx_free(in);
+}
+
+
+static void
+ngx_http_strm_kafka_log(const rd_kafka_t *rk, int level, const char *fac,
+    const char *buf)
+{
+    ngx_uint_t  nlevel;
+
+    /* syslog levels */
+    if (level <= 2) {
+        nlevel = NGX_LOG_ALERT;
+
+    } else if (level == 3) {
+        nlevel = NGX_LOG_ERR;
+
+    } else if (level == 4) {
+        nlevel = NGX_LOG_WARN;
+
+    } else if (level <= 6) {
+        nlevel = NGX_LOG_INFO;
+
+    } else {
+        nlevel = NGX_LOG_DEBUG;
+    }
+
+    ngx_log_error(nlevel, ngx_http_strm_kafka.log, 0,
+                  "strm kafka: %s: %s", fac, buf);
+}
+
+
+static void
+ngx_http_strm_kafka_error(rd_kafka_t *rk, int err, const char *reason,
+    void *opaque)
+{
+    ngx_uint_t  level;
+
+    /*
+     * Broker connection trouble is reported here and retried by
+     * librdkafka; the requests it affects answer for themselves.
+     */
+    level = NGX_LOG_WARN;
+
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        level = NGX_LOG_ERR;
+    }
+
+    ngx_log_error(level, ngx_http_strm_kafka.log, 0,
+                  "strm kafka: %s: %s",
+                  rd_kafka_err2name((rd_kafka_resp_err_t) err), reason);
+}

@@ -1,0 +1,56 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _NGX_HTTP_STRM_KAFKA_H_INCLUDED_
+#define _NGX_HTTP_STRM_KAFKA_H_INCLUDED_
+
+
+#include "ngx_http_strm_module.h"
+
+
+typedef void (*ngx_http_strm_delivered_pt)(ngx_http_strm_inflight_t *in,
+    strm_rc_t rc, const char *reason);
+
+
+/*
+ * One produced message waiting for its delivery report.  It lives on
+ * the heap because it may outlive the request: a request that goes
+ * away first sets data to NULL (detach) and the report frees it.
+ */
+struct ngx_http_strm_inflight_s {
+    ngx_http_strm_delivered_pt   handler;
+    void                        *data;
+};
+
+
+typedef struct {
+    const char                  *topic;
+    const u_char                *key;
+    size_t                       key_len;
+    u_char                      *payload;   /* ngx_alloc()ed, see below */
+    size_t                       len;
+    const u_char                *event_id;
+    size_t                       event_id_len;
+} ngx_http_strm_message_t;
+
+
+char *ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
+ngx_int_t ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
+    ngx_http_strm_main_conf_t *smcf);
+void ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_strm_kafka_ready(void);
+
+/*
+ * Hands the message to librdkafka.  On STRM_OK librdkafka owns
+ * msg->payload and the delivery report calls in->handler (unless
+ * detached) and frees in; on an error the caller still owns both.
+ */
+strm_rc_t ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
+    ngx_http_strm_inflight_t *in, ngx_log_t *log);
+
+
+#endif /* _NGX_HTTP_STRM_KAFKA_H_INCLUDED_ */

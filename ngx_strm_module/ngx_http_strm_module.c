@@ -1,0 +1,597 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_handler.h"
+#include "ngx_http_strm_kafka.h"
+
+
+static ngx_int_t ngx_http_strm_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_strm_init(ngx_conf_t *cf);
+static void *ngx_http_strm_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_strm_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_strm_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_strm_brokers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_strm_property(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_strm_ingest(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_strm_read_brokers_file(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
+static ngx_int_t ngx_http_strm_valid_topic(ngx_str_t *topic);
+static ngx_int_t ngx_http_strm_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_strm_init_process(ngx_cycle_t *cycle);
+static void ngx_http_strm_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_strm_commands[] = {
+
+    { ngx_string("strm_kafka_brokers"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_strm_brokers,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_kafka_brokers_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, brokers_file),
+      NULL },
+
+    { ngx_string("strm_kafka_property"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_strm_property,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_kafka_delivery_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, delivery_timeout),
+      NULL },
+
+    { ngx_string("strm_ingest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_strm_ingest,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_json_errors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_strm_loc_conf_t, json_errors),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_strm_module_ctx = {
+    ngx_http_strm_add_variables,           /* preconfiguration */
+    ngx_http_strm_init,                    /* postconfiguration */
+
+    ngx_http_strm_create_main_conf,        /* create main configuration */
+    ngx_http_strm_init_main_conf,          /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_strm_create_loc_conf,         /* create location configuration */
+    ngx_http_strm_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_strm_module = {
+    NGX_MODULE_V1,
+    &ngx_http_strm_module_ctx,             /* module context */
+    ngx_http_strm_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_strm_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_strm_exit_process,            /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+#define NGX_HTTP_STRM_VAR_EVENT_ID  0
+#define NGX_HTTP_STRM_VAR_STATUS    1
+
+
+static ngx_http_variable_t  ngx_http_strm_vars[] = {
+
+    { ngx_string("strm_event_id"), NULL, ngx_http_strm_variable,
+      NGX_HTTP_STRM_VAR_EVENT_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("strm_status"), NULL, ngx_http_strm_variable,
+      NGX_HTTP_STRM_VAR_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_strm_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_strm_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_strm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    const strm_error_t   *e;
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_STRM_VAR_EVENT_ID:
+        if (!ctx->has_id) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        v->data = ctx->event_id;
+        v->len = STRM_UUID_LEN;
+        break;
+
+    default: /* NGX_HTTP_STRM_VAR_STATUS */
+        if (!ctx->answered) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        e = strm_error_get(ctx->rc);
+        v->data = (u_char *) e->code;
+        v->len = ngx_strlen(e->code);
+        break;
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_strm_init(ngx_conf_t *cf)
+{
+    return ngx_http_strm_filter_init(cf);
+}
+
+
+static void *
+ngx_http_strm_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_strm_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_strm_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     smcf->brokers = NULL;
+     *     smcf->brokers_file = { 0, NULL };
+     *     smcf->bootstrap = { 0, NULL };
+     *     smcf->properties = NULL;
+     *     smcf->rk_conf = NULL;
+     *     smcf->ingest = 0;
+     */
+
+    smcf->delivery_timeout = NGX_CONF_UNSET_MSEC;
+
+    return smcf;
+}
+
+
+static char *
+ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_strm_main_conf_t  *smcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *b;
+    ngx_uint_t  i;
+    size_t      len;
+
+    ngx_conf_init_msec_value(smcf->delivery_timeout,
+                             NGX_HTTP_STRM_DELIVERY_TIMEOUT);
+
+    if (smcf->brokers != NULL && smcf->brokers_file.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"strm_kafka_brokers\" and "
+                           "\"strm_kafka_brokers_file\" are exclusive");
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->brokers_file.len) {
+        if (ngx_http_strm_read_brokers_file(cf, smcf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (smcf->brokers != NULL) {
+        b = smcf->brokers->elts;
+        len = 0;
+
+        for (i = 0; i < smcf->brokers->nelts; i++) {
+            len += b[i].len + 1;
+        }
+
+        p = ngx_pnalloc(cf->pool, len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        smcf->bootstrap.data = p;
+
+        for (i = 0; i < smcf->brokers->nelts; i++) {
+            if (i > 0) {
+                *p++ = ',';
+            }
+
+            p = ngx_cpymem(p, b[i].data, b[i].len);
+        }
+
+        smcf->bootstrap.len = p - smcf->bootstrap.data;
+        *p = '\0';
+
+    } else {
+        ngx_str_set(&smcf->bootstrap, "127.0.0.1:9092");
+    }
+
+    return ngx_http_strm_kafka_check_conf(cf, smcf);
+}
+
+
+static void *
+ngx_http_strm_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_strm_loc_conf_t  *slcf;
+
+    slcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_strm_loc_conf_t));
+    if (slcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     slcf->topic = { 0, NULL };
+     */
+
+    slcf->json_errors = NGX_CONF_UNSET;
+
+    return slcf;
+}
+
+
+static char *
+ngx_http_strm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_strm_loc_conf_t  *prev = parent;
+    ngx_http_strm_loc_conf_t  *conf = child;
+
+    /*
+     * The topic is not inherited: it belongs to its location.  An unset
+     * strm_json_errors stays unset: it means "on in strm locations".
+     */
+
+    if (conf->json_errors == NGX_CONF_UNSET) {
+        conf->json_errors = prev->json_errors;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_strm_brokers(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_main_conf_t  *smcf = conf;
+
+    ngx_str_t   *value, *b;
+    ngx_uint_t   i;
+
+    if (smcf->brokers != NULL) {
+        return "is duplicate";
+    }
+
+    smcf->brokers = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                     sizeof(ngx_str_t));
+    if (smcf->brokers == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ':')
+               == NULL
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ',')
+               != NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Kafka broker \"%V\", "
+                               "expected host:port", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        b = ngx_array_push(smcf->brokers);
+        if (b == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *b = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The file strm-devbroker writes: one line, brokers joined by commas.
+ * Read at configuration time so that "nginx -t" and a reload see it.
+ */
+static ngx_int_t
+ngx_http_strm_read_brokers_file(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf)
+{
+    u_char           *p, *last;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_file_info_t   fi;
+    u_char            buf[4096];
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->brokers_file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(smcf->brokers_file.data, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed",
+                           &smcf->brokers_file);
+        return NGX_ERROR;
+    }
+
+    n = -1;
+
+    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR) {
+        n = read(fd, buf, sizeof(buf) - 1);
+    }
+
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "read() \"%V\" failed", &smcf->brokers_file);
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    (void) ngx_close_file(fd);
+
+    p = buf;
+    last = buf + n;
+
+    while (last > p && (last[-1] == '\n' || last[-1] == '\r'
+                        || last[-1] == ' '))
+    {
+        last--;
+    }
+
+    if (last == p || ngx_strlchr(p, last, ':') == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no Kafka brokers in \"%V\"", &smcf->brokers_file);
+        return NGX_ERROR;
+    }
+
+    smcf->bootstrap.len = last - p;
+    smcf->bootstrap.data = ngx_pnalloc(cf->pool, smcf->bootstrap.len + 1);
+    if (smcf->bootstrap.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(smcf->bootstrap.data, p, smcf->bootstrap.len);
+    smcf->bootstrap.data[smcf->bootstrap.len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_strm_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_main_conf_t  *smcf = conf;
+
+    ngx_str_t     *value;
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    static const char  *reserved[] = {
+        "bootstrap.servers", "metadata.broker.list", "dr_msg_cb",
+        "dr_cb", "log_cb", "error_cb", "opaque", "log.queue",
+        "message.timeout.ms", "delivery.timeout.ms", NULL
+    };
+
+    value = cf->args->elts;
+
+    for (i = 0; reserved[i] != NULL; i++) {
+        if (ngx_strcmp(value[1].data, reserved[i]) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "strm_kafka_property \"%V\" is set by "
+                               "the module (use strm_kafka_brokers or "
+                               "strm_kafka_delivery_timeout)", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (smcf->properties == NULL) {
+        smcf->properties = ngx_array_create(cf->pool, 4,
+                                            sizeof(ngx_keyval_t));
+        if (smcf->properties == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = smcf->properties->elts;
+
+    for (i = 0; i < smcf->properties->nelts; i++) {
+        if (kv[i].key.len == value[1].len
+            && ngx_strcmp(kv[i].key.data, value[1].data) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate strm_kafka_property \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = ngx_array_push(smcf->properties);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* arguments of ngx_conf_read_token() are NUL-terminated */
+    kv->key = value[1];
+    kv->value = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_strm_ingest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_loc_conf_t  *slcf = conf;
+
+    ngx_str_t                  *value;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_strm_main_conf_t  *smcf;
+
+    if (slcf->topic.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_strm_valid_topic(&value[1]) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid Kafka topic \"%V\": 1 to 249 of "
+                           "a-z A-Z 0-9 . _ -", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->topic = value[1];
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_strm_ingest_handler;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_strm_module);
+    smcf->ingest++;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_strm_valid_topic(ngx_str_t *topic)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (topic->len == 0 || topic->len > 249
+        || (topic->len == 1 && topic->data[0] == '.')
+        || (topic->len == 2 && topic->data[0] == '.'
+            && topic->data[1] == '.'))
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < topic->len; i++) {
+        c = topic->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+        {
+            continue;
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_strm_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_strm_main_conf_t  *smcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_strm_module);
+
+    if (smcf == NULL || smcf->ingest == 0) {
+        return NGX_OK;
+    }
+
+    return ngx_http_strm_kafka_init_process(cycle, smcf);
+}
+
+
+static void
+ngx_http_strm_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_strm_kafka_exit_process(cycle);
+}

@@ -1,0 +1,66 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _NGX_HTTP_STRM_MODULE_H_INCLUDED_
+#define _NGX_HTTP_STRM_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "strm_error.h"
+#include "strm_id.h"
+
+
+#define NGX_HTTP_STRM_DELIVERY_TIMEOUT  10000
+#define NGX_HTTP_STRM_EXIT_FLUSH        3000
+
+
+typedef struct ngx_http_strm_inflight_s  ngx_http_strm_inflight_t;
+
+
+typedef struct {
+    ngx_array_t                *brokers;        /* of ngx_str_t */
+    ngx_str_t                   brokers_file;
+    ngx_str_t                   bootstrap;      /* NUL-terminated */
+    ngx_array_t                *properties;     /* of ngx_keyval_t */
+    ngx_msec_t                  delivery_timeout;
+    rd_kafka_conf_t            *rk_conf;        /* checked template */
+    ngx_uint_t                  ingest;         /* ingest locations */
+} ngx_http_strm_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   topic;          /* NUL-terminated */
+    ngx_flag_t                  json_errors;
+} ngx_http_strm_loc_conf_t;
+
+
+typedef struct {
+    ngx_http_strm_inflight_t   *inflight;
+    ngx_event_t                 timer;
+    strm_rc_t                   rc;
+    u_char                      event_id[STRM_UUID_LEN];
+    ngx_str_t                   reason;
+    ngx_chain_t                *replace;        /* JSON for nginx errors */
+
+    unsigned                    has_id:1;
+    unsigned                    answered:1;
+    unsigned                    own_body:1;
+    unsigned                    replace_sent:1;
+} ngx_http_strm_ctx_t;
+
+
+extern ngx_module_t  ngx_http_strm_module;
+
+
+ngx_http_strm_ctx_t *ngx_http_strm_get_ctx(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_STRM_MODULE_H_INCLUDED_ */
