@@ -19,8 +19,8 @@ NGX_STAMP  := $(NGX_TREE)/.configured
 MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
                           $(CORE_DIR)/*.c $(CORE_DIR)/*.h) config
 
-.PHONY: all module workers test test-unit test-t test-workers \
-        test-valgrind clean distclean style demo bench
+.PHONY: all module workers check demo test test-unit test-t test-workers \
+        test-valgrind clean distclean style bench
 
 all: module workers
 
@@ -51,6 +51,17 @@ TEST_ENV = TEST_NGINX_BINARY=$(NGINX_BIN) \
            TEST_NGINX_LOAD_MODULES=$(TOP)/$(MODULE) \
            STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker
 
+# The README's two commands: install + build + run.
+demo:
+	scripts/setup
+	$(MAKE) -s all
+	scripts/demo start
+
+check:
+	scripts/setup
+	$(MAKE) -s all
+	$(MAKE) -s test
+
 # All tests: core unit tests, Test::Nginx suites, worker suites.
 test: all
 	$(MAKE) -s test-unit
@@ -77,9 +88,11 @@ test-valgrind: all
 style:
 	scripts/style-check.sh
 
+bench: all
+	scripts/bench
+
 clean:
 	rm -rf $(BUILD)/*.so $(BUILD)/strm-* $(BUILD)/unit
-	-$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile clean 2>/dev/null; true
 
 distclean:
 	rm -rf $(BUILD)

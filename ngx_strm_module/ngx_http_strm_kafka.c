@@ -24,6 +24,7 @@ typedef struct {
     ngx_event_t                 poll_ev;
     ngx_log_t                  *log;
     ngx_uint_t                  exiting;
+    ngx_uint_t                  fatal;
 } ngx_http_strm_kafka_t;
 
 
@@ -283,7 +284,9 @@ ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle)
 ngx_uint_t
 ngx_http_strm_kafka_ready(void)
 {
-    return ngx_http_strm_kafka.rk != NULL && !ngx_http_strm_kafka.exiting;
+    return ngx_http_strm_kafka.rk != NULL
+           && !ngx_http_strm_kafka.exiting
+           && !ngx_http_strm_kafka.fatal;
 }
 
 
@@ -476,19 +479,28 @@ static void
 ngx_http_strm_kafka_error(rd_kafka_t *rk, int err, const char *reason,
     void *opaque)
 {
-    ngx_uint_t  level;
+    char                 fstr[512];
+    rd_kafka_resp_err_t  ferr;
 
     /*
      * Broker connection trouble is reported here and retried by
-     * librdkafka; the requests it affects answer for themselves.
+     * librdkafka; the requests it affects answer for themselves.  A
+     * fatal error (idempotence broken) leaves the producer unusable:
+     * the worker answers 503 not_ready until it is restarted (reload).
      */
-    level = NGX_LOG_WARN;
-
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        level = NGX_LOG_ERR;
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+        ngx_log_error(NGX_LOG_WARN, ngx_http_strm_kafka.log, 0,
+                      "strm kafka: %s: %s",
+                      rd_kafka_err2name((rd_kafka_resp_err_t) err), reason);
+        return;
     }
 
-    ngx_log_error(level, ngx_http_strm_kafka.log, 0,
-                  "strm kafka: %s: %s",
-                  rd_kafka_err2name((rd_kafka_resp_err_t) err), reason);
+    ngx_http_strm_kafka.fatal = 1;
+
+    ferr = rd_kafka_fatal_error(rk, fstr, sizeof(fstr));
+
+    ngx_log_error(NGX_LOG_ALERT, ngx_http_strm_kafka.log, 0,
+                  "strm kafka: fatal producer error %s: %s, "
+                  "reload nginx to recreate the producer",
+                  rd_kafka_err2name(ferr), fstr);
 }
