@@ -242,6 +242,16 @@ ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->delivery_timeout,
                              NGX_HTTP_STRM_DELIVERY_TIMEOUT);
 
+    /* librdkafka's message.timeout.ms: 0 would mean "wait forever" */
+    if (smcf->delivery_timeout == 0
+        || smcf->delivery_timeout > NGX_HTTP_STRM_DELIVERY_TIMEOUT_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid strm_kafka_delivery_timeout: "
+                           "from 1ms to 24d");
+        return NGX_CONF_ERROR;
+    }
+
     if (smcf->brokers != NULL && smcf->brokers_file.len) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"strm_kafka_brokers\" and "

@@ -11,8 +11,8 @@
 
 
 static const strm_error_t  strm_errors[] = {
-#define STRM_ERROR_ENTRY(name, rc, status, code, msg)                        \
-    { name, status, code, msg },
+#define STRM_ERROR_ENTRY(name, rc, status, generic, code, msg)               \
+    { name, status, generic, code, msg },
     STRM_ERRORS(STRM_ERROR_ENTRY)
 #undef STRM_ERROR_ENTRY
 };
@@ -34,8 +34,8 @@ strm_error_get(strm_rc_t rc)
 
 
 /*
- * The first entry with the status is its generic meaning: used for
- * errors nginx itself raises (413 on a too large body, 408, ...).
+ * The generic meaning of a status: what errors nginx raises itself
+ * (413 on a too large body, 408, 400 on a broken chunked body) say.
  */
 const strm_error_t *
 strm_error_by_status(int status)
@@ -43,8 +43,7 @@ strm_error_by_status(int status)
     size_t  i;
 
     for (i = 0; i < sizeof(strm_errors) / sizeof(strm_errors[0]); i++) {
-        if (strm_errors[i].status == status && strm_errors[i].rc != STRM_OK)
-        {
+        if (strm_errors[i].status == status && strm_errors[i].generic) {
             return &strm_errors[i];
         }
     }

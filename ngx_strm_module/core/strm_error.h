@@ -13,50 +13,52 @@
 
 /*
  * One table for every error the gateway can answer with: the return
- * code, the HTTP status, the short code (the $strm_status variable and
- * the "code" member of the JSON body) and the message of the body.
+ * code, the HTTP status, whether it is the generic meaning of that
+ * status (what an error nginx raises itself is called), the short code
+ * (the $strm_status variable and the "code" member of the JSON body) and
+ * the message of the body.
  */
 #define STRM_ERRORS(X)                                                       \
-    X(STRM_OK, 0, 204, "ok", "accepted")                                     \
-    X(STRM_E_NOMEM, -1000, 500, "internal_error", "out of memory")           \
-    X(STRM_E_INTERNAL, -1001, 500, "internal_error",                         \
+    X(STRM_OK, 0, 204, 0, "ok", "accepted")                                  \
+    X(STRM_E_NOMEM, -1000, 500, 0, "internal_error", "out of memory")        \
+    X(STRM_E_INTERNAL, -1001, 500, 1, "internal_error",                      \
       "internal error, see the error log")                                   \
-    X(STRM_E_METHOD, -1002, 405, "method_not_allowed",                       \
+    X(STRM_E_METHOD, -1002, 405, 1, "method_not_allowed",                    \
       "only POST is accepted here")                                          \
-    X(STRM_E_EMPTY_BODY, -1003, 400, "empty_body",                           \
+    X(STRM_E_EMPTY_BODY, -1003, 400, 0, "empty_body",                        \
       "the request has no event in its body")                                \
-    X(STRM_E_TOO_LARGE, -1004, 413, "too_large",                             \
+    X(STRM_E_TOO_LARGE, -1004, 413, 1, "too_large",                          \
       "the event is larger than this location accepts")                      \
-    X(STRM_E_QUEUE_FULL, -1005, 503, "queue_full",                           \
+    X(STRM_E_QUEUE_FULL, -1005, 503, 0, "queue_full",                        \
       "the local Kafka queue is full, retry later")                          \
-    X(STRM_E_KAFKA, -1006, 503, "kafka_error",                               \
+    X(STRM_E_KAFKA, -1006, 503, 0, "kafka_error",                            \
       "Kafka did not accept the event")                                      \
-    X(STRM_E_KAFKA_TIMEOUT, -1007, 503, "kafka_timeout",                     \
+    X(STRM_E_KAFKA_TIMEOUT, -1007, 503, 0, "kafka_timeout",                  \
       "Kafka did not acknowledge the event in time")                         \
-    X(STRM_E_GATEWAY_TIMEOUT, -1008, 504, "delivery_timeout",                \
+    X(STRM_E_GATEWAY_TIMEOUT, -1008, 504, 0, "delivery_timeout",             \
       "no delivery report arrived in time")                                  \
-    X(STRM_E_NOT_READY, -1009, 503, "not_ready",                             \
+    X(STRM_E_NOT_READY, -1009, 503, 0, "not_ready",                          \
       "the Kafka producer of this worker is not ready")                      \
-    X(STRM_E_BAD_REQUEST, -1010, 400, "bad_request",                         \
+    X(STRM_E_BAD_REQUEST, -1010, 400, 1, "bad_request",                      \
       "the request is malformed")                                            \
-    X(STRM_E_TIMEOUT, -1011, 408, "request_timeout",                         \
+    X(STRM_E_TIMEOUT, -1011, 408, 1, "request_timeout",                      \
       "the request body did not arrive in time")                             \
-    X(STRM_E_LENGTH, -1012, 411, "length_required",                          \
+    X(STRM_E_LENGTH, -1012, 411, 1, "length_required",                       \
       "the request needs a length")                                          \
-    X(STRM_E_URI_TOO_LONG, -1013, 414, "uri_too_long",                       \
+    X(STRM_E_URI_TOO_LONG, -1013, 414, 1, "uri_too_long",                    \
       "the request URI is too long")                                         \
-    X(STRM_E_HEADERS_TOO_LARGE, -1014, 400, "headers_too_large",             \
+    X(STRM_E_HEADERS_TOO_LARGE, -1014, 400, 0, "headers_too_large",          \
       "the request headers are too large")                                   \
-    X(STRM_E_FORBIDDEN, -1015, 403, "forbidden", "access is forbidden")      \
-    X(STRM_E_NOT_FOUND, -1016, 404, "not_found", "no such resource")         \
-    X(STRM_E_UNAVAILABLE, -1017, 503, "unavailable",                         \
+    X(STRM_E_FORBIDDEN, -1015, 403, 1, "forbidden", "access is forbidden")   \
+    X(STRM_E_NOT_FOUND, -1016, 404, 1, "not_found", "no such resource")      \
+    X(STRM_E_UNAVAILABLE, -1017, 503, 1, "unavailable",                      \
       "the service is unavailable, retry later")                             \
-    X(STRM_E_TOO_MANY, -1018, 429, "too_many_requests",                      \
+    X(STRM_E_TOO_MANY, -1018, 429, 1, "too_many_requests",                   \
       "too many requests, retry later")
 
 
 typedef enum {
-#define STRM_ERROR_ENUM(name, rc, status, code, msg)  name = rc,
+#define STRM_ERROR_ENUM(name, rc, status, generic, code, msg)  name = rc,
     STRM_ERRORS(STRM_ERROR_ENUM)
 #undef STRM_ERROR_ENUM
 } strm_rc_t;
@@ -65,6 +67,7 @@ typedef enum {
 typedef struct {
     strm_rc_t    rc;
     int          status;
+    int          generic;
     const char  *code;
     const char  *message;
 } strm_error_t;

@@ -1,0 +1,456 @@
+package Strm::Test;
+
+# Kafka for Test::Nginx-format tests: starts build/strm-devbroker once per
+# test file (unless TEST_NGINX_STRM_BROKERS is already set), and reads
+# topics back with scripts/kafka-read.
+#
+#     use lib 't/lib';
+#     use Test::Nginx::Socket 'no_plan';
+#     use Strm::Test;        # after Test::Nginx::Socket
+#
+# Sets $ENV{TEST_NGINX_STRM_BROKERS} (bootstrap list),
+# TEST_NGINX_STRM_BOOTSTRAP_FILE and TEST_NGINX_STRM_CTL_PORT.  The broker
+# has 2 brokers; topics a client names are auto-created by the mock (4
+# partitions, random leaders); strm_broker_ctl("topic/NAME/N") declares
+# one with N partitions, partition p led by broker p % 2 + 1.
+#
+# Block sections it adds (Test::Base lets a block carry any section; both
+# runners ignore the ones they do not know, and the hooks below use only
+# add_block_preprocessor and add_response_body_check, which both have):
+#
+#   every block       $TEST_NGINX_STRM_TOPIC is a topic of its own (a block
+#                     without --- config keeps the previous block's);
+#                     a block whose http_config names no brokers gets
+#                     "strm_kafka_brokers_file $TEST_NGINX_STRM_BOOTSTRAP_FILE"
+#   strm_acked_in_kafka   after the block's last request: the topic holds
+#                     exactly the events the access log shows answered 204,
+#                     each once, matched by event id
+#   strm_kafka_value / strm_kafka_value_like   every record's value
+#   strm_check        Perl code run after the block's last request (with
+#                     $block, $topic and this module's functions)
+#   strm_nginx_t_error   "nginx -t" on the block's configuration must fail
+#                     with this text on stderr (config blocks are also
+#                     --- must_die, for any runner)
+
+use strict;
+use warnings;
+no warnings 'redefine';    # harmless if this file is loaded twice
+
+use Cwd qw(abs_path);
+use Exporter ();
+use File::Basename qw(dirname);
+use File::Path qw(remove_tree);
+use File::Temp qw(tempdir);
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP ();
+use MIME::Base64 ();
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep);
+
+our @ISA = qw(Exporter);
+our @EXPORT = qw(strm_broker_ctl strm_kafka_records strm_unique_topic
+                 strm_acked strm_check_acked_in_kafka strm_topic
+                 strm_nginx_pid strm_curl strm_burst);
+
+# "our": a second load of this file must see the first one's broker
+our $Root = dirname(dirname(dirname(dirname(abs_path(__FILE__)))));
+our ($Pid, $Owner, $Dir, $Seq);
+
+my $Json = JSON::PP->new->utf8;
+
+our ($Hooked, $Topic);
+
+sub import {
+    _start();
+    _hook();
+    __PACKAGE__->Exporter::export_to_level(1, @_);
+}
+
+sub _hook {
+    return if $Hooked++;
+    Test::Nginx::Socket::add_block_preprocessor(\&_preprocess);
+    Test::Nginx::Socket::add_response_body_check(\&_after_request);
+}
+
+# a section's value, or undef when the block (or the file) lacks it
+sub _sec {
+    my ($block, $name) = @_;
+    my $get = $block->can($name) or return undef;
+    return $get->($block);
+}
+
+sub _preprocess {
+    my ($block) = @_;
+
+    if (defined _sec($block, 'config') || !defined $Topic) {
+        $Topic = strm_unique_topic('t');
+    }
+    $ENV{TEST_NGINX_STRM_TOPIC} = $Topic;
+
+    my $hc = _sec($block, 'http_config') // '';
+
+    if ($hc !~ /strm_kafka_brokers/) {
+        $hc = "    strm_kafka_brokers_file "
+              . "\$TEST_NGINX_STRM_BOOTSTRAP_FILE;\n$hc";
+    }
+
+    if (defined _sec($block, 'strm_acked_in_kafka')) {
+        $hc .= "    log_format strm_acked '\$status \$strm_event_id';\n"
+               . "    access_log logs/strm_acked.log strm_acked;\n";
+    }
+
+    $block->set_value(http_config => $hc);
+
+    my $want = _sec($block, 'strm_nginx_t_error');
+    _check_nginx_t($block, $want) if defined $want;
+}
+
+sub _after_request {
+    my ($block, $body, $req_idx, $repeated_req_idx, $dry_run) = @_;
+
+    return if $dry_run;
+
+    my $req = _sec($block, 'request');
+    my $n = ref $req eq 'ARRAY' ? scalar @$req : 1;
+    return if $req_idx != $n - 1;
+
+    my $name = $block->name;
+    my $topic = $Topic;
+
+    if (defined _sec($block, 'strm_acked_in_kafka')) {
+        strm_check_acked_in_kafka($name, $topic);
+    }
+
+    my $value = _sec($block, 'strm_kafka_value');
+    my $like = _sec($block, 'strm_kafka_value_like');
+
+    if (defined $value || defined $like) {
+        my $recs = strm_kafka_records($topic, min => 1);
+        Test::More::ok(scalar @$recs, "$name - records in $topic");
+        for my $r (@$recs) {
+            my $v = _record_value($r);
+            if (defined $value) {
+                (my $want = $value) =~ s/\n\z//;
+                Test::More::is($v, $want, "$name - record value");
+            }
+            if (defined $like) {
+                (my $re = $like) =~ s/\n\z//;
+                Test::More::like($v, qr/$re/s, "$name - record value like");
+            }
+        }
+    }
+
+    my $code = _sec($block, 'strm_check');
+    if (defined $code) {
+        local $@;
+        my $ok = eval "package Strm::Test::Check; use Strm::Test; "
+                      . "no strict 'vars'; "
+                      . "local (\$block, \$topic, \$repeat) = "
+                      . "(\$_[0], \$_[1], \$_[2]);\n$code\n; 1";
+        Test::More::ok($ok, "$name - strm_check ran")
+            or Test::More::diag($@);
+    }
+}
+
+sub _record_value {
+    my ($r) = @_;
+    return $r->{value} if defined $r->{value};
+    return MIME::Base64::decode_base64($r->{value_b64})
+        if defined $r->{value_b64};
+    return undef;
+}
+
+# the topic of the running block
+sub strm_topic { $Topic }
+
+# [status, event id] of every request the access log of the block's
+# nginx has seen (log_format strm_acked)
+sub strm_acked {
+    my $sr = Test::Nginx::Socket::server_root();
+    my @lines = split /\n/, _slurp("$sr/logs/strm_acked.log");
+    return [map { [split / /, $_, 2] } @lines];
+}
+
+# Kafka holds exactly the events answered 204: same count, every acked
+# id once.  The access log line is written just after the answer, so
+# the comparison is retried briefly while the log catches up.
+sub strm_check_acked_in_kafka {
+    my ($name, $topic) = @_;
+    my ($acked, $recs, %seen);
+
+    for my $try (1 .. 20) {
+        $acked = [grep { $_->[0] eq '204' } @{ strm_acked() }];
+        $recs = strm_kafka_records($topic, min => scalar @$acked);
+        last if @$acked && @$recs == @$acked;
+        sleep 0.1;
+    }
+
+    $seen{ $_->{headers}{'strm-event-id'} // '' }++ for @$recs;
+
+    Test::More::ok(scalar @$acked, "$name - some events were answered 204");
+    Test::More::is(scalar @$recs, scalar @$acked,
+                   "$name - as many records in Kafka as 204 answers");
+    my @missing = grep { !$seen{ $_->[1] } } @$acked;
+    my @twice = grep { $seen{$_} > 1 } keys %seen;
+    Test::More::is("@missing", '', "$name - every acked id is in Kafka");
+    Test::More::is("@twice", '', "$name - no record twice");
+}
+
+# "nginx -t" with the block's http_config and config in a minimal
+# nginx.conf of our own; it must fail printing $want
+sub _check_nginx_t {
+    my ($block, $want) = @_;
+    my $name = $block->name;
+    my $dir = tempdir('strm-nginx-t-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    mkdir "$dir/$_" for qw(conf logs);
+
+    my $expand = sub {
+        my $t = shift // '';
+        $t =~ s/\$(TEST_NGINX_[A-Z0-9_]+)/$ENV{$1} \/\/ ''/ge;
+        return $t;
+    };
+
+    my $modules = join '', map { "load_module $_;\n" }
+        split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    my $conf = $modules
+        . "error_log logs/error.log;\npid logs/nginx.pid;\n"
+        . "events { worker_connections 64; }\n"
+        . "http {\n" . $expand->(_sec($block, 'http_config'))
+        . "    server {\n        listen 127.0.0.1:"
+        . ($ENV{TEST_NGINX_SERVER_PORT} || 1984) . ";\n"
+        . $expand->(_sec($block, 'config')) . "    }\n}\n";
+
+    open my $fh, '>', "$dir/conf/nginx.conf" or die "$dir: $!";
+    print $fh $conf;
+    close $fh;
+
+    my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
+    my $out = `$bin -t -p $dir/ -c conf/nginx.conf 2>&1`;
+    my $rc = $? >> 8;
+
+    chomp $want;
+    Test::More::isnt($rc, 0, "$name - nginx -t fails");
+    Test::More::like($out, qr/\Q$want\E/, "$name - nginx -t says why")
+        or Test::More::diag($conf);
+}
+
+sub strm_nginx_pid {
+    my $sr = Test::Nginx::Socket::server_root();
+    my $pid = _slurp("$sr/logs/nginx.pid");
+    return $pid =~ /^(\d+)/ ? $1 : undef;
+}
+
+# one request with curl; returns (status, headers hashref, body)
+sub strm_curl {
+    my (@args) = @_;
+    my $out = `curl -s -S -i --max-time 30 @args 2>&1`;
+    my ($head, $body) = split /\r?\n\r?\n/, $out, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    my %h = map { lc($1) => $2 }
+            grep { defined } map { /^([^:\s]+):\s*(.*?)\r?$/ ? ($1, $2) : () }
+            split /\n/, $head // '';
+    return ($status // 0, \%h, $body // '');
+}
+
+# $n POSTs of $body to $url, $par at a time (curl --parallel); returns
+# [[status, event id], ...]
+sub strm_burst {
+    my (%o) = @_;
+    my $n = $o{n} || 100;
+    my $dir = tempdir('strm-burst-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    open my $fh, '>', "$dir/cfg" or die $!;
+    for my $i (1 .. $n) {
+        (my $b = $o{body} // '{"burst":%d}') =~ s/%d/$i/;
+        $b =~ s/(["\\])/\\$1/g;
+        print $fh "url = \"$o{url}\"\noutput = \"/dev/null\"\n"
+                  . "request = \"POST\"\n"
+                  . "data = \"$b\"\nnext\n";
+    }
+    close $fh;
+    my $par = $o{parallel} || 10;
+    my $fmt = '%{http_code} %header{strm-event-id}\n';
+    my @extra = @{ $o{curl} || [] };
+    my $out = `curl -s --parallel --parallel-max $par --max-time 60 @extra -w '$fmt' -K $dir/cfg 2>/dev/null`;
+    return [map { [split / /, $_, 2] } split /\n/, $out];
+}
+
+sub _start {
+    return if $Pid || $ENV{TEST_NGINX_STRM_BROKERS};
+
+    my $bin = $ENV{STRM_DEVBROKER} || "$Root/build/strm-devbroker";
+    -x $bin
+        or die "Strm::Test: no $bin (make workers, or set STRM_DEVBROKER)\n";
+
+    # outside t/servroot, which Test::Nginx wipes per block
+    $Dir = tempdir('strm-devbroker-XXXXXX', TMPDIR => 1);
+    my %f = map { $_ => "$Dir/$_" } qw(bootstrap ctl_port pid log);
+
+    my $pid = fork;
+    defined $pid or die "Strm::Test: fork: $!\n";
+
+    if ($pid == 0) {
+        # not the TAP pipe: prove would wait for the broker to exit
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $f{log};
+        open STDERR, '>&', \*STDOUT;
+        { exec $bin, '-n', 2, '-P', 1, '-f', $f{bootstrap},
+               '-c', $f{ctl_port}, '-p', $f{pid} }
+        POSIX::_exit(127);
+    }
+
+    ($Pid, $Owner) = ($pid, $$);
+
+    for (1 .. 200) {
+        last if -s $f{bootstrap};
+        if (waitpid($pid, WNOHANG) == $pid) {
+            my ($rc, $log) = ($? >> 8, _slurp($f{log}));
+            $Pid = undef;
+            remove_tree($Dir);
+            die "Strm::Test: $bin exited ($rc): $log";
+        }
+        sleep 0.05;
+    }
+
+    unless (-s $f{bootstrap}) {
+        _stop();
+        die "Strm::Test: $bin wrote no bootstrap file in 10 s\n";
+    }
+
+    chomp($ENV{TEST_NGINX_STRM_BROKERS} = _slurp($f{bootstrap}));
+    chomp($ENV{TEST_NGINX_STRM_CTL_PORT} = _slurp($f{ctl_port}));
+    $ENV{TEST_NGINX_STRM_BOOTSTRAP_FILE} = $f{bootstrap};
+
+    for my $pkg (qw(Test::Nginx::Socket Test::Nginx::Util)) {
+        my $add = $pkg->can('add_cleanup_handler') or next;
+        $add->(\&_stop);
+        last;
+    }
+}
+
+sub _slurp {
+    my ($file) = @_;
+    open my $fh, '<', $file or return '';
+    local $/;
+    return scalar <$fh>;
+}
+
+# nginx first, if it still runs: its exit flush needs the broker
+sub _stop_nginx {
+    my $sr = Test::Nginx::Socket->can('server_root') or return;
+    my $pid = _slurp($sr->() . '/logs/nginx.pid');
+    $pid =~ /^(\d+)/ or return;
+    $pid = $1;
+    kill 'QUIT', $pid or return;
+    for (1 .. 200) {
+        waitpid($pid, WNOHANG);    # reaps it if it is our child
+        last unless kill 0, $pid;
+        sleep 0.05;
+    }
+}
+
+sub _stop {
+    return unless $Pid && $Owner == $$;    # never from a forked child
+
+    local ($?, $!);
+
+    if ($ENV{TEST_NGINX_NO_CLEAN}) {
+        warn "Strm::Test: TEST_NGINX_NO_CLEAN: strm-devbroker pid $Pid "
+             . "left running, files in $Dir\n";
+        $Pid = undef;
+        return;
+    }
+
+    _stop_nginx();
+
+    my $pid = $Pid;
+    $Pid = undef;
+
+    kill 'TERM', $pid;
+    for (1 .. 200) {
+        last if waitpid($pid, WNOHANG) != 0;
+        sleep 0.05;
+    }
+    if (kill 0, $pid) {
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+    }
+
+    remove_tree($Dir) if $Dir;
+    delete @ENV{qw(TEST_NGINX_STRM_BROKERS TEST_NGINX_STRM_CTL_PORT
+                   TEST_NGINX_STRM_BOOTSTRAP_FILE)};
+}
+
+END { _stop() }
+
+# POST /$path to the broker's control port, e.g. "broker/1/down",
+# "broker/all/up", "broker/1/rtt/200", "topic/NAME/3" ("status": GET).
+# Returns the decoded JSON answer; dies unless 200.
+sub strm_broker_ctl {
+    my ($path) = @_;
+
+    my $port = $ENV{TEST_NGINX_STRM_CTL_PORT}
+        or die "strm_broker_ctl: TEST_NGINX_STRM_CTL_PORT is not set\n";
+
+    $path =~ s{^/+}{};
+    my $method = $path eq 'status' ? 'GET' : 'POST';
+
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $port, Timeout => 5)
+        or die "strm_broker_ctl($path): connect to port $port: $!\n";
+
+    print $sock "$method /$path HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                . "Content-Length: 0\r\n\r\n";
+
+    my ($resp, $sel) = ('', IO::Select->new($sock));
+    while ($sel->can_read(10)) {
+        last unless sysread $sock, $resp, 4096, length $resp;
+    }
+    close $sock;
+
+    $resp =~ m{^HTTP/1\.\d (\d+)[^\n]*\n.*?\r?\n\r?\n(.*)\z}s
+        or die "strm_broker_ctl($path): bad answer \"$resp\"\n";
+    my ($status, $body) = ($1, $2);
+
+    $status == 200 or die "strm_broker_ctl($path): $status $body";
+
+    return $Json->decode($body);
+}
+
+# Records of $topic from its beginning, as hashrefs sorted by
+# (partition, offset): topic, partition, offset, key, headers, value
+# (value_b64 when not UTF-8; strings are decoded).  Options: min => N
+# (wait for N records), timeout => S (default 10).  Returns what there
+# is when min is not reached in time; dies if kafka-read fails.
+sub strm_kafka_records {
+    my ($topic, %opt) = @_;
+
+    my $brokers = $ENV{TEST_NGINX_STRM_BROKERS}
+        or die "strm_kafka_records: TEST_NGINX_STRM_BROKERS is not set\n";
+
+    my @cmd = ("$Root/scripts/kafka-read", '-b', $brokers, '-t', $topic);
+    push @cmd, '--min', $opt{min} if defined $opt{min};
+    push @cmd, '--timeout', $opt{timeout} if defined $opt{timeout};
+
+    open my $fh, '-|', @cmd
+        or die "strm_kafka_records: cannot run $cmd[0]: $!\n";
+    my @records = map { $Json->decode($_) } grep { /\S/ } <$fh>;
+    close $fh;
+
+    my $rc = $? >> 8;
+    die "strm_kafka_records($topic): kafka-read failed ($?)\n"
+        if $rc > 1 || ($? & 127);
+
+    return \@records;
+}
+
+# A topic name nobody else uses in this run (nor in an earlier one
+# against the same broker): shuffled and repeated blocks stay apart.
+sub strm_unique_topic {
+    my ($prefix) = @_;
+    $prefix = 'strm-test' unless defined $prefix && length $prefix;
+    $prefix =~ s/[^A-Za-z0-9._-]/-/g;
+    return sprintf '%s-%d-%d-%d', $prefix, $$, time, ++$Seq;
+}
+
+1;

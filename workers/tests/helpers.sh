@@ -1,0 +1,101 @@
+# Helpers for workers/tests/NNNN-*.sh (bash): PASS/FAIL/SKIP counters,
+# strm-devbroker start/stop, and "N passed, N failed" as the last line.
+#
+#   . "$(dirname "$0")/helpers.sh"
+#   strm_devbroker_start -n 2        # sets BOOTSTRAP, CTL_PORT, DB_PID
+#   check "what" test-command args...
+#   finish                           # exit status 1 if anything failed
+
+STRM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STRM_DEVBROKER=${STRM_DEVBROKER:-$STRM_ROOT/build/strm-devbroker}
+KAFKA_READ=$STRM_ROOT/scripts/kafka-read
+
+N_PASSED=0
+N_FAILED=0
+N_SKIPPED=0
+
+PASS() { N_PASSED=$((N_PASSED + 1)); echo "ok - $*"; }
+FAIL() { N_FAILED=$((N_FAILED + 1)); echo "FAIL - $*"; }
+SKIP() { N_SKIPPED=$((N_SKIPPED + 1)); echo "skip - $*"; }
+
+# check "description" command [args...]: PASS if the command succeeds
+check() {
+    local what=$1
+    shift
+    if "$@"; then PASS "$what"; else FAIL "$what"; fi
+}
+
+# check_eq "description" expected actual
+check_eq() {
+    if [ "$2" = "$3" ]; then
+        PASS "$1"
+    else
+        FAIL "$1: expected '$2', got '$3'"
+    fi
+}
+
+finish() {
+    [ "$N_SKIPPED" -eq 0 ] || echo "($N_SKIPPED skipped)"
+    echo "$N_PASSED passed, $N_FAILED failed"
+    [ "$N_FAILED" -eq 0 ]
+    exit
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_for_file FILE [SECONDS]
+wait_for_file() {
+    local i
+    for ((i = 0; i < ${2:-10} * 20; i++)); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# strm_devbroker_start [devbroker options]: a broker with its files in
+# DB_DIR; sets DB_PID, BOOTSTRAP, CTL_PORT; logs to $DB_DIR/log
+strm_devbroker_start() {
+    DB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/strm-wtest-XXXXXX")
+    "$STRM_DEVBROKER" "$@" -f "$DB_DIR/bootstrap" -c "$DB_DIR/ctl_port" \
+        -p "$DB_DIR/pid" 2> "$DB_DIR/log" &
+    DB_PID=$!
+    if ! wait_for_file "$DB_DIR/bootstrap" 10; then
+        echo "strm-devbroker did not start:" >&2
+        cat "$DB_DIR/log" >&2
+        return 1
+    fi
+    BOOTSTRAP=$(cat "$DB_DIR/bootstrap")
+    CTL_PORT=$(cat "$DB_DIR/ctl_port")
+}
+
+# strm_devbroker_stop: SIGTERM, wait; returns the broker's exit status
+strm_devbroker_stop() {
+    local rc=0
+    [ -n "${DB_PID:-}" ] || return 0
+    kill -TERM "$DB_PID" 2> /dev/null
+    wait "$DB_PID" || rc=$?
+    DB_PID=
+    return $rc
+}
+
+# ctl PATH [METHOD]: the devbroker control API; prints the JSON answer,
+# fails on a non-2xx status
+ctl() {
+    curl -sS -f -m 5 -X "${2:-POST}" "http://127.0.0.1:$CTL_PORT/$1"
+}
+
+# ctl_quiet PATH [METHOD]: the same, for check (answer dropped)
+ctl_quiet() {
+    ctl "$@" > /dev/null
+}
+
+strm_cleanup() {
+    if [ -n "${DB_PID:-}" ]; then
+        kill -TERM "$DB_PID" 2> /dev/null
+        wait "$DB_PID" 2> /dev/null
+    fi
+    [ -n "${DB_DIR:-}" ] && rm -rf "$DB_DIR"
+}
+
+trap strm_cleanup EXIT
