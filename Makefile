@@ -68,8 +68,16 @@ test: all
 	$(MAKE) -s test-t
 	$(MAKE) -s test-workers
 
-test-unit:
-	@echo "unit: none yet"
+CORE_SRCS  := $(wildcard $(CORE_DIR)/*.c)
+CORE_LIBS  := -lcrypto
+UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
+
+$(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(WCFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+test-unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 test-t: all
 	$(TEST_ENV) prove -I t/runner/lib -r t/

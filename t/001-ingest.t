@@ -177,3 +177,43 @@ Transfer-Encoding: chunked\r
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 9: HTTP/2 over TLS
+--- http_config
+    strm_kafka_brokers_file $TEST_NGINX_STRM_BOOTSTRAP_FILE;
+    log_format strm_acked '$status $strm_event_id';
+    access_log logs/strm_acked.log strm_acked;
+    server {
+        listen 127.0.0.1:$TEST_NGINX_STRM_TLS_PORT ssl http2;
+        ssl_certificate $TEST_NGINX_STRM_TLS_DIR/cert.pem;
+        ssl_certificate_key $TEST_NGINX_STRM_TLS_DIR/key.pem;
+        location = /event {
+            strm_ingest $TEST_NGINX_STRM_TOPIC;
+        }
+    }
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- request
+POST /event
+{"over":"h1"}
+--- error_code: 204
+--- strm_check
+my $tls = "https://127.0.0.1:$ENV{TEST_NGINX_STRM_TLS_PORT}/event";
+my ($s, $h) = strm_curl("--http2 --cacert $ENV{TEST_NGINX_STRM_TLS_DIR}/cert.pem"
+                        . " -X POST --data '{\"over\":\"h2+tls\"}' $tls");
+is($s, 204, "204 over TLS");
+is($h->{':version'}, "2", "spoken as HTTP/2");
+like($h->{'strm-event-id'}, qr/^[0-9a-f-]{36}$/, "with an event id");
+my @tls = grep { $_->{value} eq '{"over":"h2+tls"}' }
+          @{ strm_kafka_records($topic, min => 2) };
+is(scalar(@tls), $repeat + 1, "the TLS event is in Kafka");
+is($tls[-1]{headers}{'strm-event-id'}, $h->{'strm-event-id'},
+   "under the id that was answered");
+strm_check_acked_in_kafka("h2+tls", $topic);
+--- no_error_log
+[error]
+[alert]

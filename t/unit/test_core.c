@@ -1,0 +1,169 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * Unit tests of the nginx-free core: the error table, JSON error bodies
+ * and escaping, random UUIDs.  Prints "N passed, N failed".
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "strm_error.h"
+#include "strm_id.h"
+
+
+static int  passed;
+static int  failed;
+
+
+#define CHECK(cond, what)                                                    \
+    do {                                                                     \
+        if (cond) {                                                          \
+            passed++;                                                        \
+        } else {                                                             \
+            failed++;                                                        \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);            \
+        }                                                                    \
+    } while (0)
+
+
+static void
+test_error_table(void)
+{
+    const strm_error_t  *e;
+
+    e = strm_error_get(STRM_E_QUEUE_FULL);
+    CHECK(e->status == 503 && strcmp(e->code, "queue_full") == 0,
+          "queue_full is 503");
+
+    e = strm_error_get(STRM_OK);
+    CHECK(e->status == 204 && strcmp(e->code, "ok") == 0, "ok is 204");
+
+    e = strm_error_get((strm_rc_t) -4242);
+    CHECK(e->rc == STRM_E_INTERNAL, "an unknown code is an internal error");
+
+    e = strm_error_by_status(400);
+    CHECK(e != NULL && e->rc == STRM_E_BAD_REQUEST,
+          "nginx's 400 is bad_request, not empty_body");
+
+    e = strm_error_by_status(503);
+    CHECK(e != NULL && e->rc == STRM_E_UNAVAILABLE,
+          "nginx's 503 (limit_req) is unavailable, not queue_full");
+
+    e = strm_error_by_status(413);
+    CHECK(e != NULL && e->rc == STRM_E_TOO_LARGE, "413 is too_large");
+
+    CHECK(strm_error_by_status(200) == NULL, "no error for 200");
+    CHECK(strm_error_by_status(504) == NULL, "no generic 504");
+}
+
+
+static void
+test_error_json(void)
+{
+    size_t               n, need;
+    const strm_error_t  *e;
+    char                 buf[256], small[8];
+    const char          *reason = "bad \"x\"\n\x01";
+
+    e = strm_error_get(STRM_E_METHOD);
+    n = strm_error_json(e, NULL, 0, buf, sizeof(buf));
+    buf[n] = '\0';
+    CHECK(strcmp(buf, "{\"error\":\"only POST is accepted here\","
+                      "\"code\":\"method_not_allowed\"}\n") == 0,
+          "error body without a reason");
+
+    e = strm_error_get(STRM_E_KAFKA);
+    n = strm_error_json(e, reason, strlen(reason), buf, sizeof(buf));
+    buf[n] = '\0';
+    CHECK(strcmp(buf, "{\"error\":\"Kafka did not accept the event\","
+                      "\"code\":\"kafka_error\","
+                      "\"reason\":\"bad \\\"x\\\"\\n\\u0001\"}\n") == 0,
+          "error body with an escaped reason");
+
+    need = n;
+    n = strm_error_json(e, reason, strlen(reason), small, sizeof(small));
+    CHECK(n == need, "a small buffer is told the length needed");
+}
+
+
+static void
+test_json_escape(void)
+{
+    size_t  n;
+    char    buf[64];
+
+    n = strm_json_escape(buf, sizeof(buf), "a\\b\t\x7f", 5);
+    buf[n] = '\0';
+    CHECK(strcmp(buf, "a\\\\b\\t\\u007f") == 0, "escapes");
+
+    n = strm_json_escape(buf, sizeof(buf), "h\xc3\xa9", 3);
+    CHECK(n == 3 && memcmp(buf, "h\xc3\xa9", 3) == 0,
+          "UTF-8 bytes pass as they are");
+
+    n = strm_json_escape(NULL, 0, "\"\"", 2);
+    CHECK(n == 4, "length only, with no buffer");
+}
+
+
+static int
+hexdigit(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+
+static void
+test_uuid4(void)
+{
+    int   i, j, ok, dup;
+    char  a[STRM_UUID_LEN], b[STRM_UUID_LEN];
+
+    ok = 1;
+    dup = 0;
+
+    for (i = 0; i < 10000; i++) {
+        if (strm_uuid4(a) != STRM_OK || strm_uuid4(b) != STRM_OK) {
+            ok = 0;
+            break;
+        }
+
+        for (j = 0; j < STRM_UUID_LEN; j++) {
+            if (j == 8 || j == 13 || j == 18 || j == 23) {
+                ok &= a[j] == '-';
+
+            } else {
+                ok &= hexdigit(a[j]);
+            }
+        }
+
+        ok &= a[14] == '4';
+        ok &= a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b';
+
+        if (memcmp(a, b, STRM_UUID_LEN) == 0) {
+            dup++;
+        }
+    }
+
+    CHECK(ok, "UUIDs are version 4, variant 10, lowercase hex");
+    CHECK(dup == 0, "no two UUIDs alike");
+}
+
+
+int
+main(void)
+{
+    test_error_table();
+    test_error_json();
+    test_json_escape();
+    test_uuid4();
+
+    printf("%d passed, %d failed\n", passed, failed);
+
+    return failed ? 1 : 0;
+}
