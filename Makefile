@@ -89,9 +89,11 @@ test-workers: all
 	        bash "$$s"; \
 	done
 
-# The Test::Nginx suites with nginx under valgrind memcheck.
+# The module's Test::Nginx suites with nginx under valgrind memcheck (the
+# runner's self-test is left out: it tests the runner, not memory).
 test-valgrind: all
-	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove -I t/runner/lib -r t/
+	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove -I t/runner/lib \
+	    $(filter-out t/000-runner-selftest.t,$(wildcard t/[0-9]*.t))
 
 style:
 	scripts/style-check.sh

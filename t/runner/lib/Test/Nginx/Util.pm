@@ -535,8 +535,9 @@ sub nginx_command () {
     my @vg = ('valgrind', '-q', "--log-file=$LogDir/valgrind.%p.log",
               '--error-exitcode=97');
     if ($UseValgrind =~ /^\d+$/) {
-        push @vg, qw(--tool=memcheck --leak-check=full
-                     --show-possibly-lost=no --num-callers=100
+        push @vg, qw(--tool=memcheck --leak-check=full --keep-debuginfo=yes
+                     --show-possibly-lost=no --errors-for-leak-kinds=definite
+                     --num-callers=100
                      --gen-suppressions=all);
     } else {
         push @vg, split ' ', $UseValgrind;
@@ -602,6 +603,17 @@ sub start_nginx ($) {
             exec @cmd or POSIX::_exit(127);
         }
         $ChildPid = $pid;
+
+        # under valgrind nginx takes seconds to start: wait until it
+        # accepts connections (curl, used for HTTP/2, does not retry)
+        for (1 .. 300) {
+            last if defined read_pidfile()
+                    && IO::Socket::INET->new(PeerAddr => $ServerAddr,
+                                             PeerPort => $ServerPort,
+                                             Proto => 'tcp');
+            last unless is_running($pid);
+            sleep 0.1;
+        }
         sleep $TestNginxSleep;
         return;
     }
