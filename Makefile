@@ -20,7 +20,7 @@ MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
                           $(CORE_DIR)/*.c $(CORE_DIR)/*.h) config
 
 .PHONY: all module workers check demo test test-unit test-t test-workers \
-        test-valgrind clean distclean style bench
+        test-valgrind clean distclean style bench fuzz
 
 all: module workers
 
@@ -69,12 +69,15 @@ test: all
 	$(MAKE) -s test-workers
 
 CORE_SRCS  := $(wildcard $(CORE_DIR)/*.c)
-CORE_LIBS  := -lcrypto
+CORE_PKGS  := jansson avro-c libpcre2-8 libcrypto
+CORE_LIBS   = $(shell pkg-config --libs $(CORE_PKGS))
+CORE_CFLAGS = $(shell pkg-config --cflags $(CORE_PKGS))
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
 $(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(WCFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+	$(CC) $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) \
+	    $(CORE_LIBS)
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
@@ -94,6 +97,26 @@ test-workers: all
 test-valgrind: all
 	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove -I t/runner/lib \
 	    $(filter-out t/000-runner-selftest.t,$(wildcard t/[0-9]*.t))
+
+# libFuzzer targets (t/fuzz/fuzz_*.c) under ASan and UBSan, each for
+# FUZZ_SECONDS from its seed corpus t/fuzz/corpus/<name>/; a crash fails.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/%: t/fuzz/%.c $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined $(CORE_CFLAGS) -I$(CORE_DIR) \
+	    -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@set -e; for f in $(FUZZ_TARGETS); do \
+	    n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/work-$$n; \
+	    echo "== $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $(BUILD)/fuzz/work-$$n t/fuzz/corpus/$$n; \
+	done
 
 style:
 	scripts/style-check.sh

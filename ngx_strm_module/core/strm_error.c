@@ -4,6 +4,7 @@
  */
 
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -155,4 +156,26 @@ strm_error_json(const strm_error_t *e, const char *reason,
     }
 
     return need;
+}
+
+
+strm_rc_t
+strm_reject(strm_reject_t *rej, strm_rc_t rc, const char *field,
+    const char *rule, const char *fmt, ...)
+{
+    va_list  ap;
+
+    if (rej == NULL) {
+        return rc;
+    }
+
+    snprintf(rej->field, sizeof(rej->field), "%s",
+             field != NULL ? field : "");
+    snprintf(rej->rule, sizeof(rej->rule), "%s", rule != NULL ? rule : "");
+
+    va_start(ap, fmt);
+    vsnprintf(rej->detail, sizeof(rej->detail), fmt, ap);
+    va_end(ap);
+
+    return rc;
 }

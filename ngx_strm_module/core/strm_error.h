@@ -54,7 +54,29 @@
     X(STRM_E_UNAVAILABLE, -1017, 503, 1, "unavailable",                      \
       "the service is unavailable, retry later")                             \
     X(STRM_E_TOO_MANY, -1018, 429, 1, "too_many_requests",                   \
-      "too many requests, retry later")
+      "too many requests, retry later")                                      \
+    X(STRM_E_SCHEMA_REF_MISSING, -1019, 400, 0, "schema_ref_missing",        \
+      "the request has no Strm-Schema-Ref header")                           \
+    X(STRM_E_SCHEMA_UNKNOWN, -1020, 400, 0, "schema_unknown",                \
+      "the schema ref is not known")                                         \
+    X(STRM_E_CONTRACT_UNKNOWN, -1021, 400, 0, "contract_unknown",            \
+      "the event contract ref is not known")                                 \
+    X(STRM_E_MEDIA_TYPE, -1022, 415, 1, "unsupported_media_type",            \
+      "the serialization type is not supported for this schema")             \
+    X(STRM_E_INVALID_JSON, -1023, 400, 0, "invalid_json",                    \
+      "the event is not valid JSON")                                         \
+    X(STRM_E_INVALID_AVRO, -1024, 400, 0, "invalid_avro",                    \
+      "the event is not valid Avro binary of its schema")                    \
+    X(STRM_E_SCHEMA_VIOLATION, -1025, 400, 0, "schema_violation",            \
+      "the event does not match its schema")                                 \
+    X(STRM_E_VALIDATION, -1026, 400, 0, "validation_failed",                 \
+      "a field breaks a validation rule of the event contract")              \
+    X(STRM_E_KEY_EMPTY, -1027, 400, 0, "key_field_empty",                    \
+      "the key field of the event contract is empty")                        \
+    X(STRM_E_STRM_META, -1028, 400, 0, "invalid_strm_meta",                  \
+      "strmMeta is missing or invalid")                                      \
+    X(STRM_E_TOO_DEEP, -1029, 400, 0, "too_deep",                            \
+      "the event nests too deeply")
 
 
 typedef enum {
@@ -62,6 +84,21 @@ typedef enum {
     STRM_ERRORS(STRM_ERROR_ENUM)
 #undef STRM_ERROR_ENUM
 } strm_rc_t;
+
+
+/*
+ * Why an event was refused: the field (a slash path such as
+ * "customer/id", "" when none), the rule it broke ("type", "required",
+ * "enum", "pattern", "minimum", "maximum", "minLength", "maxLength",
+ * "minItems", "maxItems", "additionalProperties", "regex", "utf8",
+ * "truncated", "trailing", "depth", "syntax", ...) and a sentence.  None
+ * of them ever holds a value of the event: values may be PII.
+ */
+typedef struct {
+    char         field[256];
+    char         rule[32];
+    char         detail[256];
+} strm_reject_t;
 
 
 typedef struct {
@@ -84,6 +121,11 @@ const strm_error_t *strm_error_by_status(int status);
  */
 size_t strm_error_json(const strm_error_t *e, const char *reason,
     size_t reason_len, char *buf, size_t size);
+
+/* fills a rejection (truncating); field may be NULL */
+strm_rc_t strm_reject(strm_reject_t *rej, strm_rc_t rc, const char *field,
+    const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* JSON string escaping: returns the length of the escaped form. */
 size_t strm_json_escape(char *dst, size_t size, const char *src,

@@ -1,0 +1,94 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _STRM_AVRO_H_INCLUDED_
+#define _STRM_AVRO_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "strm_error.h"
+
+
+/*
+ * Avro schemas (schema.avsc) and events: raw Avro binary (one datum, no
+ * container, no magic byte) decoded into plain JSON, and JSON events
+ * (plain JSON, or Avro-JSON with wrapped unions) checked against the
+ * schema and normalised into the same plain JSON.  "Plain JSON" is
+ * what a JSON producer sends and what goes to Kafka: a union value is
+ * the bare value (null, or the branch's value), never {"branch": v}.
+ *
+ * Mapping of Avro types to plain JSON: null -> null, boolean -> true/
+ * false, int/long -> integer, float/double -> real (an integer JSON
+ * value is accepted for them), string -> string (valid UTF-8 only),
+ * bytes/fixed -> string of code points 0-255 (as Avro-JSON does), enum
+ * -> string symbol, array -> array, map -> object, record -> object
+ * with every field (a JSON field that is absent takes the field's
+ * default, or is a "required" rejection; a JSON member the record does
+ * not have is an "additionalProperties" rejection).
+ *
+ * Nesting deeper than STRM_AVRO_MAX_DEPTH is refused ("depth"), so
+ * recursive schemas and hostile input cannot exhaust the stack.
+ */
+
+#define STRM_AVRO_MAX_DEPTH  64
+
+
+typedef struct strm_avro_schema_s  strm_avro_schema_t;
+
+
+/*
+ * Compiles an Avro schema from its JSON text.  NULL on error, with the
+ * reason in err.  The top level must be a record.
+ */
+strm_avro_schema_t *strm_avro_compile(const char *json, size_t len,
+    char *err, size_t errlen);
+void strm_avro_free(strm_avro_schema_t *s);
+
+/* the record's full name (namespace.name) */
+const char *strm_avro_name(const strm_avro_schema_t *s);
+
+/*
+ * Does the record have a field at this slash path ("customer/id")?
+ * Returns 1 and, if type is not NULL, the Avro type name of the field
+ * with a null union branch removed ("string", "int", "record", ...); 0
+ * if there is no such field.  Used at configuration time to check that
+ * a contract names fields its schema has.
+ */
+int strm_avro_has_field(const strm_avro_schema_t *s, const char *path,
+    const char **type);
+
+/*
+ * One raw Avro binary datum into plain JSON.  Truncated input
+ * ("truncated"), bytes left after the datum ("trailing"), invalid
+ * UTF-8 in a string ("utf8"), a union or enum index out of range
+ * ("union", "enum"), a negative length ("length"), too deep ("depth"):
+ * STRM_E_INVALID_AVRO (STRM_E_TOO_DEEP for depth) with rej naming the
+ * field path.  *out is a new reference on STRM_OK.
+ */
+strm_rc_t strm_avro_decode(const strm_avro_schema_t *s,
+    const unsigned char *buf, size_t len, json_t **out, strm_reject_t *rej);
+
+/*
+ * A JSON event (plain or Avro-JSON) checked against the schema and
+ * normalised to plain JSON: STRM_E_SCHEMA_VIOLATION naming the field
+ * and the rule ("type", "required", "additionalProperties", "enum",
+ * "union") on a mismatch.  *out is a new reference on STRM_OK.
+ */
+strm_rc_t strm_avro_check_json(const strm_avro_schema_t *s, json_t *in,
+    json_t **out, strm_reject_t *rej);
+
+/*
+ * Plain JSON into one raw Avro binary datum (the inverse of decode;
+ * used by tests and tools).  *out is malloc()ed.
+ */
+strm_rc_t strm_avro_encode(const strm_avro_schema_t *s, json_t *in,
+    unsigned char **out, size_t *len, strm_reject_t *rej);
+
+
+#endif /* _STRM_AVRO_H_INCLUDED_ */
