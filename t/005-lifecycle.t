@@ -34,23 +34,12 @@ POST /event
 --- strm_check
 use Time::HiRes qw(sleep);
 my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
-my $file = "/tmp/strm-burst-$$.txt";
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    my $res = strm_burst(url => $url, n => 400, parallel => 16);
-    open my $fh, '>', $file or POSIX::_exit(1);
-    print $fh map { "@$_\n" } @$res;
-    close $fh;
-    POSIX::_exit(0);
-}
-sleep 0.3;
-ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
-sleep 0.3;
-ok(kill('HUP', strm_nginx_pid()), "and a second HUP");
-waitpid($pid, 0);
-open my $fh, '<', $file or die "$file: $!";
-my @res = map { chomp; [split / /, $_, 2] } <$fh>;
-unlink $file;
+my $res = strm_burst_during(sub {
+    ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
+    sleep 0.3;
+    ok(kill('HUP', strm_nginx_pid()), "and a second HUP");
+}, url => $url, n => 400, parallel => 16);
+my @res = @$res;
 my %by;
 $by{ $_->[0] }++ for @res;
 is(scalar @res, 400, "400 answers");

@@ -32,19 +32,10 @@ POST /event
 --- strm_check
 use Time::HiRes qw(sleep);
 my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
-my $file = "/tmp/strm-burst-$$.txt";
 my $master = strm_nginx_pid();
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    my $res = strm_burst(url => $url, n => 400, parallel => 16);
-    open my $fh, '>', $file or POSIX::_exit(1);
-    print $fh map { "@$_\n" } @$res;
-    close $fh;
-    POSIX::_exit(0);
-}
-sleep 1;
-ok(kill('QUIT', $master), "QUIT sent to the master");
-waitpid($pid, 0);
+my $res = strm_burst_during(sub {
+    ok(kill('QUIT', $master), "QUIT sent to the master");
+}, after => 1, url => $url, n => 400, parallel => 16);
 # the runner reaps the daemonised master: a zombie still answers kill 0
 for (1 .. 100) {
     waitpid($master, POSIX::WNOHANG());
@@ -52,9 +43,7 @@ for (1 .. 100) {
     sleep 0.1;
 }
 ok(!kill(0, $master), "nginx has exited");
-open my $fh, '<', $file or die "$file: $!";
-my @res = map { chomp; [split / /, $_, 2] } <$fh>;
-unlink $file;
+my @res = @$res;
 my %by;
 $by{ $_->[0] }++ for @res;
 ok($by{204}, "some events acknowledged before the quit: " . ($by{204} // 0));

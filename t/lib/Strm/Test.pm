@@ -51,7 +51,8 @@ use Time::HiRes qw(sleep);
 our @ISA = qw(Exporter);
 our @EXPORT = qw(strm_broker_ctl strm_kafka_records strm_unique_topic
                  strm_acked strm_check_acked_in_kafka strm_topic
-                 strm_nginx_pid strm_curl strm_burst);
+                 strm_nginx_pid strm_curl strm_burst
+                 strm_burst_during);
 
 # "our": a second load of this file must see the first one's broker
 our $Root = dirname(dirname(dirname(dirname(abs_path(__FILE__)))));
@@ -486,6 +487,30 @@ sub strm_unique_topic {
     $prefix = 'strm-test' unless defined $prefix && length $prefix;
     $prefix =~ s/[^A-Za-z0-9._-]/-/g;
     return sprintf '%s-%d-%d-%d', $prefix, $$, time, ++$Seq;
+}
+
+
+# A burst (strm_burst options) in a child process while $during runs
+# here after $o{after} seconds (a reload, a quit); returns the answers.
+sub strm_burst_during {
+    my ($during, %o) = @_;
+    my $file = "/tmp/strm-burst-$$-" . (++$Seq) . ".txt";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        my $res = strm_burst(%o);
+        open my $fh, '>', $file or POSIX::_exit(1);
+        print $fh map { "@$_\n" } @$res;
+        close $fh;
+        POSIX::_exit(0);
+    }
+    sleep($o{after} // 0.3);
+    $during->();
+    waitpid($pid, 0);
+    open my $fh, '<', $file or die "$file: $!";
+    my @res = map { chomp; [split / /, $_, 2] } <$fh>;
+    close $fh;
+    unlink $file;
+    return \@res;
 }
 
 1;
