@@ -1,0 +1,1583 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <float.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <avro.h>
+#include <jansson.h>
+
+#include "strm_avro.h"
+
+
+#define STRM_AVRO_PATH_LEN  256
+
+
+struct strm_avro_schema_s {
+    avro_schema_t   root;
+    json_t         *defaults;
+    char            name[256];
+};
+
+
+typedef struct {
+    const unsigned char  *p;
+    const unsigned char  *end;
+} strm_avro_rd_t;
+
+
+typedef struct {
+    unsigned char  *data;
+    size_t          len;
+    size_t          size;
+} strm_avro_buf_t;
+
+
+static avro_schema_t strm_avro_resolve(avro_schema_t t);
+static const char *strm_avro_type(avro_schema_t t);
+static void strm_avro_full_name(avro_schema_t t, char *buf, size_t size);
+static int strm_avro_collect(json_t *node, const char *ns, json_t *defaults);
+static size_t strm_avro_push(char *path, const char *name);
+static strm_rc_t strm_avro_read_long(strm_avro_rd_t *rd, int64_t *v,
+    const char *path, strm_reject_t *rej);
+static strm_rc_t strm_avro_dec(strm_avro_rd_t *rd, avro_schema_t t,
+    int depth, char *path, json_t **out, strm_reject_t *rej);
+static strm_rc_t strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t,
+    json_t *in, int depth, char *path, json_t **out, strm_reject_t *rej);
+static strm_rc_t strm_avro_enc(strm_avro_buf_t *b, avro_schema_t t,
+    json_t *in, int depth, char *path, strm_reject_t *rej);
+
+
+static avro_schema_t
+strm_avro_resolve(avro_schema_t t)
+{
+    int  n;
+
+    for (n = 0; t != NULL && avro_typeof(t) == AVRO_LINK && n < 64; n++) {
+        t = avro_schema_link_target(t);
+    }
+
+    return t;
+}
+
+
+static const char *
+strm_avro_type(avro_schema_t t)
+{
+    switch (avro_typeof(t)) {
+    case AVRO_STRING:
+        return "string";
+    case AVRO_BYTES:
+        return "bytes";
+    case AVRO_INT32:
+        return "int";
+    case AVRO_INT64:
+        return "long";
+    case AVRO_FLOAT:
+        return "float";
+    case AVRO_DOUBLE:
+        return "double";
+    case AVRO_BOOLEAN:
+        return "boolean";
+    case AVRO_NULL:
+        return "null";
+    case AVRO_RECORD:
+        return "record";
+    case AVRO_ENUM:
+        return "enum";
+    case AVRO_FIXED:
+        return "fixed";
+    case AVRO_MAP:
+        return "map";
+    case AVRO_ARRAY:
+        return "array";
+    case AVRO_UNION:
+        return "union";
+    default:
+        return "link";
+    }
+}
+
+
+static void
+strm_avro_full_name(avro_schema_t t, char *buf, size_t size)
+{
+    const char  *ns, *name;
+
+    name = avro_schema_name(t);
+    ns = avro_schema_namespace(t);
+
+    if (name == NULL) {
+        name = "";
+    }
+
+    if (ns != NULL && ns[0] != '\0' && strchr(name, '.') == NULL) {
+        snprintf(buf, size, "%s.%s", ns, name);
+
+    } else {
+        snprintf(buf, size, "%s", name);
+    }
+}
+
+
+/*
+ * avro-c keeps no field defaults we can read back, so they are taken
+ * from the schema text: defaults["ns.Record"]["field"].
+ */
+static int
+strm_avro_collect(json_t *node, const char *ns, json_t *defaults)
+{
+    size_t       i;
+    json_t      *v, *f, *fields, *rec;
+    const char  *type, *name, *space, *dot;
+    char         full[256], cns[256];
+
+    if (json_is_array(node)) {
+        json_array_foreach(node, i, v) {
+            if (strm_avro_collect(v, ns, defaults) != 0) {
+                return -1;
+            }
+        }
+
+        return 0;
+    }
+
+    if (!json_is_object(node)) {
+        return 0;
+    }
+
+    type = json_string_value(json_object_get(node, "type"));
+
+    if (type == NULL) {
+        return strm_avro_collect(json_object_get(node, "type"), ns,
+                                 defaults);
+    }
+
+    if (strcmp(type, "array") == 0) {
+        return strm_avro_collect(json_object_get(node, "items"), ns,
+                                 defaults);
+    }
+
+    if (strcmp(type, "map") == 0) {
+        return strm_avro_collect(json_object_get(node, "values"), ns,
+                                 defaults);
+    }
+
+    if (strcmp(type, "record") != 0 && strcmp(type, "error") != 0) {
+        return 0;
+    }
+
+    name = json_string_value(json_object_get(node, "name"));
+    space = json_string_value(json_object_get(node, "namespace"));
+
+    if (name == NULL) {
+        return 0;
+    }
+
+    dot = strrchr(name, '.');
+
+    if (dot != NULL) {
+        snprintf(full, sizeof(full), "%s", name);
+        snprintf(cns, sizeof(cns), "%.*s", (int) (dot - name), name);
+
+    } else {
+        if (space == NULL) {
+            space = ns;
+        }
+
+        if (space != NULL && space[0] != '\0') {
+            snprintf(full, sizeof(full), "%s.%s", space, name);
+            snprintf(cns, sizeof(cns), "%s", space);
+
+        } else {
+            snprintf(full, sizeof(full), "%s", name);
+            cns[0] = '\0';
+        }
+    }
+
+    rec = json_object();
+    if (rec == NULL || json_object_set_new(defaults, full, rec) != 0) {
+        return -1;
+    }
+
+    fields = json_object_get(node, "fields");
+
+    json_array_foreach(fields, i, f) {
+        name = json_string_value(json_object_get(f, "name"));
+        v = json_object_get(f, "default");
+
+        if (name != NULL && v != NULL) {
+            if (json_object_set(rec, name, v) != 0) {
+                return -1;
+            }
+        }
+
+        if (strm_avro_collect(json_object_get(f, "type"), cns, defaults)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+strm_avro_schema_t *
+strm_avro_compile(const char *json, size_t len, char *err, size_t errlen)
+{
+    json_t              *doc;
+    json_error_t         jerr;
+    avro_schema_t        t;
+    strm_avro_schema_t  *s;
+
+    s = calloc(1, sizeof(strm_avro_schema_t));
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    if (avro_schema_from_json_length(json, len, &s->root) != 0) {
+        snprintf(err, errlen, "invalid Avro schema: %s", avro_strerror());
+        s->root = NULL;
+        goto failed;
+    }
+
+    t = strm_avro_resolve(s->root);
+
+    if (t == NULL || avro_typeof(t) != AVRO_RECORD) {
+        snprintf(err, errlen, "the top level of the schema is not a record");
+        goto failed;
+    }
+
+    strm_avro_full_name(t, s->name, sizeof(s->name));
+
+    doc = json_loadb(json, len, 0, &jerr);
+    if (doc == NULL) {
+        snprintf(err, errlen, "invalid schema JSON: %s", jerr.text);
+        goto failed;
+    }
+
+    s->defaults = json_object();
+
+    if (s->defaults == NULL || strm_avro_collect(doc, "", s->defaults) != 0) {
+        json_decref(doc);
+        snprintf(err, errlen, "out of memory");
+        goto failed;
+    }
+
+    json_decref(doc);
+
+    return s;
+
+failed:
+
+    strm_avro_free(s);
+    return NULL;
+}
+
+
+void
+strm_avro_free(strm_avro_schema_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+
+    if (s->root != NULL) {
+        avro_schema_decref(s->root);
+    }
+
+    json_decref(s->defaults);
+    free(s);
+}
+
+
+const char *
+strm_avro_name(const strm_avro_schema_t *s)
+{
+    return s->name;
+}
+
+
+/* a union with null and one other branch stands for that branch */
+static avro_schema_t
+strm_avro_strip_null(avro_schema_t t)
+{
+    size_t         i, n;
+    avro_schema_t  b, found;
+
+    t = strm_avro_resolve(t);
+
+    if (avro_typeof(t) != AVRO_UNION) {
+        return t;
+    }
+
+    n = avro_schema_union_size(t);
+    found = NULL;
+
+    for (i = 0; i < n; i++) {
+        b = strm_avro_resolve(avro_schema_union_branch(t, i));
+
+        if (avro_typeof(b) == AVRO_NULL) {
+            continue;
+        }
+
+        if (found != NULL) {
+            return t;
+        }
+
+        found = b;
+    }
+
+    return found != NULL ? found : t;
+}
+
+
+int
+strm_avro_has_field(const strm_avro_schema_t *s, const char *path,
+    const char **type)
+{
+    int            k;
+    size_t         n;
+    avro_schema_t  t, f;
+    const char    *p, *e;
+    char           name[256];
+
+    t = strm_avro_resolve(s->root);
+    p = path;
+
+    for ( ;; ) {
+        t = strm_avro_strip_null(t);
+
+        if (avro_typeof(t) != AVRO_RECORD) {
+            return 0;
+        }
+
+        e = strchr(p, '/');
+        n = (e == NULL) ? strlen(p) : (size_t) (e - p);
+
+        if (n == 0 || n >= sizeof(name)) {
+            return 0;
+        }
+
+        memcpy(name, p, n);
+        name[n] = '\0';
+
+        k = avro_schema_record_field_get_index(t, name);
+        if (k < 0) {
+            return 0;
+        }
+
+        f = avro_schema_record_field_get_by_index(t, k);
+
+        if (e == NULL) {
+            if (type != NULL) {
+                *type = strm_avro_type(strm_avro_strip_null(f));
+            }
+
+            return 1;
+        }
+
+        t = f;
+        p = e + 1;
+    }
+}
+
+
+/* appends "/name" (or "name") to path; returns the old length */
+static size_t
+strm_avro_push(char *path, const char *name)
+{
+    size_t  len;
+
+    len = strlen(path);
+
+    snprintf(path + len, STRM_AVRO_PATH_LEN - len, "%s%s",
+             len ? "/" : "", name);
+
+    return len;
+}
+
+
+static strm_rc_t
+strm_avro_read_long(strm_avro_rd_t *rd, int64_t *v, const char *path,
+    strm_reject_t *rej)
+{
+    int       shift;
+    uint64_t  u;
+    unsigned  c;
+
+    u = 0;
+
+    for (shift = 0; shift < 70; shift += 7) {
+        if (rd->p >= rd->end) {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "truncated",
+                               "the datum ends early");
+        }
+
+        c = *rd->p++;
+        u |= (uint64_t) (c & 0x7f) << shift;
+
+        if ((c & 0x80) == 0) {
+            *v = (int64_t) ((u >> 1) ^ (~(u & 1) + 1));
+            return STRM_OK;
+        }
+    }
+
+    return strm_reject(rej, STRM_E_INVALID_AVRO, path, "varint",
+                       "a variable-length integer is too long");
+}
+
+
+static strm_rc_t
+strm_avro_read_len(strm_avro_rd_t *rd, int64_t *n, const char *path,
+    strm_reject_t *rej)
+{
+    strm_rc_t  rc;
+
+    rc = strm_avro_read_long(rd, n, path, rej);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    if (*n < 0) {
+        return strm_reject(rej, STRM_E_INVALID_AVRO, path, "length",
+                           "a negative length");
+    }
+
+    if ((uint64_t) *n > (uint64_t) (rd->end - rd->p)) {
+        return strm_reject(rej, STRM_E_INVALID_AVRO, path, "truncated",
+                           "the datum ends early");
+    }
+
+    return STRM_OK;
+}
+
+
+static json_t *
+strm_avro_latin1(const unsigned char *p, size_t n)
+{
+    size_t          i, k;
+    json_t         *j;
+    unsigned char  *u;
+
+    u = malloc(2 * n + 1);
+    if (u == NULL) {
+        return NULL;
+    }
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (p[i] < 0x80) {
+            u[k++] = p[i];
+
+        } else {
+            u[k++] = 0xc0 | (p[i] >> 6);
+            u[k++] = 0x80 | (p[i] & 0x3f);
+        }
+    }
+
+    j = json_stringn((char *) u, k);
+    free(u);
+
+    return j;
+}
+
+
+/* the reverse of strm_avro_latin1(); -1 on a code point above 255 */
+static int
+strm_avro_unlatin1(const char *s, size_t n, unsigned char *out,
+    size_t *outlen)
+{
+    size_t                i, k;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) s;
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (p[i] < 0x80) {
+            out[k++] = p[i];
+
+        } else if ((p[i] == 0xc2 || p[i] == 0xc3) && i + 1 < n) {
+            out[k++] = (unsigned char) (((p[i] & 0x03) << 6)
+                                        | (p[i + 1] & 0x3f));
+            i++;
+
+        } else {
+            return -1;
+        }
+    }
+
+    *outlen = k;
+
+    return 0;
+}
+
+
+static strm_rc_t
+strm_avro_dec(strm_avro_rd_t *rd, avro_schema_t t, int depth, char *path,
+    json_t **out, strm_reject_t *rej)
+{
+    float          f;
+    double         d;
+    size_t         k, len, nf;
+    json_t        *j, *item;
+    int64_t        v, n, i, total;
+    uint32_t       w;
+    uint64_t       u;
+    strm_rc_t      rc;
+    avro_schema_t  sub;
+    char           key[32];
+
+    *out = NULL;
+
+    if (depth > STRM_AVRO_MAX_DEPTH) {
+        return strm_reject(rej, STRM_E_TOO_DEEP, path, "depth",
+                           "the datum nests too deeply");
+    }
+
+    t = strm_avro_resolve(t);
+    j = NULL;
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_NULL:
+        j = json_null();
+        break;
+
+    case AVRO_BOOLEAN:
+        if (rd->p >= rd->end) {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "truncated",
+                               "the datum ends early");
+        }
+
+        if (*rd->p > 1) {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "type",
+                               "a boolean is neither 0 nor 1");
+        }
+
+        j = json_boolean(*rd->p++);
+        break;
+
+    case AVRO_INT32:
+    case AVRO_INT64:
+        rc = strm_avro_read_long(rd, &v, path, rej);
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        if (avro_typeof(t) == AVRO_INT32 && (v < INT32_MIN || v > INT32_MAX))
+        {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "type",
+                               "an int is out of range");
+        }
+
+        j = json_integer(v);
+        break;
+
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE:
+        n = (avro_typeof(t) == AVRO_FLOAT) ? 4 : 8;
+
+        if (rd->end - rd->p < n) {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "truncated",
+                               "the datum ends early");
+        }
+
+        u = 0;
+        for (i = n - 1; i >= 0; i--) {
+            u = (u << 8) | rd->p[i];
+        }
+
+        rd->p += n;
+
+        if (n == 4) {
+            w = (uint32_t) u;
+            memcpy(&f, &w, 4);
+            d = f;
+
+        } else {
+            memcpy(&d, &u, 8);
+        }
+
+        j = json_real(d);
+        if (j == NULL) {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "type",
+                               "a number JSON cannot represent");
+        }
+
+        break;
+
+    case AVRO_STRING:
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+        if (avro_typeof(t) == AVRO_FIXED) {
+            n = avro_schema_fixed_size(t);
+
+            if (rd->end - rd->p < n) {
+                return strm_reject(rej, STRM_E_INVALID_AVRO, path,
+                                   "truncated", "the datum ends early");
+            }
+
+        } else {
+            rc = strm_avro_read_len(rd, &n, path, rej);
+            if (rc != STRM_OK) {
+                return rc;
+            }
+        }
+
+        if (avro_typeof(t) == AVRO_STRING) {
+            j = json_stringn((const char *) rd->p, n);
+            if (j == NULL) {
+                return strm_reject(rej, STRM_E_INVALID_AVRO, path, "utf8",
+                                   "a string is not valid UTF-8");
+            }
+
+        } else {
+            j = strm_avro_latin1(rd->p, n);
+        }
+
+        rd->p += n;
+        break;
+
+    case AVRO_ENUM:
+        rc = strm_avro_read_long(rd, &v, path, rej);
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        if (v < 0 || v >= avro_schema_enum_number_of_symbols(t)) {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "enum",
+                               "an enum index is out of range");
+        }
+
+        j = json_string(avro_schema_enum_get(t, (int) v));
+        break;
+
+    case AVRO_ARRAY:
+    case AVRO_MAP:
+        j = (avro_typeof(t) == AVRO_ARRAY) ? json_array() : json_object();
+        if (j == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        sub = (avro_typeof(t) == AVRO_ARRAY) ? avro_schema_array_items(t)
+                                             : avro_schema_map_values(t);
+        total = 0;
+
+        for ( ;; ) {
+            rc = strm_avro_read_long(rd, &n, path, rej);
+            if (rc != STRM_OK) {
+                goto failed;
+            }
+
+            if (n == 0) {
+                break;
+            }
+
+            if (n < 0) {
+                if (n == INT64_MIN) {
+                    rc = strm_reject(rej, STRM_E_INVALID_AVRO, path,
+                                     "length", "a block count is invalid");
+                    goto failed;
+                }
+
+                n = -n;
+
+                rc = strm_avro_read_long(rd, &v, path, rej);
+                if (rc != STRM_OK) {
+                    goto failed;
+                }
+            }
+
+            /*
+             * Every item takes at least one byte except null-like ones;
+             * refusing counts above what is left bounds the work.
+             */
+            if ((uint64_t) n > (uint64_t) (rd->end - rd->p) + 1) {
+                rc = strm_reject(rej, STRM_E_INVALID_AVRO, path,
+                                 "truncated", "the datum ends early");
+                goto failed;
+            }
+
+            total += n;
+
+            for (i = 0; i < n; i++) {
+                if (avro_typeof(t) == AVRO_ARRAY) {
+                    snprintf(key, sizeof(key), "%lld", (long long) total - n
+                                                       + i);
+                    len = strm_avro_push(path, key);
+                    rc = strm_avro_dec(rd, sub, depth + 1, path, &item, rej);
+                    path[len] = '\0';
+
+                    if (rc != STRM_OK) {
+                        goto failed;
+                    }
+
+                    if (json_array_append_new(j, item) != 0) {
+                        rc = STRM_E_NOMEM;
+                        goto failed;
+                    }
+
+                    continue;
+                }
+
+                rc = strm_avro_read_len(rd, &v, path, rej);
+                if (rc != STRM_OK) {
+                    goto failed;
+                }
+
+                item = json_stringn((const char *) rd->p, v);
+                if (item == NULL) {
+                    rc = strm_reject(rej, STRM_E_INVALID_AVRO, path, "utf8",
+                                     "a map key is not valid UTF-8");
+                    goto failed;
+                }
+
+                rd->p += v;
+
+                len = strm_avro_push(path, "*");
+                rc = strm_avro_dec(rd, sub, depth + 1, path, out, rej);
+                path[len] = '\0';
+
+                if (rc != STRM_OK) {
+                    json_decref(item);
+                    goto failed;
+                }
+
+                if (json_object_setn_new(j, json_string_value(item),
+                                         json_string_length(item), *out)
+                    != 0)
+                {
+                    json_decref(item);
+                    rc = STRM_E_NOMEM;
+                    goto failed;
+                }
+
+                *out = NULL;
+                json_decref(item);
+            }
+        }
+
+        break;
+
+    case AVRO_RECORD:
+        j = json_object();
+        if (j == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        nf = avro_schema_record_size(t);
+
+        for (k = 0; k < nf; k++) {
+            len = strm_avro_push(path, avro_schema_record_field_name(t, k));
+            rc = strm_avro_dec(rd, avro_schema_record_field_get_by_index(t, k),
+                               depth + 1, path, &item, rej);
+            path[len] = '\0';
+
+            if (rc != STRM_OK) {
+                goto failed;
+            }
+
+            if (json_object_set_new(j, avro_schema_record_field_name(t, k),
+                                    item)
+                != 0)
+            {
+                rc = STRM_E_NOMEM;
+                goto failed;
+            }
+        }
+
+        break;
+
+    case AVRO_UNION:
+        rc = strm_avro_read_long(rd, &v, path, rej);
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        if (v < 0 || (uint64_t) v >= avro_schema_union_size(t)) {
+            return strm_reject(rej, STRM_E_INVALID_AVRO, path, "union",
+                               "a union index is out of range");
+        }
+
+        return strm_avro_dec(rd, avro_schema_union_branch(t, (int) v),
+                             depth, path, out, rej);
+
+    default:
+        return strm_reject(rej, STRM_E_INVALID_AVRO, path, "type",
+                           "an unsupported schema type");
+    }
+
+    if (j == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    *out = j;
+
+    return STRM_OK;
+
+failed:
+
+    json_decref(j);
+    *out = NULL;
+
+    return rc;
+}
+
+
+strm_rc_t
+strm_avro_decode(const strm_avro_schema_t *s, const unsigned char *buf,
+    size_t len, json_t **out, strm_reject_t *rej)
+{
+    strm_rc_t       rc;
+    strm_avro_rd_t  rd;
+    char            path[STRM_AVRO_PATH_LEN];
+
+    path[0] = '\0';
+    rd.p = buf;
+    rd.end = buf + len;
+
+    rc = strm_avro_dec(&rd, s->root, 0, path, out, rej);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    if (rd.p != rd.end) {
+        json_decref(*out);
+        *out = NULL;
+
+        return strm_reject(rej, STRM_E_INVALID_AVRO, "", "trailing",
+                           "bytes are left after the datum");
+    }
+
+    return STRM_OK;
+}
+
+
+static strm_rc_t
+strm_avro_violation(strm_reject_t *rej, const char *path, const char *rule,
+    const char *what)
+{
+    return strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path, rule,
+                       "the value is not %s", what);
+}
+
+
+/* does a wrapped Avro-JSON union member name this branch? */
+static int
+strm_avro_branch_is(avro_schema_t b, const char *name)
+{
+    const char  *n;
+    char         full[256];
+
+    b = strm_avro_resolve(b);
+
+    switch (avro_typeof(b)) {
+    case AVRO_RECORD:
+    case AVRO_ENUM:
+    case AVRO_FIXED:
+        strm_avro_full_name(b, full, sizeof(full));
+        n = avro_schema_name(b);
+
+        return strcmp(full, name) == 0 || (n != NULL && strcmp(n, name) == 0);
+
+    default:
+        return strcmp(strm_avro_type(b), name) == 0;
+    }
+}
+
+
+static strm_rc_t
+strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
+    int depth, char *path, json_t **out, strm_reject_t *rej)
+{
+    size_t          i, n, len, blen, klen;
+    json_t         *j, *v, *defs, *item;
+    int64_t         iv;
+    strm_rc_t       rc;
+    const char     *key;
+    avro_schema_t   sub;
+    unsigned char  *bytes;
+    strm_reject_t   first;
+    char            full[256], idx[32];
+
+    *out = NULL;
+
+    if (depth > STRM_AVRO_MAX_DEPTH) {
+        return strm_reject(rej, STRM_E_TOO_DEEP, path, "depth",
+                           "the event nests too deeply");
+    }
+
+    t = strm_avro_resolve(t);
+    j = NULL;
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_NULL:
+        if (!json_is_null(in)) {
+            return strm_avro_violation(rej, path, "type", "null");
+        }
+
+        j = json_null();
+        break;
+
+    case AVRO_BOOLEAN:
+        if (!json_is_boolean(in)) {
+            return strm_avro_violation(rej, path, "type", "a boolean");
+        }
+
+        j = json_boolean(json_is_true(in));
+        break;
+
+    case AVRO_INT32:
+    case AVRO_INT64:
+        if (!json_is_integer(in)) {
+            return strm_avro_violation(rej, path, "type", "an integer");
+        }
+
+        iv = json_integer_value(in);
+
+        if (avro_typeof(t) == AVRO_INT32
+            && (iv < INT32_MIN || iv > INT32_MAX))
+        {
+            return strm_avro_violation(rej, path, "type", "a 32-bit int");
+        }
+
+        j = json_integer(iv);
+        break;
+
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE:
+        if (!json_is_number(in)
+            || (avro_typeof(t) == AVRO_FLOAT
+                && (json_number_value(in) > FLT_MAX
+                    || json_number_value(in) < -FLT_MAX)))
+        {
+            return strm_avro_violation(rej, path, "type", "a number");
+        }
+
+        j = json_real(json_number_value(in));
+        break;
+
+    case AVRO_STRING:
+        if (!json_is_string(in)) {
+            return strm_avro_violation(rej, path, "type", "a string");
+        }
+
+        j = json_stringn(json_string_value(in), json_string_length(in));
+        break;
+
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+        if (!json_is_string(in)) {
+            return strm_avro_violation(rej, path, "type", "a string");
+        }
+
+        len = json_string_length(in);
+        bytes = malloc(len + 1);
+        if (bytes == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        if (strm_avro_unlatin1(json_string_value(in), len, bytes, &blen)
+            != 0
+            || (avro_typeof(t) == AVRO_FIXED
+                && (int64_t) blen != avro_schema_fixed_size(t)))
+        {
+            free(bytes);
+            return strm_avro_violation(rej, path, "type",
+                                       "bytes of the right size");
+        }
+
+        free(bytes);
+        j = json_stringn(json_string_value(in), len);
+        break;
+
+    case AVRO_ENUM:
+        if (!json_is_string(in)) {
+            return strm_avro_violation(rej, path, "type", "a string");
+        }
+
+        if (avro_schema_enum_get_by_name(t, json_string_value(in)) < 0) {
+            return strm_avro_violation(rej, path, "enum",
+                                       "a symbol of the enum");
+        }
+
+        j = json_string(json_string_value(in));
+        break;
+
+    case AVRO_ARRAY:
+        if (!json_is_array(in)) {
+            return strm_avro_violation(rej, path, "type", "an array");
+        }
+
+        j = json_array();
+        if (j == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        sub = avro_schema_array_items(t);
+
+        json_array_foreach(in, i, v) {
+            snprintf(idx, sizeof(idx), "%zu", i);
+            len = strm_avro_push(path, idx);
+            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
+            path[len] = '\0';
+
+            if (rc != STRM_OK) {
+                goto failed;
+            }
+
+            if (json_array_append_new(j, item) != 0) {
+                rc = STRM_E_NOMEM;
+                goto failed;
+            }
+        }
+
+        break;
+
+    case AVRO_MAP:
+        if (!json_is_object(in)) {
+            return strm_avro_violation(rej, path, "type", "an object");
+        }
+
+        j = json_object();
+        if (j == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        sub = avro_schema_map_values(t);
+
+        json_object_keylen_foreach(in, key, klen, v) {
+            len = strm_avro_push(path, "*");
+            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
+            path[len] = '\0';
+
+            if (rc != STRM_OK) {
+                goto failed;
+            }
+
+            if (json_object_setn_new(j, key, klen, item) != 0) {
+                rc = STRM_E_NOMEM;
+                goto failed;
+            }
+        }
+
+        break;
+
+    case AVRO_RECORD:
+        if (!json_is_object(in)) {
+            return strm_avro_violation(rej, path, "type", "an object");
+        }
+
+        json_object_keylen_foreach(in, key, klen, v) {
+            if (strlen(key) != klen
+                || avro_schema_record_field_get_index(t, key) < 0)
+            {
+                len = strm_avro_push(path, key);
+                rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
+                                 "additionalProperties",
+                                 "the schema has no such field");
+                path[len] = '\0';
+                return rc;
+            }
+        }
+
+        j = json_object();
+        if (j == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        strm_avro_full_name(t, full, sizeof(full));
+        defs = json_object_get(s->defaults, full);
+        n = avro_schema_record_size(t);
+
+        for (i = 0; i < n; i++) {
+            key = avro_schema_record_field_name(t, i);
+            sub = avro_schema_record_field_get_by_index(t, i);
+            v = json_object_get(in, key);
+
+            len = strm_avro_push(path, key);
+
+            if (v == NULL) {
+                v = json_object_get(defs, key);
+
+                if (v == NULL) {
+                    rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
+                                     "required", "a required field is "
+                                     "missing");
+                    path[len] = '\0';
+                    goto failed;
+                }
+
+                /* a union's default is a value of its first branch */
+                sub = strm_avro_resolve(sub);
+                if (avro_typeof(sub) == AVRO_UNION) {
+                    sub = avro_schema_union_branch(sub, 0);
+                }
+            }
+
+            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
+            path[len] = '\0';
+
+            if (rc != STRM_OK) {
+                goto failed;
+            }
+
+            if (json_object_set_new(j, key, item) != 0) {
+                rc = STRM_E_NOMEM;
+                goto failed;
+            }
+        }
+
+        break;
+
+    case AVRO_UNION:
+        n = avro_schema_union_size(t);
+
+        /* Avro-JSON: {"type name": value} */
+        if (json_is_object(in) && json_object_size(in) == 1) {
+            key = json_object_iter_key(json_object_iter(in));
+            v = json_object_iter_value(json_object_iter(in));
+
+            for (i = 0; i < n; i++) {
+                sub = avro_schema_union_branch(t, i);
+
+                if (strm_avro_branch_is(sub, key)
+                    && avro_typeof(strm_avro_resolve(sub)) != AVRO_NULL
+                    && strm_avro_chk(s, sub, v, depth, path, out, rej)
+                       == STRM_OK)
+                {
+                    return STRM_OK;
+                }
+            }
+        }
+
+        blen = 0;
+
+        for (i = 0; i < n; i++) {
+            sub = avro_schema_union_branch(t, i);
+
+            rc = strm_avro_chk(s, sub, in, depth, path, out, rej);
+
+            if (rc == STRM_OK || rc == STRM_E_NOMEM || rc == STRM_E_TOO_DEEP)
+            {
+                return rc;
+            }
+
+            if (avro_typeof(strm_avro_resolve(sub)) != AVRO_NULL) {
+                if (blen++ == 0) {
+                    first = *rej;
+                }
+            }
+        }
+
+        /* one non-null branch: its own reason is the more precise one */
+        if (blen == 1 && !json_is_null(in)) {
+            *rej = first;
+            return STRM_E_SCHEMA_VIOLATION;
+        }
+
+        return strm_avro_violation(rej, path, "union",
+                                   "any branch of the union");
+
+    default:
+        return strm_avro_violation(rej, path, "type", "of a known type");
+    }
+
+    if (j == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    *out = j;
+
+    return STRM_OK;
+
+failed:
+
+    json_decref(j);
+    *out = NULL;
+
+    return rc;
+}
+
+
+strm_rc_t
+strm_avro_check_json(const strm_avro_schema_t *s, json_t *in, json_t **out,
+    strm_reject_t *rej)
+{
+    char  path[STRM_AVRO_PATH_LEN];
+
+    path[0] = '\0';
+
+    return strm_avro_chk(s, s->root, in, 0, path, out, rej);
+}
+
+
+static int
+strm_avro_put(strm_avro_buf_t *b, const void *p, size_t n)
+{
+    size_t          size;
+    unsigned char  *d;
+
+    if (b->len + n > b->size) {
+        size = b->size ? b->size : 256;
+
+        while (size < b->len + n) {
+            size *= 2;
+        }
+
+        d = realloc(b->data, size);
+        if (d == NULL) {
+            return -1;
+        }
+
+        b->data = d;
+        b->size = size;
+    }
+
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+
+    return 0;
+}
+
+
+static int
+strm_avro_put_long(strm_avro_buf_t *b, int64_t v)
+{
+    size_t         n;
+    uint64_t       u;
+    unsigned char  tmp[10];
+
+    u = ((uint64_t) v << 1) ^ (uint64_t) (v >> 63);
+    n = 0;
+
+    while (u >= 0x80) {
+        tmp[n++] = (unsigned char) (u | 0x80);
+        u >>= 7;
+    }
+
+    tmp[n++] = (unsigned char) u;
+
+    return strm_avro_put(b, tmp, n);
+}
+
+
+/*
+ * Encodes plain JSON: it is first normalised by strm_avro_chk(), so
+ * here only the union branch has to be found again.
+ */
+static strm_rc_t
+strm_avro_enc(strm_avro_buf_t *b, avro_schema_t t, json_t *in, int depth,
+    char *path, strm_reject_t *rej)
+{
+    int             k;
+    float           f;
+    size_t          i, n, len, blen, mark, klen;
+    double          d;
+    json_t         *v;
+    uint32_t        w;
+    uint64_t        u;
+    strm_rc_t       rc;
+    const char     *key;
+    unsigned char  *bytes, tmp[8];
+    char            idx[32];
+
+    if (depth > STRM_AVRO_MAX_DEPTH) {
+        return strm_reject(rej, STRM_E_TOO_DEEP, path, "depth",
+                           "the event nests too deeply");
+    }
+
+    t = strm_avro_resolve(t);
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_NULL:
+        if (!json_is_null(in)) {
+            return strm_avro_violation(rej, path, "type", "null");
+        }
+
+        return STRM_OK;
+
+    case AVRO_BOOLEAN:
+        if (!json_is_boolean(in)) {
+            return strm_avro_violation(rej, path, "type", "a boolean");
+        }
+
+        tmp[0] = json_is_true(in) ? 1 : 0;
+        goto put;
+
+    case AVRO_INT32:
+    case AVRO_INT64:
+        if (!json_is_integer(in)
+            || (avro_typeof(t) == AVRO_INT32
+                && (json_integer_value(in) < INT32_MIN
+                    || json_integer_value(in) > INT32_MAX)))
+        {
+            return strm_avro_violation(rej, path, "type", "an integer");
+        }
+
+        if (strm_avro_put_long(b, json_integer_value(in)) != 0) {
+            return STRM_E_NOMEM;
+        }
+
+        return STRM_OK;
+
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE:
+        d = json_is_number(in) ? json_number_value(in) : 0;
+
+        if (!json_is_number(in)
+            || (avro_typeof(t) == AVRO_FLOAT
+                && (d > FLT_MAX || d < -FLT_MAX)))
+        {
+            return strm_avro_violation(rej, path, "type", "a number");
+        }
+
+        if (avro_typeof(t) == AVRO_FLOAT) {
+            f = (float) d;
+            memcpy(&w, &f, 4);
+            u = w;
+            n = 4;
+
+        } else {
+            memcpy(&u, &d, 8);
+            n = 8;
+        }
+
+        for (i = 0; i < n; i++) {
+            tmp[i] = (unsigned char) (u >> (8 * i));
+        }
+
+        if (strm_avro_put(b, tmp, n) != 0) {
+            return STRM_E_NOMEM;
+        }
+
+        return STRM_OK;
+
+    case AVRO_STRING:
+        if (!json_is_string(in)) {
+            return strm_avro_violation(rej, path, "type", "a string");
+        }
+
+        if (strm_avro_put_long(b, json_string_length(in)) != 0
+            || strm_avro_put(b, json_string_value(in),
+                             json_string_length(in))
+               != 0)
+        {
+            return STRM_E_NOMEM;
+        }
+
+        return STRM_OK;
+
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+        if (!json_is_string(in)) {
+            return strm_avro_violation(rej, path, "type", "a string");
+        }
+
+        len = json_string_length(in);
+        bytes = malloc(len + 1);
+        if (bytes == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        if (strm_avro_unlatin1(json_string_value(in), len, bytes, &blen)
+            != 0
+            || (avro_typeof(t) == AVRO_FIXED
+                && (int64_t) blen != avro_schema_fixed_size(t)))
+        {
+            free(bytes);
+            return strm_avro_violation(rej, path, "type",
+                                       "bytes of the right size");
+        }
+
+        if ((avro_typeof(t) == AVRO_BYTES && strm_avro_put_long(b, blen) != 0)
+            || strm_avro_put(b, bytes, blen) != 0)
+        {
+            free(bytes);
+            return STRM_E_NOMEM;
+        }
+
+        free(bytes);
+        return STRM_OK;
+
+    case AVRO_ENUM:
+        k = json_is_string(in)
+            ? avro_schema_enum_get_by_name(t, json_string_value(in)) : -1;
+
+        if (k < 0) {
+            return strm_avro_violation(rej, path, "enum",
+                                       "a symbol of the enum");
+        }
+
+        if (strm_avro_put_long(b, k) != 0) {
+            return STRM_E_NOMEM;
+        }
+
+        return STRM_OK;
+
+    case AVRO_ARRAY:
+        if (!json_is_array(in)) {
+            return strm_avro_violation(rej, path, "type", "an array");
+        }
+
+        n = json_array_size(in);
+
+        if (n > 0 && strm_avro_put_long(b, n) != 0) {
+            return STRM_E_NOMEM;
+        }
+
+        json_array_foreach(in, i, v) {
+            snprintf(idx, sizeof(idx), "%zu", i);
+            len = strm_avro_push(path, idx);
+            rc = strm_avro_enc(b, avro_schema_array_items(t), v, depth + 1,
+                               path, rej);
+            path[len] = '\0';
+
+            if (rc != STRM_OK) {
+                return rc;
+            }
+        }
+
+        tmp[0] = 0;
+        goto put;
+
+    case AVRO_MAP:
+        if (!json_is_object(in)) {
+            return strm_avro_violation(rej, path, "type", "an object");
+        }
+
+        n = json_object_size(in);
+
+        if (n > 0 && strm_avro_put_long(b, n) != 0) {
+            return STRM_E_NOMEM;
+        }
+
+        json_object_keylen_foreach(in, key, klen, v) {
+            if (strm_avro_put_long(b, klen) != 0
+                || strm_avro_put(b, key, klen) != 0)
+            {
+                return STRM_E_NOMEM;
+            }
+
+            len = strm_avro_push(path, "*");
+            rc = strm_avro_enc(b, avro_schema_map_values(t), v, depth + 1,
+                               path, rej);
+            path[len] = '\0';
+
+            if (rc != STRM_OK) {
+                return rc;
+            }
+        }
+
+        tmp[0] = 0;
+        goto put;
+
+    case AVRO_RECORD:
+        if (!json_is_object(in)) {
+            return strm_avro_violation(rej, path, "type", "an object");
+        }
+
+        n = avro_schema_record_size(t);
+
+        for (i = 0; i < n; i++) {
+            key = avro_schema_record_field_name(t, i);
+            len = strm_avro_push(path, key);
+
+            v = json_object_get(in, key);
+            if (v == NULL) {
+                rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
+                                 "required", "a required field is missing");
+                path[len] = '\0';
+                return rc;
+            }
+
+            rc = strm_avro_enc(b, avro_schema_record_field_get_by_index(t, i),
+                               v, depth + 1, path, rej);
+            path[len] = '\0';
+
+            if (rc != STRM_OK) {
+                return rc;
+            }
+        }
+
+        return STRM_OK;
+
+    case AVRO_UNION:
+        n = avro_schema_union_size(t);
+        mark = b->len;
+
+        for (i = 0; i < n; i++) {
+            if (strm_avro_put_long(b, i) != 0) {
+                return STRM_E_NOMEM;
+            }
+
+            rc = strm_avro_enc(b, avro_schema_union_branch(t, i), in,
+                               depth, path, rej);
+
+            if (rc == STRM_OK || rc == STRM_E_NOMEM || rc == STRM_E_TOO_DEEP)
+            {
+                return rc;
+            }
+
+            b->len = mark;
+        }
+
+        return strm_avro_violation(rej, path, "union",
+                                   "any branch of the union");
+
+    default:
+        return strm_avro_violation(rej, path, "type", "of a known type");
+    }
+
+put:
+
+    if (strm_avro_put(b, tmp, 1) != 0) {
+        return STRM_E_NOMEM;
+    }
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
+strm_avro_encode(const strm_avro_schema_t *s, json_t *in,
+    unsigned char **out, size_t *len, strm_reject_t *rej)
+{
+    strm_rc_t        rc;
+    strm_avro_buf_t  b;
+    char             path[STRM_AVRO_PATH_LEN];
+
+    path[0] = '\0';
+    b.data = NULL;
+    b.len = 0;
+    b.size = 0;
+
+    rc = strm_avro_enc(&b, s->root, in, 0, path, rej);
+
+    if (rc != STRM_OK) {
+        free(b.data);
+        return rc;
+    }
+
+    if (b.data == NULL) {
+        b.data = malloc(1);
+        if (b.data == NULL) {
+            return STRM_E_NOMEM;
+        }
+    }
+
+    *out = b.data;
+    *len = b.len;
+
+    return STRM_OK;
+}

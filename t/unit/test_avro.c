@@ -1,0 +1,400 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "strm_avro.h"
+
+
+#define DATA  "t/unit/data/avro/"
+
+
+static int  passed;
+static int  failed;
+
+
+static void
+check(int ok, const char *what)
+{
+    if (ok) {
+        passed++;
+
+    } else {
+        failed++;
+        printf("FAIL: %s\n", what);
+    }
+}
+
+
+static unsigned char *
+slurp(const char *name, const char *ext, size_t *len)
+{
+    long            n;
+    FILE           *f;
+    unsigned char  *p;
+    char            path[256];
+
+    snprintf(path, sizeof(path), DATA "%s.%s", name, ext);
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        printf("cannot open %s\n", path);
+        exit(2);
+    }
+
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+
+    p = malloc(n + 1);
+    if (p == NULL || fread(p, 1, n, f) != (size_t) n) {
+        exit(2);
+    }
+
+    p[n] = '\0';
+    fclose(f);
+    *len = n;
+
+    return p;
+}
+
+
+static strm_avro_schema_t *
+load_schema(const char *name)
+{
+    size_t               len;
+    unsigned char       *text;
+    strm_avro_schema_t  *s;
+    char                 err[256];
+
+    text = slurp(name, "avsc", &len);
+    s = strm_avro_compile((char *) text, len, err, sizeof(err));
+    free(text);
+
+    if (s == NULL) {
+        printf("compile %s: %s\n", name, err);
+        exit(2);
+    }
+
+    return s;
+}
+
+
+static int
+rejects(strm_avro_schema_t *s, json_t *j, strm_rc_t rc, const char *field,
+    const char *rule)
+{
+    json_t         *out;
+    strm_rc_t       r;
+    strm_reject_t   rej;
+
+    memset(&rej, 0, sizeof(rej));
+    out = NULL;
+    r = strm_avro_check_json(s, j, &out, &rej);
+    json_decref(out);
+
+    if (r != rc || strcmp(rej.field, field) != 0
+        || strcmp(rej.rule, rule) != 0)
+    {
+        printf("  got rc %d field \"%s\" rule \"%s\"\n", r, rej.field,
+               rej.rule);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static int
+rejects_str(strm_avro_schema_t *s, const char *text, strm_rc_t rc,
+    const char *field, const char *rule)
+{
+    int      ok;
+    json_t  *j;
+
+    j = json_loads(text, 0, NULL);
+    if (j == NULL) {
+        return 0;
+    }
+
+    ok = rejects(s, j, rc, field, rule);
+    json_decref(j);
+
+    return ok;
+}
+
+
+static int
+decode_rejects(strm_avro_schema_t *s, const unsigned char *p, size_t n,
+    strm_rc_t rc, const char *rule)
+{
+    json_t         *out;
+    strm_rc_t       r;
+    strm_reject_t   rej;
+
+    memset(&rej, 0, sizeof(rej));
+    out = NULL;
+    r = strm_avro_decode(s, p, n, &out, &rej);
+    json_decref(out);
+
+    if (r != rc || strcmp(rej.rule, rule) != 0) {
+        printf("  got rc %d field \"%s\" rule \"%s\"\n", r, rej.field,
+               rej.rule);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static void
+known_answer(const char *name)
+{
+    size_t               blen, jlen, elen, i;
+    json_t              *want, *got, *norm;
+    strm_rc_t            rc;
+    unsigned char       *bin, *text, *enc, *buf;
+    strm_reject_t        rej;
+    strm_avro_schema_t  *s;
+    char                 what[128];
+
+    s = load_schema(name);
+    bin = slurp(name, "bin", &blen);
+    text = slurp(name, "json", &jlen);
+    want = json_loadb((char *) text, jlen, JSON_ALLOW_NUL, NULL);
+
+    got = NULL;
+    rc = strm_avro_decode(s, bin, blen, &got, &rej);
+    snprintf(what, sizeof(what), "%s: decode equals the JSON", name);
+    check(rc == STRM_OK && json_equal(got, want), what);
+
+    norm = NULL;
+    rc = strm_avro_check_json(s, want, &norm, &rej);
+    snprintf(what, sizeof(what), "%s: check_json keeps plain JSON", name);
+    check(rc == STRM_OK && json_equal(norm, want), what);
+
+    enc = NULL;
+    rc = strm_avro_encode(s, want, &enc, &elen, &rej);
+    snprintf(what, sizeof(what), "%s: encode gives the same bytes", name);
+    check(rc == STRM_OK && elen == blen && memcmp(enc, bin, blen) == 0,
+          what);
+
+    for (i = 0; i < blen; i++) {
+        snprintf(what, sizeof(what), "%s: prefix %zu is truncated", name, i);
+        check(decode_rejects(s, bin, i, STRM_E_INVALID_AVRO, "truncated"),
+              what);
+    }
+
+    buf = malloc(blen + 1);
+    memcpy(buf, bin, blen);
+    buf[blen] = 0x02;
+    snprintf(what, sizeof(what), "%s: trailing byte", name);
+    check(decode_rejects(s, buf, blen + 1, STRM_E_INVALID_AVRO, "trailing"),
+          what);
+    free(buf);
+
+    free(enc);
+    json_decref(norm);
+    json_decref(got);
+    json_decref(want);
+    free(text);
+    free(bin);
+    strm_avro_free(s);
+}
+
+
+int
+main(void)
+{
+    size_t               n, blen;
+    json_t              *j, *out;
+    strm_rc_t            rc;
+    const char          *type;
+    unsigned char       *bin;
+    strm_reject_t        rej;
+    strm_avro_schema_t  *s, *c, *r;
+    char                 err[256];
+    unsigned char        bad[128];
+
+    static const char  recursive[] =
+        "{\"type\":\"record\",\"name\":\"Node\",\"fields\":["
+        "{\"name\":\"next\",\"type\":[\"null\",\"Node\"]}]}";
+
+    known_answer("demo1");
+    known_answer("demo2");
+    known_answer("click1");
+
+    s = load_schema("demo1");
+    c = load_schema("click1");
+
+    check(strcmp(strm_avro_name(s), "io.strm.demo.DemoEvent") == 0, "name");
+    check(strcmp(strm_avro_name(c), "io.strm.click.ClickEvent") == 0,
+          "name 2");
+
+    type = NULL;
+    check(strm_avro_has_field(s, "strmMeta/nonce", &type) == 1
+          && strcmp(type, "int") == 0, "has_field nonce int");
+    check(strm_avro_has_field(s, "strmMeta/consentLevels", &type) == 1
+          && strcmp(type, "array") == 0, "has_field array");
+    check(strm_avro_has_field(s, "strmMeta", &type) == 1
+          && strcmp(type, "record") == 0, "has_field record");
+    check(strm_avro_has_field(c, "referrer/id", &type) == 1
+          && strcmp(type, "string") == 0, "has_field via named union");
+    check(strm_avro_has_field(s, "strmMeta/nope", NULL) == 0,
+          "has_field missing");
+    check(strm_avro_has_field(s, "consistentValue/x", NULL) == 0,
+          "has_field below a string");
+
+    check(strm_avro_compile("{\"type\":\"string\"}", 17, err, sizeof(err))
+          == NULL, "top level must be a record");
+    check(strm_avro_compile("{\"type\":", 8, err, sizeof(err)) == NULL,
+          "bad schema JSON");
+
+    /* Avro-JSON unions normalise to plain JSON, defaults fill in */
+    j = json_loads("{\"strmMeta\":{\"eventContractRef\":\"e\","
+                   "\"nonce\":{\"int\":5},\"consentLevels\":[1]},"
+                   "\"uniqueIdentifier\":{\"string\":\"u\"},"
+                   "\"consistentValue\":\"c\"}", 0, NULL);
+    out = NULL;
+    rc = strm_avro_check_json(s, j, &out, &rej);
+    check(rc == STRM_OK
+          && json_integer_value(json_object_get(
+                 json_object_get(out, "strmMeta"), "nonce")) == 5
+          && strcmp(json_string_value(json_object_get(out,
+                    "uniqueIdentifier")), "u") == 0
+          && json_is_null(json_object_get(out, "notSensitiveValue"))
+          && json_object_size(out) == 5, "Avro-JSON normalised");
+    json_decref(out);
+    json_decref(j);
+
+    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+                      "\"consentLevels\":[]}}", STRM_E_SCHEMA_VIOLATION,
+                      "consistentValue", "required"), "required");
+    check(rejects_str(s, "{\"strmMeta\":{\"consentLevels\":[]},"
+                      "\"consistentValue\":\"c\"}", STRM_E_SCHEMA_VIOLATION,
+                      "strmMeta/eventContractRef", "required"),
+          "nested required");
+    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+                      "\"consentLevels\":[1,\"x\"]},\"consistentValue\":"
+                      "\"c\"}", STRM_E_SCHEMA_VIOLATION,
+                      "strmMeta/consentLevels/1", "type"), "array type");
+    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+                      "\"consentLevels\":[]},\"consistentValue\":7}",
+                      STRM_E_SCHEMA_VIOLATION, "consistentValue", "type"),
+          "wrong type");
+    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+                      "\"consentLevels\":[]},\"consistentValue\":\"c\","
+                      "\"extra\":1}", STRM_E_SCHEMA_VIOLATION, "extra",
+                      "additionalProperties"), "unknown member");
+    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+                      "\"nonce\":\"x\",\"consentLevels\":[]},"
+                      "\"consistentValue\":\"c\"}", STRM_E_SCHEMA_VIOLATION,
+                      "strmMeta/nonce", "type"), "union single branch");
+    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+                      "\"nonce\":5000000000,\"consentLevels\":[]},"
+                      "\"consistentValue\":\"c\"}", STRM_E_SCHEMA_VIOLATION,
+                      "strmMeta/nonce", "type"), "int range");
+    check(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
+                      "{\"id\":\"x\"},\"kind\":\"NOPE\",\"props\":{},"
+                      "\"score\":1,\"ok\":true,\"raw\":\"\"}",
+                      STRM_E_SCHEMA_VIOLATION, "kind", "enum"), "enum");
+    check(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
+                      "{\"id\":\"x\"},\"referrer\":{},\"kind\":\"BUY\","
+                      "\"props\":{},\"score\":1,\"ok\":true,\"raw\":\"\"}",
+                      STRM_E_SCHEMA_VIOLATION, "referrer/id", "required"),
+          "named record in union");
+    check(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
+                      "{\"id\":\"x\"},\"kind\":\"BUY\",\"props\":{},"
+                      "\"score\":1,\"ok\":true,\"raw\":\"\\u0100\"}",
+                      STRM_E_SCHEMA_VIOLATION, "raw", "type"),
+          "bytes above 255");
+    j = json_loads("{\"sessionCount\":1,\"tags\":[],\"customer\":"
+                   "{\"id\":\"x\"},\"referrer\":{\"io.strm.click.Customer\":"
+                   "{\"id\":\"r\"}},\"kind\":\"VIEW\",\"props\":"
+                   "{\"a\":1},\"score\":1,\"ok\":false,"
+                   "\"raw\":\"\\u00ff\"}", JSON_ALLOW_NUL, NULL);
+    out = NULL;
+    bin = NULL;
+    rc = strm_avro_check_json(c, j, &out, &rej);
+    check(rc == STRM_OK
+          && json_is_real(json_object_get(out, "score"))
+          && strcmp(json_string_value(json_object_get(
+                    json_object_get(out, "referrer"), "id")), "r") == 0,
+          "Avro-JSON named branch");
+    json_decref(j);
+    j = NULL;
+    rc = strm_avro_encode(c, out, &bin, &blen, &rej);
+    check(rc == STRM_OK
+          && strm_avro_decode(c, bin, blen, &j, &rej) == STRM_OK
+          && json_equal(j, out), "named branch round trip");
+    json_decref(j);
+    json_decref(out);
+    free(bin);
+
+    check(rejects_str(s, "[1]", STRM_E_SCHEMA_VIOLATION, "", "type"),
+          "top level not an object");
+
+    /* binary: bad UTF-8, union index, negative length */
+    bin = slurp("demo2", "bin", &blen);
+    memcpy(bad, bin, blen);
+    check(bad[0] == 0x02 && bad[1] == 'x', "demo2 layout");
+
+    bad[1] = 0xff;
+    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "utf8"),
+          "bad UTF-8");
+    bad[1] = 'x';
+
+    bad[2] = 0x04;
+    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "union"),
+          "union index out of range");
+    bad[2] = 0x01;
+    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "union"),
+          "negative union index");
+    bad[2] = 0x00;
+
+    bad[0] = 0x01;
+    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "length"),
+          "negative length");
+    free(bin);
+
+    memset(bad, 0xff, sizeof(bad));
+    check(decode_rejects(s, bad, sizeof(bad), STRM_E_INVALID_AVRO,
+                         "varint"), "overlong varint");
+
+    /* recursion is bounded */
+    r = strm_avro_compile(recursive, sizeof(recursive) - 1, err,
+                          sizeof(err));
+    check(r != NULL, "recursive schema compiles");
+
+    if (r != NULL) {
+        memset(bad, 0x02, sizeof(bad));
+        check(decode_rejects(r, bad, sizeof(bad), STRM_E_TOO_DEEP, "depth"),
+              "binary depth");
+
+        j = json_null();
+        for (n = 0; n < 100; n++) {
+            j = json_pack("{so}", "next", j);
+        }
+
+        out = NULL;
+        rc = strm_avro_check_json(r, j, &out, &rej);
+        check(rc == STRM_E_TOO_DEEP && strcmp(rej.rule, "depth") == 0,
+              "JSON depth rule");
+        json_decref(j);
+        strm_avro_free(r);
+    }
+
+    strm_avro_free(c);
+    strm_avro_free(s);
+
+    printf("%d passed, %d failed\n", passed, failed);
+
+    return failed ? 1 : 0;
+}
