@@ -29,6 +29,9 @@ static char *ngx_http_strm_ingest(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_strm_read_brokers_file(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
 static ngx_int_t ngx_http_strm_valid_topic(ngx_str_t *topic);
+static ngx_int_t ngx_http_strm_load_registry(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
+static void ngx_http_strm_registry_cleanup(void *data);
 static ngx_int_t ngx_http_strm_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_strm_init_process(ngx_cycle_t *cycle);
@@ -63,6 +66,13 @@ static ngx_command_t  ngx_http_strm_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_strm_main_conf_t, delivery_timeout),
+      NULL },
+
+    { ngx_string("strm_schemas"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, schemas),
       NULL },
 
     { ngx_string("strm_ingest"),
@@ -220,6 +230,8 @@ ngx_http_strm_create_main_conf(ngx_conf_t *cf)
      *     smcf->bootstrap = { 0, NULL };
      *     smcf->properties = NULL;
      *     smcf->rk_conf = NULL;
+     *     smcf->schemas = { 0, NULL };
+     *     smcf->registry = NULL;
      *     smcf->ingest = 0;
      */
 
@@ -294,7 +306,64 @@ ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&smcf->bootstrap, "127.0.0.1:9092");
     }
 
+    if (smcf->schemas.len
+        && ngx_http_strm_load_registry(cf, smcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     return ngx_http_strm_kafka_check_conf(cf, smcf);
+}
+
+
+/*
+ * The schema registry is loaded and compiled when the configuration is
+ * read (so "nginx -t" fails on a broken schema, contract or regex, and
+ * a reload picks up a changed registry); workers inherit it read-only.
+ */
+static ngx_int_t
+ngx_http_strm_load_registry(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
+{
+    strm_rc_t            rc;
+    ngx_pool_cleanup_t  *cln;
+    char                 err[1024];
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->schemas, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    err[0] = '\0';
+
+    rc = strm_registry_load((char *) smcf->schemas.data, &smcf->registry,
+                            err, sizeof(err));
+    if (rc != STRM_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm_schemas \"%V\": %s", &smcf->schemas,
+                           err[0] ? err : "cannot be loaded");
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_strm_registry_cleanup;
+    cln->data = smcf->registry;
+
+    ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
+                  "strm_schemas \"%V\": %uz schemas, %uz contracts",
+                  &smcf->schemas, strm_registry_schemas(smcf->registry),
+                  strm_registry_contracts(smcf->registry));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_strm_registry_cleanup(void *data)
+{
+    strm_registry_free(data);
 }
 
 

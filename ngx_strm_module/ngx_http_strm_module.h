@@ -16,6 +16,7 @@
 
 #include "strm_error.h"
 #include "strm_id.h"
+#include "strm_registry.h"
 
 
 #define NGX_HTTP_STRM_DELIVERY_TIMEOUT  10000
@@ -33,6 +34,8 @@ typedef struct {
     ngx_array_t                *properties;     /* of ngx_keyval_t */
     ngx_msec_t                  delivery_timeout;
     rd_kafka_conf_t            *rk_conf;        /* checked template */
+    ngx_str_t                   schemas;        /* registry directory */
+    strm_registry_t            *registry;
     ngx_uint_t                  ingest;         /* ingest locations */
 } ngx_http_strm_main_conf_t;
 

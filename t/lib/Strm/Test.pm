@@ -350,6 +350,7 @@ sub _start {
            . "-keyout $Dir/key.pem -out $Dir/cert.pem >/dev/null 2>&1") == 0
         or die "Strm::Test: openssl req failed\n";
     $ENV{TEST_NGINX_STRM_TLS_DIR} = $Dir;
+    $ENV{TEST_NGINX_STRM_ROOT} = $Root;
     $ENV{TEST_NGINX_STRM_TLS_PORT} //=
         ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 1;
 
