@@ -74,7 +74,7 @@ CORE_LIBS   = $(shell pkg-config --libs $(CORE_PKGS))
 CORE_CFLAGS = $(shell pkg-config --cflags $(CORE_PKGS))
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
-$(BUILD)/unit/%: t/unit/%.c $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
+$(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) \
 	    $(CORE_LIBS)

@@ -869,6 +869,42 @@ strm_avro_violation(strm_reject_t *rej, const char *path, const char *rule,
                        "the value is not %s", what);
 }
 
+/*
+ * A JSON string standing for Avro bytes or fixed (code points 0-255,
+ * as Avro-JSON writes them): its bytes in *out (malloc()ed), or a
+ * "type" violation.
+ */
+static strm_rc_t
+strm_avro_json_bytes(avro_schema_t t, json_t *in, const char *path,
+    strm_reject_t *rej, unsigned char **out, size_t *outlen)
+{
+    size_t          len;
+    unsigned char  *bytes;
+
+    if (!json_is_string(in)) {
+        return strm_avro_violation(rej, path, "type", "a string");
+    }
+
+    len = json_string_length(in);
+    bytes = malloc(len + 1);
+    if (bytes == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    if (strm_avro_unlatin1(json_string_value(in), len, bytes, outlen) != 0
+        || (avro_typeof(t) == AVRO_FIXED
+            && (int64_t) *outlen != avro_schema_fixed_size(t)))
+    {
+        free(bytes);
+        return strm_avro_violation(rej, path, "type",
+                                   "bytes of the right size");
+    }
+
+    *out = bytes;
+
+    return STRM_OK;
+}
+
 
 /* does a wrapped Avro-JSON union member name this branch? */
 static int
@@ -976,28 +1012,13 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_BYTES:
     case AVRO_FIXED:
-        if (!json_is_string(in)) {
-            return strm_avro_violation(rej, path, "type", "a string");
-        }
-
-        len = json_string_length(in);
-        bytes = malloc(len + 1);
-        if (bytes == NULL) {
-            return STRM_E_NOMEM;
-        }
-
-        if (strm_avro_unlatin1(json_string_value(in), len, bytes, &blen)
-            != 0
-            || (avro_typeof(t) == AVRO_FIXED
-                && (int64_t) blen != avro_schema_fixed_size(t)))
-        {
-            free(bytes);
-            return strm_avro_violation(rej, path, "type",
-                                       "bytes of the right size");
+        rc = strm_avro_json_bytes(t, in, path, rej, &bytes, &blen);
+        if (rc != STRM_OK) {
+            return rc;
         }
 
         free(bytes);
-        j = json_stringn(json_string_value(in), len);
+        j = json_stringn(json_string_value(in), json_string_length(in));
         break;
 
     case AVRO_ENUM:
@@ -1380,24 +1401,9 @@ strm_avro_enc(strm_avro_buf_t *b, avro_schema_t t, json_t *in, int depth,
 
     case AVRO_BYTES:
     case AVRO_FIXED:
-        if (!json_is_string(in)) {
-            return strm_avro_violation(rej, path, "type", "a string");
-        }
-
-        len = json_string_length(in);
-        bytes = malloc(len + 1);
-        if (bytes == NULL) {
-            return STRM_E_NOMEM;
-        }
-
-        if (strm_avro_unlatin1(json_string_value(in), len, bytes, &blen)
-            != 0
-            || (avro_typeof(t) == AVRO_FIXED
-                && (int64_t) blen != avro_schema_fixed_size(t)))
-        {
-            free(bytes);
-            return strm_avro_violation(rej, path, "type",
-                                       "bytes of the right size");
+        rc = strm_avro_json_bytes(t, in, path, rej, &bytes, &blen);
+        if (rc != STRM_OK) {
+            return rc;
         }
 
         if ((avro_typeof(t) == AVRO_BYTES && strm_avro_put_long(b, blen) != 0)

@@ -11,26 +11,10 @@
 #include <jansson.h>
 
 #include "strm_avro.h"
+#include "unit.h"
 
 
 #define DATA  "t/unit/data/avro/"
-
-
-static int  passed;
-static int  failed;
-
-
-static void
-check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
 
 
 static unsigned char *
@@ -173,22 +157,22 @@ known_answer(const char *name)
     got = NULL;
     rc = strm_avro_decode(s, bin, blen, &got, &rej);
     snprintf(what, sizeof(what), "%s: decode equals the JSON", name);
-    check(rc == STRM_OK && json_equal(got, want), what);
+    CHECK(rc == STRM_OK && json_equal(got, want), what);
 
     norm = NULL;
     rc = strm_avro_check_json(s, want, &norm, &rej);
     snprintf(what, sizeof(what), "%s: check_json keeps plain JSON", name);
-    check(rc == STRM_OK && json_equal(norm, want), what);
+    CHECK(rc == STRM_OK && json_equal(norm, want), what);
 
     enc = NULL;
     rc = strm_avro_encode(s, want, &enc, &elen, &rej);
     snprintf(what, sizeof(what), "%s: encode gives the same bytes", name);
-    check(rc == STRM_OK && elen == blen && memcmp(enc, bin, blen) == 0,
+    CHECK(rc == STRM_OK && elen == blen && memcmp(enc, bin, blen) == 0,
           what);
 
     for (i = 0; i < blen; i++) {
         snprintf(what, sizeof(what), "%s: prefix %zu is truncated", name, i);
-        check(decode_rejects(s, bin, i, STRM_E_INVALID_AVRO, "truncated"),
+        CHECK(decode_rejects(s, bin, i, STRM_E_INVALID_AVRO, "truncated"),
               what);
     }
 
@@ -196,7 +180,7 @@ known_answer(const char *name)
     memcpy(buf, bin, blen);
     buf[blen] = 0x02;
     snprintf(what, sizeof(what), "%s: trailing byte", name);
-    check(decode_rejects(s, buf, blen + 1, STRM_E_INVALID_AVRO, "trailing"),
+    CHECK(decode_rejects(s, buf, blen + 1, STRM_E_INVALID_AVRO, "trailing"),
           what);
     free(buf);
 
@@ -234,27 +218,27 @@ main(void)
     s = load_schema("demo1");
     c = load_schema("click1");
 
-    check(strcmp(strm_avro_name(s), "io.strm.demo.DemoEvent") == 0, "name");
-    check(strcmp(strm_avro_name(c), "io.strm.click.ClickEvent") == 0,
+    CHECK(strcmp(strm_avro_name(s), "io.strm.demo.DemoEvent") == 0, "name");
+    CHECK(strcmp(strm_avro_name(c), "io.strm.click.ClickEvent") == 0,
           "name 2");
 
     type = NULL;
-    check(strm_avro_has_field(s, "strmMeta/nonce", &type) == 1
+    CHECK(strm_avro_has_field(s, "strmMeta/nonce", &type) == 1
           && strcmp(type, "int") == 0, "has_field nonce int");
-    check(strm_avro_has_field(s, "strmMeta/consentLevels", &type) == 1
+    CHECK(strm_avro_has_field(s, "strmMeta/consentLevels", &type) == 1
           && strcmp(type, "array") == 0, "has_field array");
-    check(strm_avro_has_field(s, "strmMeta", &type) == 1
+    CHECK(strm_avro_has_field(s, "strmMeta", &type) == 1
           && strcmp(type, "record") == 0, "has_field record");
-    check(strm_avro_has_field(c, "referrer/id", &type) == 1
+    CHECK(strm_avro_has_field(c, "referrer/id", &type) == 1
           && strcmp(type, "string") == 0, "has_field via named union");
-    check(strm_avro_has_field(s, "strmMeta/nope", NULL) == 0,
+    CHECK(strm_avro_has_field(s, "strmMeta/nope", NULL) == 0,
           "has_field missing");
-    check(strm_avro_has_field(s, "consistentValue/x", NULL) == 0,
+    CHECK(strm_avro_has_field(s, "consistentValue/x", NULL) == 0,
           "has_field below a string");
 
-    check(strm_avro_compile("{\"type\":\"string\"}", 17, err, sizeof(err))
+    CHECK(strm_avro_compile("{\"type\":\"string\"}", 17, err, sizeof(err))
           == NULL, "top level must be a record");
-    check(strm_avro_compile("{\"type\":", 8, err, sizeof(err)) == NULL,
+    CHECK(strm_avro_compile("{\"type\":", 8, err, sizeof(err)) == NULL,
           "bad schema JSON");
 
     /* Avro-JSON unions normalise to plain JSON, defaults fill in */
@@ -264,7 +248,7 @@ main(void)
                    "\"consistentValue\":\"c\"}", 0, NULL);
     out = NULL;
     rc = strm_avro_check_json(s, j, &out, &rej);
-    check(rc == STRM_OK
+    CHECK(rc == STRM_OK
           && json_integer_value(json_object_get(
                  json_object_get(out, "strmMeta"), "nonce")) == 5
           && strcmp(json_string_value(json_object_get(out,
@@ -274,43 +258,43 @@ main(void)
     json_decref(out);
     json_decref(j);
 
-    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+    CHECK(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
                       "\"consentLevels\":[]}}", STRM_E_SCHEMA_VIOLATION,
                       "consistentValue", "required"), "required");
-    check(rejects_str(s, "{\"strmMeta\":{\"consentLevels\":[]},"
+    CHECK(rejects_str(s, "{\"strmMeta\":{\"consentLevels\":[]},"
                       "\"consistentValue\":\"c\"}", STRM_E_SCHEMA_VIOLATION,
                       "strmMeta/eventContractRef", "required"),
           "nested required");
-    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+    CHECK(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
                       "\"consentLevels\":[1,\"x\"]},\"consistentValue\":"
                       "\"c\"}", STRM_E_SCHEMA_VIOLATION,
                       "strmMeta/consentLevels/1", "type"), "array type");
-    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+    CHECK(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
                       "\"consentLevels\":[]},\"consistentValue\":7}",
                       STRM_E_SCHEMA_VIOLATION, "consistentValue", "type"),
           "wrong type");
-    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+    CHECK(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
                       "\"consentLevels\":[]},\"consistentValue\":\"c\","
                       "\"extra\":1}", STRM_E_SCHEMA_VIOLATION, "extra",
                       "additionalProperties"), "unknown member");
-    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+    CHECK(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
                       "\"nonce\":\"x\",\"consentLevels\":[]},"
                       "\"consistentValue\":\"c\"}", STRM_E_SCHEMA_VIOLATION,
                       "strmMeta/nonce", "type"), "union single branch");
-    check(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
+    CHECK(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
                       "\"nonce\":5000000000,\"consentLevels\":[]},"
                       "\"consistentValue\":\"c\"}", STRM_E_SCHEMA_VIOLATION,
                       "strmMeta/nonce", "type"), "int range");
-    check(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
+    CHECK(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
                       "{\"id\":\"x\"},\"kind\":\"NOPE\",\"props\":{},"
                       "\"score\":1,\"ok\":true,\"raw\":\"\"}",
                       STRM_E_SCHEMA_VIOLATION, "kind", "enum"), "enum");
-    check(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
+    CHECK(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
                       "{\"id\":\"x\"},\"referrer\":{},\"kind\":\"BUY\","
                       "\"props\":{},\"score\":1,\"ok\":true,\"raw\":\"\"}",
                       STRM_E_SCHEMA_VIOLATION, "referrer/id", "required"),
           "named record in union");
-    check(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
+    CHECK(rejects_str(c, "{\"sessionCount\":1,\"tags\":[],\"customer\":"
                       "{\"id\":\"x\"},\"kind\":\"BUY\",\"props\":{},"
                       "\"score\":1,\"ok\":true,\"raw\":\"\\u0100\"}",
                       STRM_E_SCHEMA_VIOLATION, "raw", "type"),
@@ -323,7 +307,7 @@ main(void)
     out = NULL;
     bin = NULL;
     rc = strm_avro_check_json(c, j, &out, &rej);
-    check(rc == STRM_OK
+    CHECK(rc == STRM_OK
           && json_is_real(json_object_get(out, "score"))
           && strcmp(json_string_value(json_object_get(
                     json_object_get(out, "referrer"), "id")), "r") == 0,
@@ -331,51 +315,51 @@ main(void)
     json_decref(j);
     j = NULL;
     rc = strm_avro_encode(c, out, &bin, &blen, &rej);
-    check(rc == STRM_OK
+    CHECK(rc == STRM_OK
           && strm_avro_decode(c, bin, blen, &j, &rej) == STRM_OK
           && json_equal(j, out), "named branch round trip");
     json_decref(j);
     json_decref(out);
     free(bin);
 
-    check(rejects_str(s, "[1]", STRM_E_SCHEMA_VIOLATION, "", "type"),
+    CHECK(rejects_str(s, "[1]", STRM_E_SCHEMA_VIOLATION, "", "type"),
           "top level not an object");
 
     /* binary: bad UTF-8, union index, negative length */
     bin = slurp("demo2", "bin", &blen);
     memcpy(bad, bin, blen);
-    check(bad[0] == 0x02 && bad[1] == 'x', "demo2 layout");
+    CHECK(bad[0] == 0x02 && bad[1] == 'x', "demo2 layout");
 
     bad[1] = 0xff;
-    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "utf8"),
+    CHECK(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "utf8"),
           "bad UTF-8");
     bad[1] = 'x';
 
     bad[2] = 0x04;
-    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "union"),
+    CHECK(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "union"),
           "union index out of range");
     bad[2] = 0x01;
-    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "union"),
+    CHECK(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "union"),
           "negative union index");
     bad[2] = 0x00;
 
     bad[0] = 0x01;
-    check(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "length"),
+    CHECK(decode_rejects(s, bad, blen, STRM_E_INVALID_AVRO, "length"),
           "negative length");
     free(bin);
 
     memset(bad, 0xff, sizeof(bad));
-    check(decode_rejects(s, bad, sizeof(bad), STRM_E_INVALID_AVRO,
+    CHECK(decode_rejects(s, bad, sizeof(bad), STRM_E_INVALID_AVRO,
                          "varint"), "overlong varint");
 
     /* recursion is bounded */
     r = strm_avro_compile(recursive, sizeof(recursive) - 1, err,
                           sizeof(err));
-    check(r != NULL, "recursive schema compiles");
+    CHECK(r != NULL, "recursive schema compiles");
 
     if (r != NULL) {
         memset(bad, 0x02, sizeof(bad));
-        check(decode_rejects(r, bad, sizeof(bad), STRM_E_TOO_DEEP, "depth"),
+        CHECK(decode_rejects(r, bad, sizeof(bad), STRM_E_TOO_DEEP, "depth"),
               "binary depth");
 
         j = json_null();
@@ -385,7 +369,7 @@ main(void)
 
         out = NULL;
         rc = strm_avro_check_json(r, j, &out, &rej);
-        check(rc == STRM_E_TOO_DEEP && strcmp(rej.rule, "depth") == 0,
+        CHECK(rc == STRM_E_TOO_DEEP && strcmp(rej.rule, "depth") == 0,
               "JSON depth rule");
         json_decref(j);
         strm_avro_free(r);
@@ -394,7 +378,5 @@ main(void)
     strm_avro_free(c);
     strm_avro_free(s);
 
-    printf("%d passed, %d failed\n", passed, failed);
-
-    return failed ? 1 : 0;
+    return UNIT_DONE();
 }

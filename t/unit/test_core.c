@@ -15,21 +15,7 @@
 
 #include "strm_error.h"
 #include "strm_id.h"
-
-
-static int  passed;
-static int  failed;
-
-
-#define CHECK(cond, what)                                                    \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);            \
-        }                                                                    \
-    } while (0)
+#include "unit.h"
 
 
 static void
@@ -163,7 +149,5 @@ main(void)
     test_json_escape();
     test_uuid4();
 
-    printf("%d passed, %d failed\n", passed, failed);
-
-    return failed ? 1 : 0;
+    return UNIT_DONE();
 }

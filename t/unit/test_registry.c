@@ -17,21 +17,7 @@
 #include <string.h>
 
 #include "strm_registry.h"
-
-
-static int  passed;
-static int  failed;
-
-
-#define CHECK(cond, what)                                                    \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);            \
-        }                                                                    \
-    } while (0)
+#include "unit.h"
 
 
 static const char  *data = "t/unit/data";
@@ -541,7 +527,5 @@ main(int argc, char **argv)
 
     test_bad();
 
-    printf("%d passed, %d failed\n", passed, failed);
-
-    return failed ? 1 : 0;
+    return UNIT_DONE();
 }
