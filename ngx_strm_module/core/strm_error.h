@@ -76,7 +76,9 @@
     X(STRM_E_STRM_META, -1028, 400, 0, "invalid_strm_meta",                  \
       "strmMeta is missing or invalid")                                      \
     X(STRM_E_TOO_DEEP, -1029, 400, 0, "too_deep",                            \
-      "the event nests too deeply")
+      "the event nests too deeply")                                          \
+    X(STRM_E_METHOD_GET, -1030, 405, 0, "method_not_allowed",                \
+      "only GET and HEAD are accepted here")
 
 
 typedef enum {

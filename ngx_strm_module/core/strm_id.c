@@ -37,3 +37,18 @@ strm_uuid4(char *out)
 
     return STRM_OK;
 }
+
+
+strm_rc_t
+strm_random_i32(int32_t *out)
+{
+    uint32_t  v;
+
+    if (RAND_bytes((unsigned char *) &v, sizeof(v)) != 1) {
+        return STRM_E_INTERNAL;
+    }
+
+    *out = (int32_t) v;
+
+    return STRM_OK;
+}

@@ -8,6 +8,8 @@
 #define _STRM_ID_H_INCLUDED_
 
 
+#include <stdint.h>
+
 #include "strm_error.h"
 
 
@@ -19,6 +21,9 @@
  * STRM_UUID_LEN characters and no terminating NUL.
  */
 strm_rc_t strm_uuid4(char *out);
+
+/* a random 32-bit integer (strmMeta.nonce), negative values included */
+strm_rc_t strm_random_i32(int32_t *out);
 
 
 #endif /* _STRM_ID_H_INCLUDED_ */

@@ -1,0 +1,498 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strm_event.h"
+
+
+static strm_rc_t strm_event_json(const strm_schema_t *s,
+    const unsigned char *body, size_t len, json_t **out, strm_reject_t *rej);
+static strm_rc_t strm_event_meta(const strm_registry_t *reg,
+    strm_event_t *ev, strm_reject_t *rej);
+static int strm_event_level_cmp(const void *a, const void *b);
+static int strm_event_del_path(json_t *root, const char *path);
+static json_t *strm_event_strn(const char *s, size_t len);
+
+
+strm_rc_t
+strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
+    strm_ser_e ser, const unsigned char *body, size_t len, strm_event_t *ev,
+    strm_reject_t *rej)
+{
+    json_t               *ev_json;
+    strm_rc_t             rc;
+    const strm_schema_t  *s;
+
+    memset(ev, 0, sizeof(strm_event_t));
+
+    if (ref_len == 0) {
+        return strm_reject(rej, STRM_E_SCHEMA_REF_MISSING, NULL, "required",
+                           "send the schema ref in Strm-Schema-Ref");
+    }
+
+    s = strm_registry_schema(reg, ref, ref_len);
+    if (s == NULL) {
+        return strm_reject(rej, STRM_E_SCHEMA_UNKNOWN, NULL, "known",
+                           strm_ref_valid(ref, ref_len)
+                           ? "no such schema in the registry"
+                           : "a schema ref is handle/name/version");
+    }
+
+    ev->schema = s;
+
+    if (len == 0) {
+        return strm_reject(rej, STRM_E_EMPTY_BODY, NULL, "required",
+                           "the request has no event in its body");
+    }
+
+    if (ser == STRM_SER_AVRO_BINARY) {
+        if (s->avro == NULL) {
+            return strm_reject(rej, STRM_E_MEDIA_TYPE, NULL, "serialization",
+                               "this schema is a JSON Schema: send "
+                               "application/json");
+        }
+
+        rc = strm_avro_decode(s->avro, body, len, &ev->event, rej);
+        if (rc != STRM_OK) {
+            ev->event = NULL;
+            return rc;
+        }
+
+    } else {
+        rc = strm_event_json(s, body, len, &ev->event, rej);
+        if (rc != STRM_OK) {
+            ev->event = NULL;
+            return rc;
+        }
+    }
+
+    if (s->avro != NULL && s->json != NULL && ser == STRM_SER_AVRO_BINARY) {
+        rc = strm_json_schema_check(s->json, ev->event, rej);
+        if (rc != STRM_OK) {
+            ev_json = ev->event;
+            ev->event = NULL;
+            json_decref(ev_json);
+            return rc;
+        }
+    }
+
+    rc = strm_event_meta(reg, ev, rej);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    return strm_contract_check(ev->contract, ev->event, rej);
+}
+
+
+/*
+ * JSON text: parsed (valid UTF-8, no duplicate members, one object and
+ * nothing after it), then checked against the Avro schema (which also
+ * turns Avro-JSON into plain JSON) and the JSON Schema, whichever the
+ * ref has.  *out is set only when every check passed.
+ */
+static strm_rc_t
+strm_event_json(const strm_schema_t *s, const unsigned char *body,
+    size_t len, json_t **out, strm_reject_t *rej)
+{
+    json_t        *in, *plain;
+    strm_rc_t      rc;
+    json_error_t   err;
+
+    in = json_loadb((const char *) body, len, JSON_REJECT_DUPLICATES, &err);
+
+    if (in == NULL) {
+        switch (json_error_code(&err)) {
+
+        case json_error_invalid_utf8:
+            return strm_reject(rej, STRM_E_INVALID_JSON, NULL, "utf8",
+                               "invalid UTF-8 at byte %d", err.position);
+
+        case json_error_stack_overflow:
+            return strm_reject(rej, STRM_E_TOO_DEEP, NULL, "depth",
+                               "the event nests deeper than %d levels",
+                               STRM_AVRO_MAX_DEPTH);
+
+        case json_error_out_of_memory:
+            return STRM_E_NOMEM;
+
+        case json_error_duplicate_key:
+            return strm_reject(rej, STRM_E_INVALID_JSON, NULL, "duplicate",
+                               "a member name appears twice at byte %d",
+                               err.position);
+
+        default:
+            /* jansson's text may quote the input: keep the position */
+            return strm_reject(rej, STRM_E_INVALID_JSON, NULL, "syntax",
+                               "malformed JSON at line %d column %d",
+                               err.line, err.column);
+        }
+    }
+
+    if (!json_is_object(in)) {
+        json_decref(in);
+        return strm_reject(rej, STRM_E_INVALID_JSON, NULL, "type",
+                           "the event must be a JSON object");
+    }
+
+    if (s->avro != NULL) {
+        rc = strm_avro_check_json(s->avro, in, &plain, rej);
+        json_decref(in);
+
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        in = plain;
+    }
+
+    if (s->json != NULL) {
+        rc = strm_json_schema_check(s->json, in, rej);
+        if (rc != STRM_OK) {
+            json_decref(in);
+            return rc;
+        }
+    }
+
+    *out = in;
+
+    return STRM_OK;
+}
+
+
+/*
+ * strmMeta as the producer sets it: eventContractRef names a contract
+ * of the registry, consentLevels is a list of small integers (empty:
+ * no consent at all, which is allowed).
+ */
+static strm_rc_t
+strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
+    strm_reject_t *rej)
+{
+    int        l, last;
+    char      *p;
+    size_t     i, n, ref_len;
+    json_t    *meta, *ref, *levels, *v;
+    const char  *s;
+
+    meta = json_object_get(ev->event, "strmMeta");
+
+    if (meta == NULL || json_is_null(meta)) {
+        return strm_reject(rej, STRM_E_STRM_META, "strmMeta", "required",
+                           "every event needs strmMeta");
+    }
+
+    if (!json_is_object(meta)) {
+        return strm_reject(rej, STRM_E_STRM_META, "strmMeta", "type",
+                           "strmMeta must be an object");
+    }
+
+    levels = json_object_get(meta, "consentLevels");
+
+    if (levels == NULL || json_is_null(levels)) {
+        return strm_reject(rej, STRM_E_STRM_META, "strmMeta/consentLevels",
+                           "required", "consentLevels is required");
+    }
+
+    if (!json_is_array(levels)) {
+        return strm_reject(rej, STRM_E_STRM_META, "strmMeta/consentLevels",
+                           "type", "consentLevels must be a list of integers");
+    }
+
+    n = json_array_size(levels);
+
+    if (n > STRM_EVENT_MAX_LEVELS) {
+        return strm_reject(rej, STRM_E_STRM_META, "strmMeta/consentLevels",
+                           "maxItems", "at most %d consent levels",
+                           STRM_EVENT_MAX_LEVELS);
+    }
+
+    for (i = 0; i < n; i++) {
+        v = json_array_get(levels, i);
+
+        if (!json_is_integer(v)) {
+            return strm_reject(rej, STRM_E_STRM_META,
+                               "strmMeta/consentLevels", "type",
+                               "consentLevels must be a list of integers");
+        }
+
+        if (json_integer_value(v) < 0
+            || json_integer_value(v) > STRM_EVENT_MAX_LEVEL)
+        {
+            return strm_reject(rej, STRM_E_STRM_META,
+                               "strmMeta/consentLevels", "range",
+                               "a consent level is an integer from 0 to %d",
+                               STRM_EVENT_MAX_LEVEL);
+        }
+
+        ev->levels[i] = (int) json_integer_value(v);
+    }
+
+    qsort(ev->levels, n, sizeof(int), strm_event_level_cmp);
+
+    p = ev->consent;
+    last = -1;
+    ev->nlevels = 0;
+
+    for (i = 0; i < n; i++) {
+        l = ev->levels[i];
+
+        if (l == last) {
+            continue;
+        }
+
+        ev->levels[ev->nlevels++] = l;
+        last = l;
+
+        if (p != ev->consent) {
+            *p++ = ',';
+        }
+
+        /* at most 4 digits and a comma per level: the buffer holds 64 */
+        p += sprintf(p, "%d", l);
+    }
+
+    *p = '\0';
+
+    ref = json_object_get(meta, "eventContractRef");
+
+    if (ref == NULL || json_is_null(ref)) {
+        return strm_reject(rej, STRM_E_STRM_META,
+                           "strmMeta/eventContractRef", "required",
+                           "eventContractRef names the event contract");
+    }
+
+    if (!json_is_string(ref)) {
+        return strm_reject(rej, STRM_E_STRM_META,
+                           "strmMeta/eventContractRef", "type",
+                           "eventContractRef must be a string");
+    }
+
+    s = json_string_value(ref);
+    ref_len = json_string_length(ref);
+
+    ev->contract = strm_registry_contract(reg, s, ref_len);
+
+    if (ev->contract == NULL) {
+        return strm_reject(rej, STRM_E_CONTRACT_UNKNOWN,
+                           "strmMeta/eventContractRef", "known",
+                           strm_ref_valid(s, ref_len)
+                           ? "no such event contract in the registry"
+                           : "a contract ref is handle/name/version");
+    }
+
+    return STRM_OK;
+}
+
+
+static int
+strm_event_level_cmp(const void *a, const void *b)
+{
+    return *(const int *) a - *(const int *) b;
+}
+
+
+strm_rc_t
+strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
+    const char *key_link)
+{
+    json_t  *meta, *link;
+
+    meta = json_object_get(ev->event, "strmMeta");
+    if (!json_is_object(meta)) {
+        return STRM_E_INTERNAL;
+    }
+
+    link = (key_link != NULL) ? json_stringn(key_link, 36) : json_null();
+
+    if (json_object_set_new(meta, "timestamp", json_integer(now_ms)) != 0
+        || json_object_set_new(meta, "nonce", json_integer(nonce)) != 0
+        || json_object_set_new(meta, "keyLink", link) != 0)
+    {
+        return STRM_E_NOMEM;
+    }
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
+strm_event_serialize(strm_event_t *ev)
+{
+    free(ev->json);
+
+    ev->json = json_dumps(ev->event, JSON_COMPACT);
+    if (ev->json == NULL) {
+        ev->len = 0;
+        return STRM_E_NOMEM;
+    }
+
+    ev->len = strlen(ev->json);
+
+    return STRM_OK;
+}
+
+
+char *
+strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
+    const strm_reject_t *rej, const char *schema_ref, size_t ref_len,
+    const char *client_id, const char *event_id, int64_t now_ms,
+    size_t *len)
+{
+    char                  *out;
+    size_t                 i;
+    json_t                *dl, *event;
+    const strm_error_t    *e;
+    const strm_contract_t *c;
+
+    e = strm_error_get(rc);
+
+    event = NULL;
+    c = (ev != NULL) ? ev->contract : NULL;
+
+    if (c != NULL && ev->event != NULL) {
+        event = json_deep_copy(ev->event);
+        if (event == NULL) {
+            return NULL;
+        }
+
+        for (i = 0; i < c->npii; i++) {
+            if (strm_event_del_path(event, c->pii[i].path) != 0) {
+                json_decref(event);
+                return NULL;
+            }
+        }
+
+        if (strm_event_del_path(event, c->key_field) != 0) {
+            json_decref(event);
+            return NULL;
+        }
+    }
+
+    dl = json_pack("{s:o, s:o, s:o, s:o, s:I, s:s, s:s, s:o, s:o, s:o}",
+                   "eventId", strm_event_strn(event_id,
+                                              event_id ? 36 : 0),
+                   "schemaRef", strm_event_strn(schema_ref, ref_len),
+                   "contractRef", c ? json_string(c->ref) : json_null(),
+                   "clientId", strm_event_strn(client_id, client_id
+                                               ? strlen(client_id) : 0),
+                   "timestamp", (json_int_t) now_ms,
+                   "error", e->message,
+                   "code", e->code,
+                   "field", strm_event_strn(rej ? rej->field : NULL,
+                                          rej ? strlen(rej->field) : 0),
+                   "rule", strm_event_strn(rej ? rej->rule : NULL,
+                                          rej ? strlen(rej->rule) : 0),
+                   "event", event ? event : json_null());
+    if (dl == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(dl, JSON_COMPACT);
+    json_decref(dl);
+
+    if (out != NULL) {
+        *len = strlen(out);
+    }
+
+    return out;
+}
+
+
+char *
+strm_event_reject_json(strm_rc_t rc, const strm_reject_t *rej,
+    const char *schema_ref, size_t ref_len, size_t *len)
+{
+    char                *out;
+    json_t              *j;
+    const strm_error_t  *e;
+
+    e = strm_error_get(rc);
+
+    j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
+                  "error", e->message,
+                  "code", e->code,
+                  "field", strm_event_strn(rej ? rej->field : NULL,
+                                          rej ? strlen(rej->field) : 0),
+                  "rule", strm_event_strn(rej ? rej->rule : NULL,
+                                          rej ? strlen(rej->rule) : 0),
+                  "detail", strm_event_strn(rej ? rej->detail : NULL,
+                                          rej ? strlen(rej->detail) : 0),
+                  "schemaRef", strm_event_strn(schema_ref, ref_len));
+    if (j == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    if (out != NULL) {
+        *len = strlen(out);
+    }
+
+    return out;
+}
+
+
+/* a string that may be absent, or not valid UTF-8 (a header): null then */
+static json_t *
+strm_event_strn(const char *s, size_t len)
+{
+    json_t  *v;
+
+    if (s == NULL || len == 0) {
+        return json_null();
+    }
+
+    v = json_stringn(s, len);
+
+    return (v != NULL) ? v : json_null();
+}
+
+
+/* 0, or -1 when the path could not be looked at (out of memory) */
+static int
+strm_event_del_path(json_t *root, const char *path)
+{
+    char        *prefix;
+    json_t      *parent;
+    const char  *slash;
+
+    slash = strrchr(path, '/');
+
+    if (slash == NULL) {
+        json_object_del(root, path);
+        return 0;
+    }
+
+    prefix = strndup(path, slash - path);
+    if (prefix == NULL) {
+        return -1;
+    }
+
+    parent = strm_json_path(root, prefix);
+    free(prefix);
+
+    if (json_is_object(parent)) {
+        json_object_del(parent, slash + 1);
+    }
+
+    return 0;
+}
+
+
+void
+strm_event_free(strm_event_t *ev)
+{
+    json_decref(ev->event);
+    ev->event = NULL;
+
+    free(ev->json);
+    ev->json = NULL;
+    ev->len = 0;
+}

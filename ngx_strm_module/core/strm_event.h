@@ -1,0 +1,113 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _STRM_EVENT_H_INCLUDED_
+#define _STRM_EVENT_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "strm_error.h"
+#include "strm_registry.h"
+
+
+/*
+ * One event on its way from the request body to Kafka, nginx-free so
+ * that the fuzz target and the workers run the same path:
+ *
+ *   strm_event_parse()      the schema of the header's ref; the body
+ *                           decoded (Avro binary) or parsed (JSON) and
+ *                           checked against it; strmMeta checked; the
+ *                           contract of strmMeta.eventContractRef found
+ *                           and its rules applied
+ *   strm_event_stamp()      the gateway's strmMeta fields: timestamp,
+ *                           nonce, keyLink
+ *   strm_event_serialize()  the compact JSON that goes to Kafka
+ *
+ * The encryption of PII fields goes between stamp and serialize.
+ */
+
+#define STRM_EVENT_MAX_LEVELS    64
+#define STRM_EVENT_MAX_LEVEL     1000
+#define STRM_EVENT_CONSENT_SIZE  (STRM_EVENT_MAX_LEVELS * 5 + 1)
+
+
+typedef enum {
+    STRM_SER_AVRO_BINARY = 0,
+    STRM_SER_JSON
+} strm_ser_e;
+
+
+typedef struct {
+    const strm_schema_t    *schema;
+    const strm_contract_t  *contract;
+    json_t                 *event;          /* plain JSON, owned */
+
+    /* sorted distinct consent levels, and as text: "0,1,3" */
+    int                     levels[STRM_EVENT_MAX_LEVELS];
+    size_t                  nlevels;
+    char                    consent[STRM_EVENT_CONSENT_SIZE];
+
+    char                   *json;           /* serialized, malloc()ed */
+    size_t                  len;
+} strm_event_t;
+
+
+/*
+ * Everything a request can break, in this order: the ref
+ * (STRM_E_SCHEMA_REF_MISSING when len is 0, STRM_E_SCHEMA_UNKNOWN), the
+ * serialization (STRM_E_MEDIA_TYPE: Avro binary for a JSON Schema), the
+ * body (STRM_E_INVALID_AVRO, STRM_E_INVALID_JSON, STRM_E_TOO_DEEP), the
+ * schema (STRM_E_SCHEMA_VIOLATION), strmMeta (STRM_E_STRM_META,
+ * STRM_E_CONTRACT_UNKNOWN) and the contract (STRM_E_KEY_EMPTY,
+ * STRM_E_VALIDATION).  rej names the field and the rule, never a value.
+ * ev is filled as far as parsing got; strm_event_free() it always.
+ */
+strm_rc_t strm_event_parse(const strm_registry_t *reg, const char *ref,
+    size_t ref_len, strm_ser_e ser, const unsigned char *body, size_t len,
+    strm_event_t *ev, strm_reject_t *rej);
+
+/*
+ * Sets strmMeta.timestamp (epoch ms), strmMeta.nonce and strmMeta.keyLink
+ * (a 36-character UUID, or JSON null when key_link is NULL).
+ */
+strm_rc_t strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
+    const char *key_link);
+
+/* ev->json and ev->len: compact JSON, members in schema order */
+strm_rc_t strm_event_serialize(strm_event_t *ev);
+
+/*
+ * A dead letter for a refused event, as malloc()ed compact JSON:
+ *
+ *   {"eventId", "schemaRef", "contractRef", "clientId", "timestamp",
+ *    "error", "code", "field", "rule", "event"}
+ *
+ * "event" is the event with its contract's PII fields and key field
+ * removed when the event was decoded and checked against its schema and
+ * its contract is known; null otherwise, because without both nothing
+ * tells which of its bytes are PII.  Absent strings are null.
+ */
+char *strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
+    const strm_reject_t *rej, const char *schema_ref, size_t ref_len,
+    const char *client_id, const char *event_id, int64_t now_ms,
+    size_t *len);
+
+/*
+ * The answer body of a refused event, malloc()ed compact JSON:
+ * {"error", "code", "field", "rule", "detail", "schemaRef"}; the schema
+ * ref is the header's (null when absent or not UTF-8).
+ */
+char *strm_event_reject_json(strm_rc_t rc, const strm_reject_t *rej,
+    const char *schema_ref, size_t ref_len, size_t *len);
+
+void strm_event_free(strm_event_t *ev);
+
+
+#endif /* _STRM_EVENT_H_INCLUDED_ */
