@@ -11,6 +11,7 @@
 #include "ngx_http_strm_module.h"
 #include "ngx_http_strm_handler.h"
 #include "ngx_http_strm_kafka.h"
+#include "ngx_http_strm_schema.h"
 
 
 #define NGX_HTTP_STRM_TIMER_MARGIN  2000
@@ -26,6 +27,8 @@ static void ngx_http_strm_cleanup(void *data);
 static ngx_int_t ngx_http_strm_send(ngx_http_request_t *r, strm_rc_t rc);
 static ngx_chain_t *ngx_http_strm_error_body(ngx_http_request_t *r,
     const strm_error_t *e, ngx_str_t *reason);
+static ngx_chain_t *ngx_http_strm_raw_body(ngx_http_request_t *r,
+    ngx_str_t *json);
 static ngx_int_t ngx_http_strm_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_strm_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -129,6 +132,8 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
         return;
     }
 
+    ctx->body_len = (off_t) len;
+
     if (strm_uuid4((char *) ctx->event_id) != STRM_OK) {
         ngx_free(payload);
         ngx_http_strm_answer(r, STRM_E_INTERNAL);
@@ -137,23 +142,6 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
 
     ctx->has_id = 1;
 
-    cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
-        ngx_free(payload);
-        ngx_http_strm_answer(r, STRM_E_NOMEM);
-        return;
-    }
-
-    in = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
-    if (in == NULL) {
-        ngx_free(payload);
-        ngx_http_strm_answer(r, STRM_E_NOMEM);
-        return;
-    }
-
-    in->handler = ngx_http_strm_delivered;
-    in->data = r;
-
     ngx_memzero(&msg, sizeof(ngx_http_strm_message_t));
     msg.topic = (const char *) slcf->topic.data;
     msg.payload = payload;
@@ -161,10 +149,36 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
     msg.event_id = ctx->event_id;
     msg.event_id_len = STRM_UUID_LEN;
 
+    if (!slcf->raw) {
+        rc = ngx_http_strm_schema_process(r, &msg);
+        if (rc != STRM_OK) {
+            ngx_free(msg.payload);
+            ngx_http_strm_answer(r, rc);
+            return;
+        }
+    }
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        ngx_free(msg.payload);
+        ngx_http_strm_answer(r, STRM_E_NOMEM);
+        return;
+    }
+
+    in = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
+    if (in == NULL) {
+        ngx_free(msg.payload);
+        ngx_http_strm_answer(r, STRM_E_NOMEM);
+        return;
+    }
+
+    in->handler = ngx_http_strm_delivered;
+    in->data = r;
+
     rc = ngx_http_strm_kafka_produce(&msg, in, r->connection->log);
 
     if (rc != STRM_OK) {
-        ngx_free(payload);
+        ngx_free(msg.payload);
         ngx_free(in);
         ngx_http_strm_answer(r, rc);
         return;
@@ -392,8 +406,14 @@ ngx_http_strm_send(ngx_http_request_t *r, strm_rc_t rc)
         ngx_str_set(&h->value, "1");
     }
 
-    out = ngx_http_strm_error_body(r, e,
-                                   ctx->reason.len ? &ctx->reason : NULL);
+    if (ctx->reject.len) {
+        out = ngx_http_strm_raw_body(r, &ctx->reject);
+
+    } else {
+        out = ngx_http_strm_error_body(r, e,
+                                       ctx->reason.len ? &ctx->reason : NULL);
+    }
+
     if (out == NULL) {
         return NGX_ERROR;
     }
@@ -452,6 +472,97 @@ ngx_http_strm_error_body(ngx_http_request_t *r, const strm_error_t *e,
     out->next = NULL;
 
     return out;
+}
+
+
+static ngx_chain_t *
+ngx_http_strm_raw_body(ngx_http_request_t *r, ngx_str_t *json)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *out;
+
+    b = ngx_calloc_buf(r->pool);
+    out = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || out == NULL) {
+        return NULL;
+    }
+
+    b->pos = json->data;
+    b->last = json->data + json->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out->buf = b;
+    out->next = NULL;
+
+    return out;
+}
+
+
+/*
+ * GET /ready, as STRM's gateway had it for its health checks: 200 while
+ * this worker's Kafka producer is usable, 503 otherwise.
+ */
+ngx_int_t
+ngx_http_strm_ready_handler(ngx_http_request_t *r)
+{
+    ngx_int_t             rc;
+    ngx_buf_t            *b;
+    ngx_chain_t           out;
+    ngx_table_elt_t      *h;
+
+    static u_char  ready[] = "{\"status\":\"ready\"}";
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, HEAD");
+
+        return ngx_http_strm_send(r, STRM_E_METHOD_GET);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (!ngx_http_strm_kafka_ready()) {
+        return ngx_http_strm_send(r, STRM_E_NOT_READY);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = ready;
+    b->last = ready + sizeof(ready) - 1;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_type = ngx_http_strm_json_type;
+    r->headers_out.content_type_len = ngx_http_strm_json_type.len;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
 }
 
 

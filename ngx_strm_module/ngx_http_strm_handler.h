@@ -12,6 +12,7 @@
 
 
 ngx_int_t ngx_http_strm_ingest_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_strm_ready_handler(ngx_http_request_t *r);
 
 /* sends the JSON error body of rc (or 204 for STRM_OK) and finalizes */
 void ngx_http_strm_answer(ngx_http_request_t *r, strm_rc_t rc);

@@ -294,6 +294,8 @@ strm_rc_t
 ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     ngx_http_strm_inflight_t *in, ngx_log_t *log)
 {
+    ngx_uint_t              i;
+    rd_kafka_headers_t     *hdrs;
     rd_kafka_resp_err_t     err;
     ngx_http_strm_kafka_t  *k;
 
@@ -303,16 +305,32 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
         return STRM_E_NOT_READY;
     }
 
+    hdrs = rd_kafka_headers_new(NGX_HTTP_STRM_KAFKA_HEADERS + 1);
+
+    (void) rd_kafka_header_add(hdrs, "strm-event-id", -1, msg->event_id,
+                               (ssize_t) msg->event_id_len);
+
+    for (i = 0; i < NGX_HTTP_STRM_KAFKA_HEADERS; i++) {
+        if (msg->header_name[i] != NULL) {
+            (void) rd_kafka_header_add(hdrs, msg->header_name[i], -1,
+                                       msg->header_value[i].data,
+                                       (ssize_t) msg->header_value[i].len);
+        }
+    }
+
     err = rd_kafka_producev(k->rk,
                             RD_KAFKA_V_TOPIC(msg->topic),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
                             RD_KAFKA_V_VALUE(msg->payload, msg->len),
                             RD_KAFKA_V_KEY(msg->key, msg->key_len),
-                            RD_KAFKA_V_HEADER("strm-event-id",
-                                              msg->event_id,
-                                              (ssize_t) msg->event_id_len),
+                            RD_KAFKA_V_HEADERS(hdrs),
                             RD_KAFKA_V_OPAQUE(in),
                             RD_KAFKA_V_END);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* librdkafka owns the headers only once the message is queued */
+        rd_kafka_headers_destroy(hdrs);
+    }
 
     switch (err) {
 
@@ -404,11 +422,6 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     ngx_http_strm_inflight_t  *in;
 
     in = rkm->_private;
-
-    if (in == NULL) {
-        return;
-    }
-
     reason = NULL;
 
     switch (rkm->err) {
@@ -437,6 +450,10 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                       "strm kafka: delivery to \"%s\" failed: %s",
                       rd_kafka_topic_name(rkm->rkt),
                       rd_kafka_err2str(rkm->err));
+    }
+
+    if (in == NULL) {
+        return;
     }
 
     if (in->data != NULL && !ngx_http_strm_kafka.exiting) {

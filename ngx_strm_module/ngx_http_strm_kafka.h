@@ -11,6 +11,9 @@
 #include "ngx_http_strm_module.h"
 
 
+#define NGX_HTTP_STRM_KAFKA_HEADERS  4
+
+
 typedef void (*ngx_http_strm_delivered_pt)(ngx_http_strm_inflight_t *in,
     strm_rc_t rc, const char *reason);
 
@@ -34,6 +37,10 @@ typedef struct {
     size_t                       len;
     const u_char                *event_id;
     size_t                       event_id_len;
+
+    /* Kafka headers besides strm-event-id; absent when NULL */
+    const char                  *header_name[NGX_HTTP_STRM_KAFKA_HEADERS];
+    ngx_str_t                    header_value[NGX_HTTP_STRM_KAFKA_HEADERS];
 } ngx_http_strm_message_t;
 
 
@@ -48,6 +55,8 @@ ngx_uint_t ngx_http_strm_kafka_ready(void);
  * Hands the message to librdkafka.  On STRM_OK librdkafka owns
  * msg->payload and the delivery report calls in->handler (unless
  * detached) and frees in; on an error the caller still owns both.
+ * With in NULL nobody waits for the report (dead letters): a failed
+ * delivery is only logged.
  */
 strm_rc_t ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     ngx_http_strm_inflight_t *in, ngx_log_t *log);

@@ -11,10 +11,12 @@
 #include "ngx_http_strm_module.h"
 #include "ngx_http_strm_handler.h"
 #include "ngx_http_strm_kafka.h"
+#include "ngx_http_strm_status.h"
 
 
 static ngx_int_t ngx_http_strm_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_strm_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_strm_log_handler(ngx_http_request_t *r);
 static void *ngx_http_strm_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_strm_create_loc_conf(ngx_conf_t *cf);
@@ -25,6 +27,10 @@ static char *ngx_http_strm_brokers(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_strm_property(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_strm_ingest(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_strm_dead_letter(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_strm_ready(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_strm_read_brokers_file(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
@@ -76,8 +82,22 @@ static ngx_command_t  ngx_http_strm_commands[] = {
       NULL },
 
     { ngx_string("strm_ingest"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_strm_ingest,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_dead_letter"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_strm_dead_letter,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_ready"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_strm_ready,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -208,7 +228,70 @@ ngx_http_strm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 static ngx_int_t
 ngx_http_strm_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_strm_log_handler;
+
     return ngx_http_strm_filter_init(cf);
+}
+
+
+/*
+ * Every request of an ingest location is counted once, when it is
+ * logged: also those nginx answered itself (413, 408, ...).
+ */
+static ngx_int_t
+ngx_http_strm_log_handler(ngx_http_request_t *r)
+{
+    off_t                      bytes;
+    strm_rc_t                  rc;
+    ngx_str_t                 *ref;
+    const strm_error_t        *e;
+    ngx_http_strm_ctx_t       *ctx;
+    ngx_http_strm_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_strm_module);
+
+    if (slcf == NULL || slcf->topic.len == 0 || r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    ref = NULL;
+    bytes = r->headers_in.content_length_n;
+
+    if (ctx != NULL) {
+        ref = &ctx->schema_ref;
+
+        if (ctx->body_len) {
+            bytes = ctx->body_len;
+        }
+    }
+
+    if (ctx != NULL && ctx->answered) {
+        rc = ctx->rc;
+
+    } else if (r->headers_out.status == NGX_HTTP_NO_CONTENT) {
+        rc = STRM_OK;
+
+    } else {
+        /* 499 and the like: the request never got an answer of ours */
+        e = strm_error_by_status((int) r->headers_out.status);
+        rc = (e != NULL) ? e->rc : STRM_E_BAD_REQUEST;
+    }
+
+    ngx_http_strm_status_count(r, &slcf->topic, ref, rc, bytes);
+
+    return NGX_OK;
 }
 
 
@@ -312,6 +395,14 @@ ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (smcf->checked && smcf->registry == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"strm_ingest\" checks events against "
+                           "\"strm_schemas\", which is not set "
+                           "(or mark the location \"raw\")");
+        return NGX_CONF_ERROR;
+    }
+
     return ngx_http_strm_kafka_check_conf(cf, smcf);
 }
 
@@ -381,8 +472,11 @@ ngx_http_strm_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     slcf->topic = { 0, NULL };
+     *     slcf->raw = 0;
+     *     slcf->ready = 0;
      */
 
+    slcf->dead_letter.len = NGX_CONF_UNSET_SIZE;
     slcf->json_errors = NGX_CONF_UNSET;
 
     return slcf;
@@ -402,6 +496,14 @@ ngx_http_strm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->json_errors == NGX_CONF_UNSET) {
         conf->json_errors = prev->json_errors;
+    }
+
+    if (conf->dead_letter.len == NGX_CONF_UNSET_SIZE) {
+        conf->dead_letter = prev->dead_letter;
+
+        if (conf->dead_letter.len == NGX_CONF_UNSET_SIZE) {
+            ngx_str_null(&conf->dead_letter);
+        }
     }
 
     return NGX_CONF_OK;
@@ -608,11 +710,78 @@ ngx_http_strm_ingest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     slcf->topic = value[1];
 
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "raw") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\", "
+                               "only \"raw\" may follow the topic",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        slcf->raw = 1;
+    }
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_strm_ingest_handler;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_strm_module);
     smcf->ingest++;
+
+    if (!slcf->raw) {
+        smcf->checked++;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_strm_dead_letter(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_loc_conf_t  *slcf = conf;
+
+    ngx_str_t  *value;
+
+    if (slcf->dead_letter.len != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_null(&slcf->dead_letter);
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_strm_valid_topic(&value[1]) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid Kafka topic \"%V\": 1 to 249 of "
+                           "a-z A-Z 0-9 . _ -", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->dead_letter = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_strm_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_loc_conf_t  *slcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (slcf->ready) {
+        return "is duplicate";
+    }
+
+    slcf->ready = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_strm_ready_handler;
 
     return NGX_CONF_OK;
 }

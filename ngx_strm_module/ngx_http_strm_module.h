@@ -17,6 +17,7 @@
 #include "strm_error.h"
 #include "strm_id.h"
 #include "strm_registry.h"
+#include "strm_event.h"
 
 
 #define NGX_HTTP_STRM_DELIVERY_TIMEOUT  10000
@@ -37,12 +38,16 @@ typedef struct {
     ngx_str_t                   schemas;        /* registry directory */
     strm_registry_t            *registry;
     ngx_uint_t                  ingest;         /* ingest locations */
+    ngx_uint_t                  checked;        /* of them not raw */
 } ngx_http_strm_main_conf_t;
 
 
 typedef struct {
     ngx_str_t                   topic;          /* NUL-terminated */
+    ngx_str_t                   dead_letter;    /* NUL-terminated */
     ngx_flag_t                  json_errors;
+    ngx_uint_t                  raw;            /* strm_ingest ... raw */
+    ngx_uint_t                  ready;          /* strm_ready */
 } ngx_http_strm_loc_conf_t;
 
 
@@ -52,6 +57,9 @@ typedef struct {
     strm_rc_t                   rc;
     u_char                      event_id[STRM_UUID_LEN];
     ngx_str_t                   reason;
+    ngx_str_t                   reject;         /* JSON of a rejection */
+    ngx_str_t                   schema_ref;     /* known refs only */
+    off_t                       body_len;
     ngx_chain_t                *replace;        /* JSON for nginx errors */
 
     unsigned                    has_id:1;

@@ -18,7 +18,7 @@ __DATA__
 === TEST 1: HTTP/1.1 event becomes one Kafka record, answered 204
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request
 POST /event
@@ -39,7 +39,7 @@ Strm-Event-Id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 --- http2
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request
 POST /event
@@ -58,7 +58,7 @@ Strm-Event-Id: [0-9a-f-]{36}
 === TEST 3: 20 events in, exactly 20 records out, ids matching the answers
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 [map { "POST /event\n{\"seq\":$_}" } 1 .. 20]
@@ -76,7 +76,7 @@ Strm-Event-Id: [0-9a-f-]{36}
 --- config
     location = /event {
         client_body_buffer_size 1k;
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 "POST /event\n" . ("x" x 50000)
@@ -97,7 +97,7 @@ a client request body is buffered to a temporary file
 --- config
     location = /event {
         client_body_buffer_size 1k;
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 "POST /event\n" . ("y" x 30000)
@@ -114,7 +114,7 @@ a client request body is buffered to a temporary file
 === TEST 6: chunked request body
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- raw_request eval
 "POST /event HTTP/1.1\r
@@ -141,7 +141,7 @@ Transfer-Encoding: chunked\r
 === TEST 7: binary bytes pass through unchanged
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 "POST /event\n\x{02}\x{00}\x{ff}\x{fe}binary\x{80}\x{01}"
@@ -162,7 +162,7 @@ Transfer-Encoding: chunked\r
     access_log logs/ids.log ids;
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
     location = /ids {
         default_type text/plain;
@@ -190,12 +190,12 @@ Transfer-Encoding: chunked\r
         ssl_certificate $TEST_NGINX_STRM_TLS_DIR/cert.pem;
         ssl_certificate_key $TEST_NGINX_STRM_TLS_DIR/key.pem;
         location = /event {
-            strm_ingest $TEST_NGINX_STRM_TOPIC;
+            strm_ingest $TEST_NGINX_STRM_TOPIC raw;
         }
     }
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request
 POST /event

@@ -18,7 +18,7 @@ __DATA__
 === TEST 1: GET is refused with 405, Allow and a JSON body
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request
 GET /event
@@ -38,7 +38,7 @@ Content-Type: application/json
 === TEST 2: an empty body is refused with 400
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- more_headers
 Content-Length: 0
@@ -59,7 +59,7 @@ Content-Type: application/json
 --- config
     location = /event {
         client_max_body_size 100;
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 "POST /event\n" . ("z" x 1000)
@@ -79,7 +79,7 @@ client intended to send too large body
 --- config
     location = /event {
         client_max_body_size 100;
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- raw_request eval
 "POST /event HTTP/1.1\r
@@ -108,7 +108,7 @@ client intended to send too large chunked body
     strm_kafka_property message.max.bytes 1000;
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 "POST /event\n" . ("m" x 5000)
@@ -126,7 +126,7 @@ client intended to send too large chunked body
     strm_kafka_property queue.buffering.max.kbytes 1;
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 "POST /event\n" . ("f" x 2000)
@@ -146,7 +146,7 @@ strm kafka: local queue full
 === TEST 7: a broken chunked body gets nginx's 400 as JSON
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- raw_request eval
 "POST /event HTTP/1.1\r
@@ -174,7 +174,7 @@ Content-Type: application/json
     location = /event {
         strm_json_errors off;
         client_max_body_size 10;
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 "POST /event\n" . ("z" x 100)

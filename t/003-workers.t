@@ -16,7 +16,7 @@ __DATA__
 === TEST 1: events through two workers all reach Kafka once
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request eval
 [map { "POST /event\n{\"w\":$_}" } 1 .. 10]

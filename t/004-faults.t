@@ -22,7 +22,7 @@ __DATA__
     access_log logs/strm_acked.log strm_acked;
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request
 POST /event
@@ -60,7 +60,7 @@ strm kafka: delivery to
     strm_kafka_brokers_file $TEST_NGINX_STRM_BOOTSTRAP_FILE;
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
     location = /fast {
         return 200 "fast\n";
@@ -104,7 +104,7 @@ cmp_ok($slow, '>', 1.0, "and it did wait for the slow broker ($slow s)");
     access_log logs/strm_acked.log strm_acked;
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request
 POST /event

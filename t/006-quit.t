@@ -23,7 +23,7 @@ __DATA__
     access_log logs/strm_acked.log strm_acked;
 --- config
     location = /event {
-        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
     }
 --- request
 POST /event

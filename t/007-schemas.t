@@ -14,7 +14,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: the demo registry loads, and ingest still answers
+=== TEST 1: the demo registry loads, and takes STRM's demo event
 --- http_config
     strm_kafka_brokers_file $TEST_NGINX_STRM_BOOTSTRAP_FILE;
     strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
@@ -22,9 +22,11 @@ __DATA__
     location = /event {
         strm_ingest $TEST_NGINX_STRM_TOPIC;
     }
---- request
-POST /event
-{"a":1}
+--- more_headers
+Content-Type: application/json
+Strm-Schema-Ref: strmprivacy/demo/1.0.2
+--- request eval
+"POST /event\n" . Strm::Test::strm_json(Strm::Test::strm_demo_event())
 --- error_code: 204
 --- no_error_log
 [error]
@@ -107,3 +109,56 @@ registry-bad/no-strmmeta/acme/ev/1.0.0/schema.avsc:
 --- must_die
 --- strm_nginx_t_error
 strm_schemas "/nonexistent/strm/registry": /nonexistent/strm/registry: opendir() failed
+
+
+
+=== TEST 9: config: strm_ingest without strm_schemas (and not raw)
+--- http_config
+    strm_kafka_brokers 127.0.0.1:9092;
+--- config
+    location = /event {
+        strm_ingest events;
+    }
+--- must_die
+--- strm_nginx_t_error
+"strm_ingest" checks events against "strm_schemas", which is not set (or mark the location "raw")
+
+
+
+=== TEST 10: config: strm_ingest with a second parameter other than raw
+--- http_config
+    strm_kafka_brokers 127.0.0.1:9092;
+--- config
+    location = /event {
+        strm_ingest events cooked;
+    }
+--- must_die
+--- strm_nginx_t_error
+invalid parameter "cooked", only "raw" may follow the topic
+
+
+
+=== TEST 11: config: strm_dead_letter with an invalid topic
+--- http_config
+    strm_kafka_brokers 127.0.0.1:9092;
+--- config
+    location = /event {
+        strm_ingest events raw;
+        strm_dead_letter "no topic";
+    }
+--- must_die
+--- strm_nginx_t_error
+invalid Kafka topic "no topic"
+
+
+
+=== TEST 12: config: strm_ready takes no arguments
+--- http_config
+    strm_kafka_brokers 127.0.0.1:9092;
+--- config
+    location = /ready {
+        strm_ready now;
+    }
+--- must_die
+--- strm_nginx_t_error
+invalid number of arguments in "strm_ready" directive

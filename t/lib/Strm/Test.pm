@@ -52,7 +52,8 @@ our @ISA = qw(Exporter);
 our @EXPORT = qw(strm_broker_ctl strm_kafka_records strm_unique_topic
                  strm_acked strm_check_acked_in_kafka strm_topic
                  strm_nginx_pid strm_curl strm_burst
-                 strm_burst_during);
+                 strm_burst_during strm_avro strm_demo_event
+                 strm_click_event strm_json strm_check_events);
 
 # "our": a second load of this file must see the first one's broker
 our $Root = dirname(dirname(dirname(dirname(abs_path(__FILE__)))));
@@ -264,6 +265,126 @@ sub strm_nginx_pid {
     my $pid = _slurp("$sr/logs/nginx.pid");
     return $pid =~ /^(\d+)/ ? $1 : undef;
 }
+
+# One raw Avro binary datum of the registry schema $ref (conf/registry)
+# for the plain-JSON event $json, encoded by python3-avro (not our code).
+sub strm_avro {
+    my ($ref, $json) = @_;
+    $json = $Json->encode($json) if ref $json;
+    my $schema = "$Root/conf/registry/$ref/schema.avsc";
+    open my $fh, '-|', "$Root/t/lib/avro-encode", $schema, $json
+        or die "strm_avro: cannot run avro-encode: $!\n";
+    binmode $fh;
+    local $/;
+    my $bytes = <$fh>;
+    close $fh or die "strm_avro($ref): avro-encode failed\n";
+    return $bytes;
+}
+
+# canonical JSON text (sorted members) of a Perl structure
+sub strm_json {
+    my ($v) = @_;
+    return JSON::PP->new->utf8->canonical->allow_nonref->encode($v);
+}
+
+# Every record of $topic is the event $want (a hashref, plain JSON) with
+# strmMeta stamped by the gateway (timestamp within a minute of now,
+# an int32 nonce, keyLink null), and Kafka headers naming the schema
+# ref, the contract ref and the sorted consent levels.  Options:
+# schema => ref, levels => "0,1,2", min => records to wait for.
+sub strm_check_events {
+    my ($name, $topic, $want, %o) = @_;
+    my $recs = strm_kafka_records($topic, min => $o{min} // 1);
+    Test::More::ok(scalar @$recs, "$name - records in $topic");
+    for my $r (@$recs) {
+        my $got = eval { $Json->decode($r->{value} // '') };
+        Test::More::ok($got, "$name - the record is JSON") or next;
+        my $m = $got->{strmMeta} // {};
+        Test::More::ok(defined $m->{timestamp}
+                       && abs($m->{timestamp} / 1000 - time) < 60,
+                       "$name - strmMeta.timestamp is now, in ms");
+        Test::More::like($m->{nonce} // '', qr/^-?\d+$/,
+                         "$name - strmMeta.nonce is an integer");
+        Test::More::ok(!defined $m->{keyLink}, "$name - keyLink null");
+        my %exp = %$want;
+        $exp{strmMeta} = { %{ $want->{strmMeta} },
+                           timestamp => $m->{timestamp},
+                           nonce => $m->{nonce}, keyLink => undef };
+        Test::More::is(strm_json($got), strm_json(\%exp),
+                       "$name - the event as sent, strmMeta stamped");
+        my $h = $r->{headers} // {};
+        Test::More::is($h->{'strm-schema-ref'}, $o{schema},
+                       "$name - header strm-schema-ref") if $o{schema};
+        Test::More::is($h->{'strm-contract-ref'},
+                       $want->{strmMeta}{eventContractRef},
+                       "$name - header strm-contract-ref");
+        Test::More::is($h->{'strm-consent-levels'}, $o{levels},
+                       "$name - header strm-consent-levels")
+            if defined $o{levels};
+        Test::More::like($h->{'strm-event-id'} // '', qr/^[0-9a-f-]{36}$/,
+                         "$name - header strm-event-id");
+    }
+    return $recs;
+}
+
+# STRM's demo event (schema strmprivacy/demo/1.0.2, contract
+# strmprivacy/example/1.3.0) as a hashref; %set replaces members (undef
+# is JSON null; 'strmMeta/consentLevels' reaches inside) and
+# -delete => [paths] removes members.
+sub strm_demo_event {
+    my (%set) = @_;
+    my $ev = {
+        strmMeta => {
+            eventContractRef => 'strmprivacy/example/1.3.0',
+            nonce => undef, timestamp => undef, keyLink => undef,
+            billingId => undef, consentLevels => [0, 1, 2],
+        },
+        uniqueIdentifier => 'unique-1',
+        consistentValue => 'session-1',
+        someSensitiveValue => 'sensitive-1',
+        notSensitiveValue => 'not-sensitive-1',
+    };
+    return _strm_event_set($ev, %set);
+}
+
+# STRM's clickstream event (strmprivacy/clickstream/1.0.0), as above
+sub strm_click_event {
+    my (%set) = @_;
+    my $ev = {
+        strmMeta => {
+            eventContractRef => 'strmprivacy/clickstream/1.0.0',
+            nonce => undef, timestamp => undef, keyLink => undef,
+            billingId => undef, consentLevels => [0, 1],
+        },
+        producerSessionId => 'session-1',
+        url => 'https://www.example.com/page',
+        eventType => 'click',
+        referrer => 'https://www.example.com/',
+        userAgent => 'test',
+        conversion => 0,
+        abTests => ['a'],
+        customer => { id => 'customer-1' },
+    };
+    return _strm_event_set($ev, %set);
+}
+
+sub _strm_event_set {
+    my ($ev, %set) = @_;
+    my $del = delete $set{-delete} // [];
+    for my $k ((sort keys %set), @$del) {
+        my @p = split m{/}, $k;
+        my $last = pop @p;
+        my $h = $ev;
+        $h = $h->{$_} for @p;
+        if (exists $set{$k}) {
+            $h->{$last} = $set{$k};
+        } else {
+            delete $h->{$last};
+        }
+    }
+    return $ev;
+}
+
 
 # one request with curl; returns (status, headers hashref, body); the
 # header names are lowercase, ':version' is the HTTP version answered

@@ -1,0 +1,290 @@
+# The strm_status location: the counters of the strm_status zone as JSON
+# or in Prometheus' text format, GET and HEAD only; and strm_status_zone
+# mistakes stop "nginx -t" (--- strm_nginx_t_error, see t/002-errors.t).
+# The last blocks count real events of an ingest location.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use Strm::Test;
+
+repeat_each(2);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: an empty zone is valid JSON with no streams
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+GET /status
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+--- response_body_like chomp
+\A\{"version":1,"streams":\[\],"totals":\{"requests":0,"accepted":0,"bytes":0,"rejected":\{\}\}\}\n\z
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 2: format=json is the default format
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+GET /status?format=json
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}}}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 3: format=prometheus is the text format 0.0.4, each family once
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+GET /status?format=prometheus
+--- error_code: 200
+--- response_headers
+Content-Type: text/plain; version=0.0.4; charset=utf-8
+--- response_body
+# HELP strm_requests_total Ingest requests answered.
+# TYPE strm_requests_total counter
+# HELP strm_accepted_total Events accepted (acknowledged by Kafka).
+# TYPE strm_accepted_total counter
+# HELP strm_received_bytes_total Bytes of request bodies received.
+# TYPE strm_received_bytes_total counter
+# HELP strm_rejected_total Events rejected, by error code.
+# TYPE strm_rejected_total counter
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 4: HEAD answers the headers of GET
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+HEAD /status
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+Content-Length: 88
+--- response_body
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 5: POST is refused with 405, Allow and a JSON body
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+POST /status
+{"a":1}
+--- error_code: 405
+--- response_headers
+Allow: GET, HEAD
+Content-Type: application/json
+--- response_body
+{"error":"only GET and HEAD are accepted here","code":"method_not_allowed"}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 6: strm_json_errors on does not replace the 405 body
+--- http_config
+    strm_json_errors on;
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+DELETE /status
+--- error_code: 405
+--- response_headers
+Allow: GET, HEAD
+Content-Type: application/json
+--- response_body
+{"error":"only GET and HEAD are accepted here","code":"method_not_allowed"}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 7: an unknown format is refused with 400
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+GET /status?format=xml
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":"format must be json or prometheus","code":"bad_request"}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 8: strm_status_zone sizes the zone
+--- http_config
+    strm_status_zone 128k;
+--- config
+    location = /status {
+        strm_status;
+    }
+--- request
+GET /status
+--- error_code: 200
+--- response_body
+{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}}}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 9: config: a zone under the minimum
+--- http_config
+    strm_status_zone 1k;
+--- config
+--- must_die
+--- strm_nginx_t_error
+invalid strm_status_zone size "1k", the minimum is 64k
+
+
+
+=== TEST 10: config: a zone size that is not a size
+--- http_config
+    strm_status_zone abc;
+--- config
+--- must_die
+--- strm_nginx_t_error
+"strm_status_zone" directive invalid value
+
+
+
+=== TEST 11: config: strm_status_zone given twice
+--- http_config
+    strm_status_zone 64k;
+    strm_status_zone 1m;
+--- config
+--- must_die
+--- strm_nginx_t_error
+"strm_status_zone" directive is duplicate
+
+
+
+=== TEST 12: config: strm_status_zone in a location
+--- config
+    location = /status {
+        strm_status_zone 1m;
+    }
+--- must_die
+--- strm_nginx_t_error
+"strm_status_zone" directive is not allowed here
+
+
+
+=== TEST 13: config: strm_status takes no argument
+--- config
+    location = /status {
+        strm_status on;
+    }
+--- must_die
+--- strm_nginx_t_error
+invalid number of arguments in "strm_status" directive
+
+
+
+=== TEST 14: events are counted per stream and schema ref, by outcome
+--- http_config
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+    location = /status {
+        strm_status;
+    }
+--- request
+GET /status
+--- error_code: 200
+--- strm_check
+use JSON::PP ();
+my $port = Test::Nginx::Socket::server_port();
+my $ref = "strmprivacy/demo/1.0.2";
+my $counts = sub {
+    my (undef, undef, $body) = strm_curl("http://127.0.0.1:$port/status");
+    my $st = JSON::PP::decode_json($body);
+    my %c;
+    for my $e (@{ $st->{streams} }) {
+        next unless $e->{stream} eq $topic;
+        $c{"$e->{schemaRef}:$_"} += $e->{$_} for qw(requests accepted bytes);
+        $c{"$e->{schemaRef}:$_"} += $e->{rejected}{$_}
+            for keys %{ $e->{rejected} };
+    }
+    return \%c;
+};
+my $before = $counts->();
+my $good = strm_json(strm_demo_event());
+my $bad = strm_json(strm_demo_event(consistentValue => ""));
+open my $fh, '>', "/tmp/strm-status-$$.json" or die $!;
+print $fh $good;
+close $fh;
+my @h = ("-H 'Content-Type: application/json'", "-H 'Strm-Schema-Ref: $ref'");
+for (1 .. 2) {
+    my ($s) = strm_curl("@h --data-binary \@/tmp/strm-status-$$.json "
+                        . "http://127.0.0.1:$port/event");
+    is($s, 204, "a good event");
+}
+open $fh, '>', "/tmp/strm-status-$$.json" or die $!;
+print $fh $bad;
+close $fh;
+my ($s) = strm_curl("@h --data-binary \@/tmp/strm-status-$$.json "
+                    . "http://127.0.0.1:$port/event");
+is($s, 400, "an event with an empty key field");
+($s) = strm_curl("-H 'Strm-Schema-Ref: acme/none/1.0.0' --data-binary "
+                 . "\@/tmp/strm-status-$$.json http://127.0.0.1:$port/event");
+is($s, 400, "an event of an unknown schema");
+unlink "/tmp/strm-status-$$.json";
+my $after = $counts->();
+my $d = sub { ($after->{$_[0]} // 0) - ($before->{$_[0]} // 0) };
+is($d->("$ref:requests"), 3, "3 requests of the demo schema");
+is($d->("$ref:accepted"), 2, "2 accepted");
+is($d->("$ref:key_field_empty"), 1, "1 refused for its empty key field");
+is($d->("$ref:bytes"), 2 * length($good) + length($bad), "their bytes");
+is($d->(":requests"), 1, "the unknown ref counted without its name");
+is($d->(":schema_unknown"), 1, "as schema_unknown");
+my (undef, undef, $prom) =
+    strm_curl("'http://127.0.0.1:$port/status?format=prometheus'");
+like($prom, qr/^strm_accepted_total\{stream="\Q$topic\E",schema_ref="\Q$ref\E"\} [1-9]\d*\r?$/m,
+     "the same counter in Prometheus text");
+--- no_error_log
+[error]
+[alert]
