@@ -41,7 +41,8 @@ $(NGX_STAMP): config $(NGINX_SRC)/conf_flags
 
 $(MODULE): $(NGX_STAMP) $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
-	cp $(NGX_TREE)/objs/ngx_http_strm_module.so $@
+	@# a new file, not rewritten in place: a running nginx maps the old one
+	cp $(NGX_TREE)/objs/ngx_http_strm_module.so $@.tmp && mv -f $@.tmp $@
 
 -include workers/devbroker/Makefile.inc
 
