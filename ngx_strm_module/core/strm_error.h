@@ -78,7 +78,9 @@
     X(STRM_E_TOO_DEEP, -1029, 400, 0, "too_deep",                            \
       "the event nests too deeply")                                          \
     X(STRM_E_METHOD_GET, -1030, 405, 0, "method_not_allowed",                \
-      "only GET and HEAD are accepted here")
+      "only GET and HEAD are accepted here")                                 \
+    X(STRM_E_CONTRACT_MISMATCH, -1031, 400, 0, "contract_mismatch",          \
+      "the event contract does not fit the schema of the event")
 
 
 typedef enum {

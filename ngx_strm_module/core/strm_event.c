@@ -14,7 +14,10 @@ static strm_rc_t strm_event_json(const strm_schema_t *s,
     const unsigned char *body, size_t len, json_t **out, strm_reject_t *rej);
 static strm_rc_t strm_event_meta(const strm_registry_t *reg,
     strm_event_t *ev, strm_reject_t *rej);
+static int strm_event_pii_level(const strm_contract_t *c, const char *path);
 static int strm_event_level_cmp(const void *a, const void *b);
+static int strm_event_depth(const json_t *v, int depth);
+static int strm_event_strip(json_t *event, const strm_contract_t *c);
 static int strm_event_del_path(json_t *root, const char *path);
 static json_t *strm_event_strn(const char *s, size_t len);
 
@@ -104,7 +107,9 @@ strm_event_json(const strm_schema_t *s, const unsigned char *body,
     strm_rc_t      rc;
     json_error_t   err;
 
-    in = json_loadb((const char *) body, len, JSON_REJECT_DUPLICATES, &err);
+    /* a NUL in a string is valid JSON, and valid in Avro strings too */
+    in = json_loadb((const char *) body, len,
+                    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 
     if (in == NULL) {
         switch (json_error_code(&err)) {
@@ -138,6 +143,17 @@ strm_event_json(const strm_schema_t *s, const unsigned char *body,
         json_decref(in);
         return strm_reject(rej, STRM_E_INVALID_JSON, NULL, "type",
                            "the event must be a JSON object");
+    }
+
+    /*
+     * jansson stops at 2048 levels; members a JSON Schema leaves free
+     * are not walked by the checks, so the limit is applied here.
+     */
+    if (strm_event_depth(in, 1) != 0) {
+        json_decref(in);
+        return strm_reject(rej, STRM_E_TOO_DEEP, NULL, "depth",
+                           "the event nests deeper than %d levels",
+                           STRM_AVRO_MAX_DEPTH);
     }
 
     if (s->avro != NULL) {
@@ -177,8 +193,9 @@ strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
     int        l, last;
     char      *p;
     size_t     i, n, ref_len;
-    json_t    *meta, *ref, *levels, *v;
-    const char  *s;
+    json_t                 *meta, *ref, *levels, *v;
+    const char             *s;
+    const strm_contract_t  *own;
 
     meta = json_object_get(ev->event, "strmMeta");
 
@@ -286,7 +303,87 @@ strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
                            : "a contract ref is handle/name/version");
     }
 
+    /*
+     * The contract says which fields are PII: one written for another
+     * schema would leave this event's PII in clear.  It must name
+     * fields of this schema only and, when the schema has a contract
+     * of its own, protect at least the PII fields that one names.
+     */
+    if (!strm_contract_fits(ev->schema, ev->contract)) {
+        ev->contract = NULL;
+        return strm_reject(rej, STRM_E_CONTRACT_MISMATCH,
+                           "strmMeta/eventContractRef", "schema",
+                           "the contract names fields the schema of the "
+                           "event does not have");
+    }
+
+    own = ev->schema->contract;
+
+    if (own != NULL && own != ev->contract) {
+        for (i = 0; i < own->npii; i++) {
+            if (strm_event_pii_level(ev->contract, own->pii[i].path) < 0) {
+                ev->contract = NULL;
+                return strm_reject(rej, STRM_E_CONTRACT_MISMATCH,
+                                   "strmMeta/eventContractRef", "piiFields",
+                                   "the contract leaves a PII field of the "
+                                   "schema's own contract unprotected");
+            }
+        }
+    }
+
     return STRM_OK;
+}
+
+
+/* the PII level of a field in a contract, -1 when it is not PII */
+static int
+strm_event_pii_level(const strm_contract_t *c, const char *path)
+{
+    size_t  i;
+
+    for (i = 0; i < c->npii; i++) {
+        if (strcmp(c->pii[i].path, path) == 0) {
+            return c->pii[i].level;
+        }
+    }
+
+    return -1;
+}
+
+
+/* -1 when v nests deeper than STRM_AVRO_MAX_DEPTH, counting from depth */
+static int
+strm_event_depth(const json_t *v, int depth)
+{
+    size_t       i;
+    json_t      *m;
+    const char  *k;
+
+    if (!json_is_object(v) && !json_is_array(v)) {
+        return 0;
+    }
+
+    if (depth > STRM_AVRO_MAX_DEPTH) {
+        return -1;
+    }
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, m) {
+            if (strm_event_depth(m, depth + 1) != 0) {
+                return -1;
+            }
+        }
+
+        return 0;
+    }
+
+    json_object_foreach((json_t *) v, k, m) {
+        if (strm_event_depth(m, depth + 1) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -345,30 +442,26 @@ strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
     size_t *len)
 {
     char                  *out;
-    size_t                 i;
     json_t                *dl, *event;
     const strm_error_t    *e;
-    const strm_contract_t *c;
+    const strm_contract_t *c, *own;
 
     e = strm_error_get(rc);
 
     event = NULL;
     c = (ev != NULL) ? ev->contract : NULL;
+    own = (ev != NULL && ev->schema != NULL) ? ev->schema->contract : NULL;
 
+    /* only an event that got as far as its contract's rules is kept */
     if (c != NULL && ev->event != NULL) {
         event = json_deep_copy(ev->event);
         if (event == NULL) {
             return NULL;
         }
 
-        for (i = 0; i < c->npii; i++) {
-            if (strm_event_del_path(event, c->pii[i].path) != 0) {
-                json_decref(event);
-                return NULL;
-            }
-        }
-
-        if (strm_event_del_path(event, c->key_field) != 0) {
+        if (strm_event_strip(event, c) != 0
+            || (own != NULL && strm_event_strip(event, own) != 0))
+        {
             json_decref(event);
             return NULL;
         }
@@ -452,6 +545,22 @@ strm_event_strn(const char *s, size_t len)
     v = json_stringn(s, len);
 
     return (v != NULL) ? v : json_null();
+}
+
+
+/* the contract's PII fields and key field out of the event */
+static int
+strm_event_strip(json_t *event, const strm_contract_t *c)
+{
+    size_t  i;
+
+    for (i = 0; i < c->npii; i++) {
+        if (strm_event_del_path(event, c->pii[i].path) != 0) {
+            return -1;
+        }
+    }
+
+    return strm_event_del_path(event, c->key_field);
 }
 
 

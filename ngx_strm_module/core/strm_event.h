@@ -89,10 +89,12 @@ strm_rc_t strm_event_serialize(strm_event_t *ev);
  *   {"eventId", "schemaRef", "contractRef", "clientId", "timestamp",
  *    "error", "code", "field", "rule", "event"}
  *
- * "event" is the event with its contract's PII fields and key field
- * removed when the event was decoded and checked against its schema and
- * its contract is known; null otherwise, because without both nothing
- * tells which of its bytes are PII.  Absent strings are null.
+ * "event" is the event with the PII fields and key fields of its
+ * contract (and of its schema's own contract) removed, when the event
+ * got as far as its contract's rules: it decoded, matched its schema,
+ * and named a contract that fits the schema; null otherwise, because
+ * then nothing tells which of its bytes are PII.  Absent strings are
+ * null.
  */
 char *strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
     const strm_reject_t *rej, const char *schema_ref, size_t ref_len,

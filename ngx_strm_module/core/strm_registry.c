@@ -289,6 +289,31 @@ strm_json_path(const json_t *root, const char *path)
 }
 
 
+int
+strm_contract_fits(const strm_schema_t *s, const strm_contract_t *c)
+{
+    size_t  i;
+
+    if (!strm_schema_has_field(s, c->key_field)) {
+        return 0;
+    }
+
+    for (i = 0; i < c->npii; i++) {
+        if (!strm_schema_has_field(s, c->pii[i].path)) {
+            return 0;
+        }
+    }
+
+    for (i = 0; i < c->nvalidations; i++) {
+        if (!strm_schema_has_field(s, c->validations[i].field)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static int
 strm_is_dir(const char *path)
 {

@@ -128,6 +128,13 @@ strm_rc_t strm_json_schema_check(const strm_json_schema_t *s,
 strm_rc_t strm_contract_check(const strm_contract_t *c, const json_t *event,
     strm_reject_t *rej);
 
+/*
+ * Does the contract fit the schema: are its key field, PII fields and
+ * validation fields all fields of the schema?  An event may name any
+ * contract in strmMeta.eventContractRef, so this is checked per event.
+ */
+int strm_contract_fits(const strm_schema_t *s, const strm_contract_t *c);
+
 /* the value at a slash path, or NULL (borrowed reference) */
 json_t *strm_json_path(const json_t *root, const char *path);
 
