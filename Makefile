@@ -20,7 +20,7 @@ MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
                           $(CORE_DIR)/*.c $(CORE_DIR)/*.h) config
 
 .PHONY: all module workers check demo test test-unit test-t test-workers \
-        test-valgrind clean distclean style bench fuzz
+        test-valgrind clean distclean style bench bench-event fuzz
 
 all: module workers
 
@@ -124,6 +124,19 @@ style:
 
 bench: all
 	scripts/bench
+
+# the event path alone (parse, checks, stamp, JSON) per core, against
+# jansson parsing and printing the same event
+$(BUILD)/bench/%: t/bench/%.c $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) \
+	    $(CORE_LIBS)
+
+bench-event: $(BUILD)/bench/bench_event
+	t/lib/avro-encode conf/registry/strmprivacy/demo/1.0.2/schema.avsc \
+	    '{"strmMeta":{"eventContractRef":"strmprivacy/example/1.3.0","consentLevels":[0,1]},"uniqueIdentifier":"unique-1","consistentValue":"session-1","someSensitiveValue":"sensitive-1","notSensitiveValue":"not-sensitive-1"}' \
+	    > $(BUILD)/bench/demo.avro
+	$(BUILD)/bench/bench_event conf/registry $(BUILD)/bench/demo.avro
 
 clean:
 	rm -rf $(BUILD)/*.so $(BUILD)/strm-* $(BUILD)/unit
