@@ -1287,3 +1287,22 @@ Strm-Schema-Ref: strmprivacy/clickstream/1.0.0
 ^\{"error":"[^"]+","code":"contract_mismatch","field":"strmMeta\/eventContractRef","rule":"schema","detail":"[^"]+","schemaRef":"strmprivacy\/clickstream\/1\.0\.0"\}$
 --- no_error_log
 [error]
+
+
+
+=== TEST 61: strmMeta: eventContractRef missing
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- more_headers
+Content-Type: application/json
+Strm-Schema-Ref: strmprivacy/demo/1.0.2
+--- request eval
+"POST /event\n" . Strm::Test::strm_json(Strm::Test::strm_demo_event(
+    -delete => ['strmMeta/eventContractRef']))
+--- error_code: 400
+--- response_body_like chomp
+^\{"error":"[^"]+","code":"schema_violation","field":"strmMeta\/eventContractRef","rule":"required","detail":"[^"]+","schemaRef":"strmprivacy\/demo\/1\.0\.2"\}$
+--- no_error_log
+[error]
