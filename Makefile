@@ -70,7 +70,7 @@ test: all
 	$(MAKE) -s test-workers
 
 CORE_SRCS  := $(wildcard $(CORE_DIR)/*.c)
-CORE_PKGS  := jansson avro-c libpcre2-8 libcrypto
+CORE_PKGS  := jansson avro-c libpcre2-8 libcrypto lmdb
 CORE_LIBS   = $(shell pkg-config --libs $(CORE_PKGS))
 CORE_CFLAGS = $(shell pkg-config --cflags $(CORE_PKGS))
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))

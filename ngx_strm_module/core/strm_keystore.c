@@ -1,0 +1,753 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+#include <openssl/crypto.h>
+
+#include "strm_keystore.h"
+
+
+/* version, key id, created, expires, wrapped length, wrapped key */
+#define STRM_KEYREC_VERSION  1
+#define STRM_KEYREC_HEADER   (1 + 4 + 8 + 8 + 2)
+
+
+struct strm_keystore_s {
+    MDB_env                *env;
+    MDB_dbi                 sessions;
+    MDB_dbi                 links;
+    MDB_dbi                 meta;
+    int                     read_only;
+    int                     last;           /* last LMDB error */
+};
+
+
+static int strm_keystore_fail(strm_keystore_t *ks, MDB_txn *txn, int rc);
+static size_t strm_keyrec_encode(const strm_keyrec_t *rec,
+    unsigned char *buf);
+static int strm_keyrec_decode(const MDB_val *v, const char *link,
+    size_t link_len, strm_keyrec_t *rec);
+static void strm_put_u64(unsigned char *p, uint64_t v);
+static uint64_t strm_get_u64(const unsigned char *p);
+static int strm_keystore_drop_sessions(strm_keystore_t *ks, MDB_txn *txn,
+    const char *link);
+
+
+strm_rc_t
+strm_keystore_open(const char *path, size_t map_size, int read_only,
+    strm_keystore_t **out, char *err, size_t errlen)
+{
+    int               rc, dead;
+    MDB_txn          *txn;
+    unsigned int      flags;
+    strm_keystore_t  *ks;
+
+    *out = NULL;
+
+    ks = calloc(1, sizeof(strm_keystore_t));
+    if (ks == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    ks->read_only = read_only;
+    txn = NULL;
+
+    rc = mdb_env_create(&ks->env);
+    if (rc != MDB_SUCCESS) {
+        goto failed;
+    }
+
+    rc = mdb_env_set_maxdbs(ks->env, 3);
+    if (rc == MDB_SUCCESS && map_size) {
+        rc = mdb_env_set_mapsize(ks->env, map_size);
+    }
+
+    if (rc != MDB_SUCCESS) {
+        goto failed;
+    }
+
+    /*
+     * One file, no subdirectory; no fsync per transaction (Kafka holds
+     * the durable copy of every key); one process may run many read
+     * transactions at a time only in one thread: nginx workers do.
+     */
+    flags = MDB_NOSUBDIR | MDB_NOSYNC;
+
+    if (read_only) {
+        flags |= MDB_RDONLY;
+    }
+
+    rc = mdb_env_open(ks->env, path, flags, 0600);
+    if (rc != MDB_SUCCESS) {
+        goto failed;
+    }
+
+    /* slots of readers killed (kill -9) would pin old pages forever */
+    (void) mdb_reader_check(ks->env, &dead);
+
+    rc = mdb_txn_begin(ks->env, NULL, read_only ? MDB_RDONLY : 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        goto failed;
+    }
+
+    flags = read_only ? 0 : MDB_CREATE;
+
+    rc = mdb_dbi_open(txn, "sessions", flags, &ks->sessions);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "links", flags, &ks->links);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "meta", flags, &ks->meta);
+    }
+
+    if (rc != MDB_SUCCESS) {
+        goto failed;
+    }
+
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+
+    if (rc != MDB_SUCCESS) {
+        goto failed;
+    }
+
+    *out = ks;
+
+    return STRM_OK;
+
+failed:
+
+    if (err != NULL && errlen > 0) {
+        snprintf(err, errlen, "%s: %s", path,
+                 rc == MDB_NOTFOUND && read_only
+                 ? "the key store has no tables yet" : mdb_strerror(rc));
+    }
+
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+
+    if (ks->env != NULL) {
+        mdb_env_close(ks->env);
+    }
+
+    free(ks);
+
+    return STRM_E_INTERNAL;
+}
+
+
+void
+strm_keystore_close(strm_keystore_t *ks)
+{
+    if (ks == NULL) {
+        return;
+    }
+
+    mdb_env_close(ks->env);
+    free(ks);
+}
+
+
+const char *
+strm_keystore_error(strm_keystore_t *ks)
+{
+    return mdb_strerror(ks->last);
+}
+
+
+static int
+strm_keystore_fail(strm_keystore_t *ks, MDB_txn *txn, int rc)
+{
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+
+    ks->last = rc;
+
+    return -1;
+}
+
+
+int
+strm_keystore_lookup(strm_keystore_t *ks, const unsigned char *hmac,
+    int64_t now, strm_keyrec_t *rec)
+{
+    int       rc, found;
+    MDB_val   k, v;
+    MDB_txn  *txn;
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = (void *) hmac;
+    k.mv_size = STRM_KEYSTORE_HMAC_LEN;
+
+    found = 0;
+    rc = mdb_get(txn, ks->sessions, &k, &v);
+
+    if (rc == MDB_SUCCESS && v.mv_size == STRM_UUID_LEN) {
+        k = v;
+        rc = mdb_get(txn, ks->links, &k, &v);
+
+        if (rc == MDB_SUCCESS
+            && strm_keyrec_decode(&v, k.mv_data, k.mv_size, rec) == 0
+            && rec->expires > now)
+        {
+            found = 1;
+        }
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return found;
+}
+
+
+int
+strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
+    int64_t now, const strm_keyrec_t *candidate, strm_keyrec_t *rec)
+{
+    int            rc;
+    size_t         n;
+    MDB_val        k, v, lk;
+    MDB_txn       *txn;
+    unsigned char  buf[STRM_KEYREC_HEADER + STRM_KEYSTORE_WRAPPED_MAX];
+
+    if (candidate->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX
+        || strlen(candidate->link) != STRM_UUID_LEN)
+    {
+        return -1;
+    }
+
+    /* the write lock serialises the workers: check again under it */
+    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = (void *) hmac;
+    k.mv_size = STRM_KEYSTORE_HMAC_LEN;
+
+    rc = mdb_get(txn, ks->sessions, &k, &lk);
+
+    if (rc == MDB_SUCCESS && lk.mv_size == STRM_UUID_LEN) {
+        rc = mdb_get(txn, ks->links, &lk, &v);
+
+        if (rc == MDB_SUCCESS
+            && strm_keyrec_decode(&v, lk.mv_data, lk.mv_size, rec) == 0
+            && rec->expires > now)
+        {
+            mdb_txn_abort(txn);
+            return 0;
+        }
+    }
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    n = strm_keyrec_encode(candidate, buf);
+
+    lk.mv_data = (void *) candidate->link;
+    lk.mv_size = STRM_UUID_LEN;
+    v.mv_data = buf;
+    v.mv_size = n;
+
+    rc = mdb_put(txn, ks->links, &lk, &v, 0);
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_put(txn, ks->sessions, &k, &lk, 0);
+    }
+
+    OPENSSL_cleanse(buf, sizeof(buf));
+
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    rc = mdb_txn_commit(txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    *rec = *candidate;
+
+    return 1;
+}
+
+
+int
+strm_keystore_get(strm_keystore_t *ks, const char *link, strm_keyrec_t *rec)
+{
+    int       rc, found;
+    MDB_val   k, v;
+    MDB_txn  *txn;
+
+    if (strlen(link) != STRM_UUID_LEN) {
+        return 0;
+    }
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = (void *) link;
+    k.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_get(txn, ks->links, &k, &v);
+    found = (rc == MDB_SUCCESS
+             && strm_keyrec_decode(&v, link, STRM_UUID_LEN, rec) == 0);
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return found;
+}
+
+
+int
+strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec)
+{
+    int            rc;
+    size_t         n;
+    MDB_val        k, v;
+    MDB_txn       *txn;
+    unsigned char  buf[STRM_KEYREC_HEADER + STRM_KEYSTORE_WRAPPED_MAX];
+
+    if (rec->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX
+        || strlen(rec->link) != STRM_UUID_LEN)
+    {
+        return -1;
+    }
+
+    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    n = strm_keyrec_encode(rec, buf);
+
+    k.mv_data = (void *) rec->link;
+    k.mv_size = STRM_UUID_LEN;
+    v.mv_data = buf;
+    v.mv_size = n;
+
+    rc = mdb_put(txn, ks->links, &k, &v, 0);
+    OPENSSL_cleanse(buf, sizeof(buf));
+
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    return rc == MDB_SUCCESS ? 0 : strm_keystore_fail(ks, NULL, rc);
+}
+
+
+int
+strm_keystore_shred(strm_keystore_t *ks, const char *link)
+{
+    int       rc;
+    MDB_val   k;
+    MDB_txn  *txn;
+
+    if (strlen(link) != STRM_UUID_LEN) {
+        return 0;
+    }
+
+    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = (void *) link;
+    k.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_del(txn, ks->links, &k, NULL);
+
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = strm_keystore_drop_sessions(ks, txn, link);
+    }
+
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    return rc == MDB_SUCCESS ? 1 : strm_keystore_fail(ks, NULL, rc);
+}
+
+
+/*
+ * Sessions pointing to link (or, with link NULL, to a key link that no
+ * longer exists) are deleted: their next event gets a new key link.
+ */
+static int
+strm_keystore_drop_sessions(strm_keystore_t *ks, MDB_txn *txn,
+    const char *link)
+{
+    int          rc;
+    MDB_val      k, v, x;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, ks->sessions, &cur);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (link != NULL) {
+            if (v.mv_size != STRM_UUID_LEN
+                || memcmp(v.mv_data, link, STRM_UUID_LEN) != 0)
+            {
+                continue;
+            }
+
+        } else if (mdb_get(txn, ks->links, &v, &x) == MDB_SUCCESS) {
+            continue;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != MDB_SUCCESS) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+
+int
+strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
+{
+    int            rc;
+    MDB_val        k, v;
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    strm_keyrec_t  rec;
+
+    *n = 0;
+
+    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    rc = mdb_cursor_open(txn, ks->links, &cur);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (strm_keyrec_decode(&v, k.mv_data, k.mv_size, &rec) == 0
+            && rec.expires >= before)
+        {
+            continue;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != MDB_SUCCESS) {
+            break;
+        }
+
+        (*n)++;
+    }
+
+    OPENSSL_cleanse(&rec, sizeof(rec));
+    mdb_cursor_close(cur);
+
+    if (rc == MDB_NOTFOUND) {
+        rc = strm_keystore_drop_sessions(ks, txn, NULL);
+    }
+
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    return rc == MDB_SUCCESS ? 0 : strm_keystore_fail(ks, NULL, rc);
+}
+
+
+int
+strm_keystore_each(strm_keystore_t *ks,
+    int (*cb)(const strm_keyrec_t *rec, void *data), void *data)
+{
+    int            rc, stop;
+    MDB_val        k, v;
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    strm_keyrec_t  rec;
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    rc = mdb_cursor_open(txn, ks->links, &cur);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    stop = 0;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == MDB_SUCCESS && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (strm_keyrec_decode(&v, k.mv_data, k.mv_size, &rec) == 0) {
+            stop = cb(&rec, data);
+        }
+    }
+
+    OPENSSL_cleanse(&rec, sizeof(rec));
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+strm_keystore_stat(strm_keystore_t *ks, size_t *links, size_t *sessions)
+{
+    int       rc;
+    MDB_txn  *txn;
+    MDB_stat  st;
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    rc = mdb_stat(txn, ks->links, &st);
+    *links = st.ms_entries;
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_stat(txn, ks->sessions, &st);
+        *sessions = st.ms_entries;
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+strm_keystore_secret_get(strm_keystore_t *ks, unsigned char *out,
+    size_t size, size_t *len)
+{
+    int       rc, found;
+    MDB_val   k, v;
+    MDB_txn  *txn;
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = "secret";
+    k.mv_size = 6;
+
+    rc = mdb_get(txn, ks->meta, &k, &v);
+    found = (rc == MDB_SUCCESS && v.mv_size <= size);
+
+    if (found) {
+        memcpy(out, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return found;
+}
+
+
+int
+strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
+    size_t len, unsigned char *out, size_t size, size_t *out_len)
+{
+    int       rc;
+    MDB_val   k, v;
+    MDB_txn  *txn;
+
+    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = "secret";
+    k.mv_size = 6;
+
+    rc = mdb_get(txn, ks->meta, &k, &v);
+
+    if (rc == MDB_SUCCESS) {
+        /* another process was first: its secret holds */
+        if (v.mv_size > size) {
+            return strm_keystore_fail(ks, txn, MDB_BAD_VALSIZE);
+        }
+
+        memcpy(out, v.mv_data, v.mv_size);
+        *out_len = v.mv_size;
+        mdb_txn_abort(txn);
+
+        return 0;
+    }
+
+    if (rc != MDB_NOTFOUND || len > size) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    v.mv_data = (void *) in;
+    v.mv_size = len;
+
+    rc = mdb_put(txn, ks->meta, &k, &v, 0);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    rc = mdb_txn_commit(txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    memcpy(out, in, len);
+    *out_len = len;
+
+    return 1;
+}
+
+
+static size_t
+strm_keyrec_encode(const strm_keyrec_t *rec, unsigned char *buf)
+{
+    buf[0] = STRM_KEYREC_VERSION;
+    buf[1] = (unsigned char) (rec->key_id >> 24);
+    buf[2] = (unsigned char) (rec->key_id >> 16);
+    buf[3] = (unsigned char) (rec->key_id >> 8);
+    buf[4] = (unsigned char) rec->key_id;
+    strm_put_u64(buf + 5, (uint64_t) rec->created);
+    strm_put_u64(buf + 13, (uint64_t) rec->expires);
+    buf[21] = (unsigned char) (rec->wrapped_len >> 8);
+    buf[22] = (unsigned char) rec->wrapped_len;
+    memcpy(buf + STRM_KEYREC_HEADER, rec->wrapped, rec->wrapped_len);
+
+    return STRM_KEYREC_HEADER + rec->wrapped_len;
+}
+
+
+static int
+strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
+    strm_keyrec_t *rec)
+{
+    size_t                n;
+    const unsigned char  *p;
+
+    p = v->mv_data;
+
+    if (link_len != STRM_UUID_LEN || v->mv_size < STRM_KEYREC_HEADER
+        || p[0] != STRM_KEYREC_VERSION)
+    {
+        return -1;
+    }
+
+    n = ((size_t) p[21] << 8) | p[22];
+
+    if (n > STRM_KEYSTORE_WRAPPED_MAX
+        || v->mv_size != STRM_KEYREC_HEADER + n)
+    {
+        return -1;
+    }
+
+    memcpy(rec->link, link, STRM_UUID_LEN);
+    rec->link[STRM_UUID_LEN] = '\0';
+    rec->key_id = ((uint32_t) p[1] << 24) | ((uint32_t) p[2] << 16)
+                  | ((uint32_t) p[3] << 8) | p[4];
+    rec->created = (int64_t) strm_get_u64(p + 5);
+    rec->expires = (int64_t) strm_get_u64(p + 13);
+    rec->wrapped_len = n;
+    memcpy(rec->wrapped, p + STRM_KEYREC_HEADER, n);
+
+    return 0;
+}
+
+
+static void
+strm_put_u64(unsigned char *p, uint64_t v)
+{
+    int  i;
+
+    for (i = 7; i >= 0; i--) {
+        p[i] = (unsigned char) v;
+        v >>= 8;
+    }
+}
+
+
+static uint64_t
+strm_get_u64(const unsigned char *p)
+{
+    int       i;
+    uint64_t  v;
+
+    v = 0;
+
+    for (i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+
+    return v;
+}

@@ -1,0 +1,125 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _STRM_KEYSTORE_H_INCLUDED_
+#define _STRM_KEYSTORE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strm_error.h"
+#include "strm_id.h"
+
+
+/*
+ * The key store: one LMDB environment (a single file, mode 0600) per
+ * box, shared by every nginx worker and read by the workers.  Three
+ * tables:
+ *
+ *   sessions   HMAC-SHA256(secret, key-field value) (32 bytes)
+ *              -> key link (36 characters)
+ *   links      key link -> record: Tink key id, created, expires,
+ *              the wrapped key (opaque here: the caller wraps it with
+ *              the key-encryption key)
+ *   meta       "secret" -> the HMAC secret, wrapped by the caller too
+ *
+ * The key-field value is never stored, only its HMAC.  The store writes
+ * without fsync (MDB_NOSYNC): Kafka's keys topic is the durable copy,
+ * and LMDB keeps its integrity without the sync (a crash of the machine
+ * may lose the last transactions, not corrupt the file).
+ */
+
+#define STRM_KEYSTORE_HMAC_LEN     32
+#define STRM_KEYSTORE_WRAPPED_MAX  256
+
+
+typedef struct strm_keystore_s  strm_keystore_t;
+
+
+typedef struct {
+    char                 link[STRM_UUID_LEN + 1];   /* NUL-terminated */
+    uint32_t             key_id;
+    int64_t              created;                   /* epoch ms */
+    int64_t              expires;                   /* epoch ms */
+    unsigned char        wrapped[STRM_KEYSTORE_WRAPPED_MAX];
+    size_t               wrapped_len;
+} strm_keyrec_t;
+
+
+/* 1 found, 0 not found, or an error code below 0 */
+typedef int strm_keystore_found_t;
+
+
+/*
+ * Opens (creating with mode 0600 unless read_only) the store file at
+ * path.  map_size bounds the file (LMDB's map size).  Readers left by
+ * a killed process are cleared.  err gets LMDB's reason on failure.
+ */
+strm_rc_t strm_keystore_open(const char *path, size_t map_size,
+    int read_only, strm_keystore_t **out, char *err, size_t errlen);
+void strm_keystore_close(strm_keystore_t *ks);
+
+/*
+ * The session's key link if it has one that has not expired at now:
+ * 1 and the record in rec, 0 if none.  A read transaction only.
+ */
+int strm_keystore_lookup(strm_keystore_t *ks, const unsigned char *hmac,
+    int64_t now, strm_keyrec_t *rec);
+
+/*
+ * Gives the session the candidate record unless it got an unexpired
+ * key link meanwhile (another worker, another request): the write
+ * transaction checks again.  1 when the candidate was stored, 0 when
+ * the existing record was returned in rec instead, < 0 on an error.
+ */
+int strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
+    int64_t now, const strm_keyrec_t *candidate, strm_keyrec_t *rec);
+
+/* a key link's record: 1 found, 0 not found (shredded, purged, unknown) */
+int strm_keystore_get(strm_keystore_t *ks, const char *link,
+    strm_keyrec_t *rec);
+
+/* stores a record as it comes (strm-keys sync): 0 or < 0 */
+int strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec);
+
+/*
+ * Shreds a key link: its record goes, and the sessions that point to
+ * it.  1 deleted, 0 unknown.
+ */
+int strm_keystore_shred(strm_keystore_t *ks, const char *link);
+
+/*
+ * Removes the records that expired before "before" (a purge is a
+ * crypto-shred of the data they encrypted), and the sessions pointing
+ * to them; *n gets their count.  0 or < 0.
+ */
+int strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n);
+
+/* every record in key link order; the callback returns 0 to go on */
+int strm_keystore_each(strm_keystore_t *ks,
+    int (*cb)(const strm_keyrec_t *rec, void *data), void *data);
+
+/* counts: key links and sessions */
+int strm_keystore_stat(strm_keystore_t *ks, size_t *links,
+    size_t *sessions);
+
+/*
+ * The wrapped HMAC secret (meta table): get returns 1 and the bytes, 0
+ * when there is none yet; set stores one unless one exists (the write
+ * transaction checks), and returns in out the one that holds (1 when
+ * it was this one, 0 when another process won).
+ */
+int strm_keystore_secret_get(strm_keystore_t *ks, unsigned char *out,
+    size_t size, size_t *len);
+int strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
+    size_t len, unsigned char *out, size_t size, size_t *out_len);
+
+/* LMDB's message for the last error of this store */
+const char *strm_keystore_error(strm_keystore_t *ks);
+
+
+#endif /* _STRM_KEYSTORE_H_INCLUDED_ */

@@ -1,0 +1,245 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * The LMDB key store: a session's key link is found again within its
+ * window and replaced after it; two processes racing for a new session
+ * end with one key link; shred and purge remove records and the
+ * sessions pointing to them; the file is 0600; a read-only store reads.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "strm_keystore.h"
+#include "unit.h"
+
+
+static void
+make_rec(strm_keyrec_t *rec, uint32_t key_id, int64_t created,
+    int64_t expires)
+{
+    memset(rec, 0, sizeof(strm_keyrec_t));
+    (void) strm_uuid4(rec->link);
+    rec->link[STRM_UUID_LEN] = '\0';
+    rec->key_id = key_id;
+    rec->created = created;
+    rec->expires = expires;
+    rec->wrapped_len = 90;
+    memset(rec->wrapped, (int) (key_id & 0xff), rec->wrapped_len);
+}
+
+
+static void
+make_hmac(unsigned char *h, int n)
+{
+    memset(h, 0, STRM_KEYSTORE_HMAC_LEN);
+    h[0] = (unsigned char) n;
+    h[31] = 0x5a;
+}
+
+
+static int
+count_cb(const strm_keyrec_t *rec, void *data)
+{
+    (void) rec;
+    (*(size_t *) data)++;
+
+    return 0;
+}
+
+
+/* child processes insert candidates for one session at the same time */
+static void
+race(const char *path, const unsigned char *hmac, int procs)
+{
+    int               i, n, fds[2];
+    char              links[8][STRM_UUID_LEN + 1];
+    pid_t             pid;
+    strm_keyrec_t     cand, got;
+    strm_keystore_t  *ks;
+
+    if (pipe(fds) == -1) {
+        CHECK(0, "pipe");
+        return;
+    }
+
+    for (i = 0; i < procs; i++) {
+        pid = fork();
+
+        if (pid == 0) {
+            close(fds[0]);
+
+            if (strm_keystore_open(path, 1 << 24, 0, &ks, NULL, 0)
+                != STRM_OK)
+            {
+                _exit(1);
+            }
+
+            make_rec(&cand, 100 + i, 1000, 1000 + 86400000);
+            usleep(1000 * (i % 3));
+
+            if (strm_keystore_insert(ks, hmac, 2000, &cand, &got) < 0
+                || write(fds[1], got.link, STRM_UUID_LEN) != STRM_UUID_LEN)
+            {
+                _exit(1);
+            }
+
+            strm_keystore_close(ks);
+            _exit(0);
+        }
+    }
+
+    close(fds[1]);
+
+    for (i = 0; i < procs; i++) {
+        n = (int) read(fds[0], links[i], STRM_UUID_LEN);
+        links[i][n > 0 ? n : 0] = '\0';
+    }
+
+    close(fds[0]);
+
+    for (i = 0; i < procs; i++) {
+        int  st;
+
+        (void) wait(&st);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "race: child ok");
+    }
+
+    for (i = 1; i < procs; i++) {
+        CHECK(strcmp(links[i], links[0]) == 0,
+              "race: every process got the same key link");
+    }
+}
+
+
+int
+main(void)
+{
+    int               rc;
+    char              path[] = "/tmp/strm-keystore-XXXXXX";
+    char              file[64], err[256];
+    size_t            n, links, sessions, len;
+    struct stat       st;
+    unsigned char     h1[32], h2[32], h3[32], sec[64], got_sec[64];
+    strm_keyrec_t     a, b, c, got;
+    strm_keystore_t  *ks, *ro;
+
+    if (mkdtemp(path) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+
+    snprintf(file, sizeof(file), "%s/keys.mdb", path);
+
+    CHECK(strm_keystore_open(file, 1 << 24, 0, &ks, err, sizeof(err))
+          == STRM_OK, "open creates the store");
+    CHECK(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600,
+          "the store file is 0600");
+
+    make_hmac(h1, 1);
+    make_hmac(h2, 2);
+    make_hmac(h3, 3);
+
+    CHECK(strm_keystore_lookup(ks, h1, 1000, &got) == 0,
+          "a new session has no key link");
+
+    make_rec(&a, 7, 1000, 2000);
+    CHECK(strm_keystore_insert(ks, h1, 1000, &a, &got) == 1
+          && strcmp(got.link, a.link) == 0, "the first candidate is stored");
+
+    CHECK(strm_keystore_lookup(ks, h1, 1500, &got) == 1
+          && strcmp(got.link, a.link) == 0 && got.key_id == 7
+          && got.created == 1000 && got.expires == 2000
+          && got.wrapped_len == 90 && got.wrapped[89] == 7,
+          "the session finds its record within the window");
+
+    make_rec(&b, 8, 1500, 2500);
+    CHECK(strm_keystore_insert(ks, h1, 1500, &b, &got) == 0
+          && strcmp(got.link, a.link) == 0,
+          "a second candidate in the window gets the first key link");
+    CHECK(strm_keystore_get(ks, b.link, &got) == 0,
+          "and the losing candidate is not stored");
+
+    CHECK(strm_keystore_lookup(ks, h1, 2000, &got) == 0,
+          "the window is over at expires");
+    CHECK(strm_keystore_insert(ks, h1, 2000, &b, &got) == 1
+          && strcmp(got.link, b.link) == 0, "rotation: a new key link");
+    CHECK(strm_keystore_get(ks, a.link, &got) == 1,
+          "the old key link stays readable after rotation");
+
+    make_rec(&c, 9, 1000, 3000);
+    CHECK(strm_keystore_insert(ks, h2, 1000, &c, &got) == 1,
+          "another session, another key link");
+
+    CHECK(strm_keystore_stat(ks, &links, &sessions) == 0 && links == 3
+          && sessions == 2, "stat: 3 key links, 2 sessions");
+
+    n = 0;
+    CHECK(strm_keystore_each(ks, count_cb, &n) == 0 && n == 3,
+          "each visits every key link");
+
+    CHECK(strm_keystore_shred(ks, c.link) == 1, "shred a key link");
+    CHECK(strm_keystore_get(ks, c.link, &got) == 0, "shredded: gone");
+    CHECK(strm_keystore_lookup(ks, h2, 1500, &got) == 0,
+          "its session has no key link any more");
+    CHECK(strm_keystore_shred(ks, c.link) == 0, "shred twice: unknown");
+    CHECK(strm_keystore_shred(ks, "not-a-link") == 0, "shred a bad link");
+
+    CHECK(strm_keystore_purge(ks, 2001, &n) == 0 && n == 1,
+          "purge removes the expired key link");
+    CHECK(strm_keystore_get(ks, a.link, &got) == 0
+          && strm_keystore_get(ks, b.link, &got) == 1,
+          "the expired one is gone, the live one stays");
+    CHECK(strm_keystore_stat(ks, &links, &sessions) == 0 && links == 1
+          && sessions == 1, "stat after shred and purge");
+
+    CHECK(strm_keystore_put(ks, &c) == 0
+          && strm_keystore_get(ks, c.link, &got) == 1 && got.key_id == 9,
+          "put stores a synced record");
+
+    CHECK(strm_keystore_secret_get(ks, got_sec, sizeof(got_sec), &len) == 0,
+          "no secret yet");
+    memset(sec, 0x11, sizeof(sec));
+    CHECK(strm_keystore_secret_set(ks, sec, 48, got_sec, sizeof(got_sec),
+                                   &len) == 1 && len == 48,
+          "the first secret is stored");
+    memset(sec, 0x22, sizeof(sec));
+    CHECK(strm_keystore_secret_set(ks, sec, 48, got_sec, sizeof(got_sec),
+                                   &len) == 0 && got_sec[0] == 0x11,
+          "a second one loses to the first");
+    CHECK(strm_keystore_secret_get(ks, got_sec, sizeof(got_sec), &len) == 1
+          && len == 48 && got_sec[47] == 0x11, "the secret reads back");
+
+    CHECK(strm_keystore_open(file, 1 << 24, 1, &ro, err, sizeof(err))
+          == STRM_OK, "a read-only store opens beside the writer");
+
+    if (ro != NULL) {
+        CHECK(strm_keystore_get(ro, b.link, &got) == 1,
+              "and reads the writer's records");
+        strm_keystore_close(ro);
+    }
+
+    race(file, h3, 6);
+
+    strm_keystore_close(ks);
+
+    CHECK(strm_keystore_open("/nonexistent/dir/keys.mdb", 1 << 20, 0, &ks,
+                             err, sizeof(err)) != STRM_OK
+          && strstr(err, "/nonexistent/dir/keys.mdb") != NULL,
+          "an impossible path fails with the path in the reason");
+
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/keys.mdb-lock", path);
+    unlink(file);
+    rc = rmdir(path);
+    (void) rc;
+
+    return UNIT_DONE();
+}
