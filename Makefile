@@ -45,8 +45,9 @@ $(MODULE): $(NGX_STAMP) $(MODULE_SRCS)
 	cp $(NGX_TREE)/objs/ngx_http_strm_module.so $@.tmp && mv -f $@.tmp $@
 
 -include workers/devbroker/Makefile.inc
+-include workers/keys/Makefile.inc
 
-workers: $(BUILD)/strm-devbroker
+workers: $(BUILD)/strm-devbroker $(BUILD)/strm-keys
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX_BIN) \
            TEST_NGINX_LOAD_MODULES=$(TOP)/$(MODULE) \

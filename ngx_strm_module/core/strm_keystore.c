@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <lmdb.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "strm_keystore.h"
 
@@ -750,4 +752,85 @@ strm_get_u64(const unsigned char *p)
     }
 
     return v;
+}
+
+
+char *
+strm_keyrec_to_json(const strm_keyrec_t *rec, size_t *len)
+{
+    int      n;
+    char    *out;
+    json_t  *j;
+    char     b64[(STRM_KEYSTORE_WRAPPED_MAX + 2) / 3 * 4 + 1];
+
+    n = EVP_EncodeBlock((unsigned char *) b64, rec->wrapped,
+                        (int) rec->wrapped_len);
+
+    j = json_pack("{s:s, s:I, s:I, s:I, s:s#}",
+                  "keyLink", rec->link,
+                  "keyId", (json_int_t) rec->key_id,
+                  "created", (json_int_t) rec->created,
+                  "expires", (json_int_t) rec->expires,
+                  "wrappedKey", b64, (size_t) n);
+    if (j == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    if (out != NULL) {
+        *len = strlen(out);
+    }
+
+    return out;
+}
+
+
+int
+strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec)
+{
+    int           n, pad;
+    size_t        blen, llen;
+    json_t       *j;
+    const char   *link, *b64;
+    json_int_t    key_id, created, expires;
+    unsigned char raw[(STRM_KEYSTORE_WRAPPED_MAX + 2) / 3 * 3 + 3];
+
+    j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+    if (j == NULL) {
+        return -1;
+    }
+
+    if (json_unpack(j, "{s:s%, s:I, s:I, s:I, s:s%}",
+                    "keyLink", &link, &llen, "keyId", &key_id,
+                    "created", &created, "expires", &expires,
+                    "wrappedKey", &b64, &blen) != 0
+        || llen != STRM_UUID_LEN || key_id < 0 || key_id > 0xffffffffLL
+        || blen == 0 || blen % 4 != 0
+        || blen > (STRM_KEYSTORE_WRAPPED_MAX + 2) / 3 * 4)
+    {
+        json_decref(j);
+        return -1;
+    }
+
+    n = EVP_DecodeBlock(raw, (const unsigned char *) b64, (int) blen);
+    pad = (b64[blen - 1] == '=') + (b64[blen - 2] == '=');
+
+    if (n < 0 || n - pad <= 0 || n - pad > STRM_KEYSTORE_WRAPPED_MAX) {
+        json_decref(j);
+        return -1;
+    }
+
+    memcpy(rec->link, link, STRM_UUID_LEN);
+    rec->link[STRM_UUID_LEN] = '\0';
+    rec->key_id = (uint32_t) key_id;
+    rec->created = created;
+    rec->expires = expires;
+    rec->wrapped_len = (size_t) (n - pad);
+    memcpy(rec->wrapped, raw, rec->wrapped_len);
+
+    json_decref(j);
+
+    return 0;
 }

@@ -118,6 +118,20 @@ int strm_keystore_secret_get(strm_keystore_t *ks, unsigned char *out,
 int strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
     size_t len, unsigned char *out, size_t size, size_t *out_len);
 
+/*
+ * The record as it travels in the keys topic (message key: the key
+ * link), compact JSON, malloc()ed:
+ *
+ *   {"keyLink":"...","keyId":3396989203,"created":1795436206023,
+ *    "expires":1795522606023,"wrappedKey":"<base64>"}
+ *
+ * The key is wrapped by the key-encryption key: never in clear.
+ */
+char *strm_keyrec_to_json(const strm_keyrec_t *rec, size_t *len);
+
+/* 0, or -1 when the JSON is not such a record */
+int strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec);
+
 /* LMDB's message for the last error of this store */
 const char *strm_keystore_error(strm_keystore_t *ks);
 

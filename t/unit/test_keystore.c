@@ -228,6 +228,29 @@ main(void)
 
     race(file, h3, 6);
 
+    {
+        char          *js;
+        size_t         jl;
+        strm_keyrec_t  back;
+
+        c.wrapped_len = 89;
+        js = strm_keyrec_to_json(&c, &jl);
+        CHECK(js != NULL && strstr(js, c.link) != NULL
+              && strstr(js, "\"keyId\":9") != NULL,
+              "a record as keys-topic JSON");
+        CHECK(js != NULL && strm_keyrec_from_json(js, jl, &back) == 0
+              && strcmp(back.link, c.link) == 0 && back.key_id == 9
+              && back.created == c.created && back.expires == c.expires
+              && back.wrapped_len == 89
+              && memcmp(back.wrapped, c.wrapped, 89) == 0,
+              "and back, byte for byte");
+        free(js);
+        CHECK(strm_keyrec_from_json("{\"keyLink\":\"x\"}", 14, &back) != 0,
+              "a record without its members is refused");
+        CHECK(strm_keyrec_from_json("nope", 4, &back) != 0,
+              "not JSON is refused");
+    }
+
     strm_keystore_close(ks);
 
     CHECK(strm_keystore_open("/nonexistent/dir/keys.mdb", 1 << 20, 0, &ks,

@@ -1,0 +1,489 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * strm-keys: the operator's tool for a box's key store.
+ *
+ *   strm-keys -s STORE list              key links, one JSON line each
+ *                                        (never key bytes)
+ *   strm-keys -s STORE stats             counts
+ *   strm-keys -s STORE shred LINK        crypto-shred one key link; with
+ *                                        -b and -t also a tombstone to
+ *                                        the keys topic, so that every
+ *                                        synced store shreds it too
+ *   strm-keys -s STORE purge -r SECONDS  remove key links expired more
+ *                                        than SECONDS ago
+ *   strm-keys -s STORE sync -b BROKERS -t TOPIC [-o]
+ *                                        copy the keys topic into the
+ *                                        store (-o: up to its end, then
+ *                                        exit; else follow it until
+ *                                        SIGTERM/SIGINT)
+ *
+ * Exit codes: 0 done, 1 not found / failed, 64 usage.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "strm_keystore.h"
+
+
+#define STRM_W_EX_USAGE  64
+#define STRM_W_MAP_SIZE  ((size_t) 1 << 30)
+
+
+typedef struct {
+    const char          *store;
+    const char          *brokers;
+    const char          *topic;
+    long                 retention;
+    int                  once;
+} strm_w_opts_t;
+
+
+static volatile sig_atomic_t  strm_w_stop;
+
+
+static int strm_w_list(strm_keystore_t *ks);
+static int strm_w_list_one(const strm_keyrec_t *rec, void *data);
+static int strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o,
+    const char *link);
+static int strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o);
+static int strm_w_sync_message(strm_keystore_t *ks,
+    const rd_kafka_message_t *rkm);
+static int64_t strm_w_now_ms(void);
+static void strm_w_signal(int signo);
+static int strm_w_usage(void);
+
+
+int
+main(int argc, char **argv)
+{
+    int               c, rc;
+    size_t            links, sessions, n;
+    const char       *cmd;
+    strm_w_opts_t     o;
+    strm_keystore_t  *ks;
+    char              err[512];
+
+    memset(&o, 0, sizeof(o));
+    o.retention = -1;
+
+    while ((c = getopt(argc, argv, "s:b:t:r:oh")) != -1) {
+        switch (c) {
+        case 's':
+            o.store = optarg;
+            break;
+        case 'b':
+            o.brokers = optarg;
+            break;
+        case 't':
+            o.topic = optarg;
+            break;
+        case 'r':
+            o.retention = strtol(optarg, NULL, 10);
+            break;
+        case 'o':
+            o.once = 1;
+            break;
+        default:
+            return strm_w_usage();
+        }
+    }
+
+    if (o.store == NULL || optind >= argc) {
+        return strm_w_usage();
+    }
+
+    cmd = argv[optind];
+
+    rc = strcmp(cmd, "list") == 0 || strcmp(cmd, "stats") == 0;
+
+    if (strm_keystore_open(o.store, STRM_W_MAP_SIZE, rc, &ks, err,
+                           sizeof(err))
+        != STRM_OK)
+    {
+        fprintf(stderr, "strm-keys: %s\n", err);
+        return 1;
+    }
+
+    if (strcmp(cmd, "list") == 0) {
+        rc = strm_w_list(ks);
+
+    } else if (strcmp(cmd, "stats") == 0) {
+        rc = strm_keystore_stat(ks, &links, &sessions);
+        if (rc == 0) {
+            printf("{\"keyLinks\":%zu,\"sessions\":%zu}\n", links, sessions);
+        }
+
+    } else if (strcmp(cmd, "shred") == 0 && optind + 1 < argc) {
+        rc = strm_w_shred(ks, &o, argv[optind + 1]);
+
+    } else if (strcmp(cmd, "purge") == 0 && o.retention >= 0) {
+        rc = strm_keystore_purge(ks, strm_w_now_ms() - o.retention * 1000,
+                                 &n);
+        if (rc == 0) {
+            printf("{\"purged\":%zu}\n", n);
+        }
+
+    } else if (strcmp(cmd, "sync") == 0 && o.brokers && o.topic) {
+        rc = strm_w_sync(ks, &o);
+
+    } else {
+        strm_keystore_close(ks);
+        return strm_w_usage();
+    }
+
+    if (rc < 0) {
+        fprintf(stderr, "strm-keys: %s failed: %s\n", cmd,
+                strm_keystore_error(ks));
+    }
+
+    strm_keystore_close(ks);
+
+    return rc == 0 ? 0 : 1;
+}
+
+
+static int
+strm_w_list(strm_keystore_t *ks)
+{
+    return strm_keystore_each(ks, strm_w_list_one, NULL);
+}
+
+
+static int
+strm_w_list_one(const strm_keyrec_t *rec, void *data)
+{
+    (void) data;
+
+    printf("{\"keyLink\":\"%s\",\"keyId\":%u,\"created\":%lld,"
+           "\"expires\":%lld}\n", rec->link, (unsigned) rec->key_id,
+           (long long) rec->created, (long long) rec->expires);
+
+    return 0;
+}
+
+
+/*
+ * The tombstone (the key link as message key, no value) makes Kafka's
+ * compaction forget the key and every "strm-keys sync" shred it.
+ */
+static int
+strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o, const char *link)
+{
+    int                  rc;
+    rd_kafka_t          *rk;
+    rd_kafka_conf_t     *conf;
+    rd_kafka_resp_err_t  err;
+    char                 errstr[512];
+
+    rc = strm_keystore_shred(ks, link);
+
+    if (rc < 0) {
+        return -1;
+    }
+
+    printf("{\"keyLink\":\"%s\",\"shredded\":%s}\n", link,
+           rc ? "true" : "false");
+
+    if (o->brokers == NULL || o->topic == NULL) {
+        return rc ? 0 : 1;
+    }
+
+    conf = rd_kafka_conf_new();
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        fprintf(stderr, "strm-keys: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (rk == NULL) {
+        fprintf(stderr, "strm-keys: %s\n", errstr);
+        return 1;
+    }
+
+    err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o->topic),
+                            RD_KAFKA_V_KEY(link, strlen(link)),
+                            RD_KAFKA_V_VALUE(NULL, 0),
+                            RD_KAFKA_V_END);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = rd_kafka_flush(rk, 10000);
+    }
+
+    rd_kafka_destroy(rk);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "strm-keys: tombstone to \"%s\" failed: %s\n",
+                o->topic, rd_kafka_err2str(err));
+        return 1;
+    }
+
+    return rc ? 0 : 1;
+}
+
+
+/*
+ * The keys topic is compacted and small: it is read from its beginning
+ * every time, without a consumer group; a record already in the store
+ * is simply written again.
+ */
+static int
+strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
+{
+    int                               i, rc, bad, nparts, remaining;
+    size_t                            copied, shredded;
+    int64_t                           lo, hi, *ends;
+    rd_kafka_t                       *rk;
+    rd_kafka_conf_t                  *conf;
+    rd_kafka_message_t               *rkm;
+    rd_kafka_resp_err_t               err;
+    const rd_kafka_metadata_t        *md;
+    rd_kafka_topic_partition_list_t  *parts;
+    struct timespec                   pause = { 0, 100 * 1000 * 1000 };
+    char                              errstr[512];
+
+    conf = rd_kafka_conf_new();
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "group.id", "strm-keys-sync", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        fprintf(stderr, "strm-keys: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (rk == NULL) {
+        fprintf(stderr, "strm-keys: %s\n", errstr);
+        return 1;
+    }
+
+    signal(SIGTERM, strm_w_signal);
+    signal(SIGINT, strm_w_signal);
+
+    md = NULL;
+    rc = 0;
+    err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+
+    /* the topic may be created by the first gateway a moment later */
+    for (i = 0; i < 100 && !strm_w_stop; i++) {
+        rd_kafka_topic_t  *rkt = rd_kafka_topic_new(rk, o->topic, NULL);
+
+        err = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+        rd_kafka_topic_destroy(rkt);
+
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1
+            && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR
+            && md->topics[0].partition_cnt > 0)
+        {
+            break;
+        }
+
+        if (md != NULL) {
+            rd_kafka_metadata_destroy(md);
+            md = NULL;
+        }
+
+        err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+        nanosleep(&pause, NULL);
+    }
+
+    if (md == NULL) {
+        fprintf(stderr, "strm-keys: topic \"%s\": %s\n", o->topic,
+                rd_kafka_err2str(err));
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+
+    parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+    ends = calloc(md->topics[0].partition_cnt, sizeof(int64_t));
+
+    if (ends == NULL) {
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+
+    /* partition ids are 0 .. count - 1 */
+    nparts = md->topics[0].partition_cnt;
+    remaining = 0;
+
+    for (i = 0; i < nparts; i++) {
+        rd_kafka_topic_partition_list_add(parts, o->topic, i)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+
+        lo = hi = 0;
+        err = rd_kafka_query_watermark_offsets(rk, o->topic, i, &lo, &hi,
+                                               10000);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "strm-keys: end of partition %d: %s\n", i,
+                    rd_kafka_err2str(err));
+            rc = 1;
+        }
+
+        /* an empty (or fully compacted) partition has nothing to wait for */
+        ends[i] = (hi > lo) ? hi : 0;
+        remaining += (ends[i] > 0);
+    }
+
+    rd_kafka_metadata_destroy(md);
+
+    if (rc != 0) {
+        rd_kafka_topic_partition_list_destroy(parts);
+        free(ends);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+
+    err = rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "strm-keys: assign: %s\n", rd_kafka_err2str(err));
+        free(ends);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+
+    copied = shredded = 0;
+    bad = 0;
+
+    while (!strm_w_stop && !(o->once && remaining == 0)) {
+
+        rkm = rd_kafka_consumer_poll(rk, 200);
+        if (rkm == NULL) {
+            continue;
+        }
+
+        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+
+        if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "strm-keys: %s\n", rd_kafka_message_errstr(rkm));
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+
+        switch (strm_w_sync_message(ks, rkm)) {
+        case 1:
+            copied++;
+            break;
+        case 2:
+            shredded++;
+            break;
+        case -1:
+            rc = -1;
+            strm_w_stop = 1;
+            break;
+        default:
+            bad++;
+            break;
+        }
+
+        if (rkm->partition >= 0 && rkm->partition < nparts
+            && ends[rkm->partition] > 0
+            && rkm->offset + 1 >= ends[rkm->partition])
+        {
+            ends[rkm->partition] = 0;
+            remaining--;
+        }
+
+        rd_kafka_message_destroy(rkm);
+    }
+
+    printf("{\"copied\":%zu,\"shredded\":%zu,\"malformed\":%d}\n", copied,
+           shredded, bad);
+
+    free(ends);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+
+    return rc;
+}
+
+
+/* 1 copied, 2 shredded (tombstone), 0 malformed, -1 store error */
+static int
+strm_w_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
+{
+    char           link[STRM_UUID_LEN + 1];
+    strm_keyrec_t  rec;
+
+    if (rkm->key_len != STRM_UUID_LEN) {
+        return 0;
+    }
+
+    memcpy(link, rkm->key, STRM_UUID_LEN);
+    link[STRM_UUID_LEN] = '\0';
+
+    if (rkm->payload == NULL) {
+        return strm_keystore_shred(ks, link) < 0 ? -1 : 2;
+    }
+
+    if (strm_keyrec_from_json(rkm->payload, rkm->len, &rec) != 0
+        || strcmp(rec.link, link) != 0)
+    {
+        return 0;
+    }
+
+    return strm_keystore_put(ks, &rec) < 0 ? -1 : 1;
+}
+
+
+static int64_t
+strm_w_now_ms(void)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+
+    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+static void
+strm_w_signal(int signo)
+{
+    (void) signo;
+    strm_w_stop = 1;
+}
+
+
+static int
+strm_w_usage(void)
+{
+    fprintf(stderr,
+            "usage: strm-keys -s STORE list\n"
+            "       strm-keys -s STORE stats\n"
+            "       strm-keys -s STORE [-b BROKERS -t KEYS_TOPIC] "
+            "shred KEY_LINK\n"
+            "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
+            "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC [-o]\n");
+
+    return STRM_W_EX_USAGE;
+}
