@@ -1,0 +1,256 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * Unit tests of AES-SIV (strm_siv): every Wycheproof aes_siv_cmac
+ * vector (442, key sizes 32, 48 and 64 bytes): valid ones encrypt to
+ * the expected bytes and decrypt back, invalid ones are refused; plus
+ * key sizes refused, short ciphertexts and context reuse.  Run from the
+ * repository root (or pass the data directory as argv[1]).  Prints
+ * "N passed, N failed".
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "strm_siv.h"
+#include "unit.h"
+
+
+static const char  *data = "t/unit/data";
+
+
+static unsigned char *
+unhex(const char *s, size_t *len)
+{
+    size_t          i, n;
+    unsigned int    b;
+    unsigned char  *p;
+
+    n = strlen(s) / 2;
+
+    p = malloc(n + 1);
+    if (p == NULL) {
+        exit(2);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (sscanf(s + 2 * i, "%2x", &b) != 1) {
+            exit(2);
+        }
+
+        p[i] = (unsigned char) b;
+    }
+
+    *len = n;
+
+    return p;
+}
+
+
+static const char *
+str(json_t *o, const char *name)
+{
+    const char  *s;
+
+    s = json_string_value(json_object_get(o, name));
+    if (s == NULL) {
+        printf("vector without \"%s\"\n", name);
+        exit(2);
+    }
+
+    return s;
+}
+
+
+/* one Wycheproof test: returns 1 when it was exercised */
+
+static int
+vector(json_t *t, int *valid, int *invalid)
+{
+    int             ok, good;
+    size_t          klen, adlen, mlen, clen;
+    strm_rc_t       rc;
+    strm_siv_t     *siv;
+    unsigned char  *key, *ad, *msg, *ct, *out;
+    char            what[128];
+
+    key = unhex(str(t, "key"), &klen);
+    ad = unhex(str(t, "aad"), &adlen);
+    msg = unhex(str(t, "msg"), &mlen);
+    ct = unhex(str(t, "ct"), &clen);
+    good = strcmp(str(t, "result"), "valid") == 0;
+
+    snprintf(what, sizeof(what), "wycheproof tcId %d (%s)",
+             (int) json_integer_value(json_object_get(t, "tcId")),
+             str(t, "comment"));
+
+    siv = strm_siv_new(key, klen);
+    CHECK(siv != NULL, what);
+
+    if (siv == NULL) {
+        goto done;
+    }
+
+    out = malloc(mlen + clen + STRM_SIV_BLOCK + 1);
+    if (out == NULL) {
+        exit(2);
+    }
+
+    /* encryption is deterministic: a valid ct is the only encryption */
+    rc = strm_siv_encrypt(siv, ad, adlen, msg, mlen, out);
+    ok = rc == STRM_OK && clen == mlen + STRM_SIV_BLOCK
+         && memcmp(out, ct, clen) == 0;
+    CHECK(rc == STRM_OK && ok == good, what);
+
+    rc = strm_siv_decrypt(siv, ad, adlen, ct, clen, out);
+
+    if (good) {
+        CHECK(rc == STRM_OK && clen == mlen + STRM_SIV_BLOCK
+              && memcmp(out, msg, mlen) == 0, what);
+        (*valid)++;
+
+    } else {
+        CHECK(rc == STRM_E_BAD_REQUEST, what);
+        (*invalid)++;
+    }
+
+    free(out);
+    strm_siv_free(siv);
+
+done:
+
+    free(key);
+    free(ad);
+    free(msg);
+    free(ct);
+
+    return 1;
+}
+
+
+static void
+test_wycheproof(void)
+{
+    int           n, valid, invalid, by_size[3];
+    size_t        i, j;
+    json_t       *root, *groups, *g, *tests, *t;
+    json_error_t  jerr;
+    char          path[512];
+
+    snprintf(path, sizeof(path), "%s/wycheproof/aes_siv_cmac_test.json",
+             data);
+
+    root = json_load_file(path, 0, &jerr);
+    if (root == NULL) {
+        printf("cannot load %s: %s\n", path, jerr.text);
+        exit(2);
+    }
+
+    n = 0;
+    valid = 0;
+    invalid = 0;
+    memset(by_size, 0, sizeof(by_size));
+
+    groups = json_object_get(root, "testGroups");
+
+    json_array_foreach(groups, i, g) {
+        tests = json_object_get(g, "tests");
+
+        json_array_foreach(tests, j, t) {
+            n += vector(t, &valid, &invalid);
+        }
+
+        by_size[i < 3 ? i : 2] += (int) json_array_size(tests);
+    }
+
+    CHECK(n == json_integer_value(json_object_get(root, "numberOfTests")),
+          "every wycheproof vector exercised");
+    CHECK(n == 442, "442 wycheproof vectors");
+
+    printf("wycheproof aes_siv_cmac: %d vectors exercised (%d valid, "
+           "%d invalid; by group %d/%d/%d)\n", n, valid, invalid,
+           by_size[0], by_size[1], by_size[2]);
+
+    json_decref(root);
+}
+
+
+static void
+test_api(void)
+{
+    int             i;
+    size_t          len;
+    strm_siv_t     *siv;
+    unsigned char   key[64], pt[100], ct[200], ct2[200], out[200];
+    static const size_t  bad[] = { 0, 16, 24, 31, 33, 47, 63, 65, 128 };
+
+    for (i = 0; i < 64; i++) {
+        key[i] = (unsigned char) i;
+    }
+
+    for (i = 0; i < (int) (sizeof(bad) / sizeof(bad[0])); i++) {
+        CHECK(strm_siv_new(key, bad[i]) == NULL, "key size refused");
+    }
+
+    siv = strm_siv_new(key, sizeof(key));
+    CHECK(siv != NULL, "64-byte key");
+
+    if (siv == NULL) {
+        return;
+    }
+
+    CHECK(strm_siv_decrypt(siv, NULL, 0, ct, 15, out) == STRM_E_BAD_REQUEST,
+          "ciphertext shorter than the SIV");
+
+    for (i = 0; i < (int) sizeof(pt); i++) {
+        pt[i] = (unsigned char) (i * 7);
+    }
+
+    /* the same context for many lengths, both ways, in any order */
+    for (len = 0; len <= sizeof(pt); len++) {
+        CHECK(strm_siv_encrypt(siv, (unsigned char *) "f", 1, pt, len, ct)
+              == STRM_OK, "encrypt");
+        CHECK(strm_siv_encrypt(siv, (unsigned char *) "g", 1, pt, len, ct2)
+              == STRM_OK, "encrypt other ad");
+        CHECK(memcmp(ct, ct2, STRM_SIV_BLOCK) != 0, "ad changes the SIV");
+        CHECK(strm_siv_decrypt(siv, (unsigned char *) "f", 1, ct,
+                               len + STRM_SIV_BLOCK, out) == STRM_OK
+              && memcmp(out, pt, len) == 0, "round trip");
+        CHECK(strm_siv_decrypt(siv, (unsigned char *) "g", 1, ct,
+                               len + STRM_SIV_BLOCK, out)
+              == STRM_E_BAD_REQUEST, "wrong ad refused");
+        CHECK(strm_siv_encrypt(siv, (unsigned char *) "f", 1, pt, len, ct2)
+              == STRM_OK && memcmp(ct, ct2, len + STRM_SIV_BLOCK) == 0,
+              "deterministic");
+    }
+
+    /* an empty ad is one component: not the same as no component */
+    CHECK(strm_siv_encrypt(siv, NULL, 0, pt, 0, ct) == STRM_OK
+          && strm_siv_decrypt(siv, (unsigned char *) "", 0, ct,
+                              STRM_SIV_BLOCK, out) == STRM_OK,
+          "empty ad, empty plaintext");
+
+    strm_siv_free(siv);
+    strm_siv_free(NULL);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    if (argc > 1) {
+        data = argv[1];
+    }
+
+    test_wycheproof();
+    test_api();
+
+    return UNIT_DONE();
+}
