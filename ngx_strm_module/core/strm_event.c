@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "strm_b64.h"
 #include "strm_event.h"
 
 
@@ -15,6 +18,8 @@ static strm_rc_t strm_event_json(const strm_schema_t *s,
 static strm_rc_t strm_event_meta(const strm_registry_t *reg,
     strm_event_t *ev, strm_reject_t *rej);
 static int strm_event_pii_level(const strm_contract_t *c, const char *path);
+static strm_rc_t strm_event_encrypt_field(json_t *event, const char *path,
+    strm_tink_keyset_t *daead, size_t *n);
 static int strm_event_level_cmp(const void *a, const void *b);
 static int strm_event_depth(const json_t *v, int depth);
 static int strm_event_strip(json_t *event, const strm_contract_t *c);
@@ -413,6 +418,178 @@ strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     {
         return STRM_E_NOMEM;
     }
+
+    return STRM_OK;
+}
+
+
+const char *
+strm_event_key(const strm_event_t *ev, size_t *len)
+{
+    json_t  *v;
+
+    if (ev->contract == NULL) {
+        return NULL;
+    }
+
+    v = strm_json_path(ev->event, ev->contract->key_field);
+
+    if (!json_is_string(v)) {
+        return NULL;
+    }
+
+    *len = json_string_length(v);
+
+    return json_string_value(v);
+}
+
+
+strm_rc_t
+strm_event_encrypt(strm_event_t *ev, strm_tink_keyset_t *daead, size_t *n)
+{
+    size_t     i;
+    strm_rc_t  rc;
+
+    *n = 0;
+
+    if (ev->contract == NULL) {
+        return STRM_E_INTERNAL;
+    }
+
+    for (i = 0; i < ev->contract->npii; i++) {
+        rc = strm_event_encrypt_field(ev->event, ev->contract->pii[i].path,
+                                      daead, n);
+        if (rc != STRM_OK) {
+            return rc;
+        }
+    }
+
+    if (strm_event_pii_level(ev->contract, ev->contract->key_field) >= 0) {
+        return STRM_OK;
+    }
+
+    /* the key field ties a journey together: never in clear either */
+    return strm_event_encrypt_field(ev->event, ev->contract->key_field,
+                                    daead, n);
+}
+
+
+static strm_rc_t
+strm_event_encrypt_field(json_t *event, const char *path,
+    strm_tink_keyset_t *daead, size_t *n)
+{
+    char           *text, *slash;
+    size_t          len, clen, blen;
+    json_t         *v, *parent, *enc;
+    strm_rc_t       rc;
+    const char     *name;
+    unsigned char  *ct, *b64;
+
+    v = strm_json_path(event, path);
+
+    if (v == NULL || json_is_null(v)) {
+        return STRM_OK;
+    }
+
+    slash = strrchr(path, '/');
+
+    if (slash == NULL) {
+        parent = event;
+        name = path;
+
+    } else {
+        text = strndup(path, slash - path);
+        if (text == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        parent = strm_json_path(event, text);
+        free(text);
+        name = slash + 1;
+    }
+
+    if (json_is_string(v)) {
+        text = NULL;
+        len = json_string_length(v);
+
+    } else {
+        text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        len = strlen(text);
+    }
+
+    ct = malloc(strm_tink_ciphertext_len(daead, len));
+    b64 = malloc(strm_b64_encoded_len(strm_tink_ciphertext_len(daead, len)));
+
+    rc = (ct == NULL || b64 == NULL) ? STRM_E_NOMEM
+         : strm_tink_encrypt(daead, (const unsigned char *) path,
+                             strlen(path),
+                             (const unsigned char *)
+                             (text ? text : json_string_value(v)),
+                             len, ct, &clen);
+
+    if (text != NULL) {
+        OPENSSL_cleanse(text, len);
+        free(text);
+    }
+
+    if (rc == STRM_OK) {
+        blen = strm_b64_encode(b64, ct, clen);
+        enc = json_stringn((const char *) b64, blen);
+
+        rc = (enc == NULL || json_object_set_new(parent, name, enc) != 0)
+             ? STRM_E_NOMEM : STRM_OK;
+    }
+
+    free(ct);
+    free(b64);
+
+    if (rc == STRM_OK) {
+        (*n)++;
+    }
+
+    return rc;
+}
+
+
+strm_rc_t
+strm_event_decrypt_value(strm_tink_keyset_t *daead, const char *path,
+    const char *b64, size_t len, unsigned char **out, size_t *outlen)
+{
+    size_t          clen;
+    strm_rc_t       rc;
+    unsigned char  *ct, *pt;
+
+    ct = malloc(strm_b64_decoded_len(len) + 1);
+    if (ct == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    rc = strm_b64_decode(ct, &clen, (const unsigned char *) b64, len);
+    if (rc != STRM_OK) {
+        free(ct);
+        return rc;
+    }
+
+    pt = malloc(clen + 1);
+    if (pt == NULL) {
+        free(ct);
+        return STRM_E_NOMEM;
+    }
+
+    rc = strm_tink_decrypt(daead, (const unsigned char *) path, strlen(path),
+                           ct, clen, pt, outlen);
+    free(ct);
+
+    if (rc != STRM_OK) {
+        free(pt);
+        return rc;
+    }
+
+    *out = pt;
 
     return STRM_OK;
 }

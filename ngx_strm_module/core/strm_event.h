@@ -15,6 +15,7 @@
 
 #include "strm_error.h"
 #include "strm_registry.h"
+#include "strm_tink.h"
 
 
 /*
@@ -79,6 +80,27 @@ strm_rc_t strm_event_parse(const strm_registry_t *reg, const char *ref,
  */
 strm_rc_t strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     const char *key_link);
+
+/* the key field's value (a non-empty string after a successful parse) */
+const char *strm_event_key(const strm_event_t *ev, size_t *len);
+
+/*
+ * Every PII field the contract names, and its key field, replaced by
+ * the base64 of its Tink deterministic ciphertext under daead, with the
+ * field path as associated data: a string is encrypted as its bytes,
+ * any other value as its compact JSON text.  Absent and null fields
+ * stay as they are.  *n gets the count of fields encrypted.
+ */
+strm_rc_t strm_event_encrypt(strm_event_t *ev, strm_tink_keyset_t *daead,
+    size_t *n);
+
+/*
+ * One encrypted field back: the plaintext bytes (malloc()ed, free with
+ * strm_tink_secret_free()) of the base64 ciphertext b64 at path.
+ */
+strm_rc_t strm_event_decrypt_value(strm_tink_keyset_t *daead,
+    const char *path, const char *b64, size_t len, unsigned char **out,
+    size_t *outlen);
 
 /* ev->json and ev->len: compact JSON, members in schema order */
 strm_rc_t strm_event_serialize(strm_event_t *ev);

@@ -11,8 +11,8 @@
 #include <jansson.h>
 #include <lmdb.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
+#include "strm_b64.h"
 #include "strm_keystore.h"
 
 
@@ -761,10 +761,10 @@ strm_keyrec_to_json(const strm_keyrec_t *rec, size_t *len)
     int      n;
     char    *out;
     json_t  *j;
-    char     b64[(STRM_KEYSTORE_WRAPPED_MAX + 2) / 3 * 4 + 1];
+    char     b64[strm_b64_encoded_len(STRM_KEYSTORE_WRAPPED_MAX) + 1];
 
-    n = EVP_EncodeBlock((unsigned char *) b64, rec->wrapped,
-                        (int) rec->wrapped_len);
+    n = (int) strm_b64_encode((unsigned char *) b64, rec->wrapped,
+                              rec->wrapped_len);
 
     j = json_pack("{s:s, s:I, s:I, s:I, s:s#}",
                   "keyLink", rec->link,
@@ -790,12 +790,12 @@ strm_keyrec_to_json(const strm_keyrec_t *rec, size_t *len)
 int
 strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec)
 {
-    int           n, pad;
-    size_t        blen, llen;
+    size_t        n, blen, llen;
     json_t       *j;
     const char   *link, *b64;
     json_int_t    key_id, created, expires;
-    unsigned char raw[(STRM_KEYSTORE_WRAPPED_MAX + 2) / 3 * 3 + 3];
+    unsigned char raw[strm_b64_decoded_len(
+                          strm_b64_encoded_len(STRM_KEYSTORE_WRAPPED_MAX))];
 
     j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
     if (j == NULL) {
@@ -807,17 +807,11 @@ strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec)
                     "created", &created, "expires", &expires,
                     "wrappedKey", &b64, &blen) != 0
         || llen != STRM_UUID_LEN || key_id < 0 || key_id > 0xffffffffLL
-        || blen == 0 || blen % 4 != 0
-        || blen > (STRM_KEYSTORE_WRAPPED_MAX + 2) / 3 * 4)
+        || blen == 0 || blen > strm_b64_encoded_len(STRM_KEYSTORE_WRAPPED_MAX)
+        || strm_b64_decode(raw, &n, (const unsigned char *) b64, blen)
+           != STRM_OK
+        || n == 0 || n > STRM_KEYSTORE_WRAPPED_MAX)
     {
-        json_decref(j);
-        return -1;
-    }
-
-    n = EVP_DecodeBlock(raw, (const unsigned char *) b64, (int) blen);
-    pad = (b64[blen - 1] == '=') + (b64[blen - 2] == '=');
-
-    if (n < 0 || n - pad <= 0 || n - pad > STRM_KEYSTORE_WRAPPED_MAX) {
         json_decref(j);
         return -1;
     }
@@ -827,7 +821,7 @@ strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec)
     rec->key_id = (uint32_t) key_id;
     rec->created = created;
     rec->expires = expires;
-    rec->wrapped_len = (size_t) (n - pad);
+    rec->wrapped_len = n;
     memcpy(rec->wrapped, raw, rec->wrapped_len);
 
     json_decref(j);

@@ -1,0 +1,425 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "strm_keys.h"
+
+
+#define STRM_KEYS_SECRET_LEN   32
+#define STRM_KEYS_SECRET_AD    "strm-keys hmac secret"
+#define STRM_KEYS_DAEAD_LEN    64
+
+
+typedef struct {
+    char                  link[STRM_UUID_LEN + 1];
+    uint32_t              key_id;
+    strm_tink_keyset_t   *daead;
+} strm_keys_entry_t;
+
+
+struct strm_keys_s {
+    strm_keystore_t      *store;
+    strm_tink_keyset_t   *kek;
+    int64_t               rotation;
+    EVP_MAC_CTX          *hmac;         /* keyed once, re-initialised */
+    strm_keys_entry_t    *cache;
+    size_t                ncache;
+};
+
+
+static strm_rc_t strm_keys_secret(strm_keys_t *k, char *err, size_t errlen);
+static strm_keys_entry_t *strm_keys_slot(strm_keys_t *k, const char *link);
+static strm_rc_t strm_keys_cached(strm_keys_t *k, const strm_keyrec_t *rec,
+    strm_tink_keyset_t **daead);
+static strm_rc_t strm_keys_new_link(strm_keys_t *k, int64_t now,
+    strm_keyrec_t *rec);
+
+
+strm_rc_t
+strm_keys_open(const char *store, size_t map_size, int read_only,
+    strm_tink_keyset_t *kek, int64_t rotation_ms, size_t cache,
+    strm_keys_t **out, char *err, size_t errlen)
+{
+    strm_rc_t     rc;
+    strm_keys_t  *k;
+
+    *out = NULL;
+
+    if (strm_tink_keyset_kind(kek) != STRM_TINK_AEAD) {
+        snprintf(err, errlen, "the key-encryption key must be an "
+                 "AES-GCM keyset");
+        return STRM_E_INTERNAL;
+    }
+
+    k = calloc(1, sizeof(strm_keys_t));
+    if (k == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    k->kek = kek;
+    k->rotation = rotation_ms;
+    k->ncache = cache ? cache : 1;
+
+    k->cache = calloc(k->ncache, sizeof(strm_keys_entry_t));
+    if (k->cache == NULL) {
+        free(k);
+        return STRM_E_NOMEM;
+    }
+
+    rc = strm_keystore_open(store, map_size, read_only, &k->store, err,
+                            errlen);
+
+    if (rc == STRM_OK && !read_only) {
+        rc = strm_keys_secret(k, err, errlen);
+    }
+
+    if (rc != STRM_OK) {
+        strm_keys_close(k);
+        return rc;
+    }
+
+    *out = k;
+
+    return STRM_OK;
+}
+
+
+/*
+ * The HMAC secret lives in the store, wrapped by the KEK.  The first
+ * process to need it makes one; a process that loses that race takes
+ * the winner's.
+ */
+static strm_rc_t
+strm_keys_secret(strm_keys_t *k, char *err, size_t errlen)
+{
+    int             found;
+    size_t          wlen, slen, have_len;
+    EVP_MAC        *mac;
+    strm_rc_t       rc;
+    OSSL_PARAM      params[2];
+    unsigned char  *wrapped, *secret;
+    unsigned char   have[STRM_KEYSTORE_WRAPPED_MAX];
+    unsigned char   fresh[STRM_KEYS_SECRET_LEN];
+
+    found = strm_keystore_secret_get(k->store, have, sizeof(have),
+                                     &have_len);
+    if (found < 0) {
+        snprintf(err, errlen, "key store: %s",
+                 strm_keystore_error(k->store));
+        return STRM_E_INTERNAL;
+    }
+
+    if (found == 0) {
+        if (RAND_priv_bytes_ex(NULL, fresh, sizeof(fresh), 0) != 1) {
+            return STRM_E_INTERNAL;
+        }
+
+        rc = strm_tink_wrap(k->kek, (const unsigned char *) STRM_KEYS_SECRET_AD,
+                            sizeof(STRM_KEYS_SECRET_AD) - 1, fresh,
+                            sizeof(fresh), &wrapped, &wlen);
+        OPENSSL_cleanse(fresh, sizeof(fresh));
+
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        found = strm_keystore_secret_set(k->store, wrapped, wlen, have,
+                                         sizeof(have), &have_len);
+        free(wrapped);
+
+        if (found < 0) {
+            snprintf(err, errlen, "key store: %s",
+                     strm_keystore_error(k->store));
+            return STRM_E_INTERNAL;
+        }
+    }
+
+    rc = strm_tink_unwrap(k->kek, (const unsigned char *) STRM_KEYS_SECRET_AD,
+                          sizeof(STRM_KEYS_SECRET_AD) - 1, have, have_len,
+                          &secret, &slen);
+    if (rc != STRM_OK) {
+        snprintf(err, errlen, "the key store's secret does not unwrap "
+                 "with this key-encryption key");
+        return rc;
+    }
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    k->hmac = (mac != NULL) ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac);
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (k->hmac == NULL
+        || EVP_MAC_init(k->hmac, secret, slen, params) != 1)
+    {
+        strm_tink_secret_free(secret, slen);
+        return STRM_E_INTERNAL;
+    }
+
+    strm_tink_secret_free(secret, slen);
+
+    return STRM_OK;
+}
+
+
+void
+strm_keys_close(strm_keys_t *k)
+{
+    size_t  i;
+
+    if (k == NULL) {
+        return;
+    }
+
+    for (i = 0; i < k->ncache; i++) {
+        strm_tink_keyset_free(k->cache[i].daead);
+    }
+
+    free(k->cache);
+    EVP_MAC_CTX_free(k->hmac);
+    strm_keystore_close(k->store);
+    free(k);
+}
+
+
+strm_keystore_t *
+strm_keys_store(strm_keys_t *k)
+{
+    return k->store;
+}
+
+
+strm_rc_t
+strm_keys_session(strm_keys_t *k, const char *value, size_t len,
+    int64_t now, strm_keys_session_t *s)
+{
+    int            n;
+    size_t         hlen;
+    strm_rc_t      rc;
+    strm_keyrec_t  cand;
+    unsigned char  h[STRM_KEYSTORE_HMAC_LEN];
+
+    if (k->hmac == NULL) {
+        return STRM_E_INTERNAL;
+    }
+
+    /* NULL key: the key set at open time is used again */
+    if (EVP_MAC_init(k->hmac, NULL, 0, NULL) != 1
+        || EVP_MAC_update(k->hmac, (const unsigned char *) value, len) != 1
+        || EVP_MAC_final(k->hmac, h, &hlen, sizeof(h)) != 1
+        || hlen != sizeof(h))
+    {
+        return STRM_E_INTERNAL;
+    }
+
+    s->created = 0;
+
+    n = strm_keystore_lookup(k->store, h, now, &s->rec);
+
+    if (n == 0) {
+        rc = strm_keys_new_link(k, now, &cand);
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        n = strm_keystore_insert(k->store, h, now, &cand, &s->rec);
+        OPENSSL_cleanse(&cand, sizeof(cand));
+
+        s->created = (n == 1);
+    }
+
+    if (n < 0) {
+        return STRM_E_INTERNAL;
+    }
+
+    memcpy(s->link, s->rec.link, sizeof(s->link));
+    s->key_id = s->rec.key_id;
+
+    return strm_keys_cached(k, &s->rec, &s->daead);
+}
+
+
+/* a fresh key, wrapped by the KEK with the key link as associated data */
+static strm_rc_t
+strm_keys_new_link(strm_keys_t *k, int64_t now, strm_keyrec_t *rec)
+{
+    size_t                wlen;
+    uint32_t              id;
+    strm_rc_t             rc;
+    unsigned char        *wrapped;
+    strm_tink_keyset_t   *ks;
+    strm_tink_key_info_t  info;
+
+    memset(rec, 0, sizeof(strm_keyrec_t));
+
+    rc = strm_uuid4(rec->link);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    rec->link[STRM_UUID_LEN] = '\0';
+
+    ks = strm_tink_keyset_new(STRM_TINK_DAEAD);
+    if (ks == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    rc = strm_tink_keyset_add_random(ks, &id);
+
+    if (rc == STRM_OK) {
+        rc = strm_tink_keyset_key(ks, 0, &info);
+    }
+
+    if (rc == STRM_OK) {
+        rc = strm_tink_wrap(k->kek, (const unsigned char *) rec->link,
+                            STRM_UUID_LEN, info.key, info.key_len,
+                            &wrapped, &wlen);
+    }
+
+    strm_tink_keyset_free(ks);
+
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    if (wlen > STRM_KEYSTORE_WRAPPED_MAX) {
+        free(wrapped);
+        return STRM_E_INTERNAL;
+    }
+
+    memcpy(rec->wrapped, wrapped, wlen);
+    rec->wrapped_len = wlen;
+    free(wrapped);
+
+    rec->key_id = id;
+    rec->created = now;
+    rec->expires = now + k->rotation;
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
+strm_keys_by_link(strm_keys_t *k, const char *link,
+    strm_tink_keyset_t **daead)
+{
+    int                 n;
+    strm_rc_t           rc;
+    strm_keyrec_t       rec;
+    strm_keys_entry_t  *e;
+
+    e = strm_keys_slot(k, link);
+
+    if (e->daead != NULL && strcmp(e->link, link) == 0) {
+        *daead = e->daead;
+        return STRM_OK;
+    }
+
+    n = strm_keystore_get(k->store, link, &rec);
+
+    if (n <= 0) {
+        return n == 0 ? STRM_E_NOT_FOUND : STRM_E_INTERNAL;
+    }
+
+    rc = strm_keys_cached(k, &rec, daead);
+    OPENSSL_cleanse(&rec, sizeof(rec));
+
+    return rc;
+}
+
+
+strm_rc_t
+strm_keys_unwrap(strm_tink_keyset_t *kek, const strm_keyrec_t *rec,
+    strm_tink_keyset_t **daead)
+{
+    size_t               len;
+    strm_rc_t            rc;
+    unsigned char       *key;
+    strm_tink_keyset_t  *ks;
+
+    rc = strm_tink_unwrap(kek, (const unsigned char *) rec->link,
+                          STRM_UUID_LEN, rec->wrapped, rec->wrapped_len,
+                          &key, &len);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    ks = strm_tink_keyset_new(STRM_TINK_DAEAD);
+
+    rc = (ks == NULL) ? STRM_E_NOMEM
+         : strm_tink_keyset_add(ks, rec->key_id, STRM_TINK_ENABLED,
+                                STRM_TINK_TINK, key, len, 1);
+
+    strm_tink_secret_free(key, len);
+
+    if (rc != STRM_OK) {
+        strm_tink_keyset_free(ks);
+        return rc;
+    }
+
+    *daead = ks;
+
+    return STRM_OK;
+}
+
+
+/* a direct-mapped cache: a key link's slot holds its keyset or another */
+static strm_keys_entry_t *
+strm_keys_slot(strm_keys_t *k, const char *link)
+{
+    size_t    i;
+    uint32_t  h;
+
+    h = 2166136261u;
+
+    for (i = 0; i < STRM_UUID_LEN && link[i]; i++) {
+        h = (h ^ (unsigned char) link[i]) * 16777619u;
+    }
+
+    return &k->cache[h % k->ncache];
+}
+
+
+static strm_rc_t
+strm_keys_cached(strm_keys_t *k, const strm_keyrec_t *rec,
+    strm_tink_keyset_t **daead)
+{
+    strm_rc_t            rc;
+    strm_keys_entry_t   *e;
+    strm_tink_keyset_t  *ks;
+
+    e = strm_keys_slot(k, rec->link);
+
+    if (e->daead != NULL && strcmp(e->link, rec->link) == 0) {
+        *daead = e->daead;
+        return STRM_OK;
+    }
+
+    rc = strm_keys_unwrap(k->kek, rec, &ks);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    strm_tink_keyset_free(e->daead);
+
+    memcpy(e->link, rec->link, sizeof(e->link));
+    e->key_id = rec->key_id;
+    e->daead = ks;
+
+    *daead = ks;
+
+    return STRM_OK;
+}

@@ -1,0 +1,73 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _STRM_KEYS_H_INCLUDED_
+#define _STRM_KEYS_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strm_error.h"
+#include "strm_keystore.h"
+#include "strm_tink.h"
+
+
+/*
+ * Key links as a gateway worker (or a decrypting worker) uses them: the
+ * key store, the key-encryption key (a Tink AEAD keyset) that wraps
+ * every key at rest, the HMAC secret that hides key-field values, and a
+ * cache of ready keysets by key link (a keyset's key setup costs more
+ * than encrypting a short value).  One per process; not for threads.
+ */
+
+typedef struct strm_keys_s  strm_keys_t;
+
+
+typedef struct {
+    char                  link[STRM_UUID_LEN + 1];
+    uint32_t              key_id;
+    strm_tink_keyset_t   *daead;        /* borrowed: valid until the next
+                                           call on the same strm_keys_t */
+    int                   created;      /* a new key link: publish rec */
+    strm_keyrec_t         rec;          /* wrapped, never in clear */
+} strm_keys_session_t;
+
+
+/*
+ * Opens the store (read-only for a worker that only decrypts), with the
+ * KEK keyset (owned by the caller, it must outlive k).  A writable store
+ * gets its HMAC secret on first use.  rotation_ms: a key link's life.
+ */
+strm_rc_t strm_keys_open(const char *store, size_t map_size, int read_only,
+    strm_tink_keyset_t *kek, int64_t rotation_ms, size_t cache,
+    strm_keys_t **out, char *err, size_t errlen);
+void strm_keys_close(strm_keys_t *k);
+
+/*
+ * The key link and keyset of the session whose key-field value is
+ * value, at now: the one of the current window, or a new one (then
+ * s->created is 1 and s->rec is what goes to the keys topic).
+ */
+strm_rc_t strm_keys_session(strm_keys_t *k, const char *value, size_t len,
+    int64_t now, strm_keys_session_t *s);
+
+/*
+ * The keyset of a key link, from the cache or the store:
+ * STRM_E_NOT_FOUND when the store does not know it (shredded, purged,
+ * not synced yet).
+ */
+strm_rc_t strm_keys_by_link(strm_keys_t *k, const char *link,
+    strm_tink_keyset_t **daead);
+
+/* a key record (from the store or the keys topic) made a keyset */
+strm_rc_t strm_keys_unwrap(strm_tink_keyset_t *kek, const strm_keyrec_t *rec,
+    strm_tink_keyset_t **daead);
+
+strm_keystore_t *strm_keys_store(strm_keys_t *k);
+
+
+#endif /* _STRM_KEYS_H_INCLUDED_ */
