@@ -12,6 +12,7 @@
 #include "ngx_http_strm_handler.h"
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_schema.h"
+#include "ngx_http_strm_keys.h"
 
 
 #define NGX_HTTP_STRM_TIMER_MARGIN  2000
@@ -21,6 +22,10 @@ static void ngx_http_strm_body_handler(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_body_copy(ngx_http_request_t *r,
     u_char **out, size_t *len);
 static void ngx_http_strm_delivered(ngx_http_strm_inflight_t *in,
+    strm_rc_t rc, const char *reason);
+static strm_rc_t ngx_http_strm_produce_key(ngx_http_request_t *r,
+    ngx_http_strm_message_t *msg);
+static void ngx_http_strm_key_delivered(ngx_http_strm_inflight_t *in,
     strm_rc_t rc, const char *reason);
 static void ngx_http_strm_timeout_handler(ngx_event_t *ev);
 static void ngx_http_strm_cleanup(void *data);
@@ -159,35 +164,56 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
     }
 
     cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
-        ngx_free(msg.payload);
-        ngx_http_strm_answer(r, STRM_E_NOMEM);
-        return;
-    }
-
     in = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
-    if (in == NULL) {
+
+    if (cln == NULL || in == NULL) {
         ngx_free(msg.payload);
+        ngx_free(msg.keyrec);
+        ngx_free(in);
         ngx_http_strm_answer(r, STRM_E_NOMEM);
         return;
     }
 
+    cln->handler = ngx_http_strm_cleanup;
+    cln->data = r;
+
+    ngx_memzero(in, sizeof(ngx_http_strm_inflight_t));
     in->handler = ngx_http_strm_delivered;
     in->data = r;
+
+    ctx->drc = STRM_OK;
+
+    if (msg.keyrec != NULL) {
+        rc = ngx_http_strm_produce_key(r, &msg);
+        msg.keyrec = NULL;
+
+        if (rc != STRM_OK) {
+            ngx_free(msg.payload);
+            ngx_free(in);
+            ngx_http_strm_answer(r, rc);
+            return;
+        }
+    }
 
     rc = ngx_http_strm_kafka_produce(&msg, in, r->connection->log);
 
     if (rc != STRM_OK) {
         ngx_free(msg.payload);
         ngx_free(in);
+
+        if (ctx->keys_inflight != NULL) {
+            /* it still marks the key record published when it lands */
+            ctx->keys_inflight->data = NULL;
+            ctx->keys_inflight = NULL;
+            ctx->pending = 0;
+        }
+
         ngx_http_strm_answer(r, rc);
         return;
     }
 
     ctx->inflight = in;
-
-    cln->handler = ngx_http_strm_cleanup;
-    cln->data = r;
+    ctx->pending++;
 
     ctx->timer.handler = ngx_http_strm_timeout_handler;
     ctx->timer.data = r;
@@ -265,6 +291,83 @@ ngx_http_strm_body_copy(ngx_http_request_t *r, u_char **out, size_t *len)
 }
 
 
+/*
+ * A new key link's record goes to the keys topic beside the event; the
+ * event is answered when Kafka has both.  The record's report marks the
+ * key link published in the store even if the request went away.
+ */
+static strm_rc_t
+ngx_http_strm_produce_key(ngx_http_request_t *r, ngx_http_strm_message_t *msg)
+{
+    strm_rc_t                   rc;
+    ngx_http_strm_ctx_t        *ctx;
+    ngx_http_strm_message_t     kmsg;
+    ngx_http_strm_inflight_t   *kin;
+    ngx_http_strm_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    kin = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
+    if (kin == NULL) {
+        ngx_free(msg->keyrec);
+        return STRM_E_NOMEM;
+    }
+
+    ngx_memzero(kin, sizeof(ngx_http_strm_inflight_t));
+    kin->handler = ngx_http_strm_key_delivered;
+    kin->data = r;
+    kin->always = 1;
+    ngx_memcpy(kin->link, msg->key, STRM_UUID_LEN);
+
+    ngx_memzero(&kmsg, sizeof(ngx_http_strm_message_t));
+    kmsg.topic = (const char *) smcf->keys_topic.data;
+    kmsg.payload = msg->keyrec;
+    kmsg.len = msg->keyrec_len;
+    kmsg.key = msg->key;
+    kmsg.key_len = msg->key_len;
+    kmsg.event_id = msg->event_id;
+    kmsg.event_id_len = msg->event_id_len;
+
+    rc = ngx_http_strm_kafka_produce(&kmsg, kin, r->connection->log);
+
+    if (rc != STRM_OK) {
+        ngx_free(msg->keyrec);
+        ngx_free(kin);
+        return rc;
+    }
+
+    ctx->keys_inflight = kin;
+    ctx->pending++;
+
+    return STRM_OK;
+}
+
+
+static void
+ngx_http_strm_key_delivered(ngx_http_strm_inflight_t *in, strm_rc_t rc,
+    const char *reason)
+{
+    strm_keys_t  *k;
+
+    k = ngx_http_strm_keys();
+
+    if (rc == STRM_OK && k != NULL
+        && strm_keystore_published(strm_keys_store(k), (char *) in->link)
+           < 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "strm_keys_store: cannot mark a key link "
+                      "published: %s",
+                      strm_keystore_error(strm_keys_store(k)));
+    }
+
+    if (in->data != NULL) {
+        ngx_http_strm_delivered(in, rc, reason);
+    }
+}
+
+
 static void
 ngx_http_strm_delivered(ngx_http_strm_inflight_t *in, strm_rc_t rc,
     const char *reason)
@@ -279,18 +382,33 @@ ngx_http_strm_delivered(ngx_http_strm_inflight_t *in, strm_rc_t rc,
     ngx_http_set_log_request(c->log, r);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
-    ctx->inflight = NULL;
 
-    if (reason != NULL) {
-        ctx->reason.data = (u_char *) reason;
-        ctx->reason.len = ngx_strlen(reason);
+    if (ctx->inflight == in) {
+        ctx->inflight = NULL;
+
+    } else if (ctx->keys_inflight == in) {
+        ctx->keys_inflight = NULL;
+    }
+
+    /* the first failure is the answer */
+    if (rc != STRM_OK && ctx->drc == STRM_OK) {
+        ctx->drc = rc;
+
+        if (reason != NULL) {
+            ctx->reason.data = (u_char *) reason;
+            ctx->reason.len = ngx_strlen(reason);
+        }
+    }
+
+    if (ctx->pending > 0 && --ctx->pending > 0) {
+        return;
     }
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
     }
 
-    ngx_http_strm_answer(r, rc);
+    ngx_http_strm_answer(r, ctx->drc);
 
     ngx_http_run_posted_requests(c);
 }
@@ -316,6 +434,13 @@ ngx_http_strm_timeout_handler(ngx_event_t *ev)
         ctx->inflight = NULL;
     }
 
+    if (ctx->keys_inflight != NULL) {
+        ctx->keys_inflight->data = NULL;
+        ctx->keys_inflight = NULL;
+    }
+
+    ctx->pending = 0;
+
     ngx_http_strm_answer(r, STRM_E_GATEWAY_TIMEOUT);
 
     ngx_http_run_posted_requests(c);
@@ -339,6 +464,11 @@ ngx_http_strm_cleanup(void *data)
         /* the delivery report frees it */
         ctx->inflight->data = NULL;
         ctx->inflight = NULL;
+    }
+
+    if (ctx->keys_inflight != NULL) {
+        ctx->keys_inflight->data = NULL;
+        ctx->keys_inflight = NULL;
     }
 
     if (ctx->timer.timer_set) {

@@ -456,7 +456,12 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         return;
     }
 
-    if (in->data != NULL && !ngx_http_strm_kafka.exiting) {
+    /* at exit the requests are gone: only "always" handlers run */
+    if (ngx_http_strm_kafka.exiting) {
+        in->data = NULL;
+    }
+
+    if (in->always || in->data != NULL) {
         in->handler(in, rc, reason);
     }
 

@@ -26,6 +26,9 @@ typedef void (*ngx_http_strm_delivered_pt)(ngx_http_strm_inflight_t *in,
 struct ngx_http_strm_inflight_s {
     ngx_http_strm_delivered_pt   handler;
     void                        *data;
+    unsigned                     always:1;  /* call handler even when
+                                               detached or exiting */
+    u_char                       link[STRM_UUID_LEN + 1];
 };
 
 
@@ -37,6 +40,10 @@ typedef struct {
     size_t                       len;
     const u_char                *event_id;
     size_t                       event_id_len;
+
+    /* a new key link's record for the keys topic (malloc()ed) or NULL */
+    u_char                      *keyrec;
+    size_t                       keyrec_len;
 
     /* Kafka headers besides strm-event-id; absent when NULL */
     const char                  *header_name[NGX_HTTP_STRM_KAFKA_HEADERS];

@@ -12,6 +12,7 @@
 #include "ngx_http_strm_handler.h"
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_status.h"
+#include "ngx_http_strm_keys.h"
 
 
 static ngx_int_t ngx_http_strm_add_variables(ngx_conf_t *cf);
@@ -79,6 +80,34 @@ static ngx_command_t  ngx_http_strm_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_strm_main_conf_t, schemas),
+      NULL },
+
+    { ngx_string("strm_keys_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, keys_store),
+      NULL },
+
+    { ngx_string("strm_keys_kek"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, keys_kek),
+      NULL },
+
+    { ngx_string("strm_keys_topic"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, keys_topic),
+      NULL },
+
+    { ngx_string("strm_key_rotation"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, key_rotation),
       NULL },
 
     { ngx_string("strm_ingest"),
@@ -316,9 +345,15 @@ ngx_http_strm_create_main_conf(ngx_conf_t *cf)
      *     smcf->schemas = { 0, NULL };
      *     smcf->registry = NULL;
      *     smcf->ingest = 0;
+     *     smcf->checked = 0;
+     *     smcf->keys_store = { 0, NULL };
+     *     smcf->keys_kek = { 0, NULL };
+     *     smcf->keys_topic = { 0, NULL };
+     *     smcf->kek = NULL;
      */
 
     smcf->delivery_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->key_rotation = NGX_CONF_UNSET_MSEC;
 
     return smcf;
 }
@@ -401,6 +436,46 @@ ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf)
                            "\"strm_schemas\", which is not set "
                            "(or mark the location \"raw\")");
         return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_msec_value(smcf->key_rotation,
+                             NGX_HTTP_STRM_KEY_ROTATION);
+
+    if (smcf->key_rotation < 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm_key_rotation must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->checked && smcf->keys_store.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"strm_ingest\" encrypts PII fields with keys "
+                           "of \"strm_keys_store\", which is not set");
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->keys_store.len) {
+        if (smcf->keys_kek.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"strm_keys_store\" needs \"strm_keys_kek\", "
+                               "the key-encryption key");
+            return NGX_CONF_ERROR;
+        }
+
+        if (smcf->keys_topic.len == 0) {
+            ngx_str_set(&smcf->keys_topic, "strm-keys");
+        }
+
+        if (ngx_http_strm_valid_topic(&smcf->keys_topic) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Kafka topic \"%V\" in "
+                               "strm_keys_topic", &smcf->keys_topic);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_strm_keys_conf(cf, smcf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return ngx_http_strm_kafka_check_conf(cf, smcf);
@@ -834,6 +909,10 @@ ngx_http_strm_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    if (ngx_http_strm_keys_init_process(cycle, smcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_strm_kafka_init_process(cycle, smcf);
 }
 
@@ -841,5 +920,7 @@ ngx_http_strm_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_strm_exit_process(ngx_cycle_t *cycle)
 {
+    /* the producer first: its last delivery reports may still answer */
     ngx_http_strm_kafka_exit_process(cycle);
+    ngx_http_strm_keys_exit_process(cycle);
 }

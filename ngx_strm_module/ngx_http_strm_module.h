@@ -18,11 +18,13 @@
 #include "strm_id.h"
 #include "strm_registry.h"
 #include "strm_event.h"
+#include "strm_keys.h"
 
 
 #define NGX_HTTP_STRM_DELIVERY_TIMEOUT  10000
 #define NGX_HTTP_STRM_DELIVERY_TIMEOUT_MAX  (24 * 86400 * 1000)
 #define NGX_HTTP_STRM_EXIT_FLUSH        3000
+#define NGX_HTTP_STRM_KEY_ROTATION      (24 * 3600 * 1000)
 
 
 typedef struct ngx_http_strm_inflight_s  ngx_http_strm_inflight_t;
@@ -39,6 +41,11 @@ typedef struct {
     strm_registry_t            *registry;
     ngx_uint_t                  ingest;         /* ingest locations */
     ngx_uint_t                  checked;        /* of them not raw */
+    ngx_str_t                   keys_store;     /* LMDB file */
+    ngx_str_t                   keys_kek;       /* KEK keyset file */
+    ngx_str_t                   keys_topic;     /* NUL-terminated */
+    ngx_msec_t                  key_rotation;
+    strm_tink_keyset_t         *kek;
 } ngx_http_strm_main_conf_t;
 
 
@@ -59,6 +66,9 @@ typedef struct {
     ngx_str_t                   reason;
     ngx_str_t                   reject;         /* JSON of a rejection */
     ngx_str_t                   schema_ref;     /* known refs only */
+    ngx_uint_t                  pending;        /* delivery reports due */
+    strm_rc_t                   drc;            /* their first failure */
+    ngx_http_strm_inflight_t   *keys_inflight;  /* the key record's */
     off_t                       body_len;
     ngx_chain_t                *replace;        /* JSON for nginx errors */
 

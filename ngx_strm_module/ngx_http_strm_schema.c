@@ -11,8 +11,11 @@
 #include "ngx_http_strm_module.h"
 #include "ngx_http_strm_schema.h"
 #include "ngx_http_strm_kafka.h"
+#include "ngx_http_strm_keys.h"
 
 
+static strm_rc_t ngx_http_strm_schema_encrypt(ngx_http_request_t *r,
+    strm_event_t *ev, int64_t now, ngx_http_strm_message_t *msg);
 static ngx_table_elt_t *ngx_http_strm_header(ngx_http_request_t *r,
     const char *name, size_t len);
 static ngx_int_t ngx_http_strm_media_is(ngx_str_t *value, const char *type);
@@ -30,6 +33,7 @@ ngx_http_strm_schema_process(ngx_http_request_t *r,
 {
     u_char                     *p;
     int32_t                     nonce;
+    int64_t                     now;
     ngx_str_t                   ref;
     strm_rc_t                   rc;
     strm_ser_e                  ser;
@@ -79,12 +83,16 @@ ngx_http_strm_schema_process(ngx_http_request_t *r,
     }
 
     tp = ngx_timeofday();
+    now = (int64_t) tp->sec * 1000 + tp->msec;
 
-    rc = strm_random_i32(&nonce);
+    rc = ngx_http_strm_schema_encrypt(r, &ev, now, msg);
 
     if (rc == STRM_OK) {
-        rc = strm_event_stamp(&ev, (int64_t) tp->sec * 1000 + tp->msec,
-                              nonce, NULL);
+        rc = strm_random_i32(&nonce);
+    }
+
+    if (rc == STRM_OK) {
+        rc = strm_event_stamp(&ev, now, nonce, (char *) msg->key);
     }
 
     if (rc == STRM_OK) {
@@ -93,12 +101,16 @@ ngx_http_strm_schema_process(ngx_http_request_t *r,
 
     if (rc != STRM_OK) {
         strm_event_free(&ev);
+        free(msg->keyrec);
+        msg->keyrec = NULL;
         return rc;
     }
 
     p = ngx_pnalloc(r->pool, ngx_strlen(ev.consent));
     if (p == NULL) {
         strm_event_free(&ev);
+        free(msg->keyrec);
+        msg->keyrec = NULL;
         return STRM_E_NOMEM;
     }
 
@@ -122,6 +134,70 @@ ngx_http_strm_schema_process(ngx_http_request_t *r,
     ngx_memcpy(p, ev.consent, msg->header_value[2].len);
 
     strm_event_free(&ev);
+
+    return STRM_OK;
+}
+
+
+/*
+ * The session's key link (a new one for a new session, whose record
+ * then goes to the keys topic too) and every PII field encrypted under
+ * its key.  The key link becomes the message key: a session stays in
+ * one partition.
+ */
+static strm_rc_t
+ngx_http_strm_schema_encrypt(ngx_http_request_t *r, strm_event_t *ev,
+    int64_t now, ngx_http_strm_message_t *msg)
+{
+    char                 *json;
+    size_t                len, n;
+    u_char               *link;
+    strm_rc_t             rc;
+    const char           *value;
+    strm_keys_t          *k;
+    strm_keys_session_t   s;
+
+    k = ngx_http_strm_keys();
+    if (k == NULL) {
+        return STRM_E_NOT_READY;
+    }
+
+    value = strm_event_key(ev, &len);
+    if (value == NULL) {
+        return STRM_E_INTERNAL;
+    }
+
+    rc = strm_keys_session(k, value, len, now, &s);
+    if (rc != STRM_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "strm: no key link for the event: %s",
+                      strm_error_get(rc)->code);
+        return (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+    }
+
+    link = ngx_pnalloc(r->pool, STRM_UUID_LEN + 1);
+    if (link == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    ngx_memcpy(link, s.link, STRM_UUID_LEN + 1);
+    msg->key = link;
+    msg->key_len = STRM_UUID_LEN;
+
+    rc = strm_event_encrypt(ev, s.daead, &n);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    if (s.publish) {
+        json = strm_keyrec_to_json(&s.rec, &len);
+        if (json == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        msg->keyrec = (u_char *) json;
+        msg->keyrec_len = len;
+    }
 
     return STRM_OK;
 }

@@ -43,7 +43,8 @@ Strm-Event-Id: [0-9a-f-]{36}
 --- strm_check
 strm_check_events("json", $topic,
     strm_demo_event('strmMeta/consentLevels' => [2, 0, 1, 1]),
-    schema => "strmprivacy/demo/1.0.2", levels => "0,1,2");
+    schema => "strmprivacy/demo/1.0.2", levels => "0,1,2",
+    pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
 [alert]
@@ -66,7 +67,8 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 --- strm_acked_in_kafka
 --- strm_check
 strm_check_events("avro", $topic, strm_demo_event(),
-    schema => "strmprivacy/demo/1.0.2", levels => "0,1,2");
+    schema => "strmprivacy/demo/1.0.2", levels => "0,1,2",
+    pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
 [alert]
@@ -88,7 +90,8 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 --- strm_check
 strm_check_events("java", $topic,
     strm_demo_event(someSensitiveValue => undef),
-    schema => "strmprivacy/demo/1.0.2");
+    schema => "strmprivacy/demo/1.0.2",
+    pii => [qw(uniqueIdentifier consistentValue)]);
 --- no_error_log
 [error]
 
@@ -106,7 +109,7 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
     Strm::Test::strm_demo_event())
 --- error_code: 204
 --- strm_check
-strm_check_events("simulator", $topic, strm_demo_event());
+strm_check_events("simulator", $topic, strm_demo_event(), pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
 
@@ -126,7 +129,7 @@ POST /event
 {"strmMeta":{"eventContractRef":"strmprivacy/example/1.3.0","nonce":null,"timestamp":null,"keyLink":null,"billingId":null,"consentLevels":[0,1,2]},"uniqueIdentifier":{"string":"unique-1"},"consistentValue":"session-1","someSensitiveValue":{"string":"sensitive-1"},"notSensitiveValue":{"string":"not-sensitive-1"}}
 --- error_code: 204
 --- strm_check
-strm_check_events("avro-json", $topic, strm_demo_event());
+strm_check_events("avro-json", $topic, strm_demo_event(), pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
 
@@ -145,7 +148,7 @@ Strm-Schema-Id: strmprivacy/demo/1.0.2
 --- error_code: 204
 --- strm_check
 strm_check_events("schema-id", $topic, strm_demo_event(),
-    schema => "strmprivacy/demo/1.0.2");
+    schema => "strmprivacy/demo/1.0.2", pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
 
@@ -166,7 +169,8 @@ Strm-Schema-Ref: strmprivacy/clickstream/1.0.0
 --- error_code: 204
 --- strm_check
 strm_check_events("h2 clickstream", $topic, strm_click_event(),
-    schema => "strmprivacy/clickstream/1.0.0", levels => "0,1");
+    schema => "strmprivacy/clickstream/1.0.0", levels => "0,1",
+    pii => [qw(customer/id producerSessionId)]);
 --- no_error_log
 [error]
 
@@ -184,7 +188,7 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 "POST /event\n" . Strm::Test::strm_json(Strm::Test::strm_demo_event())
 --- error_code: 204
 --- strm_check
-strm_check_events("curl", $topic, strm_demo_event());
+strm_check_events("curl", $topic, strm_demo_event(), pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
 
@@ -204,9 +208,15 @@ POST /event
 --- error_code: 204
 --- strm_check
 my $recs = strm_kafka_records($topic, min => 1);
-for my $r (@$recs) {
-    like($r->{value}, qr/^\{"strmMeta":\{"eventContractRef":"acme\/orders\/1\.0\.0","consentLevels":\[2\],"timestamp":\d{13},"nonce":-?\d+,"keyLink":null\},"orderId":"o-17","amount":12\.5,"qty":3,"status":"paid","tags":\["x"\],"customer":\{"email":"a\@b\.example"\}\}$/,
-         "the JSON Schema event, stamped, members in their order");
+my $dec = strm_decrypt_records($topic, $recs);
+for my $i (0 .. $#$recs) {
+    my $r = $recs->[$i];
+    like($r->{value}, qr/^\{"strmMeta":\{"eventContractRef":"acme\/orders\/1\.0\.0","consentLevels":\[2\],"timestamp":\d{13},"nonce":-?\d+,"keyLink":"[0-9a-f-]{36}"\},"orderId":"A[^"]+","amount":12\.5,"qty":3,"status":"paid","tags":\["x"\],"customer":\{"email":"A[^"]+"\}\}$/,
+         "the JSON Schema event, stamped, members in their order, the key field and the PII encrypted");
+    is(join(",", sort @{ $dec->[$i]{decrypted} }), "customer/email,orderId",
+       "the PII field and the key field were encrypted");
+    is($dec->[$i]{event}{customer}{email}, 'a@b.example', "and decrypt back");
+    is($dec->[$i]{event}{orderId}, "o-17", "the key field too");
     is($r->{headers}{'strm-consent-levels'}, "2", "consent header");
 }
 --- no_error_log

@@ -35,7 +35,7 @@ my $recs = strm_kafka_records($topic, min => 1, timeout => 30);
 ok(scalar @$recs, "the big event is in Kafka");
 for my $r (@$recs) {
     my $len = length($r->{value} // '');
-    ok($len > 10 * 1024 * 1024 && $len < 10 * 1024 * 1024 + 400,
+    ok($len > 10 * 1024 * 1024 && $len < 10 * 1024 * 1024 + 1000,
        "whole: $len bytes");
 }
 --- timeout: 60

@@ -247,6 +247,7 @@ strm_keys_session(strm_keys_t *k, const char *value, size_t len,
 
     memcpy(s->link, s->rec.link, sizeof(s->link));
     s->key_id = s->rec.key_id;
+    s->publish = !s->rec.published;
 
     return strm_keys_cached(k, &s->rec, &s->daead);
 }
@@ -265,6 +266,7 @@ strm_keys_new_link(strm_keys_t *k, int64_t now, strm_keyrec_t *rec)
 
     memset(rec, 0, sizeof(strm_keyrec_t));
 
+    /* published: 0, until Kafka acknowledges the record */
     rc = strm_uuid4(rec->link);
     if (rc != STRM_OK) {
         return rc;

@@ -32,7 +32,9 @@ typedef struct {
     uint32_t              key_id;
     strm_tink_keyset_t   *daead;        /* borrowed: valid until the next
                                            call on the same strm_keys_t */
-    int                   created;      /* a new key link: publish rec */
+    int                   created;      /* a new key link */
+    int                   publish;      /* Kafka has not acknowledged its
+                                           record yet: send rec (again) */
     strm_keyrec_t         rec;          /* wrapped, never in clear */
 } strm_keys_session_t;
 

@@ -16,9 +16,10 @@
 #include "strm_keystore.h"
 
 
-/* version, key id, created, expires, wrapped length, wrapped key */
-#define STRM_KEYREC_VERSION  1
-#define STRM_KEYREC_HEADER   (1 + 4 + 8 + 8 + 2)
+/* version, key id, created, expires, wrapped length, flags, wrapped key */
+#define STRM_KEYREC_VERSION    1
+#define STRM_KEYREC_HEADER     (1 + 4 + 8 + 8 + 2 + 1)
+#define STRM_KEYREC_PUBLISHED  0x01
 
 
 struct strm_keystore_s {
@@ -369,6 +370,65 @@ strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec)
 
 
 int
+strm_keystore_published(strm_keystore_t *ks, const char *link)
+{
+    int            rc;
+    size_t         n;
+    MDB_val        k, v;
+    MDB_txn       *txn;
+    strm_keyrec_t  rec;
+    unsigned char  buf[STRM_KEYREC_HEADER + STRM_KEYSTORE_WRAPPED_MAX];
+
+    if (strlen(link) != STRM_UUID_LEN) {
+        return 0;
+    }
+
+    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = (void *) link;
+    k.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_get(txn, ks->links, &k, &v);
+
+    if (rc == MDB_NOTFOUND
+        || (rc == MDB_SUCCESS
+            && strm_keyrec_decode(&v, link, STRM_UUID_LEN, &rec) != 0))
+    {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    if (!rec.published) {
+        rec.published = 1;
+        n = strm_keyrec_encode(&rec, buf);
+        v.mv_data = buf;
+        v.mv_size = n;
+
+        rc = mdb_put(txn, ks->links, &k, &v, 0);
+        OPENSSL_cleanse(buf, sizeof(buf));
+
+        if (rc != MDB_SUCCESS) {
+            OPENSSL_cleanse(&rec, sizeof(rec));
+            return strm_keystore_fail(ks, txn, rc);
+        }
+    }
+
+    OPENSSL_cleanse(&rec, sizeof(rec));
+
+    rc = mdb_txn_commit(txn);
+
+    return rc == MDB_SUCCESS ? 1 : strm_keystore_fail(ks, NULL, rc);
+}
+
+
+int
 strm_keystore_shred(strm_keystore_t *ks, const char *link)
 {
     int       rc;
@@ -685,6 +745,7 @@ strm_keyrec_encode(const strm_keyrec_t *rec, unsigned char *buf)
     strm_put_u64(buf + 13, (uint64_t) rec->expires);
     buf[21] = (unsigned char) (rec->wrapped_len >> 8);
     buf[22] = (unsigned char) rec->wrapped_len;
+    buf[23] = rec->published ? STRM_KEYREC_PUBLISHED : 0;
     memcpy(buf + STRM_KEYREC_HEADER, rec->wrapped, rec->wrapped_len);
 
     return STRM_KEYREC_HEADER + rec->wrapped_len;
@@ -721,6 +782,7 @@ strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
     rec->created = (int64_t) strm_get_u64(p + 5);
     rec->expires = (int64_t) strm_get_u64(p + 13);
     rec->wrapped_len = n;
+    rec->published = (p[23] & STRM_KEYREC_PUBLISHED) != 0;
     memcpy(rec->wrapped, p + STRM_KEYREC_HEADER, n);
 
     return 0;
@@ -822,6 +884,7 @@ strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec)
     rec->created = created;
     rec->expires = expires;
     rec->wrapped_len = n;
+    rec->published = 1;
     memcpy(rec->wrapped, raw, rec->wrapped_len);
 
     json_decref(j);

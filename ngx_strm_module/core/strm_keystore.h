@@ -47,6 +47,7 @@ typedef struct {
     int64_t              expires;                   /* epoch ms */
     unsigned char        wrapped[STRM_KEYSTORE_WRAPPED_MAX];
     size_t               wrapped_len;
+    int                  published;     /* Kafka has it (keys topic) */
 } strm_keyrec_t;
 
 
@@ -82,6 +83,12 @@ int strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
 /* a key link's record: 1 found, 0 not found (shredded, purged, unknown) */
 int strm_keystore_get(strm_keystore_t *ks, const char *link,
     strm_keyrec_t *rec);
+
+/*
+ * Kafka acknowledged the key link's record: until then every event
+ * under it sends the record again and waits for it.  1, 0 unknown.
+ */
+int strm_keystore_published(strm_keystore_t *ks, const char *link);
 
 /* stores a record as it comes (strm-keys sync): 0 or < 0 */
 int strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec);

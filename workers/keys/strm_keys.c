@@ -7,6 +7,8 @@
 /*
  * strm-keys: the operator's tool for a box's key store.
  *
+ *   strm-keys new-kek                    a new key-encryption key: a Tink
+ *                                        AES-GCM JSON keyset on stdout
  *   strm-keys -s STORE list              key links, one JSON line each
  *                                        (never key bytes)
  *   strm-keys -s STORE stats             counts
@@ -37,6 +39,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "strm_keystore.h"
+#include "strm_tink.h"
 
 
 #define STRM_W_EX_USAGE  64
@@ -55,6 +58,7 @@ typedef struct {
 static volatile sig_atomic_t  strm_w_stop;
 
 
+static int strm_w_new_kek(void);
 static int strm_w_list(strm_keystore_t *ks);
 static int strm_w_list_one(const strm_keyrec_t *rec, void *data);
 static int strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o,
@@ -79,6 +83,10 @@ main(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     o.retention = -1;
+
+    if (argc == 2 && strcmp(argv[1], "new-kek") == 0) {
+        return strm_w_new_kek();
+    }
 
     while ((c = getopt(argc, argv, "s:b:t:r:oh")) != -1) {
         switch (c) {
@@ -153,6 +161,34 @@ main(int argc, char **argv)
     strm_keystore_close(ks);
 
     return rc == 0 ? 0 : 1;
+}
+
+
+static int
+strm_w_new_kek(void)
+{
+    int                  rc;
+    char                *json;
+    size_t               len;
+    strm_tink_keyset_t  *ks;
+
+    ks = strm_tink_keyset_new(STRM_TINK_AEAD);
+
+    if (ks == NULL || strm_tink_keyset_add_random(ks, NULL) != STRM_OK
+        || strm_tink_keyset_write_json(ks, &json, &len) != STRM_OK)
+    {
+        fprintf(stderr, "strm-keys: cannot make a keyset\n");
+        strm_tink_keyset_free(ks);
+        return 1;
+    }
+
+    rc = (fwrite(json, 1, len, stdout) == len && putchar('\n') != EOF)
+         ? 0 : 1;
+
+    strm_tink_secret_free(json, len);
+    strm_tink_keyset_free(ks);
+
+    return rc;
 }
 
 
@@ -478,7 +514,8 @@ static int
 strm_w_usage(void)
 {
     fprintf(stderr,
-            "usage: strm-keys -s STORE list\n"
+            "usage: strm-keys new-kek > kek.json\n"
+            "       strm-keys -s STORE list\n"
             "       strm-keys -s STORE stats\n"
             "       strm-keys -s STORE [-b BROKERS -t KEYS_TOPIC] "
             "shred KEY_LINK\n"

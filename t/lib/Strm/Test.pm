@@ -22,6 +22,10 @@ package Strm::Test;
 #                     without --- config keeps the previous block's);
 #                     a block whose http_config names no brokers gets
 #                     "strm_kafka_brokers_file $TEST_NGINX_STRM_BOOTSTRAP_FILE"
+#                     and, unless it names strm_keys_store (or says
+#                     "# no keys"), a key store keys.mdb in the prefix, the
+#                     tests' KEK t/data/test-kek.json and the keys topic
+#                     $TEST_NGINX_STRM_TOPIC-keys
 #   strm_acked_in_kafka   after the block's last request: the topic holds
 #                     exactly the events the access log shows answered 204,
 #                     each once, matched by event id
@@ -53,7 +57,8 @@ our @EXPORT = qw(strm_broker_ctl strm_kafka_records strm_unique_topic
                  strm_acked strm_check_acked_in_kafka strm_topic
                  strm_nginx_pid strm_curl strm_burst
                  strm_burst_during strm_avro strm_demo_event
-                 strm_click_event strm_json strm_check_events);
+                 strm_click_event strm_json strm_check_events
+                 strm_decrypt_records);
 
 # "our": a second load of this file must see the first one's broker
 our $Root = dirname(dirname(dirname(dirname(abs_path(__FILE__)))));
@@ -95,6 +100,14 @@ sub _preprocess {
     if ($hc !~ /strm_kafka_brokers/) {
         $hc = "    strm_kafka_brokers_file "
               . "\$TEST_NGINX_STRM_BOOTSTRAP_FILE;\n$hc";
+    }
+
+    # every checked location encrypts: a key store in the block's prefix
+    # (wiped with it), the tests' KEK, a keys topic of the block's own
+    if ($hc !~ /strm_keys_store|# no keys/) {
+        $hc .= "    strm_keys_store keys.mdb;\n"
+               . "    strm_keys_kek \$TEST_NGINX_STRM_ROOT/t/data/test-kek.json;\n"
+               . "    strm_keys_topic \$TEST_NGINX_STRM_TOPIC-keys;\n";
     }
 
     if (defined _sec($block, 'strm_acked_in_kafka')) {
@@ -288,15 +301,20 @@ sub strm_json {
 }
 
 # Every record of $topic is the event $want (a hashref, plain JSON) with
-# strmMeta stamped by the gateway (timestamp within a minute of now,
-# an int32 nonce, keyLink null), and Kafka headers naming the schema
-# ref, the contract ref and the sorted consent levels.  Options:
-# schema => ref, levels => "0,1,2", min => records to wait for.
+# strmMeta stamped by the gateway (timestamp within a minute of now, an
+# int32 nonce, a key link that is also the message key), its PII fields
+# encrypted: decrypted by t/lib/strm-decrypt (python3-cryptography, not
+# our C) with the key of its key link from $topic-keys and the tests'
+# KEK, it equals $want.  Kafka headers name the schema ref, the contract
+# ref and the sorted consent levels.  Options: schema => ref, levels =>
+# "0,1,2", pii => [paths that must come encrypted], min => records.
 sub strm_check_events {
     my ($name, $topic, $want, %o) = @_;
     my $recs = strm_kafka_records($topic, min => $o{min} // 1);
     Test::More::ok(scalar @$recs, "$name - records in $topic");
-    for my $r (@$recs) {
+    my $dec = strm_decrypt_records($topic, $recs);
+    for my $i (0 .. $#$recs) {
+        my $r = $recs->[$i];
         my $got = eval { $Json->decode($r->{value} // '') };
         Test::More::ok($got, "$name - the record is JSON") or next;
         my $m = $got->{strmMeta} // {};
@@ -305,13 +323,27 @@ sub strm_check_events {
                        "$name - strmMeta.timestamp is now, in ms");
         Test::More::like($m->{nonce} // '', qr/^-?\d+$/,
                          "$name - strmMeta.nonce is an integer");
-        Test::More::ok(!defined $m->{keyLink}, "$name - keyLink null");
+        Test::More::like($m->{keyLink} // '', qr/^[0-9a-f-]{36}$/,
+                         "$name - strmMeta.keyLink is a UUID");
+        Test::More::is($r->{key}, $m->{keyLink},
+                       "$name - the message key is the key link");
+        for my $p (@{ $o{pii} || [] }) {
+            my ($v, $w) = ($got, $want);
+            for my $k (split m{/}, $p) { $v = $v->{$k}; $w = $w->{$k}; }
+            Test::More::ok(defined $v && $v ne ($w // ''),
+                           "$name - $p is not in clear");
+        }
+        my $d = $dec->[$i] // {};
+        Test::More::is(join(',', sort @{ $d->{decrypted} || [] }),
+                       join(',', sort @{ $o{pii} }),
+                       "$name - exactly the PII fields were encrypted")
+            if $o{pii};
         my %exp = %$want;
         $exp{strmMeta} = { %{ $want->{strmMeta} },
                            timestamp => $m->{timestamp},
-                           nonce => $m->{nonce}, keyLink => undef };
-        Test::More::is(strm_json($got), strm_json(\%exp),
-                       "$name - the event as sent, strmMeta stamped");
+                           nonce => $m->{nonce}, keyLink => $m->{keyLink} };
+        Test::More::is(strm_json($d->{event}), strm_json(\%exp),
+                       "$name - decrypted, the event as sent");
         my $h = $r->{headers} // {};
         Test::More::is($h->{'strm-schema-ref'}, $o{schema},
                        "$name - header strm-schema-ref") if $o{schema};
@@ -325,6 +357,23 @@ sub strm_check_events {
                          "$name - header strm-event-id");
     }
     return $recs;
+}
+
+# The records (strm_kafka_records) of $topic decrypted by t/lib/strm-decrypt
+# with the keys of $topic-keys: [{event, decrypted => [paths], keyLink}]
+sub strm_decrypt_records {
+    my ($topic, $recs) = @_;
+    my $keys = strm_kafka_records("$topic-keys", min => 1);
+    my $dir = tempdir('strm-decrypt-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    open my $kf, '>', "$dir/keys" or die $!;
+    print $kf $Json->encode($_), "\n" for @$keys;
+    close $kf;
+    open my $ef, '>', "$dir/events" or die $!;
+    print $ef $Json->encode($_), "\n" for @$recs;
+    close $ef;
+    my @out = map { $Json->decode($_) } grep { /\S/ }
+        `$Root/t/lib/strm-decrypt $Root/t/data/test-kek.json $dir/keys < $dir/events`;
+    return \@out;
 }
 
 # STRM's demo event (schema strmprivacy/demo/1.0.2, contract
@@ -401,7 +450,7 @@ sub strm_curl {
 }
 
 # $n POSTs of $body to $url, $par at a time (curl --parallel); returns
-# [[status, event id], ...]
+# [[status, event id], ...]; headers => ["Name: value", ...] for each POST
 sub strm_burst {
     my (%o) = @_;
     my $n = $o{n} || 100;
@@ -415,6 +464,7 @@ sub strm_burst {
         print $fh "url = \"$o{url}\"\noutput = \"/dev/null\"\n"
                   . "request = \"POST\"\ndata = \"$b\"\n"
                   . "write-out = \"%{http_code} %header{strm-event-id}\\n\"\n";
+        print $fh "header = \"$_\"\n" for @{ $o{headers} || [] };
     }
     close $fh;
     my $par = $o{parallel} || 10;
