@@ -638,10 +638,11 @@ ngx_http_strm_raw_body(ngx_http_request_t *r, ngx_str_t *json)
 ngx_int_t
 ngx_http_strm_ready_handler(ngx_http_request_t *r)
 {
-    ngx_int_t             rc;
-    ngx_buf_t            *b;
-    ngx_chain_t           out;
-    ngx_table_elt_t      *h;
+    ngx_int_t                   rc;
+    ngx_buf_t                  *b;
+    ngx_chain_t                 out;
+    ngx_table_elt_t            *h;
+    ngx_http_strm_main_conf_t  *smcf;
 
     static u_char  ready[] = "{\"status\":\"ready\"}";
 
@@ -665,6 +666,12 @@ ngx_http_strm_ready_handler(ngx_http_request_t *r)
 
     if (!ngx_http_strm_kafka_ready()) {
         return ngx_http_strm_send(r, STRM_E_NOT_READY);
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
+
+    if (smcf->keys_store.len && ngx_http_strm_keys() == NULL) {
+        return ngx_http_strm_send(r, STRM_E_KEYS_UNAVAILABLE);
     }
 
     b = ngx_calloc_buf(r->pool);

@@ -159,7 +159,7 @@ ngx_http_strm_schema_encrypt(ngx_http_request_t *r, strm_event_t *ev,
 
     k = ngx_http_strm_keys();
     if (k == NULL) {
-        return STRM_E_NOT_READY;
+        return STRM_E_KEYS_UNAVAILABLE;
     }
 
     value = strm_event_key(ev, &len);

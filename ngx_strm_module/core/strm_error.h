@@ -80,7 +80,9 @@
     X(STRM_E_METHOD_GET, -1030, 405, 0, "method_not_allowed",                \
       "only GET and HEAD are accepted here")                                 \
     X(STRM_E_CONTRACT_MISMATCH, -1031, 400, 0, "contract_mismatch",          \
-      "the event contract does not fit the schema of the event")
+      "the event contract does not fit the schema of the event")              \
+    X(STRM_E_KEYS_UNAVAILABLE, -1032, 503, 0, "keys_unavailable",            \
+      "the key store of this worker cannot be used, see the error log")
 
 
 typedef enum {
