@@ -170,7 +170,17 @@ like($out, qr/"copied":\d+/, "strm-keys sync rebuilt a store");
 my %have = map { /"keyLink":"([^"]+)"/ ? ($1 => 1) : () }
     `$Strm::Test::Root/build/strm-keys -s $store list`;
 ok($have{$_}, "the rebuilt store holds key link $_") for keys %links;
-unlink $store, "$store-lock";
+my $ex = "/tmp/strm-export-$$.jsonl";
+system("$Strm::Test::Root/build/strm-keys -s $store -k $Strm::Test::Root/t/data/test-kek.json export > $ex");
+is($? >> 8, 0, "strm-keys export of the rebuilt store");
+open my $ef, '>', "/tmp/strm-events-$$.jsonl" or die $!;
+print $ef JSON::PP::encode_json($_), "\n" for @$recs;
+close $ef;
+my @fromstore = map { JSON::PP::decode_json($_) }
+    `$Strm::Test::Root/t/lib/strm-decrypt - $ex < /tmp/strm-events-$$.jsonl`;
+is(scalar(grep { ($_->{event}{producerSessionId} // '') =~ /^PII-kill-\d$/ } @fromstore),
+   5, "the rebuilt store's keys, exported as Tink keysets, decrypt every event");
+unlink $store, "$store-lock", $ex, "/tmp/strm-events-$$.jsonl";
 my $dec = strm_decrypt_records($topic, $recs);
 is(scalar(grep { ($_->{event}{producerSessionId} // '') =~ /^PII-kill-\d$/ } @$dec),
    5, "every event decrypts with the keys from Kafka");

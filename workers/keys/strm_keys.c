@@ -12,6 +12,11 @@
  *   strm-keys -s STORE list              key links, one JSON line each
  *                                        (never key bytes)
  *   strm-keys -s STORE stats             counts
+ *   strm-keys -s STORE -k KEK export [LINK]
+ *                                        the keys as cleartext Tink JSON
+ *                                        keysets, one JSON line per key
+ *                                        link (the receiver can decrypt
+ *                                        with any Tink: handle as PII)
  *   strm-keys -s STORE shred LINK        crypto-shred one key link; with
  *                                        -b and -t also a tombstone to
  *                                        the keys topic, so that every
@@ -37,7 +42,9 @@
 #include <time.h>
 
 #include <librdkafka/rdkafka.h>
+#include <openssl/crypto.h>
 
+#include "strm_keys.h"
 #include "strm_keystore.h"
 #include "strm_tink.h"
 
@@ -48,6 +55,9 @@
 
 typedef struct {
     const char          *store;
+    const char          *kek;
+    const char          *link;
+    strm_tink_keyset_t  *kek_ks;
     const char          *brokers;
     const char          *topic;
     long                 retention;
@@ -59,6 +69,8 @@ static volatile sig_atomic_t  strm_w_stop;
 
 
 static int strm_w_new_kek(void);
+static int strm_w_export(strm_keystore_t *ks, strm_w_opts_t *o);
+static int strm_w_export_one(const strm_keyrec_t *rec, void *data);
 static int strm_w_list(strm_keystore_t *ks);
 static int strm_w_list_one(const strm_keyrec_t *rec, void *data);
 static int strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o,
@@ -88,10 +100,13 @@ main(int argc, char **argv)
         return strm_w_new_kek();
     }
 
-    while ((c = getopt(argc, argv, "s:b:t:r:oh")) != -1) {
+    while ((c = getopt(argc, argv, "s:k:b:t:r:oh")) != -1) {
         switch (c) {
         case 's':
             o.store = optarg;
+            break;
+        case 'k':
+            o.kek = optarg;
             break;
         case 'b':
             o.brokers = optarg;
@@ -116,7 +131,8 @@ main(int argc, char **argv)
 
     cmd = argv[optind];
 
-    rc = strcmp(cmd, "list") == 0 || strcmp(cmd, "stats") == 0;
+    rc = strcmp(cmd, "list") == 0 || strcmp(cmd, "stats") == 0
+         || strcmp(cmd, "export") == 0;
 
     if (strm_keystore_open(o.store, STRM_W_MAP_SIZE, rc, &ks, err,
                            sizeof(err))
@@ -144,6 +160,10 @@ main(int argc, char **argv)
         if (rc == 0) {
             printf("{\"purged\":%zu}\n", n);
         }
+
+    } else if (strcmp(cmd, "export") == 0 && o.kek != NULL) {
+        o.link = (optind + 1 < argc) ? argv[optind + 1] : NULL;
+        rc = strm_w_export(ks, &o);
 
     } else if (strcmp(cmd, "sync") == 0 && o.brokers && o.topic) {
         rc = strm_w_sync(ks, &o);
@@ -189,6 +209,79 @@ strm_w_new_kek(void)
     strm_tink_keyset_free(ks);
 
     return rc;
+}
+
+
+static int
+strm_w_export(strm_keystore_t *ks, strm_w_opts_t *o)
+{
+    int            rc;
+    FILE          *f;
+    size_t         n;
+    strm_keyrec_t  rec;
+    char           err[512], buf[65536];
+
+    f = fopen(o->kek, "r");
+    if (f == NULL) {
+        fprintf(stderr, "strm-keys: %s: %s\n", o->kek, strerror(errno));
+        return 1;
+    }
+
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+
+    err[0] = '\0';
+    rc = strm_tink_keyset_read_json(buf, n, &o->kek_ks, err, sizeof(err));
+    OPENSSL_cleanse(buf, sizeof(buf));
+
+    if (rc != STRM_OK) {
+        fprintf(stderr, "strm-keys: %s: %s\n", o->kek, err);
+        return 1;
+    }
+
+    if (o->link != NULL) {
+        rc = strm_keystore_get(ks, o->link, &rec);
+        rc = (rc == 1) ? strm_w_export_one(&rec, o) : 1;
+        OPENSSL_cleanse(&rec, sizeof(rec));
+
+    } else {
+        rc = strm_keystore_each(ks, strm_w_export_one, o);
+    }
+
+    strm_tink_keyset_free(o->kek_ks);
+
+    return rc;
+}
+
+
+static int
+strm_w_export_one(const strm_keyrec_t *rec, void *data)
+{
+    strm_w_opts_t  *o = data;
+
+    char                *json;
+    size_t               len;
+    strm_tink_keyset_t  *daead;
+
+    if (strm_keys_unwrap(o->kek_ks, rec, &daead) != STRM_OK) {
+        fprintf(stderr, "strm-keys: key link %s does not unwrap with this "
+                "KEK\n", rec->link);
+        return 1;
+    }
+
+    if (strm_tink_keyset_write_json(daead, &json, &len) != STRM_OK) {
+        strm_tink_keyset_free(daead);
+        return 1;
+    }
+
+    printf("{\"keyLink\":\"%s\",\"created\":%lld,\"expires\":%lld,"
+           "\"keyset\":%s}\n", rec->link, (long long) rec->created,
+           (long long) rec->expires, json);
+
+    strm_tink_secret_free(json, len);
+    strm_tink_keyset_free(daead);
+
+    return 0;
 }
 
 
@@ -517,6 +610,7 @@ strm_w_usage(void)
             "usage: strm-keys new-kek > kek.json\n"
             "       strm-keys -s STORE list\n"
             "       strm-keys -s STORE stats\n"
+            "       strm-keys -s STORE -k KEK export [KEY_LINK]\n"
             "       strm-keys -s STORE [-b BROKERS -t KEYS_TOPIC] "
             "shred KEY_LINK\n"
             "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
