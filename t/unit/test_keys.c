@@ -31,6 +31,12 @@ static const char  demo[] =
     "\"notSensitiveValue\":\"plain-1\"}";
 
 
+static const char  num[] =
+    "{\"strmMeta\":{\"eventContractRef\":\"acme/num/1.0.0\","
+    "\"consentLevels\":[1]},\"id\":\"PII-id-9\",\"score\":42.5,"
+    "\"tags\":[\"a\",\"b\"]}";
+
+
 static int
 field_decrypts_to(strm_tink_keyset_t *daead, json_t *ev, const char *path,
     const char *want)
@@ -199,6 +205,26 @@ main(void)
     json_decref(out);
 
     strm_registry_free(reg);
+
+    /* PII that is not a string is encrypted from its compact JSON */
+    CHECK(strm_registry_load("t/unit/data/event/registry", &reg, err,
+                             sizeof(err)) == STRM_OK, "the event fixtures");
+
+    rc = strm_event_parse(reg, "acme/num/1.0.0", 14, STRM_SER_JSON,
+                          (const unsigned char *) num, sizeof(num) - 1,
+                          &ev, &rej);
+    CHECK(rc == STRM_OK && strm_event_encrypt(&ev, s1.daead, &n) == STRM_OK
+          && n == 3, "a number, a list and the key field encrypted");
+    CHECK(json_is_string(strm_json_path(ev.event, "score"))
+          && json_is_string(strm_json_path(ev.event, "tags")),
+          "each became a ciphertext string");
+    CHECK(field_decrypts_to(s1.daead, ev.event, "score", "42.5")
+          && field_decrypts_to(s1.daead, ev.event, "tags", "[\"a\",\"b\"]")
+          && field_decrypts_to(s1.daead, ev.event, "id", "PII-id-9"),
+          "and decrypts to its JSON text");
+    strm_event_free(&ev);
+    strm_registry_free(reg);
+
     strm_keys_close(k);
     strm_tink_keyset_free(kek);
     strm_tink_keyset_free(other);
