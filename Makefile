@@ -46,8 +46,9 @@ $(MODULE): $(NGX_STAMP) $(MODULE_SRCS)
 
 -include workers/devbroker/Makefile.inc
 -include workers/keys/Makefile.inc
+-include workers/credentials/Makefile.inc
 
-workers: $(BUILD)/strm-devbroker $(BUILD)/strm-keys
+workers: $(BUILD)/strm-devbroker $(BUILD)/strm-keys $(BUILD)/strm-credentials
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX_BIN) \
            TEST_NGINX_LOAD_MODULES=$(TOP)/$(MODULE) \
