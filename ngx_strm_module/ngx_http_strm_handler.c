@@ -149,6 +149,16 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
 
     ngx_memzero(&msg, sizeof(ngx_http_strm_message_t));
     msg.topic = (const char *) slcf->topic.data;
+
+    if (slcf->stream_topic) {
+        if (ctx->stream == NULL) {
+            ngx_free(payload);
+            ngx_http_strm_answer(r, STRM_E_INTERNAL);
+            return;
+        }
+
+        msg.topic = (const char *) ctx->stream->topic.data;
+    }
     msg.payload = payload;
     msg.len = len;
     msg.event_id = ctx->event_id;
@@ -724,6 +734,7 @@ ngx_http_strm_filter_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_strm_header_filter(ngx_http_request_t *r)
 {
+    ngx_str_t                 *reason, why;
     ngx_chain_t               *out;
     const strm_error_t        *e;
     ngx_http_strm_ctx_t       *ctx;
@@ -737,7 +748,8 @@ ngx_http_strm_header_filter(ngx_http_request_t *r)
 
     if (slcf == NULL
         || slcf->json_errors == 0
-        || (slcf->json_errors == NGX_CONF_UNSET && slcf->topic.len == 0))
+        || (slcf->json_errors == NGX_CONF_UNSET && slcf->topic.len == 0
+            && slcf->auth == NULL))
     {
         return ngx_http_next_header_filter(r);
     }
@@ -753,13 +765,25 @@ ngx_http_strm_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    reason = NULL;
     e = strm_error_by_status((int) r->headers_out.status);
+
+    if (ctx->auth_done && ctx->auth_rc != STRM_OK
+        && r->headers_out.status == NGX_HTTP_UNAUTHORIZED)
+    {
+        /* our bearer check refused the token: say which way */
+        e = strm_error_get(ctx->auth_rc);
+        why.data = (u_char *) ctx->auth_why;
+        why.len = ngx_strlen(ctx->auth_why);
+        reason = &why;
+    }
+
     if (e == NULL) {
         e = strm_error_get(r->headers_out.status >= 500 ? STRM_E_INTERNAL
                                                         : STRM_E_BAD_REQUEST);
     }
 
-    out = ngx_http_strm_error_body(r, e, NULL);
+    out = ngx_http_strm_error_body(r, e, reason);
     if (out == NULL) {
         return NGX_ERROR;
     }

@@ -13,6 +13,7 @@
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_status.h"
 #include "ngx_http_strm_keys.h"
+#include "ngx_http_strm_auth.h"
 
 
 static ngx_int_t ngx_http_strm_add_variables(ngx_conf_t *cf);
@@ -35,11 +36,12 @@ static char *ngx_http_strm_ready(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_strm_read_brokers_file(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
-static ngx_int_t ngx_http_strm_valid_topic(ngx_str_t *topic);
 static ngx_int_t ngx_http_strm_load_registry(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
 static void ngx_http_strm_registry_cleanup(void *data);
 static ngx_int_t ngx_http_strm_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_strm_auth_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_strm_init_process(ngx_cycle_t *cycle);
 static void ngx_http_strm_exit_process(ngx_cycle_t *cycle);
@@ -138,6 +140,104 @@ static ngx_command_t  ngx_http_strm_commands[] = {
       offsetof(ngx_http_strm_loc_conf_t, json_errors),
       NULL },
 
+    { ngx_string("strm_stream"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_strm_stream_block,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_token_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, token_keys),
+      NULL },
+
+    { ngx_string("strm_token_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, token_issuer),
+      NULL },
+
+    { ngx_string("strm_token_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, token_lifetime),
+      NULL },
+
+    { ngx_string("strm_refresh_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, refresh_lifetime),
+      NULL },
+
+    { ngx_string("strm_auth_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, auth_leeway),
+      NULL },
+
+    { ngx_string("strm_auth_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, auth_cache),
+      NULL },
+
+    { ngx_string("strm_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, jwks),
+      NULL },
+
+    { ngx_string("strm_jwks_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, jwks_issuer),
+      NULL },
+
+    { ngx_string("strm_jwks_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, jwks_audience),
+      NULL },
+
+    { ngx_string("strm_jwks_stream_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, jwks_stream_claim),
+      NULL },
+
+    { ngx_string("strm_jwks_client_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, jwks_client_claim),
+      NULL },
+
+    { ngx_string("strm_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_strm_auth,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_token"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_strm_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -175,6 +275,9 @@ ngx_module_t  ngx_http_strm_module = {
 
 #define NGX_HTTP_STRM_VAR_EVENT_ID  0
 #define NGX_HTTP_STRM_VAR_STATUS    1
+#define NGX_HTTP_STRM_VAR_CLIENT_ID 2
+#define NGX_HTTP_STRM_VAR_STREAM    3
+#define NGX_HTTP_STRM_VAR_TOPIC     4
 
 
 static ngx_http_variable_t  ngx_http_strm_vars[] = {
@@ -184,6 +287,15 @@ static ngx_http_variable_t  ngx_http_strm_vars[] = {
 
     { ngx_string("strm_status"), NULL, ngx_http_strm_variable,
       NGX_HTTP_STRM_VAR_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("strm_client_id"), NULL, ngx_http_strm_auth_variable,
+      NGX_HTTP_STRM_VAR_CLIENT_ID, 0, 0 },
+
+    { ngx_string("strm_stream"), NULL, ngx_http_strm_auth_variable,
+      NGX_HTTP_STRM_VAR_STREAM, 0, 0 },
+
+    { ngx_string("strm_topic"), NULL, ngx_http_strm_auth_variable,
+      NGX_HTTP_STRM_VAR_TOPIC, 0, 0 },
 
       ngx_http_null_variable
 };
@@ -254,6 +366,53 @@ ngx_http_strm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 }
 
 
+/*
+ * The bearer token's client and stream: limit_req evaluates its key in
+ * the preaccess phase, before our access handler, so the variable runs
+ * the (memoized) check itself.  Not found without a valid token.
+ */
+static ngx_int_t
+ngx_http_strm_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_strm_ctx_t       *ctx;
+    ngx_http_strm_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_strm_module);
+
+    if (slcf->auth == NULL || ngx_http_strm_auth_check(r) != STRM_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    switch (data) {
+
+    case NGX_HTTP_STRM_VAR_CLIENT_ID:
+        v->data = ctx->client_id.data;
+        v->len = ctx->client_id.len;
+        break;
+
+    case NGX_HTTP_STRM_VAR_STREAM:
+        v->data = ctx->stream->name.data;
+        v->len = ctx->stream->name.len;
+        break;
+
+    default: /* NGX_HTTP_STRM_VAR_TOPIC */
+        v->data = ctx->stream->topic.data;
+        v->len = ctx->stream->topic.len;
+        break;
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_strm_init(ngx_conf_t *cf)
 {
@@ -269,6 +428,13 @@ ngx_http_strm_init(ngx_conf_t *cf)
 
     *h = ngx_http_strm_log_handler;
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_strm_access_handler;
+
     return ngx_http_strm_filter_init(cf);
 }
 
@@ -282,7 +448,7 @@ ngx_http_strm_log_handler(ngx_http_request_t *r)
 {
     off_t                      bytes;
     strm_rc_t                  rc;
-    ngx_str_t                 *ref;
+    ngx_str_t                 *ref, *topic;
     const strm_error_t        *e;
     ngx_http_strm_ctx_t       *ctx;
     ngx_http_strm_loc_conf_t  *slcf;
@@ -318,7 +484,13 @@ ngx_http_strm_log_handler(ngx_http_request_t *r)
         rc = (e != NULL) ? e->rc : STRM_E_BAD_REQUEST;
     }
 
-    ngx_http_strm_status_count(r, &slcf->topic, ref, rc, bytes);
+    topic = &slcf->topic;
+
+    if (slcf->stream_topic && ctx != NULL && ctx->stream != NULL) {
+        topic = &ctx->stream->topic;
+    }
+
+    ngx_http_strm_status_count(r, topic, ref, rc, bytes);
 
     return NGX_OK;
 }
@@ -354,6 +526,10 @@ ngx_http_strm_create_main_conf(ngx_conf_t *cf)
 
     smcf->delivery_timeout = NGX_CONF_UNSET_MSEC;
     smcf->key_rotation = NGX_CONF_UNSET_MSEC;
+    smcf->token_lifetime = NGX_CONF_UNSET;
+    smcf->refresh_lifetime = NGX_CONF_UNSET;
+    smcf->auth_leeway = NGX_CONF_UNSET;
+    smcf->auth_cache = NGX_CONF_UNSET;
 
     return smcf;
 }
@@ -478,6 +654,10 @@ ngx_http_strm_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
+    if (ngx_http_strm_auth_conf(cf, smcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return ngx_http_strm_kafka_check_conf(cf, smcf);
 }
 
@@ -553,6 +733,7 @@ ngx_http_strm_create_loc_conf(ngx_conf_t *cf)
 
     slcf->dead_letter.len = NGX_CONF_UNSET_SIZE;
     slcf->json_errors = NGX_CONF_UNSET;
+    slcf->auth = NGX_CONF_UNSET_PTR;
 
     return slcf;
 }
@@ -581,7 +762,7 @@ ngx_http_strm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_strm_auth_merge(cf, prev, conf);
 }
 
 
@@ -776,10 +957,16 @@ ngx_http_strm_ingest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (ngx_http_strm_valid_topic(&value[1]) != NGX_OK) {
+    if (value[1].len == sizeof("$strm_topic") - 1
+        && ngx_strcmp(value[1].data, "$strm_topic") == 0)
+    {
+        /* the topic of the bearer token's stream (strm_auth) */
+        slcf->stream_topic = 1;
+
+    } else if (ngx_http_strm_valid_topic(&value[1]) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid Kafka topic \"%V\": 1 to 249 of "
-                           "a-z A-Z 0-9 . _ -", &value[1]);
+                           "a-z A-Z 0-9 . _ - (or $strm_topic)", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -862,7 +1049,7 @@ ngx_http_strm_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_strm_valid_topic(ngx_str_t *topic)
 {
     u_char      c;
@@ -923,4 +1110,5 @@ ngx_http_strm_exit_process(ngx_cycle_t *cycle)
     /* the producer first: its last delivery reports may still answer */
     ngx_http_strm_kafka_exit_process(cycle);
     ngx_http_strm_keys_exit_process(cycle);
+    ngx_http_strm_auth_exit_process(cycle);
 }

@@ -82,7 +82,11 @@
     X(STRM_E_CONTRACT_MISMATCH, -1031, 400, 0, "contract_mismatch",          \
       "the event contract does not fit the schema of the event")              \
     X(STRM_E_KEYS_UNAVAILABLE, -1032, 503, 0, "keys_unavailable",            \
-      "the key store of this worker cannot be used, see the error log")
+      "the key store of this worker cannot be used, see the error log")     \
+    X(STRM_E_INVALID_TOKEN, -1033, 401, 1, "invalid_token",                  \
+      "the bearer token is missing or invalid")                              \
+    X(STRM_E_CLIENT_ID_MISSING, -1034, 401, 0, "invalid_token",              \
+      "Client ID is missing in the provided JWT")
 
 
 typedef enum {

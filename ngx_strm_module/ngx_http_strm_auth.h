@@ -1,0 +1,43 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#ifndef _NGX_HTTP_STRM_AUTH_H_INCLUDED_
+#define _NGX_HTTP_STRM_AUTH_H_INCLUDED_
+
+
+#include "ngx_http_strm_module.h"
+
+
+#define NGX_HTTP_STRM_TOKEN_LIFETIME    3600
+#define NGX_HTTP_STRM_REFRESH_LIFETIME  86400
+#define NGX_HTTP_STRM_AUTH_CACHE        1024
+#define NGX_HTTP_STRM_TOKEN_BODY_MAX    16384
+
+
+/* directives */
+char *ngx_http_strm_stream_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_strm_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_strm_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* init_main_conf: defaults, clients, token keys, JWKS */
+ngx_int_t ngx_http_strm_auth_conf(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
+
+/* merge_loc_conf: strm_auth names to streams, the checks across */
+char *ngx_http_strm_auth_merge(ngx_conf_t *cf,
+    ngx_http_strm_loc_conf_t *prev, ngx_http_strm_loc_conf_t *conf);
+
+/* the access phase handler and the check behind $strm_client_id */
+ngx_int_t ngx_http_strm_access_handler(ngx_http_request_t *r);
+strm_rc_t ngx_http_strm_auth_check(ngx_http_request_t *r);
+
+ngx_int_t ngx_http_strm_token_handler(ngx_http_request_t *r);
+
+void ngx_http_strm_auth_exit_process(ngx_cycle_t *cycle);
+
+
+#endif /* _NGX_HTTP_STRM_AUTH_H_INCLUDED_ */

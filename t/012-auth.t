@@ -1,0 +1,770 @@
+# OAuth2 client credentials as STRM's drivers use them: the token
+# endpoint (strm_token), bearer checks in the access phase (strm_auth),
+# tokens of an identity provider through a JWKS, $strm_client_id for
+# limit_req.  Tokens are minted here by t/lib/strm-jwt (python's hmac
+# and cryptography, not our C); keys are made by openssl; credentials
+# by strm-credentials.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use Strm::Test;
+use File::Temp qw(tempdir);
+use JSON::PP;
+
+repeat_each(1);
+workers(1);
+master_on();
+
+our $D = tempdir('strm-auth-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our $Root = $Strm::Test::Root;
+our $Jwt = "$Root/t/lib/strm-jwt";
+our %Secret;
+our %Key;
+
+sub sh { my $out = `$_[0]`; die "$_[0]: $?" if $?; chomp $out; $out }
+
+for (['demo.clients', 'demo-client'], ['demo.clients', 'demo-two'],
+     ['other.clients', 'other-client'], ['reload.clients', 'reload-client'])
+{
+    my ($file, $id) = @$_;
+    my $c = decode_json(sh("$Root/build/strm-credentials new -f $D/$file -c $id"));
+    $Secret{$id} = $c->{clientSecret};
+}
+
+# k2 signs, k1 is the previous key: it still verifies (rotation)
+for my $kid (qw(k2 k1)) {
+    my $line = sh("$Root/build/strm-credentials token-key -k $kid");
+    (undef, $Key{$kid}) = split / /, $line;
+    sh("echo '$line' >> $D/token.keys");
+}
+$Key{forged} = sh("$Root/build/strm-credentials token-key -k k2") =~ s/^\S+ //r;
+
+sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $D/rsa.pem 2>/dev/null");
+sh("openssl genpkey -algorithm ed25519 -out $D/ed.pem");
+sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $D/ec.pem");
+sh("openssl pkey -in $D/rsa.pem -pubout -out $D/rsa.pub");
+sh("$Jwt jwks $D/rsa.pem:rsa-1 $D/ed.pem:ed-1 $D/ec.pem:ec-1 > $D/jwks.json");
+
+$ENV{TEST_NGINX_AUTH_DIR} = $D;
+our $H2Port = ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 100;
+$ENV{TEST_NGINX_JWT} = $Jwt;
+
+# a token: our own claims by default, others with idp => 1
+sub tok {
+    my (%o) = @_;
+    my $now = time;
+    my %c = $o{idp}
+        ? (iss => 'https://idp.example/realms/streams', aud => 'strm-gateway',
+           clientId => 'idp-client', stream => 'demo')
+        : (iss => 'ngx_strm', typ => 'Bearer', clientId => 'demo-client',
+           stream => 'demo');
+    %c = (%c, iat => $now, exp => $now + 600, %{ $o{claims} || {} });
+    delete $c{$_} for @{ $o{without} || [] };
+    my $alg = $o{alg} // 'HS256';
+    my $key = $o{key} // ($alg eq 'RS256' ? "$D/rsa.pem"
+                        : $alg eq 'EdDSA' ? "$D/ed.pem"
+                        : $alg eq 'ES256' ? "$D/ec.pem" : $Key{k2});
+    my $kid = $o{kid} // ($alg eq 'RS256' ? 'rsa-1' : $alg eq 'EdDSA' ? 'ed-1'
+                        : $alg eq 'ES256' ? 'ec-1' : 'k2');
+    my $claims = JSON::PP->new->canonical->encode(\%c);
+    my @h = $o{header} ? ("'" . $o{header} . "'") : ();
+    return sh("$Jwt sign $alg '$key' $kid '$claims' @h");
+}
+
+sub bearer { "Authorization: Bearer " . tok(@_) . "\n" }
+
+sub event { "POST /event\n" . Strm::Test::strm_json(Strm::Test::strm_demo_event()) }
+
+sub form {
+    my ($id, $secret, $extra) = @_;
+    "POST /token\ngrant_type=client_credentials&client_id=$id"
+    . "&client_secret=" . ($secret // $Secret{$id}) . ($extra // '');
+}
+
+our $Http = <<'_EOC_';
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+    strm_token_keys $TEST_NGINX_AUTH_DIR/token.keys;
+    strm_jwks $TEST_NGINX_AUTH_DIR/jwks.json;
+    strm_jwks_issuer https://idp.example/realms/streams;
+    strm_jwks_audience strm-gateway;
+    strm_stream demo {
+        topic $TEST_NGINX_STRM_TOPIC;
+        clients $TEST_NGINX_AUTH_DIR/demo.clients;
+    }
+    strm_stream other {
+        topic $TEST_NGINX_STRM_TOPIC-other;
+        clients $TEST_NGINX_AUTH_DIR/other.clients;
+    }
+_EOC_
+
+our $Config = <<'_EOC_';
+    location = /token {
+        strm_token;
+    }
+    location = /event {
+        strm_auth demo;
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        add_header X-Client "$strm_client_id $strm_stream" always;
+    }
+_EOC_
+
+our $Event = <<'_EOC_';
+Content-Type: application/json
+Strm-Schema-Ref: strmprivacy/demo/1.0.2
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(http_config => $Http)
+        unless defined $block->http_config;
+    $block->set_value(config => $Config)
+        unless defined $block->config;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: token endpoint: client_credentials with the credentials in the form body, answered as Keycloak does
+--- request eval
+main::form('demo-client')
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+Pragma: no-cache
+--- response_body_like chomp
+^\{"access_token":"[\w-]+\.[\w-]+\.[\w-]+","expires_in":3600,"refresh_expires_in":86400,"refresh_token":"[\w-]+\.[\w-]+\.[\w-]+","token_type":"Bearer","not-before-policy":0,"scope":""\}$
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 2: token endpoint: HTTP Basic credentials (the docs' curl -u style)
+--- request
+POST /token
+grant_type=client_credentials
+--- more_headers eval
+"Content-Type: application/x-www-form-urlencoded\n"
+. "Authorization: Basic "
+. MIME::Base64::encode_base64("demo-client:$main::Secret{'demo-client'}", '') . "\n"
+--- error_code: 200
+--- response_body_like chomp
+^\{"access_token":"[\w-]+\.[\w-]+\.[\w-]+",.*"token_type":"Bearer"
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: token endpoint: a wrong secret is invalid_client, 401 with a Basic challenge
+--- request eval
+main::form('demo-client', 'not-the-secret')
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Basic realm="strm"
+Content-Type: application/json
+--- response_body
+{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}
+--- error_log
+strm token: client authentication failed
+--- no_error_log
+not-the-secret
+
+
+
+=== TEST 4: token endpoint: an unknown client is invalid_client too
+--- request eval
+main::form('nobody', 'whatever')
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- error_code: 401
+--- response_body
+{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}
+
+
+
+=== TEST 5: token endpoint: a wrong Basic secret is invalid_client
+--- request
+POST /token
+grant_type=client_credentials
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+Authorization: Basic ZGVtby1jbGllbnQ6d3Jvbmc=
+--- error_code: 401
+--- response_body_like chomp
+"error":"invalid_client"
+
+
+
+=== TEST 6: token endpoint: no grant_type is invalid_request
+--- request eval
+"POST /token\nclient_id=demo-client&client_secret=$main::Secret{'demo-client'}"
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- error_code: 400
+--- response_body
+{"error":"invalid_request","error_description":"Missing form parameter: grant_type"}
+
+
+
+=== TEST 7: token endpoint: grant types other than client_credentials and refresh_token are unsupported_grant_type
+--- request eval
+"POST /token\ngrant_type=password&username=a&password=b&client_id=demo-client"
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- error_code: 400
+--- response_body_like chomp
+^\{"error":"unsupported_grant_type","error_description":"[^"]+"\}$
+
+
+
+=== TEST 8: token endpoint: credentials in the body and in Basic at once are invalid_request
+--- request eval
+main::form('demo-client')
+--- more_headers eval
+"Content-Type: application/x-www-form-urlencoded\n"
+. "Authorization: Basic "
+. MIME::Base64::encode_base64("demo-client:$main::Secret{'demo-client'}", '') . "\n"
+--- error_code: 400
+--- response_body
+{"error":"invalid_request","error_description":"more than one client authentication method"}
+
+
+
+=== TEST 9: token endpoint: GET is 405, a JSON body is invalid_request, a repeated parameter is invalid_request
+--- request eval
+["GET /token",
+ "POST /token\n{\"grant_type\":\"client_credentials\"}",
+ main::form('demo-client', undef, '&grant_type=client_credentials')]
+--- more_headers eval
+["", "Content-Type: application/json\n",
+ "Content-Type: application/x-www-form-urlencoded\n"]
+--- error_code eval
+[405, 400, 400]
+--- response_body eval
+["{\"error\":\"invalid_request\",\"error_description\":\"only POST is accepted here\"}\n",
+ "{\"error\":\"invalid_request\",\"error_description\":\"the body must be application/x-www-form-urlencoded\"}\n",
+ "{\"error\":\"invalid_request\",\"error_description\":\"grant_type is malformed or repeated\"}\n"]
+
+
+
+=== TEST 10: refresh flow: refresh_token gives new tokens; a refresh token is no bearer token, an access token no refresh token, another client cannot use it
+--- request
+GET /token
+--- error_code: 405
+--- strm_check
+my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
+my $post = sub {
+    my ($form) = @_;
+    my ($s, $h, $b) = strm_curl("-H 'Content-Type: application/x-www-form-urlencoded' --data-raw '$form' $base/token");
+    return ($s, eval { JSON::PP::decode_json($b) } // {});
+};
+my $id = "client_id=demo-client&client_secret=$main::Secret{'demo-client'}";
+my ($s, $t) = $post->("grant_type=client_credentials&$id");
+is($s, 200, "client_credentials");
+my ($s2, $t2) = $post->("grant_type=refresh_token&$id&refresh_token=$t->{refresh_token}");
+is($s2, 200, "refresh_token grant");
+like($t2->{access_token} // '', qr/^[\w-]+\.[\w-]+\.[\w-]+$/, "a new access token");
+isnt($t2->{access_token}, $t->{access_token}, "not the old one");
+is($t2->{expires_in}, 3600, "expires_in");
+my $ev = strm_json(strm_demo_event());
+my ($s3) = strm_curl("-H 'Authorization: Bearer $t2->{access_token}' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
+is($s3, 204, "the refreshed access token sends an event");
+my ($s4, $h4, $b4) = strm_curl("-H 'Authorization: Bearer $t->{refresh_token}' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
+is($s4, 401, "a refresh token is refused as a bearer token");
+like($b4, qr/"reason":"not an access token"/, "named as such");
+my ($s5, $e5) = $post->("grant_type=refresh_token&$id&refresh_token=$t->{access_token}");
+is($s5, 400, "an access token is no refresh token");
+is($e5->{error}, "invalid_grant", "invalid_grant");
+my ($s6, $e6) = $post->("grant_type=refresh_token&client_id=demo-two&client_secret=$main::Secret{'demo-two'}&refresh_token=$t->{refresh_token}");
+is($s6, 400, "another client cannot use the refresh token");
+is($e6->{error}, "invalid_grant", "invalid_grant again");
+my ($s7, $e7) = $post->("grant_type=refresh_token&$id");
+is($s7, 400, "refresh without refresh_token");
+is($e7->{error}, "invalid_request", "is invalid_request");
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 11: a reload revokes a client: no more tokens, and its tokens stop working; a client added before the reload gets tokens
+--- http_config
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+    strm_token_keys $TEST_NGINX_AUTH_DIR/token.keys;
+    strm_stream demo {
+        topic $TEST_NGINX_STRM_TOPIC;
+        clients $TEST_NGINX_AUTH_DIR/reload.clients;
+    }
+--- request
+GET /token
+--- error_code: 405
+--- strm_check
+use Time::HiRes qw(sleep);
+my $D = $main::D;
+my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
+my $grant = sub {
+    my ($id, $sec) = @_;
+    my ($s, $h, $b) = strm_curl("-H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'grant_type=client_credentials&client_id=$id&client_secret=$sec' $base/token");
+    return ($s, eval { JSON::PP::decode_json($b) } // {});
+};
+my $ev = strm_json(strm_demo_event());
+my $send = sub {
+    my ($tok) = @_;
+    my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
+    return ($s, $b);
+};
+my ($s, $t) = $grant->('reload-client', $main::Secret{'reload-client'});
+is($s, 200, "the client gets a token");
+is(($send->($t->{access_token}))[0], 204, "and sends with it");
+my $new = JSON::PP::decode_json(`$main::Root/build/strm-credentials new -f $D/reload.clients -c reload-new`);
+system("$main::Root/build/strm-credentials revoke -f $D/reload.clients reload-client") == 0
+    or die "revoke failed";
+my ($sn) = $grant->('reload-new', $new->{clientSecret});
+is($sn, 401, "a new client is unknown before the reload");
+ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
+for (1 .. 50) {
+    ($sn) = $grant->('reload-new', $new->{clientSecret});
+    last if $sn == 200;
+    sleep 0.2;
+}
+is($sn, 200, "the new client gets a token after the reload");
+my ($sr, $er) = $grant->('reload-client', $main::Secret{'reload-client'});
+is($sr, 401, "the revoked client gets none");
+is($er->{error}, "invalid_client", "invalid_client");
+my ($st, $bt) = $send->($t->{access_token});
+is($st, 401, "the revoked client's token stops working");
+like($bt, qr/"reason":"unknown client"/, "as an unknown client");
+--- no_error_log
+[alert]
+[emerg]
+
+
+
+=== TEST 12: ingest with a valid token: 204, the event in Kafka, $strm_client_id and $strm_stream set
+--- more_headers eval
+$main::Event . main::bearer()
+--- request eval
+main::event()
+--- error_code: 204
+--- response_headers
+X-Client: demo-client demo
+--- strm_kafka_value_like
+"strmMeta"
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 13: ingest without a token: 401 with a Bearer invalid_token challenge and a JSON body
+--- more_headers eval
+$main::Event
+--- request eval
+main::event()
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer realm="strm", error="invalid_token", error_description="missing"
+Content-Type: application/json
+--- response_body
+{"error":"the bearer token is missing or invalid","code":"invalid_token","reason":"missing"}
+--- error_log
+strm bearer token refused: missing
+
+
+
+=== TEST 14: malformed tokens and other schemes are invalid_token
+--- more_headers eval
+[$main::Event . "Authorization: Bearer not-a-jwt\n",
+ $main::Event . "Authorization: Basic ZGVtby1jbGllbnQ6eA==\n",
+ $main::Event . "Authorization: Bearer \n",
+ $main::Event . "Authorization: Bearer a.b.c\n"]
+--- request eval
+[main::event(), main::event(), main::event(), main::event()]
+--- error_code eval
+[401, 401, 401, 401]
+--- response_body_like eval
+['"reason":"malformed"', '"reason":"not a bearer token"', '"code":"invalid_token"', '"reason":"malformed"']
+
+
+
+=== TEST 15: an expired token, one that expired a second ago, one not yet valid
+--- more_headers eval
+[$main::Event . main::bearer(claims => { exp => time - 60 }),
+ $main::Event . main::bearer(claims => { exp => time - 1 }),
+ $main::Event . main::bearer(claims => { nbf => time + 600 })]
+--- request eval
+[main::event(), main::event(), main::event()]
+--- error_code eval
+[401, 401, 401]
+--- response_body_like eval
+['"reason":"expired"', '"reason":"expired"', '"reason":"not yet valid"']
+--- response_headers eval
+["WWW-Authenticate: Bearer realm=\"strm\", error=\"invalid_token\", error_description=\"expired\"",
+ "WWW-Authenticate: Bearer realm=\"strm\", error=\"invalid_token\", error_description=\"expired\"",
+ "WWW-Authenticate: Bearer realm=\"strm\", error=\"invalid_token\", error_description=\"not yet valid\""]
+
+
+
+=== TEST 16: forged (another key under our kid), tampered payload, unknown kid: all refused
+--- more_headers eval
+my $good = main::tok();
+my ($h, $p, $s) = split /\./, $good;
+my $evil = MIME::Base64::encode_base64url(
+    '{"clientId":"demo-client","exp":' . (time + 99999) . ',"iss":"ngx_strm","stream":"demo","typ":"Bearer"}');
+[$main::Event . main::bearer(key => $main::Key{forged}),
+ $main::Event . "Authorization: Bearer $h.$evil.$s\n",
+ $main::Event . main::bearer(kid => 'k9')]
+--- request eval
+[main::event(), main::event(), main::event()]
+--- error_code eval
+[401, 401, 401]
+--- response_body_like eval
+['"reason":"bad signature"', '"reason":"bad signature"', '"reason":"unknown key"']
+--- no_error_log
+[alert]
+
+
+
+=== TEST 17: alg "none" and alg confusion (HS256 keyed with the RSA public key of the JWKS) are refused
+--- more_headers eval
+my $pub = do { local (@ARGV, $/) = ("$main::D/rsa.pub"); <> };
+my $pubkey = MIME::Base64::encode_base64url($pub);
+[$main::Event . main::bearer(alg => 'none', header => '{"alg":"none","typ":"JWT"}'),
+ $main::Event . main::bearer(alg => 'none', header => '{"alg":"none","kid":"k2"}'),
+ $main::Event . main::bearer(idp => 1, alg => 'HS256', key => $pubkey, kid => 'rsa-1')]
+--- request eval
+[main::event(), main::event(), main::event()]
+--- error_code eval
+[401, 401, 401]
+--- response_body_like eval
+['"reason":"alg not allowed"', '"reason":"alg not allowed"', '"code":"invalid_token"']
+
+
+
+=== TEST 18: a token without a client id: 401 "Client ID is missing in the provided JWT"
+--- more_headers eval
+$main::Event . main::bearer(without => ['clientId'])
+--- request eval
+main::event()
+--- error_code: 401
+--- response_body
+{"error":"Client ID is missing in the provided JWT","code":"invalid_token","reason":"client id missing"}
+
+
+
+=== TEST 19: a token of another stream is refused here
+--- more_headers eval
+$main::Event . main::bearer(claims => { clientId => 'other-client', stream => 'other' })
+--- request eval
+main::event()
+--- error_code: 401
+--- response_body_like chomp
+"reason":"token of another stream"
+
+
+
+=== TEST 20: during a key rotation a token signed with the previous key (second in strm_token_keys) still verifies
+--- more_headers eval
+[$main::Event . main::bearer(key => $main::Key{k1}, kid => 'k1'),
+ $main::Event . main::bearer(key => $main::Key{k2}, kid => 'k2')]
+--- request eval
+[main::event(), main::event()]
+--- error_code eval
+[204, 204]
+
+
+
+=== TEST 21: the token endpoint signs with the first key: its kid is k2
+--- request eval
+main::form('demo-client')
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- error_code: 200
+--- response_body_like chomp
+^\{"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsyIn0\.
+
+
+
+=== TEST 22: identity provider tokens from the JWKS: RS256, EdDSA and ES256
+--- more_headers eval
+[$main::Event . main::bearer(idp => 1, alg => 'RS256'),
+ $main::Event . main::bearer(idp => 1, alg => 'EdDSA'),
+ $main::Event . main::bearer(idp => 1, alg => 'ES256')]
+--- request eval
+[main::event(), main::event(), main::event()]
+--- error_code eval
+[204, 204, 204]
+--- response_headers eval
+["X-Client: idp-client demo", "X-Client: idp-client demo", "X-Client: idp-client demo"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: identity provider tokens: wrong issuer, wrong audience, unknown stream, no client id, signed with a key of another type
+--- more_headers eval
+[$main::Event . main::bearer(idp => 1, alg => 'RS256', claims => { iss => 'https://evil.example' }),
+ $main::Event . main::bearer(idp => 1, alg => 'EdDSA', claims => { aud => 'someone-else' }),
+ $main::Event . main::bearer(idp => 1, alg => 'RS256', claims => { stream => 'nosuch' }),
+ $main::Event . main::bearer(idp => 1, alg => 'RS256', without => ['clientId']),
+ $main::Event . main::bearer(idp => 1, alg => 'EdDSA', kid => 'rsa-1')]
+--- request eval
+[main::event(), main::event(), main::event(), main::event(), main::event()]
+--- error_code eval
+[401, 401, 401, 401, 401]
+--- response_body_like eval
+['"reason":"wrong issuer"', '"reason":"wrong audience"', '"reason":"unknown stream"',
+ '"Client ID is missing in the provided JWT"', '"code":"invalid_token"']
+
+
+
+=== TEST 24: strm_ingest $strm_topic: one location for two streams, each event goes to the topic of its token's stream
+--- config
+    location = /event {
+        strm_auth demo other;
+        strm_ingest $strm_topic;
+    }
+--- more_headers eval
+[$main::Event . main::bearer(claims => { clientId => 'other-client', stream => 'other' }),
+ $main::Event . main::bearer()]
+--- request eval
+[main::event(), main::event()]
+--- error_code eval
+[204, 204]
+--- strm_check
+my $o = strm_kafka_records("$topic-other", min => 1);
+is(scalar @$o, 1, "one event in the other stream's topic");
+my $d = strm_kafka_records($topic, min => 1);
+is(scalar @$d, 1, "one in the demo stream's topic");
+
+
+
+=== TEST 25: limit_req keyed by $strm_client_id limits a client, not its neighbours
+--- http_config eval
+$main::Http . "    limit_req_zone \$strm_client_id zone=per_client:1m rate=1r/m;\n"
+--- config
+    location = /event {
+        strm_auth demo;
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+        limit_req zone=per_client burst=1 nodelay;
+        limit_req_status 429;
+    }
+--- more_headers eval
+[$main::Event . main::bearer(),
+ $main::Event . main::bearer(),
+ $main::Event . main::bearer(),
+ $main::Event . main::bearer(claims => { clientId => 'demo-two' }),
+ $main::Event]
+--- request eval
+[main::event(), main::event(), main::event(), main::event(), main::event()]
+--- error_code eval
+[204, 204, 429, 204, 401]
+
+
+
+=== TEST 26: the verification cache honours exp: a token accepted once is refused after it expired
+--- request
+GET /token
+--- error_code: 405
+--- strm_check
+my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
+my $tok = main::tok(claims => { exp => time + 2 });
+my $ev = strm_json(strm_demo_event());
+my $send = sub {
+    my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
+    return ($s, $b);
+};
+is(($send->())[0], 204, "accepted");
+is(($send->())[0], 204, "accepted again (from the cache)");
+sleep 3;
+my ($s, $b) = $send->();
+is($s, 401, "refused once expired");
+like($b, qr/"reason":"expired"/, "as expired");
+
+
+
+=== TEST 27: over HTTP/2 a token works the same
+--- http2
+--- more_headers eval
+$main::Event . main::bearer()
+--- request eval
+main::event()
+--- error_code: 204
+--- response_headers
+X-Client: demo-client demo
+
+
+
+=== TEST 28: STRM's driver flow in Python (client_credentials, POST /event with Bearer and Strm-Schema-Ref, refresh before expiry) over h1 and h2c
+--- http_config eval
+my $loc = <<'_EOC_';
+        location = /auth/realms/streams/protocol/openid-connect/token {
+            strm_token;
+        }
+        location = /event {
+            strm_auth demo;
+            strm_ingest $TEST_NGINX_STRM_TOPIC;
+        }
+_EOC_
+$main::Http . "    strm_token_lifetime 3s;\n"
+. "    server {\n        listen 127.0.0.1:$main::H2Port http2;\n$loc    }\n"
+--- config
+    location = /auth/realms/streams/protocol/openid-connect/token {
+        strm_token;
+    }
+    location = /event {
+        strm_auth demo;
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- request
+GET /event
+--- error_code: 401
+--- timeout: 60
+--- strm_check
+my $ev = strm_json(strm_demo_event());
+for my $h2 (0, 1) {
+    my $port = $h2 ? $main::H2Port : Test::Nginx::Socket::server_port();
+    my $cmd = "$main::Root/t/lib/strm-driver-client"
+        . " --auth-url http://127.0.0.1:$port/auth/realms/streams/protocol/openid-connect/token"
+        . " --event-url http://127.0.0.1:$port/event --client-id demo-client"
+        . " --client-secret='$main::Secret{'demo-client'}'"
+        . " --schema-ref strmprivacy/demo/1.0.2 -n 10 --interval 0.5 --refresh-margin 2"
+        . " --event-json '$ev'" . ($h2 ? " --http2" : "");
+    my $out = `$cmd 2>&1`;
+    is($? >> 8, 0, "driver flow " . ($h2 ? "h2c" : "h1") . " exits 0") or diag($out);
+    my $r = eval { JSON::PP::decode_json((split /\n/, $out)[-1]) } // {};
+    is($r->{status}{204}, 10, "ten 204s");
+    ok(($r->{refreshes} // 0) >= 1, "refreshed before expiry ($r->{refreshes})");
+    is_deeply($r->{http_versions}, [$h2 ? "HTTP/2" : "HTTP/1.1"], "over the protocol asked for");
+}
+my $recs = strm_kafka_records($topic, min => 20);
+is(scalar @$recs, 20, "twenty events in Kafka");
+
+
+
+=== TEST 29: nginx -t: strm_auth names an unknown stream
+--- config
+    location = /event {
+        strm_auth nosuch;
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- must_die
+--- strm_nginx_t_error
+strm_auth names "nosuch", which is not a strm_stream
+
+
+
+=== TEST 30: nginx -t: strm_auth without strm_token_keys or strm_jwks
+--- http_config
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+    strm_stream demo { topic t; }
+--- config
+    location = /event {
+        strm_auth demo;
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- must_die
+--- strm_nginx_t_error
+"strm_auth" verifies tokens with the keys of "strm_token_keys" or "strm_jwks", and neither is set
+
+
+
+=== TEST 31: nginx -t: strm_token without strm_token_keys
+--- http_config
+    strm_jwks $TEST_NGINX_AUTH_DIR/jwks.json;
+--- config
+    location = /token {
+        strm_token;
+    }
+--- must_die
+--- strm_nginx_t_error
+"strm_token" signs tokens with a key of "strm_token_keys", which is not set
+
+
+
+=== TEST 32: nginx -t: strm_ingest $strm_topic without strm_auth
+--- config
+    location = /event {
+        strm_ingest $strm_topic;
+    }
+--- must_die
+--- strm_nginx_t_error
+"strm_ingest $strm_topic" takes the topic of the bearer token's stream and needs "strm_auth" in its location
+
+
+
+=== TEST 33: nginx -t: a stream without topic, an unknown directive in strm_stream, a duplicate stream
+--- http_config
+    strm_stream demo { clients /dev/null; }
+--- config
+--- must_die
+--- strm_nginx_t_error
+strm_stream "demo" has no "topic"
+
+
+
+=== TEST 34: nginx -t: an unknown directive in strm_stream
+--- http_config
+    strm_stream demo { topic t; client /dev/null; }
+--- config
+--- must_die
+--- strm_nginx_t_error
+unknown directive "client" in strm_stream ("topic" or "clients")
+
+
+
+=== TEST 35: nginx -t: a duplicate stream
+--- http_config
+    strm_stream demo { topic t; }
+    strm_stream demo { topic u; }
+--- config
+--- must_die
+--- strm_nginx_t_error
+duplicate strm_stream "demo"
+
+
+
+=== TEST 36: nginx -t: a client in two streams
+--- http_config
+    strm_stream demo { topic t; clients $TEST_NGINX_AUTH_DIR/demo.clients; }
+    strm_stream copy { topic u; clients $TEST_NGINX_AUTH_DIR/demo.clients; }
+--- config
+--- must_die
+--- strm_nginx_t_error
+is in strm_stream "copy" and another stream
+
+
+
+=== TEST 37: nginx -t: a broken clients file names its line, a missing one its path
+--- http_config
+    strm_stream demo { topic t; clients $TEST_NGINX_STRM_ROOT/t/data/token.keys.nosuch; }
+--- config
+--- must_die
+--- strm_nginx_t_error
+strm_stream "demo" clients
+
+
+
+=== TEST 38: nginx -t: a token keys file with a short key, a JWKS that is no JWKS
+--- http_config
+    strm_jwks $TEST_NGINX_AUTH_DIR/demo.clients;
+--- config
+--- must_die
+--- strm_nginx_t_error
+strm_jwks
+
+
+
+=== TEST 39: nginx -t: a token keys file that is not one
+--- http_config
+    strm_token_keys $TEST_NGINX_AUTH_DIR/demo.clients;
+--- config
+--- must_die
+--- strm_nginx_t_error
+strm_token_keys
