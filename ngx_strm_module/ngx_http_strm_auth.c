@@ -48,6 +48,8 @@ static void ngx_http_strm_auth_cleanup(void *data);
 static strm_cred_client_t *ngx_http_strm_find_client(
     ngx_http_strm_main_conf_t *smcf, const char *id, size_t len,
     ngx_http_strm_stream_t **stream);
+static ngx_int_t ngx_http_strm_auth_resolve(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf, ngx_http_strm_loc_conf_t *conf);
 static strm_cred_client_t *ngx_http_strm_stream_client(
     ngx_http_strm_stream_t *st, const char *id, size_t len);
 static ngx_http_strm_stream_t *ngx_http_strm_stream_by_name(
@@ -522,49 +524,72 @@ ngx_http_strm_auth_cleanup(void *data)
 }
 
 
+static ngx_int_t
+ngx_http_strm_auth_resolve(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf,
+    ngx_http_strm_loc_conf_t *conf)
+{
+    ngx_str_t                *name;
+    ngx_uint_t                i;
+    ngx_array_t              *streams;
+    ngx_http_strm_stream_t  **sp;
+
+    if (conf->auth == NGX_CONF_UNSET_PTR || conf->auth == NULL
+        || conf->auth_resolved)
+    {
+        return NGX_OK;
+    }
+
+    streams = ngx_array_create(cf->pool, conf->auth->nelts,
+                               sizeof(ngx_http_strm_stream_t *));
+    if (streams == NULL) {
+        return NGX_ERROR;
+    }
+
+    name = conf->auth->elts;
+
+    for (i = 0; i < conf->auth->nelts; i++) {
+        sp = ngx_array_push(streams);
+        if (sp == NULL) {
+            return NGX_ERROR;
+        }
+
+        *sp = ngx_http_strm_stream_by_name(smcf, (char *) name[i].data,
+                                           name[i].len);
+        if (*sp == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "strm_auth names \"%V\", which is not "
+                               "a strm_stream", &name[i]);
+            return NGX_ERROR;
+        }
+    }
+
+    conf->auth = streams;
+    conf->auth_resolved = 1;
+
+    return NGX_OK;
+}
+
+
 char *
 ngx_http_strm_auth_merge(ngx_conf_t *cf, ngx_http_strm_loc_conf_t *prev,
     ngx_http_strm_loc_conf_t *conf)
 {
-    ngx_str_t                   *name;
-    ngx_uint_t                   i;
-    ngx_array_t                 *streams;
-    ngx_http_strm_stream_t     **sp;
-    ngx_http_strm_main_conf_t   *smcf;
+    ngx_http_strm_main_conf_t  *smcf;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_strm_module);
 
+    /*
+     * The http level's conf is never merged itself: a server inherits
+     * its names, so they are resolved on whichever level has them.
+     */
+    if (ngx_http_strm_auth_resolve(cf, smcf, prev) != NGX_OK
+        || ngx_http_strm_auth_resolve(cf, smcf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->auth == NGX_CONF_UNSET_PTR) {
-        /* prev is merged already: its names are streams by now */
         conf->auth = (prev->auth == NGX_CONF_UNSET_PTR) ? NULL : prev->auth;
-        conf->auth_resolved = (conf->auth != NULL);
-
-    } else if (conf->auth != NULL && !conf->auth_resolved) {
-        streams = ngx_array_create(cf->pool, conf->auth->nelts,
-                                   sizeof(ngx_http_strm_stream_t *));
-        if (streams == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        name = conf->auth->elts;
-
-        for (i = 0; i < conf->auth->nelts; i++) {
-            sp = ngx_array_push(streams);
-            if (sp == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            *sp = ngx_http_strm_stream_by_name(smcf, (char *) name[i].data,
-                                               name[i].len);
-            if (*sp == NULL) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "strm_auth names \"%V\", which is not "
-                                   "a strm_stream", &name[i]);
-                return NGX_CONF_ERROR;
-            }
-        }
-
-        conf->auth = streams;
         conf->auth_resolved = 1;
     }
 
@@ -902,13 +927,15 @@ ngx_http_strm_auth_check(ngx_http_request_t *r)
         return ctx->auth_rc;
     }
 
-    ctx->client_id.data = ngx_pnalloc(r->pool, e->client_len);
+    /* NUL-terminated too: the dead letter names the client */
+    ctx->client_id.data = ngx_pnalloc(r->pool, e->client_len + 1);
     if (ctx->client_id.data == NULL) {
         ctx->auth_rc = STRM_E_NOMEM;
         return ctx->auth_rc;
     }
 
     ngx_memcpy(ctx->client_id.data, e->client, e->client_len);
+    ctx->client_id.data[e->client_len] = '\0';
     ctx->client_id.len = e->client_len;
     ctx->stream = e->stream;
 

@@ -108,7 +108,8 @@ typedef struct {
     off_t                       body_len;
     ngx_chain_t                *replace;        /* JSON for nginx errors */
     ngx_http_strm_stream_t     *stream;         /* of the bearer token */
-    ngx_str_t                   client_id;      /* of the bearer token */
+    ngx_str_t                   client_id;      /* of the bearer token,
+                                                   NUL-terminated */
     strm_rc_t                   auth_rc;        /* its check's result */
     const char                 *auth_why;       /* static: why refused */
 

@@ -402,7 +402,8 @@ ngx_http_strm_dead_letter(ngx_http_request_t *r, strm_event_t *ev,
     e = strm_error_get(rc);
 
     json = strm_event_dead_letter(ev, rc, rej, (char *) ref->data, ref->len,
-                                  NULL,
+                                  ctx->client_id.len
+                                  ? (char *) ctx->client_id.data : NULL,
                                   ctx->has_id ? (char *) ctx->event_id : NULL,
                                   (int64_t) tp->sec * 1000 + tp->msec, &len);
     if (json == NULL) {

@@ -768,3 +768,43 @@ strm_jwks
 --- must_die
 --- strm_nginx_t_error
 strm_token_keys
+
+
+
+=== TEST 40: strm_auth at the http level is inherited by every location, strm_auth off lifts it
+--- http_config eval
+$main::Http . "    strm_auth demo;\n"
+--- config
+    location = /token {
+        strm_auth off;
+        strm_token;
+    }
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- more_headers eval
+[$main::Event . main::bearer(),
+ $main::Event,
+ $main::Event . main::bearer(claims => { clientId => 'other-client', stream => 'other' }),
+ "Content-Type: application/x-www-form-urlencoded\n"]
+--- request eval
+[main::event(), main::event(), main::event(), main::form('demo-client')]
+--- error_code eval
+[204, 401, 401, 200]
+
+
+
+=== TEST 41: a refused event's dead letter names the token's client
+--- http_config eval
+$main::Http . "    strm_dead_letter \$TEST_NGINX_STRM_TOPIC-dead;\n"
+--- more_headers eval
+$main::Event . main::bearer(claims => { clientId => 'demo-two' })
+--- request eval
+"POST /event\n" . Strm::Test::strm_json(Strm::Test::strm_demo_event(consistentValue => ""))
+--- error_code: 400
+--- strm_check
+my $recs = strm_kafka_records("$topic-dead", min => 1);
+is(scalar @$recs, 1, "one dead letter");
+my $dl = JSON::PP::decode_json($recs->[0]{value});
+is($dl->{clientId}, "demo-two", "it names the client of the bearer token");
+is($dl->{code}, "key_field_empty", "and why the event was refused");
