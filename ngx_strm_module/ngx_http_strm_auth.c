@@ -1512,9 +1512,14 @@ ngx_http_strm_token_grant(ngx_http_request_t *r,
         goto done;
     }
 
-    body = json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s}",
+    /*
+     * expires_at is not OAuth2's: STRM's Node driver schedules its
+     * refresh from it and, without it, refreshes without pause.
+     */
+    body = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:i, s:s}",
                      "access_token", access,
                      "expires_in", (json_int_t) smcf->token_lifetime,
+                     "expires_at", (json_int_t) (now + smcf->token_lifetime),
                      "refresh_expires_in",
                      (json_int_t) smcf->refresh_lifetime,
                      "refresh_token", renew,

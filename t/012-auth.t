@@ -44,6 +44,7 @@ sh("openssl genpkey -algorithm ed25519 -out $D/ed.pem");
 sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $D/ec.pem");
 sh("openssl pkey -in $D/rsa.pem -pubout -out $D/rsa.pub");
 sh("$Jwt jwks $D/rsa.pem:rsa-1 $D/ed.pem:ed-1 $D/ec.pem:ec-1 > $D/jwks.json");
+sh("$Jwt jwks $D/rsa.pem:rsa-1 > $D/reload-jwks.json");
 
 $ENV{TEST_NGINX_AUTH_DIR} = $D;
 our $H2Port = ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 100;
@@ -136,7 +137,7 @@ Content-Type: application/json
 Cache-Control: no-store
 Pragma: no-cache
 --- response_body_like chomp
-^\{"access_token":"[\w-]+\.[\w-]+\.[\w-]+","expires_in":3600,"refresh_expires_in":86400,"refresh_token":"[\w-]+\.[\w-]+\.[\w-]+","token_type":"Bearer","not-before-policy":0,"scope":""\}$
+^\{"access_token":"[\w-]+\.[\w-]+\.[\w-]+","expires_in":3600,"expires_at":\d{10},"refresh_expires_in":86400,"refresh_token":"[\w-]+\.[\w-]+\.[\w-]+","token_type":"Bearer","not-before-policy":0,"scope":""\}$
 --- no_error_log
 [error]
 [alert]
@@ -272,6 +273,8 @@ is($s2, 200, "refresh_token grant");
 like($t2->{access_token} // '', qr/^[\w-]+\.[\w-]+\.[\w-]+$/, "a new access token");
 isnt($t2->{access_token}, $t->{access_token}, "not the old one");
 is($t2->{expires_in}, 3600, "expires_in");
+ok(abs($t2->{expires_at} - time - 3600) <= 2,
+   "expires_at (STRM's Node driver needs it) is now + expires_in");
 my $ev = strm_json(strm_demo_event());
 my ($s3) = strm_curl("-H 'Authorization: Bearer $t2->{access_token}' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
 is($s3, 204, "the refreshed access token sends an event");
@@ -574,7 +577,8 @@ GET /token
 --- error_code: 405
 --- strm_check
 my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
-my $tok = main::tok(claims => { exp => time + 2 });
+my $exp = time + 5;
+my $tok = main::tok(claims => { exp => $exp });
 my $ev = strm_json(strm_demo_event());
 my $send = sub {
     my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
@@ -582,7 +586,7 @@ my $send = sub {
 };
 is(($send->())[0], 204, "accepted");
 is(($send->())[0], 204, "accepted again (from the cache)");
-sleep 3;
+select(undef, undef, undef, 0.2) while time <= $exp;
 my ($s, $b) = $send->();
 is($s, 401, "refused once expired");
 like($b, qr/"reason":"expired"/, "as expired");
@@ -808,3 +812,52 @@ is(scalar @$recs, 1, "one dead letter");
 my $dl = JSON::PP::decode_json($recs->[0]{value});
 is($dl->{clientId}, "demo-two", "it names the client of the bearer token");
 is($dl->{code}, "key_field_empty", "and why the event was refused");
+
+
+
+=== TEST 42: a reload (HUP) reads the JWKS again: a key the identity provider added works, a key it dropped does not; the stream claim is configurable
+--- http_config
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+    strm_jwks $TEST_NGINX_AUTH_DIR/reload-jwks.json;
+    strm_jwks_stream_claim azp;
+    strm_stream demo {
+        topic $TEST_NGINX_STRM_TOPIC;
+    }
+--- config
+    location = /event {
+        strm_auth demo;
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- request
+GET /event
+--- error_code: 401
+--- strm_check
+use Time::HiRes qw(sleep);
+my $D = $main::D;
+my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
+my $ev = strm_json(strm_demo_event());
+my $send = sub {
+    my ($tok) = @_;
+    my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
+    return ($s, $b);
+};
+my %c = (claims => { azp => 'demo' }, without => ['stream']);
+my $rsa = main::tok(idp => 1, alg => 'RS256', %c);
+my $ed = main::tok(idp => 1, alg => 'EdDSA', %c);
+is(($send->($rsa))[0], 204, "RS256, its key in the JWKS, stream named by azp");
+my ($s, $b) = $send->($ed);
+is($s, 401, "EdDSA, its key not yet in the JWKS");
+like($b, qr/"reason":"(unknown key|alg not allowed)"/, "as an unknown key");
+system("$main::Jwt jwks $D/ed.pem:ed-1 > $D/reload-jwks.json") == 0
+    or die "jwks";
+ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
+for (1 .. 50) {
+    ($s) = $send->($ed);
+    last if $s == 204;
+    sleep 0.2;
+}
+is($s, 204, "the added key works after the reload");
+is(($send->($rsa))[0], 401, "the dropped one no longer does");
+--- no_error_log
+[alert]
+[emerg]
