@@ -47,8 +47,10 @@ $(MODULE): $(NGX_STAMP) $(MODULE_SRCS)
 -include workers/devbroker/Makefile.inc
 -include workers/keys/Makefile.inc
 -include workers/credentials/Makefile.inc
+-include workers/decrypt/Makefile.inc
 
-workers: $(BUILD)/strm-devbroker $(BUILD)/strm-keys $(BUILD)/strm-credentials
+workers: $(BUILD)/strm-devbroker $(BUILD)/strm-keys $(BUILD)/strm-credentials \
+         $(BUILD)/strm-decrypt
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX_BIN) \
            TEST_NGINX_LOAD_MODULES=$(TOP)/$(MODULE) \

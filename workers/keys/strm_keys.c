@@ -20,7 +20,9 @@
  *   strm-keys -s STORE shred LINK        crypto-shred one key link; with
  *                                        -b and -t also a tombstone to
  *                                        the keys topic, so that every
- *                                        synced store shreds it too
+ *                                        synced store shreds it too;
+ *                                        with -a FILE a line in that
+ *                                        audit log
  *   strm-keys -s STORE purge -r SECONDS  remove key links expired more
  *                                        than SECONDS ago
  *   strm-keys -s STORE sync -b BROKERS -t TOPIC [-o]
@@ -60,6 +62,7 @@ typedef struct {
     strm_tink_keyset_t  *kek_ks;
     const char          *brokers;
     const char          *topic;
+    const char          *audit;
     long                 retention;
     int                  once;
 } strm_w_opts_t;
@@ -78,6 +81,8 @@ static int strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o,
 static int strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o);
 static int strm_w_sync_message(strm_keystore_t *ks,
     const rd_kafka_message_t *rkm);
+static int strm_w_audit_shred(const char *path, const char *link,
+    int shredded);
 static int64_t strm_w_now_ms(void);
 static void strm_w_signal(int signo);
 static int strm_w_usage(void);
@@ -100,7 +105,7 @@ main(int argc, char **argv)
         return strm_w_new_kek();
     }
 
-    while ((c = getopt(argc, argv, "s:k:b:t:r:oh")) != -1) {
+    while ((c = getopt(argc, argv, "s:k:b:t:r:a:oh")) != -1) {
         switch (c) {
         case 's':
             o.store = optarg;
@@ -119,6 +124,9 @@ main(int argc, char **argv)
             break;
         case 'o':
             o.once = 1;
+            break;
+        case 'a':
+            o.audit = optarg;
             break;
         default:
             return strm_w_usage();
@@ -326,6 +334,12 @@ strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o, const char *link)
 
     printf("{\"keyLink\":\"%s\",\"shredded\":%s}\n", link,
            rc ? "true" : "false");
+
+    if (o->audit != NULL && strm_w_audit_shred(o->audit, link, rc) != 0) {
+        fprintf(stderr, "strm-keys: audit log \"%s\": %s\n", o->audit,
+                strerror(errno));
+        return -1;
+    }
 
     if (o->brokers == NULL || o->topic == NULL) {
         return rc ? 0 : 1;
@@ -584,6 +598,36 @@ strm_w_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
 }
 
 
+/*
+ * The audit trail strm-decrypt keeps (one JSON line per fact): who
+ * shredded what, when, so that "this PII stopped being readable at" is
+ * on record beside what the derived streams delivered.
+ */
+static int
+strm_w_audit_shred(const char *path, const char *link, int shredded)
+{
+    FILE  *f;
+    int    rc;
+
+    f = fopen(path, "a");
+    if (f == NULL) {
+        return -1;
+    }
+
+    fprintf(f, "{\"time\":%lld,\"event\":\"shred\",\"keyLink\":\"%s\","
+            "\"shredded\":%s}\n", (long long) strm_w_now_ms(), link,
+            shredded ? "true" : "false");
+
+    rc = fflush(f) == 0 ? 0 : -1;
+
+    if (fclose(f) != 0) {
+        rc = -1;
+    }
+
+    return rc;
+}
+
+
 static int64_t
 strm_w_now_ms(void)
 {
@@ -612,7 +656,7 @@ strm_w_usage(void)
             "       strm-keys -s STORE stats\n"
             "       strm-keys -s STORE -k KEK export [KEY_LINK]\n"
             "       strm-keys -s STORE [-b BROKERS -t KEYS_TOPIC] "
-            "shred KEY_LINK\n"
+            "[-a AUDIT_LOG] shred KEY_LINK\n"
             "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
             "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC [-o]\n");
 

@@ -1,0 +1,1778 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * strm-decrypt: derived streams.  Consumes one source stream's
+ * encrypted topic and feeds one topic per derived stream of its config:
+ * an event is kept when its consent levels hold every level the derived
+ * stream asks for, and only the PII fields of those levels are
+ * decrypted (core/strm_derive.c).
+ *
+ *   strm-decrypt -c FILE [-t]
+ *
+ * At least once: an input offset is stored (enable.auto.offset.store is
+ * off) only when every output message of that record and of every
+ * record before it in its partition has been acknowledged, so kill -9
+ * at any moment loses nothing; the price is duplicates after a restart.
+ *
+ * Exit codes: 0 done (SIGTERM/SIGINT drained), 1 a failure at run
+ * time, 64 usage, 78 a configuration error (with file:line).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <openssl/crypto.h>
+
+#include "strm_b64.h"
+#include "strm_conf.h"
+#include "strm_derive.h"
+#include "strm_keys.h"
+#include "strm_registry.h"
+#include "strm_tink.h"
+
+
+#define STRM_D_EX_USAGE       64
+#define STRM_D_EX_CONFIG      78
+#define STRM_D_MAP_SIZE       ((size_t) 1 << 30)
+#define STRM_D_MAX_DERIVED    64
+#define STRM_D_MAX_INFLIGHT   100000
+#define STRM_D_DRAIN_MS       30000
+#define STRM_D_LEVELS         STRM_DERIVE_MAX_LEVELS
+
+
+typedef struct strm_d_rec_s  strm_d_rec_t;
+
+
+/* what one derived stream counted (since start, and at the last audit) */
+typedef struct {
+    uint64_t              in;
+    uint64_t              kept;
+    uint64_t              dropped;
+    uint64_t              key_missing;
+    uint64_t              failures;
+    uint64_t              by_level[STRM_D_LEVELS];
+} strm_d_count_t;
+
+
+typedef struct {
+    char                 *topic;
+    char                 *purpose;
+    char                 *owner;
+    strm_derive_spec_t    spec;
+    strm_d_count_t        n;
+    strm_d_count_t        audited;
+} strm_d_derived_t;
+
+
+/*
+ * An input record waiting for its outputs' delivery reports, in the
+ * offset order of its partition: an offset is stored only when every
+ * record up to it is done.
+ */
+struct strm_d_rec_s {
+    strm_d_rec_t         *next;
+    int32_t               partition;
+    int64_t               offset;
+    unsigned              pending;
+    unsigned              generation;
+    int                   done;
+};
+
+
+typedef struct {
+    strm_d_rec_t         *head;
+    strm_d_rec_t         *tail;
+} strm_d_queue_t;
+
+
+typedef struct {
+    /* configuration */
+    char                 *brokers;
+    char                 *schemas;
+    char                 *store;
+    char                 *kek;
+    char                 *source;
+    char                 *topic;
+    char                 *group;
+    char                 *dead_letter;
+    char                 *audit_log;
+    char                 *audit_topic;
+    char                 *status_file;
+    int64_t               audit_interval;
+    int64_t               status_interval;
+    int64_t               keys_refresh;
+    json_t               *properties;       /* both clients: name → value */
+    json_t               *cproperties;      /* the consumer's */
+    json_t               *pproperties;      /* the producer's */
+    strm_d_derived_t      derived[STRM_D_MAX_DERIVED];
+    size_t                nderived;
+
+    /* run time */
+    strm_registry_t      *reg;
+    strm_tink_keyset_t   *kek_ks;
+    strm_keys_t          *keys;
+    rd_kafka_t           *consumer;
+    rd_kafka_t           *producer;
+    FILE                 *audit;
+    strm_d_queue_t       *queues;           /* by partition */
+    int32_t               nqueues;
+    unsigned              generation;       /* bumped on a revoke */
+    uint64_t              inflight;
+    uint64_t              malformed;
+    uint64_t              stored;
+    uint64_t              acked;            /* outputs Kafka has */
+    int64_t               lag;
+    int64_t               next_audit;
+    int64_t               next_status;
+    int64_t               next_keys;
+    int64_t               started;
+} strm_d_t;
+
+
+static int strm_d_conf(strm_d_t *d, const char *path, char *err,
+    size_t errlen);
+static int strm_d_conf_source(strm_d_t *d, const strm_conf_t *src,
+    char *err, size_t errlen);
+static int strm_d_conf_derived(strm_d_t *d, const strm_conf_t *src,
+    const strm_conf_t *blk, char *err, size_t errlen);
+static int strm_d_load(strm_d_t *d, char *err, size_t errlen);
+static int strm_d_kafka(strm_d_t *d, char *err, size_t errlen);
+static void strm_d_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque);
+static void strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+    void *opaque);
+static int strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm);
+static int strm_d_produce(strm_d_t *d, const char *topic,
+    const rd_kafka_message_t *in, const char *value, size_t len,
+    strm_d_rec_t *rec, const char *derived);
+static void strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm,
+    strm_rc_t rc, const char *why, strm_d_rec_t *rec);
+static void strm_d_advance(strm_d_t *d, int32_t partition);
+static strm_d_queue_t *strm_d_queue(strm_d_t *d, int32_t partition);
+static void strm_d_audit_definitions(strm_d_t *d);
+static void strm_d_audit_interval(strm_d_t *d, int64_t now);
+static void strm_d_audit_line(strm_d_t *d, json_t *line);
+static void strm_d_status(strm_d_t *d);
+static int64_t strm_d_lag(strm_d_t *d);
+static int strm_d_refresh_keys(strm_d_t *d);
+static int64_t strm_d_now_ms(void);
+static void strm_d_log(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void strm_d_signal(int signo);
+static int strm_d_usage(void);
+
+
+static volatile sig_atomic_t  strm_d_stop;
+static volatile sig_atomic_t  strm_d_hup;
+
+
+int
+main(int argc, char **argv)
+{
+    int                  c, test, rc;
+    size_t               i;
+    int64_t              now, drain;
+    strm_d_t             d;
+    struct sigaction     sa;
+    rd_kafka_message_t  *rkm;
+    const char          *conf;
+    char                 err[1024];
+
+    conf = NULL;
+    test = 0;
+
+    while ((c = getopt(argc, argv, "c:th")) != -1) {
+        switch (c) {
+        case 'c':
+            conf = optarg;
+            break;
+        case 't':
+            test = 1;
+            break;
+        default:
+            return strm_d_usage();
+        }
+    }
+
+    if (conf == NULL || optind != argc) {
+        return strm_d_usage();
+    }
+
+    memset(&d, 0, sizeof(strm_d_t));
+    err[0] = '\0';
+
+    if (strm_d_conf(&d, conf, err, sizeof(err)) != 0
+        || strm_d_load(&d, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "strm-decrypt: %s\n", err);
+        return STRM_D_EX_CONFIG;
+    }
+
+    if (test) {
+        printf("strm-decrypt: the configuration file %s syntax is ok, "
+               "%zu derived streams of \"%s\"\n", conf, d.nderived,
+               d.source);
+        return 0;
+    }
+
+    memset(&sa, 0, sizeof(struct sigaction));
+    sa.sa_handler = strm_d_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (strm_d_kafka(&d, err, sizeof(err)) != 0) {
+        fprintf(stderr, "strm-decrypt: %s\n", err);
+        return 1;
+    }
+
+    d.started = strm_d_now_ms();
+    d.next_audit = d.started + d.audit_interval;
+    d.next_status = d.started;
+    d.next_keys = d.started + d.keys_refresh;
+
+    strm_d_audit_definitions(&d);
+    strm_d_log("consuming \"%s\" (group \"%s\") into %zu derived streams",
+               d.topic, d.group, d.nderived);
+
+    rc = 0;
+
+    while (!strm_d_stop) {
+        if (strm_d_hup) {
+            strm_d_hup = 0;
+
+            /* logrotate moved the audit log: write a new one */
+            if (d.audit != NULL) {
+                fclose(d.audit);
+                d.audit = fopen(d.audit_log, "a");
+            }
+        }
+
+        /* backpressure: Kafka is slower than the source */
+        if (d.inflight >= STRM_D_MAX_INFLIGHT) {
+            rd_kafka_poll(d.producer, 100);
+            continue;
+        }
+
+        rkm = rd_kafka_consumer_poll(d.consumer, 100);
+        rd_kafka_poll(d.producer, 0);
+
+        if (rkm != NULL) {
+            if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                if (strm_d_record(&d, rkm) != 0) {
+                    rd_kafka_message_destroy(rkm);
+                    rc = 1;
+                    break;
+                }
+
+            } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                strm_d_log("consumer: %s", rd_kafka_message_errstr(rkm));
+            }
+
+            rd_kafka_message_destroy(rkm);
+        }
+
+        now = strm_d_now_ms();
+
+        if (now >= d.next_audit) {
+            strm_d_audit_interval(&d, now);
+            d.next_audit = now + d.audit_interval;
+        }
+
+        if (now >= d.next_status) {
+            d.lag = strm_d_lag(&d);
+            strm_d_status(&d);
+            d.next_status = now + d.status_interval;
+        }
+
+        if (now >= d.next_keys) {
+            if (strm_d_refresh_keys(&d) != 0) {
+                rc = 1;
+                break;
+            }
+
+            d.next_keys = now + d.keys_refresh;
+        }
+    }
+
+    /* drain: what was produced is waited for, then its offsets stored */
+    strm_d_log("draining %llu records in flight",
+               (unsigned long long) d.inflight);
+
+    drain = strm_d_now_ms() + STRM_D_DRAIN_MS;
+    strm_d_stop = 0;
+
+    while (d.inflight > 0 && strm_d_now_ms() < drain && !strm_d_stop) {
+        rd_kafka_poll(d.producer, 100);
+    }
+
+    if (strm_d_stop) {
+        strm_d_log("second signal: exiting without draining");
+        _exit(1);
+    }
+
+    rd_kafka_commit(d.consumer, NULL, 0);
+    rd_kafka_consumer_close(d.consumer);
+    rd_kafka_flush(d.producer, 5000);
+
+    strm_d_audit_interval(&d, strm_d_now_ms());
+    d.lag = strm_d_lag(&d);
+    strm_d_status(&d);
+
+    rd_kafka_destroy(d.consumer);
+    rd_kafka_destroy(d.producer);
+
+    if (d.audit != NULL) {
+        fclose(d.audit);
+    }
+
+    strm_keys_close(d.keys);
+    strm_tink_keyset_free(d.kek_ks);
+    strm_registry_free(d.reg);
+    json_decref(d.properties);
+    json_decref(d.cproperties);
+    json_decref(d.pproperties);
+
+    for (i = 0; i < (size_t) d.nqueues; i++) {
+        while (d.queues[i].head != NULL) {
+            strm_d_rec_t  *r = d.queues[i].head;
+            d.queues[i].head = r->next;
+            free(r);
+        }
+    }
+
+    free(d.queues);
+
+    strm_d_log("stopped, %llu offsets stored",
+               (unsigned long long) d.stored);
+
+    return rc;
+}
+
+
+/*
+ * The configuration, nginx's language:
+ *
+ *   kafka { brokers host:port ...; brokers_file path;
+ *           property name value; }
+ *   schemas /etc/strm/schemas;
+ *   keys { store /var/lib/strm/keys.mdb; kek /etc/strm/kek.json;
+ *          refresh 60s; }
+ *   dead_letter topic;
+ *   audit_log path;  audit_topic topic;  audit_interval 60s;
+ *   status_file path;  status_interval 5s;
+ *   source demo {
+ *       topic demo;  group strm-decrypt-demo;
+ *       derived {
+ *           type granular;  levels 0 1;  topic demo-0-1;
+ *           purpose "...";  owner "...";  rule all;
+ *       }
+ *   }
+ */
+static int
+strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
+{
+    int               rc;
+    size_t            i, j;
+    int64_t           ms;
+    strm_conf_t      *root, *c, *k;
+    FILE             *f;
+    char              buf[4096];
+    size_t            n;
+
+    if (strm_conf_parse_file(path, &root, err, errlen) != STRM_OK) {
+        return -1;
+    }
+
+    rc = -1;
+    d->audit_interval = 60000;
+    d->status_interval = 5000;
+    d->keys_refresh = 60000;
+    d->properties = json_object();
+    d->cproperties = json_object();
+    d->pproperties = json_object();
+
+    for (i = 0; i < root->nchildren; i++) {
+        c = &root->children[i];
+
+#define STRM_D_STR(dname, field)                                             \
+        if (strcmp(c->name, dname) == 0) {                                   \
+            if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) \
+            {                                                                \
+                if (c->block) {                                              \
+                    strm_conf_error(c, err, errlen,                          \
+                                    "\"%s\" is not a block", c->name);       \
+                }                                                            \
+                goto done;                                                   \
+            }                                                                \
+            if (d->field != NULL) {                                          \
+                strm_conf_error(c, err, errlen, "\"%s\" is duplicate",       \
+                                c->name);                                    \
+                goto done;                                                   \
+            }                                                                \
+            d->field = strdup(c->args[0]);                                   \
+            continue;                                                        \
+        }
+
+        STRM_D_STR("schemas", schemas)
+        STRM_D_STR("dead_letter", dead_letter)
+        STRM_D_STR("audit_log", audit_log)
+        STRM_D_STR("audit_topic", audit_topic)
+        STRM_D_STR("status_file", status_file)
+
+        if (strcmp(c->name, "audit_interval") == 0
+            || strcmp(c->name, "status_interval") == 0)
+        {
+            if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+                goto done;
+            }
+
+            if (strm_conf_msec(c->args[0], &ms) != STRM_OK || ms < 100) {
+                strm_conf_error(c, err, errlen, "invalid time \"%s\" "
+                                "(at least 100ms)", c->args[0]);
+                goto done;
+            }
+
+            if (c->name[0] == 'a') {
+                d->audit_interval = ms;
+
+            } else {
+                d->status_interval = ms;
+            }
+
+            continue;
+        }
+
+        if (strcmp(c->name, "kafka") == 0 || strcmp(c->name, "keys") == 0) {
+            if (!c->block || c->argc != 0) {
+                strm_conf_error(c, err, errlen, "\"%s\" is a block "
+                                "without arguments", c->name);
+                goto done;
+            }
+
+            for (j = 0; j < c->nchildren; j++) {
+                k = &c->children[j];
+
+                if (k->block) {
+                    strm_conf_error(k, err, errlen, "unexpected block "
+                                    "\"%s\"", k->name);
+                    goto done;
+                }
+
+                if (c->name[1] == 'a' && strcmp(k->name, "brokers") == 0) {
+                    size_t  a, len;
+
+                    if (strm_conf_args(k, 1, 64, err, errlen) != STRM_OK) {
+                        goto done;
+                    }
+
+                    if (d->brokers != NULL) {
+                        strm_conf_error(k, err, errlen,
+                                        "brokers are set twice");
+                        goto done;
+                    }
+
+                    for (len = 0, a = 0; a < k->argc; a++) {
+                        len += strlen(k->args[a]) + 1;
+                    }
+
+                    d->brokers = calloc(1, len + 1);
+                    if (d->brokers == NULL) {
+                        goto done;
+                    }
+
+                    for (a = 0; a < k->argc; a++) {
+                        if (strchr(k->args[a], ':') == NULL) {
+                            strm_conf_error(k, err, errlen, "invalid broker "
+                                            "\"%s\", expected host:port",
+                                            k->args[a]);
+                            goto done;
+                        }
+
+                        if (a > 0) {
+                            strcat(d->brokers, ",");
+                        }
+
+                        strcat(d->brokers, k->args[a]);
+                    }
+
+                } else if (c->name[1] == 'a'
+                           && strcmp(k->name, "brokers_file") == 0)
+                {
+                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
+                        goto done;
+                    }
+
+                    if (d->brokers != NULL) {
+                        strm_conf_error(k, err, errlen,
+                                        "brokers are set twice");
+                        goto done;
+                    }
+
+                    f = fopen(k->args[0], "r");
+                    n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+                    if (f != NULL) {
+                        fclose(f);
+                    }
+
+                    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '
+                                     || buf[n - 1] == '\r'))
+                    {
+                        n--;
+                    }
+
+                    buf[n] = '\0';
+
+                    if (n == 0 || strchr(buf, ':') == NULL) {
+                        strm_conf_error(k, err, errlen, "no brokers in "
+                                        "\"%s\"", k->args[0]);
+                        goto done;
+                    }
+
+                    d->brokers = strdup(buf);
+
+                } else if (c->name[1] == 'a'
+                           && (strcmp(k->name, "property") == 0
+                               || strcmp(k->name, "consumer_property") == 0
+                               || strcmp(k->name, "producer_property") == 0))
+                {
+                    if (strm_conf_args(k, 2, 2, err, errlen) != STRM_OK) {
+                        goto done;
+                    }
+
+                    json_object_set_new(k->name[0] == 'c' ? d->cproperties
+                                        : k->name[1] == 'r' && k->name[2] == 'o'
+                                          && k->name[3] == 'd'
+                                        ? d->pproperties : d->properties,
+                                        k->args[0], json_string(k->args[1]));
+
+                } else if (c->name[1] == 'e' && strcmp(k->name, "store") == 0)
+                {
+                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
+                        goto done;
+                    }
+
+                    free(d->store);
+                    d->store = strdup(k->args[0]);
+
+                } else if (c->name[1] == 'e' && strcmp(k->name, "kek") == 0) {
+                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
+                        goto done;
+                    }
+
+                    free(d->kek);
+                    d->kek = strdup(k->args[0]);
+
+                } else if (c->name[1] == 'e'
+                           && strcmp(k->name, "refresh") == 0)
+                {
+                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
+                        goto done;
+                    }
+
+                    if (strm_conf_msec(k->args[0], &d->keys_refresh)
+                        != STRM_OK || d->keys_refresh < 1000)
+                    {
+                        strm_conf_error(k, err, errlen, "invalid time "
+                                        "\"%s\" (at least 1s)", k->args[0]);
+                        goto done;
+                    }
+
+                } else {
+                    strm_conf_error(k, err, errlen, "unknown directive "
+                                    "\"%s\" in \"%s\"", k->name, c->name);
+                    goto done;
+                }
+            }
+
+            continue;
+        }
+
+        if (strcmp(c->name, "source") == 0) {
+            if (d->source != NULL) {
+                strm_conf_error(c, err, errlen, "one \"source\" per "
+                                "strm-decrypt (run one per source stream)");
+                goto done;
+            }
+
+            if (strm_d_conf_source(d, c, err, errlen) != 0) {
+                goto done;
+            }
+
+            continue;
+        }
+
+        strm_conf_error(c, err, errlen, "unknown directive \"%s\"",
+                        c->name);
+        goto done;
+    }
+
+    if (d->source == NULL) {
+        snprintf(err, errlen, "%s: no \"source\" block", path);
+        goto done;
+    }
+
+    if (d->brokers == NULL || d->schemas == NULL || d->store == NULL
+        || d->kek == NULL)
+    {
+        snprintf(err, errlen, "%s: \"kafka { brokers ...; }\", \"schemas\" "
+                 "and \"keys { store ...; kek ...; }\" are required", path);
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+#undef STRM_D_STR
+
+    strm_conf_free(root);
+
+    return rc;
+}
+
+
+static int
+strm_d_conf_source(strm_d_t *d, const strm_conf_t *src, char *err,
+    size_t errlen)
+{
+    size_t              i, j;
+    const strm_conf_t  *c;
+
+    if (!src->block || strm_conf_args(src, 1, 1, err, errlen) != STRM_OK) {
+        if (!src->block) {
+            strm_conf_error(src, err, errlen, "\"source NAME { ... }\" is "
+                            "a block");
+        }
+
+        return -1;
+    }
+
+    d->source = strdup(src->args[0]);
+
+    for (i = 0; i < src->nchildren; i++) {
+        c = &src->children[i];
+
+        if (strcmp(c->name, "derived") == 0) {
+            if (strm_d_conf_derived(d, src, c, err, errlen) != 0) {
+                return -1;
+            }
+
+            continue;
+        }
+
+        if (c->block) {
+            strm_conf_error(c, err, errlen, "unexpected block \"%s\"",
+                            c->name);
+            return -1;
+        }
+
+        if (strcmp(c->name, "topic") == 0 || strcmp(c->name, "group") == 0)
+        {
+            if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+                return -1;
+            }
+
+            if (c->name[0] == 't') {
+                free(d->topic);
+                d->topic = strdup(c->args[0]);
+
+            } else {
+                free(d->group);
+                d->group = strdup(c->args[0]);
+            }
+
+            continue;
+        }
+
+        strm_conf_error(c, err, errlen, "unknown directive \"%s\" in "
+                        "\"source\"", c->name);
+        return -1;
+    }
+
+    if (d->nderived == 0) {
+        strm_conf_error(src, err, errlen, "source \"%s\" has no "
+                        "\"derived\" stream", d->source);
+        return -1;
+    }
+
+    if (d->topic == NULL) {
+        d->topic = strdup(d->source);
+    }
+
+    if (d->group == NULL) {
+        d->group = malloc(strlen(d->source) + sizeof("strm-decrypt-"));
+        if (d->group != NULL) {
+            sprintf(d->group, "strm-decrypt-%s", d->source);
+        }
+    }
+
+    for (i = 0; i < d->nderived; i++) {
+        if (strcmp(d->derived[i].topic, d->topic) == 0) {
+            snprintf(err, errlen, "%s:%u: derived stream topic \"%s\" is "
+                     "the source topic", src->file, src->line, d->topic);
+            return -1;
+        }
+
+        for (j = 0; j < i; j++) {
+            if (strcmp(d->derived[i].topic, d->derived[j].topic) == 0) {
+                snprintf(err, errlen, "%s:%u: two derived streams write to "
+                         "\"%s\"", src->file, src->line, d->derived[i].topic);
+                return -1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * derived { type granular|cumulative; levels N ...; topic T;
+ *           purpose "..."; owner "..."; rule all|max; }
+ */
+static int
+strm_d_conf_derived(strm_d_t *d, const strm_conf_t *src,
+    const strm_conf_t *blk, char *err, size_t errlen)
+{
+    size_t              i, a;
+    size_t              len;
+    uint64_t            v;
+    strm_d_derived_t   *dv;
+    const strm_conf_t  *c;
+    const strm_conf_t  *levels;
+    char                why[256];
+
+    if (!blk->block || blk->argc != 0) {
+        strm_conf_error(blk, err, errlen, "\"derived { ... }\" is a block "
+                        "without arguments");
+        return -1;
+    }
+
+    if (d->nderived == STRM_D_MAX_DERIVED) {
+        strm_conf_error(blk, err, errlen, "more than %d derived streams",
+                        STRM_D_MAX_DERIVED);
+        return -1;
+    }
+
+    dv = &d->derived[d->nderived];
+    memset(dv, 0, sizeof(strm_d_derived_t));
+    levels = NULL;
+
+    for (i = 0; i < blk->nchildren; i++) {
+        c = &blk->children[i];
+
+        if (c->block) {
+            strm_conf_error(c, err, errlen, "unexpected block \"%s\"",
+                            c->name);
+            return -1;
+        }
+
+        if (strcmp(c->name, "type") == 0) {
+            if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+                return -1;
+            }
+
+            if (strcmp(c->args[0], "granular") == 0) {
+                dv->spec.type = STRM_DERIVE_GRANULAR;
+
+            } else if (strcmp(c->args[0], "cumulative") == 0) {
+                dv->spec.type = STRM_DERIVE_CUMULATIVE;
+
+            } else {
+                strm_conf_error(c, err, errlen, "invalid type \"%s\": "
+                                "granular or cumulative", c->args[0]);
+                return -1;
+            }
+
+        } else if (strcmp(c->name, "levels") == 0) {
+            if (strm_conf_args(c, 1, STRM_DERIVE_MAX_LEVELS, err, errlen)
+                != STRM_OK)
+            {
+                return -1;
+            }
+
+            for (a = 0; a < c->argc; a++) {
+                if (strm_conf_uint(c->args[a], 1000, &v) != STRM_OK) {
+                    strm_conf_error(c, err, errlen, "invalid level \"%s\": "
+                                    "0 to 1000", c->args[a]);
+                    return -1;
+                }
+
+                dv->spec.levels[a] = (int) v;
+            }
+
+            dv->spec.nlevels = c->argc;
+            levels = c;
+
+        } else if (strcmp(c->name, "rule") == 0) {
+            if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+                return -1;
+            }
+
+            if (strcmp(c->args[0], "all") == 0) {
+                dv->spec.max_rule = 0;
+
+            } else if (strcmp(c->args[0], "max") == 0) {
+                dv->spec.max_rule = 1;
+
+            } else {
+                strm_conf_error(c, err, errlen, "invalid rule \"%s\": all "
+                                "(every level 0..L) or max (highest level "
+                                ">= L)", c->args[0]);
+                return -1;
+            }
+
+        } else if (strcmp(c->name, "topic") == 0
+                   || strcmp(c->name, "purpose") == 0
+                   || strcmp(c->name, "owner") == 0)
+        {
+            if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+                return -1;
+            }
+
+            if (c->name[0] == 't') {
+                free(dv->topic);
+                dv->topic = strdup(c->args[0]);
+
+            } else if (c->name[0] == 'p') {
+                free(dv->purpose);
+                dv->purpose = strdup(c->args[0]);
+
+            } else {
+                free(dv->owner);
+                dv->owner = strdup(c->args[0]);
+            }
+
+        } else {
+            strm_conf_error(c, err, errlen, "unknown directive \"%s\" in "
+                            "\"derived\"", c->name);
+            return -1;
+        }
+    }
+
+    if (dv->spec.type == 0 || levels == NULL) {
+        strm_conf_error(blk, err, errlen, "a derived stream needs \"type\" "
+                        "and \"levels\"");
+        return -1;
+    }
+
+    if (dv->purpose == NULL || dv->owner == NULL) {
+        strm_conf_error(blk, err, errlen, "a derived stream needs "
+                        "\"purpose\" and \"owner\": who uses this PII, "
+                        "for what");
+        return -1;
+    }
+
+    if (dv->spec.type == STRM_DERIVE_GRANULAR && dv->spec.max_rule) {
+        strm_conf_error(blk, err, errlen, "\"rule\" is for cumulative "
+                        "streams");
+        return -1;
+    }
+
+    why[0] = '\0';
+
+    if (strm_derive_check(&dv->spec, why, sizeof(why)) != STRM_OK) {
+        strm_conf_error(levels, err, errlen, "%s", why);
+        return -1;
+    }
+
+    if (dv->topic == NULL) {
+        /* STRM's name of a derived stream: <source>-<levels joined by -> */
+        len = strlen(src->args[0]) + 1;
+
+        for (a = 0; a < dv->spec.nlevels; a++) {
+            len += 6;
+        }
+
+        dv->topic = malloc(len);
+        if (dv->topic == NULL) {
+            return -1;
+        }
+
+        strcpy(dv->topic, src->args[0]);
+
+        for (a = 0; a < dv->spec.nlevels; a++) {
+            sprintf(dv->topic + strlen(dv->topic), "-%d",
+                    dv->spec.levels[a]);
+        }
+    }
+
+    d->nderived++;
+
+    return 0;
+}
+
+
+static int
+strm_d_load(strm_d_t *d, char *err, size_t errlen)
+{
+    FILE       *f;
+    size_t      n;
+    strm_rc_t   rc;
+    char        buf[65536];
+    char        why[512];
+
+    why[0] = '\0';
+
+    if (strm_registry_load(d->schemas, &d->reg, why, sizeof(why))
+        != STRM_OK)
+    {
+        snprintf(err, errlen, "schemas \"%s\": %s", d->schemas, why);
+        return -1;
+    }
+
+    f = fopen(d->kek, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "kek \"%s\": %s", d->kek, strerror(errno));
+        return -1;
+    }
+
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+
+    rc = strm_tink_keyset_read_json(buf, n, &d->kek_ks, why, sizeof(why));
+    OPENSSL_cleanse(buf, sizeof(buf));
+
+    if (rc != STRM_OK) {
+        snprintf(err, errlen, "kek \"%s\": %s", d->kek, why);
+        return -1;
+    }
+
+    if (d->audit_log != NULL) {
+        d->audit = fopen(d->audit_log, "a");
+        if (d->audit == NULL) {
+            snprintf(err, errlen, "audit_log \"%s\": %s", d->audit_log,
+                     strerror(errno));
+            return -1;
+        }
+
+        setvbuf(d->audit, NULL, _IOLBF, 0);
+    }
+
+    return strm_d_refresh_keys(d) == 0 ? 0
+           : (snprintf(err, errlen, "keys store \"%s\" cannot be opened "
+                       "read-only", d->store), -1);
+}
+
+
+/*
+ * The key store, opened again every "refresh": a key link shredded
+ * since (strm-keys shred) leaves the cache of ready keysets then, so
+ * its PII stays encrypted in what follows.
+ */
+static int
+strm_d_refresh_keys(strm_d_t *d)
+{
+    strm_keys_t  *k;
+    char          why[512];
+
+    why[0] = '\0';
+
+    if (strm_keys_open(d->store, STRM_D_MAP_SIZE, 1, d->kek_ks, 86400000,
+                       4096, &k, why, sizeof(why)) != STRM_OK)
+    {
+        strm_d_log("keys store \"%s\": %s", d->store, why);
+        return d->keys != NULL ? 0 : -1;
+    }
+
+    if (d->keys != NULL) {
+        strm_keys_close(d->keys);
+    }
+
+    d->keys = k;
+
+    return 0;
+}
+
+
+static int
+strm_d_kafka(strm_d_t *d, char *err, size_t errlen)
+{
+    const char       *name;
+    json_t           *v;
+    rd_kafka_conf_t  *cc, *pc;
+    char              errstr[512];
+
+    cc = rd_kafka_conf_new();
+    pc = rd_kafka_conf_new();
+
+    json_object_foreach(d->properties, name, v) {
+        if (rd_kafka_conf_set(cc, name, json_string_value(v), errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK
+            || rd_kafka_conf_set(pc, name, json_string_value(v), errstr,
+                                 sizeof(errstr)) != RD_KAFKA_CONF_OK)
+        {
+            snprintf(err, errlen, "kafka property \"%s\": %s", name, errstr);
+            goto failed;
+        }
+    }
+
+    json_object_foreach(d->cproperties, name, v) {
+        if (rd_kafka_conf_set(cc, name, json_string_value(v), errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK)
+        {
+            snprintf(err, errlen, "kafka consumer_property \"%s\": %s", name,
+                     errstr);
+            goto failed;
+        }
+    }
+
+    json_object_foreach(d->pproperties, name, v) {
+        if (rd_kafka_conf_set(pc, name, json_string_value(v), errstr,
+                              sizeof(errstr)) != RD_KAFKA_CONF_OK)
+        {
+            snprintf(err, errlen, "kafka producer_property \"%s\": %s", name,
+                     errstr);
+            goto failed;
+        }
+    }
+
+    if (rd_kafka_conf_set(cc, "bootstrap.servers", d->brokers, errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "group.id", d->group, errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "enable.auto.offset.store", "false", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(pc, "bootstrap.servers", d->brokers, errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(pc, "enable.idempotence", "true", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(pc, "linger.ms", "5", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        snprintf(err, errlen, "kafka: %s", errstr);
+        goto failed;
+    }
+
+    rd_kafka_conf_set_opaque(cc, d);
+    rd_kafka_conf_set_rebalance_cb(cc, strm_d_rebalance);
+    rd_kafka_conf_set_opaque(pc, d);
+    rd_kafka_conf_set_dr_msg_cb(pc, strm_d_delivered);
+
+    d->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
+    if (d->producer == NULL) {
+        snprintf(err, errlen, "kafka producer: %s", errstr);
+        rd_kafka_conf_destroy(cc);
+        return -1;
+    }
+
+    d->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, sizeof(errstr));
+    if (d->consumer == NULL) {
+        snprintf(err, errlen, "kafka consumer: %s", errstr);
+        return -1;
+    }
+
+    rd_kafka_poll_set_consumer(d->consumer);
+
+    {
+        rd_kafka_topic_partition_list_t  *sub;
+        rd_kafka_resp_err_t               rerr;
+
+        sub = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(sub, d->topic,
+                                          RD_KAFKA_PARTITION_UA);
+        rerr = rd_kafka_subscribe(d->consumer, sub);
+        rd_kafka_topic_partition_list_destroy(sub);
+
+        if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(err, errlen, "subscribe \"%s\": %s", d->topic,
+                     rd_kafka_err2str(rerr));
+            return -1;
+        }
+    }
+
+    return 0;
+
+failed:
+
+    rd_kafka_conf_destroy(cc);
+    rd_kafka_conf_destroy(pc);
+
+    return -1;
+}
+
+
+/*
+ * A revoke abandons the records in flight: their outputs still land,
+ * but their offsets are not stored (another member reads them again:
+ * duplicates, never a loss).  The stored offsets are committed first.
+ */
+static void
+strm_d_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    strm_d_t      *d = opaque;
+    int32_t        i;
+    strm_d_rec_t  *r;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        strm_d_log("assigned %d partitions", parts->cnt);
+        rd_kafka_assign(rk, parts);
+        return;
+    }
+
+    strm_d_log("revoked %d partitions", parts->cnt);
+
+    rd_kafka_commit(rk, NULL, 0);
+
+    d->generation++;
+
+    for (i = 0; i < d->nqueues; i++) {
+        while (d->queues[i].head != NULL) {
+            r = d->queues[i].head;
+            d->queues[i].head = r->next;
+
+            if (r->pending == 0) {
+                free(r);
+
+            } else {
+                /* its delivery reports free it */
+                r->next = NULL;
+                r->done = -1;
+            }
+        }
+
+        d->queues[i].tail = NULL;
+    }
+
+    rd_kafka_assign(rk, NULL);
+}
+
+
+static strm_d_queue_t *
+strm_d_queue(strm_d_t *d, int32_t partition)
+{
+    int32_t          n;
+    strm_d_queue_t  *q;
+
+    if (partition < 0) {
+        return NULL;
+    }
+
+    if (partition >= d->nqueues) {
+        n = partition + 1;
+
+        q = realloc(d->queues, n * sizeof(strm_d_queue_t));
+        if (q == NULL) {
+            return NULL;
+        }
+
+        memset(q + d->nqueues, 0, (n - d->nqueues) * sizeof(strm_d_queue_t));
+        d->queues = q;
+        d->nqueues = n;
+    }
+
+    return &d->queues[partition];
+}
+
+
+static int
+strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
+{
+    char                   *out;
+    size_t                  i, l, outlen;
+    strm_rc_t               rc;
+    strm_d_rec_t           *rec;
+    strm_d_queue_t         *q;
+    strm_d_derived_t       *dv;
+    strm_derive_result_t    res;
+    char                    why[256];
+
+    q = strm_d_queue(d, rkm->partition);
+    rec = calloc(1, sizeof(strm_d_rec_t));
+
+    if (q == NULL || rec == NULL) {
+        free(rec);
+        strm_d_log("out of memory");
+        return -1;
+    }
+
+    rec->partition = rkm->partition;
+    rec->offset = rkm->offset;
+    rec->generation = d->generation;
+
+    /* a guard: no delivery report may finish the record while it grows */
+    rec->pending = 1;
+
+    if (q->tail != NULL) {
+        q->tail->next = rec;
+
+    } else {
+        q->head = rec;
+    }
+
+    q->tail = rec;
+    d->inflight++;
+
+    for (i = 0; i < d->nderived; i++) {
+        dv = &d->derived[i];
+        dv->n.in++;
+        out = NULL;
+        why[0] = '\0';
+
+        rc = strm_derive_event(d->reg, d->keys, &dv->spec,
+                               rkm->payload, rkm->len, &out, &outlen, &res,
+                               why, sizeof(why));
+
+        if (rc == STRM_E_INTERNAL || rc == STRM_E_NOMEM) {
+            /*
+             * Ours, not the record's (the key store failed): stop with
+             * its offset unstored, a restart reads it again.
+             */
+            strm_d_log("partition %d offset %lld: %s: stopping",
+                       (int) rkm->partition, (long long) rkm->offset,
+                       why[0] ? why : strm_error_get(rc)->message);
+            return -1;
+        }
+
+        if (rc != STRM_OK) {
+            /* the record's fault, the same for every derived stream */
+            dv->n.failures++;
+            d->malformed++;
+            strm_d_dead_letter(d, rkm, rc, why, rec);
+            break;
+        }
+
+        if (!res.kept) {
+            dv->n.dropped++;
+            continue;
+        }
+
+        dv->n.kept++;
+        dv->n.key_missing += res.key_missing ? 1 : 0;
+
+        for (l = 0; l < STRM_D_LEVELS; l++) {
+            dv->n.by_level[l] += res.by_level[l];
+        }
+
+        rc = strm_d_produce(d, dv->topic, rkm, out, outlen, rec, dv->topic);
+
+        OPENSSL_cleanse(out, outlen);
+        free(out);
+
+        if (rc != 0) {
+            return -1;
+        }
+    }
+
+    rec->pending--;
+
+    if (rec->pending == 0) {
+        rec->done = 1;
+        strm_d_advance(d, rec->partition);
+    }
+
+    return 0;
+}
+
+
+static int
+strm_d_produce(strm_d_t *d, const char *topic, const rd_kafka_message_t *in,
+    const char *value, size_t len, strm_d_rec_t *rec, const char *derived)
+{
+    size_t                i, n;
+    const void           *hv;
+    const char           *hn;
+    rd_kafka_headers_t   *hin, *hout;
+    rd_kafka_resp_err_t   err;
+
+    hout = rd_kafka_headers_new(8);
+
+    if (rd_kafka_message_headers(in, &hin) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (i = 0;
+             rd_kafka_header_get_all(hin, i, &hn, &hv, &n)
+             == RD_KAFKA_RESP_ERR_NO_ERROR;
+             i++)
+        {
+            rd_kafka_header_add(hout, hn, -1, hv, n);
+        }
+    }
+
+    if (derived != NULL) {
+        rd_kafka_header_add(hout, "strm-derived", -1, derived, -1);
+    }
+
+    for ( ;; ) {
+        err = rd_kafka_producev(d->producer,
+                                RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(in->key, in->key_len),
+                                RD_KAFKA_V_VALUE((void *) value, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_HEADERS(hout),
+                                RD_KAFKA_V_OPAQUE(rec),
+                                RD_KAFKA_V_END);
+
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            break;
+        }
+
+        /* the local queue is full: serve delivery reports, retry */
+        rd_kafka_poll(d->producer, 100);
+    }
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(hout);
+        strm_d_log("produce to \"%s\": %s", topic, rd_kafka_err2str(err));
+        return -1;
+    }
+
+    rec->pending++;
+
+    return 0;
+}
+
+
+static void
+strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm, strm_rc_t rc,
+    const char *why, strm_d_rec_t *rec)
+{
+    char                *json, *b64;
+    json_t              *dl;
+    const strm_error_t  *e;
+
+    e = strm_error_get(rc);
+
+    strm_d_log("partition %d offset %lld: %s (%s)", (int) rkm->partition,
+               (long long) rkm->offset, e->code, why);
+
+    if (d->dead_letter == NULL) {
+        return;
+    }
+
+    b64 = malloc(strm_b64_encoded_len(rkm->len) + 1);
+    if (b64 == NULL) {
+        return;
+    }
+
+    b64[strm_b64_encode((unsigned char *) b64, rkm->payload, rkm->len)] =
+        '\0';
+
+    dl = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s}",
+                   "topic", d->topic, "partition", (int) rkm->partition,
+                   "offset", (json_int_t) rkm->offset, "code", e->code,
+                   "error", e->message, "reason", why,
+                   "value_b64", b64);
+    free(b64);
+
+    json = dl ? json_dumps(dl, JSON_COMPACT) : NULL;
+    json_decref(dl);
+
+    if (json != NULL) {
+        (void) strm_d_produce(d, d->dead_letter, rkm, json, strlen(json),
+                              rec, NULL);
+        free(json);
+    }
+}
+
+
+static void
+strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+    void *opaque)
+{
+    strm_d_t      *d = opaque;
+    strm_d_rec_t  *rec;
+
+    (void) rk;
+
+    rec = rkm->_private;
+
+    if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /*
+         * Not stored: the record stays in front of its partition's
+         * queue, and a restart reads it again.  The idempotent producer
+         * only gives up on fatal errors: stop and let the supervisor
+         * start us again.
+         */
+        strm_d_log("delivery to \"%s\" failed: %s: stopping",
+                   rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
+        strm_d_stop = 1;
+        return;
+    }
+
+    d->acked++;
+
+    if (rec == NULL || --rec->pending > 0) {
+        return;
+    }
+
+    if (rec->done == -1) {
+        /* abandoned by a revoke */
+        free(rec);
+        d->inflight--;
+        return;
+    }
+
+    rec->done = 1;
+    strm_d_advance(d, rec->partition);
+}
+
+
+/* stores the offset after the longest run of finished records */
+static void
+strm_d_advance(strm_d_t *d, int32_t partition)
+{
+    int64_t                           last;
+    strm_d_rec_t                     *r;
+    strm_d_queue_t                   *q;
+    rd_kafka_resp_err_t               err;
+    rd_kafka_topic_partition_list_t  *l;
+
+    q = strm_d_queue(d, partition);
+    last = -1;
+
+    while (q->head != NULL && q->head->done == 1) {
+        r = q->head;
+        q->head = r->next;
+        last = r->offset;
+        free(r);
+        d->inflight--;
+    }
+
+    if (q->head == NULL) {
+        q->tail = NULL;
+    }
+
+    if (last < 0) {
+        return;
+    }
+
+    l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, d->topic, partition)->offset =
+        last + 1;
+
+    err = rd_kafka_offsets_store(d->consumer, l);
+    rd_kafka_topic_partition_list_destroy(l);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        d->stored++;
+    }
+}
+
+
+static void
+strm_d_audit_definitions(strm_d_t *d)
+{
+    size_t             i, a;
+    json_t            *line, *levels;
+    strm_d_derived_t  *dv;
+
+    for (i = 0; i < d->nderived; i++) {
+        dv = &d->derived[i];
+        levels = json_array();
+
+        for (a = 0; a < dv->spec.nlevels; a++) {
+            json_array_append_new(levels, json_integer(dv->spec.levels[a]));
+        }
+
+        line = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}",
+                         "time", (json_int_t) strm_d_now_ms(),
+                         "event", "derived_stream",
+                         "source", d->source, "topic", dv->topic,
+                         "type", dv->spec.type == STRM_DERIVE_GRANULAR
+                                 ? "granular" : "cumulative",
+                         "levels", levels,
+                         "rule", dv->spec.type == STRM_DERIVE_GRANULAR
+                                 ? "exact" : dv->spec.max_rule ? "max"
+                                                                : "all",
+                         "purpose", dv->purpose, "owner", dv->owner);
+        strm_d_audit_line(d, line);
+    }
+}
+
+
+/* what each derived stream delivered since the last audit line */
+static void
+strm_d_audit_interval(strm_d_t *d, int64_t now)
+{
+    size_t             i, l;
+    json_t            *line, *levels;
+    strm_d_derived_t  *dv;
+    char               name[16];
+
+    for (i = 0; i < d->nderived; i++) {
+        dv = &d->derived[i];
+
+        if (dv->n.in == dv->audited.in) {
+            continue;
+        }
+
+        levels = json_object();
+
+        for (l = 0; l < STRM_D_LEVELS; l++) {
+            if (dv->n.by_level[l] != dv->audited.by_level[l]) {
+                snprintf(name, sizeof(name), "%zu", l);
+                json_object_set_new(levels, name, json_integer(
+                    (json_int_t) (dv->n.by_level[l]
+                                  - dv->audited.by_level[l])));
+            }
+        }
+
+        line = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
+                         "s:I, s:o}",
+                         "time", (json_int_t) now, "event", "delivered",
+                         "source", d->source, "topic", dv->topic,
+                         "purpose", dv->purpose,
+                         "in", (json_int_t) (dv->n.in - dv->audited.in),
+                         "kept", (json_int_t) (dv->n.kept - dv->audited.kept),
+                         "dropped",
+                         (json_int_t) (dv->n.dropped - dv->audited.dropped),
+                         "key_missing",
+                         (json_int_t) (dv->n.key_missing
+                                       - dv->audited.key_missing),
+                         "failures",
+                         (json_int_t) (dv->n.failures - dv->audited.failures),
+                         "decrypted_by_level", levels);
+        strm_d_audit_line(d, line);
+
+        dv->audited = dv->n;
+    }
+}
+
+
+static void
+strm_d_audit_line(strm_d_t *d, json_t *line)
+{
+    char  *text;
+
+    if (line == NULL) {
+        return;
+    }
+
+    text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+
+    if (text == NULL) {
+        return;
+    }
+
+    if (d->audit != NULL) {
+        fprintf(d->audit, "%s\n", text);
+        fflush(d->audit);
+    }
+
+    if (d->audit_topic != NULL && d->producer != NULL) {
+        /* nobody waits for these: the audit log file is the record */
+        (void) rd_kafka_producev(d->producer,
+                                 RD_KAFKA_V_TOPIC(d->audit_topic),
+                                 RD_KAFKA_V_VALUE(text, strlen(text)),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_END);
+    }
+
+    free(text);
+}
+
+
+/* the status file (JSON) and, beside it, .prom (Prometheus text) */
+static void
+strm_d_status(strm_d_t *d)
+{
+    int                fd;
+    FILE              *f;
+    size_t             i;
+    char              *text;
+    json_t            *st, *ds;
+    strm_d_derived_t  *dv;
+    char               tmp[4096], path[4096];
+
+    if (d->status_file == NULL) {
+        return;
+    }
+
+    ds = json_object();
+
+    for (i = 0; i < d->nderived; i++) {
+        dv = &d->derived[i];
+
+        json_object_set_new(ds, dv->topic, json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
+            "in", (json_int_t) dv->n.in, "kept", (json_int_t) dv->n.kept,
+            "dropped_consent", (json_int_t) dv->n.dropped,
+            "key_missing", (json_int_t) dv->n.key_missing,
+            "decrypt_failures", (json_int_t) dv->n.failures,
+            "purpose", dv->purpose, "owner", dv->owner));
+    }
+
+    st = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
+                   "source", d->source, "topic", d->topic,
+                   "time", (json_int_t) strm_d_now_ms(),
+                   "lag", (json_int_t) d->lag,
+                   "in_flight", (json_int_t) d->inflight,
+                   "acked", (json_int_t) d->acked,
+                   "malformed", (json_int_t) d->malformed,
+                   "derived", ds);
+
+    text = st ? json_dumps(st, JSON_INDENT(1)) : NULL;
+    json_decref(st);
+
+    if (text == NULL) {
+        return;
+    }
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", d->status_file);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+    if (fd != -1) {
+        if (write(fd, text, strlen(text)) == -1) {
+            strm_d_log("status file: %s", strerror(errno));
+        }
+
+        close(fd);
+        rename(tmp, d->status_file);
+    }
+
+    free(text);
+
+    snprintf(path, sizeof(path), "%s.prom", d->status_file);
+    snprintf(tmp, sizeof(tmp), "%s.prom.tmp", d->status_file);
+
+    f = fopen(tmp, "w");
+    if (f == NULL) {
+        return;
+    }
+
+    fprintf(f, "# HELP strm_decrypt_lag Records of the source not yet "
+               "consumed.\n# TYPE strm_decrypt_lag gauge\n"
+               "strm_decrypt_lag{source=\"%s\"} %lld\n"
+               "# HELP strm_decrypt_malformed_total Records sent to the "
+               "dead-letter topic.\n"
+               "# TYPE strm_decrypt_malformed_total counter\n"
+               "strm_decrypt_malformed_total{source=\"%s\"} %llu\n",
+            d->source, (long long) d->lag, d->source,
+            (unsigned long long) d->malformed);
+
+#define STRM_D_PROM(metric, help, field)                                     \
+    fprintf(f, "# HELP strm_decrypt_%s %s\n"                                 \
+               "# TYPE strm_decrypt_%s counter\n", metric, help, metric);    \
+    for (i = 0; i < d->nderived; i++) {                                      \
+        fprintf(f, "strm_decrypt_%s{source=\"%s\",derived=\"%s\"} %llu\n",   \
+                metric, d->source, d->derived[i].topic,                      \
+                (unsigned long long) d->derived[i].n.field);                 \
+    }
+
+    STRM_D_PROM("in_total", "Records read for the derived stream.", in)
+    STRM_D_PROM("kept_total", "Events delivered to the derived stream.", kept)
+    STRM_D_PROM("dropped_consent_total",
+                "Events dropped: their consent lacks a level.", dropped)
+    STRM_D_PROM("key_missing_total",
+                "Events delivered with their PII encrypted: key shredded.",
+                key_missing)
+    STRM_D_PROM("decrypt_failures_total", "Records that failed.", failures)
+
+#undef STRM_D_PROM
+
+    fclose(f);
+    rename(tmp, path);
+}
+
+
+/* records behind the end of the assigned partitions, from the cache */
+static int64_t
+strm_d_lag(strm_d_t *d)
+{
+    int                               i;
+    int64_t                           lag, lo, hi;
+    rd_kafka_topic_partition_list_t  *parts;
+
+    if (rd_kafka_assignment(d->consumer, &parts)
+        != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+        return -1;
+    }
+
+    rd_kafka_position(d->consumer, parts);
+    lag = 0;
+
+    for (i = 0; i < parts->cnt; i++) {
+        if (rd_kafka_get_watermark_offsets(d->consumer, parts->elems[i].topic,
+                                           parts->elems[i].partition,
+                                           &lo, &hi)
+            != RD_KAFKA_RESP_ERR_NO_ERROR
+            || hi < 0)
+        {
+            continue;
+        }
+
+        lag += hi - (parts->elems[i].offset >= 0 ? parts->elems[i].offset
+                                                 : lo);
+    }
+
+    rd_kafka_topic_partition_list_destroy(parts);
+
+    return lag;
+}
+
+
+static int64_t
+strm_d_now_ms(void)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+
+    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+static void
+strm_d_log(const char *fmt, ...)
+{
+    va_list     ap;
+    time_t      t;
+    struct tm   tm;
+    char        ts[32];
+
+    t = time(NULL);
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    fprintf(stderr, "%s strm-decrypt: ", ts);
+
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+
+    fputc('\n', stderr);
+}
+
+
+static void
+strm_d_signal(int signo)
+{
+    if (signo == SIGHUP) {
+        strm_d_hup = 1;
+        return;
+    }
+
+    strm_d_stop = 1;
+}
+
+
+static int
+strm_d_usage(void)
+{
+    fprintf(stderr, "usage: strm-decrypt -c CONFIG [-t]\n");
+
+    return STRM_D_EX_USAGE;
+}

@@ -1,0 +1,441 @@
+#!/usr/bin/env bash
+# strm-decrypt: events with random consent levels and PII at levels 1, 2
+# and 3 go through the real gateway (Debian's nginx with the module),
+# then strm-decrypt feeds a granular {1,3} and a cumulative (0..2)
+# derived stream.  A model written here in Python predicts every output
+# field by field (kept set, decrypted fields, fields still encrypted
+# byte for byte).  Then: a shredded key link keeps its PII encrypted;
+# kill -9 mid-stream and a restart lose nothing (duplicates counted);
+# the audit trail and the status file; bad configurations exit 78 with
+# file:line.
+
+. "$(dirname "$0")/helpers.sh"
+
+DECRYPT=$STRM_ROOT/build/strm-decrypt
+KEYS=$STRM_ROOT/build/strm-keys
+MODULE=$STRM_ROOT/build/ngx_http_strm_module.so
+NGINX=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+PY=/usr/bin/python3
+
+for b in "$DECRYPT" "$KEYS" "$MODULE" "$STRM_DEVBROKER"; do
+    if [ ! -e "$b" ]; then
+        SKIP "no $b (make all)"
+        finish
+    fi
+done
+
+# --- bad configurations: exit 78 with file:line, before any Kafka -----
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/strm-decrypt-XXXXXX")
+trap 'strm_cleanup; [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null; [ -n "${DPID:-}" ] && kill -9 "$DPID" 2>/dev/null; rm -rf "$W"' EXIT
+
+bad() {
+    # bad "what" "expected message" config-text
+    printf '%s\n' "$3" > "$W/bad.conf"
+    local out rc=0
+    out=$("$DECRYPT" -t -c "$W/bad.conf" 2>&1) || rc=$?
+    if [ "$rc" = 78 ] && grep -qF -- "$2" <<<"$out"; then
+        PASS "bad config: $1 (exit 78, $2)"
+    else
+        FAIL "bad config: $1: exit $rc, $out"
+    fi
+}
+
+good_head='kafka { brokers 127.0.0.1:9; }
+schemas '"$STRM_ROOT"'/conf/registry;
+keys { store '"$W"'/keys.mdb; kek '"$W"'/kek.json; }'
+
+bad "unknown directive" "bad.conf:4: unknown directive \"sauce\"" \
+    "$good_head
+sauce demo { }"
+bad "a stray brace" "bad.conf:4: unexpected \"}\"" 'kafka { brokers 127.0.0.1:9; }
+schemas /x
+keys { store /x; kek /y; }
+}'
+bad "unknown type" "bad.conf:5: invalid type \"partial\"" \
+    "$good_head
+source demo {
+    derived { type partial; levels 1; purpose p; owner o; }
+}"
+bad "level out of range" "bad.conf:5: invalid level \"1001\"" \
+    "$good_head
+source demo {
+    derived { type granular; levels 1 1001; purpose p; owner o; }
+}"
+bad "cumulative with two levels" "bad.conf:" \
+    "$good_head
+source demo {
+    derived { type cumulative; levels 1 2; purpose p; owner o; }
+}"
+bad "no purpose" "bad.conf:5: a derived stream needs \"purpose\"" \
+    "$good_head
+source demo {
+    derived { type granular; levels 1; owner o; }
+}"
+bad "no derived stream" "bad.conf:4: source \"demo\" has no \"derived\"" \
+    "$good_head
+source demo { topic demo; }"
+bad "two derived streams on one topic" "two derived streams write to \"demo-1\"" \
+    "$good_head
+source demo {
+    derived { type granular; levels 1; purpose p; owner o; }
+    derived { type cumulative; levels 1; topic demo-1; purpose p; owner o; }
+}"
+bad "unterminated quote" "bad.conf:" "$good_head
+source \"demo {"
+
+rc=0
+"$DECRYPT" -c 2>/dev/null || rc=$?
+check_eq "usage error exits 64" 64 "$rc"
+
+# --- Kafka, the gateway, events ----------------------------------------
+
+strm_devbroker_start -n 1 -P 4 || { FAIL "devbroker"; finish; }
+
+"$KEYS" new-kek > "$W/kek.json"
+chmod 0711 "$W"
+mkdir -p -m 0700 "$W/keys"
+[ "$(id -u)" = 0 ] && chown nobody:nogroup "$W/keys"
+mkdir -p "$W/logs" "$W/conf"
+port=18561
+cat > "$W/conf/nginx.conf" <<CONF
+load_module $MODULE;
+error_log logs/error.log warn;
+pid $W/nginx.pid;
+worker_processes 2;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $W/body;
+    strm_kafka_brokers_file $DB_DIR/bootstrap;
+    strm_schemas $STRM_ROOT/conf/registry;
+    strm_keys_store $W/keys/keys.mdb;
+    strm_keys_kek $W/kek.json;
+    strm_keys_topic src-keys;
+    server {
+        listen 127.0.0.1:$port;
+        location = /event { strm_ingest src; }
+    }
+}
+CONF
+"$NGINX" -p "$W/" -c conf/nginx.conf || { FAIL "nginx starts"; finish; }
+
+# post N events of 40 sessions with random consent levels (0..3 each
+# with probability 1/2) through the gateway; the sent events go to a file
+post_events() {
+    # $1 N, $2 first id, $3 output file
+    "$PY" - "$1" "$2" "$3" "$port" <<'PY'
+import http.client, json, random, sys
+n, first, out, port = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+rnd = random.Random(first)
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+with open(out, "a") as f:
+    for i in range(first, first + n):
+        levels = sorted(l for l in range(4) if rnd.random() < 0.5)
+        s = rnd.randrange(40)
+        ev = {"strmMeta": {"eventContractRef": "strmprivacy/example/1.3.0",
+                           "consentLevels": levels},
+              "uniqueIdentifier": "user-%d-%d" % (s, rnd.randrange(5)),
+              "consistentValue": "session-%d" % s,
+              "someSensitiveValue": "secret-%d" % i,
+              "notSensitiveValue": "ev-%d" % i}
+        c.request("POST", "/event", json.dumps(ev),
+                  {"Content-Type": "application/json",
+                   "Strm-Schema-Ref": "strmprivacy/demo/1.0.2"})
+        r = c.getresponse()
+        r.read()
+        if r.status != 204:
+            sys.exit("event %d: %d" % (i, r.status))
+        f.write(json.dumps(ev) + "\n")
+PY
+}
+
+N1=400
+check "$N1 events accepted by the gateway" post_events $N1 0 "$W/sent.jsonl"
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src --min $N1 > "$W/src.jsonl"
+check_eq "all of them in the source topic" $N1 "$(wc -l < "$W/src.jsonl")"
+
+# shred the key link of one session before strm-decrypt runs
+shred_link=$("$PY" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(json.loads(line)["value"])
+    if e["notSensitiveValue"] == "ev-3":
+        print(e["strmMeta"]["keyLink"])' "$W/src.jsonl")
+check "strm-keys shreds one key link (with an audit line)" \
+    "$KEYS" -s "$W/keys/keys.mdb" -a "$W/audit.jsonl" shred "$shred_link"
+
+cat > "$W/decrypt.conf" <<CONF
+# derived streams of the test
+kafka {
+    brokers_file $DB_DIR/bootstrap;
+    consumer_property fetch.wait.max.ms 50;
+    # a killed member leaves the group sooner (the test kills one)
+    consumer_property session.timeout.ms 6000;
+    consumer_property heartbeat.interval.ms 500;
+}
+schemas $STRM_ROOT/conf/registry;
+keys {
+    store $W/keys/keys.mdb;
+    kek $W/kek.json;
+}
+dead_letter src-decrypt-dead;
+audit_log $W/audit.jsonl;
+audit_interval 1s;
+status_file $W/status.json;
+status_interval 200ms;
+
+source src {
+    derived {
+        type granular;
+        levels 1 3;
+        purpose "fraud checks";
+        owner "risk team";
+    }
+    derived {
+        type cumulative;
+        levels 2;
+        topic src-upto-2;
+        purpose "personalisation";
+        owner "web team";
+    }
+}
+CONF
+
+check "strm-decrypt -t accepts the configuration" \
+    "$DECRYPT" -t -c "$W/decrypt.conf"
+
+"$DECRYPT" -c "$W/decrypt.conf" 2> "$W/decrypt.log" &
+DPID=$!
+
+# the status file says when every record was read and delivered
+wait_status() {
+    # $1 records expected in, per derived stream
+    "$PY" - "$W/status.json" "$1" <<'PY'
+import json, sys, time
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        s = json.load(open(sys.argv[1]))
+        if all(d["in"] >= int(sys.argv[2]) for d in s["derived"].values()) \
+                and s["in_flight"] == 0:
+            sys.exit(0)
+    except (OSError, ValueError, KeyError):
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PY
+}
+check "strm-decrypt read and delivered all $N1 records" wait_status $N1
+
+# the model: what each derived stream must hold, field by field
+model() {
+    # $1 sent.jsonl, $2 source records, $3 output records, $4 spec,
+    # $5 shredded key link; prints "ok N" or the first difference
+    "$PY" - "$@" <<'PY'
+import json, sys
+sent_f, src_f, out_f, spec, shredded = sys.argv[1:6]
+LEVEL = {"uniqueIdentifier": 1, "consistentValue": 2, "someSensitiveValue": 3}
+kind, levels = spec.split(":")
+levels = [int(l) for l in levels.split(",")]
+if kind == "granular":
+    need = set(levels); wanted = set(levels)
+else:
+    need = set(range(levels[0] + 1)); wanted = need
+sent = {}
+for line in open(sent_f):
+    e = json.loads(line); sent[e["notSensitiveValue"]] = e
+src = {}
+for line in open(src_f):
+    e = json.loads(json.loads(line)["value"]); src[e["notSensitiveValue"]] = e
+expect = {}
+for k, e in sent.items():
+    if need <= set(e["strmMeta"]["consentLevels"]):
+        enc = src[k]
+        want = dict(enc)
+        if enc["strmMeta"]["keyLink"] != shredded:
+            for f, l in LEVEL.items():
+                if l in wanted:
+                    want[f] = e[f]
+        expect[k] = want
+got = {}
+dups = 0
+for line in open(out_f):
+    e = json.loads(json.loads(line)["value"])
+    k = e["notSensitiveValue"]
+    if k in got:
+        dups += 1
+        if got[k] != e:
+            print("duplicate %s differs" % k); sys.exit(1)
+    got[k] = e
+if set(got) != set(expect):
+    print("kept set differs: missing %s, extra %s" % (
+        sorted(set(expect) - set(got))[:5], sorted(set(got) - set(expect))[:5]))
+    sys.exit(1)
+for k in expect:
+    for f in expect[k]:
+        if expect[k][f] != got[k].get(f):
+            print("%s field %s: want %r got %r" % (k, f, expect[k][f], got[k].get(f)))
+            sys.exit(1)
+    if set(got[k]) != set(expect[k]):
+        print("%s: other fields" % k); sys.exit(1)
+print("ok %d %d" % (len(expect), dups))
+PY
+}
+
+g_expected=$("$PY" -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if {1,3} <= set(json.loads(l)["strmMeta"]["consentLevels"])))' "$W/sent.jsonl")
+c_expected=$("$PY" -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if {0,1,2} <= set(json.loads(l)["strmMeta"]["consentLevels"])))' "$W/sent.jsonl")
+
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-1-3 --min "$g_expected" > "$W/g.jsonl"
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-upto-2 --min "$c_expected" > "$W/c.jsonl"
+
+out=$(model "$W/sent.jsonl" "$W/src.jsonl" "$W/g.jsonl" granular:1,3 "$shred_link")
+check_eq "granular {1,3} (default topic src-1-3): the model's output" "ok $g_expected 0" "$out"
+out=$(model "$W/sent.jsonl" "$W/src.jsonl" "$W/c.jsonl" cumulative:2 "$shred_link")
+check_eq "cumulative 2 (0..2): the model's output" "ok $c_expected 0" "$out"
+
+check "the shredded session's events are delivered with their PII encrypted" \
+    "$PY" -c '
+import json, sys
+n = 0
+for f in sys.argv[1:3]:
+    for line in open(f):
+        e = json.loads(json.loads(line)["value"])
+        if e["strmMeta"]["keyLink"] == sys.argv[3]:
+            n += 1
+            assert not e["uniqueIdentifier"].startswith("user-"), e
+            assert not e["consistentValue"].startswith("session-"), e
+sys.exit(0 if n > 0 else 1)' "$W/g.jsonl" "$W/c.jsonl" "$shred_link"
+
+check "every output keeps the source headers and names its derived stream" \
+    "$PY" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    h = r["headers"]
+    assert h["strm-derived"] == "src-1-3", h
+    assert h["strm-schema-ref"] == "strmprivacy/demo/1.0.2", h
+    assert r["key"] == json.loads(r["value"])["strmMeta"]["keyLink"], r
+' "$W/g.jsonl"
+
+check "the status file counts the key_missing events" "$PY" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+d = s["derived"].values()
+sys.exit(0 if sum(x["key_missing"] for x in d) > 0
+         and all(x["in"] == int(sys.argv[2]) for x in d) else 1)' \
+    "$W/status.json" $N1
+check "the Prometheus text beside it" \
+    grep -q '^strm_decrypt_kept_total{source="src",derived="src-upto-2"} '"$c_expected"'$' \
+    "$W/status.json.prom"
+
+# SIGTERM drains and exits 0
+kill -TERM $DPID
+rc=0
+wait $DPID || rc=$?
+DPID=
+check_eq "SIGTERM: drained, exit 0" 0 "$rc"
+
+check "audit: the definitions of both derived streams" "$PY" -c '
+import json, sys
+defs = [json.loads(l) for l in open(sys.argv[1]) if "derived_stream" in l]
+t = {d["topic"]: d for d in defs}
+assert t["src-1-3"]["levels"] == [1, 3] and t["src-1-3"]["type"] == "granular"
+assert t["src-1-3"]["purpose"] == "fraud checks" and t["src-1-3"]["owner"] == "risk team"
+assert t["src-upto-2"]["type"] == "cumulative" and t["src-upto-2"]["rule"] == "all"
+' "$W/audit.jsonl"
+check "audit: what was delivered adds up, per level" "$PY" -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+d = [l for l in lines if l["event"] == "delivered" and l["topic"] == "src-upto-2"]
+assert sum(l["in"] for l in d) == int(sys.argv[2]), d
+assert sum(l["kept"] for l in d) == int(sys.argv[3]), d
+assert set().union(*[l["decrypted_by_level"].keys() for l in d]) == {"1", "2"}, d
+assert any(l["event"] == "shred" and l["keyLink"] == sys.argv[4] for l in lines)
+' "$W/audit.jsonl" $N1 "$c_expected" "$shred_link"
+
+# --- kill -9 mid-stream: a restart loses nothing -------------------------
+
+N2=1500
+check "$N2 more events accepted" post_events $N2 $N1 "$W/sent.jsonl"
+N=$((N1 + N2))
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src --min $N > "$W/src.jsonl"
+
+# a slow broker (50 ms a round trip) and small fetches stretch the run,
+# so that the kill finds records read, outputs acknowledged and more to go
+check "the broker slows down" ctl_quiet broker/1/rtt/50
+sed 's/^kafka {$/kafka {\n    consumer_property max.partition.fetch.bytes 4096;/' \
+    "$W/decrypt.conf" > "$W/slow.conf"
+rm -f "$W/status.json"
+"$DECRYPT" -c "$W/slow.conf" 2>> "$W/decrypt.log" &
+DPID=$!
+# let it get somewhere, not everywhere
+for _ in $(seq 100); do
+    "$PY" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if s["acked"] > 100 else 1)' "$W/status.json" 2>/dev/null && break
+    sleep 0.05
+done
+kill -9 $DPID
+wait $DPID 2>/dev/null
+DPID=
+ctl_quiet broker/1/rtt/0
+before=$(wc -l < "$W/g.jsonl")
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-1-3 --timeout 5 > "$W/g-killed.jsonl"
+part=$(( $(wc -l < "$W/g-killed.jsonl") - before ))
+g_expected=$("$PY" -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if {1,3} <= set(json.loads(l)["strmMeta"]["consentLevels"])))' "$W/sent.jsonl")
+check "kill -9 came mid-stream: $part of $((g_expected - before)) outputs were out" \
+    test "$part" -gt 0 -a "$part" -lt $((g_expected - before))
+
+"$DECRYPT" -c "$W/decrypt.conf" 2>> "$W/decrypt.log" &
+DPID=$!
+# done: the restarted process read up to the end and delivered it all
+wait_done() {
+    "$PY" - "$W/status.json" <<'PY'
+import json, sys, time
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        s = json.load(open(sys.argv[1]))
+        if s["lag"] == 0 and s["in_flight"] == 0 \
+                and s["derived"]["src-1-3"]["in"] > 0:
+            sys.exit(0)
+    except (OSError, ValueError, KeyError):
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+PY
+}
+rm -f "$W/status.json"
+check "after kill -9 and a restart, strm-decrypt reads on to the end" \
+    wait_done
+
+g_expected=$("$PY" -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if {1,3} <= set(json.loads(l)["strmMeta"]["consentLevels"])))' "$W/sent.jsonl")
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-1-3 --min "$g_expected" > "$W/g.jsonl"
+out=$(model "$W/sent.jsonl" "$W/src.jsonl" "$W/g.jsonl" granular:1,3 "$shred_link")
+check "kill -9: every expected output present, as the model says ($out)" \
+    grep -q "^ok $g_expected " <<<"$out"
+echo "# duplicates after kill -9 and a restart: ${out##* }"
+
+kill -TERM $DPID
+wait $DPID
+DPID=
+
+check "no PII value in strm-decrypt's log" \
+    bash -c "! grep -qE 'user-|session-|secret-' '$W/decrypt.log'"
+
+"$NGINX" -p "$W/" -c conf/nginx.conf -s quit
+if [ "$N_FAILED" -gt 0 ]; then
+    echo "# strm-decrypt's log:"
+    sed 's/^/#   /' "$W/decrypt.log" | tail -40
+fi
+finish
