@@ -982,23 +982,26 @@ strm_d_load(strm_d_t *d, char *err, size_t errlen)
 static int
 strm_d_refresh_keys(strm_d_t *d)
 {
-    strm_keys_t  *k;
-    char          why[512];
+    char  why[512];
+
+    /*
+     * Closed first: LMDB must not have one file open twice in a
+     * process (closing either would drop the other's locks).
+     */
+    if (d->keys != NULL) {
+        strm_keys_close(d->keys);
+        d->keys = NULL;
+    }
 
     why[0] = '\0';
 
     if (strm_keys_open(d->store, STRM_D_MAP_SIZE, 1, d->kek_ks, 86400000,
-                       4096, &k, why, sizeof(why)) != STRM_OK)
+                       4096, &d->keys, why, sizeof(why)) != STRM_OK)
     {
         strm_d_log("keys store \"%s\": %s", d->store, why);
-        return d->keys != NULL ? 0 : -1;
+        d->keys = NULL;
+        return -1;
     }
-
-    if (d->keys != NULL) {
-        strm_keys_close(d->keys);
-    }
-
-    d->keys = k;
 
     return 0;
 }

@@ -430,6 +430,129 @@ kill -TERM $DPID
 wait $DPID
 DPID=
 
+# --- two members of the group: a rebalance, SIGHUP, a second SIGTERM ---
+
+N3=800
+check "$N3 more events accepted" post_events $N3 $N "$W/sent.jsonl"
+N=$((N + N3))
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src --min $N > "$W/src.jsonl"
+ctl_quiet broker/1/rtt/50
+for m in a b; do
+    sed -e "s|status_file .*|status_file $W/status-$m.json;|" \
+        -e "s|audit_log .*|audit_log $W/audit-$m.jsonl;|" \
+        "$W/slow.conf" > "$W/$m.conf"
+done
+"$DECRYPT" -c "$W/a.conf" 2> "$W/a.log" &
+APID=$!
+"$DECRYPT" -c "$W/b.conf" 2> "$W/b.log" &
+BPID=$!
+for _ in $(seq 200); do
+    grep -q assigned "$W/a.log" && grep -q assigned "$W/b.log" && break
+    sleep 0.1
+done
+check "two members share the partitions" \
+    bash -c "grep -q 'assigned [1-3] partitions' '$W/a.log' && grep -q 'assigned [1-3] partitions' '$W/b.log'"
+kill -TERM $APID
+rc=0
+wait $APID || rc=$?
+check_eq "member a leaves on SIGTERM, drained, exit 0" 0 "$rc"
+ctl_quiet broker/1/rtt/0
+for _ in $(seq 200); do
+    grep -q 'assigned 4 partitions' "$W/b.log" && break
+    sleep 0.1
+done
+check "after the rebalance member b has all 4 partitions" \
+    grep -q 'assigned 4 partitions' "$W/b.log"
+
+mv "$W/audit-b.jsonl" "$W/audit-b.1"
+kill -HUP $BPID
+check "SIGHUP: b writes a new audit log (logrotate)" \
+    wait_for_file "$W/audit-b.jsonl" 10
+
+DPID=$BPID
+"$PY" - "$W/status-b.json" <<'PY'
+import json, sys, time
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        s = json.load(open(sys.argv[1]))
+        if s["lag"] == 0 and s["in_flight"] == 0:
+            break
+    except (OSError, ValueError, KeyError):
+        pass
+    time.sleep(0.2)
+PY
+g_expected=$("$PY" -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if {1,3} <= set(json.loads(l)["strmMeta"]["consentLevels"])))' "$W/sent.jsonl")
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-1-3 --min "$g_expected" > "$W/g.jsonl"
+out=$(model "$W/sent.jsonl" "$W/src.jsonl" "$W/g.jsonl" granular:1,3 "$shred_link")
+check "a rebalance loses nothing either, as the model says ($out)" \
+    grep -q "^ok $g_expected " <<<"$out"
+
+# malformed records: to the dead-letter topic, counted, the partition
+# goes on (the records after them are delivered)
+printf 'not json at all\n{"no":"strmMeta"}\n' |
+    kcat -b "$BOOTSTRAP" -P -t src -p 0
+check "a record after the malformed ones" post_events 20 $((N + 1000)) "$W/sent.jsonl"
+check "two malformed records in the dead-letter topic, with their reasons" \
+    "$PY" - "$("$KAFKA_READ" -b "$BOOTSTRAP" -t src-decrypt-dead --min 2 | base64 -w0)" <<'PY'
+import base64, json, sys
+recs = [json.loads(json.loads(l)["value"])
+        for l in base64.b64decode(sys.argv[1]).decode().splitlines()]
+codes = sorted(r["code"] for r in recs)
+assert codes == ["invalid_json", "invalid_strm_meta"], codes
+assert all(r["topic"] == "src" and r["partition"] == 0 and r["reason"]
+           for r in recs), recs
+assert base64.b64decode(recs[0]["value_b64"]) in (b"not json at all",
+                                                   b'{"no":"strmMeta"}')
+PY
+check "the status file counts them" "$PY" - "$W/status-b.json" <<'PY'
+import json, sys, time
+for _ in range(100):
+    s = json.load(open(sys.argv[1]))
+    if s["malformed"] == 2:
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+PY
+check "and the events after them are delivered" \
+    "$PY" - "$BOOTSTRAP" "$KAFKA_READ" "$W/sent.jsonl" <<'PY'
+import json, subprocess, sys, time
+sent = [json.loads(l) for l in open(sys.argv[3])][-20:]
+time.sleep(2)
+out = subprocess.run([sys.argv[2], "-b", sys.argv[1], "-t", "src-upto-2",
+                      "--timeout", "5"], capture_output=True, text=True).stdout
+ids = {json.loads(json.loads(l)["value"])["notSensitiveValue"] for l in out.splitlines()}
+want = {e["notSensitiveValue"] for e in sent
+        if {0, 1, 2} <= set(e["strmMeta"]["consentLevels"])}
+sys.exit(0 if want <= ids else 1)
+PY
+
+# a second SIGTERM while Kafka is slow to acknowledge: out at once
+check "100 more events accepted" post_events 100 $N "$W/sent.jsonl"
+ctl_quiet broker/1/rtt/2000
+"$PY" - "$W/status-b.json" <<'PY'
+import json, sys, time
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        if json.load(open(sys.argv[1]))["in_flight"] > 0:
+            break
+    except (OSError, ValueError, KeyError):
+        pass
+    time.sleep(0.1)
+PY
+kill -TERM $BPID
+sleep 0.2
+kill -TERM $BPID
+rc=0
+wait $BPID || rc=$?
+DPID=
+ctl_quiet broker/1/rtt/0
+check_eq "a second SIGTERM exits at once, without draining (exit 1)" 1 "$rc"
+cat "$W/a.log" "$W/b.log" >> "$W/decrypt.log"
+
 check "no PII value in strm-decrypt's log" \
     bash -c "! grep -qE 'user-|session-|secret-' '$W/decrypt.log'"
 
