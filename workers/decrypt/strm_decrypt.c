@@ -176,6 +176,7 @@ static void strm_d_log(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 static void strm_d_signal(int signo);
 static int strm_d_usage(void);
+static void strm_d_free(strm_d_t *d);
 
 
 static volatile sig_atomic_t  strm_d_stop;
@@ -221,6 +222,7 @@ main(int argc, char **argv)
         || strm_d_load(&d, err, sizeof(err)) != 0)
     {
         fprintf(stderr, "strm-decrypt: %s\n", err);
+        strm_d_free(&d);
         return STRM_D_EX_CONFIG;
     }
 
@@ -228,6 +230,7 @@ main(int argc, char **argv)
         printf("strm-decrypt: the configuration file %s syntax is ok, "
                "%zu derived streams of \"%s\"\n", conf, d.nderived,
                d.source);
+        strm_d_free(&d);
         return 0;
     }
 
@@ -240,6 +243,7 @@ main(int argc, char **argv)
 
     if (strm_d_kafka(&d, err, sizeof(err)) != 0) {
         fprintf(stderr, "strm-decrypt: %s\n", err);
+        strm_d_free(&d);
         return 1;
     }
 
@@ -339,16 +343,7 @@ main(int argc, char **argv)
     rd_kafka_destroy(d.consumer);
     rd_kafka_destroy(d.producer);
 
-    if (d.audit != NULL) {
-        fclose(d.audit);
-    }
-
-    strm_keys_close(d.keys);
-    strm_tink_keyset_free(d.kek_ks);
-    strm_registry_free(d.reg);
-    json_decref(d.properties);
-    json_decref(d.cproperties);
-    json_decref(d.pproperties);
+    strm_d_free(&d);
 
     for (i = 0; i < (size_t) d.nqueues; i++) {
         while (d.queues[i].head != NULL) {
@@ -1769,6 +1764,58 @@ strm_d_signal(int signo)
     }
 
     strm_d_stop = 1;
+}
+
+
+static void
+strm_d_free(strm_d_t *d)
+{
+    size_t  i;
+
+    if (d->keys != NULL) {
+        strm_keys_close(d->keys);
+    }
+
+    if (d->kek_ks != NULL) {
+        strm_tink_keyset_free(d->kek_ks);
+    }
+
+    if (d->reg != NULL) {
+        strm_registry_free(d->reg);
+    }
+
+    if (d->audit != NULL) {
+        fclose(d->audit);
+    }
+
+    json_decref(d->properties);
+    json_decref(d->cproperties);
+    json_decref(d->pproperties);
+
+    for (i = 0; i < d->nderived; i++) {
+        free(d->derived[i].topic);
+        free(d->derived[i].purpose);
+        free(d->derived[i].owner);
+    }
+
+    /* a derived block that failed half-way holds strings too */
+    if (d->nderived < STRM_D_MAX_DERIVED) {
+        free(d->derived[d->nderived].topic);
+        free(d->derived[d->nderived].purpose);
+        free(d->derived[d->nderived].owner);
+    }
+
+    free(d->brokers);
+    free(d->schemas);
+    free(d->store);
+    free(d->kek);
+    free(d->source);
+    free(d->topic);
+    free(d->group);
+    free(d->dead_letter);
+    free(d->audit_log);
+    free(d->audit_topic);
+    free(d->status_file);
 }
 
 

@@ -11,7 +11,7 @@
 
 . "$(dirname "$0")/helpers.sh"
 
-DECRYPT=$STRM_ROOT/build/strm-decrypt
+DECRYPT=${STRM_DECRYPT:-$STRM_ROOT/build/strm-decrypt}
 KEYS=$STRM_ROOT/build/strm-keys
 MODULE=$STRM_ROOT/build/ngx_http_strm_module.so
 NGINX=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
