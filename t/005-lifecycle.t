@@ -94,7 +94,7 @@ like($body, qr/"code":"schema_unknown"/, "named as such");
 make_path("$reg/$ref");
 copy("$reg/strmprivacy/demo/1.0.2/schema.avsc", "$reg/$ref/schema.avsc")
     or die "copy: $!";
-ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
+ok(strm_nginx_reload(), "reloaded: the old workers have exited");
 for (1 .. 50) {
     ($s) = $post->();
     last if $s == 204;

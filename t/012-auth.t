@@ -330,7 +330,7 @@ system("$main::Root/build/strm-credentials revoke -f $D/reload.clients reload-cl
     or die "revoke failed";
 my ($sn) = $grant->('reload-new', $new->{clientSecret});
 is($sn, 401, "a new client is unknown before the reload");
-ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
+ok(strm_nginx_reload(), "reloaded: the old workers have exited");
 for (1 .. 50) {
     ($sn) = $grant->('reload-new', $new->{clientSecret});
     last if $sn == 200;
@@ -850,7 +850,7 @@ is($s, 401, "EdDSA, its key not yet in the JWKS");
 like($b, qr/"reason":"(unknown key|alg not allowed)"/, "as an unknown key");
 system("$main::Jwt jwks $D/ed.pem:ed-1 > $D/reload-jwks.json") == 0
     or die "jwks";
-ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
+ok(strm_nginx_reload(), "reloaded: the old workers have exited");
 for (1 .. 50) {
     ($s) = $send->($ed);
     last if $s == 204;

@@ -55,7 +55,7 @@ use Time::HiRes qw(sleep);
 our @ISA = qw(Exporter);
 our @EXPORT = qw(strm_broker_ctl strm_kafka_records strm_unique_topic
                  strm_acked strm_check_acked_in_kafka strm_topic
-                 strm_nginx_pid strm_curl strm_burst
+                 strm_nginx_pid strm_nginx_reload strm_curl strm_burst
                  strm_burst_during strm_avro strm_demo_event
                  strm_click_event strm_json strm_check_events
                  strm_decrypt_records);
@@ -277,6 +277,36 @@ sub strm_nginx_pid {
     my $sr = Test::Nginx::Socket::server_root();
     my $pid = _slurp("$sr/logs/nginx.pid");
     return $pid =~ /^(\d+)/ ? $1 : undef;
+}
+
+# The worker processes of the master $pid, read from /proc (no procps
+# needed on a bare machine).
+sub _children {
+    my ($pid) = @_;
+    my @kids;
+    opendir my $dh, "/proc" or return ();
+    for my $p (grep { /^\d+$/ } readdir $dh) {
+        my $st = _slurp("/proc/$p/stat") or next;
+        # pid (comm) state ppid ...: comm may hold spaces, so split after ')'
+        push @kids, $p if $st =~ /\)\s+\S+\s+(\d+)/ && $1 == $pid;
+    }
+    closedir $dh;
+    return @kids;
+}
+
+# Reload (HUP) and wait until every worker of the old generation has exited,
+# so that no later request can still reach an old worker with the old
+# configuration. True when the old workers are gone within 15 s.
+sub strm_nginx_reload {
+    my $master = strm_nginx_pid() or return 0;
+    my %old = map { $_ => 1 } _children($master);
+    kill('HUP', $master) or return 0;
+    for (1 .. 150) {
+        my @left = grep { $old{$_} } _children($master);
+        return 1 unless @left;
+        select(undef, undef, undef, 0.1);
+    }
+    return 0;
 }
 
 # One raw Avro binary datum of the registry schema $ref (conf/registry)
