@@ -44,13 +44,15 @@ $(MODULE): $(NGX_STAMP) $(MODULE_SRCS)
 	@# a new file, not rewritten in place: a running nginx maps the old one
 	cp $(NGX_TREE)/objs/ngx_http_strm_module.so $@.tmp && mv -f $@.tmp $@
 
+-include workers/common/Makefile.inc
 -include workers/devbroker/Makefile.inc
 -include workers/keys/Makefile.inc
 -include workers/credentials/Makefile.inc
 -include workers/decrypt/Makefile.inc
+-include workers/export/Makefile.inc
 
 workers: $(BUILD)/strm-devbroker $(BUILD)/strm-keys $(BUILD)/strm-credentials \
-         $(BUILD)/strm-decrypt
+         $(BUILD)/strm-decrypt $(BUILD)/strm-export
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX_BIN) \
            TEST_NGINX_LOAD_MODULES=$(TOP)/$(MODULE) \

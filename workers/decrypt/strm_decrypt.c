@@ -45,10 +45,9 @@
 #include "strm_keys.h"
 #include "strm_registry.h"
 #include "strm_tink.h"
+#include "strm_worker.h"
 
 
-#define STRM_D_EX_USAGE       64
-#define STRM_D_EX_CONFIG      78
 #define STRM_D_MAP_SIZE       ((size_t) 1 << 30)
 #define STRM_D_MAX_DERIVED    64
 #define STRM_D_MAX_INFLIGHT   100000
@@ -103,10 +102,9 @@ typedef struct {
 
 typedef struct {
     /* configuration */
-    char                 *brokers;
+    strm_worker_kafka_t   kafka;
+    strm_worker_keys_t    keys_conf;
     char                 *schemas;
-    char                 *store;
-    char                 *kek;
     char                 *source;
     char                 *topic;
     char                 *group;
@@ -116,10 +114,6 @@ typedef struct {
     char                 *status_file;
     int64_t               audit_interval;
     int64_t               status_interval;
-    int64_t               keys_refresh;
-    json_t               *properties;       /* both clients: name → value */
-    json_t               *cproperties;      /* the consumer's */
-    json_t               *pproperties;      /* the producer's */
     strm_d_derived_t      derived[STRM_D_MAX_DERIVED];
     size_t                nderived;
 
@@ -169,18 +163,9 @@ static void strm_d_audit_definitions(strm_d_t *d);
 static void strm_d_audit_interval(strm_d_t *d, int64_t now);
 static void strm_d_audit_line(strm_d_t *d, json_t *line);
 static void strm_d_status(strm_d_t *d);
-static int64_t strm_d_lag(strm_d_t *d);
 static int strm_d_refresh_keys(strm_d_t *d);
-static int64_t strm_d_now_ms(void);
-static void strm_d_log(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static void strm_d_signal(int signo);
 static int strm_d_usage(void);
 static void strm_d_free(strm_d_t *d);
-
-
-static volatile sig_atomic_t  strm_d_stop;
-static volatile sig_atomic_t  strm_d_hup;
 
 
 int
@@ -190,7 +175,6 @@ main(int argc, char **argv)
     size_t               i;
     int64_t              now, drain;
     strm_d_t             d;
-    struct sigaction     sa;
     rd_kafka_message_t  *rkm;
     const char          *conf;
     char                 err[1024];
@@ -217,13 +201,14 @@ main(int argc, char **argv)
 
     memset(&d, 0, sizeof(strm_d_t));
     err[0] = '\0';
+    strm_worker_init("strm-decrypt");
 
     if (strm_d_conf(&d, conf, err, sizeof(err)) != 0
         || strm_d_load(&d, err, sizeof(err)) != 0)
     {
         fprintf(stderr, "strm-decrypt: %s\n", err);
         strm_d_free(&d);
-        return STRM_D_EX_CONFIG;
+        return STRM_WORKER_EX_CONFIG;
     }
 
     if (test) {
@@ -234,12 +219,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    memset(&sa, 0, sizeof(struct sigaction));
-    sa.sa_handler = strm_d_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    strm_worker_signals();
 
     if (strm_d_kafka(&d, err, sizeof(err)) != 0) {
         fprintf(stderr, "strm-decrypt: %s\n", err);
@@ -247,20 +227,20 @@ main(int argc, char **argv)
         return 1;
     }
 
-    d.started = strm_d_now_ms();
+    d.started = strm_worker_now_ms();
     d.next_audit = d.started + d.audit_interval;
     d.next_status = d.started;
-    d.next_keys = d.started + d.keys_refresh;
+    d.next_keys = d.started + d.keys_conf.refresh;
 
     strm_d_audit_definitions(&d);
-    strm_d_log("consuming \"%s\" (group \"%s\") into %zu derived streams",
-               d.topic, d.group, d.nderived);
+    strm_worker_log("consuming \"%s\" (group \"%s\") into %zu derived streams",
+                    d.topic, d.group, d.nderived);
 
     rc = 0;
 
-    while (!strm_d_stop) {
-        if (strm_d_hup) {
-            strm_d_hup = 0;
+    while (!strm_worker_stop) {
+        if (strm_worker_hup) {
+            strm_worker_hup = 0;
 
             /* logrotate moved the audit log: write a new one */
             if (d.audit != NULL) {
@@ -287,13 +267,13 @@ main(int argc, char **argv)
                 }
 
             } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                strm_d_log("consumer: %s", rd_kafka_message_errstr(rkm));
+                strm_worker_log("consumer: %s", rd_kafka_message_errstr(rkm));
             }
 
             rd_kafka_message_destroy(rkm);
         }
 
-        now = strm_d_now_ms();
+        now = strm_worker_now_ms();
 
         if (now >= d.next_audit) {
             strm_d_audit_interval(&d, now);
@@ -301,7 +281,7 @@ main(int argc, char **argv)
         }
 
         if (now >= d.next_status) {
-            d.lag = strm_d_lag(&d);
+            d.lag = strm_worker_lag(d.consumer);
             strm_d_status(&d);
             d.next_status = now + d.status_interval;
         }
@@ -312,23 +292,25 @@ main(int argc, char **argv)
                 break;
             }
 
-            d.next_keys = now + d.keys_refresh;
+            d.next_keys = now + d.keys_conf.refresh;
         }
     }
 
     /* drain: what was produced is waited for, then its offsets stored */
-    strm_d_log("draining %llu records in flight",
-               (unsigned long long) d.inflight);
+    strm_worker_log("draining %llu records in flight",
+                    (unsigned long long) d.inflight);
 
-    drain = strm_d_now_ms() + STRM_D_DRAIN_MS;
-    strm_d_stop = 0;
+    drain = strm_worker_now_ms() + STRM_D_DRAIN_MS;
+    strm_worker_stop = 0;
 
-    while (d.inflight > 0 && strm_d_now_ms() < drain && !strm_d_stop) {
+    while (d.inflight > 0 && strm_worker_now_ms() < drain
+           && !strm_worker_stop)
+    {
         rd_kafka_poll(d.producer, 100);
     }
 
-    if (strm_d_stop) {
-        strm_d_log("second signal: exiting without draining");
+    if (strm_worker_stop) {
+        strm_worker_log("second signal: exiting without draining");
         _exit(1);
     }
 
@@ -336,8 +318,8 @@ main(int argc, char **argv)
     rd_kafka_consumer_close(d.consumer);
     rd_kafka_flush(d.producer, 5000);
 
-    strm_d_audit_interval(&d, strm_d_now_ms());
-    d.lag = strm_d_lag(&d);
+    strm_d_audit_interval(&d, strm_worker_now_ms());
+    d.lag = strm_worker_lag(d.consumer);
     strm_d_status(&d);
 
     rd_kafka_destroy(d.consumer);
@@ -355,8 +337,8 @@ main(int argc, char **argv)
 
     free(d.queues);
 
-    strm_d_log("stopped, %llu offsets stored",
-               (unsigned long long) d.stored);
+    strm_worker_log("stopped, %llu offsets stored",
+                    (unsigned long long) d.stored);
 
     return rc;
 }
@@ -384,13 +366,9 @@ main(int argc, char **argv)
 static int
 strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
 {
-    int               rc;
-    size_t            i, j;
-    int64_t           ms;
-    strm_conf_t      *root, *c, *k;
-    FILE             *f;
-    char              buf[4096];
-    size_t            n;
+    int            rc;
+    size_t         i;
+    strm_conf_t   *root, *c;
 
     if (strm_conf_parse_file(path, &root, err, errlen) != STRM_OK) {
         return -1;
@@ -399,234 +377,69 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
     rc = -1;
     d->audit_interval = 60000;
     d->status_interval = 5000;
-    d->keys_refresh = 60000;
-    d->properties = json_object();
-    d->cproperties = json_object();
-    d->pproperties = json_object();
 
     for (i = 0; i < root->nchildren; i++) {
         c = &root->children[i];
 
-#define STRM_D_STR(dname, field)                                             \
-        if (strcmp(c->name, dname) == 0) {                                   \
-            if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) \
-            {                                                                \
-                if (c->block) {                                              \
-                    strm_conf_error(c, err, errlen,                          \
-                                    "\"%s\" is not a block", c->name);       \
-                }                                                            \
-                goto done;                                                   \
-            }                                                                \
-            if (d->field != NULL) {                                          \
-                strm_conf_error(c, err, errlen, "\"%s\" is duplicate",       \
-                                c->name);                                    \
-                goto done;                                                   \
-            }                                                                \
-            d->field = strdup(c->args[0]);                                   \
-            continue;                                                        \
-        }
+        if (strcmp(c->name, "schemas") == 0) {
+            rc = strm_worker_conf_str(c, &d->schemas, err, errlen);
 
-        STRM_D_STR("schemas", schemas)
-        STRM_D_STR("dead_letter", dead_letter)
-        STRM_D_STR("audit_log", audit_log)
-        STRM_D_STR("audit_topic", audit_topic)
-        STRM_D_STR("status_file", status_file)
+        } else if (strcmp(c->name, "dead_letter") == 0) {
+            rc = strm_worker_conf_str(c, &d->dead_letter, err, errlen);
 
-        if (strcmp(c->name, "audit_interval") == 0
-            || strcmp(c->name, "status_interval") == 0)
-        {
-            if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
-                goto done;
-            }
+        } else if (strcmp(c->name, "audit_log") == 0) {
+            rc = strm_worker_conf_str(c, &d->audit_log, err, errlen);
 
-            if (strm_conf_msec(c->args[0], &ms) != STRM_OK || ms < 100) {
-                strm_conf_error(c, err, errlen, "invalid time \"%s\" "
-                                "(at least 100ms)", c->args[0]);
-                goto done;
-            }
+        } else if (strcmp(c->name, "audit_topic") == 0) {
+            rc = strm_worker_conf_str(c, &d->audit_topic, err, errlen);
 
-            if (c->name[0] == 'a') {
-                d->audit_interval = ms;
+        } else if (strcmp(c->name, "status_file") == 0) {
+            rc = strm_worker_conf_str(c, &d->status_file, err, errlen);
 
-            } else {
-                d->status_interval = ms;
-            }
+        } else if (strcmp(c->name, "audit_interval") == 0) {
+            rc = strm_worker_conf_msec(c, 100, &d->audit_interval, err,
+                                       errlen);
 
-            continue;
-        }
+        } else if (strcmp(c->name, "status_interval") == 0) {
+            rc = strm_worker_conf_msec(c, 100, &d->status_interval, err,
+                                       errlen);
 
-        if (strcmp(c->name, "kafka") == 0 || strcmp(c->name, "keys") == 0) {
-            if (!c->block || c->argc != 0) {
-                strm_conf_error(c, err, errlen, "\"%s\" is a block "
-                                "without arguments", c->name);
-                goto done;
-            }
+        } else if (strcmp(c->name, "kafka") == 0) {
+            rc = strm_worker_conf_kafka(c, &d->kafka, err, errlen);
 
-            for (j = 0; j < c->nchildren; j++) {
-                k = &c->children[j];
+        } else if (strcmp(c->name, "keys") == 0) {
+            rc = strm_worker_conf_keys(c, &d->keys_conf, err, errlen);
 
-                if (k->block) {
-                    strm_conf_error(k, err, errlen, "unexpected block "
-                                    "\"%s\"", k->name);
-                    goto done;
-                }
-
-                if (c->name[1] == 'a' && strcmp(k->name, "brokers") == 0) {
-                    size_t  a, len;
-
-                    if (strm_conf_args(k, 1, 64, err, errlen) != STRM_OK) {
-                        goto done;
-                    }
-
-                    if (d->brokers != NULL) {
-                        strm_conf_error(k, err, errlen,
-                                        "brokers are set twice");
-                        goto done;
-                    }
-
-                    for (len = 0, a = 0; a < k->argc; a++) {
-                        len += strlen(k->args[a]) + 1;
-                    }
-
-                    d->brokers = calloc(1, len + 1);
-                    if (d->brokers == NULL) {
-                        goto done;
-                    }
-
-                    for (a = 0; a < k->argc; a++) {
-                        if (strchr(k->args[a], ':') == NULL) {
-                            strm_conf_error(k, err, errlen, "invalid broker "
-                                            "\"%s\", expected host:port",
-                                            k->args[a]);
-                            goto done;
-                        }
-
-                        if (a > 0) {
-                            strcat(d->brokers, ",");
-                        }
-
-                        strcat(d->brokers, k->args[a]);
-                    }
-
-                } else if (c->name[1] == 'a'
-                           && strcmp(k->name, "brokers_file") == 0)
-                {
-                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
-                        goto done;
-                    }
-
-                    if (d->brokers != NULL) {
-                        strm_conf_error(k, err, errlen,
-                                        "brokers are set twice");
-                        goto done;
-                    }
-
-                    f = fopen(k->args[0], "r");
-                    n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-                    if (f != NULL) {
-                        fclose(f);
-                    }
-
-                    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '
-                                     || buf[n - 1] == '\r'))
-                    {
-                        n--;
-                    }
-
-                    buf[n] = '\0';
-
-                    if (n == 0 || strchr(buf, ':') == NULL) {
-                        strm_conf_error(k, err, errlen, "no brokers in "
-                                        "\"%s\"", k->args[0]);
-                        goto done;
-                    }
-
-                    d->brokers = strdup(buf);
-
-                } else if (c->name[1] == 'a'
-                           && (strcmp(k->name, "property") == 0
-                               || strcmp(k->name, "consumer_property") == 0
-                               || strcmp(k->name, "producer_property") == 0))
-                {
-                    if (strm_conf_args(k, 2, 2, err, errlen) != STRM_OK) {
-                        goto done;
-                    }
-
-                    json_object_set_new(k->name[0] == 'c' ? d->cproperties
-                                        : k->name[1] == 'r' && k->name[2] == 'o'
-                                          && k->name[3] == 'd'
-                                        ? d->pproperties : d->properties,
-                                        k->args[0], json_string(k->args[1]));
-
-                } else if (c->name[1] == 'e' && strcmp(k->name, "store") == 0)
-                {
-                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
-                        goto done;
-                    }
-
-                    free(d->store);
-                    d->store = strdup(k->args[0]);
-
-                } else if (c->name[1] == 'e' && strcmp(k->name, "kek") == 0) {
-                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
-                        goto done;
-                    }
-
-                    free(d->kek);
-                    d->kek = strdup(k->args[0]);
-
-                } else if (c->name[1] == 'e'
-                           && strcmp(k->name, "refresh") == 0)
-                {
-                    if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
-                        goto done;
-                    }
-
-                    if (strm_conf_msec(k->args[0], &d->keys_refresh)
-                        != STRM_OK || d->keys_refresh < 1000)
-                    {
-                        strm_conf_error(k, err, errlen, "invalid time "
-                                        "\"%s\" (at least 1s)", k->args[0]);
-                        goto done;
-                    }
-
-                } else {
-                    strm_conf_error(k, err, errlen, "unknown directive "
-                                    "\"%s\" in \"%s\"", k->name, c->name);
-                    goto done;
-                }
-            }
-
-            continue;
-        }
-
-        if (strcmp(c->name, "source") == 0) {
+        } else if (strcmp(c->name, "source") == 0) {
             if (d->source != NULL) {
                 strm_conf_error(c, err, errlen, "one \"source\" per "
                                 "strm-decrypt (run one per source stream)");
-                goto done;
+                rc = -1;
+
+            } else {
+                rc = strm_d_conf_source(d, c, err, errlen);
             }
 
-            if (strm_d_conf_source(d, c, err, errlen) != 0) {
-                goto done;
-            }
-
-            continue;
+        } else {
+            strm_conf_error(c, err, errlen, "unknown directive \"%s\"",
+                            c->name);
+            rc = -1;
         }
 
-        strm_conf_error(c, err, errlen, "unknown directive \"%s\"",
-                        c->name);
-        goto done;
+        if (rc != 0) {
+            goto done;
+        }
     }
+
+    rc = -1;
 
     if (d->source == NULL) {
         snprintf(err, errlen, "%s: no \"source\" block", path);
         goto done;
     }
 
-    if (d->brokers == NULL || d->schemas == NULL || d->store == NULL
-        || d->kek == NULL)
+    if (d->kafka.brokers == NULL || d->schemas == NULL
+        || d->keys_conf.store == NULL || d->keys_conf.kek == NULL)
     {
         snprintf(err, errlen, "%s: \"kafka { brokers ...; }\", \"schemas\" "
                  "and \"keys { store ...; kek ...; }\" are required", path);
@@ -636,8 +449,6 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
     rc = 0;
 
 done:
-
-#undef STRM_D_STR
 
     strm_conf_free(root);
 
@@ -920,11 +731,7 @@ strm_d_conf_derived(strm_d_t *d, const strm_conf_t *src,
 static int
 strm_d_load(strm_d_t *d, char *err, size_t errlen)
 {
-    FILE       *f;
-    size_t      n;
-    strm_rc_t   rc;
-    char        buf[65536];
-    char        why[512];
+    char  why[512];
 
     why[0] = '\0';
 
@@ -935,20 +742,9 @@ strm_d_load(strm_d_t *d, char *err, size_t errlen)
         return -1;
     }
 
-    f = fopen(d->kek, "r");
-    if (f == NULL) {
-        snprintf(err, errlen, "kek \"%s\": %s", d->kek, strerror(errno));
-        return -1;
-    }
-
-    n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-
-    rc = strm_tink_keyset_read_json(buf, n, &d->kek_ks, why, sizeof(why));
-    OPENSSL_cleanse(buf, sizeof(buf));
-
-    if (rc != STRM_OK) {
-        snprintf(err, errlen, "kek \"%s\": %s", d->kek, why);
+    if (strm_worker_read_keyset(d->keys_conf.kek, "kek", &d->kek_ks, err,
+                                errlen) != 0)
+    {
         return -1;
     }
 
@@ -965,7 +761,7 @@ strm_d_load(strm_d_t *d, char *err, size_t errlen)
 
     return strm_d_refresh_keys(d) == 0 ? 0
            : (snprintf(err, errlen, "keys store \"%s\" cannot be opened "
-                       "read-only", d->store), -1);
+                       "read-only", d->keys_conf.store), -1);
 }
 
 
@@ -990,10 +786,11 @@ strm_d_refresh_keys(strm_d_t *d)
 
     why[0] = '\0';
 
-    if (strm_keys_open(d->store, STRM_D_MAP_SIZE, 1, d->kek_ks, 86400000,
-                       4096, &d->keys, why, sizeof(why)) != STRM_OK)
+    if (strm_keys_open(d->keys_conf.store, STRM_D_MAP_SIZE, 1, d->kek_ks,
+                       86400000, 4096, &d->keys, why, sizeof(why))
+        != STRM_OK)
     {
-        strm_d_log("keys store \"%s\": %s", d->store, why);
+        strm_worker_log("keys store \"%s\": %s", d->keys_conf.store, why);
         d->keys = NULL;
         return -1;
     }
@@ -1005,54 +802,25 @@ strm_d_refresh_keys(strm_d_t *d)
 static int
 strm_d_kafka(strm_d_t *d, char *err, size_t errlen)
 {
-    const char       *name;
-    json_t           *v;
     rd_kafka_conf_t  *cc, *pc;
     char              errstr[512];
 
-    cc = rd_kafka_conf_new();
-    pc = rd_kafka_conf_new();
-
-    json_object_foreach(d->properties, name, v) {
-        if (rd_kafka_conf_set(cc, name, json_string_value(v), errstr,
-                              sizeof(errstr)) != RD_KAFKA_CONF_OK
-            || rd_kafka_conf_set(pc, name, json_string_value(v), errstr,
-                                 sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        {
-            snprintf(err, errlen, "kafka property \"%s\": %s", name, errstr);
-            goto failed;
-        }
+    cc = strm_worker_kafka_conf(&d->kafka, RD_KAFKA_CONSUMER, err, errlen);
+    if (cc == NULL) {
+        return -1;
     }
 
-    json_object_foreach(d->cproperties, name, v) {
-        if (rd_kafka_conf_set(cc, name, json_string_value(v), errstr,
-                              sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        {
-            snprintf(err, errlen, "kafka consumer_property \"%s\": %s", name,
-                     errstr);
-            goto failed;
-        }
+    pc = strm_worker_kafka_conf(&d->kafka, RD_KAFKA_PRODUCER, err, errlen);
+    if (pc == NULL) {
+        rd_kafka_conf_destroy(cc);
+        return -1;
     }
 
-    json_object_foreach(d->pproperties, name, v) {
-        if (rd_kafka_conf_set(pc, name, json_string_value(v), errstr,
-                              sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        {
-            snprintf(err, errlen, "kafka producer_property \"%s\": %s", name,
-                     errstr);
-            goto failed;
-        }
-    }
-
-    if (rd_kafka_conf_set(cc, "bootstrap.servers", d->brokers, errstr,
-                          sizeof(errstr)) != RD_KAFKA_CONF_OK
-        || rd_kafka_conf_set(cc, "group.id", d->group, errstr,
+    if (rd_kafka_conf_set(cc, "group.id", d->group, errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(cc, "enable.auto.offset.store", "false", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", errstr,
-                             sizeof(errstr)) != RD_KAFKA_CONF_OK
-        || rd_kafka_conf_set(pc, "bootstrap.servers", d->brokers, errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(pc, "enable.idempotence", "true", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
@@ -1125,12 +893,12 @@ strm_d_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     strm_d_rec_t  *r;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        strm_d_log("assigned %d partitions", parts->cnt);
+        strm_worker_log("assigned %d partitions", parts->cnt);
         rd_kafka_assign(rk, parts);
         return;
     }
 
-    strm_d_log("revoked %d partitions", parts->cnt);
+    strm_worker_log("revoked %d partitions", parts->cnt);
 
     rd_kafka_commit(rk, NULL, 0);
 
@@ -1202,7 +970,7 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
 
     if (q == NULL || rec == NULL) {
         free(rec);
-        strm_d_log("out of memory");
+        strm_worker_log("out of memory");
         return -1;
     }
 
@@ -1238,9 +1006,9 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
              * Ours, not the record's (the key store failed): stop with
              * its offset unstored, a restart reads it again.
              */
-            strm_d_log("partition %d offset %lld: %s: stopping",
-                       (int) rkm->partition, (long long) rkm->offset,
-                       why[0] ? why : strm_error_get(rc)->message);
+            strm_worker_log("partition %d offset %lld: %s: stopping",
+                            (int) rkm->partition, (long long) rkm->offset,
+                            why[0] ? why : strm_error_get(rc)->message);
             return -1;
         }
 
@@ -1331,7 +1099,7 @@ strm_d_produce(strm_d_t *d, const char *topic, const rd_kafka_message_t *in,
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(hout);
-        strm_d_log("produce to \"%s\": %s", topic, rd_kafka_err2str(err));
+        strm_worker_log("produce to \"%s\": %s", topic, rd_kafka_err2str(err));
         return -1;
     }
 
@@ -1351,8 +1119,8 @@ strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm, strm_rc_t rc,
 
     e = strm_error_get(rc);
 
-    strm_d_log("partition %d offset %lld: %s (%s)", (int) rkm->partition,
-               (long long) rkm->offset, e->code, why);
+    strm_worker_log("partition %d offset %lld: %s (%s)", (int) rkm->partition,
+                    (long long) rkm->offset, e->code, why);
 
     if (d->dead_letter == NULL) {
         return;
@@ -1402,9 +1170,10 @@ strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
          * only gives up on fatal errors: stop and let the supervisor
          * start us again.
          */
-        strm_d_log("delivery to \"%s\" failed: %s: stopping",
-                   rd_kafka_topic_name(rkm->rkt), rd_kafka_err2str(rkm->err));
-        strm_d_stop = 1;
+        strm_worker_log("delivery to \"%s\" failed: %s: stopping",
+                        rd_kafka_topic_name(rkm->rkt),
+                        rd_kafka_err2str(rkm->err));
+        strm_worker_stop = 1;
         return;
     }
 
@@ -1484,7 +1253,7 @@ strm_d_audit_definitions(strm_d_t *d)
         }
 
         line = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}",
-                         "time", (json_int_t) strm_d_now_ms(),
+                         "time", (json_int_t) strm_worker_now_ms(),
                          "event", "derived_stream",
                          "source", d->source, "topic", dv->topic,
                          "type", dv->spec.type == STRM_DERIVE_GRANULAR
@@ -1586,13 +1355,12 @@ strm_d_audit_line(strm_d_t *d, json_t *line)
 static void
 strm_d_status(strm_d_t *d)
 {
-    int                fd;
     FILE              *f;
-    size_t             i;
-    char              *text;
+    size_t             i, len;
+    char              *text, *prom;
     json_t            *st, *ds;
     strm_d_derived_t  *dv;
-    char               tmp[4096], path[4096];
+    char               path[4096];
 
     if (d->status_file == NULL) {
         return;
@@ -1614,7 +1382,7 @@ strm_d_status(strm_d_t *d)
 
     st = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
                    "source", d->source, "topic", d->topic,
-                   "time", (json_int_t) strm_d_now_ms(),
+                   "time", (json_int_t) strm_worker_now_ms(),
                    "lag", (json_int_t) d->lag,
                    "in_flight", (json_int_t) d->inflight,
                    "acked", (json_int_t) d->acked,
@@ -1628,24 +1396,10 @@ strm_d_status(strm_d_t *d)
         return;
     }
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp", d->status_file);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-    if (fd != -1) {
-        if (write(fd, text, strlen(text)) == -1) {
-            strm_d_log("status file: %s", strerror(errno));
-        }
-
-        close(fd);
-        rename(tmp, d->status_file);
-    }
-
+    strm_worker_write_file(d->status_file, text, strlen(text));
     free(text);
 
-    snprintf(path, sizeof(path), "%s.prom", d->status_file);
-    snprintf(tmp, sizeof(tmp), "%s.prom.tmp", d->status_file);
-
-    f = fopen(tmp, "w");
+    f = open_memstream(&prom, &len);
     if (f == NULL) {
         return;
     }
@@ -1680,90 +1434,12 @@ strm_d_status(strm_d_t *d)
 
 #undef STRM_D_PROM
 
-    fclose(f);
-    rename(tmp, path);
-}
-
-
-/* records behind the end of the assigned partitions, from the cache */
-static int64_t
-strm_d_lag(strm_d_t *d)
-{
-    int                               i;
-    int64_t                           lag, lo, hi;
-    rd_kafka_topic_partition_list_t  *parts;
-
-    if (rd_kafka_assignment(d->consumer, &parts)
-        != RD_KAFKA_RESP_ERR_NO_ERROR)
-    {
-        return -1;
+    if (fclose(f) == 0) {
+        snprintf(path, sizeof(path), "%s.prom", d->status_file);
+        strm_worker_write_file(path, prom, len);
     }
 
-    rd_kafka_position(d->consumer, parts);
-    lag = 0;
-
-    for (i = 0; i < parts->cnt; i++) {
-        if (rd_kafka_get_watermark_offsets(d->consumer, parts->elems[i].topic,
-                                           parts->elems[i].partition,
-                                           &lo, &hi)
-            != RD_KAFKA_RESP_ERR_NO_ERROR
-            || hi < 0)
-        {
-            continue;
-        }
-
-        lag += hi - (parts->elems[i].offset >= 0 ? parts->elems[i].offset
-                                                 : lo);
-    }
-
-    rd_kafka_topic_partition_list_destroy(parts);
-
-    return lag;
-}
-
-
-static int64_t
-strm_d_now_ms(void)
-{
-    struct timeval  tv;
-
-    gettimeofday(&tv, NULL);
-
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-
-static void
-strm_d_log(const char *fmt, ...)
-{
-    va_list     ap;
-    time_t      t;
-    struct tm   tm;
-    char        ts[32];
-
-    t = time(NULL);
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-    fprintf(stderr, "%s strm-decrypt: ", ts);
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-
-    fputc('\n', stderr);
-}
-
-
-static void
-strm_d_signal(int signo)
-{
-    if (signo == SIGHUP) {
-        strm_d_hup = 1;
-        return;
-    }
-
-    strm_d_stop = 1;
+    free(prom);
 }
 
 
@@ -1788,9 +1464,8 @@ strm_d_free(strm_d_t *d)
         fclose(d->audit);
     }
 
-    json_decref(d->properties);
-    json_decref(d->cproperties);
-    json_decref(d->pproperties);
+    strm_worker_kafka_free(&d->kafka);
+    strm_worker_keys_free(&d->keys_conf);
 
     for (i = 0; i < d->nderived; i++) {
         free(d->derived[i].topic);
@@ -1805,10 +1480,7 @@ strm_d_free(strm_d_t *d)
         free(d->derived[d->nderived].owner);
     }
 
-    free(d->brokers);
     free(d->schemas);
-    free(d->store);
-    free(d->kek);
     free(d->source);
     free(d->topic);
     free(d->group);
@@ -1824,5 +1496,5 @@ strm_d_usage(void)
 {
     fprintf(stderr, "usage: strm-decrypt -c CONFIG [-t]\n");
 
-    return STRM_D_EX_USAGE;
+    return STRM_WORKER_EX_USAGE;
 }

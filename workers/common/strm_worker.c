@@ -1,0 +1,631 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "strm_worker.h"
+
+
+#define STRM_WORKER_KEYSET_MAX  65536
+
+
+volatile sig_atomic_t  strm_worker_stop;
+volatile sig_atomic_t  strm_worker_hup;
+
+static const char     *strm_worker_name = "strm-worker";
+static char           *strm_worker_log_path;
+
+
+static void strm_worker_signal(int signo);
+static int strm_worker_conf_brokers(const strm_conf_t *k,
+    strm_worker_kafka_t *kf, char *err, size_t errlen);
+
+
+void
+strm_worker_init(const char *name)
+{
+    strm_worker_name = name;
+}
+
+
+int
+strm_worker_open_log(const char *path, char *err, size_t errlen)
+{
+    int  fd;
+
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+    if (fd == -1) {
+        snprintf(err, errlen, "error_log \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+
+    free(strm_worker_log_path);
+    strm_worker_log_path = strdup(path);
+
+    return 0;
+}
+
+
+void
+strm_worker_reopen_log(void)
+{
+    int  fd;
+
+    if (strm_worker_log_path == NULL) {
+        return;
+    }
+
+    fd = open(strm_worker_log_path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+    if (fd == -1) {
+        strm_worker_log("cannot reopen error_log \"%s\": %s",
+                        strm_worker_log_path, strerror(errno));
+        return;
+    }
+
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+}
+
+
+void
+strm_worker_signals(void)
+{
+    struct sigaction  sa;
+
+    memset(&sa, 0, sizeof(struct sigaction));
+    sa.sa_handler = strm_worker_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+
+static void
+strm_worker_signal(int signo)
+{
+    if (signo == SIGHUP) {
+        strm_worker_hup = 1;
+        return;
+    }
+
+    strm_worker_stop = 1;
+}
+
+
+void
+strm_worker_log(const char *fmt, ...)
+{
+    va_list     ap;
+    time_t      t;
+    struct tm   tm;
+    char        ts[32];
+
+    t = time(NULL);
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    fprintf(stderr, "%s %s: ", ts, strm_worker_name);
+
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+
+    fputc('\n', stderr);
+}
+
+
+int64_t
+strm_worker_now_ms(void)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+
+    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+int
+strm_worker_conf_str(const strm_conf_t *c, char **field, char *err,
+    size_t errlen)
+{
+    if (c->block) {
+        strm_conf_error(c, err, errlen, "\"%s\" is not a block", c->name);
+        return -1;
+    }
+
+    if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+        return -1;
+    }
+
+    if (*field != NULL) {
+        strm_conf_error(c, err, errlen, "\"%s\" is duplicate", c->name);
+        return -1;
+    }
+
+    *field = strdup(c->args[0]);
+
+    return *field == NULL ? -1 : 0;
+}
+
+
+int
+strm_worker_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
+    char *err, size_t errlen)
+{
+    if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+        if (c->block) {
+            strm_conf_error(c, err, errlen, "\"%s\" is not a block",
+                            c->name);
+        }
+
+        return -1;
+    }
+
+    if (strm_conf_msec(c->args[0], ms) != STRM_OK || *ms < min) {
+        strm_conf_error(c, err, errlen, "invalid time \"%s\" (at least "
+                        "%lldms)", c->args[0], (long long) min);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+strm_worker_conf_size(const strm_conf_t *c, uint64_t min, uint64_t max,
+    uint64_t *size, char *err, size_t errlen)
+{
+    if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+        if (c->block) {
+            strm_conf_error(c, err, errlen, "\"%s\" is not a block",
+                            c->name);
+        }
+
+        return -1;
+    }
+
+    if (strm_conf_size(c->args[0], size) != STRM_OK || *size < min
+        || *size > max)
+    {
+        strm_conf_error(c, err, errlen, "invalid size \"%s\" (%llu to %llu "
+                        "bytes)", c->args[0], (unsigned long long) min,
+                        (unsigned long long) max);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+strm_worker_conf_flag(const strm_conf_t *c, int *flag, char *err,
+    size_t errlen)
+{
+    if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+        if (c->block) {
+            strm_conf_error(c, err, errlen, "\"%s\" is not a block",
+                            c->name);
+        }
+
+        return -1;
+    }
+
+    if (strm_conf_flag(c->args[0], flag) != STRM_OK) {
+        strm_conf_error(c, err, errlen, "invalid value \"%s\": on or off",
+                        c->args[0]);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+strm_worker_conf_kafka(const strm_conf_t *c, strm_worker_kafka_t *k,
+    char *err, size_t errlen)
+{
+    size_t              i;
+    json_t             *props;
+    const strm_conf_t  *p;
+
+    if (!c->block || c->argc != 0) {
+        strm_conf_error(c, err, errlen, "\"kafka\" is a block without "
+                        "arguments");
+        return -1;
+    }
+
+    if (k->properties != NULL) {
+        strm_conf_error(c, err, errlen, "\"kafka\" is duplicate");
+        return -1;
+    }
+
+    k->properties = json_object();
+    k->cproperties = json_object();
+    k->pproperties = json_object();
+
+    if (k->properties == NULL || k->cproperties == NULL
+        || k->pproperties == NULL)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < c->nchildren; i++) {
+        p = &c->children[i];
+
+        if (p->block) {
+            strm_conf_error(p, err, errlen, "unexpected block \"%s\"",
+                            p->name);
+            return -1;
+        }
+
+        if (strcmp(p->name, "brokers") == 0
+            || strcmp(p->name, "brokers_file") == 0)
+        {
+            if (strm_worker_conf_brokers(p, k, err, errlen) != 0) {
+                return -1;
+            }
+
+            continue;
+        }
+
+        if (strcmp(p->name, "property") == 0) {
+            props = k->properties;
+
+        } else if (strcmp(p->name, "consumer_property") == 0) {
+            props = k->cproperties;
+
+        } else if (strcmp(p->name, "producer_property") == 0) {
+            props = k->pproperties;
+
+        } else {
+            strm_conf_error(p, err, errlen, "unknown directive \"%s\" in "
+                            "\"kafka\"", p->name);
+            return -1;
+        }
+
+        if (strm_conf_args(p, 2, 2, err, errlen) != STRM_OK) {
+            return -1;
+        }
+
+        json_object_set_new(props, p->args[0], json_string(p->args[1]));
+    }
+
+    if (k->brokers == NULL) {
+        strm_conf_error(c, err, errlen, "\"kafka\" needs \"brokers\" or "
+                        "\"brokers_file\"");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+strm_worker_conf_brokers(const strm_conf_t *k, strm_worker_kafka_t *kf,
+    char *err, size_t errlen)
+{
+    FILE    *f;
+    size_t   a, n, len;
+    char     buf[4096];
+
+    if (kf->brokers != NULL) {
+        strm_conf_error(k, err, errlen, "brokers are set twice");
+        return -1;
+    }
+
+    if (strcmp(k->name, "brokers_file") == 0) {
+        if (strm_conf_args(k, 1, 1, err, errlen) != STRM_OK) {
+            return -1;
+        }
+
+        f = fopen(k->args[0], "r");
+        n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+        if (f != NULL) {
+            fclose(f);
+        }
+
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '
+                         || buf[n - 1] == '\r'))
+        {
+            n--;
+        }
+
+        buf[n] = '\0';
+
+        if (n == 0 || strchr(buf, ':') == NULL) {
+            strm_conf_error(k, err, errlen, "no brokers in \"%s\"",
+                            k->args[0]);
+            return -1;
+        }
+
+        kf->brokers = strdup(buf);
+
+        return kf->brokers == NULL ? -1 : 0;
+    }
+
+    if (strm_conf_args(k, 1, 64, err, errlen) != STRM_OK) {
+        return -1;
+    }
+
+    for (len = 0, a = 0; a < k->argc; a++) {
+        if (strchr(k->args[a], ':') == NULL) {
+            strm_conf_error(k, err, errlen, "invalid broker \"%s\", "
+                            "expected host:port", k->args[a]);
+            return -1;
+        }
+
+        len += strlen(k->args[a]) + 1;
+    }
+
+    kf->brokers = calloc(1, len + 1);
+    if (kf->brokers == NULL) {
+        return -1;
+    }
+
+    for (a = 0; a < k->argc; a++) {
+        if (a > 0) {
+            strcat(kf->brokers, ",");
+        }
+
+        strcat(kf->brokers, k->args[a]);
+    }
+
+    return 0;
+}
+
+
+void
+strm_worker_kafka_free(strm_worker_kafka_t *k)
+{
+    free(k->brokers);
+    json_decref(k->properties);
+    json_decref(k->cproperties);
+    json_decref(k->pproperties);
+    memset(k, 0, sizeof(strm_worker_kafka_t));
+}
+
+
+rd_kafka_conf_t *
+strm_worker_kafka_conf(const strm_worker_kafka_t *k, rd_kafka_type_t type,
+    char *err, size_t errlen)
+{
+    int               pass;
+    json_t           *props, *v;
+    const char       *name;
+    rd_kafka_conf_t  *conf;
+    char              errstr[512];
+
+    conf = rd_kafka_conf_new();
+
+    for (pass = 0; pass < 2; pass++) {
+        props = pass == 0 ? k->properties
+                : type == RD_KAFKA_CONSUMER ? k->cproperties
+                : k->pproperties;
+
+        json_object_foreach(props, name, v) {
+            if (rd_kafka_conf_set(conf, name, json_string_value(v), errstr,
+                                  sizeof(errstr)) != RD_KAFKA_CONF_OK)
+            {
+                snprintf(err, errlen, "kafka %sproperty \"%s\": %s",
+                         pass == 0 ? ""
+                         : type == RD_KAFKA_CONSUMER ? "consumer_"
+                         : "producer_", name, errstr);
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+            }
+        }
+    }
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", k->brokers, errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        snprintf(err, errlen, "kafka: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+
+    return conf;
+}
+
+
+int
+strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,
+    char *err, size_t errlen)
+{
+    size_t              i;
+    const strm_conf_t  *p;
+
+    if (!c->block || c->argc != 0) {
+        strm_conf_error(c, err, errlen, "\"%s\" is a block without "
+                        "arguments", c->name);
+        return -1;
+    }
+
+    if (k->refresh != 0) {
+        strm_conf_error(c, err, errlen, "\"%s\" is duplicate", c->name);
+        return -1;
+    }
+
+    k->refresh = 60000;
+
+    for (i = 0; i < c->nchildren; i++) {
+        p = &c->children[i];
+
+        if (strcmp(p->name, "store") == 0) {
+            if (strm_worker_conf_str(p, &k->store, err, errlen) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(p->name, "kek") == 0) {
+            if (strm_worker_conf_str(p, &k->kek, err, errlen) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(p->name, "refresh") == 0) {
+            if (strm_worker_conf_msec(p, 1000, &k->refresh, err, errlen)
+                != 0)
+            {
+                return -1;
+            }
+
+        } else {
+            strm_conf_error(p, err, errlen, "unknown directive \"%s\" in "
+                            "\"%s\"", p->name, c->name);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+strm_worker_keys_free(strm_worker_keys_t *k)
+{
+    free(k->store);
+    free(k->kek);
+    memset(k, 0, sizeof(strm_worker_keys_t));
+}
+
+
+int
+strm_worker_read_keyset(const char *path, const char *what,
+    strm_tink_keyset_t **ks, char *err, size_t errlen)
+{
+    FILE       *f;
+    size_t      n;
+    strm_rc_t   rc;
+    char       *buf;
+    char        why[512];
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s \"%s\": %s", what, path, strerror(errno));
+        return -1;
+    }
+
+    buf = malloc(STRM_WORKER_KEYSET_MAX);
+    if (buf == NULL) {
+        fclose(f);
+        return -1;
+    }
+
+    n = fread(buf, 1, STRM_WORKER_KEYSET_MAX, f);
+    fclose(f);
+
+    why[0] = '\0';
+    rc = strm_tink_keyset_read_json(buf, n, ks, why, sizeof(why));
+    OPENSSL_cleanse(buf, STRM_WORKER_KEYSET_MAX);
+    free(buf);
+
+    if (rc != STRM_OK) {
+        snprintf(err, errlen, "%s \"%s\": %s", what, path, why);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+strm_worker_write_file(const char *path, const char *data, size_t len)
+{
+    int      fd;
+    ssize_t  n;
+    char     tmp[4096];
+
+    if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+    {
+        return -1;
+    }
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd == -1) {
+        strm_worker_log("\"%s\": %s", tmp, strerror(errno));
+        return -1;
+    }
+
+    while (len > 0) {
+        n = write(fd, data, len);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            strm_worker_log("\"%s\": %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+
+        data += n;
+        len -= (size_t) n;
+    }
+
+    close(fd);
+
+    if (rename(tmp, path) == -1) {
+        strm_worker_log("\"%s\": %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int64_t
+strm_worker_lag(rd_kafka_t *consumer)
+{
+    int                               i;
+    int64_t                           lag, lo, hi;
+    rd_kafka_topic_partition_list_t  *parts;
+
+    if (rd_kafka_assignment(consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+        return -1;
+    }
+
+    rd_kafka_position(consumer, parts);
+    lag = 0;
+
+    for (i = 0; i < parts->cnt; i++) {
+        if (rd_kafka_get_watermark_offsets(consumer, parts->elems[i].topic,
+                                           parts->elems[i].partition,
+                                           &lo, &hi)
+            != RD_KAFKA_RESP_ERR_NO_ERROR
+            || hi < 0)
+        {
+            continue;
+        }
+
+        lag += hi - (parts->elems[i].offset >= 0 ? parts->elems[i].offset
+                                                 : lo);
+    }
+
+    rd_kafka_topic_partition_list_destroy(parts);
+
+    return lag;
+}
