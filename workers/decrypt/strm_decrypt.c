@@ -112,6 +112,7 @@ typedef struct {
     char                 *audit_log;
     char                 *audit_topic;
     char                 *status_file;
+    char                 *error_log;
     int64_t               audit_interval;
     int64_t               status_interval;
     strm_d_derived_t      derived[STRM_D_MAX_DERIVED];
@@ -219,6 +220,14 @@ main(int argc, char **argv)
         return 0;
     }
 
+    if (d.error_log != NULL
+        && strm_worker_open_log(d.error_log, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "strm-decrypt: %s\n", err);
+        strm_d_free(&d);
+        return STRM_WORKER_EX_CONFIG;
+    }
+
     strm_worker_signals();
 
     if (strm_d_kafka(&d, err, sizeof(err)) != 0) {
@@ -241,6 +250,8 @@ main(int argc, char **argv)
     while (!strm_worker_stop) {
         if (strm_worker_hup) {
             strm_worker_hup = 0;
+
+            strm_worker_reopen_log();
 
             /* logrotate moved the audit log: write a new one */
             if (d.audit != NULL) {
@@ -354,6 +365,7 @@ main(int argc, char **argv)
  *          refresh 60s; }
  *   dead_letter topic;
  *   audit_log path;  audit_topic topic;  audit_interval 60s;
+ *   error_log path;  (the log lines; HUP opens it again)
  *   status_file path;  status_interval 5s;
  *   source demo {
  *       topic demo;  group strm-decrypt-demo;
@@ -395,6 +407,9 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
 
         } else if (strcmp(c->name, "status_file") == 0) {
             rc = strm_worker_conf_str(c, &d->status_file, err, errlen);
+
+        } else if (strcmp(c->name, "error_log") == 0) {
+            rc = strm_worker_conf_str(c, &d->error_log, err, errlen);
 
         } else if (strcmp(c->name, "audit_interval") == 0) {
             rc = strm_worker_conf_msec(c, 100, &d->audit_interval, err,
@@ -1488,6 +1503,7 @@ strm_d_free(strm_d_t *d)
     free(d->audit_log);
     free(d->audit_topic);
     free(d->status_file);
+    free(d->error_log);
 }
 
 
