@@ -20,6 +20,7 @@ MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
                           $(CORE_DIR)/*.c $(CORE_DIR)/*.h) config
 
 .PHONY: all module workers check demo test test-unit test-t test-workers \
+        test-tools \
         test-valgrind clean distclean style bench bench-event fuzz
 
 all: module workers
@@ -92,7 +93,18 @@ test-unit: $(UNIT_TESTS)
 test-t: all
 	$(TEST_ENV) prove -I t/runner/lib -r t/
 
-test-workers: all
+# Test tools built from the core (never installed)
+TEST_TOOLS := $(BUILD)/test/strm-keyset-decrypt
+
+$(BUILD)/test/strm-keyset-decrypt: t/tools/strm_keyset_decrypt.c $(CORE_SRCS) \
+                                   $(wildcard $(CORE_DIR)/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) \
+	    $(CORE_LIBS)
+
+test-tools: $(TEST_TOOLS)
+
+test-workers: all test-tools
 	@set -e; for s in workers/tests/[0-9]*.sh; do \
 	    [ -e "$$s" ] || continue; \
 	    echo "== $$s"; STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker \

@@ -1,0 +1,1638 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * strm-export: batches of events (or of encryption keys) as JSON lines
+ * in a local directory, S3 or Google Cloud Storage.
+ *
+ *   strm-export -c FILE [-t]
+ *
+ * One batch per partition of the topics it reads.  A batch closes on
+ * its event count, its size, its age or when its partition is idle;
+ * its object name follows from its topic, partition, first and last
+ * offset (and the hour of its first event), so the same records always
+ * make the same object.
+ *
+ * Exactly once in the bucket: before a batch is written, the offset of
+ * its first record is committed again with the batch's last offset in
+ * the commit metadata ("strm-export last=N ts=T"); after the write, the
+ * offset after its last record is committed.  Whoever reads the
+ * partition next (this process after kill -9, another member after a
+ * rebalance) finds that metadata and closes the same batch at the same
+ * offset: the object is written again under the same name, never twice
+ * under two names.  An upload that fails is retried with backoff while
+ * the partition is paused; no batch is ever dropped.
+ *
+ * Exit codes: 0 done (TERM/INT drained), 1 a failure at run time, 64
+ * usage, 78 a configuration error (with file:line).
+ */
+
+#define _GNU_SOURCE  /* asprintf */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <openssl/crypto.h>
+#include <zlib.h>
+
+#include "strm_b64.h"
+#include "strm_keys.h"
+#include "strm_keystore.h"
+#include "strm_tink.h"
+#include "strm_export.h"
+#include "strm_worker.h"
+
+
+#define STRM_X_MAX_TOPICS     64
+#define STRM_X_DRAIN_MS       30000
+#define STRM_X_META_PREFIX    "strm-export"
+#define STRM_X_LINE_MAX       (64 * 1024 * 1024)
+
+
+typedef enum {
+    STRM_X_EVENTS = 1,
+    STRM_X_KEYS
+} strm_x_mode_e;
+
+
+typedef struct strm_x_part_s  strm_x_part_t;
+
+/* the open batch of one partition */
+struct strm_x_part_s {
+    strm_x_part_t        *next;
+    char                 *topic;
+    int32_t               partition;
+    int64_t               first;            /* -1: no record yet */
+    int64_t               last;
+    int64_t               ts;               /* first record's time, ms */
+    int64_t               opened;
+    int64_t               touched;
+    uint64_t              records;
+    uint64_t              lines;
+    char                 *buf;
+    size_t                len;
+    size_t                cap;
+
+    /* a batch whose boundaries are committed: close it exactly there */
+    int64_t               pending_last;     /* -1 none */
+    int64_t               pending_ts;
+
+    /* a closed batch that waits for a retry of its upload */
+    int                   full;
+    int                   paused;
+    int64_t               retry_at;
+    int64_t               backoff;
+    unsigned char        *obj;              /* what is uploaded */
+    size_t                obj_len;
+};
+
+
+typedef struct {
+    /* configuration */
+    strm_worker_kafka_t   kafka;
+    char                 *name;
+    char                 *topics[STRM_X_MAX_TOPICS];
+    size_t                ntopics;
+    char                 *group;
+    strm_x_mode_e         mode;
+    strm_x_conn_t         conn;
+    int                   gzip;
+    int                   time_prefix;
+    uint64_t              batch_events;
+    uint64_t              batch_size;
+    int64_t               batch_age;
+    int64_t               batch_idle;
+    int64_t               retry_max;
+    char                 *kek;
+    char                 *customer_kek;
+    char                 *status_file;
+    char                 *error_log;
+    int64_t               status_interval;
+
+    /* run time */
+    strm_tink_keyset_t   *kek_ks;
+    strm_tink_keyset_t   *customer_ks;
+    rd_kafka_t           *consumer;
+    strm_x_part_t        *parts;
+    int64_t               lag;
+    int64_t               next_status;
+    uint64_t              records;
+    uint64_t              lines;
+    uint64_t              wrapped;          /* records not one JSON line */
+    uint64_t              tombstones;       /* keys: shredded key links */
+    uint64_t              key_failures;     /* keys: did not unwrap */
+    uint64_t              committed;
+    uint64_t              retries;
+    int64_t               started;
+} strm_x_t;
+
+
+static int strm_x_conf(strm_x_t *x, const char *path, char *err,
+    size_t errlen);
+static int strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk,
+    char *err, size_t errlen);
+static int strm_x_load(strm_x_t *x, char *err, size_t errlen);
+static int strm_x_kafka(strm_x_t *x, char *err, size_t errlen);
+static void strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque);
+static strm_x_part_t *strm_x_part(strm_x_t *x, const char *topic,
+    int32_t partition, int create);
+static void strm_x_part_reset(strm_x_part_t *p);
+static void strm_x_part_drop(strm_x_t *x, const char *topic,
+    int32_t partition);
+static void strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm);
+static void strm_x_eof(strm_x_t *x, const rd_kafka_message_t *rkm);
+static int strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
+    const rd_kafka_message_t *rkm);
+static int strm_x_line_key(strm_x_t *x, strm_x_part_t *p,
+    const rd_kafka_message_t *rkm);
+static int strm_x_append(strm_x_part_t *p, const char *data, size_t len);
+static void strm_x_close(strm_x_t *x, strm_x_part_t *p);
+static void strm_x_upload(strm_x_t *x, strm_x_part_t *p);
+static void strm_x_object_name(strm_x_t *x, strm_x_part_t *p, char *name,
+    size_t size);
+static int strm_x_gzip(const char *in, size_t len, unsigned char **out,
+    size_t *out_len);
+static rd_kafka_resp_err_t strm_x_commit(strm_x_t *x, strm_x_part_t *p,
+    int64_t offset, const char *meta);
+static void strm_x_pause(strm_x_t *x, strm_x_part_t *p, int pause);
+static void strm_x_tick(strm_x_t *x, int64_t now, int draining);
+static void strm_x_status(strm_x_t *x);
+static void strm_x_free(strm_x_t *x);
+static int strm_x_usage(void);
+
+
+int
+main(int argc, char **argv)
+{
+    int                  c, test, rc;
+    int64_t              now, drain;
+    strm_x_t             x;
+    strm_x_part_t       *p;
+    rd_kafka_message_t  *rkm;
+    const char          *conf;
+    char                 err[1024];
+
+    conf = NULL;
+    test = 0;
+
+    while ((c = getopt(argc, argv, "c:th")) != -1) {
+        switch (c) {
+        case 'c':
+            conf = optarg;
+            break;
+        case 't':
+            test = 1;
+            break;
+        default:
+            return strm_x_usage();
+        }
+    }
+
+    if (conf == NULL || optind != argc) {
+        return strm_x_usage();
+    }
+
+    memset(&x, 0, sizeof(strm_x_t));
+    err[0] = '\0';
+    strm_worker_init("strm-export");
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    if (strm_x_conf(&x, conf, err, sizeof(err)) != 0
+        || strm_x_load(&x, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "strm-export: %s\n", err);
+        strm_x_free(&x);
+        curl_global_cleanup();
+        return STRM_WORKER_EX_CONFIG;
+    }
+
+    if (test) {
+        printf("strm-export: the configuration file %s syntax is ok, "
+               "\"%s\" exports %zu topics to %s\n", conf, x.name,
+               x.ntopics, x.conn.url);
+        strm_x_free(&x);
+        curl_global_cleanup();
+        return 0;
+    }
+
+    if (x.error_log != NULL
+        && strm_worker_open_log(x.error_log, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "strm-export: %s\n", err);
+        strm_x_free(&x);
+        return STRM_WORKER_EX_CONFIG;
+    }
+
+    strm_worker_signals();
+
+    if (strm_x_kafka(&x, err, sizeof(err)) != 0) {
+        strm_worker_log("%s", err);
+        strm_x_free(&x);
+        curl_global_cleanup();
+        return 1;
+    }
+
+    x.started = strm_worker_now_ms();
+    x.next_status = x.started;
+
+    strm_worker_log("exporting %zu topics (group \"%s\") to %s as %s",
+                    x.ntopics, x.group, x.conn.url,
+                    x.mode == STRM_X_KEYS ? "keysets" : "events");
+
+    rc = 0;
+
+    while (!strm_worker_stop) {
+        if (strm_worker_hup) {
+            strm_worker_hup = 0;
+            strm_worker_reopen_log();
+            strm_worker_log("log reopened");
+        }
+
+        rkm = rd_kafka_consumer_poll(x.consumer, 100);
+
+        if (rkm != NULL) {
+            if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                strm_x_record(&x, rkm);
+
+            } else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                strm_x_eof(&x, rkm);
+
+            } else {
+                strm_worker_log("consumer: %s",
+                                rd_kafka_message_errstr(rkm));
+            }
+
+            rd_kafka_message_destroy(rkm);
+        }
+
+        now = strm_worker_now_ms();
+        strm_x_tick(&x, now, 0);
+
+        if (now >= x.next_status) {
+            x.lag = strm_worker_lag(x.consumer);
+            strm_x_status(&x);
+            x.next_status = now + x.status_interval;
+        }
+    }
+
+    /* drain: every open batch is written, failed ones retried a while */
+    strm_worker_stop = 0;
+    drain = strm_worker_now_ms() + STRM_X_DRAIN_MS;
+
+    for (p = x.parts; p != NULL; p = p->next) {
+        if (!p->full && p->records > 0) {
+            strm_x_close(&x, p);
+        }
+    }
+
+    for ( ;; ) {
+        for (p = x.parts; p != NULL && !p->full; p = p->next) {
+            /* void */
+        }
+
+        if (p == NULL || strm_worker_stop || strm_worker_now_ms() > drain) {
+            break;
+        }
+
+        /* the group must see us alive while we retry */
+        rkm = rd_kafka_consumer_poll(x.consumer, 100);
+        if (rkm != NULL) {
+            rd_kafka_message_destroy(rkm);
+        }
+
+        strm_x_tick(&x, strm_worker_now_ms(), 1);
+    }
+
+    if (strm_worker_stop) {
+        strm_worker_log("second signal: exiting without draining");
+        _exit(1);
+    }
+
+    for (p = x.parts; p != NULL; p = p->next) {
+        if (p->full) {
+            strm_worker_log("exiting with the batch %s[%d] %lld..%lld not "
+                            "written (%s): it is read again at the next "
+                            "start", p->topic, (int) p->partition,
+                            (long long) p->first, (long long) p->last,
+                            x.conn.last_error);
+            rc = 1;
+        }
+    }
+
+    x.lag = strm_worker_lag(x.consumer);
+    strm_x_status(&x);
+
+    rd_kafka_consumer_close(x.consumer);
+    rd_kafka_destroy(x.consumer);
+
+    strm_worker_log("stopped: %llu records, %llu objects written",
+                    (unsigned long long) x.records,
+                    (unsigned long long) x.conn.objects);
+
+    strm_x_free(&x);
+    curl_global_cleanup();
+
+    return rc;
+}
+
+
+/*
+ * The configuration, nginx's language:
+ *
+ *   kafka { brokers host:port ...; property name value; }
+ *   status_file /var/lib/strm/export-demo.status;  status_interval 5s;
+ *   error_log /var/log/strm/export-demo.log;
+ *   export demo {
+ *       topics demo demo-0-1;  group strm-export-demo;  mode events;
+ *       connector s3://bucket/prefix;  endpoint https://...;
+ *       region eu-west-1;  addressing path;
+ *       access_key_id ...;  secret_access_key ...;
+ *       gzip on;  time_prefix on;
+ *       batch_events 100000;  batch_size 64m;  batch_age 60s;
+ *       batch_idle 10s;  multipart_threshold 16m;  part_size 8m;
+ *       timeout 60s;  retry_max 60s;
+ *       kek /etc/strm/kek.json;  customer_kek /etc/strm/customer.json;
+ *   }
+ */
+static int
+strm_x_conf(strm_x_t *x, const char *path, char *err, size_t errlen)
+{
+    int            rc;
+    size_t         i;
+    strm_conf_t   *root, *c;
+
+    if (strm_conf_parse_file(path, &root, err, errlen) != STRM_OK) {
+        return -1;
+    }
+
+    rc = -1;
+    x->status_interval = 5000;
+
+    for (i = 0; i < root->nchildren; i++) {
+        c = &root->children[i];
+
+        if (strcmp(c->name, "kafka") == 0) {
+            rc = strm_worker_conf_kafka(c, &x->kafka, err, errlen);
+
+        } else if (strcmp(c->name, "status_file") == 0) {
+            rc = strm_worker_conf_str(c, &x->status_file, err, errlen);
+
+        } else if (strcmp(c->name, "error_log") == 0) {
+            rc = strm_worker_conf_str(c, &x->error_log, err, errlen);
+
+        } else if (strcmp(c->name, "status_interval") == 0) {
+            rc = strm_worker_conf_msec(c, 100, &x->status_interval, err,
+                                       errlen);
+
+        } else if (strcmp(c->name, "export") == 0) {
+            if (x->name != NULL) {
+                strm_conf_error(c, err, errlen, "one \"export\" per "
+                                "strm-export (run one per exporter)");
+                rc = -1;
+
+            } else {
+                rc = strm_x_conf_export(x, c, err, errlen);
+            }
+
+        } else {
+            strm_conf_error(c, err, errlen, "unknown directive \"%s\"",
+                            c->name);
+            rc = -1;
+        }
+
+        if (rc != 0) {
+            goto done;
+        }
+    }
+
+    rc = -1;
+
+    if (x->name == NULL) {
+        snprintf(err, errlen, "%s: no \"export\" block", path);
+        goto done;
+    }
+
+    if (x->kafka.brokers == NULL) {
+        snprintf(err, errlen, "%s: \"kafka { brokers ...; }\" is required",
+                 path);
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    strm_conf_free(root);
+
+    return rc;
+}
+
+
+static int
+strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
+    size_t errlen)
+{
+    int                 rc, flag;
+    size_t              i, a;
+    uint64_t            v;
+    const char         *url;
+    strm_x_conn_t      *cn;
+    const strm_conf_t  *c;
+
+    if (!blk->block || strm_conf_args(blk, 1, 1, err, errlen) != STRM_OK) {
+        if (!blk->block) {
+            strm_conf_error(blk, err, errlen, "\"export NAME { ... }\" is "
+                            "a block");
+        }
+
+        return -1;
+    }
+
+    x->name = strdup(blk->args[0]);
+    x->mode = STRM_X_EVENTS;
+    x->gzip = 0;
+    x->time_prefix = 1;
+    x->batch_events = 100000;
+    x->batch_size = 64 * 1024 * 1024;
+    x->batch_age = 60000;
+    x->batch_idle = 10000;
+    x->retry_max = 60000;
+
+    cn = &x->conn;
+    cn->path_style = -1;
+    url = NULL;
+
+    for (i = 0; i < blk->nchildren; i++) {
+        c = &blk->children[i];
+        rc = 0;
+
+        if (strcmp(c->name, "topics") == 0) {
+            if (x->ntopics != 0) {
+                strm_conf_error(c, err, errlen, "\"topics\" is duplicate");
+                return -1;
+            }
+
+            if (c->block || strm_conf_args(c, 1, STRM_X_MAX_TOPICS, err,
+                                           errlen) != STRM_OK)
+            {
+                if (c->block) {
+                    strm_conf_error(c, err, errlen, "\"topics\" is not a "
+                                    "block");
+                }
+
+                return -1;
+            }
+
+            for (a = 0; a < c->argc; a++) {
+                x->topics[x->ntopics++] = strdup(c->args[a]);
+            }
+
+        } else if (strcmp(c->name, "group") == 0) {
+            rc = strm_worker_conf_str(c, &x->group, err, errlen);
+
+        } else if (strcmp(c->name, "mode") == 0) {
+            if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
+            {
+                return -1;
+            }
+
+            if (strcmp(c->args[0], "events") == 0) {
+                x->mode = STRM_X_EVENTS;
+
+            } else if (strcmp(c->args[0], "keys") == 0) {
+                x->mode = STRM_X_KEYS;
+
+            } else {
+                strm_conf_error(c, err, errlen, "invalid mode \"%s\": "
+                                "events or keys", c->args[0]);
+                return -1;
+            }
+
+        } else if (strcmp(c->name, "connector") == 0) {
+            if (url != NULL) {
+                strm_conf_error(c, err, errlen, "\"connector\" is "
+                                "duplicate");
+                return -1;
+            }
+
+            if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
+            {
+                return -1;
+            }
+
+            url = c->args[0];
+
+            if (strm_x_conn_parse(cn, url, err, errlen) != 0) {
+                char  why[512];
+
+                snprintf(why, sizeof(why), "%s", err);
+                strm_conf_error(c, err, errlen, "%s", why);
+                return -1;
+            }
+
+        } else if (strcmp(c->name, "endpoint") == 0) {
+            rc = strm_worker_conf_str(c, &cn->endpoint, err, errlen);
+
+            if (rc == 0 && strncmp(cn->endpoint, "http://", 7) != 0
+                && strncmp(cn->endpoint, "https://", 8) != 0)
+            {
+                strm_conf_error(c, err, errlen, "invalid endpoint \"%s\": "
+                                "http:// or https://", cn->endpoint);
+                return -1;
+            }
+
+        } else if (strcmp(c->name, "region") == 0) {
+            rc = strm_worker_conf_str(c, &cn->region, err, errlen);
+
+        } else if (strcmp(c->name, "addressing") == 0) {
+            if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
+            {
+                return -1;
+            }
+
+            if (strcmp(c->args[0], "path") == 0) {
+                cn->path_style = 1;
+
+            } else if (strcmp(c->args[0], "virtual") == 0) {
+                cn->path_style = 0;
+
+            } else {
+                strm_conf_error(c, err, errlen, "invalid addressing \"%s\": "
+                                "path or virtual", c->args[0]);
+                return -1;
+            }
+
+        } else if (strcmp(c->name, "access_key_id") == 0) {
+            rc = strm_worker_conf_str(c, &cn->access_key, err, errlen);
+
+        } else if (strcmp(c->name, "secret_access_key") == 0) {
+            rc = strm_worker_conf_str(c, &cn->secret_key, err, errlen);
+
+        } else if (strcmp(c->name, "gzip") == 0) {
+            rc = strm_worker_conf_flag(c, &x->gzip, err, errlen);
+
+        } else if (strcmp(c->name, "time_prefix") == 0) {
+            rc = strm_worker_conf_flag(c, &x->time_prefix, err, errlen);
+
+        } else if (strcmp(c->name, "batch_events") == 0) {
+            if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
+            {
+                return -1;
+            }
+
+            if (strm_conf_uint(c->args[0], 100000000, &v) != STRM_OK
+                || v == 0)
+            {
+                strm_conf_error(c, err, errlen, "invalid count \"%s\": 1 "
+                                "to 100000000", c->args[0]);
+                return -1;
+            }
+
+            x->batch_events = v;
+
+        } else if (strcmp(c->name, "batch_size") == 0) {
+            rc = strm_worker_conf_size(c, 1024, (uint64_t) 1 << 32,
+                                       &x->batch_size, err, errlen);
+
+        } else if (strcmp(c->name, "multipart_threshold") == 0) {
+            rc = strm_worker_conf_size(c, 5 * 1024 * 1024,
+                                       (uint64_t) 5 << 30,
+                                       &cn->multipart_threshold, err,
+                                       errlen);
+
+        } else if (strcmp(c->name, "part_size") == 0) {
+            /* S3's bounds: every part but the last is 5 MiB at least */
+            rc = strm_worker_conf_size(c, 5 * 1024 * 1024,
+                                       (uint64_t) 5 << 30, &cn->part_size,
+                                       err, errlen);
+
+        } else if (strcmp(c->name, "batch_age") == 0) {
+            rc = strm_worker_conf_msec(c, 100, &x->batch_age, err, errlen);
+
+        } else if (strcmp(c->name, "batch_idle") == 0) {
+            rc = strm_worker_conf_msec(c, 100, &x->batch_idle, err, errlen);
+
+        } else if (strcmp(c->name, "timeout") == 0) {
+            rc = strm_worker_conf_msec(c, 1000, &cn->timeout, err, errlen);
+
+        } else if (strcmp(c->name, "retry_max") == 0) {
+            rc = strm_worker_conf_msec(c, 1000, &x->retry_max, err, errlen);
+
+        } else if (strcmp(c->name, "kek") == 0) {
+            rc = strm_worker_conf_str(c, &x->kek, err, errlen);
+
+        } else if (strcmp(c->name, "customer_kek") == 0) {
+            rc = strm_worker_conf_str(c, &x->customer_kek, err, errlen);
+
+        } else {
+            strm_conf_error(c, err, errlen, "unknown directive \"%s\" in "
+                            "\"export\"", c->name);
+            return -1;
+        }
+
+        if (rc != 0) {
+            return -1;
+        }
+
+        (void) flag;
+    }
+
+    if (url == NULL) {
+        strm_conf_error(blk, err, errlen, "export \"%s\" has no "
+                        "\"connector\" (file://DIR, s3://BUCKET/PREFIX or "
+                        "gs://BUCKET/PREFIX)", x->name);
+        return -1;
+    }
+
+    if (cn->kind == STRM_X_FILE
+        && (cn->endpoint != NULL || cn->region != NULL
+            || cn->access_key != NULL || cn->secret_key != NULL
+            || cn->path_style != -1))
+    {
+        strm_conf_error(blk, err, errlen, "\"endpoint\", \"region\", "
+                        "\"addressing\" and credentials are for s3:// and "
+                        "gs:// connectors");
+        return -1;
+    }
+
+    if ((cn->access_key == NULL) != (cn->secret_key == NULL)) {
+        strm_conf_error(blk, err, errlen, "\"access_key_id\" and "
+                        "\"secret_access_key\" go together");
+        return -1;
+    }
+
+    if (x->mode == STRM_X_KEYS && x->kek == NULL) {
+        strm_conf_error(blk, err, errlen, "\"mode keys\" needs \"kek\": the "
+                        "key-encryption key of the key store");
+        return -1;
+    }
+
+    if (x->mode == STRM_X_EVENTS
+        && (x->kek != NULL || x->customer_kek != NULL))
+    {
+        strm_conf_error(blk, err, errlen, "\"kek\" and \"customer_kek\" are "
+                        "for \"mode keys\"");
+        return -1;
+    }
+
+    if (x->ntopics == 0) {
+        x->topics[x->ntopics++] = strdup(x->mode == STRM_X_KEYS
+                                         ? "strm-keys" : x->name);
+    }
+
+    if (x->group == NULL
+        && asprintf(&x->group, "strm-export-%s", x->name) == -1)
+    {
+        x->group = NULL;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+strm_x_load(strm_x_t *x, char *err, size_t errlen)
+{
+    if (strm_x_conn_init(&x->conn, err, errlen) != 0) {
+        return -1;
+    }
+
+    if (x->kek != NULL
+        && strm_worker_read_keyset(x->kek, "kek", &x->kek_ks, err, errlen)
+           != 0)
+    {
+        return -1;
+    }
+
+    if (x->customer_kek != NULL) {
+        if (strm_worker_read_keyset(x->customer_kek, "customer_kek",
+                                    &x->customer_ks, err, errlen) != 0)
+        {
+            return -1;
+        }
+
+        if (strm_tink_keyset_kind(x->customer_ks) != STRM_TINK_AEAD) {
+            snprintf(err, errlen, "customer_kek \"%s\": not an AES-GCM "
+                     "keyset", x->customer_kek);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+strm_x_kafka(strm_x_t *x, char *err, size_t errlen)
+{
+    size_t                            i;
+    rd_kafka_conf_t                  *cc;
+    rd_kafka_resp_err_t               rerr;
+    rd_kafka_topic_partition_list_t  *sub;
+    char                              errstr[512];
+
+    cc = strm_worker_kafka_conf(&x->kafka, RD_KAFKA_CONSUMER, err, errlen);
+    if (cc == NULL) {
+        return -1;
+    }
+
+    if (rd_kafka_conf_set(cc, "group.id", x->group, errstr, sizeof(errstr))
+        != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "enable.auto.commit", "false", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "enable.auto.offset.store", "false", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "enable.partition.eof", "true", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        snprintf(err, errlen, "kafka: %s", errstr);
+        rd_kafka_conf_destroy(cc);
+        return -1;
+    }
+
+    rd_kafka_conf_set_opaque(cc, x);
+    rd_kafka_conf_set_rebalance_cb(cc, strm_x_rebalance);
+
+    x->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, sizeof(errstr));
+    if (x->consumer == NULL) {
+        snprintf(err, errlen, "kafka consumer: %s", errstr);
+        return -1;
+    }
+
+    rd_kafka_poll_set_consumer(x->consumer);
+
+    sub = rd_kafka_topic_partition_list_new((int) x->ntopics);
+
+    for (i = 0; i < x->ntopics; i++) {
+        rd_kafka_topic_partition_list_add(sub, x->topics[i],
+                                          RD_KAFKA_PARTITION_UA);
+    }
+
+    rerr = rd_kafka_subscribe(x->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+
+    if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errlen, "subscribe: %s", rd_kafka_err2str(rerr));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * On assign, the committed offsets are fetched with their metadata: a
+ * batch that was being written when its writer died is closed at the
+ * same last offset.  On revoke, open batches are dropped unwritten:
+ * the next owner reads them again.
+ */
+static void
+strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    int                           i;
+    long long                     last, ts;
+    strm_x_t                     *x = opaque;
+    strm_x_part_t                *p;
+    rd_kafka_resp_err_t           cerr;
+    rd_kafka_topic_partition_t   *tp;
+    char                          meta[128];
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        cerr = rd_kafka_committed(rk, parts, 30000);
+
+        if (cerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            strm_worker_log("committed offsets: %s", rd_kafka_err2str(cerr));
+        }
+
+        for (i = 0; i < parts->cnt; i++) {
+            tp = &parts->elems[i];
+            p = strm_x_part(x, tp->topic, tp->partition, 1);
+
+            if (p == NULL) {
+                continue;
+            }
+
+            if (tp->metadata_size > 0 && tp->metadata_size < sizeof(meta)) {
+                memcpy(meta, tp->metadata, tp->metadata_size);
+                meta[tp->metadata_size] = '\0';
+
+                if (sscanf(meta, STRM_X_META_PREFIX " last=%lld ts=%lld",
+                           &last, &ts) == 2
+                    && last >= tp->offset)
+                {
+                    p->pending_last = last;
+                    p->pending_ts = ts;
+                    strm_worker_log("%s[%d]: the batch %lld..%lld was being "
+                                    "written: it is written again",
+                                    tp->topic, (int) tp->partition,
+                                    (long long) tp->offset, last);
+                }
+            }
+        }
+
+        strm_worker_log("assigned %d partitions", parts->cnt);
+        rd_kafka_assign(rk, parts);
+        return;
+    }
+
+    for (i = 0; i < parts->cnt; i++) {
+        strm_x_part_drop(x, parts->elems[i].topic,
+                         parts->elems[i].partition);
+    }
+
+    strm_worker_log("revoked %d partitions", parts->cnt);
+    rd_kafka_assign(rk, NULL);
+}
+
+
+static strm_x_part_t *
+strm_x_part(strm_x_t *x, const char *topic, int32_t partition, int create)
+{
+    strm_x_part_t  *p;
+
+    for (p = x->parts; p != NULL; p = p->next) {
+        if (p->partition == partition && strcmp(p->topic, topic) == 0) {
+            return p;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    p = calloc(1, sizeof(strm_x_part_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->topic = strdup(topic);
+    if (p->topic == NULL) {
+        free(p);
+        return NULL;
+    }
+
+    p->partition = partition;
+    p->first = -1;
+    p->pending_last = -1;
+    p->next = x->parts;
+    x->parts = p;
+
+    return p;
+}
+
+
+static void
+strm_x_part_reset(strm_x_part_t *p)
+{
+    free(p->buf);
+    free(p->obj);
+    p->buf = NULL;
+    p->obj = NULL;
+    p->len = p->cap = p->obj_len = 0;
+    p->first = -1;
+    p->last = -1;
+    p->records = p->lines = 0;
+    p->full = 0;
+    p->backoff = 0;
+    p->pending_last = -1;
+}
+
+
+static void
+strm_x_part_drop(strm_x_t *x, const char *topic, int32_t partition)
+{
+    strm_x_part_t  **pp, *p;
+
+    for (pp = &x->parts; *pp != NULL; pp = &(*pp)->next) {
+        p = *pp;
+
+        if (p->partition == partition && strcmp(p->topic, topic) == 0) {
+            *pp = p->next;
+            strm_x_part_reset(p);
+            free(p->topic);
+            free(p);
+            return;
+        }
+    }
+}
+
+
+static void
+strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
+{
+    int             rc;
+    int64_t         now;
+    const char     *topic;
+    strm_x_part_t  *p;
+
+    topic = rd_kafka_topic_name(rkm->rkt);
+    p = strm_x_part(x, topic, rkm->partition, 1);
+
+    if (p == NULL) {
+        strm_worker_log("out of memory: stopping");
+        strm_worker_stop = 1;
+        return;
+    }
+
+    /*
+     * Fetched before the pause: read again after the batch is written
+     * (the partition is sought back to the record after its last).
+     */
+    if (p->full) {
+        return;
+    }
+
+    now = strm_worker_now_ms();
+
+    /* the committed batch's records are gone (compaction): a new one */
+    if (p->records == 0 && p->pending_last >= 0
+        && rkm->offset > p->pending_last)
+    {
+        p->pending_last = -1;
+    }
+
+    if (p->records == 0) {
+        p->first = rkm->offset;
+        p->ts = rd_kafka_message_timestamp(rkm, NULL);
+        p->opened = now;
+
+        if (p->ts < 0) {
+            p->ts = now;
+        }
+
+        /* the committed batch keeps the hour it was named with */
+        if (p->pending_last >= 0) {
+            p->ts = p->pending_ts;
+        }
+    }
+
+    rc = (x->mode == STRM_X_KEYS) ? strm_x_line_key(x, p, rkm)
+                                  : strm_x_line_event(x, p, rkm);
+
+    if (rc < 0) {
+        strm_worker_log("out of memory: stopping");
+        strm_worker_stop = 1;
+        return;
+    }
+
+    p->last = rkm->offset;
+    p->records++;
+    p->touched = now;
+    x->records++;
+
+    if (rc > 0) {
+        p->lines++;
+        x->lines++;
+    }
+
+    if (p->pending_last >= 0) {
+        if (rkm->offset >= p->pending_last) {
+            strm_x_close(x, p);
+        }
+
+    } else if (p->records >= x->batch_events || p->len >= x->batch_size) {
+        strm_x_close(x, p);
+    }
+}
+
+
+/*
+ * The end of a partition: a committed batch whose last records are
+ * gone (compaction of the keys topic) closes here.
+ */
+static void
+strm_x_eof(strm_x_t *x, const rd_kafka_message_t *rkm)
+{
+    strm_x_part_t  *p;
+
+    p = strm_x_part(x, rd_kafka_topic_name(rkm->rkt), rkm->partition, 0);
+
+    if (p == NULL || p->full || p->pending_last < 0
+        || rkm->offset <= p->pending_last)
+    {
+        return;
+    }
+
+    if (p->records > 0) {
+        strm_x_close(x, p);
+
+    } else {
+        p->pending_last = -1;
+    }
+}
+
+
+/*
+ * An event line: the record's value as it is when it is one JSON
+ * object on one line (what the gateway and strm-decrypt write); any
+ * other value (a raw location's body) is wrapped, never dropped.
+ * 1 a line, -1 no memory.
+ */
+static int
+strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
+    const rd_kafka_message_t *rkm)
+{
+    int            rc;
+    char          *line, *b64;
+    size_t         n;
+    json_t        *v;
+    json_error_t   jerr;
+
+    if (rkm->len > 0 && rkm->len < STRM_X_LINE_MAX
+        && memchr(rkm->payload, '\n', rkm->len) == NULL
+        && ((const char *) rkm->payload)[0] == '{')
+    {
+        v = json_loadb(rkm->payload, rkm->len, 0, &jerr);
+
+        if (v != NULL) {
+            json_decref(v);
+
+            if (strm_x_append(p, rkm->payload, rkm->len) != 0
+                || strm_x_append(p, "\n", 1) != 0)
+            {
+                return -1;
+            }
+
+            return 1;
+        }
+    }
+
+    x->wrapped++;
+
+    n = strm_b64_encoded_len(rkm->len);
+    b64 = malloc(n + 1);
+    if (b64 == NULL) {
+        return -1;
+    }
+
+    strm_b64_encode((unsigned char *) b64, rkm->payload, rkm->len);
+    b64[n] = '\0';
+
+    v = json_pack("{s:{s:s, s:s, s:i, s:I}, s:s}",
+                  "strmExport", "error", "not one JSON object",
+                  "topic", rd_kafka_topic_name(rkm->rkt),
+                  "partition", (int) rkm->partition,
+                  "offset", (json_int_t) rkm->offset,
+                  "valueBase64", b64);
+    free(b64);
+
+    line = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+
+    if (line == NULL) {
+        return -1;
+    }
+
+    rc = (strm_x_append(p, line, strlen(line)) == 0
+          && strm_x_append(p, "\n", 1) == 0) ? 1 : -1;
+    free(line);
+
+    return rc;
+}
+
+
+/*
+ * A key line from a keys-topic record: the key unwrapped with the key
+ * store's KEK and written as a Tink keyset, in clear ("keyset") or
+ * encrypted with the customer's AES-GCM keyset ("encryptedKeyset", empty
+ * associated data, as Tink's KeysetHandle.write() does).  A tombstone
+ * (a shredded key link) makes no line.  1 a line, 0 none, -1 no memory.
+ */
+static int
+strm_x_line_key(strm_x_t *x, strm_x_part_t *p, const rd_kafka_message_t *rkm)
+{
+    int                  rc;
+    char                *ks, *line;
+    size_t               kslen;
+    strm_rc_t            trc;
+    strm_keyrec_t        rec;
+    strm_tink_keyset_t  *daead;
+
+    if (rkm->payload == NULL || rkm->len == 0) {
+        x->tombstones++;
+        return 0;
+    }
+
+    if (strm_keyrec_from_json(rkm->payload, rkm->len, &rec) != 0
+        || strm_keys_unwrap(x->kek_ks, &rec, &daead) != STRM_OK)
+    {
+        OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+        x->key_failures++;
+        strm_worker_log("%s[%d] offset %lld: not a key record of this KEK: "
+                        "skipped", rd_kafka_topic_name(rkm->rkt),
+                        (int) rkm->partition, (long long) rkm->offset);
+        return 0;
+    }
+
+    if (x->customer_ks != NULL) {
+        trc = strm_tink_keyset_write_encrypted_json(daead, x->customer_ks,
+                                                    (unsigned char *) "", 0,
+                                                    &ks, &kslen);
+    } else {
+        trc = strm_tink_keyset_write_json(daead, &ks, &kslen);
+    }
+
+    strm_tink_keyset_free(daead);
+
+    if (trc != STRM_OK) {
+        OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+        return -1;
+    }
+
+    rc = asprintf(&line, "{\"keyLink\":\"%s\",\"created\":%lld,"
+                  "\"expires\":%lld,\"%s\":%s}\n", rec.link,
+                  (long long) rec.created, (long long) rec.expires,
+                  x->customer_ks ? "encryptedKeyset" : "keyset", ks);
+
+    OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+
+    if (x->customer_ks != NULL) {
+        free(ks);
+
+    } else {
+        strm_tink_secret_free(ks, kslen);
+    }
+
+    if (rc == -1) {
+        return -1;
+    }
+
+    rc = strm_x_append(p, line, (size_t) rc) == 0 ? 1 : -1;
+    OPENSSL_cleanse(line, strlen(line));
+    free(line);
+
+    return rc;
+}
+
+
+static int
+strm_x_append(strm_x_part_t *p, const char *data, size_t len)
+{
+    char    *b;
+    size_t   cap;
+
+    if (p->len + len > p->cap) {
+        cap = p->cap ? p->cap : 65536;
+
+        while (cap < p->len + len) {
+            cap *= 2;
+        }
+
+        b = realloc(p->buf, cap);
+        if (b == NULL) {
+            return -1;
+        }
+
+        p->buf = b;
+        p->cap = cap;
+    }
+
+    memcpy(p->buf + p->len, data, len);
+    p->len += len;
+
+    return 0;
+}
+
+
+/*
+ * A batch is complete: its boundaries are committed first (the offset of
+ * its first record, with its last offset as metadata), then it is
+ * written.
+ */
+static void
+strm_x_close(strm_x_t *x, strm_x_part_t *p)
+{
+    rd_kafka_resp_err_t  err;
+    char                 meta[128];
+
+    p->full = 1;
+    p->backoff = 0;
+
+    if (p->pending_last < 0) {
+        snprintf(meta, sizeof(meta), STRM_X_META_PREFIX " last=%lld ts=%lld",
+                 (long long) p->last, (long long) p->ts);
+
+        err = strm_x_commit(x, p, p->first, meta);
+
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            strm_worker_log("%s[%d]: committing the batch %lld..%lld: %s",
+                            p->topic, (int) p->partition,
+                            (long long) p->first, (long long) p->last,
+                            rd_kafka_err2str(err));
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "commit: %s", rd_kafka_err2str(err));
+            strm_x_pause(x, p, 1);
+            p->retry_at = strm_worker_now_ms() + 1000;
+            return;
+        }
+
+        p->pending_last = p->last;
+        p->pending_ts = p->ts;
+    }
+
+    strm_x_upload(x, p);
+}
+
+
+static void
+strm_x_upload(strm_x_t *x, strm_x_part_t *p)
+{
+    int                  rc;
+    const char          *type;
+    rd_kafka_resp_err_t  err;
+    char                 name[2048];
+
+    if (p->lines > 0) {
+        strm_x_object_name(x, p, name, sizeof(name));
+
+        if (p->obj == NULL && x->gzip) {
+            if (strm_x_gzip(p->buf, p->len, &p->obj, &p->obj_len) != 0) {
+                strm_worker_log("gzip failed: stopping");
+                strm_worker_stop = 1;
+                return;
+            }
+        }
+
+        type = x->gzip ? "application/gzip" : "application/x-ndjson";
+
+        rc = strm_x_conn_put(&x->conn, name, type,
+                             p->obj ? p->obj : (unsigned char *) p->buf,
+                             p->obj ? p->obj_len : p->len);
+
+        if (rc != 0) {
+            p->backoff = p->backoff ? p->backoff * 2 : 1000;
+
+            if (p->backoff > x->retry_max) {
+                p->backoff = x->retry_max;
+            }
+
+            p->retry_at = strm_worker_now_ms() + p->backoff;
+            x->retries++;
+
+            strm_worker_log("writing %s failed: %s; %s[%d] paused, retry in "
+                            "%llds", name, x->conn.last_error, p->topic,
+                            (int) p->partition,
+                            (long long) p->backoff / 1000);
+            strm_x_pause(x, p, 1);
+            return;
+        }
+    }
+
+    err = strm_x_commit(x, p, p->last + 1, NULL);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* written: writing it again is harmless, so retry the whole */
+        strm_worker_log("%s[%d]: committing offset %lld: %s", p->topic,
+                        (int) p->partition, (long long) p->last + 1,
+                        rd_kafka_err2str(err));
+        snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                 "commit: %s", rd_kafka_err2str(err));
+        p->retry_at = strm_worker_now_ms() + 1000;
+        strm_x_pause(x, p, 1);
+        return;
+    }
+
+    x->committed++;
+
+    if (p->paused) {
+        rd_kafka_topic_partition_list_t  *l;
+        rd_kafka_error_t                 *e;
+
+        /* what was fetched and skipped while paused is read again */
+        l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset
+            = p->last + 1;
+        e = rd_kafka_seek_partitions(x->consumer, l, 10000);
+
+        if (e != NULL) {
+            strm_worker_log("%s[%d]: seek: %s", p->topic, (int) p->partition,
+                            rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+
+        rd_kafka_topic_partition_list_destroy(l);
+        strm_x_pause(x, p, 0);
+        strm_worker_log("%s[%d]: written after %llu retries, resumed",
+                        p->topic, (int) p->partition,
+                        (unsigned long long) x->retries);
+    }
+
+    strm_x_part_reset(p);
+}
+
+
+/*
+ * [YYYY/MM/DD/HH/]<topic>-<partition>-<first>-<last>.jsonl[.gz], the
+ * hour of the batch's first record (UTC), offsets padded to 19 digits
+ * so that names sort in offset order.
+ */
+static void
+strm_x_object_name(strm_x_t *x, strm_x_part_t *p, char *name, size_t size)
+{
+    int        n;
+    time_t     t;
+    struct tm  tm;
+
+    n = 0;
+
+    if (x->time_prefix) {
+        t = (time_t) (p->ts / 1000);
+        gmtime_r(&t, &tm);
+        n = (int) strftime(name, size, "%Y/%m/%d/%H/", &tm);
+    }
+
+    snprintf(name + n, size - n, "%s-%d-%019lld-%019lld.jsonl%s", p->topic,
+             (int) p->partition, (long long) p->first, (long long) p->last,
+             x->gzip ? ".gz" : "");
+}
+
+
+/* gzip (RFC 1952) with mtime 0: the same lines give the same bytes */
+static int
+strm_x_gzip(const char *in, size_t len, unsigned char **out,
+    size_t *out_len)
+{
+    int        rc;
+    z_stream   z;
+    uLong      bound;
+
+    memset(&z, 0, sizeof(z_stream));
+
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
+        != Z_OK)
+    {
+        return -1;
+    }
+
+    bound = deflateBound(&z, (uLong) len) + 32;
+    *out = malloc(bound);
+
+    if (*out == NULL) {
+        deflateEnd(&z);
+        return -1;
+    }
+
+    z.next_in = (Bytef *) in;
+    z.avail_in = (uInt) len;
+    z.next_out = *out;
+    z.avail_out = (uInt) bound;
+
+    rc = deflate(&z, Z_FINISH);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+
+    if (rc != Z_STREAM_END) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* a synchronous commit of one partition's offset, with its metadata */
+static rd_kafka_resp_err_t
+strm_x_commit(strm_x_t *x, strm_x_part_t *p, int64_t offset,
+    const char *meta)
+{
+    rd_kafka_resp_err_t               err;
+    rd_kafka_topic_partition_t       *tp;
+    rd_kafka_topic_partition_list_t  *l;
+
+    l = rd_kafka_topic_partition_list_new(1);
+    tp = rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    tp->offset = offset;
+
+    if (meta != NULL) {
+        tp->metadata = strdup(meta);
+        tp->metadata_size = tp->metadata ? strlen(meta) : 0;
+    }
+
+    err = rd_kafka_commit(x->consumer, l, 0);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* the commit list has the partition's own result */
+        err = l->elems[0].err;
+    }
+
+    rd_kafka_topic_partition_list_destroy(l);
+
+    return err;
+}
+
+
+static void
+strm_x_pause(strm_x_t *x, strm_x_part_t *p, int pause)
+{
+    rd_kafka_topic_partition_list_t  *l;
+
+    if (p->paused == pause) {
+        return;
+    }
+
+    l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+
+    if (pause) {
+        rd_kafka_pause_partitions(x->consumer, l);
+
+    } else {
+        rd_kafka_resume_partitions(x->consumer, l);
+    }
+
+    rd_kafka_topic_partition_list_destroy(l);
+    p->paused = pause;
+}
+
+
+/* batches that are old or idle close; failed ones are retried */
+static void
+strm_x_tick(strm_x_t *x, int64_t now, int draining)
+{
+    strm_x_part_t  *p;
+
+    for (p = x->parts; p != NULL && !strm_worker_stop; p = p->next) {
+        if (p->full) {
+            if (now >= p->retry_at) {
+                if (p->pending_last < 0) {
+                    strm_x_close(x, p);
+
+                } else {
+                    strm_x_upload(x, p);
+                }
+            }
+
+            continue;
+        }
+
+        if (draining || p->records == 0 || p->pending_last >= 0) {
+            continue;
+        }
+
+        if (now - p->opened >= x->batch_age
+            || now - p->touched >= x->batch_idle)
+        {
+            strm_x_close(x, p);
+        }
+    }
+}
+
+
+/* the status file (JSON) and, beside it, .prom (Prometheus text) */
+static void
+strm_x_status(strm_x_t *x)
+{
+    FILE           *f;
+    char           *text, *prom;
+    size_t          len, waiting, open;
+    json_t         *st;
+    strm_x_part_t  *p;
+    char            path[4096];
+
+    if (x->status_file == NULL) {
+        return;
+    }
+
+    waiting = open = 0;
+
+    for (p = x->parts; p != NULL; p = p->next) {
+        waiting += p->full;
+        open += (p->records > 0);
+    }
+
+    st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+                   " s:I, s:I, s:I, s:I, s:s, s:s}",
+                   "export", x->name, "connector", x->conn.url,
+                   "mode", x->mode == STRM_X_KEYS ? "keys" : "events",
+                   "time", (json_int_t) strm_worker_now_ms(),
+                   "lag", (json_int_t) x->lag,
+                   "records", (json_int_t) x->records,
+                   "lines", (json_int_t) x->lines,
+                   "objects", (json_int_t) x->conn.objects,
+                   "bytes", (json_int_t) x->conn.bytes,
+                   "upload_failures", (json_int_t) x->conn.failures,
+                   "requests", (json_int_t) x->conn.requests,
+                   "batches_open", (json_int_t) open,
+                   "batches_waiting", (json_int_t) waiting,
+                   "wrapped", (json_int_t) x->wrapped,
+                   "tombstones", (json_int_t) x->tombstones,
+                   "last_object", x->conn.last_object,
+                   "last_error", x->conn.last_error);
+
+    text = st ? json_dumps(st, JSON_INDENT(1)) : NULL;
+    json_decref(st);
+
+    if (text == NULL) {
+        return;
+    }
+
+    strm_worker_write_file(x->status_file, text, strlen(text));
+    free(text);
+
+    f = open_memstream(&prom, &len);
+    if (f == NULL) {
+        return;
+    }
+
+#define STRM_X_PROM(metric, type, help, value)                               \
+    fprintf(f, "# HELP strm_export_%s %s\n# TYPE strm_export_%s %s\n"       \
+               "strm_export_%s{export=\"%s\",connector=\"%s\"} %lld\n",      \
+            metric, help, metric, type, metric, x->name, x->conn.url,        \
+            (long long) (value));
+
+    STRM_X_PROM("records_total", "counter", "Records consumed.", x->records)
+    STRM_X_PROM("lines_total", "counter", "JSON lines written in batches.",
+                x->lines)
+    STRM_X_PROM("objects_total", "counter", "Objects written.",
+                x->conn.objects)
+    STRM_X_PROM("bytes_total", "counter", "Bytes of objects written.",
+                x->conn.bytes)
+    STRM_X_PROM("upload_failures_total", "counter",
+                "Writes that failed (retried).", x->conn.failures)
+    STRM_X_PROM("wrapped_total", "counter",
+                "Records that were not one JSON object (wrapped).",
+                x->wrapped)
+    STRM_X_PROM("batches_waiting", "gauge",
+                "Batches waiting for a retry of their write.", waiting)
+    STRM_X_PROM("lag", "gauge", "Records not yet consumed.", x->lag)
+
+#undef STRM_X_PROM
+
+    fprintf(f, "# HELP strm_export_last_error Whether the last write "
+               "failed.\n# TYPE strm_export_last_error gauge\n"
+               "strm_export_last_error{export=\"%s\",connector=\"%s\"} %d\n",
+            x->name, x->conn.url, x->conn.last_error[0] != '\0');
+
+    if (fclose(f) == 0) {
+        snprintf(path, sizeof(path), "%s.prom", x->status_file);
+        strm_worker_write_file(path, prom, len);
+    }
+
+    free(prom);
+}
+
+
+static void
+strm_x_free(strm_x_t *x)
+{
+    size_t          i;
+    strm_x_part_t  *p;
+
+    while (x->parts != NULL) {
+        p = x->parts;
+        x->parts = p->next;
+        strm_x_part_reset(p);
+        free(p->topic);
+        free(p);
+    }
+
+    if (x->kek_ks != NULL) {
+        strm_tink_keyset_free(x->kek_ks);
+    }
+
+    if (x->customer_ks != NULL) {
+        strm_tink_keyset_free(x->customer_ks);
+    }
+
+    strm_x_conn_free(&x->conn);
+    strm_worker_kafka_free(&x->kafka);
+
+    for (i = 0; i < x->ntopics; i++) {
+        free(x->topics[i]);
+    }
+
+    free(x->name);
+    free(x->group);
+    free(x->kek);
+    free(x->customer_kek);
+    free(x->status_file);
+    free(x->error_log);
+}
+
+
+static int
+strm_x_usage(void)
+{
+    fprintf(stderr, "usage: strm-export -c FILE [-t]\n"
+                    "  -c FILE  the configuration (nginx-style blocks)\n"
+                    "  -t       check the configuration and exit\n");
+
+    return STRM_WORKER_EX_USAGE;
+}
