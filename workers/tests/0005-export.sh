@@ -284,6 +284,15 @@ s3_creds() {
         "access_key_id S3RVER;" "secret_access_key ${1:-S3RVER};"
 }
 
+wait_log() {
+    local i
+    for ((i = 0; i < 600; i++)); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 export_start() {
     # the status of an earlier run must not answer for this one
     rm -f "$W/$1.status"
@@ -328,9 +337,13 @@ assert s["last_error"] == "" and s["objects"] >= 6 and s["lines"] == 600, s' \
 check "Prometheus text beside it" grep -q \
     '^strm_export_objects_total{export="s3",connector="s3://exports/events"} [1-9]' \
     "$W/s3.status.prom"
+mv "$W/s3.log" "$W/s3.log.1"
+kill -HUP "$XPID"
+check "SIGHUP opens the error log again (logrotate moved it)" \
+    wait_log "$W/s3.log" "log reopened"
 rc=0; export_stop || rc=$?
 check_eq "TERM: drained, exit 0" 0 "$rc"
-check "no secret in the log" bash -c "! grep -q 'S3RVER;' '$W/s3.log'"
+check "no secret in the log" bash -c "! grep -q 'S3RVER;' '$W'/s3.log*"
 
 # --- a wrong secret: 403 said in log and status, the data kept ---------
 
@@ -447,14 +460,6 @@ export_conf big g-big "$(s3_conn big)" "batch_size 64m;" \
     "${creds[@]}"
 sed -i 's/topics src;/topics big;/' "$W/big.conf"
 export_start big
-wait_log() {
-    local i
-    for ((i = 0; i < 600; i++)); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 check "the big exporter is assigned its partition" wait_log "$W/big.log" "assigned 1 partitions"
 big_lines() {
     "$PY" -c '
@@ -482,6 +487,20 @@ check "s3rver stored 3 parts of one upload" \
 s3_fetch big "$W/dl-big"
 out=$(verify "$W/dl-big" big "$W/big.jsonl")
 check_eq "one object with all 12000 lines, in order" "ok 1 12000" "$out"
+
+# --- gs://: the GCS defaults (region auto, path style), same signing ----
+
+export_conf gcs g-gcs "gs://exports/gcs" "batch_events 300;" \
+    "endpoint http://127.0.0.1:$S3_PORT;" "access_key_id S3RVER;" \
+    "secret_access_key S3RVER;"
+export_start gcs
+check "a gs:// connector writes through the XML API's S3 signing" \
+    wait_status "$W/gcs.status" \
+    "s['lines'] >= $N and s['batches_open'] == 0 and s['batches_waiting'] == 0 and s['last_object'].startswith('gs://exports/gcs/')"
+export_stop
+s3_fetch gcs "$W/dl-gcs"
+out=$(verify "$W/dl-gcs" src "$W/src.jsonl")
+check "gs://: every event exactly once ($out)" grep -q "^ok [0-9]* $N\$" <<<"$out"
 
 # --- keys: Tink keysets, in clear and under a customer KEK --------------
 
