@@ -19,7 +19,7 @@ NGX_STAMP  := $(NGX_TREE)/.configured
 MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
                           $(CORE_DIR)/*.c $(CORE_DIR)/*.h) config
 
-.PHONY: all module workers check demo test test-unit test-t test-workers \
+.PHONY: all module workers check demo test test-unit test-t test-workers install \
         test-tools \
         test-valgrind clean distclean style bench bench-event fuzz
 
@@ -161,6 +161,27 @@ bench-event: $(BUILD)/bench/bench_event
 .PHONY: bench-crypto
 bench-crypto: $(BUILD)/bench/bench_crypto
 	$(BUILD)/bench/bench_crypto
+
+# Installs the module, the workers, the systemd units (with PREFIX filled
+# in), the sample configurations and the docs.  DESTDIR for packaging.
+PREFIX     ?= /usr/local
+UNITDIR    ?= /etc/systemd/system
+BINS       := strm-decrypt strm-export strm-keys strm-credentials \
+              strm-devbroker
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nginx/modules \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/ngx_strm \
+	    $(DESTDIR)$(PREFIX)/share/ngx_strm/conf
+	install -m 0755 $(addprefix $(BUILD)/,$(BINS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MODULE) $(DESTDIR)$(PREFIX)/lib/nginx/modules/
+	for u in conf/systemd/*.service; do \
+	    sed 's|@PREFIX@|$(PREFIX)|g' $$u \
+	        > $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ngx_strm/
+	install -m 0644 conf/*.conf $(DESTDIR)$(PREFIX)/share/ngx_strm/conf/
+	install -m 0644 conf/logrotate/strm $(DESTDIR)$(PREFIX)/share/ngx_strm/conf/logrotate
 
 clean:
 	rm -rf $(BUILD)/*.so $(BUILD)/strm-* $(BUILD)/unit

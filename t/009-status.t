@@ -285,6 +285,14 @@ my (undef, undef, $prom) =
     strm_curl("'http://127.0.0.1:$port/status?format=prometheus'");
 like($prom, qr/^strm_accepted_total\{stream="\Q$topic\E",schema_ref="\Q$ref\E"\} [1-9]\d*\r?$/m,
      "the same counter in Prometheus text");
+# Prometheus' own linter (Debian's package prometheus)
+open my $pt, '|-', "promtool check metrics > /tmp/strm-promtool-$$.out 2>&1"
+    or die "promtool: $!";
+print $pt $prom;
+close $pt;
+is($? >> 8, 0, "promtool check metrics accepts the text")
+    or diag(`cat /tmp/strm-promtool-$$.out`);
+unlink "/tmp/strm-promtool-$$.out";
 --- no_error_log
 [error]
 [alert]

@@ -298,6 +298,21 @@ check_eq "granular {1,3} (default topic src-1-3): the model's output" "ok $g_exp
 out=$(model "$W/sent.jsonl" "$W/src.jsonl" "$W/c.jsonl" cumulative:2 "$shred_link")
 check_eq "cumulative 2 (0..2): the model's output" "ok $c_expected 0" "$out"
 
+# a consumer as docs/kafka.md shows it: kcat in a consumer group; the
+# key is the key link of the JSON value
+kcat -C -b "$BOOTSTRAP" -G "support-$$" -o beginning -e -q \
+    -X enable.partition.eof=true -f '%k\t%s\n' src-1-3 \
+    > "$W/kcat.tsv" 2>/dev/null
+check "kcat in a consumer group reads the derived stream, key = keyLink" \
+    "$PY" -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    k, v = line.rstrip("\n").split("\t", 1)
+    assert json.loads(v)["strmMeta"]["keyLink"] == k, k
+    n += 1
+assert n == int(sys.argv[2]), (n, sys.argv[2])' "$W/kcat.tsv" "$g_expected"
+
 check "the shredded session's events are delivered with their PII encrypted" \
     "$PY" -c '
 import json, sys
@@ -332,6 +347,8 @@ sys.exit(0 if sum(x["key_missing"] for x in d) > 0
 check "the Prometheus text beside it" \
     grep -q '^strm_decrypt_kept_total{source="src",derived="src-upto-2"} '"$c_expected"'$' \
     "$W/status.json.prom"
+check "promtool check metrics accepts it" \
+    bash -c "promtool check metrics < '$W/status.json.prom'"
 
 # SIGTERM drains and exits 0
 kill -TERM $DPID

@@ -337,6 +337,8 @@ assert s["last_error"] == "" and s["objects"] >= 6 and s["lines"] == 600, s' \
 check "Prometheus text beside it" grep -q \
     '^strm_export_objects_total{export="s3",connector="s3://exports/events"} [1-9]' \
     "$W/s3.status.prom"
+check "promtool check metrics accepts it" \
+    bash -c "promtool check metrics < '$W/s3.status.prom'"
 mv "$W/s3.log" "$W/s3.log.1"
 kill -HUP "$XPID"
 check "SIGHUP opens the error log again (logrotate moved it)" \
