@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_strm_module.h"
+#include "ngx_http_strm_status.h"
 #include "ngx_http_strm_auth.h"
 
 
@@ -741,6 +742,8 @@ ngx_http_strm_access_handler(ngx_http_request_t *r)
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "strm bearer token refused: %s", ctx->auth_why);
+
+    ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_AUTH_FAILURES);
 
     return NGX_HTTP_UNAUTHORIZED;
 }

@@ -12,6 +12,7 @@
 
 #include "ngx_http_strm_module.h"
 #include "ngx_http_strm_kafka.h"
+#include "ngx_http_strm_status.h"
 
 
 #define NGX_HTTP_STRM_POLL_INTERVAL  100
@@ -335,9 +336,11 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     switch (err) {
 
     case RD_KAFKA_RESP_ERR_NO_ERROR:
+        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KAFKA_PRODUCED);
         return STRM_OK;
 
     case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KAFKA_QUEUE_FULL);
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "strm kafka: local queue full (%d messages)",
                       rd_kafka_outq_len(k->rk));
@@ -417,6 +420,7 @@ static void
 ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     void *opaque)
 {
+    int64_t                    latency;
     strm_rc_t                  rc;
     const char                *reason;
     ngx_http_strm_inflight_t  *in;
@@ -450,6 +454,24 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                       "strm kafka: delivery to \"%s\" failed: %s",
                       rd_kafka_topic_name(rkm->rkt),
                       rd_kafka_err2str(rkm->err));
+    }
+
+    ngx_http_strm_status_incr(rc == STRM_OK
+                              ? NGX_HTTP_STRM_STAT_KAFKA_DELIVERED
+                              : NGX_HTTP_STRM_STAT_KAFKA_FAILED);
+
+    /* microseconds since produce, -1 when librdkafka does not know */
+    latency = rd_kafka_message_latency(rkm);
+
+    if (latency >= 0) {
+        ngx_http_strm_status_observe(NGX_HTTP_STRM_HIST_DELIVERY,
+                                     (ngx_msec_t) (latency / 1000));
+
+        /* a new key link's record (its inflight names the link) */
+        if (rc == STRM_OK && in != NULL && in->link[0] != '\0') {
+            ngx_http_strm_status_observe(NGX_HTTP_STRM_HIST_KEY_SYNC,
+                                         (ngx_msec_t) (latency / 1000));
+        }
     }
 
     if (in == NULL) {

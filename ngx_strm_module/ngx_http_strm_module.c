@@ -447,8 +447,10 @@ static ngx_int_t
 ngx_http_strm_log_handler(ngx_http_request_t *r)
 {
     off_t                      bytes;
+    ngx_time_t                *tp;
     strm_rc_t                  rc;
     ngx_str_t                 *ref, *topic;
+    ngx_msec_int_t             ms;
     const strm_error_t        *e;
     ngx_http_strm_ctx_t       *ctx;
     ngx_http_strm_loc_conf_t  *slcf;
@@ -491,6 +493,14 @@ ngx_http_strm_log_handler(ngx_http_request_t *r)
     }
 
     ngx_http_strm_status_count(r, topic, ref, rc, bytes);
+
+    /* as $request_time: from the first byte read to the log phase */
+    tp = ngx_timeofday();
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+
+    ngx_http_strm_status_observe(NGX_HTTP_STRM_HIST_REQUEST,
+                                 (ngx_msec_t) ngx_max(ms, 0));
 
     return NGX_OK;
 }

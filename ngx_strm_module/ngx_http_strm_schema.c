@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_strm_module.h"
+#include "ngx_http_strm_status.h"
 #include "ngx_http_strm_schema.h"
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_keys.h"
@@ -168,6 +169,13 @@ ngx_http_strm_schema_encrypt(ngx_http_request_t *r, strm_event_t *ev,
     }
 
     rc = strm_keys_session(k, value, len, now, &s);
+
+    ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_LOOKUPS);
+
+    if (rc == STRM_OK && s.created) {
+        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_CREATED);
+    }
+
     if (rc != STRM_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "strm: no key link for the event: %s",

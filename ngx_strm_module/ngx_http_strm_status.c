@@ -24,6 +24,13 @@
 
 #define NGX_HTTP_STRM_STATUS_OTHER  "_other"
 
+/* histogram bucket bounds, milliseconds; one more bucket for +Inf */
+#define NGX_HTTP_STRM_STATUS_NBUCKETS  12
+
+static const ngx_msec_t  ngx_http_strm_status_bounds[] = {
+    1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
+};
+
 
 /*
  * One (stream, schema ref) pair.  The rbtree node is an ngx_str_node_t
@@ -45,12 +52,21 @@ typedef struct {
 } ngx_http_strm_status_node_t;
 
 
+/* one histogram: per-bucket (not cumulative) counts, the sum in ms */
+typedef struct {
+    ngx_atomic_t                   bucket[NGX_HTTP_STRM_STATUS_NBUCKETS + 1];
+    ngx_atomic_t                   sum;
+} ngx_http_strm_status_hist_t;
+
+
 typedef struct {
     ngx_rbtree_t                   rbtree;
     ngx_rbtree_node_t              sentinel;
     ngx_queue_t                    queue;
     ngx_http_strm_status_node_t   *overflow;      /* "" / "_other" */
     ngx_uint_t                     full;          /* logged once */
+    ngx_atomic_t                   stat[NGX_HTTP_STRM_STAT_N];
+    ngx_http_strm_status_hist_t    hist[NGX_HTTP_STRM_HIST_N];
 } ngx_http_strm_status_shctx_t;
 
 
@@ -99,6 +115,20 @@ static ngx_atomic_uint_t ngx_http_strm_status_rejected(
     ngx_http_strm_status_node_t *n, ngx_uint_t code);
 static ngx_http_strm_status_node_t *ngx_http_strm_status_next(
     ngx_http_strm_status_shctx_t *sh, ngx_http_strm_status_node_t *n);
+static u_char *ngx_http_strm_status_json_zone(
+    ngx_http_strm_status_shctx_t *sh, u_char *p, u_char *last);
+static u_char *ngx_http_strm_status_json_hist(u_char *p, u_char *last,
+    ngx_http_strm_status_hist_t *h);
+static u_char *ngx_http_strm_status_prom_zone(
+    ngx_http_strm_status_shctx_t *sh, u_char *p, u_char *last);
+
+
+/*
+ * The zone of this cycle, for the counters that are not per request
+ * (delivery reports run without one).  Set when the zone is ready, in
+ * the master, before the workers are forked.
+ */
+static ngx_http_strm_status_ctx_t  *ngx_http_strm_status_zone_ctx;
 
 
 static ngx_conf_post_handler_pt  ngx_http_strm_status_zone_size_p =
@@ -332,6 +362,8 @@ ngx_http_strm_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx = shm_zone->data;
 
+    ngx_http_strm_status_zone_ctx = ctx;
+
     if (octx != NULL) {
         /* a reload: the counters go on */
         ctx->sh = octx->sh;
@@ -391,6 +423,47 @@ ngx_http_strm_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx->shpool->log_nomem = 0;
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_strm_status_incr(ngx_http_strm_stat_e what)
+{
+    ngx_http_strm_status_ctx_t  *ctx;
+
+    ctx = ngx_http_strm_status_zone_ctx;
+
+    if (ctx == NULL || ctx->sh == NULL || what >= NGX_HTTP_STRM_STAT_N) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&ctx->sh->stat[what], 1);
+}
+
+
+void
+ngx_http_strm_status_observe(ngx_http_strm_hist_e h, ngx_msec_t ms)
+{
+    ngx_uint_t                    i;
+    ngx_http_strm_status_ctx_t   *ctx;
+    ngx_http_strm_status_hist_t  *hist;
+
+    ctx = ngx_http_strm_status_zone_ctx;
+
+    if (ctx == NULL || ctx->sh == NULL || h >= NGX_HTTP_STRM_HIST_N) {
+        return;
+    }
+
+    hist = &ctx->sh->hist[h];
+
+    for (i = 0; i < NGX_HTTP_STRM_STATUS_NBUCKETS; i++) {
+        if (ms <= ngx_http_strm_status_bounds[i]) {
+            break;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&hist->bucket[i], 1);
+    (void) ngx_atomic_fetch_add(&hist->sum, (ngx_atomic_int_t) ms);
 }
 
 
@@ -747,6 +820,12 @@ ngx_http_strm_status_size(ngx_http_strm_status_shctx_t *sh,
         size = 128 + 3 * NGX_ATOMIC_T_LEN + codes;
     }
 
+    /* the zone-wide counters and histograms, either format */
+    size += 4096 + (NGX_HTTP_STRM_STAT_N
+                    + NGX_HTTP_STRM_HIST_N
+                      * (NGX_HTTP_STRM_STATUS_NBUCKETS + 3))
+                   * (96 + NGX_ATOMIC_T_LEN);
+
     if (sh == NULL) {
         return size;
     }
@@ -809,6 +888,7 @@ ngx_http_strm_status_json(ngx_http_strm_status_shctx_t *sh, u_char *p,
 
     p = ngx_slprintf(p, last, "],\"totals\":");
     p = ngx_http_strm_status_json_entry(p, last, &total, 0);
+    p = ngx_http_strm_status_json_zone(sh, p, last);
 
     return ngx_slprintf(p, last, "}\n");
 }
@@ -909,6 +989,165 @@ ngx_http_strm_status_prom(ngx_http_strm_status_shctx_t *sh, u_char *p,
                                  ngx_http_strm_status_codes[i], v);
             }
         }
+    }
+
+    return ngx_http_strm_status_prom_zone(sh, p, last);
+}
+
+
+/*
+ * ,"kafka":{...},"keys":{...},"auth":{...},"requestMs":{...}: the zone's
+ * own counters (zeros without a zone)
+ */
+static u_char *
+ngx_http_strm_status_json_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
+    u_char *last)
+{
+    ngx_atomic_uint_t             v[NGX_HTTP_STRM_STAT_N], inflight;
+    ngx_http_strm_status_hist_t   zero, *h;
+    ngx_uint_t                    i;
+
+    ngx_memzero(&zero, sizeof(ngx_http_strm_status_hist_t));
+
+    for (i = 0; i < NGX_HTTP_STRM_STAT_N; i++) {
+        v[i] = (sh != NULL) ? sh->stat[i] : 0;
+    }
+
+    /* what was queued and has no report yet */
+    inflight = v[NGX_HTTP_STRM_STAT_KAFKA_PRODUCED]
+               - v[NGX_HTTP_STRM_STAT_KAFKA_DELIVERED]
+               - v[NGX_HTTP_STRM_STAT_KAFKA_FAILED];
+
+    if (inflight > v[NGX_HTTP_STRM_STAT_KAFKA_PRODUCED]) {
+        inflight = 0;
+    }
+
+    h = (sh != NULL) ? sh->hist : NULL;
+
+    p = ngx_slprintf(p, last,
+                     ",\"kafka\":{\"produced\":%uA,\"delivered\":%uA,"
+                     "\"failed\":%uA,\"queueFull\":%uA,\"inFlight\":%uA,"
+                     "\"deliveryMs\":",
+                     v[NGX_HTTP_STRM_STAT_KAFKA_PRODUCED],
+                     v[NGX_HTTP_STRM_STAT_KAFKA_DELIVERED],
+                     v[NGX_HTTP_STRM_STAT_KAFKA_FAILED],
+                     v[NGX_HTTP_STRM_STAT_KAFKA_QUEUE_FULL], inflight);
+    p = ngx_http_strm_status_json_hist(p, last,
+                                       h ? &h[NGX_HTTP_STRM_HIST_DELIVERY]
+                                         : &zero);
+
+    p = ngx_slprintf(p, last,
+                     "},\"keys\":{\"lookups\":%uA,\"created\":%uA,"
+                     "\"syncMs\":",
+                     v[NGX_HTTP_STRM_STAT_KEYS_LOOKUPS],
+                     v[NGX_HTTP_STRM_STAT_KEYS_CREATED]);
+    p = ngx_http_strm_status_json_hist(p, last,
+                                       h ? &h[NGX_HTTP_STRM_HIST_KEY_SYNC]
+                                         : &zero);
+
+    p = ngx_slprintf(p, last, "},\"auth\":{\"failures\":%uA},"
+                     "\"requestMs\":",
+                     v[NGX_HTTP_STRM_STAT_AUTH_FAILURES]);
+
+    return ngx_http_strm_status_json_hist(p, last,
+                                          h ? &h[NGX_HTTP_STRM_HIST_REQUEST]
+                                            : &zero);
+}
+
+
+/* {"le":{"1":N,...,"+Inf":N},"sum":MS,"count":N}, cumulative counts */
+static u_char *
+ngx_http_strm_status_json_hist(u_char *p, u_char *last,
+    ngx_http_strm_status_hist_t *h)
+{
+    ngx_uint_t         i;
+    ngx_atomic_uint_t  c;
+
+    p = ngx_slprintf(p, last, "{\"le\":{");
+
+    for (c = 0, i = 0; i < NGX_HTTP_STRM_STATUS_NBUCKETS; i++) {
+        c += h->bucket[i];
+        p = ngx_slprintf(p, last, "\"%M\":%uA,",
+                         ngx_http_strm_status_bounds[i], c);
+    }
+
+    c += h->bucket[i];
+
+    return ngx_slprintf(p, last, "\"+Inf\":%uA},\"sum\":%uA,\"count\":%uA}",
+                        c, h->sum, c);
+}
+
+
+static u_char *
+ngx_http_strm_status_prom_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
+    u_char *last)
+{
+    ngx_uint_t                    i, b;
+    ngx_atomic_uint_t             v, c, produced, done;
+    ngx_http_strm_status_hist_t   zero, *h;
+
+    static const char  *counters[NGX_HTTP_STRM_STAT_N][2] = {
+        { "strm_kafka_produced_total", "Messages queued to Kafka." },
+        { "strm_kafka_delivered_total", "Messages Kafka acknowledged." },
+        { "strm_kafka_failed_total", "Messages Kafka did not take." },
+        { "strm_kafka_queue_full_total",
+          "Messages refused because the local queue was full." },
+        { "strm_keys_lookups_total", "Key links asked for by events." },
+        { "strm_keys_created_total", "Key links created." },
+        { "strm_auth_failures_total", "Bearer tokens refused." }
+    };
+
+    static const char  *hists[NGX_HTTP_STRM_HIST_N][2] = {
+        { "strm_request_duration_seconds",
+          "Ingest requests, from the request to the answer." },
+        { "strm_kafka_delivery_seconds",
+          "Kafka messages, from produce to the delivery report." },
+        { "strm_keys_sync_seconds",
+          "New key links' records, from produce to Kafka's acknowledgement." }
+    };
+
+    ngx_memzero(&zero, sizeof(ngx_http_strm_status_hist_t));
+
+    for (i = 0; i < NGX_HTTP_STRM_STAT_N; i++) {
+        v = (sh != NULL) ? sh->stat[i] : 0;
+
+        p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s counter\n%s %uA\n",
+                         counters[i][0], counters[i][1], counters[i][0],
+                         counters[i][0], v);
+    }
+
+    produced = (sh != NULL) ? sh->stat[NGX_HTTP_STRM_STAT_KAFKA_PRODUCED] : 0;
+    done = (sh != NULL) ? sh->stat[NGX_HTTP_STRM_STAT_KAFKA_DELIVERED]
+                          + sh->stat[NGX_HTTP_STRM_STAT_KAFKA_FAILED]
+                        : 0;
+
+    p = ngx_slprintf(p, last, "# HELP strm_kafka_in_flight Messages queued "
+                     "to Kafka without a delivery report yet.\n"
+                     "# TYPE strm_kafka_in_flight gauge\n"
+                     "strm_kafka_in_flight %uA\n",
+                     produced >= done ? produced - done : 0);
+
+    for (i = 0; i < NGX_HTTP_STRM_HIST_N; i++) {
+        h = (sh != NULL) ? &sh->hist[i] : &zero;
+
+        p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s histogram\n",
+                         hists[i][0], hists[i][1], hists[i][0]);
+
+        for (c = 0, b = 0; b < NGX_HTTP_STRM_STATUS_NBUCKETS; b++) {
+            c += h->bucket[b];
+            p = ngx_slprintf(p, last, "%s_bucket{le=\"%M.%03M\"} %uA\n",
+                             hists[i][0],
+                             ngx_http_strm_status_bounds[b] / 1000,
+                             ngx_http_strm_status_bounds[b] % 1000, c);
+        }
+
+        c += h->bucket[b];
+
+        p = ngx_slprintf(p, last, "%s_bucket{le=\"+Inf\"} %uA\n"
+                         "%s_sum %uA.%03uA\n%s_count %uA\n",
+                         hists[i][0], c,
+                         hists[i][0], h->sum / 1000, h->sum % 1000,
+                         hists[i][0], c);
     }
 
     return p;

@@ -24,7 +24,7 @@ GET /status
 --- response_headers
 Content-Type: application/json
 --- response_body_like chomp
-\A\{"version":1,"streams":\[\],"totals":\{"requests":0,"accepted":0,"bytes":0,"rejected":\{\}\}\}\n\z
+\A\{"version":1,"streams":\[\],"totals":\{"requests":0,"accepted":0,"bytes":0,"rejected":\{\}\},"kafka":\{"produced":0,"delivered":0,"failed":0,"queueFull":0,"inFlight":0,"deliveryMs":\{"le":\{"1":0,[^\n]*"requestMs":\{"le":\{[^\n]*"\+Inf":0\},"sum":0,"count":0\}\}\n\z
 --- no_error_log
 [error]
 [alert]
@@ -42,7 +42,7 @@ GET /status?format=json
 --- response_headers
 Content-Type: application/json
 --- response_body
-{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}}}
+{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}},"kafka":{"produced":0,"delivered":0,"failed":0,"queueFull":0,"inFlight":0,"deliveryMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"keys":{"lookups":0,"created":0,"syncMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"auth":{"failures":0},"requestMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}}
 --- no_error_log
 [error]
 [alert]
@@ -68,6 +68,81 @@ Content-Type: text/plain; version=0.0.4; charset=utf-8
 # TYPE strm_received_bytes_total counter
 # HELP strm_rejected_total Events rejected, by error code.
 # TYPE strm_rejected_total counter
+# HELP strm_kafka_produced_total Messages queued to Kafka.
+# TYPE strm_kafka_produced_total counter
+strm_kafka_produced_total 0
+# HELP strm_kafka_delivered_total Messages Kafka acknowledged.
+# TYPE strm_kafka_delivered_total counter
+strm_kafka_delivered_total 0
+# HELP strm_kafka_failed_total Messages Kafka did not take.
+# TYPE strm_kafka_failed_total counter
+strm_kafka_failed_total 0
+# HELP strm_kafka_queue_full_total Messages refused because the local queue was full.
+# TYPE strm_kafka_queue_full_total counter
+strm_kafka_queue_full_total 0
+# HELP strm_keys_lookups_total Key links asked for by events.
+# TYPE strm_keys_lookups_total counter
+strm_keys_lookups_total 0
+# HELP strm_keys_created_total Key links created.
+# TYPE strm_keys_created_total counter
+strm_keys_created_total 0
+# HELP strm_auth_failures_total Bearer tokens refused.
+# TYPE strm_auth_failures_total counter
+strm_auth_failures_total 0
+# HELP strm_kafka_in_flight Messages queued to Kafka without a delivery report yet.
+# TYPE strm_kafka_in_flight gauge
+strm_kafka_in_flight 0
+# HELP strm_request_duration_seconds Ingest requests, from the request to the answer.
+# TYPE strm_request_duration_seconds histogram
+strm_request_duration_seconds_bucket{le="0.001"} 0
+strm_request_duration_seconds_bucket{le="0.005"} 0
+strm_request_duration_seconds_bucket{le="0.010"} 0
+strm_request_duration_seconds_bucket{le="0.025"} 0
+strm_request_duration_seconds_bucket{le="0.050"} 0
+strm_request_duration_seconds_bucket{le="0.100"} 0
+strm_request_duration_seconds_bucket{le="0.250"} 0
+strm_request_duration_seconds_bucket{le="0.500"} 0
+strm_request_duration_seconds_bucket{le="1.000"} 0
+strm_request_duration_seconds_bucket{le="2.500"} 0
+strm_request_duration_seconds_bucket{le="5.000"} 0
+strm_request_duration_seconds_bucket{le="10.000"} 0
+strm_request_duration_seconds_bucket{le="+Inf"} 0
+strm_request_duration_seconds_sum 0.000
+strm_request_duration_seconds_count 0
+# HELP strm_kafka_delivery_seconds Kafka messages, from produce to the delivery report.
+# TYPE strm_kafka_delivery_seconds histogram
+strm_kafka_delivery_seconds_bucket{le="0.001"} 0
+strm_kafka_delivery_seconds_bucket{le="0.005"} 0
+strm_kafka_delivery_seconds_bucket{le="0.010"} 0
+strm_kafka_delivery_seconds_bucket{le="0.025"} 0
+strm_kafka_delivery_seconds_bucket{le="0.050"} 0
+strm_kafka_delivery_seconds_bucket{le="0.100"} 0
+strm_kafka_delivery_seconds_bucket{le="0.250"} 0
+strm_kafka_delivery_seconds_bucket{le="0.500"} 0
+strm_kafka_delivery_seconds_bucket{le="1.000"} 0
+strm_kafka_delivery_seconds_bucket{le="2.500"} 0
+strm_kafka_delivery_seconds_bucket{le="5.000"} 0
+strm_kafka_delivery_seconds_bucket{le="10.000"} 0
+strm_kafka_delivery_seconds_bucket{le="+Inf"} 0
+strm_kafka_delivery_seconds_sum 0.000
+strm_kafka_delivery_seconds_count 0
+# HELP strm_keys_sync_seconds New key links' records, from produce to Kafka's acknowledgement.
+# TYPE strm_keys_sync_seconds histogram
+strm_keys_sync_seconds_bucket{le="0.001"} 0
+strm_keys_sync_seconds_bucket{le="0.005"} 0
+strm_keys_sync_seconds_bucket{le="0.010"} 0
+strm_keys_sync_seconds_bucket{le="0.025"} 0
+strm_keys_sync_seconds_bucket{le="0.050"} 0
+strm_keys_sync_seconds_bucket{le="0.100"} 0
+strm_keys_sync_seconds_bucket{le="0.250"} 0
+strm_keys_sync_seconds_bucket{le="0.500"} 0
+strm_keys_sync_seconds_bucket{le="1.000"} 0
+strm_keys_sync_seconds_bucket{le="2.500"} 0
+strm_keys_sync_seconds_bucket{le="5.000"} 0
+strm_keys_sync_seconds_bucket{le="10.000"} 0
+strm_keys_sync_seconds_bucket{le="+Inf"} 0
+strm_keys_sync_seconds_sum 0.000
+strm_keys_sync_seconds_count 0
 --- no_error_log
 [error]
 [alert]
@@ -84,7 +159,7 @@ HEAD /status
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
-Content-Length: 88
+Content-Length: 642
 --- response_body
 --- no_error_log
 [error]
@@ -162,7 +237,7 @@ Content-Type: application/json
 GET /status
 --- error_code: 200
 --- response_body
-{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}}}
+{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}},"kafka":{"produced":0,"delivered":0,"failed":0,"queueFull":0,"inFlight":0,"deliveryMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"keys":{"lookups":0,"created":0,"syncMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"auth":{"failures":0},"requestMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}}
 --- no_error_log
 [error]
 [alert]
