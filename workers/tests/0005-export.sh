@@ -148,6 +148,11 @@ http {
     server {
         listen 127.0.0.1:$port;
         location = /event { strm_ingest src; }
+        # a worker's metrics, served by nginx (docs/operations.md)
+        location = /metrics/export {
+            alias $W/s3.status.prom;
+            default_type "text/plain; version=0.0.4";
+        }
     }
 }
 CONF
@@ -339,6 +344,8 @@ check "Prometheus text beside it" grep -q \
     "$W/s3.status.prom"
 check "promtool check metrics accepts it" \
     bash -c "promtool check metrics < '$W/s3.status.prom'"
+check "nginx serves it to a scraper, promtool accepts what it gets" \
+    bash -c "curl -sf http://127.0.0.1:$port/metrics/export | tee '$W/scraped.prom' | promtool check metrics && grep -q '^strm_export_objects_total' '$W/scraped.prom'"
 mv "$W/s3.log" "$W/s3.log.1"
 kill -HUP "$XPID"
 check "SIGHUP opens the error log again (logrotate moved it)" \
