@@ -487,6 +487,13 @@ ngx_http_strm_cleanup(void *data)
 }
 
 
+ngx_int_t
+ngx_http_strm_send_rc(ngx_http_request_t *r, strm_rc_t rc)
+{
+    return ngx_http_strm_send(r, rc);
+}
+
+
 void
 ngx_http_strm_answer(ngx_http_request_t *r, strm_rc_t rc)
 {

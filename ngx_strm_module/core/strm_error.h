@@ -86,7 +86,14 @@
     X(STRM_E_INVALID_TOKEN, -1033, 401, 1, "invalid_token",                  \
       "the bearer token is missing or invalid")                              \
     X(STRM_E_CLIENT_ID_MISSING, -1034, 401, 0, "invalid_token",              \
-      "Client ID is missing in the provided JWT")
+      "Client ID is missing in the provided JWT")                            \
+    X(STRM_E_WEBSOCKET, -1035, 400, 0, "websocket_expected",                 \
+      "a WebSocket upgrade (an HTTP/1.1 GET with Upgrade: websocket and a "  \
+      "Sec-WebSocket-Key) is expected here")                                 \
+    X(STRM_E_WEBSOCKET_VERSION, -1036, 426, 0, "upgrade_required",           \
+      "only WebSocket version 13 is spoken here")                            \
+    X(STRM_E_EGRESS_FULL, -1037, 503, 0, "egress_full",                      \
+      "this worker has as many WebSocket clients as it takes, retry later")
 
 
 typedef enum {

@@ -1,0 +1,1165 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * strm_egress: a WebSocket (RFC 6455) that tails a stream's Kafka topic,
+ * one JSON event per text frame, for developers (as STRM's egress: "not
+ * for production purposes").  No delivery guarantee: a client gets the
+ * events that arrive while it is connected; one that does not read is
+ * cut off when its buffer is full, so that it never holds the worker.
+ *
+ * Each worker runs one Kafka consumer for all egress topics, in a
+ * consumer group of its own (so it gets every partition), starting at
+ * the end; its queue wakes the event loop through an eventfd, as the
+ * producer's does.  Authentication is strm_auth's, in the access phase.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sys/eventfd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_handler.h"
+#include "strm_ws.h"
+
+
+#define NGX_HTTP_STRM_EGRESS_SERVE_MAX  10000
+#define NGX_HTTP_STRM_EGRESS_POLL       1000
+#define NGX_HTTP_STRM_EGRESS_IN         (STRM_WS_CONTROL_MAX + 14 + 1024)
+
+
+typedef struct {
+    ngx_uint_t                    max_connections;
+    size_t                        buffer;
+    ngx_msec_t                    ping;
+    ngx_array_t                   topics;       /* ngx_str_t, distinct */
+} ngx_http_strm_egress_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                     topic;        /* NUL-terminated */
+} ngx_http_strm_egress_loc_conf_t;
+
+
+/* the clients of one topic in this worker */
+typedef struct {
+    ngx_str_t                     topic;
+    ngx_queue_t                   clients;
+} ngx_http_strm_egress_topic_t;
+
+
+typedef struct ngx_http_strm_egress_out_s  ngx_http_strm_egress_out_t;
+
+struct ngx_http_strm_egress_out_s {
+    ngx_http_strm_egress_out_t   *next;
+    size_t                        len;
+    size_t                        sent;
+    u_char                        data[1];
+};
+
+
+/* one client: its frames to send, what it sent not parsed yet */
+typedef struct {
+    ngx_queue_t                   queue;
+    ngx_http_request_t           *r;
+    ngx_http_strm_egress_topic_t *topic;
+    ngx_http_strm_egress_out_t   *head;
+    ngx_http_strm_egress_out_t   *tail;
+    size_t                        pending;
+    size_t                        in_len;
+    ngx_event_t                   ping;
+    unsigned                      closing:1;
+    u_char                        in[NGX_HTTP_STRM_EGRESS_IN];
+} ngx_http_strm_egress_conn_t;
+
+
+/* this worker's consumer and clients */
+typedef struct {
+    rd_kafka_t                   *rk;
+    rd_kafka_queue_t             *q;
+    ngx_connection_t             *c;
+    ngx_event_t                   poll_ev;
+    ngx_array_t                   topics;       /* egress_topic_t */
+    ngx_uint_t                    nclients;
+    ngx_http_strm_egress_main_conf_t  *emcf;
+} ngx_http_strm_egress_worker_t;
+
+
+static void *ngx_http_strm_egress_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_strm_egress_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static void *ngx_http_strm_egress_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_strm_egress_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_strm_egress(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_strm_egress_init_process(ngx_cycle_t *cycle);
+static void ngx_http_strm_egress_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_strm_egress_handler(ngx_http_request_t *r);
+static ngx_table_elt_t *ngx_http_strm_egress_header(ngx_http_request_t *r,
+    const char *name, size_t len);
+static ngx_uint_t ngx_http_strm_egress_has_token(ngx_table_elt_t *h,
+    const char *token, size_t len);
+static void ngx_http_strm_egress_read(ngx_event_t *rev);
+static void ngx_http_strm_egress_write(ngx_event_t *wev);
+static void ngx_http_strm_egress_ping(ngx_event_t *ev);
+static ngx_int_t ngx_http_strm_egress_queue(ngx_http_strm_egress_conn_t *ec,
+    unsigned opcode, u_char *data, size_t len, ngx_uint_t force);
+static void ngx_http_strm_egress_close_frame(ngx_http_strm_egress_conn_t *ec,
+    ngx_uint_t code);
+static void ngx_http_strm_egress_send(ngx_http_strm_egress_conn_t *ec);
+static void ngx_http_strm_egress_close(ngx_http_strm_egress_conn_t *ec);
+static void ngx_http_strm_egress_kafka_read(ngx_event_t *rev);
+static void ngx_http_strm_egress_kafka_poll(ngx_event_t *ev);
+static void ngx_http_strm_egress_serve(void);
+
+
+static ngx_http_strm_egress_worker_t  ngx_http_strm_egress_w;
+
+
+static ngx_command_t  ngx_http_strm_egress_commands[] = {
+
+    { ngx_string("strm_egress"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_strm_egress,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("strm_egress_max_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_egress_main_conf_t, max_connections),
+      NULL },
+
+    { ngx_string("strm_egress_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_egress_main_conf_t, buffer),
+      NULL },
+
+    { ngx_string("strm_egress_ping"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_egress_main_conf_t, ping),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_strm_egress_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_strm_egress_create_main_conf, /* create main configuration */
+    ngx_http_strm_egress_init_main_conf,   /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_strm_egress_create_loc_conf,  /* create location configuration */
+    ngx_http_strm_egress_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_strm_egress_module = {
+    NGX_MODULE_V1,
+    &ngx_http_strm_egress_module_ctx,      /* module context */
+    ngx_http_strm_egress_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_strm_egress_init_process,     /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_strm_egress_exit_process,     /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_strm_egress_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_strm_egress_main_conf_t  *emcf;
+
+    emcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_strm_egress_main_conf_t));
+    if (emcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&emcf->topics, cf->pool, 4, sizeof(ngx_str_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    emcf->max_connections = NGX_CONF_UNSET_UINT;
+    emcf->buffer = NGX_CONF_UNSET_SIZE;
+    emcf->ping = NGX_CONF_UNSET_MSEC;
+
+    return emcf;
+}
+
+
+static char *
+ngx_http_strm_egress_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_strm_egress_main_conf_t  *emcf = conf;
+
+    ngx_http_strm_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_strm_module);
+
+    if (emcf->topics.nelts && (smcf == NULL || smcf->rk_conf == NULL)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm_egress needs the Kafka brokers "
+                           "(strm_kafka_brokers or strm_kafka_brokers_file)");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_uint_value(emcf->max_connections, 64);
+    ngx_conf_init_size_value(emcf->buffer, 1024 * 1024);
+    ngx_conf_init_msec_value(emcf->ping, 30000);
+
+    if (emcf->max_connections == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm_egress_max_connections must be at least 1");
+        return NGX_CONF_ERROR;
+    }
+
+    if (emcf->buffer < 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm_egress_buffer must be at least 4k");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_strm_egress_create_loc_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_strm_egress_loc_conf_t));
+}
+
+
+static char *
+ngx_http_strm_egress_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    return NGX_CONF_OK;
+}
+
+
+/* strm_egress topic; */
+static char *
+ngx_http_strm_egress(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_egress_loc_conf_t  *elcf = conf;
+
+    ngx_str_t                         *value, *t;
+    ngx_uint_t                         i;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_strm_egress_main_conf_t  *emcf;
+
+    if (elcf->topic.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_strm_valid_topic(&value[1]) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid strm_egress topic \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    elcf->topic.len = value[1].len;
+    elcf->topic.data = ngx_pnalloc(cf->pool, value[1].len + 1);
+    if (elcf->topic.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(elcf->topic.data, value[1].data, value[1].len);
+    elcf->topic.data[value[1].len] = '\0';
+
+    emcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_strm_egress_module);
+
+    t = emcf->topics.elts;
+
+    for (i = 0; i < emcf->topics.nelts; i++) {
+        if (t[i].len == elcf->topic.len
+            && ngx_strcmp(t[i].data, elcf->topic.data) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == emcf->topics.nelts) {
+        t = ngx_array_push(&emcf->topics);
+        if (t == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *t = elcf->topic;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_strm_egress_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The worker's consumer: a group of its own per worker (every
+ * partition is ours), from the end, nothing committed.
+ */
+static ngx_int_t
+ngx_http_strm_egress_init_process(ngx_cycle_t *cycle)
+{
+    int                                fd;
+    ngx_str_t                         *t;
+    ngx_uint_t                         i;
+    rd_kafka_conf_t                   *conf;
+    ngx_connection_t                  *c;
+    ngx_http_strm_egress_topic_t      *et;
+    ngx_http_strm_main_conf_t         *smcf;
+    ngx_http_strm_egress_worker_t     *w;
+    ngx_http_strm_egress_main_conf_t  *emcf;
+    rd_kafka_topic_partition_list_t   *sub;
+    char                               errstr[512], group[256];
+
+    static uint64_t                    one = 1;
+
+    w = &ngx_http_strm_egress_w;
+    ngx_memzero(w, sizeof(ngx_http_strm_egress_worker_t));
+
+    emcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_strm_egress_module);
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_strm_module);
+
+    if (emcf == NULL || emcf->topics.nelts == 0 || smcf == NULL
+        || smcf->rk_conf == NULL)
+    {
+        return NGX_OK;
+    }
+
+    w->emcf = emcf;
+
+    if (ngx_array_init(&w->topics, cycle->pool, emcf->topics.nelts,
+                       sizeof(ngx_http_strm_egress_topic_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    t = emcf->topics.elts;
+
+    for (i = 0; i < emcf->topics.nelts; i++) {
+        et = ngx_array_push(&w->topics);
+        et->topic = t[i];
+        ngx_queue_init(&et->clients);
+    }
+
+    /* the producer's settings (brokers, security), consumer's on top */
+    conf = rd_kafka_conf_dup(smcf->rk_conf);
+    if (conf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_snprintf((u_char *) group, sizeof(group) - 1,
+                 "strm-egress-%V-%P%Z", &cycle->hostname, ngx_pid);
+
+    if (rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr))
+        != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "auto.offset.reset", "latest", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "topic.metadata.refresh.interval.ms",
+                             "10000", errstr, sizeof(errstr))
+           != RD_KAFKA_CONF_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "strm egress: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return NGX_ERROR;
+    }
+
+    w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (w->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "strm egress: rd_kafka_new() failed: %s", errstr);
+        return NGX_ERROR;
+    }
+
+    /* logs, errors and rebalances are served with the messages */
+    rd_kafka_set_log_queue(w->rk, NULL);
+    rd_kafka_poll_set_consumer(w->rk);
+    w->q = rd_kafka_queue_get_consumer(w->rk);
+
+    sub = rd_kafka_topic_partition_list_new((int) emcf->topics.nelts);
+
+    for (i = 0; i < emcf->topics.nelts; i++) {
+        rd_kafka_topic_partition_list_add(sub, (char *) t[i].data,
+                                          RD_KAFKA_PARTITION_UA);
+    }
+
+    if (rd_kafka_subscribe(w->rk, sub) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "strm egress: subscribe failed");
+        rd_kafka_topic_partition_list_destroy(sub);
+        goto failed;
+    }
+
+    rd_kafka_topic_partition_list_destroy(sub);
+
+    fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd == -1) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "strm egress: eventfd() failed");
+        goto failed;
+    }
+
+    c = ngx_get_connection(fd, cycle->log);
+    if (c == NULL) {
+        close(fd);
+        goto failed;
+    }
+
+    w->c = c;
+    c->data = w;
+    c->read->handler = ngx_http_strm_egress_kafka_read;
+    c->read->log = cycle->log;
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        goto failed;
+    }
+
+    rd_kafka_queue_io_event_enable(w->q, fd, &one, sizeof(one));
+
+    w->poll_ev.handler = ngx_http_strm_egress_kafka_poll;
+    w->poll_ev.log = cycle->log;
+    w->poll_ev.data = w;
+    w->poll_ev.cancelable = 1;
+    ngx_add_timer(&w->poll_ev, NGX_HTTP_STRM_EGRESS_POLL);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_http_strm_egress_exit_process(cycle);
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_strm_egress_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_strm_egress_worker_t  *w;
+
+    w = &ngx_http_strm_egress_w;
+
+    if (w->rk == NULL) {
+        return;
+    }
+
+    if (w->poll_ev.timer_set) {
+        ngx_del_timer(&w->poll_ev);
+    }
+
+    if (w->q != NULL) {
+        rd_kafka_queue_io_event_enable(w->q, -1, NULL, 0);
+        rd_kafka_queue_destroy(w->q);
+        w->q = NULL;
+    }
+
+    if (w->c != NULL) {
+        ngx_close_connection(w->c);
+        w->c = NULL;
+    }
+
+    /* nothing to commit: leave the group and go */
+    (void) rd_kafka_consumer_close(w->rk);
+    rd_kafka_destroy(w->rk);
+    w->rk = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_strm_egress_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                         rc;
+    ngx_uint_t                        i;
+    ngx_table_elt_t                  *h, *key, *ver;
+    ngx_connection_t                 *c;
+    ngx_http_strm_egress_conn_t      *ec;
+    ngx_http_strm_egress_topic_t     *et;
+    ngx_http_strm_egress_worker_t    *w;
+    ngx_http_strm_egress_loc_conf_t  *elcf;
+    char                              accept[STRM_WS_ACCEPT_LEN + 1];
+
+    w = &ngx_http_strm_egress_w;
+    c = r->connection;
+
+    if (r->method != NGX_HTTP_GET) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET");
+
+        return ngx_http_strm_send_rc(r, STRM_E_METHOD_GET);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    key = ngx_http_strm_egress_header(r, "Sec-WebSocket-Key",
+                                      sizeof("Sec-WebSocket-Key") - 1);
+    ver = ngx_http_strm_egress_header(r, "Sec-WebSocket-Version",
+                                      sizeof("Sec-WebSocket-Version") - 1);
+
+    /* HTTP/2 has no Upgrade (RFC 8441 is not spoken here) */
+    if (r->http_version != NGX_HTTP_VERSION_11 || r != r->main
+        || !ngx_http_strm_egress_has_token(
+               ngx_http_strm_egress_header(r, "Upgrade", 7), "websocket", 9)
+        || !ngx_http_strm_egress_has_token(
+               ngx_http_strm_egress_header(r, "Connection", 10), "upgrade", 7)
+        || key == NULL)
+    {
+        return ngx_http_strm_send_rc(r, STRM_E_WEBSOCKET);
+    }
+
+    if (ver == NULL || ver->value.len != 2
+        || ngx_strncmp(ver->value.data, "13", 2) != 0)
+    {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Sec-WebSocket-Version");
+        ngx_str_set(&h->value, "13");
+        ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
+
+        return ngx_http_strm_send_rc(r, STRM_E_WEBSOCKET_VERSION);
+    }
+
+    if (strm_ws_accept((char *) key->value.data, key->value.len, accept)
+        != STRM_OK)
+    {
+        return ngx_http_strm_send_rc(r, STRM_E_WEBSOCKET);
+    }
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_strm_egress_module);
+
+    et = NULL;
+
+    if (w->rk != NULL) {
+        et = w->topics.elts;
+
+        for (i = 0; i < w->topics.nelts; i++) {
+            if (et[i].topic.len == elcf->topic.len
+                && ngx_strcmp(et[i].topic.data, elcf->topic.data) == 0)
+            {
+                break;
+            }
+        }
+
+        et = (i < w->topics.nelts) ? &et[i] : NULL;
+    }
+
+    if (et == NULL || ngx_exiting) {
+        return ngx_http_strm_send_rc(r, STRM_E_NOT_READY);
+    }
+
+    if (w->nclients >= w->emcf->max_connections) {
+        ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                      "strm egress: %ui WebSocket clients already, "
+                      "strm_egress_max_connections reached",
+                      w->nclients);
+        return ngx_http_strm_send_rc(r, STRM_E_EGRESS_FULL);
+    }
+
+    ec = ngx_pcalloc(r->pool, sizeof(ngx_http_strm_egress_conn_t));
+    if (ec == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Upgrade");
+    ngx_str_set(&h->value, "websocket");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Sec-WebSocket-Accept");
+    h->value.len = STRM_WS_ACCEPT_LEN;
+    h->value.data = ngx_pnalloc(r->pool, STRM_WS_ACCEPT_LEN);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(h->value.data, accept, STRM_WS_ACCEPT_LEN);
+
+    r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
+    ngx_str_set(&r->headers_out.status_line, "101 Switching Protocols");
+    r->headers_out.content_length_n = -1;
+    r->keepalive = 0;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    /* from here on the connection is ours: frames, not HTTP */
+    ec->r = r;
+    ec->topic = et;
+    ngx_http_set_ctx(r, ec, ngx_http_strm_egress_module);
+    ngx_queue_insert_tail(&et->clients, &ec->queue);
+    w->nclients++;
+    r->main->count++;
+
+    c->log->action = "sending events over a WebSocket";
+    c->read->handler = ngx_http_strm_egress_read;
+    c->write->handler = ngx_http_strm_egress_write;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    /*
+     * A graceful quit (and a reload) closes it as an idle keepalive
+     * connection: idle for ngx_close_idle_connections(), reusable when
+     * nginx runs short of connections.
+     */
+    c->idle = 1;
+    ngx_reusable_connection(c, 1);
+
+    ec->ping.handler = ngx_http_strm_egress_ping;
+    ec->ping.data = ec;
+    ec->ping.log = c->log;
+    ec->ping.cancelable = 1;
+    ngx_add_timer(&ec->ping, w->emcf->ping);
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        /* undone here: the core finalizes the request with the error */
+        c->idle = 0;
+        ngx_del_timer(&ec->ping);
+        ngx_reusable_connection(c, 0);
+        ngx_queue_remove(&ec->queue);
+        w->nclients--;
+        r->main->count--;
+        return NGX_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_strm_egress_header(ngx_http_request_t *r, const char *name,
+    size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+/* a comma-separated header value holds token (case-insensitive) */
+static ngx_uint_t
+ngx_http_strm_egress_has_token(ngx_table_elt_t *h, const char *token,
+    size_t len)
+{
+    u_char  *p, *end, *s;
+
+    if (h == NULL) {
+        return 0;
+    }
+
+    p = h->value.data;
+    end = p + h->value.len;
+
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        s = p;
+
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        if ((size_t) (p - s) == len
+            && ngx_strncasecmp(s, (u_char *) token, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* what the client sends: pings, pongs, close; its data is ignored */
+static void
+ngx_http_strm_egress_read(ngx_event_t *rev)
+{
+    ssize_t                       n;
+    int64_t                       used;
+    ngx_uint_t                    code;
+    strm_ws_frame_t               f;
+    ngx_connection_t             *c;
+    ngx_http_request_t           *r;
+    ngx_http_strm_egress_conn_t  *ec;
+
+    c = rev->data;
+    r = c->data;
+    ec = ngx_http_get_module_ctx(r, ngx_http_strm_egress_module);
+
+    if (c->close) {
+        /* a graceful quit, or nginx needs the connection */
+        ngx_http_strm_egress_close_frame(ec, STRM_WS_CLOSE_GOING);
+        ngx_http_strm_egress_close(ec);
+        return;
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, ec->in + ec->in_len, sizeof(ec->in) - ec->in_len);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR || n == 0) {
+            ngx_http_strm_egress_close(ec);
+            return;
+        }
+
+        ec->in_len += n;
+
+        for ( ;; ) {
+            used = strm_ws_parse(ec->in, ec->in_len,
+                                 sizeof(ec->in) - 14, &f);
+
+            if (used == 0) {
+                break;
+            }
+
+            if (used < 0) {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                              "strm egress: a client broke the WebSocket "
+                              "protocol");
+                ngx_http_strm_egress_close_frame(ec, STRM_WS_CLOSE_PROTOCOL);
+                ec->in_len = 0;
+                goto send;
+            }
+
+            switch (f.opcode) {
+
+            case STRM_WS_PING:
+                if (!ec->closing
+                    && ngx_http_strm_egress_queue(ec, STRM_WS_PONG, f.payload,
+                                                  (size_t) f.len, 1)
+                       != NGX_OK)
+                {
+                    ngx_http_strm_egress_close(ec);
+                    return;
+                }
+
+                break;
+
+            case STRM_WS_CLOSE:
+                code = (f.len >= 2) ? (f.payload[0] << 8 | f.payload[1])
+                                    : STRM_WS_CLOSE_NORMAL;
+                ngx_http_strm_egress_close_frame(ec, code);
+                break;
+
+            default:
+                /* pongs, and data nobody asked for */
+                break;
+            }
+
+            ngx_memmove(ec->in, ec->in + used, ec->in_len - (size_t) used);
+            ec->in_len -= (size_t) used;
+        }
+    }
+
+send:
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_strm_egress_close(ec);
+        return;
+    }
+
+    ngx_http_strm_egress_send(ec);
+}
+
+
+static void
+ngx_http_strm_egress_write(ngx_event_t *wev)
+{
+    ngx_connection_t             *c;
+    ngx_http_request_t           *r;
+    ngx_http_strm_egress_conn_t  *ec;
+
+    c = wev->data;
+    r = c->data;
+    ec = ngx_http_get_module_ctx(r, ngx_http_strm_egress_module);
+
+    ngx_http_strm_egress_send(ec);
+}
+
+
+static void
+ngx_http_strm_egress_ping(ngx_event_t *ev)
+{
+    ngx_http_strm_egress_conn_t  *ec = ev->data;
+
+    if (ngx_http_strm_egress_queue(ec, STRM_WS_PING, NULL, 0, 0) != NGX_OK) {
+        ngx_http_strm_egress_close(ec);
+        return;
+    }
+
+    ngx_add_timer(&ec->ping, ngx_http_strm_egress_w.emcf->ping);
+    ngx_http_strm_egress_send(ec);
+}
+
+
+/*
+ * One frame at the end of the client's queue.  NGX_DECLINED when the
+ * queue would pass strm_egress_buffer (a client that does not read),
+ * unless force (control frames).
+ */
+static ngx_int_t
+ngx_http_strm_egress_queue(ngx_http_strm_egress_conn_t *ec, unsigned opcode,
+    u_char *data, size_t len, ngx_uint_t force)
+{
+    size_t                       hlen;
+    ngx_http_strm_egress_out_t  *out;
+    u_char                       h[STRM_WS_HEADER_MAX];
+
+    hlen = strm_ws_frame_header(h, opcode, len);
+
+    if (!force
+        && ec->pending + hlen + len > ngx_http_strm_egress_w.emcf->buffer)
+    {
+        return NGX_DECLINED;
+    }
+
+    out = ngx_alloc(offsetof(ngx_http_strm_egress_out_t, data) + hlen + len,
+                    ec->r->connection->log);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->next = NULL;
+    out->len = hlen + len;
+    out->sent = 0;
+    ngx_memcpy(out->data, h, hlen);
+
+    if (len) {
+        ngx_memcpy(out->data + hlen, data, len);
+    }
+
+    if (ec->tail) {
+        ec->tail->next = out;
+
+    } else {
+        ec->head = out;
+    }
+
+    ec->tail = out;
+    ec->pending += out->len;
+
+    return NGX_OK;
+}
+
+
+/* our close frame; the connection closes once it is sent */
+static void
+ngx_http_strm_egress_close_frame(ngx_http_strm_egress_conn_t *ec,
+    ngx_uint_t code)
+{
+    u_char  p[2];
+
+    if (ec->closing) {
+        return;
+    }
+
+    p[0] = (u_char) (code >> 8);
+    p[1] = (u_char) code;
+
+    (void) ngx_http_strm_egress_queue(ec, STRM_WS_CLOSE, p, 2, 1);
+    ec->closing = 1;
+}
+
+
+static void
+ngx_http_strm_egress_send(ngx_http_strm_egress_conn_t *ec)
+{
+    ssize_t                      n;
+    ngx_connection_t            *c;
+    ngx_http_strm_egress_out_t  *out;
+
+    c = ec->r->connection;
+
+    while (ec->head != NULL) {
+        out = ec->head;
+
+        n = c->send(c, out->data + out->sent, out->len - out->sent);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_strm_egress_close(ec);
+            return;
+        }
+
+        out->sent += n;
+        ec->pending -= n;
+
+        if (out->sent == out->len) {
+            ec->head = out->next;
+
+            if (ec->head == NULL) {
+                ec->tail = NULL;
+            }
+
+            ngx_free(out);
+        }
+    }
+
+    if (ec->head == NULL && ec->closing) {
+        ngx_http_strm_egress_close(ec);
+        return;
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ngx_http_strm_egress_close(ec);
+    }
+}
+
+
+static void
+ngx_http_strm_egress_close(ngx_http_strm_egress_conn_t *ec)
+{
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_strm_egress_out_t  *out;
+
+    r = ec->r;
+
+    ngx_queue_remove(&ec->queue);
+    ngx_http_strm_egress_w.nclients--;
+
+    while (ec->head != NULL) {
+        out = ec->head;
+        ec->head = out->next;
+        ngx_free(out);
+    }
+
+    if (ec->ping.timer_set) {
+        ngx_del_timer(&ec->ping);
+    }
+
+    c = r->connection;
+    c->idle = 0;
+    ngx_reusable_connection(c, 0);
+
+    /*
+     * The request is terminated through a posted request, which only
+     * runs when posted requests are run: our handlers replaced nginx's,
+     * so they are run here.  ec lives in the request's pool: it is gone
+     * after this.
+     */
+    ngx_http_finalize_request(r, NGX_HTTP_CLOSE);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_strm_egress_kafka_read(ngx_event_t *rev)
+{
+    ssize_t            n;
+    uint64_t           v;
+    ngx_connection_t  *c;
+
+    c = rev->data;
+
+    do {
+        n = read(c->fd, &v, sizeof(v));
+    } while (n > 0);
+
+    ngx_http_strm_egress_serve();
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, rev->log, 0,
+                      "strm egress: cannot watch the eventfd");
+    }
+}
+
+
+static void
+ngx_http_strm_egress_kafka_poll(ngx_event_t *ev)
+{
+    ngx_http_strm_egress_serve();
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, NGX_HTTP_STRM_EGRESS_POLL);
+    }
+}
+
+
+/* every event to every client of its topic; a slow client is dropped */
+static void
+ngx_http_strm_egress_serve(void)
+{
+    ngx_uint_t                      i, n;
+    const char                     *name;
+    ngx_queue_t                    *q, *next;
+    rd_kafka_message_t             *rkm;
+    ngx_http_strm_egress_conn_t    *ec;
+    ngx_http_strm_egress_topic_t   *et;
+    ngx_http_strm_egress_worker_t  *w;
+
+    w = &ngx_http_strm_egress_w;
+
+    if (w->rk == NULL) {
+        return;
+    }
+
+    for (n = 0; n < NGX_HTTP_STRM_EGRESS_SERVE_MAX; n++) {
+        rkm = rd_kafka_consume_queue(w->q, 0);
+
+        if (rkm == NULL) {
+            return;
+        }
+
+        if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                ngx_log_error(NGX_LOG_WARN, w->c->log, 0,
+                              "strm egress: %s",
+                              rd_kafka_message_errstr(rkm));
+            }
+
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+
+        name = rd_kafka_topic_name(rkm->rkt);
+        et = w->topics.elts;
+
+        for (i = 0; i < w->topics.nelts; i++) {
+            if (ngx_strcmp(et[i].topic.data, name) == 0) {
+                break;
+            }
+        }
+
+        if (i < w->topics.nelts) {
+            for (q = ngx_queue_head(&et[i].clients);
+                 q != ngx_queue_sentinel(&et[i].clients);
+                 q = next)
+            {
+                next = ngx_queue_next(q);
+                ec = ngx_queue_data(q, ngx_http_strm_egress_conn_t, queue);
+
+                if (ec->closing) {
+                    continue;
+                }
+
+                switch (ngx_http_strm_egress_queue(ec, STRM_WS_TEXT,
+                                                   rkm->payload, rkm->len,
+                                                   0))
+                {
+                case NGX_OK:
+                    ngx_http_strm_egress_send(ec);
+                    break;
+
+                case NGX_DECLINED:
+                    ngx_log_error(NGX_LOG_WARN, ec->r->connection->log, 0,
+                                  "strm egress: a client that does not "
+                                  "read passed strm_egress_buffer: "
+                                  "dropped");
+                    ngx_http_strm_egress_close(ec);
+                    break;
+
+                default:
+                    ngx_http_strm_egress_close(ec);
+                }
+            }
+        }
+
+        rd_kafka_message_destroy(rkm);
+    }
+
+    /* more than one round's worth: go on after other events */
+    ngx_post_event(w->c->read, &ngx_posted_events);
+}

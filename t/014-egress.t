@@ -1,0 +1,210 @@
+# strm_egress: a WebSocket that tails the stream's topic, for developers.
+# A real WebSocket client (python3-websockets, t/lib/strm-ws-client)
+# receives the events posted after it connected, one JSON event per text
+# frame, answers a ping, closes with 1000; an upgrade without a valid
+# token is refused (401), a request that is no upgrade gets 400, another
+# WebSocket version 426; a client that stops reading is cut off while
+# ingest goes on; configuration mistakes stop "nginx -t".
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use Strm::Test;
+use File::Temp qw(tempdir);
+use JSON::PP;
+
+repeat_each(1);
+master_on();
+no_shuffle();
+
+our $D = tempdir('strm-egress-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our $Root = $Strm::Test::Root;
+our $Ws = "$Root/t/lib/strm-ws-client";
+
+sub sh { my $out = `$_[0]`; die "$_[0]: $?" if $?; chomp $out; $out }
+
+our $Secret = decode_json(sh("$Root/build/strm-credentials new "
+                             . "-f $D/demo.clients -c demo-client"))
+              ->{clientSecret};
+sh("$Root/build/strm-credentials token-key -k k1 >> $D/token.keys");
+$ENV{TEST_NGINX_AUTH_DIR} = $D;
+# a server whose sockets keep little in the kernel (sndbuf): a client
+# that does not read fills strm_egress_buffer soon
+our $Port2 = ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 300;
+$ENV{TEST_NGINX_PORT2} = $Port2;
+
+our $HttpConfig = <<'_EOC_';
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+    strm_token_keys $TEST_NGINX_AUTH_DIR/token.keys;
+    strm_stream demo {
+        topic $TEST_NGINX_STRM_TOPIC;
+        clients $TEST_NGINX_AUTH_DIR/demo.clients;
+    }
+    strm_egress_buffer 16k;
+    strm_egress_max_connections 8;
+_EOC_
+
+our $Config = <<'_EOC_';
+    location = /token {
+        strm_token;
+    }
+    location = /event {
+        strm_auth demo;
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+    location = /ws {
+        strm_auth demo;
+        strm_egress $TEST_NGINX_STRM_TOPIC;
+    }
+_EOC_
+
+sub token {
+    my $port = Test::Nginx::Socket::server_port();
+    my (undef, undef, $b) = Strm::Test::strm_curl("-H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'grant_type=client_credentials&client_id=demo-client&client_secret=$main::Secret' http://127.0.0.1:$port/token");
+    return decode_json($b)->{access_token};
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a client gets the events posted after it connected, one JSON event per text frame; ping, close; refusals for no token, no upgrade, another version
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- request
+GET /ws
+--- error_code: 401
+--- response_body_like: "code":"invalid_token"
+--- strm_check
+my $port = Test::Nginx::Socket::server_port();
+my $tok = main::token();
+ok($tok, "a token of the stream");
+my $out = `$main::Ws tail "ws://127.0.0.1:$port/ws?asJson=true" http://127.0.0.1:$port/event $tok 25`;
+my $r = eval { JSON::PP::decode_json($out) } // {};
+is($r->{status}, 101, "the upgrade is accepted (101)") or diag($out);
+ok($r->{warmup} >= 1, "a warm-up event came back ($r->{warmup} posted)");
+is($r->{marked}, 25, "all 25 events posted after that arrived");
+ok($r->{all_json}, "each text frame is one JSON event");
+ok(!$r->{pii_in_clear}, "their PII as the topic holds it: encrypted");
+ok($r->{pong}, "a ping is answered with a pong");
+is($r->{close_code}, 1000, "a close is answered with 1000");
+is(`$main::Ws status ws://127.0.0.1:$port/ws` + 0, 401, "no token: 401");
+is(`$main::Ws status ws://127.0.0.1:$port/ws not.a.token` + 0, 401,
+   "an invalid token: 401");
+my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 8' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' http://127.0.0.1:$port/ws");
+is($s, 426, "WebSocket version 8: 426");
+is($h->{'sec-websocket-version'}, 13, "naming version 13");
+like($b, qr/"code":"upgrade_required"/, "with a JSON body");
+($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: short' http://127.0.0.1:$port/ws");
+is($s, 400, "a key that is not 16 bytes of base64: 400");
+($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' http://127.0.0.1:$port/ws");
+is($s, 400, "a GET that is no upgrade: 400");
+like($b, qr/"code":"websocket_expected"/, "named websocket_expected");
+($s, $h, $b) = strm_curl("-X POST -H 'Authorization: Bearer $tok' http://127.0.0.1:$port/ws");
+is($s, 405, "POST: 405");
+--- no_error_log
+[alert]
+[emerg]
+
+
+
+=== TEST 2: a client that stops reading is cut off, and ingest goes on
+--- http_config eval
+$::HttpConfig . <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_PORT2 sndbuf=16k;
+        location = /ws {
+            strm_auth demo;
+            strm_egress $TEST_NGINX_STRM_TOPIC;
+        }
+    }
+_EOC_
+--- config eval: $::Config
+--- request
+GET /ws
+--- error_code: 401
+--- strm_check
+my $port = Test::Nginx::Socket::server_port();
+my $tok = main::token();
+# the worker's consumer is running once an event comes back
+my $warm = `$main::Ws tail ws://127.0.0.1:$port/ws http://127.0.0.1:$port/event $tok 1`;
+like($warm, qr/"marked": 1/, "the egress tails the topic") or diag($warm);
+open my $slow, '-|', "$main::Ws slow 127.0.0.1 $main::Port2 /ws $tok 8"
+    or die "strm-ws-client: $!";
+my $first = <$slow>;
+is($first, "upgraded\n", "the slow client is upgraded");
+my $ev = strm_json(strm_demo_event(notSensitiveValue => 'x' x 900));
+my $res = strm_burst(n => 1000, parallel => 8,
+                     url => "http://127.0.0.1:$port/event", body => $ev,
+                     headers => ["Content-Type: application/json",
+                                 "Strm-Schema-Ref: strmprivacy/demo/1.0.2",
+                                 "Authorization: Bearer $tok"]);
+is(scalar(grep { $_->[0] == 204 } @$res), 1000,
+   "1000 events accepted meanwhile");
+my $last = <$slow>;
+close $slow;
+is($last, "cut\n", "the client that did not read was cut off");
+--- error_log
+does not read passed strm_egress_buffer: dropped
+--- no_error_log
+[alert]
+[emerg]
+
+
+
+=== TEST 3: a reload (and so a graceful quit) is not held by a connected client: the old worker closes it (1001) and exits
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- request
+GET /ws
+--- error_code: 401
+--- strm_check
+my $port = Test::Nginx::Socket::server_port();
+my $tok = main::token();
+my $warm = `$main::Ws tail ws://127.0.0.1:$port/ws http://127.0.0.1:$port/event $tok 1`;
+like($warm, qr/"marked": 1/, "the egress tails the topic") or diag($warm);
+open my $idle, '-|', "$main::Ws slow 127.0.0.1 $port /ws $tok 3"
+    or die "strm-ws-client: $!";
+is(scalar <$idle>, "upgraded\n", "a client is connected");
+my $t0 = time;
+ok(strm_nginx_reload(), "reloaded: the old worker exited");
+ok(time - $t0 < 10, "without waiting for the client");
+is(scalar <$idle>, "cut\n", "the client's connection was closed");
+close $idle;
+--- no_error_log
+[alert]
+[emerg]
+
+
+
+=== TEST 4: config: a topic Kafka does not allow
+--- http_config
+--- config
+    location = /ws {
+        strm_egress "bad topic";
+    }
+--- must_die
+--- strm_nginx_t_error
+invalid strm_egress topic "bad topic"
+
+
+
+=== TEST 5: config: strm_egress_buffer below 4k
+--- http_config
+    strm_egress_buffer 1k;
+--- config
+--- must_die
+--- strm_nginx_t_error
+strm_egress_buffer must be at least 4k
+
+
+
+=== TEST 6: config: strm_egress twice in a location
+--- http_config
+--- config
+    location = /ws {
+        strm_egress a;
+        strm_egress b;
+    }
+--- must_die
+--- strm_nginx_t_error
+"strm_egress" directive is duplicate
