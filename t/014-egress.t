@@ -176,7 +176,34 @@ close $idle;
 
 
 
-=== TEST 4: config: a topic Kafka does not allow
+=== TEST 4: strm_egress_max_connections bounds the clients of a worker: one more gets 503
+--- http_config eval
+$::HttpConfig =~ s/strm_egress_max_connections 8;/strm_egress_max_connections 1;/r
+--- config eval: $::Config
+--- request
+GET /ws
+--- error_code: 401
+--- strm_check
+my $port = Test::Nginx::Socket::server_port();
+my $tok = main::token();
+open my $one, '-|', "$main::Ws slow 127.0.0.1 $port /ws $tok 2"
+    or die "strm-ws-client: $!";
+is(scalar <$one>, "upgraded\n", "the first client is connected");
+is(`$main::Ws status ws://127.0.0.1:$port/ws $tok` + 0, 503,
+   "a second one is refused with 503");
+my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' http://127.0.0.1:$port/ws");
+like($b, qr/"code":"egress_full"/, "named egress_full");
+is($h->{'retry-after'}, 1, "with Retry-After");
+close $one;
+--- error_log
+strm_egress_max_connections reached
+--- no_error_log
+[alert]
+[emerg]
+
+
+
+=== TEST 5: config: a topic Kafka does not allow
 --- http_config
 --- config
     location = /ws {
@@ -188,7 +215,7 @@ invalid strm_egress topic "bad topic"
 
 
 
-=== TEST 5: config: strm_egress_buffer below 4k
+=== TEST 6: config: strm_egress_buffer below 4k
 --- http_config
     strm_egress_buffer 1k;
 --- config
@@ -198,7 +225,7 @@ strm_egress_buffer must be at least 4k
 
 
 
-=== TEST 6: config: strm_egress twice in a location
+=== TEST 7: config: strm_egress twice in a location
 --- http_config
 --- config
     location = /ws {

@@ -95,6 +95,7 @@ strm_worker_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -102,7 +103,8 @@ strm_worker_signals(void)
 static void
 strm_worker_signal(int signo)
 {
-    if (signo == SIGHUP) {
+    /* HUP, or USR1 as nginx's "reopen": the logs are opened again */
+    if (signo == SIGHUP || signo == SIGUSR1) {
         strm_worker_hup = 1;
         return;
     }

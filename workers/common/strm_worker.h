@@ -64,7 +64,10 @@ void strm_worker_init(const char *name);
 int strm_worker_open_log(const char *path, char *err, size_t errlen);
 void strm_worker_reopen_log(void);
 
-/* TERM and INT set strm_worker_stop, HUP strm_worker_hup; no SIGPIPE */
+/*
+ * TERM and INT set strm_worker_stop, HUP and USR1 (nginx's signal to
+ * reopen logs) strm_worker_hup; no SIGPIPE
+ */
 void strm_worker_signals(void);
 
 /* "2026-11-23T10:00:00Z name: ..." on stderr */

@@ -350,6 +350,10 @@ mv "$W/s3.log" "$W/s3.log.1"
 kill -HUP "$XPID"
 check "SIGHUP opens the error log again (logrotate moved it)" \
     wait_log "$W/s3.log" "log reopened"
+mv "$W/s3.log" "$W/s3.log.2"
+kill -USR1 "$XPID"
+check "so does SIGUSR1, nginx's signal for it" \
+    wait_log "$W/s3.log" "log reopened"
 rc=0; export_stop || rc=$?
 check_eq "TERM: drained, exit 0" 0 "$rc"
 check "no secret in the log" bash -c "! grep -q 'S3RVER;' '$W'/s3.log*"
