@@ -137,6 +137,7 @@ typedef struct {
     int64_t               next_status;
     int64_t               next_keys;
     int64_t               started;
+    char                  last_error[256];  /* never a value of an event */
 } strm_d_t;
 
 
@@ -279,6 +280,8 @@ main(int argc, char **argv)
 
             } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 strm_worker_log("consumer: %s", rd_kafka_message_errstr(rkm));
+                snprintf(d.last_error, sizeof(d.last_error), "consumer: %s",
+                         rd_kafka_message_errstr(rkm));
             }
 
             rd_kafka_message_destroy(rkm);
@@ -806,6 +809,8 @@ strm_d_refresh_keys(strm_d_t *d)
         != STRM_OK)
     {
         strm_worker_log("keys store \"%s\": %s", d->keys_conf.store, why);
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "keys store: cannot be opened");
         d->keys = NULL;
         return -1;
     }
@@ -1136,6 +1141,9 @@ strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm, strm_rc_t rc,
 
     strm_worker_log("partition %d offset %lld: %s (%s)", (int) rkm->partition,
                     (long long) rkm->offset, e->code, why);
+    snprintf(d->last_error, sizeof(d->last_error),
+             "partition %d offset %lld: %s", (int) rkm->partition,
+             (long long) rkm->offset, e->code);
 
     if (d->dead_letter == NULL) {
         return;
@@ -1188,6 +1196,9 @@ strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         strm_worker_log("delivery to \"%s\" failed: %s: stopping",
                         rd_kafka_topic_name(rkm->rkt),
                         rd_kafka_err2str(rkm->err));
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "delivery to \"%s\": %s", rd_kafka_topic_name(rkm->rkt),
+                 rd_kafka_err2str(rkm->err));
         strm_worker_stop = 1;
         return;
     }
@@ -1395,13 +1406,14 @@ strm_d_status(strm_d_t *d)
             "purpose", dv->purpose, "owner", dv->owner));
     }
 
-    st = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
+    st = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
                    "source", d->source, "topic", d->topic,
                    "time", (json_int_t) strm_worker_now_ms(),
                    "lag", (json_int_t) d->lag,
                    "in_flight", (json_int_t) d->inflight,
                    "acked", (json_int_t) d->acked,
                    "malformed", (json_int_t) d->malformed,
+                   "last_error", d->last_error,
                    "derived", ds);
 
     text = st ? json_dumps(st, JSON_INDENT(1)) : NULL;
@@ -1428,6 +1440,12 @@ strm_d_status(strm_d_t *d)
                "strm_decrypt_malformed_total{source=\"%s\"} %llu\n",
             d->source, (long long) d->lag, d->source,
             (unsigned long long) d->malformed);
+
+    fprintf(f, "# HELP strm_decrypt_last_error Whether an error happened "
+               "(the status file says which).\n"
+               "# TYPE strm_decrypt_last_error gauge\n"
+               "strm_decrypt_last_error{source=\"%s\"} %d\n",
+            d->source, d->last_error[0] != '\0');
 
 #define STRM_D_PROM(metric, help, field)                                     \
     fprintf(f, "# HELP strm_decrypt_%s %s\n"                                 \

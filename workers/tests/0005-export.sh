@@ -32,7 +32,7 @@ done
 W=$(mktemp -d "${TMPDIR:-/tmp}/strm-export-XXXXXX")
 XPID=
 S3_PID=
-trap 'strm_cleanup; [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null; [ -n "$XPID" ] && kill -9 "$XPID" 2>/dev/null; [ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null; [ -n "${STRM_TEST_KEEP:-}" ] || rm -rf "$W"' EXIT
+trap 'strm_cleanup; [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid" 2>/dev/null)" 2>/dev/null; [ -n "$XPID" ] && kill -9 "$XPID" 2>/dev/null; [ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null; [ -n "${STRM_TEST_KEEP:-}" ] || rm -rf "$W"' EXIT
 
 # --- bad configurations: exit 78 with file:line, before any Kafka -----
 
