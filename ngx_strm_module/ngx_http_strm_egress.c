@@ -21,12 +21,12 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <sys/eventfd.h>
-
 #include <librdkafka/rdkafka.h>
 
 #include "ngx_http_strm_module.h"
 #include "ngx_http_strm_handler.h"
+#include "ngx_http_strm_kafka.h"
+#include "ngx_http_strm_schema.h"
 #include "strm_ws.h"
 
 
@@ -103,8 +103,6 @@ static char *ngx_http_strm_egress(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_strm_egress_init_process(ngx_cycle_t *cycle);
 static void ngx_http_strm_egress_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_strm_egress_handler(ngx_http_request_t *r);
-static ngx_table_elt_t *ngx_http_strm_egress_header(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_uint_t ngx_http_strm_egress_has_token(ngx_table_elt_t *h,
     const char *token, size_t len);
 static void ngx_http_strm_egress_read(ngx_event_t *rev);
@@ -116,7 +114,6 @@ static void ngx_http_strm_egress_close_frame(ngx_http_strm_egress_conn_t *ec,
     ngx_uint_t code);
 static void ngx_http_strm_egress_send(ngx_http_strm_egress_conn_t *ec);
 static void ngx_http_strm_egress_close(ngx_http_strm_egress_conn_t *ec);
-static void ngx_http_strm_egress_kafka_read(ngx_event_t *rev);
 static void ngx_http_strm_egress_kafka_poll(ngx_event_t *ev);
 static void ngx_http_strm_egress_serve(void);
 
@@ -332,19 +329,15 @@ ngx_http_strm_egress(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_strm_egress_init_process(ngx_cycle_t *cycle)
 {
-    int                                fd;
     ngx_str_t                         *t;
     ngx_uint_t                         i;
     rd_kafka_conf_t                   *conf;
-    ngx_connection_t                  *c;
     ngx_http_strm_egress_topic_t      *et;
     ngx_http_strm_main_conf_t         *smcf;
     ngx_http_strm_egress_worker_t     *w;
     ngx_http_strm_egress_main_conf_t  *emcf;
     rd_kafka_topic_partition_list_t   *sub;
     char                               errstr[512], group[256];
-
-    static uint64_t                    one = 1;
 
     w = &ngx_http_strm_egress_w;
     ngx_memzero(w, sizeof(ngx_http_strm_egress_worker_t));
@@ -430,29 +423,11 @@ ngx_http_strm_egress_init_process(ngx_cycle_t *cycle)
 
     rd_kafka_topic_partition_list_destroy(sub);
 
-    fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (fd == -1) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
-                      "strm egress: eventfd() failed");
+    w->c = ngx_http_strm_kafka_watch(cycle, w->q,
+                                     ngx_http_strm_egress_serve);
+    if (w->c == NULL) {
         goto failed;
     }
-
-    c = ngx_get_connection(fd, cycle->log);
-    if (c == NULL) {
-        close(fd);
-        goto failed;
-    }
-
-    w->c = c;
-    c->data = w;
-    c->read->handler = ngx_http_strm_egress_kafka_read;
-    c->read->log = cycle->log;
-
-    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        goto failed;
-    }
-
-    rd_kafka_queue_io_event_enable(w->q, fd, &one, sizeof(one));
 
     w->poll_ev.handler = ngx_http_strm_egress_kafka_poll;
     w->poll_ev.log = cycle->log;
@@ -485,15 +460,12 @@ ngx_http_strm_egress_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&w->poll_ev);
     }
 
+    ngx_http_strm_kafka_unwatch(w->c, w->q);
+    w->c = NULL;
+
     if (w->q != NULL) {
-        rd_kafka_queue_io_event_enable(w->q, -1, NULL, 0);
         rd_kafka_queue_destroy(w->q);
         w->q = NULL;
-    }
-
-    if (w->c != NULL) {
-        ngx_close_connection(w->c);
-        w->c = NULL;
     }
 
     /* nothing to commit: leave the group and go */
@@ -537,17 +509,17 @@ ngx_http_strm_egress_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    key = ngx_http_strm_egress_header(r, "Sec-WebSocket-Key",
-                                      sizeof("Sec-WebSocket-Key") - 1);
-    ver = ngx_http_strm_egress_header(r, "Sec-WebSocket-Version",
-                                      sizeof("Sec-WebSocket-Version") - 1);
+    key = ngx_http_strm_header(r, "Sec-WebSocket-Key",
+                               sizeof("Sec-WebSocket-Key") - 1);
+    ver = ngx_http_strm_header(r, "Sec-WebSocket-Version",
+                               sizeof("Sec-WebSocket-Version") - 1);
 
     /* HTTP/2 has no Upgrade (RFC 8441 is not spoken here) */
     if (r->http_version != NGX_HTTP_VERSION_11 || r != r->main
         || !ngx_http_strm_egress_has_token(
-               ngx_http_strm_egress_header(r, "Upgrade", 7), "websocket", 9)
+               ngx_http_strm_header(r, "Upgrade", 7), "websocket", 9)
         || !ngx_http_strm_egress_has_token(
-               ngx_http_strm_egress_header(r, "Connection", 10), "upgrade", 7)
+               ngx_http_strm_header(r, "Connection", 10), "upgrade", 7)
         || key == NULL)
     {
         return ngx_http_strm_send_rc(r, STRM_E_WEBSOCKET);
@@ -695,38 +667,6 @@ ngx_http_strm_egress_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_strm_egress_header(ngx_http_request_t *r, const char *name,
-    size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 
@@ -1042,28 +982,6 @@ ngx_http_strm_egress_close(ngx_http_strm_egress_conn_t *ec)
      */
     ngx_http_finalize_request(r, NGX_HTTP_CLOSE);
     ngx_http_run_posted_requests(c);
-}
-
-
-static void
-ngx_http_strm_egress_kafka_read(ngx_event_t *rev)
-{
-    ssize_t            n;
-    uint64_t           v;
-    ngx_connection_t  *c;
-
-    c = rev->data;
-
-    do {
-        n = read(c->fd, &v, sizeof(v));
-    } while (n > 0);
-
-    ngx_http_strm_egress_serve();
-
-    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, rev->log, 0,
-                      "strm egress: cannot watch the eventfd");
-    }
 }
 
 

@@ -29,6 +29,11 @@ typedef struct {
 } ngx_http_strm_kafka_t;
 
 
+typedef struct {
+    void                      (*serve)(void);
+} ngx_http_strm_kafka_watch_t;
+
+
 static void ngx_http_strm_kafka_read_handler(ngx_event_t *rev);
 static void ngx_http_strm_kafka_poll_handler(ngx_event_t *ev);
 static void ngx_http_strm_kafka_serve(void);
@@ -160,15 +165,10 @@ ngx_int_t
 ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
     ngx_http_strm_main_conf_t *smcf)
 {
-    int                     fd;
     rd_kafka_t             *rk;
-    ngx_event_t            *rev;
     rd_kafka_conf_t        *conf;
-    ngx_connection_t       *c;
     ngx_http_strm_kafka_t  *k;
     char                    errstr[512];
-
-    static uint64_t         one = 1;
 
     k = &ngx_http_strm_kafka;
     ngx_memzero(k, sizeof(ngx_http_strm_kafka_t));
@@ -192,32 +192,13 @@ ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
     /* librdkafka's own log lines are served by rd_kafka_poll() here */
     rd_kafka_set_log_queue(rk, NULL);
 
-    fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (fd == -1) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
-                      "strm kafka: eventfd() failed");
-        goto failed;
-    }
-
-    c = ngx_get_connection(fd, cycle->log);
-    if (c == NULL) {
-        close(fd);
-        goto failed;
-    }
-
-    k->c = c;
-    c->data = k;
-
-    rev = c->read;
-    rev->handler = ngx_http_strm_kafka_read_handler;
-    rev->log = cycle->log;
-
-    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
-        goto failed;
-    }
-
     k->mainq = rd_kafka_queue_get_main(rk);
-    rd_kafka_queue_io_event_enable(k->mainq, fd, &one, sizeof(one));
+
+    k->c = ngx_http_strm_kafka_watch(cycle, k->mainq,
+                                     ngx_http_strm_kafka_serve);
+    if (k->c == NULL) {
+        goto failed;
+    }
 
     /*
      * A safety net: serve the queue now and then even if a wake-up
@@ -266,15 +247,12 @@ ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle)
                       rd_kafka_outq_len(k->rk), rd_kafka_err2str(err));
     }
 
+    ngx_http_strm_kafka_unwatch(k->c, k->mainq);
+    k->c = NULL;
+
     if (k->mainq != NULL) {
-        rd_kafka_queue_io_event_enable(k->mainq, -1, NULL, 0);
         rd_kafka_queue_destroy(k->mainq);
         k->mainq = NULL;
-    }
-
-    if (k->c != NULL) {
-        ngx_close_connection(k->c);
-        k->c = NULL;
     }
 
     rd_kafka_destroy(k->rk);
@@ -358,14 +336,79 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
 }
 
 
+/*
+ * librdkafka writes to an eventfd when the queue gets something; the
+ * eventfd is watched as an nginx connection, so the queue is served in
+ * the event loop and nothing blocks.
+ */
+ngx_connection_t *
+ngx_http_strm_kafka_watch(ngx_cycle_t *cycle, rd_kafka_queue_t *q,
+    void (*serve)(void))
+{
+    int                           fd;
+    ngx_connection_t             *c;
+    ngx_http_strm_kafka_watch_t  *w;
+
+    static uint64_t               one = 1;
+
+    w = ngx_palloc(cycle->pool, sizeof(ngx_http_strm_kafka_watch_t));
+    if (w == NULL) {
+        return NULL;
+    }
+
+    w->serve = serve;
+
+    fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd == -1) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "strm kafka: eventfd() failed");
+        return NULL;
+    }
+
+    c = ngx_get_connection(fd, cycle->log);
+    if (c == NULL) {
+        close(fd);
+        return NULL;
+    }
+
+    c->data = w;
+    c->read->handler = ngx_http_strm_kafka_read_handler;
+    c->read->log = cycle->log;
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        return NULL;
+    }
+
+    rd_kafka_queue_io_event_enable(q, fd, &one, sizeof(one));
+
+    return c;
+}
+
+
+void
+ngx_http_strm_kafka_unwatch(ngx_connection_t *c, rd_kafka_queue_t *q)
+{
+    if (q != NULL) {
+        rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+    }
+
+    if (c != NULL) {
+        ngx_close_connection(c);
+    }
+}
+
+
 static void
 ngx_http_strm_kafka_read_handler(ngx_event_t *rev)
 {
-    ssize_t           n;
-    uint64_t          v;
-    ngx_connection_t *c;
+    ssize_t                       n;
+    uint64_t                      v;
+    ngx_connection_t             *c;
+    ngx_http_strm_kafka_watch_t  *w;
 
     c = rev->data;
+    w = c->data;
 
     for ( ;; ) {
         n = read(c->fd, &v, sizeof(v));
@@ -381,7 +424,7 @@ ngx_http_strm_kafka_read_handler(ngx_event_t *rev)
         }
     }
 
-    ngx_http_strm_kafka_serve();
+    w->serve();
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, rev->log, 0,

@@ -59,6 +59,15 @@ void ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_strm_kafka_ready(void);
 
 /*
+ * Serves a librdkafka queue in the event loop: serve() runs whenever q
+ * gets something (through an eventfd watched as a connection).  The
+ * connection, or NULL (logged); unwatch undoes it (both may be NULL).
+ */
+ngx_connection_t *ngx_http_strm_kafka_watch(ngx_cycle_t *cycle,
+    rd_kafka_queue_t *q, void (*serve)(void));
+void ngx_http_strm_kafka_unwatch(ngx_connection_t *c, rd_kafka_queue_t *q);
+
+/*
  * Hands the message to librdkafka.  On STRM_OK librdkafka owns
  * msg->payload and the delivery report calls in->handler (unless
  * detached) and frees in; on an error the caller still owns both.

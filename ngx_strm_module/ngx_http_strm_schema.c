@@ -17,8 +17,6 @@
 
 static strm_rc_t ngx_http_strm_schema_encrypt(ngx_http_request_t *r,
     strm_event_t *ev, int64_t now, ngx_http_strm_message_t *msg);
-static ngx_table_elt_t *ngx_http_strm_header(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_int_t ngx_http_strm_media_is(ngx_str_t *value, const char *type);
 static strm_rc_t ngx_http_strm_serialization(ngx_http_request_t *r,
     const u_char *body, size_t len, strm_ser_e *ser, strm_reject_t *rej);
@@ -211,7 +209,7 @@ ngx_http_strm_schema_encrypt(ngx_http_request_t *r, strm_event_t *ev,
 }
 
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_http_strm_header(ngx_http_request_t *r, const char *name, size_t len)
 {
     ngx_uint_t        i;

@@ -28,4 +28,9 @@ strm_rc_t ngx_http_strm_schema_process(ngx_http_request_t *r,
     ngx_http_strm_message_t *msg);
 
 
+/* the first request header called name (any case), NULL if none */
+ngx_table_elt_t *ngx_http_strm_header(ngx_http_request_t *r,
+    const char *name, size_t len);
+
+
 #endif /* _NGX_HTTP_STRM_SCHEMA_H_INCLUDED_ */

@@ -451,6 +451,50 @@ strm_worker_kafka_conf(const strm_worker_kafka_t *k, rd_kafka_type_t type,
 }
 
 
+void
+strm_worker_common_init(strm_worker_common_t *w)
+{
+    memset(w, 0, sizeof(strm_worker_common_t));
+    w->status_interval = 5000;
+}
+
+
+int
+strm_worker_conf_common(const strm_conf_t *c, strm_worker_common_t *w,
+    char *err, size_t errlen)
+{
+    if (strcmp(c->name, "kafka") == 0) {
+        return strm_worker_conf_kafka(c, &w->kafka, err, errlen);
+    }
+
+    if (strcmp(c->name, "status_file") == 0) {
+        return strm_worker_conf_str(c, &w->status_file, err, errlen);
+    }
+
+    if (strcmp(c->name, "error_log") == 0) {
+        return strm_worker_conf_str(c, &w->error_log, err, errlen);
+    }
+
+    if (strcmp(c->name, "status_interval") == 0) {
+        return strm_worker_conf_msec(c, 100, &w->status_interval, err,
+                                     errlen);
+    }
+
+    return 1;
+}
+
+
+void
+strm_worker_common_free(strm_worker_common_t *w)
+{
+    strm_worker_kafka_free(&w->kafka);
+    free(w->status_file);
+    free(w->error_log);
+    w->status_file = NULL;
+    w->error_log = NULL;
+}
+
+
 int
 strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,
     char *err, size_t errlen)

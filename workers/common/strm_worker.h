@@ -49,6 +49,18 @@ typedef struct {
 } strm_worker_keys_t;
 
 
+/*
+ * What the top level of every worker's configuration has:
+ *   kafka { ... }  status_file F;  status_interval 5s;  error_log F;
+ */
+typedef struct {
+    strm_worker_kafka_t   kafka;
+    char                 *status_file;
+    char                 *error_log;
+    int64_t               status_interval;  /* ms */
+} strm_worker_common_t;
+
+
 extern volatile sig_atomic_t  strm_worker_stop;   /* TERM or INT seen */
 extern volatile sig_atomic_t  strm_worker_hup;    /* HUP seen */
 
@@ -106,6 +118,17 @@ void strm_worker_kafka_free(strm_worker_kafka_t *k);
  */
 rd_kafka_conf_t *strm_worker_kafka_conf(const strm_worker_kafka_t *k,
     rd_kafka_type_t type, char *err, size_t errlen);
+
+/* the defaults of w (status_interval 5 s) */
+void strm_worker_common_init(strm_worker_common_t *w);
+
+/*
+ * One top-level directive c into w: 0 done, -1 an error (in err), 1 when
+ * c is none of the common directives (the worker's own, then).
+ */
+int strm_worker_conf_common(const strm_conf_t *c, strm_worker_common_t *w,
+    char *err, size_t errlen);
+void strm_worker_common_free(strm_worker_common_t *w);
 
 /* the keys { } block; refresh defaults to 60 s */
 int strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,

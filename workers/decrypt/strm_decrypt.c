@@ -102,7 +102,7 @@ typedef struct {
 
 typedef struct {
     /* configuration */
-    strm_worker_kafka_t   kafka;
+    strm_worker_common_t  common;
     strm_worker_keys_t    keys_conf;
     char                 *schemas;
     char                 *source;
@@ -111,10 +111,7 @@ typedef struct {
     char                 *dead_letter;
     char                 *audit_log;
     char                 *audit_topic;
-    char                 *status_file;
-    char                 *error_log;
     int64_t               audit_interval;
-    int64_t               status_interval;
     strm_d_derived_t      derived[STRM_D_MAX_DERIVED];
     size_t                nderived;
 
@@ -221,8 +218,9 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (d.error_log != NULL
-        && strm_worker_open_log(d.error_log, err, sizeof(err)) != 0)
+    if (d.common.error_log != NULL
+        && strm_worker_open_log(d.common.error_log, err, sizeof(err))
+           != 0)
     {
         fprintf(stderr, "strm-decrypt: %s\n", err);
         strm_d_free(&d);
@@ -297,7 +295,7 @@ main(int argc, char **argv)
         if (now >= d.next_status) {
             d.lag = strm_worker_lag(d.consumer);
             strm_d_status(&d);
-            d.next_status = now + d.status_interval;
+            d.next_status = now + d.common.status_interval;
         }
 
         if (now >= d.next_keys) {
@@ -391,10 +389,20 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
 
     rc = -1;
     d->audit_interval = 60000;
-    d->status_interval = 5000;
+    strm_worker_common_init(&d->common);
 
     for (i = 0; i < root->nchildren; i++) {
         c = &root->children[i];
+
+        rc = strm_worker_conf_common(c, &d->common, err, errlen);
+
+        if (rc != 1) {
+            if (rc != 0) {
+                goto done;
+            }
+
+            continue;
+        }
 
         if (strcmp(c->name, "schemas") == 0) {
             rc = strm_worker_conf_str(c, &d->schemas, err, errlen);
@@ -408,22 +416,9 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
         } else if (strcmp(c->name, "audit_topic") == 0) {
             rc = strm_worker_conf_str(c, &d->audit_topic, err, errlen);
 
-        } else if (strcmp(c->name, "status_file") == 0) {
-            rc = strm_worker_conf_str(c, &d->status_file, err, errlen);
-
-        } else if (strcmp(c->name, "error_log") == 0) {
-            rc = strm_worker_conf_str(c, &d->error_log, err, errlen);
-
         } else if (strcmp(c->name, "audit_interval") == 0) {
             rc = strm_worker_conf_msec(c, 100, &d->audit_interval, err,
                                        errlen);
-
-        } else if (strcmp(c->name, "status_interval") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &d->status_interval, err,
-                                       errlen);
-
-        } else if (strcmp(c->name, "kafka") == 0) {
-            rc = strm_worker_conf_kafka(c, &d->kafka, err, errlen);
 
         } else if (strcmp(c->name, "keys") == 0) {
             rc = strm_worker_conf_keys(c, &d->keys_conf, err, errlen);
@@ -456,7 +451,7 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
         goto done;
     }
 
-    if (d->kafka.brokers == NULL || d->schemas == NULL
+    if (d->common.kafka.brokers == NULL || d->schemas == NULL
         || d->keys_conf.store == NULL || d->keys_conf.kek == NULL)
     {
         snprintf(err, errlen, "%s: \"kafka { brokers ...; }\", \"schemas\" "
@@ -825,12 +820,14 @@ strm_d_kafka(strm_d_t *d, char *err, size_t errlen)
     rd_kafka_conf_t  *cc, *pc;
     char              errstr[512];
 
-    cc = strm_worker_kafka_conf(&d->kafka, RD_KAFKA_CONSUMER, err, errlen);
+    cc = strm_worker_kafka_conf(&d->common.kafka, RD_KAFKA_CONSUMER, err,
+                                errlen);
     if (cc == NULL) {
         return -1;
     }
 
-    pc = strm_worker_kafka_conf(&d->kafka, RD_KAFKA_PRODUCER, err, errlen);
+    pc = strm_worker_kafka_conf(&d->common.kafka, RD_KAFKA_PRODUCER, err,
+                                errlen);
     if (pc == NULL) {
         rd_kafka_conf_destroy(cc);
         return -1;
@@ -1388,7 +1385,7 @@ strm_d_status(strm_d_t *d)
     strm_d_derived_t  *dv;
     char               path[4096];
 
-    if (d->status_file == NULL) {
+    if (d->common.status_file == NULL) {
         return;
     }
 
@@ -1423,7 +1420,7 @@ strm_d_status(strm_d_t *d)
         return;
     }
 
-    strm_worker_write_file(d->status_file, text, strlen(text));
+    strm_worker_write_file(d->common.status_file, text, strlen(text));
     free(text);
 
     f = open_memstream(&prom, &len);
@@ -1468,7 +1465,7 @@ strm_d_status(strm_d_t *d)
 #undef STRM_D_PROM
 
     if (fclose(f) == 0) {
-        snprintf(path, sizeof(path), "%s.prom", d->status_file);
+        snprintf(path, sizeof(path), "%s.prom", d->common.status_file);
         strm_worker_write_file(path, prom, len);
     }
 
@@ -1497,7 +1494,7 @@ strm_d_free(strm_d_t *d)
         fclose(d->audit);
     }
 
-    strm_worker_kafka_free(&d->kafka);
+    strm_worker_common_free(&d->common);
     strm_worker_keys_free(&d->keys_conf);
 
     for (i = 0; i < d->nderived; i++) {
@@ -1520,8 +1517,6 @@ strm_d_free(strm_d_t *d)
     free(d->dead_letter);
     free(d->audit_log);
     free(d->audit_topic);
-    free(d->status_file);
-    free(d->error_log);
 }
 
 

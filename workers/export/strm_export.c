@@ -100,7 +100,7 @@ struct strm_x_part_s {
 
 typedef struct {
     /* configuration */
-    strm_worker_kafka_t   kafka;
+    strm_worker_common_t  common;
     char                 *name;
     char                 *topics[STRM_X_MAX_TOPICS];
     size_t                ntopics;
@@ -116,9 +116,6 @@ typedef struct {
     int64_t               retry_max;
     char                 *kek;
     char                 *customer_kek;
-    char                 *status_file;
-    char                 *error_log;
-    int64_t               status_interval;
 
     /* run time */
     strm_tink_keyset_t   *kek_ks;
@@ -227,8 +224,9 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (x.error_log != NULL
-        && strm_worker_open_log(x.error_log, err, sizeof(err)) != 0)
+    if (x.common.error_log != NULL
+        && strm_worker_open_log(x.common.error_log, err, sizeof(err))
+           != 0)
     {
         fprintf(stderr, "strm-export: %s\n", err);
         strm_x_free(&x);
@@ -283,7 +281,7 @@ main(int argc, char **argv)
         if (now >= x.next_status) {
             x.lag = strm_worker_lag(x.consumer);
             strm_x_status(&x);
-            x.next_status = now + x.status_interval;
+            x.next_status = now + x.common.status_interval;
         }
     }
 
@@ -378,25 +376,22 @@ strm_x_conf(strm_x_t *x, const char *path, char *err, size_t errlen)
     }
 
     rc = -1;
-    x->status_interval = 5000;
+    strm_worker_common_init(&x->common);
 
     for (i = 0; i < root->nchildren; i++) {
         c = &root->children[i];
 
-        if (strcmp(c->name, "kafka") == 0) {
-            rc = strm_worker_conf_kafka(c, &x->kafka, err, errlen);
+        rc = strm_worker_conf_common(c, &x->common, err, errlen);
 
-        } else if (strcmp(c->name, "status_file") == 0) {
-            rc = strm_worker_conf_str(c, &x->status_file, err, errlen);
+        if (rc != 1) {
+            if (rc != 0) {
+                goto done;
+            }
 
-        } else if (strcmp(c->name, "error_log") == 0) {
-            rc = strm_worker_conf_str(c, &x->error_log, err, errlen);
+            continue;
+        }
 
-        } else if (strcmp(c->name, "status_interval") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &x->status_interval, err,
-                                       errlen);
-
-        } else if (strcmp(c->name, "export") == 0) {
+        if (strcmp(c->name, "export") == 0) {
             if (x->name != NULL) {
                 strm_conf_error(c, err, errlen, "one \"export\" per "
                                 "strm-export (run one per exporter)");
@@ -424,7 +419,7 @@ strm_x_conf(strm_x_t *x, const char *path, char *err, size_t errlen)
         goto done;
     }
 
-    if (x->kafka.brokers == NULL) {
+    if (x->common.kafka.brokers == NULL) {
         snprintf(err, errlen, "%s: \"kafka { brokers ...; }\" is required",
                  path);
         goto done;
@@ -744,7 +739,8 @@ strm_x_kafka(strm_x_t *x, char *err, size_t errlen)
     rd_kafka_topic_partition_list_t  *sub;
     char                              errstr[512];
 
-    cc = strm_worker_kafka_conf(&x->kafka, RD_KAFKA_CONSUMER, err, errlen);
+    cc = strm_worker_kafka_conf(&x->common.kafka, RD_KAFKA_CONSUMER, err,
+                                errlen);
     if (cc == NULL) {
         return -1;
     }
@@ -1506,7 +1502,7 @@ strm_x_status(strm_x_t *x)
     strm_x_part_t  *p;
     char            path[4096];
 
-    if (x->status_file == NULL) {
+    if (x->common.status_file == NULL) {
         return;
     }
 
@@ -1543,7 +1539,7 @@ strm_x_status(strm_x_t *x)
         return;
     }
 
-    strm_worker_write_file(x->status_file, text, strlen(text));
+    strm_worker_write_file(x->common.status_file, text, strlen(text));
     free(text);
 
     f = open_memstream(&prom, &len);
@@ -1581,7 +1577,7 @@ strm_x_status(strm_x_t *x)
             x->name, x->conn.url, x->conn.last_error[0] != '\0');
 
     if (fclose(f) == 0) {
-        snprintf(path, sizeof(path), "%s.prom", x->status_file);
+        snprintf(path, sizeof(path), "%s.prom", x->common.status_file);
         strm_worker_write_file(path, prom, len);
     }
 
@@ -1612,7 +1608,7 @@ strm_x_free(strm_x_t *x)
     }
 
     strm_x_conn_free(&x->conn);
-    strm_worker_kafka_free(&x->kafka);
+    strm_worker_common_free(&x->common);
 
     for (i = 0; i < x->ntopics; i++) {
         free(x->topics[i]);
@@ -1622,8 +1618,6 @@ strm_x_free(strm_x_t *x)
     free(x->group);
     free(x->kek);
     free(x->customer_kek);
-    free(x->status_file);
-    free(x->error_log);
 }
 
 

@@ -92,33 +92,8 @@ check_eq "usage error exits 64" 64 "$rc"
 
 strm_devbroker_start -n 1 -P 4 || { FAIL "devbroker"; finish; }
 
-"$KEYS" new-kek > "$W/kek.json"
-chmod 0711 "$W"
-mkdir -p -m 0700 "$W/keys"
-[ "$(id -u)" = 0 ] && chown nobody:nogroup "$W/keys"
-mkdir -p "$W/logs" "$W/conf"
 port=18561
-cat > "$W/conf/nginx.conf" <<CONF
-load_module $MODULE;
-error_log logs/error.log warn;
-pid $W/nginx.pid;
-worker_processes 2;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $W/body;
-    strm_kafka_brokers_file $DB_DIR/bootstrap;
-    strm_schemas $STRM_ROOT/conf/registry;
-    strm_keys_store $W/keys/keys.mdb;
-    strm_keys_kek $W/kek.json;
-    strm_keys_topic src-keys;
-    server {
-        listen 127.0.0.1:$port;
-        location = /event { strm_ingest src; }
-    }
-}
-CONF
-"$NGINX" -p "$W/" -c conf/nginx.conf || { FAIL "nginx starts"; finish; }
+strm_gateway_start $port || { FAIL "nginx starts"; finish; }
 
 # post N events of 40 sessions with random consent levels (0..3 each
 # with probability 1/2) through the gateway; the sent events go to a file

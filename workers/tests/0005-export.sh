@@ -123,40 +123,14 @@ PASS "s3rver (SigV4 checked) listens on 127.0.0.1:$S3_PORT"
 check "s3rver refuses a wrong secret (403)" bash -c \
     "curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:nope -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' http://127.0.0.1:$S3_PORT/exports | grep -qx 403"
 
-"$KEYS" new-kek > "$W/kek.json"
+port=18562
+# a worker's metrics, served by nginx (docs/operations.md)
+strm_gateway_start $port "        location = /metrics/export {
+            alias $W/s3.status.prom;
+            default_type \"text/plain; version=0.0.4\";
+        }" || { FAIL "nginx starts"; finish; }
 "$KEYS" new-kek > "$W/customer-kek.json"
 "$KEYS" new-kek > "$W/other-kek.json"
-chmod 0711 "$W"
-mkdir -p -m 0700 "$W/keys"
-[ "$(id -u)" = 0 ] && chown nobody:nogroup "$W/keys"
-mkdir -p "$W/logs" "$W/conf"
-port=18562
-cat > "$W/conf/nginx.conf" <<CONF
-load_module $MODULE;
-error_log logs/error.log warn;
-pid $W/nginx.pid;
-worker_processes 2;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $W/body;
-    strm_kafka_brokers_file $DB_DIR/bootstrap;
-    strm_schemas $STRM_ROOT/conf/registry;
-    strm_keys_store $W/keys/keys.mdb;
-    strm_keys_kek $W/kek.json;
-    strm_keys_topic src-keys;
-    server {
-        listen 127.0.0.1:$port;
-        location = /event { strm_ingest src; }
-        # a worker's metrics, served by nginx (docs/operations.md)
-        location = /metrics/export {
-            alias $W/s3.status.prom;
-            default_type "text/plain; version=0.0.4";
-        }
-    }
-}
-CONF
-"$NGINX" -p "$W/" -c conf/nginx.conf || { FAIL "nginx starts"; finish; }
 
 post_events() {
     # $1 N, $2 first id, $3 output file, $4 first session, $5 sessions

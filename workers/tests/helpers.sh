@@ -99,3 +99,38 @@ strm_cleanup() {
 }
 
 trap strm_cleanup EXIT
+
+# strm_gateway_start PORT [SERVER_LINES]: Debian's nginx with the module,
+# its files in $W (a new KEK in $W/kek.json, the key store in $W/keys,
+# the keys topic src-keys), ingest at 127.0.0.1:PORT/event into topic
+# src; SERVER_LINES go into its server block.  Needs strm_devbroker_start.
+strm_gateway_start() {
+    local port=$1 extra=${2:-}
+    "$STRM_ROOT/build/strm-keys" new-kek > "$W/kek.json" || return 1
+    chmod 0711 "$W"
+    mkdir -p -m 0700 "$W/keys"
+    [ "$(id -u)" = 0 ] && chown nobody:nogroup "$W/keys"
+    mkdir -p "$W/logs" "$W/conf"
+    cat > "$W/conf/nginx.conf" <<CONF
+load_module $STRM_ROOT/build/ngx_http_strm_module.so;
+error_log logs/error.log warn;
+pid $W/nginx.pid;
+worker_processes 2;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $W/body;
+    strm_kafka_brokers_file $DB_DIR/bootstrap;
+    strm_schemas $STRM_ROOT/conf/registry;
+    strm_keys_store $W/keys/keys.mdb;
+    strm_keys_kek $W/kek.json;
+    strm_keys_topic src-keys;
+    server {
+        listen 127.0.0.1:$port;
+        location = /event { strm_ingest src; }
+$extra
+    }
+}
+CONF
+    "${TEST_NGINX_BINARY:-/usr/sbin/nginx}" -p "$W/" -c conf/nginx.conf
+}
