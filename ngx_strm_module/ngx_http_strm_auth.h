@@ -8,23 +8,17 @@
 #define _NGX_HTTP_STRM_AUTH_H_INCLUDED_
 
 
-#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_common.h"
 
 
-#define NGX_HTTP_STRM_TOKEN_LIFETIME    3600
-#define NGX_HTTP_STRM_REFRESH_LIFETIME  86400
-#define NGX_HTTP_STRM_AUTH_CACHE        1024
-#define NGX_HTTP_STRM_TOKEN_BODY_MAX    16384
+#define NGX_HTTP_STRM_AUTH_CACHE  1024
 
 
-/* directives */
-char *ngx_http_strm_stream_block(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
+/* strm_auth STREAM ... | off */
 char *ngx_http_strm_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_strm_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
-/* init_main_conf: defaults, clients, token keys, JWKS */
-ngx_int_t ngx_http_strm_auth_conf(ngx_conf_t *cf,
+/* init_main_conf: defaults, the token keys, the JWKS */
+ngx_int_t ngx_http_strm_auth_init_conf(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
 
 /* merge_loc_conf: strm_auth names to streams, the checks across */
@@ -35,8 +29,9 @@ char *ngx_http_strm_auth_merge(ngx_conf_t *cf,
 ngx_int_t ngx_http_strm_access_handler(ngx_http_request_t *r);
 strm_rc_t ngx_http_strm_auth_check(ngx_http_request_t *r);
 
-ngx_int_t ngx_http_strm_token_handler(ngx_http_request_t *r);
-
+/* the worker's verification cache */
+ngx_int_t ngx_http_strm_auth_init_process(ngx_cycle_t *cycle,
+    ngx_http_strm_main_conf_t *smcf);
 void ngx_http_strm_auth_exit_process(ngx_cycle_t *cycle);
 
 

@@ -23,10 +23,10 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "ngx_http_strm_module.h"
-#include "ngx_http_strm_handler.h"
+#include "ngx_http_strm_common.h"
+#include "ngx_http_strm_answer.h"
+#include "ngx_http_strm_headers.h"
 #include "ngx_http_strm_kafka.h"
-#include "ngx_http_strm_schema.h"
 #include "strm_ws.h"
 
 
@@ -501,7 +501,7 @@ ngx_http_strm_egress_handler(ngx_http_request_t *r)
         ngx_str_set(&h->key, "Allow");
         ngx_str_set(&h->value, "GET");
 
-        return ngx_http_strm_send_rc(r, STRM_E_METHOD_GET);
+        return ngx_http_strm_send(r, STRM_E_METHOD_GET);
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -509,20 +509,20 @@ ngx_http_strm_egress_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    key = ngx_http_strm_header(r, "Sec-WebSocket-Key",
+    key = ngx_http_strm_header_in(r, "Sec-WebSocket-Key",
                                sizeof("Sec-WebSocket-Key") - 1);
-    ver = ngx_http_strm_header(r, "Sec-WebSocket-Version",
+    ver = ngx_http_strm_header_in(r, "Sec-WebSocket-Version",
                                sizeof("Sec-WebSocket-Version") - 1);
 
     /* HTTP/2 has no Upgrade (RFC 8441 is not spoken here) */
     if (r->http_version != NGX_HTTP_VERSION_11 || r != r->main
         || !ngx_http_strm_egress_has_token(
-               ngx_http_strm_header(r, "Upgrade", 7), "websocket", 9)
+               ngx_http_strm_header_in(r, "Upgrade", 7), "websocket", 9)
         || !ngx_http_strm_egress_has_token(
-               ngx_http_strm_header(r, "Connection", 10), "upgrade", 7)
+               ngx_http_strm_header_in(r, "Connection", 10), "upgrade", 7)
         || key == NULL)
     {
-        return ngx_http_strm_send_rc(r, STRM_E_WEBSOCKET);
+        return ngx_http_strm_send(r, STRM_E_WEBSOCKET);
     }
 
     if (ver == NULL || ver->value.len != 2
@@ -538,13 +538,13 @@ ngx_http_strm_egress_handler(ngx_http_request_t *r)
         ngx_str_set(&h->value, "13");
         ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
 
-        return ngx_http_strm_send_rc(r, STRM_E_WEBSOCKET_VERSION);
+        return ngx_http_strm_send(r, STRM_E_WEBSOCKET_VERSION);
     }
 
     if (strm_ws_accept((char *) key->value.data, key->value.len, accept)
         != STRM_OK)
     {
-        return ngx_http_strm_send_rc(r, STRM_E_WEBSOCKET);
+        return ngx_http_strm_send(r, STRM_E_WEBSOCKET);
     }
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_strm_egress_module);
@@ -566,7 +566,7 @@ ngx_http_strm_egress_handler(ngx_http_request_t *r)
     }
 
     if (et == NULL || ngx_exiting) {
-        return ngx_http_strm_send_rc(r, STRM_E_NOT_READY);
+        return ngx_http_strm_send(r, STRM_E_NOT_READY);
     }
 
     if (w->nclients >= w->emcf->max_connections) {
@@ -574,7 +574,7 @@ ngx_http_strm_egress_handler(ngx_http_request_t *r)
                       "strm egress: %ui WebSocket clients already, "
                       "strm_egress_max_connections reached",
                       w->nclients);
-        return ngx_http_strm_send_rc(r, STRM_E_EGRESS_FULL);
+        return ngx_http_strm_send(r, STRM_E_EGRESS_FULL);
     }
 
     ec = ngx_pcalloc(r->pool, sizeof(ngx_http_strm_egress_conn_t));

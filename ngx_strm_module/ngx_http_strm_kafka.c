@@ -10,12 +10,14 @@
 
 #include <sys/eventfd.h>
 
-#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_common.h"
+#include "ngx_http_strm_conf_file.h"
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_status.h"
 
 
 #define NGX_HTTP_STRM_POLL_INTERVAL  100
+#define NGX_HTTP_STRM_BROKERS_MAX    4096
 
 
 typedef struct {
@@ -34,6 +36,12 @@ typedef struct {
 } ngx_http_strm_kafka_watch_t;
 
 
+static ngx_int_t ngx_http_strm_kafka_bootstrap(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
+static ngx_int_t ngx_http_strm_kafka_brokers_file(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
+static char *ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
 static void ngx_http_strm_kafka_read_handler(ngx_event_t *rev);
 static void ngx_http_strm_kafka_poll_handler(ngx_event_t *ev);
 static void ngx_http_strm_kafka_serve(void);
@@ -63,7 +71,286 @@ static const char  *ngx_http_strm_kafka_defaults[][2] = {
 };
 
 
+/* strm_kafka_brokers host:port ... */
+
 char *
+ngx_http_strm_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_main_conf_t  *smcf = conf;
+
+    ngx_str_t   *value, *b;
+    ngx_uint_t   i;
+
+    if (smcf->brokers != NULL) {
+        return "is duplicate";
+    }
+
+    smcf->brokers = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                     sizeof(ngx_str_t));
+    if (smcf->brokers == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ':')
+               == NULL
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ',')
+               != NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Kafka broker \"%V\", "
+                               "expected host:port", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        b = ngx_array_push(smcf->brokers);
+        if (b == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *b = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* strm_kafka_property name value */
+
+char *
+ngx_http_strm_kafka_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_main_conf_t  *smcf = conf;
+
+    ngx_str_t     *value;
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    static const char  *reserved[] = {
+        "bootstrap.servers", "metadata.broker.list", "dr_msg_cb",
+        "dr_cb", "log_cb", "error_cb", "opaque", "log.queue",
+        "message.timeout.ms", "delivery.timeout.ms", NULL
+    };
+
+    value = cf->args->elts;
+
+    for (i = 0; reserved[i] != NULL; i++) {
+        if (ngx_strcmp(value[1].data, reserved[i]) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "strm_kafka_property \"%V\" is set by "
+                               "the module (use strm_kafka_brokers or "
+                               "strm_kafka_delivery_timeout)", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (smcf->properties == NULL) {
+        smcf->properties = ngx_array_create(cf->pool, 4,
+                                            sizeof(ngx_keyval_t));
+        if (smcf->properties == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = smcf->properties->elts;
+
+    for (i = 0; i < smcf->properties->nelts; i++) {
+        if (kv[i].key.len == value[1].len
+            && ngx_strcmp(kv[i].key.data, value[1].data) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate strm_kafka_property \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = ngx_array_push(smcf->properties);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* arguments of ngx_conf_read_token() are NUL-terminated */
+    kv->key = value[1];
+    kv->value = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_strm_kafka_init_conf(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
+{
+    ngx_conf_init_msec_value(smcf->delivery_timeout,
+                             NGX_HTTP_STRM_DELIVERY_TIMEOUT);
+
+    /* librdkafka's message.timeout.ms: 0 would mean "wait forever" */
+    if (smcf->delivery_timeout == 0
+        || smcf->delivery_timeout > NGX_HTTP_STRM_DELIVERY_TIMEOUT_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid strm_kafka_delivery_timeout: "
+                           "from 1ms to 24d");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_strm_kafka_bootstrap(cf, smcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_strm_kafka_check_conf(cf, smcf);
+}
+
+
+/* librdkafka's bootstrap.servers: the brokers joined by commas */
+static ngx_int_t
+ngx_http_strm_kafka_bootstrap(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *b;
+    ngx_uint_t   i;
+
+    if (smcf->brokers != NULL && smcf->brokers_file.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"strm_kafka_brokers\" and "
+                           "\"strm_kafka_brokers_file\" are exclusive");
+        return NGX_ERROR;
+    }
+
+    if (smcf->brokers_file.len) {
+        return ngx_http_strm_kafka_brokers_file(cf, smcf);
+    }
+
+    if (smcf->brokers == NULL) {
+        ngx_str_set(&smcf->bootstrap, "127.0.0.1:9092");
+        return NGX_OK;
+    }
+
+    b = smcf->brokers->elts;
+    len = 0;
+
+    for (i = 0; i < smcf->brokers->nelts; i++) {
+        len += b[i].len + 1;
+    }
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    smcf->bootstrap.data = p;
+
+    for (i = 0; i < smcf->brokers->nelts; i++) {
+        if (i > 0) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, b[i].data, b[i].len);
+    }
+
+    smcf->bootstrap.len = p - smcf->bootstrap.data;
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+/*
+ * The file strm-devbroker writes: one line, brokers joined by commas.
+ * Read at configuration time so that "nginx -t" and a reload see it.
+ */
+static ngx_int_t
+ngx_http_strm_kafka_brokers_file(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    if (ngx_http_strm_conf_read_file(cf, "strm_kafka_brokers_file",
+                                     &smcf->brokers_file,
+                                     NGX_HTTP_STRM_BROKERS_MAX, &p, &len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    last = p + len;
+
+    while (last > p && (last[-1] == '\n' || last[-1] == '\r'
+                        || last[-1] == ' '))
+    {
+        last--;
+    }
+
+    if (last == p || ngx_strlchr(p, last, ':') == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no Kafka brokers in \"%V\"", &smcf->brokers_file);
+        return NGX_ERROR;
+    }
+
+    smcf->bootstrap.len = last - p;
+    smcf->bootstrap.data = ngx_pnalloc(cf->pool, smcf->bootstrap.len + 1);
+    if (smcf->bootstrap.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(smcf->bootstrap.data, p, smcf->bootstrap.len);
+    smcf->bootstrap.data[smcf->bootstrap.len] = '\0';
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_strm_valid_topic(ngx_str_t *topic)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (topic->len == 0 || topic->len > 249
+        || (topic->len == 1 && topic->data[0] == '.')
+        || (topic->len == 2 && topic->data[0] == '.'
+            && topic->data[1] == '.'))
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < topic->len; i++) {
+        c = topic->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+        {
+            continue;
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_strm_conf_topic(ngx_conf_t *cf, ngx_str_t *topic)
+{
+    if (ngx_http_strm_valid_topic(topic) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid Kafka topic \"%V\": 1 to 249 of "
+                       "a-z A-Z 0-9 . _ -", topic);
+
+    return NGX_ERROR;
+}
+
+
+static char *
 ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf)
 {
@@ -314,6 +601,10 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     switch (err) {
 
     case RD_KAFKA_RESP_ERR_NO_ERROR:
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "strm kafka: produced %uz bytes to \"%s\"%s",
+                       msg->len, msg->topic,
+                       in ? "" : ", not waiting for the report");
         ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KAFKA_PRODUCED);
         return STRM_OK;
 
@@ -521,12 +812,17 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         return;
     }
 
-    /* at exit the requests are gone: only "always" handlers run */
-    if (ngx_http_strm_kafka.exiting) {
-        in->data = NULL;
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_http_strm_kafka.log, 0,
+                   "strm kafka: delivery report to \"%s\": %s%s",
+                   rd_kafka_topic_name(rkm->rkt), strm_error_get(rc)->code,
+                   in->data ? "" : ", detached");
+
+    if (in->landed != NULL) {
+        in->landed(in, rc, reason);
     }
 
-    if (in->always || in->data != NULL) {
+    /* at exit the requests are gone */
+    if (in->data != NULL && !ngx_http_strm_kafka.exiting) {
         in->handler(in, rc, reason);
     }
 

@@ -8,51 +8,35 @@
 #define _NGX_HTTP_STRM_KAFKA_H_INCLUDED_
 
 
-#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_common.h"
 
 
-#define NGX_HTTP_STRM_KAFKA_HEADERS  4
+#define NGX_HTTP_STRM_DELIVERY_TIMEOUT      10000
+#define NGX_HTTP_STRM_DELIVERY_TIMEOUT_MAX  (24 * 86400 * 1000)
+#define NGX_HTTP_STRM_EXIT_FLUSH            3000
 
 
-typedef void (*ngx_http_strm_delivered_pt)(ngx_http_strm_inflight_t *in,
-    strm_rc_t rc, const char *reason);
-
+/* directives: strm_kafka_brokers, strm_kafka_property */
+char *ngx_http_strm_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_strm_kafka_property(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /*
- * One produced message waiting for its delivery report.  It lives on
- * the heap because it may outlive the request: a request that goes
- * away first sets data to NULL (detach) and the report frees it.
+ * init_main_conf: the delivery timeout, the bootstrap list (from the
+ * brokers, the brokers file or the default) and the producer's
+ * configuration, checked by librdkafka so that "nginx -t" fails on a
+ * bad property.
  */
-struct ngx_http_strm_inflight_s {
-    ngx_http_strm_delivered_pt   handler;
-    void                        *data;
-    unsigned                     always:1;  /* call handler even when
-                                               detached or exiting */
-    u_char                       link[STRM_UUID_LEN + 1];
-};
-
-
-typedef struct {
-    const char                  *topic;
-    const u_char                *key;
-    size_t                       key_len;
-    u_char                      *payload;   /* ngx_alloc()ed, see below */
-    size_t                       len;
-    const u_char                *event_id;
-    size_t                       event_id_len;
-
-    /* a new key link's record for the keys topic (malloc()ed) or NULL */
-    u_char                      *keyrec;
-    size_t                       keyrec_len;
-
-    /* Kafka headers besides strm-event-id; absent when NULL */
-    const char                  *header_name[NGX_HTTP_STRM_KAFKA_HEADERS];
-    ngx_str_t                    header_value[NGX_HTTP_STRM_KAFKA_HEADERS];
-} ngx_http_strm_message_t;
-
-
-char *ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
+char *ngx_http_strm_kafka_init_conf(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
+
+/* a Kafka topic name: 1 to 249 of a-z A-Z 0-9 . _ -, not . or .. */
+ngx_int_t ngx_http_strm_valid_topic(ngx_str_t *topic);
+
+/* the same for a directive's argument, logged as EMERG when invalid */
+ngx_int_t ngx_http_strm_conf_topic(ngx_conf_t *cf, ngx_str_t *topic);
+
 ngx_int_t ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
     ngx_http_strm_main_conf_t *smcf);
 void ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle);
@@ -69,10 +53,10 @@ void ngx_http_strm_kafka_unwatch(ngx_connection_t *c, rd_kafka_queue_t *q);
 
 /*
  * Hands the message to librdkafka.  On STRM_OK librdkafka owns
- * msg->payload and the delivery report calls in->handler (unless
- * detached) and frees in; on an error the caller still owns both.
- * With in NULL nobody waits for the report (dead letters): a failed
- * delivery is only logged.
+ * msg->payload and the delivery report calls in->landed (if set) and
+ * in->handler (unless detached), then frees in; on an error the caller
+ * still owns both.  With in NULL nobody waits for the report (dead
+ * letters): a failed delivery is only logged.
  */
 strm_rc_t ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     ngx_http_strm_inflight_t *in, ngx_log_t *log);

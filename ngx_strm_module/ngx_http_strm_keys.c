@@ -8,7 +8,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_common.h"
+#include "ngx_http_strm_conf_file.h"
+#include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_keys.h"
 
 
@@ -17,6 +19,8 @@
 #define NGX_HTTP_STRM_KEK_MAX     65536
 
 
+static ngx_int_t ngx_http_strm_keys_kek(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
 static void ngx_http_strm_kek_cleanup(void *data);
 
 
@@ -24,58 +28,74 @@ static strm_keys_t  *ngx_http_strm_keys_worker;
 
 
 ngx_int_t
-ngx_http_strm_keys_conf(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
+ngx_http_strm_keys_init_conf(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
+{
+    ngx_conf_init_msec_value(smcf->key_rotation,
+                             NGX_HTTP_STRM_KEY_ROTATION);
+
+    if (smcf->key_rotation < 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"strm_key_rotation\" must be at least 1s");
+        return NGX_ERROR;
+    }
+
+    if (smcf->checked && smcf->keys_store.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"strm_ingest\" encrypts PII fields with keys "
+                           "of \"strm_keys_store\", which is not set");
+        return NGX_ERROR;
+    }
+
+    if (smcf->keys_store.len == 0) {
+        return NGX_OK;
+    }
+
+    if (smcf->keys_kek.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"strm_keys_store\" needs \"strm_keys_kek\", "
+                           "the key-encryption key");
+        return NGX_ERROR;
+    }
+
+    if (smcf->keys_topic.len == 0) {
+        ngx_str_set(&smcf->keys_topic, "strm-keys");
+    }
+
+    if (ngx_http_strm_conf_topic(cf, &smcf->keys_topic) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->keys_store, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_strm_keys_kek(cf, smcf);
+}
+
+
+static ngx_int_t
+ngx_http_strm_keys_kek(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
 {
     u_char              *buf;
-    ssize_t              n;
-    ngx_fd_t             fd;
+    size_t               len;
     strm_rc_t            rc;
-    ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
     char                 err[512];
 
-    if (ngx_conf_full_name(cf->cycle, &smcf->keys_store, 1) != NGX_OK
-        || ngx_conf_full_name(cf->cycle, &smcf->keys_kek, 1) != NGX_OK)
+    if (ngx_http_strm_conf_read_file(cf, "strm_keys_kek", &smcf->keys_kek,
+                                     NGX_HTTP_STRM_KEK_MAX, &buf, &len)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    fd = ngx_open_file(smcf->keys_kek.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
-                       0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "strm_keys_kek: " ngx_open_file_n " \"%V\" failed",
-                           &smcf->keys_kek);
-        return NGX_ERROR;
-    }
-
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > NGX_HTTP_STRM_KEK_MAX)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "strm_keys_kek: \"%V\" is not a keyset file",
-                           &smcf->keys_kek);
-        (void) ngx_close_file(fd);
-        return NGX_ERROR;
-    }
-
-    buf = ngx_alloc(NGX_HTTP_STRM_KEK_MAX, cf->log);
-    if (buf == NULL) {
-        (void) ngx_close_file(fd);
-        return NGX_ERROR;
-    }
-
-    n = read(fd, buf, NGX_HTTP_STRM_KEK_MAX);
-    (void) ngx_close_file(fd);
 
     err[0] = '\0';
-    rc = (n > 0) ? strm_tink_keyset_read_json((char *) buf, (size_t) n,
-                                              &smcf->kek, err, sizeof(err))
-                 : STRM_E_BAD_REQUEST;
+    rc = (len > 0) ? strm_tink_keyset_read_json((char *) buf, len,
+                                                &smcf->kek, err, sizeof(err))
+                   : STRM_E_BAD_REQUEST;
 
     /* the file holds the key-encryption key in clear */
-    ngx_explicit_memzero(buf, NGX_HTTP_STRM_KEK_MAX);
-    ngx_free(buf);
+    ngx_explicit_memzero(buf, len);
 
     if (rc != STRM_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -134,11 +154,16 @@ ngx_http_strm_keys_init_process(ngx_cycle_t *cycle,
                         &ngx_http_strm_keys_worker, err, sizeof(err));
 
     if (rc != STRM_OK) {
-        /* the worker runs on and answers 503 not_ready */
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "strm_keys_store: %s", err[0] ? err : "cannot open");
+        /* the worker runs on and answers 503 keys_unavailable */
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "strm_keys_store \"%V\": %s", &smcf->keys_store,
+                      err[0] ? err : "cannot be opened");
         ngx_http_strm_keys_worker = NULL;
+        return NGX_OK;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cycle->log, 0,
+                   "strm keys: store \"%V\" open", &smcf->keys_store);
 
     return NGX_OK;
 }
@@ -156,4 +181,30 @@ strm_keys_t *
 ngx_http_strm_keys(void)
 {
     return ngx_http_strm_keys_worker;
+}
+
+
+void
+ngx_http_strm_keys_landed(ngx_http_strm_inflight_t *in, strm_rc_t rc,
+    const char *reason)
+{
+    strm_keys_t  *k;
+
+    k = ngx_http_strm_keys_worker;
+
+    if (rc != STRM_OK || k == NULL) {
+        return;
+    }
+
+    if (strm_keystore_published(strm_keys_store(k), (char *) in->link) < 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "strm_keys_store: cannot mark a key link "
+                      "published: %s",
+                      strm_keystore_error(strm_keys_store(k)));
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "strm keys: a new key link is published");
 }

@@ -8,12 +8,17 @@
 #define _NGX_HTTP_STRM_KEYS_H_INCLUDED_
 
 
-#include "ngx_http_strm_module.h"
-#include "strm_keys.h"
+#include "ngx_http_strm_common.h"
 
 
-/* the KEK file read and parsed when nginx reads its configuration */
-ngx_int_t ngx_http_strm_keys_conf(ngx_conf_t *cf,
+#define NGX_HTTP_STRM_KEY_ROTATION  (24 * 3600 * 1000)
+
+
+/*
+ * init_main_conf: the rotation, the keys topic, and the KEK file read
+ * and parsed when nginx reads its configuration
+ */
+ngx_int_t ngx_http_strm_keys_init_conf(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
 
 /* the worker's key store: opened after fork, closed at exit */
@@ -23,6 +28,14 @@ void ngx_http_strm_keys_exit_process(ngx_cycle_t *cycle);
 
 /* NULL when the store could not be opened (the worker is not ready) */
 strm_keys_t *ngx_http_strm_keys(void);
+
+/*
+ * The delivery report of a new key link's record (in->link): once Kafka
+ * has it, the link is marked published in the store, whether or not
+ * the request that made it is still there.
+ */
+void ngx_http_strm_keys_landed(ngx_http_strm_inflight_t *in, strm_rc_t rc,
+    const char *reason);
 
 
 #endif /* _NGX_HTTP_STRM_KEYS_H_INCLUDED_ */

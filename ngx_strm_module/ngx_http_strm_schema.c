@@ -8,36 +8,126 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_strm_module.h"
-#include "ngx_http_strm_status.h"
-#include "ngx_http_strm_schema.h"
+#include "ngx_http_strm_common.h"
+#include "ngx_http_strm_headers.h"
 #include "ngx_http_strm_kafka.h"
-#include "ngx_http_strm_keys.h"
+#include "ngx_http_strm_schema.h"
 
 
-static strm_rc_t ngx_http_strm_schema_encrypt(ngx_http_request_t *r,
-    strm_event_t *ev, int64_t now, ngx_http_strm_message_t *msg);
+static void ngx_http_strm_registry_cleanup(void *data);
 static ngx_int_t ngx_http_strm_media_is(ngx_str_t *value, const char *type);
 static strm_rc_t ngx_http_strm_serialization(ngx_http_request_t *r,
     const u_char *body, size_t len, strm_ser_e *ser, strm_reject_t *rej);
-static strm_rc_t ngx_http_strm_reject(ngx_http_request_t *r,
-    strm_event_t *ev, strm_rc_t rc, strm_reject_t *rej, ngx_str_t *ref);
-static void ngx_http_strm_dead_letter(ngx_http_request_t *r,
-    strm_event_t *ev, strm_rc_t rc, strm_reject_t *rej, ngx_str_t *ref);
+static strm_rc_t ngx_http_strm_refuse(ngx_http_request_t *r,
+    strm_event_t *ev, strm_rc_t rc, strm_reject_t *rej, ngx_str_t *ref,
+    ngx_http_strm_message_t *dead);
+static void ngx_http_strm_dead_letter_message(ngx_http_request_t *r,
+    strm_event_t *ev, strm_rc_t rc, strm_reject_t *rej, ngx_str_t *ref,
+    ngx_http_strm_message_t *dead);
+
+
+/* strm_dead_letter topic|off */
+
+char *
+ngx_http_strm_dead_letter(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_strm_loc_conf_t  *slcf = conf;
+
+    ngx_str_t  *value;
+
+    if (slcf->dead_letter.len != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_null(&slcf->dead_letter);
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_strm_conf_topic(cf, &value[1]) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->dead_letter = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The schema registry is loaded and compiled when the configuration is
+ * read (so "nginx -t" fails on a broken schema, contract or regex, and
+ * a reload picks up a changed registry); workers inherit it read-only.
+ */
+ngx_int_t
+ngx_http_strm_schema_init_conf(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf)
+{
+    strm_rc_t            rc;
+    ngx_pool_cleanup_t  *cln;
+    char                 err[1024];
+
+    if (smcf->schemas.len == 0) {
+        if (smcf->checked) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"strm_ingest\" checks events against "
+                               "\"strm_schemas\", which is not set "
+                               "(or mark the location \"raw\")");
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->schemas, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    err[0] = '\0';
+
+    rc = strm_registry_load((char *) smcf->schemas.data, &smcf->registry,
+                            err, sizeof(err));
+    if (rc != STRM_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm_schemas \"%V\": %s", &smcf->schemas,
+                           err[0] ? err : "cannot be loaded");
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_strm_registry_cleanup;
+    cln->data = smcf->registry;
+
+    ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
+                  "strm_schemas \"%V\": %uz schemas, %uz contracts",
+                  &smcf->schemas, strm_registry_schemas(smcf->registry),
+                  strm_registry_contracts(smcf->registry));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_strm_registry_cleanup(void *data)
+{
+    strm_registry_free(data);
+}
 
 
 strm_rc_t
-ngx_http_strm_schema_process(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg)
+ngx_http_strm_schema_check(ngx_http_request_t *r,
+    ngx_http_strm_message_t *msg, strm_event_t *ev,
+    ngx_http_strm_message_t *dead)
 {
-    u_char                     *p;
-    int32_t                     nonce;
-    int64_t                     now;
     ngx_str_t                   ref;
     strm_rc_t                   rc;
     strm_ser_e                  ser;
-    ngx_time_t                 *tp;
-    strm_event_t                ev;
     strm_reject_t               rej;
     ngx_table_elt_t            *h;
     ngx_http_strm_ctx_t        *ctx;
@@ -46,14 +136,14 @@ ngx_http_strm_schema_process(ngx_http_request_t *r,
     smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    ngx_memzero(&ev, sizeof(strm_event_t));
+    ngx_memzero(ev, sizeof(strm_event_t));
     ngx_memzero(&rej, sizeof(strm_reject_t));
     ser = STRM_SER_AVRO_BINARY;
 
-    h = ngx_http_strm_header(r, "Strm-Schema-Ref", 15);
+    h = ngx_http_strm_header_in(r, "Strm-Schema-Ref", 15);
     if (h == NULL) {
         /* STRM's first drivers named it so */
-        h = ngx_http_strm_header(r, "Strm-Schema-Id", 14);
+        h = ngx_http_strm_header_in(r, "Strm-Schema-Id", 14);
     }
 
     if (h != NULL) {
@@ -65,178 +155,91 @@ ngx_http_strm_schema_process(ngx_http_request_t *r,
 
     rc = ngx_http_strm_serialization(r, msg->payload, msg->len, &ser, &rej);
     if (rc != STRM_OK) {
-        return ngx_http_strm_reject(r, &ev, rc, &rej, &ref);
+        return ngx_http_strm_refuse(r, ev, rc, &rej, &ref, dead);
     }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm schema: \"%V\", %s, %uz bytes", &ref,
+                   ser == STRM_SER_JSON ? "json" : "avro binary", msg->len);
 
     rc = strm_event_parse(smcf->registry, (char *) ref.data, ref.len, ser,
-                          msg->payload, msg->len, &ev, &rej);
+                          msg->payload, msg->len, ev, &rej);
 
-    if (ev.schema != NULL) {
+    if (ev->schema != NULL) {
         /* the registry's copy: it outlives the request */
-        ctx->schema_ref.data = (u_char *) ev.schema->ref;
-        ctx->schema_ref.len = ngx_strlen(ev.schema->ref);
+        ctx->schema_ref.data = (u_char *) ev->schema->ref;
+        ctx->schema_ref.len = ngx_strlen(ev->schema->ref);
     }
 
     if (rc != STRM_OK) {
-        return ngx_http_strm_reject(r, &ev, rc, &rej, &ref);
+        return ngx_http_strm_refuse(r, ev, rc, &rej, &ref, dead);
     }
 
-    tp = ngx_timeofday();
-    now = (int64_t) tp->sec * 1000 + tp->msec;
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm schema: the event keeps contract \"%s\"",
+                   ev->contract->ref);
 
-    rc = ngx_http_strm_schema_encrypt(r, &ev, now, msg);
+    return STRM_OK;
+}
+
+
+strm_rc_t
+ngx_http_strm_schema_serialize(ngx_http_request_t *r, strm_event_t *ev,
+    int64_t now, ngx_http_strm_message_t *msg)
+{
+    u_char               *p;
+    int32_t               nonce;
+    strm_rc_t             rc;
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    rc = strm_random_i32(&nonce);
 
     if (rc == STRM_OK) {
-        rc = strm_random_i32(&nonce);
+        rc = strm_event_stamp(ev, now, nonce, (char *) msg->key);
     }
 
     if (rc == STRM_OK) {
-        rc = strm_event_stamp(&ev, now, nonce, (char *) msg->key);
-    }
-
-    if (rc == STRM_OK) {
-        rc = strm_event_serialize(&ev);
+        rc = strm_event_serialize(ev);
     }
 
     if (rc != STRM_OK) {
-        strm_event_free(&ev);
-        free(msg->keyrec);
-        msg->keyrec = NULL;
+        strm_event_free(ev);
         return rc;
     }
 
-    p = ngx_pnalloc(r->pool, ngx_strlen(ev.consent));
+    p = ngx_pnalloc(r->pool, ngx_strlen(ev->consent));
     if (p == NULL) {
-        strm_event_free(&ev);
-        free(msg->keyrec);
-        msg->keyrec = NULL;
+        strm_event_free(ev);
         return STRM_E_NOMEM;
     }
 
     ngx_free(msg->payload);
 
     /* librdkafka frees the event with free() */
-    msg->payload = (u_char *) ev.json;
-    msg->len = ev.len;
-    ev.json = NULL;
+    msg->payload = (u_char *) ev->json;
+    msg->len = ev->len;
+    ev->json = NULL;
 
     msg->header_name[0] = "strm-schema-ref";
     msg->header_value[0] = ctx->schema_ref;
 
     msg->header_name[1] = "strm-contract-ref";
-    msg->header_value[1].data = (u_char *) ev.contract->ref;
-    msg->header_value[1].len = ngx_strlen(ev.contract->ref);
+    msg->header_value[1].data = (u_char *) ev->contract->ref;
+    msg->header_value[1].len = ngx_strlen(ev->contract->ref);
 
     msg->header_name[2] = "strm-consent-levels";
-    msg->header_value[2].len = ngx_strlen(ev.consent);
+    msg->header_value[2].len = ngx_strlen(ev->consent);
     msg->header_value[2].data = p;
-    ngx_memcpy(p, ev.consent, msg->header_value[2].len);
+    ngx_memcpy(p, ev->consent, msg->header_value[2].len);
 
-    strm_event_free(&ev);
+    strm_event_free(ev);
 
-    return STRM_OK;
-}
-
-
-/*
- * The session's key link (a new one for a new session, whose record
- * then goes to the keys topic too) and every PII field encrypted under
- * its key.  The key link becomes the message key: a session stays in
- * one partition.
- */
-static strm_rc_t
-ngx_http_strm_schema_encrypt(ngx_http_request_t *r, strm_event_t *ev,
-    int64_t now, ngx_http_strm_message_t *msg)
-{
-    char                 *json;
-    size_t                len, n;
-    u_char               *link;
-    strm_rc_t             rc;
-    const char           *value;
-    strm_keys_t          *k;
-    strm_keys_session_t   s;
-
-    k = ngx_http_strm_keys();
-    if (k == NULL) {
-        return STRM_E_KEYS_UNAVAILABLE;
-    }
-
-    value = strm_event_key(ev, &len);
-    if (value == NULL) {
-        return STRM_E_INTERNAL;
-    }
-
-    rc = strm_keys_session(k, value, len, now, &s);
-
-    ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_LOOKUPS);
-
-    if (rc == STRM_OK && s.created) {
-        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_CREATED);
-    }
-
-    if (rc != STRM_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "strm: no key link for the event: %s",
-                      strm_error_get(rc)->code);
-        return (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
-    }
-
-    link = ngx_pnalloc(r->pool, STRM_UUID_LEN + 1);
-    if (link == NULL) {
-        return STRM_E_NOMEM;
-    }
-
-    ngx_memcpy(link, s.link, STRM_UUID_LEN + 1);
-    msg->key = link;
-    msg->key_len = STRM_UUID_LEN;
-
-    rc = strm_event_encrypt(ev, s.daead, &n);
-    if (rc != STRM_OK) {
-        return rc;
-    }
-
-    if (s.publish) {
-        json = strm_keyrec_to_json(&s.rec, &len);
-        if (json == NULL) {
-            return STRM_E_NOMEM;
-        }
-
-        msg->keyrec = (u_char *) json;
-        msg->keyrec_len = len;
-    }
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm schema: serialized, %uz bytes of JSON", msg->len);
 
     return STRM_OK;
-}
-
-
-ngx_table_elt_t *
-ngx_http_strm_header(ngx_http_request_t *r, const char *name, size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 
@@ -285,7 +288,7 @@ ngx_http_strm_serialization(ngx_http_request_t *r, const u_char *body,
     const u_char     *p, *last;
     ngx_table_elt_t  *h;
 
-    h = ngx_http_strm_header(r, "Strm-Serialization-Type", 23);
+    h = ngx_http_strm_header_in(r, "Strm-Serialization-Type", 23);
 
     if (h != NULL) {
         if (ngx_http_strm_media_is(&h->value, "application/x-avro-binary")) {
@@ -334,8 +337,8 @@ ngx_http_strm_serialization(ngx_http_request_t *r, const u_char *body,
 
 
 static strm_rc_t
-ngx_http_strm_reject(ngx_http_request_t *r, strm_event_t *ev, strm_rc_t rc,
-    strm_reject_t *rej, ngx_str_t *ref)
+ngx_http_strm_refuse(ngx_http_request_t *r, strm_event_t *ev, strm_rc_t rc,
+    strm_reject_t *rej, ngx_str_t *ref, ngx_http_strm_message_t *dead)
 {
     char                      *json;
     size_t                     len;
@@ -359,7 +362,7 @@ ngx_http_strm_reject(ngx_http_request_t *r, strm_event_t *ev, strm_rc_t rc,
                   e->code, rej->field, rej->rule);
 
     if (slcf->dead_letter.len) {
-        ngx_http_strm_dead_letter(r, ev, rc, rej, ref);
+        ngx_http_strm_dead_letter_message(r, ev, rc, rej, ref, dead);
     }
 
     strm_event_free(ev);
@@ -383,22 +386,17 @@ ngx_http_strm_reject(ngx_http_request_t *r, strm_event_t *ev, strm_rc_t rc,
 }
 
 
-/*
- * A refused event goes to the dead-letter topic without waiting for
- * Kafka: the producer's answer does not depend on it, and a failed
- * delivery is logged by the delivery report.
- */
+/* the refused event for the dead-letter topic, without its PII */
 static void
-ngx_http_strm_dead_letter(ngx_http_request_t *r, strm_event_t *ev,
-    strm_rc_t rc, strm_reject_t *rej, ngx_str_t *ref)
+ngx_http_strm_dead_letter_message(ngx_http_request_t *r, strm_event_t *ev,
+    strm_rc_t rc, strm_reject_t *rej, ngx_str_t *ref,
+    ngx_http_strm_message_t *dead)
 {
     char                      *json;
     size_t                     len;
-    strm_rc_t                  prc;
     ngx_time_t                *tp;
     const strm_error_t        *e;
     ngx_http_strm_ctx_t       *ctx;
-    ngx_http_strm_message_t    msg;
     ngx_http_strm_loc_conf_t  *slcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
@@ -418,28 +416,19 @@ ngx_http_strm_dead_letter(ngx_http_request_t *r, strm_event_t *ev,
         return;
     }
 
-    ngx_memzero(&msg, sizeof(ngx_http_strm_message_t));
-    msg.topic = (const char *) slcf->dead_letter.data;
-    msg.payload = (u_char *) json;
-    msg.len = len;
-    msg.event_id = ctx->event_id;
-    msg.event_id_len = ctx->has_id ? STRM_UUID_LEN : 0;
+    ngx_memzero(dead, sizeof(ngx_http_strm_message_t));
+    dead->topic = (const char *) slcf->dead_letter.data;
+    dead->payload = (u_char *) json;
+    dead->len = len;
+    dead->event_id = ctx->event_id;
+    dead->event_id_len = ctx->has_id ? STRM_UUID_LEN : 0;
 
-    msg.header_name[0] = "strm-error-code";
-    msg.header_value[0].data = (u_char *) e->code;
-    msg.header_value[0].len = ngx_strlen(e->code);
+    dead->header_name[0] = "strm-error-code";
+    dead->header_value[0].data = (u_char *) e->code;
+    dead->header_value[0].len = ngx_strlen(e->code);
 
     if (ctx->schema_ref.len) {
-        msg.header_name[1] = "strm-schema-ref";
-        msg.header_value[1] = ctx->schema_ref;
-    }
-
-    prc = ngx_http_strm_kafka_produce(&msg, NULL, r->connection->log);
-
-    if (prc != STRM_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "strm: dead letter to \"%V\" not sent: %s",
-                      &slcf->dead_letter, strm_error_get(prc)->code);
-        free(json);
+        dead->header_name[1] = "strm-schema-ref";
+        dead->header_value[1] = ctx->schema_ref;
     }
 }

@@ -8,29 +8,38 @@
 #define _NGX_HTTP_STRM_SCHEMA_H_INCLUDED_
 
 
-#include "ngx_http_strm_module.h"
-#include "ngx_http_strm_kafka.h"
+#include "ngx_http_strm_common.h"
 
+
+/* strm_dead_letter topic|off */
+char *ngx_http_strm_dead_letter(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* init_main_conf: strm_schemas loaded and compiled, checked locations */
+ngx_int_t ngx_http_strm_schema_init_conf(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf);
 
 /*
- * The body of an ingest request turned into the event for Kafka: the
+ * The body of an ingest request (msg->payload) checked: the
  * serialization from Strm-Serialization-Type / Content-Type, the schema
  * from Strm-Schema-Ref (or the legacy Strm-Schema-Id), the checks of
- * strm_event_parse(), strmMeta stamped, JSON out.
- *
- * On STRM_OK msg->payload and msg->len are the event (malloc()ed, for
- * librdkafka to free) and msg's Kafka headers are set; the body buffer
- * was freed.  On a rejection ctx->reject holds the answer body, a dead
- * letter went out when the location has one, and the caller still owns
- * the body buffer in msg->payload.
+ * strm_event_parse().  On STRM_OK ev holds the event.  On a refusal ev
+ * is freed, ctx->reject holds the answer's body and, when the location
+ * has a dead-letter topic, dead holds the dead letter (its payload
+ * malloc()ed) for the caller to hand to Kafka.
  */
-strm_rc_t ngx_http_strm_schema_process(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg);
+strm_rc_t ngx_http_strm_schema_check(ngx_http_request_t *r,
+    ngx_http_strm_message_t *msg, strm_event_t *ev,
+    ngx_http_strm_message_t *dead);
 
-
-/* the first request header called name (any case), NULL if none */
-ngx_table_elt_t *ngx_http_strm_header(ngx_http_request_t *r,
-    const char *name, size_t len);
+/*
+ * strmMeta stamped (timestamp now, a nonce, the key link msg->key) and
+ * the event serialized as JSON into msg->payload (malloc()ed, for
+ * librdkafka to free; the body buffer is freed), with its Kafka
+ * headers.  ev is freed in any case.
+ */
+strm_rc_t ngx_http_strm_schema_serialize(ngx_http_request_t *r,
+    strm_event_t *ev, int64_t now, ngx_http_strm_message_t *msg);
 
 
 #endif /* _NGX_HTTP_STRM_SCHEMA_H_INCLUDED_ */

@@ -8,7 +8,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_strm_module.h"
+#include "ngx_http_strm_common.h"
+#include "ngx_http_strm_headers.h"
+#include "ngx_http_strm_answer.h"
 #include "ngx_http_strm_status.h"
 
 
@@ -206,8 +208,6 @@ static size_t      ngx_http_strm_status_codes_len;
 static ngx_uint_t  ngx_http_strm_status_ncodes;
 
 
-static ngx_str_t  ngx_http_strm_status_json_type =
-    ngx_string("application/json");
 static ngx_str_t  ngx_http_strm_status_prom_type =
     ngx_string("text/plain; version=0.0.4; charset=utf-8");
 
@@ -419,8 +419,76 @@ ngx_http_strm_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(ctx->shpool->log_ctx, " in strm_status zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
-    /* a full zone is expected (we count into "_other"): no slab log */
+        /* a full zone is expected (we count into "_other"): no slab log */
     ctx->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The log phase handler of ngx_http_strm_module: every request of an
+ * ingest location is counted once, when it is logged, also those nginx
+ * answered itself (413, 408, ...).
+ */
+ngx_int_t
+ngx_http_strm_status_log_handler(ngx_http_request_t *r)
+{
+    off_t                      bytes;
+    ngx_time_t                *tp;
+    strm_rc_t                  rc;
+    ngx_str_t                 *ref, *topic;
+    ngx_msec_int_t             ms;
+    const strm_error_t        *e;
+    ngx_http_strm_ctx_t       *ctx;
+    ngx_http_strm_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_strm_module);
+
+    if (slcf == NULL || slcf->topic.len == 0 || r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    ref = NULL;
+    bytes = r->headers_in.content_length_n;
+
+    if (ctx != NULL) {
+        ref = &ctx->schema_ref;
+
+        if (ctx->body_len) {
+            bytes = ctx->body_len;
+        }
+    }
+
+    if (ctx != NULL && ctx->answered) {
+        rc = ctx->rc;
+
+    } else if (r->headers_out.status == NGX_HTTP_NO_CONTENT) {
+        rc = STRM_OK;
+
+    } else {
+        /* 499 and the like: the request never got an answer of ours */
+        e = strm_error_by_status((int) r->headers_out.status);
+        rc = (e != NULL) ? e->rc : STRM_E_BAD_REQUEST;
+    }
+
+    topic = &slcf->topic;
+
+    if (slcf->stream_topic && ctx != NULL && ctx->stream != NULL) {
+        topic = &ctx->stream->topic;
+    }
+
+    ngx_http_strm_status_count(r, topic, ref, rc, bytes);
+
+    /* as $request_time: from the first byte read to the log phase */
+    tp = ngx_timeofday();
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+
+    ngx_http_strm_status_observe(NGX_HTTP_STRM_HIST_REQUEST,
+                                 (ngx_msec_t) ngx_max(ms, 0));
 
     return NGX_OK;
 }
@@ -644,7 +712,6 @@ ngx_http_strm_status_handler(ngx_http_request_t *r)
     ngx_str_t                          format;
     ngx_buf_t                         *b;
     ngx_uint_t                         prom;
-    ngx_chain_t                        out;
     ngx_http_strm_status_ctx_t        *ctx;
     ngx_http_strm_status_shctx_t      *sh;
     ngx_http_strm_status_main_conf_t  *sscf;
@@ -706,32 +773,9 @@ ngx_http_strm_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    if (prom) {
-        r->headers_out.content_type = ngx_http_strm_status_prom_type;
-
-    } else {
-        r->headers_out.content_type = ngx_http_strm_status_json_type;
-    }
-
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_strm_send_body(r, NGX_HTTP_OK,
+                                   prom ? &ngx_http_strm_status_prom_type
+                                        : &ngx_http_strm_json_type, b);
 }
 
 
@@ -739,11 +783,7 @@ static ngx_int_t
 ngx_http_strm_status_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body)
 {
-    ngx_int_t             rc;
-    ngx_buf_t            *b;
-    ngx_chain_t           out;
-    ngx_table_elt_t      *h;
-    ngx_http_strm_ctx_t  *ctx;
+    ngx_int_t  rc;
 
     rc = ngx_http_discard_request_body(r);
 
@@ -751,52 +791,13 @@ ngx_http_strm_status_error(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
-    /* our body, not the one strm_json_errors would put in */
-    ctx = ngx_http_strm_get_ctx(r);
-    if (ctx == NULL) {
+    if (status == NGX_HTTP_NOT_ALLOWED
+        && ngx_http_strm_header_out_str(r, "Allow", "GET, HEAD") == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->own_body = 1;
-
-    if (status == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, HEAD");
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = body->data;
-    b->last = body->data + body->len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_strm_status_json_type;
-    r->headers_out.content_type_len = ngx_http_strm_status_json_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = body->len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_strm_send_json(r, status, body->data, body->len);
 }
 
 

@@ -8,14 +8,14 @@
 #define _NGX_HTTP_STRM_STATUS_H_INCLUDED_
 
 
-#include <ngx_config.h>
-#include <ngx_core.h>
-#include <ngx_http.h>
-
-#include "strm_error.h"
+#include "ngx_http_strm_common.h"
 
 
 extern ngx_module_t  ngx_http_strm_status_module;
+
+
+/* the log phase: counts the request of an ingest location */
+ngx_int_t ngx_http_strm_status_log_handler(ngx_http_request_t *r);
 
 
 /*

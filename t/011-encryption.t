@@ -274,4 +274,4 @@ strm_keys_kek "
 --- config
 --- must_die
 --- strm_nginx_t_error
-strm_key_rotation must be at least 1s
+"strm_key_rotation" must be at least 1s

@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_STRM_MODULE_H_INCLUDED_
-#define _NGX_HTTP_STRM_MODULE_H_INCLUDED_
+#ifndef _NGX_HTTP_STRM_COMMON_H_INCLUDED_
+#define _NGX_HTTP_STRM_COMMON_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -23,14 +23,58 @@
 #include "strm_cred.h"
 
 
-#define NGX_HTTP_STRM_DELIVERY_TIMEOUT  10000
-#define NGX_HTTP_STRM_DELIVERY_TIMEOUT_MAX  (24 * 86400 * 1000)
-#define NGX_HTTP_STRM_EXIT_FLUSH        3000
-#define NGX_HTTP_STRM_KEY_ROTATION      (24 * 3600 * 1000)
+/*
+ * What every file of the module shares: the configuration, the request
+ * context and the message an ingest request hands to Kafka.  The
+ * concern files (kafka, keys, schema, pii, auth, ...) stand on this
+ * header; ngx_http_strm_module.c wires them together on top.
+ */
+
+
+#define NGX_HTTP_STRM_KAFKA_HEADERS     4
 
 
 typedef struct ngx_http_strm_inflight_s  ngx_http_strm_inflight_t;
-typedef struct ngx_http_strm_auth_cache_s  ngx_http_strm_auth_cache_t;
+
+
+typedef void (*ngx_http_strm_delivered_pt)(ngx_http_strm_inflight_t *in,
+    strm_rc_t rc, const char *reason);
+
+
+/*
+ * One produced message waiting for its delivery report.  It lives on
+ * the heap because it may outlive the request: a request that goes
+ * away first sets data to NULL (detach) and the report frees it.
+ * landed, when set, runs on every report, even detached or at exit
+ * (a key link's record marks its link published).
+ */
+struct ngx_http_strm_inflight_s {
+    ngx_http_strm_delivered_pt   handler;
+    ngx_http_strm_delivered_pt   landed;
+    void                        *data;
+    u_char                       link[STRM_UUID_LEN + 1];
+};
+
+
+/* a message for Kafka, built by the steps of an ingest request */
+typedef struct {
+    const char                  *topic;
+    const u_char                *key;
+    size_t                       key_len;
+    u_char                      *payload;   /* heap, librdkafka frees it */
+    size_t                       len;
+    const u_char                *event_id;
+    size_t                       event_id_len;
+
+    /* a new key link's record for the keys topic (malloc()ed) or NULL */
+    u_char                      *keyrec;
+    size_t                       keyrec_len;
+    ngx_http_strm_delivered_pt   keyrec_landed;
+
+    /* Kafka headers besides strm-event-id; absent when NULL */
+    const char                  *header_name[NGX_HTTP_STRM_KAFKA_HEADERS];
+    ngx_str_t                    header_value[NGX_HTTP_STRM_KAFKA_HEADERS];
+} ngx_http_strm_message_t;
 
 
 /* a stream: its name, its Kafka topic and its clients (strm_stream) */
@@ -124,8 +168,25 @@ typedef struct {
 extern ngx_module_t  ngx_http_strm_module;
 
 
-ngx_http_strm_ctx_t *ngx_http_strm_get_ctx(ngx_http_request_t *r);
-ngx_int_t ngx_http_strm_valid_topic(ngx_str_t *topic);
+/* the request's context of this module, created on first use */
+static ngx_inline ngx_http_strm_ctx_t *
+ngx_http_strm_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_strm_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_strm_module);
+    }
+
+    return ctx;
+}
 
 
-#endif /* _NGX_HTTP_STRM_MODULE_H_INCLUDED_ */
+#endif /* _NGX_HTTP_STRM_COMMON_H_INCLUDED_ */
