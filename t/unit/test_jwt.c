@@ -246,27 +246,6 @@ verify_why(strm_jwt_keys_t *keys, const strm_jwt_params_t *params,
 
 
 static void
-test_b64url(void)
-{
-    size_t          n;
-    unsigned char   out[16];
-
-    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "Zm9vYg", 6)
-          == STRM_OK && n == 4 && memcmp(out, "foob", 4) == 0, "b64url decode");
-    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "Zm9vYg==", 8)
-          == STRM_E_BAD_REQUEST, "b64url refuses padding");
-    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "Zm9vYh", 6)
-          == STRM_E_BAD_REQUEST, "b64url refuses non-zero trailing bits");
-    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "ab+/", 4)
-          == STRM_E_BAD_REQUEST, "b64url refuses the standard alphabet");
-    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "abcde", 5)
-          == STRM_E_BAD_REQUEST, "b64url refuses a lone character");
-    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "", 0) == STRM_OK
-          && n == 0, "b64url empty");
-}
-
-
-static void
 test_rfc7515_a1(void)
 {
     size_t            klen;
@@ -807,7 +786,6 @@ test_jwks(void)
 int
 main(void)
 {
-    test_b64url();
     test_rfc7515_a1();
     test_hs256();
     test_refusals();
