@@ -14,12 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
+#include "strm_keys.h"
 #include "strm_worker.h"
-
-
-#define STRM_WORKER_KEYSET_MAX  65536
 
 
 volatile sig_atomic_t  strm_worker_stop;
@@ -559,33 +555,9 @@ int
 strm_worker_read_keyset(const char *path, const char *what,
     strm_tink_keyset_t **ks, char *err, size_t errlen)
 {
-    FILE       *f;
-    size_t      n;
-    strm_rc_t   rc;
-    char       *buf;
-    char        why[512];
+    char  why[512];
 
-    f = fopen(path, "r");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s \"%s\": %s", what, path, strerror(errno));
-        return -1;
-    }
-
-    buf = malloc(STRM_WORKER_KEYSET_MAX);
-    if (buf == NULL) {
-        fclose(f);
-        return -1;
-    }
-
-    n = fread(buf, 1, STRM_WORKER_KEYSET_MAX, f);
-    fclose(f);
-
-    why[0] = '\0';
-    rc = strm_tink_keyset_read_json(buf, n, ks, why, sizeof(why));
-    OPENSSL_cleanse(buf, STRM_WORKER_KEYSET_MAX);
-    free(buf);
-
-    if (rc != STRM_OK) {
+    if (strm_keys_read_kek(path, ks, why, sizeof(why)) != STRM_OK) {
         snprintf(err, errlen, "%s \"%s\": %s", what, path, why);
         return -1;
     }

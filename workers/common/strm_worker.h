@@ -135,7 +135,10 @@ int strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,
     char *err, size_t errlen);
 void strm_worker_keys_free(strm_worker_keys_t *k);
 
-/* a Tink JSON keyset from a file (an AES-GCM KEK); the buffer is wiped */
+/*
+ * A key-encryption key (an AES-GCM Tink JSON keyset) from a file, by
+ * strm_keys_read_kek(); err names the directive what and the file.
+ */
 int strm_worker_read_keyset(const char *path, const char *what,
     strm_tink_keyset_t **ks, char *err, size_t errlen);
 

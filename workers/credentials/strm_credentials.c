@@ -42,6 +42,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "strm_b64.h"
 #include "strm_cred.h"
 
 
@@ -458,7 +459,7 @@ strm_w_token_key(const char *kid)
     unsigned char  key[STRM_W_KEY_BYTES];
     char           gen[sizeof(STRM_W_KID_PREFIX) + STRM_W_KID_CHARS];
     char           line[STRM_CRED_KID_MAX + 1
-                        + strm_jwt_b64url_encoded_len(STRM_W_KEY_BYTES) + 2];
+                        + strm_b64url_encoded_len(STRM_W_KEY_BYTES) + 2];
 
     if (kid == NULL) {
         memcpy(gen, STRM_W_KID_PREFIX, sizeof(STRM_W_KID_PREFIX) - 1);
@@ -481,7 +482,7 @@ strm_w_token_key(const char *kid)
     n = strlen(kid);
     memcpy(line, kid, n);
     line[n++] = ' ';
-    n += strm_jwt_b64url_encode(line + n, key, sizeof(key));
+    n += strm_b64url_encode((unsigned char *) line + n, key, sizeof(key));
     line[n++] = '\n';
 
     rc = strm_w_write_all(STDOUT_FILENO, line, n);

@@ -34,6 +34,7 @@
 #include <arpa/inet.h>
 
 #include "strm_devbroker.h"
+#include "strm_topic.h"
 
 
 #define STRM_W_NAME          "strm-devbroker"
@@ -475,7 +476,7 @@ strm_w_conf_parse(strm_w_conf_t *cf, int argc, char **argv)
                 }
             }
 
-            if (!strm_w_topic_name_valid(t->name, strlen(t->name))) {
+            if (!strm_topic_valid(t->name, strlen(t->name))) {
                 strm_w_log(STRM_W_LOG_EMERG, "invalid topic name \"%s\"",
                            t->name);
                 return -1;
@@ -1089,7 +1090,7 @@ strm_w_ctl_topic(char **seg, int nseg, char *body, size_t size)
 
     (void) nseg;
 
-    if (!strm_w_topic_name_valid(seg[1], strlen(seg[1]))) {
+    if (!strm_topic_valid(seg[1], strlen(seg[1]))) {
         snprintf(body, size, "{\"error\":\"invalid topic name\"}");
         return 400;
     }

@@ -24,14 +24,11 @@
 #define STRM_W_LOG_INFO    6
 #define STRM_W_LOG_DEBUG   7
 
-#define STRM_W_TOPIC_MAX   249
 #define STRM_W_BROKERS_MAX 32
 
 
 void strm_w_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-int strm_w_topic_name_valid(const char *name, size_t len);
 
 int strm_w_topics_init(rd_kafka_mock_cluster_t *mc, int brokers);
 rd_kafka_resp_err_t strm_w_topic_create(const char *name, int partitions);

@@ -224,25 +224,11 @@ static int
 strm_w_export(strm_keystore_t *ks, strm_w_opts_t *o)
 {
     int            rc;
-    FILE          *f;
-    size_t         n;
     strm_keyrec_t  rec;
-    char           err[512], buf[65536];
+    char           err[512];
 
-    f = fopen(o->kek, "r");
-    if (f == NULL) {
-        fprintf(stderr, "strm-keys: %s: %s\n", o->kek, strerror(errno));
-        return 1;
-    }
-
-    n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-
-    err[0] = '\0';
-    rc = strm_tink_keyset_read_json(buf, n, &o->kek_ks, err, sizeof(err));
-    OPENSSL_cleanse(buf, sizeof(buf));
-
-    if (rc != STRM_OK) {
+    if (strm_keys_read_kek(o->kek, &o->kek_ks, err, sizeof(err)) != STRM_OK)
+    {
         fprintf(stderr, "strm-keys: %s: %s\n", o->kek, err);
         return 1;
     }
