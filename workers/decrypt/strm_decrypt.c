@@ -11,7 +11,7 @@
  * stream asks for, and only the PII fields of those levels are
  * decrypted (core/strm_derive.c).
  *
- *   strm-decrypt -c FILE [-t]
+ *   strm-decrypt -c FILE [-t] [-X name=value]...
  *
  * At least once: an input offset is stored (enable.auto.offset.store is
  * off) only when every output message of that record and of every
@@ -24,8 +24,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +100,8 @@ typedef struct {
 
 typedef struct {
     /* configuration */
-    strm_worker_common_t  common;
-    strm_worker_keys_t    keys_conf;
+    strm_w_common_t       common;
+    strm_w_keys_t         keys_conf;
     char                 *schemas;
     char                 *source;
     char                 *topic;
@@ -163,196 +161,213 @@ static void strm_d_audit_interval(strm_d_t *d, int64_t now);
 static void strm_d_audit_line(strm_d_t *d, json_t *line);
 static void strm_d_status(strm_d_t *d);
 static int strm_d_refresh_keys(strm_d_t *d);
-static int strm_d_usage(void);
-static void strm_d_free(strm_d_t *d);
+static int strm_d_configure(strm_w_t *w);
+static int strm_d_test(strm_w_t *w);
+static int strm_d_start(strm_w_t *w);
+static int strm_d_run(strm_w_t *w);
+static int strm_d_drain(strm_w_t *w);
+static int strm_d_stop(strm_w_t *w);
+static void strm_d_free(strm_w_t *w);
+
+
+static const strm_w_program_t  strm_d_program = {
+    "strm-decrypt",
+    "",
+    STRM_W_OPT_CONF | STRM_W_OPT_KAFKA,
+    NULL,
+    NULL,
+    strm_d_configure,
+    strm_d_test,
+    strm_d_start,
+    strm_d_run,
+    strm_d_drain,
+    strm_d_stop,
+    strm_d_free,
+    "strm-decrypt -c CONFIG [-t] [-X name=value]...\n"
+};
 
 
 int
 main(int argc, char **argv)
 {
-    int                  c, test, rc;
-    size_t               i;
-    int64_t              now, drain;
-    strm_d_t             d;
-    rd_kafka_message_t  *rkm;
-    const char          *conf;
-    char                 err[1024];
-
-    conf = NULL;
-    test = 0;
-
-    while ((c = getopt(argc, argv, "c:th")) != -1) {
-        switch (c) {
-        case 'c':
-            conf = optarg;
-            break;
-        case 't':
-            test = 1;
-            break;
-        default:
-            return strm_d_usage();
-        }
-    }
-
-    if (conf == NULL || optind != argc) {
-        return strm_d_usage();
-    }
+    strm_d_t  d;
 
     memset(&d, 0, sizeof(strm_d_t));
-    err[0] = '\0';
-    strm_worker_init("strm-decrypt");
 
-    if (strm_d_conf(&d, conf, err, sizeof(err)) != 0
-        || strm_d_load(&d, err, sizeof(err)) != 0)
+    return strm_w_main(&strm_d_program, &d, argc, argv);
+}
+
+
+static int
+strm_d_configure(strm_w_t *w)
+{
+    strm_d_t  *d = w->data;
+
+    if (strm_d_conf(d, w->conf_file, w->err, sizeof(w->err)) != 0
+        || strm_d_load(d, w->err, sizeof(w->err)) != 0)
     {
-        fprintf(stderr, "strm-decrypt: %s\n", err);
-        strm_d_free(&d);
-        return STRM_WORKER_EX_CONFIG;
+        return STRM_W_EX_CONFIG;
     }
 
-    if (test) {
-        printf("strm-decrypt: the configuration file %s syntax is ok, "
-               "%zu derived streams of \"%s\"\n", conf, d.nderived,
-               d.source);
-        strm_d_free(&d);
-        return 0;
+    w->error_log = d->common.error_log;
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_d_test(strm_w_t *w)
+{
+    strm_d_t  *d = w->data;
+
+    printf("strm-decrypt: the configuration file %s syntax is ok, "
+           "%zu derived streams of \"%s\"\n", w->conf_file, d->nderived,
+           d->source);
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_d_start(strm_w_t *w)
+{
+    strm_d_t  *d = w->data;
+
+    if (strm_d_kafka(d, w->err, sizeof(w->err)) != 0) {
+        return STRM_W_EX_FAILED;
     }
 
-    if (d.common.error_log != NULL
-        && strm_worker_open_log(d.common.error_log, err, sizeof(err))
-           != 0)
-    {
-        fprintf(stderr, "strm-decrypt: %s\n", err);
-        strm_d_free(&d);
-        return STRM_WORKER_EX_CONFIG;
-    }
+    d->started = strm_w_now_ms();
+    d->next_audit = d->started + d->audit_interval;
+    d->next_status = d->started;
+    d->next_keys = d->started + d->keys_conf.refresh;
 
-    strm_worker_signals();
+    strm_d_audit_definitions(d);
+    strm_w_log(STRM_W_LOG_NOTICE, "consuming \"%s\" (group \"%s\") into "
+               "%zu derived streams", d->topic, d->group, d->nderived);
 
-    if (strm_d_kafka(&d, err, sizeof(err)) != 0) {
-        fprintf(stderr, "strm-decrypt: %s\n", err);
-        strm_d_free(&d);
-        return 1;
-    }
+    return STRM_W_EX_OK;
+}
 
-    d.started = strm_worker_now_ms();
-    d.next_audit = d.started + d.audit_interval;
-    d.next_status = d.started;
-    d.next_keys = d.started + d.keys_conf.refresh;
 
-    strm_d_audit_definitions(&d);
-    strm_worker_log("consuming \"%s\" (group \"%s\") into %zu derived streams",
-                    d.topic, d.group, d.nderived);
+static int
+strm_d_run(strm_w_t *w)
+{
+    strm_d_t  *d = w->data;
 
-    rc = 0;
+    int                  rc;
+    int64_t              now;
+    rd_kafka_message_t  *rkm;
 
-    while (!strm_worker_stop) {
-        if (strm_worker_hup) {
-            strm_worker_hup = 0;
+    rc = STRM_W_EX_OK;
 
-            strm_worker_reopen_log();
+    while (!strm_w_stopping()) {
 
-            /* logrotate moved the audit log: write a new one */
-            if (d.audit != NULL) {
-                fclose(d.audit);
-                d.audit = fopen(d.audit_log, "a");
-            }
+        /* logrotate moved the audit log: write a new one */
+        if (strm_w_reopen() && d->audit != NULL) {
+            fclose(d->audit);
+            d->audit = fopen(d->audit_log, "a");
         }
 
         /* backpressure: Kafka is slower than the source */
-        if (d.inflight >= STRM_D_MAX_INFLIGHT) {
-            rd_kafka_poll(d.producer, 100);
+        if (d->inflight >= STRM_D_MAX_INFLIGHT) {
+            rd_kafka_poll(d->producer, 100);
             continue;
         }
 
-        rkm = rd_kafka_consumer_poll(d.consumer, 100);
-        rd_kafka_poll(d.producer, 0);
+        rkm = rd_kafka_consumer_poll(d->consumer, 100);
+        rd_kafka_poll(d->producer, 0);
 
         if (rkm != NULL) {
             if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                if (strm_d_record(&d, rkm) != 0) {
+                if (strm_d_record(d, rkm) != 0) {
                     rd_kafka_message_destroy(rkm);
-                    rc = 1;
+                    rc = STRM_W_EX_FAILED;
                     break;
                 }
 
             } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                strm_worker_log("consumer: %s", rd_kafka_message_errstr(rkm));
-                snprintf(d.last_error, sizeof(d.last_error), "consumer: %s",
-                         rd_kafka_message_errstr(rkm));
+                strm_w_log(STRM_W_LOG_ERR, "consumer: %s",
+                           rd_kafka_message_errstr(rkm));
+                snprintf(d->last_error, sizeof(d->last_error),
+                         "consumer: %s", rd_kafka_message_errstr(rkm));
             }
 
             rd_kafka_message_destroy(rkm);
         }
 
-        now = strm_worker_now_ms();
+        now = strm_w_now_ms();
 
-        if (now >= d.next_audit) {
-            strm_d_audit_interval(&d, now);
-            d.next_audit = now + d.audit_interval;
+        if (now >= d->next_audit) {
+            strm_d_audit_interval(d, now);
+            d->next_audit = now + d->audit_interval;
         }
 
-        if (now >= d.next_status) {
-            d.lag = strm_worker_lag(d.consumer);
-            strm_d_status(&d);
-            d.next_status = now + d.common.status_interval;
+        if (now >= d->next_status) {
+            d->lag = strm_w_lag(d->consumer);
+            strm_d_status(d);
+            d->next_status = now + d->common.status_interval;
         }
 
-        if (now >= d.next_keys) {
-            if (strm_d_refresh_keys(&d) != 0) {
-                rc = 1;
+        if (now >= d->next_keys) {
+            if (strm_d_refresh_keys(d) != 0) {
+                rc = STRM_W_EX_FAILED;
                 break;
             }
 
-            d.next_keys = now + d.keys_conf.refresh;
+            d->next_keys = now + d->keys_conf.refresh;
         }
     }
-
-    /* drain: what was produced is waited for, then its offsets stored */
-    strm_worker_log("draining %llu records in flight",
-                    (unsigned long long) d.inflight);
-
-    drain = strm_worker_now_ms() + STRM_D_DRAIN_MS;
-    strm_worker_stop = 0;
-
-    while (d.inflight > 0 && strm_worker_now_ms() < drain
-           && !strm_worker_stop)
-    {
-        rd_kafka_poll(d.producer, 100);
-    }
-
-    if (strm_worker_stop) {
-        strm_worker_log("second signal: exiting without draining");
-        _exit(1);
-    }
-
-    rd_kafka_commit(d.consumer, NULL, 0);
-    rd_kafka_consumer_close(d.consumer);
-    rd_kafka_flush(d.producer, 5000);
-
-    strm_d_audit_interval(&d, strm_worker_now_ms());
-    d.lag = strm_worker_lag(d.consumer);
-    strm_d_status(&d);
-
-    rd_kafka_destroy(d.consumer);
-    rd_kafka_destroy(d.producer);
-
-    strm_d_free(&d);
-
-    for (i = 0; i < (size_t) d.nqueues; i++) {
-        while (d.queues[i].head != NULL) {
-            strm_d_rec_t  *r = d.queues[i].head;
-            d.queues[i].head = r->next;
-            free(r);
-        }
-    }
-
-    free(d.queues);
-
-    strm_worker_log("stopped, %llu offsets stored",
-                    (unsigned long long) d.stored);
 
     return rc;
+}
+
+
+/* what was produced is waited for, then its offsets stored (in stop) */
+static int
+strm_d_drain(strm_w_t *w)
+{
+    strm_d_t  *d = w->data;
+
+    int64_t  drain;
+
+    strm_w_log(STRM_W_LOG_NOTICE, "draining %llu records in flight",
+               (unsigned long long) d->inflight);
+
+    drain = strm_w_now_ms() + STRM_D_DRAIN_MS;
+
+    while (d->inflight > 0 && strm_w_now_ms() < drain
+           && !strm_w_stopping())
+    {
+        rd_kafka_poll(d->producer, 100);
+    }
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_d_stop(strm_w_t *w)
+{
+    strm_d_t  *d = w->data;
+
+    rd_kafka_commit(d->consumer, NULL, 0);
+    rd_kafka_consumer_close(d->consumer);
+    rd_kafka_flush(d->producer, 5000);
+
+    strm_d_audit_interval(d, strm_w_now_ms());
+    d->lag = strm_w_lag(d->consumer);
+    strm_d_status(d);
+
+    rd_kafka_destroy(d->consumer);
+    rd_kafka_destroy(d->producer);
+    d->consumer = NULL;
+    d->producer = NULL;
+
+    strm_w_log(STRM_W_LOG_NOTICE, "stopped, %llu offsets stored",
+               (unsigned long long) d->stored);
+
+    return w->rc;
 }
 
 
@@ -389,12 +404,12 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
 
     rc = -1;
     d->audit_interval = 60000;
-    strm_worker_common_init(&d->common);
+    strm_w_common_init(&d->common);
 
     for (i = 0; i < root->nchildren; i++) {
         c = &root->children[i];
 
-        rc = strm_worker_conf_common(c, &d->common, err, errlen);
+        rc = strm_w_conf_common(c, &d->common, err, errlen);
 
         if (rc != 1) {
             if (rc != 0) {
@@ -405,23 +420,23 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
         }
 
         if (strcmp(c->name, "schemas") == 0) {
-            rc = strm_worker_conf_str(c, &d->schemas, err, errlen);
+            rc = strm_w_conf_str(c, &d->schemas, err, errlen);
 
         } else if (strcmp(c->name, "dead_letter") == 0) {
-            rc = strm_worker_conf_str(c, &d->dead_letter, err, errlen);
+            rc = strm_w_conf_str(c, &d->dead_letter, err, errlen);
 
         } else if (strcmp(c->name, "audit_log") == 0) {
-            rc = strm_worker_conf_str(c, &d->audit_log, err, errlen);
+            rc = strm_w_conf_str(c, &d->audit_log, err, errlen);
 
         } else if (strcmp(c->name, "audit_topic") == 0) {
-            rc = strm_worker_conf_str(c, &d->audit_topic, err, errlen);
+            rc = strm_w_conf_str(c, &d->audit_topic, err, errlen);
 
         } else if (strcmp(c->name, "audit_interval") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &d->audit_interval, err,
-                                       errlen);
+            rc = strm_w_conf_msec(c, 100, &d->audit_interval, err,
+                                  errlen);
 
         } else if (strcmp(c->name, "keys") == 0) {
-            rc = strm_worker_conf_keys(c, &d->keys_conf, err, errlen);
+            rc = strm_w_conf_keys(c, &d->keys_conf, err, errlen);
 
         } else if (strcmp(c->name, "source") == 0) {
             if (d->source != NULL) {
@@ -755,8 +770,8 @@ strm_d_load(strm_d_t *d, char *err, size_t errlen)
         return -1;
     }
 
-    if (strm_worker_read_keyset(d->keys_conf.kek, "kek", &d->kek_ks, err,
-                                errlen) != 0)
+    if (strm_w_read_keyset(d->keys_conf.kek, "kek", &d->kek_ks, err,
+                           errlen) != 0)
     {
         return -1;
     }
@@ -803,7 +818,8 @@ strm_d_refresh_keys(strm_d_t *d)
                        86400000, 4096, &d->keys, why, sizeof(why))
         != STRM_OK)
     {
-        strm_worker_log("keys store \"%s\": %s", d->keys_conf.store, why);
+        strm_w_log(STRM_W_LOG_ERR, "keys store \"%s\": %s",
+                   d->keys_conf.store, why);
         snprintf(d->last_error, sizeof(d->last_error),
                  "keys store: cannot be opened");
         d->keys = NULL;
@@ -820,14 +836,14 @@ strm_d_kafka(strm_d_t *d, char *err, size_t errlen)
     rd_kafka_conf_t  *cc, *pc;
     char              errstr[512];
 
-    cc = strm_worker_kafka_conf(&d->common.kafka, RD_KAFKA_CONSUMER, err,
-                                errlen);
+    cc = strm_w_kafka_conf(&d->common.kafka, RD_KAFKA_CONSUMER, err,
+                           errlen);
     if (cc == NULL) {
         return -1;
     }
 
-    pc = strm_worker_kafka_conf(&d->common.kafka, RD_KAFKA_PRODUCER, err,
-                                errlen);
+    pc = strm_w_kafka_conf(&d->common.kafka, RD_KAFKA_PRODUCER, err,
+                           errlen);
     if (pc == NULL) {
         rd_kafka_conf_destroy(cc);
         return -1;
@@ -910,12 +926,12 @@ strm_d_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     strm_d_rec_t  *r;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        strm_worker_log("assigned %d partitions", parts->cnt);
+        strm_w_log(STRM_W_LOG_NOTICE, "assigned %d partitions", parts->cnt);
         rd_kafka_assign(rk, parts);
         return;
     }
 
-    strm_worker_log("revoked %d partitions", parts->cnt);
+    strm_w_log(STRM_W_LOG_NOTICE, "revoked %d partitions", parts->cnt);
 
     rd_kafka_commit(rk, NULL, 0);
 
@@ -987,7 +1003,7 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
 
     if (q == NULL || rec == NULL) {
         free(rec);
-        strm_worker_log("out of memory");
+        strm_w_log(STRM_W_LOG_ALERT, "out of memory");
         return -1;
     }
 
@@ -1023,9 +1039,10 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
              * Ours, not the record's (the key store failed): stop with
              * its offset unstored, a restart reads it again.
              */
-            strm_worker_log("partition %d offset %lld: %s: stopping",
-                            (int) rkm->partition, (long long) rkm->offset,
-                            why[0] ? why : strm_error_get(rc)->message);
+            strm_w_log(STRM_W_LOG_ERR, "partition %d offset %lld: %s: "
+                       "stopping", (int) rkm->partition,
+                       (long long) rkm->offset,
+                       why[0] ? why : strm_error_get(rc)->message);
             return -1;
         }
 
@@ -1116,7 +1133,8 @@ strm_d_produce(strm_d_t *d, const char *topic, const rd_kafka_message_t *in,
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(hout);
-        strm_worker_log("produce to \"%s\": %s", topic, rd_kafka_err2str(err));
+        strm_w_log(STRM_W_LOG_ERR, "produce to \"%s\": %s", topic,
+                   rd_kafka_err2str(err));
         return -1;
     }
 
@@ -1136,8 +1154,8 @@ strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm, strm_rc_t rc,
 
     e = strm_error_get(rc);
 
-    strm_worker_log("partition %d offset %lld: %s (%s)", (int) rkm->partition,
-                    (long long) rkm->offset, e->code, why);
+    strm_w_log(STRM_W_LOG_WARN, "partition %d offset %lld: %s (%s)",
+               (int) rkm->partition, (long long) rkm->offset, e->code, why);
     snprintf(d->last_error, sizeof(d->last_error),
              "partition %d offset %lld: %s", (int) rkm->partition,
              (long long) rkm->offset, e->code);
@@ -1190,13 +1208,13 @@ strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
          * only gives up on fatal errors: stop and let the supervisor
          * start us again.
          */
-        strm_worker_log("delivery to \"%s\" failed: %s: stopping",
-                        rd_kafka_topic_name(rkm->rkt),
-                        rd_kafka_err2str(rkm->err));
+        strm_w_log(STRM_W_LOG_ERR, "delivery to \"%s\" failed: %s: "
+                   "stopping", rd_kafka_topic_name(rkm->rkt),
+                   rd_kafka_err2str(rkm->err));
         snprintf(d->last_error, sizeof(d->last_error),
                  "delivery to \"%s\": %s", rd_kafka_topic_name(rkm->rkt),
                  rd_kafka_err2str(rkm->err));
-        strm_worker_stop = 1;
+        strm_w_stop();
         return;
     }
 
@@ -1276,7 +1294,7 @@ strm_d_audit_definitions(strm_d_t *d)
         }
 
         line = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}",
-                         "time", (json_int_t) strm_worker_now_ms(),
+                         "time", (json_int_t) strm_w_now_ms(),
                          "event", "derived_stream",
                          "source", d->source, "topic", dv->topic,
                          "type", dv->spec.type == STRM_DERIVE_GRANULAR
@@ -1405,7 +1423,7 @@ strm_d_status(strm_d_t *d)
 
     st = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
                    "source", d->source, "topic", d->topic,
-                   "time", (json_int_t) strm_worker_now_ms(),
+                   "time", (json_int_t) strm_w_now_ms(),
                    "lag", (json_int_t) d->lag,
                    "in_flight", (json_int_t) d->inflight,
                    "acked", (json_int_t) d->acked,
@@ -1420,7 +1438,7 @@ strm_d_status(strm_d_t *d)
         return;
     }
 
-    strm_worker_write_file(d->common.status_file, text, strlen(text));
+    strm_w_write_file(d->common.status_file, text, strlen(text));
     free(text);
 
     f = open_memstream(&prom, &len);
@@ -1466,7 +1484,7 @@ strm_d_status(strm_d_t *d)
 
     if (fclose(f) == 0) {
         snprintf(path, sizeof(path), "%s.prom", d->common.status_file);
-        strm_worker_write_file(path, prom, len);
+        strm_w_write_file(path, prom, len);
     }
 
     free(prom);
@@ -1474,9 +1492,31 @@ strm_d_status(strm_d_t *d)
 
 
 static void
-strm_d_free(strm_d_t *d)
+strm_d_free(strm_w_t *w)
 {
-    size_t  i;
+    strm_d_t  *d = w->data;
+
+    size_t         i;
+    strm_d_rec_t  *r;
+
+    /* a start that failed half-way */
+    if (d->consumer != NULL) {
+        rd_kafka_destroy(d->consumer);
+    }
+
+    if (d->producer != NULL) {
+        rd_kafka_destroy(d->producer);
+    }
+
+    for (i = 0; i < (size_t) d->nqueues; i++) {
+        while (d->queues[i].head != NULL) {
+            r = d->queues[i].head;
+            d->queues[i].head = r->next;
+            free(r);
+        }
+    }
+
+    free(d->queues);
 
     if (d->keys != NULL) {
         strm_keys_close(d->keys);
@@ -1494,8 +1534,8 @@ strm_d_free(strm_d_t *d)
         fclose(d->audit);
     }
 
-    strm_worker_common_free(&d->common);
-    strm_worker_keys_free(&d->keys_conf);
+    strm_w_common_free(&d->common);
+    strm_w_keys_free(&d->keys_conf);
 
     for (i = 0; i < d->nderived; i++) {
         free(d->derived[i].topic);
@@ -1517,13 +1557,4 @@ strm_d_free(strm_d_t *d)
     free(d->dead_letter);
     free(d->audit_log);
     free(d->audit_topic);
-}
-
-
-static int
-strm_d_usage(void)
-{
-    fprintf(stderr, "usage: strm-decrypt -c CONFIG [-t]\n");
-
-    return STRM_WORKER_EX_USAGE;
 }

@@ -8,7 +8,7 @@
  * strm-export: batches of events (or of encryption keys) as JSON lines
  * in a local directory, S3 or Google Cloud Storage.
  *
- *   strm-export -c FILE [-t]
+ *   strm-export -c FILE [-t] [-X name=value]...
  *
  * One batch per partition of the topics it reads.  A batch closes on
  * its event count, its size, its age or when its partition is idle;
@@ -33,7 +33,6 @@
 #define _GNU_SOURCE  /* asprintf */
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +99,7 @@ struct strm_x_part_s {
 
 typedef struct {
     /* configuration */
-    strm_worker_common_t  common;
+    strm_w_common_t       common;
     char                 *name;
     char                 *topics[STRM_X_MAX_TOPICS];
     size_t                ntopics;
@@ -166,181 +165,215 @@ static rd_kafka_resp_err_t strm_x_commit(strm_x_t *x, strm_x_part_t *p,
 static void strm_x_pause(strm_x_t *x, strm_x_part_t *p, int pause);
 static void strm_x_tick(strm_x_t *x, int64_t now, int draining);
 static void strm_x_status(strm_x_t *x);
-static void strm_x_free(strm_x_t *x);
-static int strm_x_usage(void);
+static int strm_x_configure(strm_w_t *w);
+static int strm_x_test(strm_w_t *w);
+static int strm_x_start(strm_w_t *w);
+static int strm_x_run(strm_w_t *w);
+static int strm_x_drain(strm_w_t *w);
+static int strm_x_stop(strm_w_t *w);
+static void strm_x_free(strm_w_t *w);
+
+
+static const strm_w_program_t  strm_x_program = {
+    "strm-export",
+    "",
+    STRM_W_OPT_CONF | STRM_W_OPT_KAFKA,
+    NULL,
+    NULL,
+    strm_x_configure,
+    strm_x_test,
+    strm_x_start,
+    strm_x_run,
+    strm_x_drain,
+    strm_x_stop,
+    strm_x_free,
+    "strm-export -c FILE [-t] [-X name=value]...\n"
+    "  -c FILE        the configuration (nginx-style blocks)\n"
+    "  -t             check the configuration and exit\n"
+    "  -X name=value  a librdkafka property (after the kafka { } block's)\n"
+};
 
 
 int
 main(int argc, char **argv)
 {
-    int                  c, test, rc;
-    int64_t              now, drain;
-    strm_x_t             x;
-    strm_x_part_t       *p;
-    rd_kafka_message_t  *rkm;
-    const char          *conf;
-    char                 err[1024];
-
-    conf = NULL;
-    test = 0;
-
-    while ((c = getopt(argc, argv, "c:th")) != -1) {
-        switch (c) {
-        case 'c':
-            conf = optarg;
-            break;
-        case 't':
-            test = 1;
-            break;
-        default:
-            return strm_x_usage();
-        }
-    }
-
-    if (conf == NULL || optind != argc) {
-        return strm_x_usage();
-    }
+    int       rc;
+    strm_x_t  x;
 
     memset(&x, 0, sizeof(strm_x_t));
-    err[0] = '\0';
-    strm_worker_init("strm-export");
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    if (strm_x_conf(&x, conf, err, sizeof(err)) != 0
-        || strm_x_load(&x, err, sizeof(err)) != 0)
+    rc = strm_w_main(&strm_x_program, &x, argc, argv);
+
+    curl_global_cleanup();
+
+    return rc;
+}
+
+
+static int
+strm_x_configure(strm_w_t *w)
+{
+    strm_x_t  *x = w->data;
+
+    if (strm_x_conf(x, w->conf_file, w->err, sizeof(w->err)) != 0
+        || strm_x_load(x, w->err, sizeof(w->err)) != 0)
     {
-        fprintf(stderr, "strm-export: %s\n", err);
-        strm_x_free(&x);
-        curl_global_cleanup();
-        return STRM_WORKER_EX_CONFIG;
+        return STRM_W_EX_CONFIG;
     }
 
-    if (test) {
-        printf("strm-export: the configuration file %s syntax is ok, "
-               "\"%s\" exports %zu topics to %s\n", conf, x.name,
-               x.ntopics, x.conn.url);
-        strm_x_free(&x);
-        curl_global_cleanup();
-        return 0;
+    w->error_log = x->common.error_log;
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_x_test(strm_w_t *w)
+{
+    strm_x_t  *x = w->data;
+
+    printf("strm-export: the configuration file %s syntax is ok, "
+           "\"%s\" exports %zu topics to %s\n", w->conf_file, x->name,
+           x->ntopics, x->conn.url);
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_x_start(strm_w_t *w)
+{
+    strm_x_t  *x = w->data;
+
+    if (strm_x_kafka(x, w->err, sizeof(w->err)) != 0) {
+        return STRM_W_EX_FAILED;
     }
 
-    if (x.common.error_log != NULL
-        && strm_worker_open_log(x.common.error_log, err, sizeof(err))
-           != 0)
-    {
-        fprintf(stderr, "strm-export: %s\n", err);
-        strm_x_free(&x);
-        return STRM_WORKER_EX_CONFIG;
-    }
+    x->started = strm_w_now_ms();
+    x->next_status = x->started;
 
-    strm_worker_signals();
+    strm_w_log(STRM_W_LOG_NOTICE, "exporting %zu topics (group \"%s\") to "
+               "%s as %s", x->ntopics, x->group, x->conn.url,
+               x->mode == STRM_X_KEYS ? "keysets" : "events");
 
-    if (strm_x_kafka(&x, err, sizeof(err)) != 0) {
-        strm_worker_log("%s", err);
-        strm_x_free(&x);
-        curl_global_cleanup();
-        return 1;
-    }
+    return STRM_W_EX_OK;
+}
 
-    x.started = strm_worker_now_ms();
-    x.next_status = x.started;
 
-    strm_worker_log("exporting %zu topics (group \"%s\") to %s as %s",
-                    x.ntopics, x.group, x.conn.url,
-                    x.mode == STRM_X_KEYS ? "keysets" : "events");
+static int
+strm_x_run(strm_w_t *w)
+{
+    strm_x_t  *x = w->data;
 
-    rc = 0;
+    int64_t              now;
+    rd_kafka_message_t  *rkm;
 
-    while (!strm_worker_stop) {
-        if (strm_worker_hup) {
-            strm_worker_hup = 0;
-            strm_worker_reopen_log();
-            strm_worker_log("log reopened");
-        }
+    while (!strm_w_stopping()) {
+        (void) strm_w_reopen();
 
-        rkm = rd_kafka_consumer_poll(x.consumer, 100);
+        rkm = rd_kafka_consumer_poll(x->consumer, 100);
 
         if (rkm != NULL) {
             if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                strm_x_record(&x, rkm);
+                strm_x_record(x, rkm);
 
             } else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                strm_x_eof(&x, rkm);
+                strm_x_eof(x, rkm);
 
             } else {
-                strm_worker_log("consumer: %s",
-                                rd_kafka_message_errstr(rkm));
+                strm_w_log(STRM_W_LOG_ERR, "consumer: %s",
+                           rd_kafka_message_errstr(rkm));
             }
 
             rd_kafka_message_destroy(rkm);
         }
 
-        now = strm_worker_now_ms();
-        strm_x_tick(&x, now, 0);
+        now = strm_w_now_ms();
+        strm_x_tick(x, now, 0);
 
-        if (now >= x.next_status) {
-            x.lag = strm_worker_lag(x.consumer);
-            strm_x_status(&x);
-            x.next_status = now + x.common.status_interval;
+        if (now >= x->next_status) {
+            x->lag = strm_w_lag(x->consumer);
+            strm_x_status(x);
+            x->next_status = now + x->common.status_interval;
         }
     }
 
-    /* drain: every open batch is written, failed ones retried a while */
-    strm_worker_stop = 0;
-    drain = strm_worker_now_ms() + STRM_X_DRAIN_MS;
+    return STRM_W_EX_OK;
+}
 
-    for (p = x.parts; p != NULL; p = p->next) {
+
+/* every open batch is written, failed ones retried a while */
+static int
+strm_x_drain(strm_w_t *w)
+{
+    strm_x_t  *x = w->data;
+
+    int64_t              drain;
+    strm_x_part_t       *p;
+    rd_kafka_message_t  *rkm;
+
+    drain = strm_w_now_ms() + STRM_X_DRAIN_MS;
+
+    for (p = x->parts; p != NULL; p = p->next) {
         if (!p->full && p->records > 0) {
-            strm_x_close(&x, p);
+            strm_x_close(x, p);
         }
     }
 
     for ( ;; ) {
-        for (p = x.parts; p != NULL && !p->full; p = p->next) {
+        for (p = x->parts; p != NULL && !p->full; p = p->next) {
             /* void */
         }
 
-        if (p == NULL || strm_worker_stop || strm_worker_now_ms() > drain) {
+        if (p == NULL || strm_w_stopping() || strm_w_now_ms() > drain) {
             break;
         }
 
         /* the group must see us alive while we retry */
-        rkm = rd_kafka_consumer_poll(x.consumer, 100);
+        rkm = rd_kafka_consumer_poll(x->consumer, 100);
         if (rkm != NULL) {
             rd_kafka_message_destroy(rkm);
         }
 
-        strm_x_tick(&x, strm_worker_now_ms(), 1);
+        strm_x_tick(x, strm_w_now_ms(), 1);
     }
 
-    if (strm_worker_stop) {
-        strm_worker_log("second signal: exiting without draining");
-        _exit(1);
-    }
+    return STRM_W_EX_OK;
+}
 
-    for (p = x.parts; p != NULL; p = p->next) {
+
+static int
+strm_x_stop(strm_w_t *w)
+{
+    strm_x_t  *x = w->data;
+
+    int             rc;
+    strm_x_part_t  *p;
+
+    rc = w->rc;
+
+    for (p = x->parts; p != NULL; p = p->next) {
         if (p->full) {
-            strm_worker_log("exiting with the batch %s[%d] %lld..%lld not "
-                            "written (%s): it is read again at the next "
-                            "start", p->topic, (int) p->partition,
-                            (long long) p->first, (long long) p->last,
-                            x.conn.last_error);
-            rc = 1;
+            strm_w_log(STRM_W_LOG_ERR, "exiting with the batch %s[%d] "
+                       "%lld..%lld not written (%s): it is read again at "
+                       "the next start", p->topic, (int) p->partition,
+                       (long long) p->first, (long long) p->last,
+                       x->conn.last_error);
+            rc = STRM_W_EX_FAILED;
         }
     }
 
-    x.lag = strm_worker_lag(x.consumer);
-    strm_x_status(&x);
+    x->lag = strm_w_lag(x->consumer);
+    strm_x_status(x);
 
-    rd_kafka_consumer_close(x.consumer);
-    rd_kafka_destroy(x.consumer);
+    rd_kafka_consumer_close(x->consumer);
+    rd_kafka_destroy(x->consumer);
+    x->consumer = NULL;
 
-    strm_worker_log("stopped: %llu records, %llu objects written",
-                    (unsigned long long) x.records,
-                    (unsigned long long) x.conn.objects);
-
-    strm_x_free(&x);
-    curl_global_cleanup();
+    strm_w_log(STRM_W_LOG_NOTICE, "stopped: %llu records, %llu objects "
+               "written", (unsigned long long) x->records,
+               (unsigned long long) x->conn.objects);
 
     return rc;
 }
@@ -376,12 +409,12 @@ strm_x_conf(strm_x_t *x, const char *path, char *err, size_t errlen)
     }
 
     rc = -1;
-    strm_worker_common_init(&x->common);
+    strm_w_common_init(&x->common);
 
     for (i = 0; i < root->nchildren; i++) {
         c = &root->children[i];
 
-        rc = strm_worker_conf_common(c, &x->common, err, errlen);
+        rc = strm_w_conf_common(c, &x->common, err, errlen);
 
         if (rc != 1) {
             if (rc != 0) {
@@ -495,7 +528,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "group") == 0) {
-            rc = strm_worker_conf_str(c, &x->group, err, errlen);
+            rc = strm_w_conf_str(c, &x->group, err, errlen);
 
         } else if (strcmp(c->name, "mode") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -538,7 +571,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "endpoint") == 0) {
-            rc = strm_worker_conf_str(c, &cn->endpoint, err, errlen);
+            rc = strm_w_conf_str(c, &cn->endpoint, err, errlen);
 
             if (rc == 0 && strncmp(cn->endpoint, "http://", 7) != 0
                 && strncmp(cn->endpoint, "https://", 8) != 0)
@@ -549,7 +582,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "region") == 0) {
-            rc = strm_worker_conf_str(c, &cn->region, err, errlen);
+            rc = strm_w_conf_str(c, &cn->region, err, errlen);
 
         } else if (strcmp(c->name, "addressing") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -570,16 +603,16 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "access_key_id") == 0) {
-            rc = strm_worker_conf_str(c, &cn->access_key, err, errlen);
+            rc = strm_w_conf_str(c, &cn->access_key, err, errlen);
 
         } else if (strcmp(c->name, "secret_access_key") == 0) {
-            rc = strm_worker_conf_str(c, &cn->secret_key, err, errlen);
+            rc = strm_w_conf_str(c, &cn->secret_key, err, errlen);
 
         } else if (strcmp(c->name, "gzip") == 0) {
-            rc = strm_worker_conf_flag(c, &x->gzip, err, errlen);
+            rc = strm_w_conf_flag(c, &x->gzip, err, errlen);
 
         } else if (strcmp(c->name, "time_prefix") == 0) {
-            rc = strm_worker_conf_flag(c, &x->time_prefix, err, errlen);
+            rc = strm_w_conf_flag(c, &x->time_prefix, err, errlen);
 
         } else if (strcmp(c->name, "batch_events") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -598,38 +631,38 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             x->batch_events = v;
 
         } else if (strcmp(c->name, "batch_size") == 0) {
-            rc = strm_worker_conf_size(c, 1024, (uint64_t) 1 << 32,
-                                       &x->batch_size, err, errlen);
+            rc = strm_w_conf_size(c, 1024, (uint64_t) 1 << 32,
+                                  &x->batch_size, err, errlen);
 
         } else if (strcmp(c->name, "multipart_threshold") == 0) {
-            rc = strm_worker_conf_size(c, 5 * 1024 * 1024,
-                                       (uint64_t) 5 << 30,
-                                       &cn->multipart_threshold, err,
-                                       errlen);
+            rc = strm_w_conf_size(c, 5 * 1024 * 1024,
+                                  (uint64_t) 5 << 30,
+                                  &cn->multipart_threshold, err,
+                                  errlen);
 
         } else if (strcmp(c->name, "part_size") == 0) {
             /* S3's bounds: every part but the last is 5 MiB at least */
-            rc = strm_worker_conf_size(c, 5 * 1024 * 1024,
-                                       (uint64_t) 5 << 30, &cn->part_size,
-                                       err, errlen);
+            rc = strm_w_conf_size(c, 5 * 1024 * 1024,
+                                  (uint64_t) 5 << 30, &cn->part_size,
+                                  err, errlen);
 
         } else if (strcmp(c->name, "batch_age") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &x->batch_age, err, errlen);
+            rc = strm_w_conf_msec(c, 100, &x->batch_age, err, errlen);
 
         } else if (strcmp(c->name, "batch_idle") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &x->batch_idle, err, errlen);
+            rc = strm_w_conf_msec(c, 100, &x->batch_idle, err, errlen);
 
         } else if (strcmp(c->name, "timeout") == 0) {
-            rc = strm_worker_conf_msec(c, 1000, &cn->timeout, err, errlen);
+            rc = strm_w_conf_msec(c, 1000, &cn->timeout, err, errlen);
 
         } else if (strcmp(c->name, "retry_max") == 0) {
-            rc = strm_worker_conf_msec(c, 1000, &x->retry_max, err, errlen);
+            rc = strm_w_conf_msec(c, 1000, &x->retry_max, err, errlen);
 
         } else if (strcmp(c->name, "kek") == 0) {
-            rc = strm_worker_conf_str(c, &x->kek, err, errlen);
+            rc = strm_w_conf_str(c, &x->kek, err, errlen);
 
         } else if (strcmp(c->name, "customer_kek") == 0) {
-            rc = strm_worker_conf_str(c, &x->customer_kek, err, errlen);
+            rc = strm_w_conf_str(c, &x->customer_kek, err, errlen);
 
         } else {
             strm_conf_error(c, err, errlen, "unknown directive \"%s\" in "
@@ -706,15 +739,15 @@ strm_x_load(strm_x_t *x, char *err, size_t errlen)
     }
 
     if (x->kek != NULL
-        && strm_worker_read_keyset(x->kek, "kek", &x->kek_ks, err, errlen)
+        && strm_w_read_keyset(x->kek, "kek", &x->kek_ks, err, errlen)
            != 0)
     {
         return -1;
     }
 
     if (x->customer_kek != NULL) {
-        if (strm_worker_read_keyset(x->customer_kek, "customer_kek",
-                                    &x->customer_ks, err, errlen) != 0)
+        if (strm_w_read_keyset(x->customer_kek, "customer_kek",
+                               &x->customer_ks, err, errlen) != 0)
         {
             return -1;
         }
@@ -739,8 +772,8 @@ strm_x_kafka(strm_x_t *x, char *err, size_t errlen)
     rd_kafka_topic_partition_list_t  *sub;
     char                              errstr[512];
 
-    cc = strm_worker_kafka_conf(&x->common.kafka, RD_KAFKA_CONSUMER, err,
-                                errlen);
+    cc = strm_w_kafka_conf(&x->common.kafka, RD_KAFKA_CONSUMER, err,
+                           errlen);
     if (cc == NULL) {
         return -1;
     }
@@ -813,7 +846,8 @@ strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         cerr = rd_kafka_committed(rk, parts, 30000);
 
         if (cerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            strm_worker_log("committed offsets: %s", rd_kafka_err2str(cerr));
+            strm_w_log(STRM_W_LOG_ERR, "committed offsets: %s",
+                       rd_kafka_err2str(cerr));
         }
 
         for (i = 0; i < parts->cnt; i++) {
@@ -834,15 +868,16 @@ strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 {
                     p->pending_last = last;
                     p->pending_ts = ts;
-                    strm_worker_log("%s[%d]: the batch %lld..%lld was being "
-                                    "written: it is written again",
-                                    tp->topic, (int) tp->partition,
-                                    (long long) tp->offset, last);
+                    strm_w_log(STRM_W_LOG_NOTICE, "%s[%d]: the batch "
+                               "%lld..%lld was being written: it is "
+                               "written again", tp->topic,
+                               (int) tp->partition, (long long) tp->offset,
+                               last);
                 }
             }
         }
 
-        strm_worker_log("assigned %d partitions", parts->cnt);
+        strm_w_log(STRM_W_LOG_NOTICE, "assigned %d partitions", parts->cnt);
         rd_kafka_assign(rk, parts);
         return;
     }
@@ -852,7 +887,7 @@ strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          parts->elems[i].partition);
     }
 
-    strm_worker_log("revoked %d partitions", parts->cnt);
+    strm_w_log(STRM_W_LOG_NOTICE, "revoked %d partitions", parts->cnt);
     rd_kafka_assign(rk, NULL);
 }
 
@@ -941,8 +976,8 @@ strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
     p = strm_x_part(x, topic, rkm->partition, 1);
 
     if (p == NULL) {
-        strm_worker_log("out of memory: stopping");
-        strm_worker_stop = 1;
+        strm_w_log(STRM_W_LOG_ALERT, "out of memory: stopping");
+        strm_w_stop();
         return;
     }
 
@@ -954,7 +989,7 @@ strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
         return;
     }
 
-    now = strm_worker_now_ms();
+    now = strm_w_now_ms();
 
     /* the committed batch's records are gone (compaction): a new one */
     if (p->records == 0 && p->pending_last >= 0
@@ -982,8 +1017,8 @@ strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
                                   : strm_x_line_event(x, p, rkm);
 
     if (rc < 0) {
-        strm_worker_log("out of memory: stopping");
-        strm_worker_stop = 1;
+        strm_w_log(STRM_W_LOG_ALERT, "out of memory: stopping");
+        strm_w_stop();
         return;
     }
 
@@ -1130,9 +1165,9 @@ strm_x_line_key(strm_x_t *x, strm_x_part_t *p, const rd_kafka_message_t *rkm)
     {
         OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
         x->key_failures++;
-        strm_worker_log("%s[%d] offset %lld: not a key record of this KEK: "
-                        "skipped", rd_kafka_topic_name(rkm->rkt),
-                        (int) rkm->partition, (long long) rkm->offset);
+        strm_w_log(STRM_W_LOG_WARN, "%s[%d] offset %lld: not a key record "
+                   "of this KEK: skipped", rd_kafka_topic_name(rkm->rkt),
+                   (int) rkm->partition, (long long) rkm->offset);
         return 0;
     }
 
@@ -1227,14 +1262,14 @@ strm_x_close(strm_x_t *x, strm_x_part_t *p)
         err = strm_x_commit(x, p, p->first, meta);
 
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            strm_worker_log("%s[%d]: committing the batch %lld..%lld: %s",
-                            p->topic, (int) p->partition,
-                            (long long) p->first, (long long) p->last,
-                            rd_kafka_err2str(err));
+            strm_w_log(STRM_W_LOG_ERR, "%s[%d]: committing the batch "
+                       "%lld..%lld: %s", p->topic, (int) p->partition,
+                       (long long) p->first, (long long) p->last,
+                       rd_kafka_err2str(err));
             snprintf(x->conn.last_error, sizeof(x->conn.last_error),
                      "commit: %s", rd_kafka_err2str(err));
             strm_x_pause(x, p, 1);
-            p->retry_at = strm_worker_now_ms() + 1000;
+            p->retry_at = strm_w_now_ms() + 1000;
             return;
         }
 
@@ -1259,8 +1294,8 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
 
         if (p->obj == NULL && x->gzip) {
             if (strm_x_gzip(p->buf, p->len, &p->obj, &p->obj_len) != 0) {
-                strm_worker_log("gzip failed: stopping");
-                strm_worker_stop = 1;
+                strm_w_log(STRM_W_LOG_ERR, "gzip failed: stopping");
+                strm_w_stop();
                 return;
             }
         }
@@ -1278,13 +1313,14 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
                 p->backoff = x->retry_max;
             }
 
-            p->retry_at = strm_worker_now_ms() + p->backoff;
+            p->retry_at = strm_w_now_ms() + p->backoff;
             x->retries++;
 
-            strm_worker_log("writing %s failed: %s; %s[%d] paused, retry in "
-                            "%llds", name, x->conn.last_error, p->topic,
-                            (int) p->partition,
-                            (long long) p->backoff / 1000);
+            strm_w_log(STRM_W_LOG_ERR, "writing %s failed: %s; %s[%d] "
+                       "paused, retry in %llds", name, x->conn.last_error,
+                       p->topic,
+                       (int) p->partition,
+                       (long long) p->backoff / 1000);
             strm_x_pause(x, p, 1);
             return;
         }
@@ -1294,12 +1330,12 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* written: writing it again is harmless, so retry the whole */
-        strm_worker_log("%s[%d]: committing offset %lld: %s", p->topic,
-                        (int) p->partition, (long long) p->last + 1,
-                        rd_kafka_err2str(err));
+        strm_w_log(STRM_W_LOG_ERR, "%s[%d]: committing offset %lld: %s",
+                   p->topic, (int) p->partition, (long long) p->last + 1,
+                   rd_kafka_err2str(err));
         snprintf(x->conn.last_error, sizeof(x->conn.last_error),
                  "commit: %s", rd_kafka_err2str(err));
-        p->retry_at = strm_worker_now_ms() + 1000;
+        p->retry_at = strm_w_now_ms() + 1000;
         strm_x_pause(x, p, 1);
         return;
     }
@@ -1317,16 +1353,16 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
         e = rd_kafka_seek_partitions(x->consumer, l, 10000);
 
         if (e != NULL) {
-            strm_worker_log("%s[%d]: seek: %s", p->topic, (int) p->partition,
-                            rd_kafka_error_string(e));
+            strm_w_log(STRM_W_LOG_ERR, "%s[%d]: seek: %s", p->topic,
+                       (int) p->partition, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
 
         rd_kafka_topic_partition_list_destroy(l);
         strm_x_pause(x, p, 0);
-        strm_worker_log("%s[%d]: written after %llu retries, resumed",
-                        p->topic, (int) p->partition,
-                        (unsigned long long) x->retries);
+        strm_w_log(STRM_W_LOG_NOTICE, "%s[%d]: written after %llu "
+                   "retries, resumed", p->topic, (int) p->partition,
+                   (unsigned long long) x->retries);
     }
 
     strm_x_part_reset(p);
@@ -1464,7 +1500,7 @@ strm_x_tick(strm_x_t *x, int64_t now, int draining)
 {
     strm_x_part_t  *p;
 
-    for (p = x->parts; p != NULL && !strm_worker_stop; p = p->next) {
+    for (p = x->parts; p != NULL && !strm_w_stopping(); p = p->next) {
         if (p->full) {
             if (now >= p->retry_at) {
                 if (p->pending_last < 0) {
@@ -1517,7 +1553,7 @@ strm_x_status(strm_x_t *x)
                    " s:I, s:I, s:I, s:I, s:s, s:s}",
                    "export", x->name, "connector", x->conn.url,
                    "mode", x->mode == STRM_X_KEYS ? "keys" : "events",
-                   "time", (json_int_t) strm_worker_now_ms(),
+                   "time", (json_int_t) strm_w_now_ms(),
                    "lag", (json_int_t) x->lag,
                    "records", (json_int_t) x->records,
                    "lines", (json_int_t) x->lines,
@@ -1539,7 +1575,7 @@ strm_x_status(strm_x_t *x)
         return;
     }
 
-    strm_worker_write_file(x->common.status_file, text, strlen(text));
+    strm_w_write_file(x->common.status_file, text, strlen(text));
     free(text);
 
     f = open_memstream(&prom, &len);
@@ -1578,7 +1614,7 @@ strm_x_status(strm_x_t *x)
 
     if (fclose(f) == 0) {
         snprintf(path, sizeof(path), "%s.prom", x->common.status_file);
-        strm_worker_write_file(path, prom, len);
+        strm_w_write_file(path, prom, len);
     }
 
     free(prom);
@@ -1586,10 +1622,18 @@ strm_x_status(strm_x_t *x)
 
 
 static void
-strm_x_free(strm_x_t *x)
+strm_x_free(strm_w_t *w)
 {
+    strm_x_t  *x = w->data;
+
     size_t          i;
     strm_x_part_t  *p;
+
+    /* a start that failed half-way */
+    if (x->consumer != NULL) {
+        rd_kafka_destroy(x->consumer);
+        x->consumer = NULL;
+    }
 
     while (x->parts != NULL) {
         p = x->parts;
@@ -1608,7 +1652,7 @@ strm_x_free(strm_x_t *x)
     }
 
     strm_x_conn_free(&x->conn);
-    strm_worker_common_free(&x->common);
+    strm_w_common_free(&x->common);
 
     for (i = 0; i < x->ntopics; i++) {
         free(x->topics[i]);
@@ -1618,15 +1662,4 @@ strm_x_free(strm_x_t *x)
     free(x->group);
     free(x->kek);
     free(x->customer_kek);
-}
-
-
-static int
-strm_x_usage(void)
-{
-    fprintf(stderr, "usage: strm-export -c FILE [-t]\n"
-                    "  -c FILE  the configuration (nginx-style blocks)\n"
-                    "  -t       check the configuration and exit\n");
-
-    return STRM_WORKER_EX_USAGE;
 }
