@@ -83,10 +83,10 @@ static int strm_credentials_usage(void);
 int
 main(int argc, char **argv)
 {
-    int            c, nargs;
-    char         **args;
-    const char    *cmd;
-    strm_credentials_opts_t o;
+    int                      c, nargs;
+    char                   **args;
+    const char              *cmd;
+    strm_credentials_opts_t  o;
 
     if (argc < 2) {
         return strm_credentials_usage();

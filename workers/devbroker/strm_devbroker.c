@@ -709,8 +709,8 @@ strm_devbroker_ctl_listen(int *port)
 static void
 strm_devbroker_ctl_accept(int lfd)
 {
-    int                 i, fd;
-    strm_devbroker_ctl_conn_t *c;
+    int                         i, fd;
+    strm_devbroker_ctl_conn_t  *c;
 
     for ( ;; ) {
         c = NULL;

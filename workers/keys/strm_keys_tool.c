@@ -369,7 +369,7 @@ strm_kt_export(strm_keystore_t *ks, strm_kt_opts_t *o)
 static int
 strm_kt_export_one(const strm_keyrec_t *rec, void *data)
 {
-    strm_kt_opts_t *o = data;
+    strm_kt_opts_t  *o = data;
 
     char                *json;
     size_t               len;
