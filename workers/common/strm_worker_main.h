@@ -25,8 +25,9 @@
  * hooks of the steps; strm_w_main() calls them in turn.  The log is
  * nginx's error-log line on stderr (or on "error_log FILE"), the signal
  * handlers only set flags, and "-X name=value" (kcat's) reaches every
- * librdkafka client the program makes.  Only this file's code and libc
- * and librdkafka: strm-devbroker links nothing else.
+ * librdkafka client of a program that talks to Kafka (STRM_W_OPT_KAFKA,
+ * through strm_w_kafka_props()).  Only libc and librdkafka here:
+ * strm-devbroker links nothing else.
  */
 
 #define STRM_W_EX_OK       0
