@@ -56,8 +56,8 @@ static int strm_w_at_once(void);
 
 
 /*
- * The steps in nginx's order; a step's exit code other than 0 ends the
- * program (after stop, when start succeeded, and free, always).
+ * The steps in nginx's order.  A hook's exit code other than 0 ends the
+ * program with it; stop runs only after run, free always.
  */
 int
 strm_w_main(const strm_w_program_t *p, void *data, int argc, char **argv)
