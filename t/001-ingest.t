@@ -13,6 +13,17 @@ repeat_each(2);
 
 run_tests();
 
+# ---- the procedures the blocks name ----------------------------------
+
+# POSTs $body over HTTP/2 with TLS to the block's TLS server (its
+# certificate is Strm::Test's); (status, headers, body)
+sub post_over_tls {
+    my ($body) = @_;
+    return strm_curl("--http2 --cacert $ENV{TEST_NGINX_STRM_TLS_DIR}/cert.pem"
+                     . " -X POST --data '$body'"
+                     . " https://127.0.0.1:$ENV{TEST_NGINX_STRM_TLS_PORT}/event");
+}
+
 __DATA__
 
 === TEST 1: HTTP/1.1 event becomes one Kafka record, answered 204
@@ -32,6 +43,7 @@ Strm-Event-Id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -52,6 +64,7 @@ Strm-Event-Id: [0-9a-f-]{36}
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -69,6 +82,7 @@ Strm-Event-Id: [0-9a-f-]{36}
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -89,6 +103,7 @@ a client request body is buffered to a temporary file
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -108,6 +123,7 @@ a client request body is buffered to a temporary file
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -135,6 +151,7 @@ Transfer-Encoding: chunked\r
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -152,6 +169,7 @@ Transfer-Encoding: chunked\r
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -177,6 +195,7 @@ Transfer-Encoding: chunked\r
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -202,9 +221,7 @@ POST /event
 {"over":"h1"}
 --- error_code: 204
 --- strm_check
-my $tls = "https://127.0.0.1:$ENV{TEST_NGINX_STRM_TLS_PORT}/event";
-my ($s, $h) = strm_curl("--http2 --cacert $ENV{TEST_NGINX_STRM_TLS_DIR}/cert.pem"
-                        . " -X POST --data '{\"over\":\"h2+tls\"}' $tls");
+my ($s, $h) = post_over_tls('{"over":"h2+tls"}');
 is($s, 204, "204 over TLS");
 is($h->{':version'}, "2", "spoken as HTTP/2");
 like($h->{'strm-event-id'}, qr/^[0-9a-f-]{36}$/, "with an event id");
@@ -217,3 +234,4 @@ strm_check_acked_in_kafka("h2+tls", $topic);
 --- no_error_log
 [error]
 [alert]
+[emerg]

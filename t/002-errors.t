@@ -32,6 +32,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -52,6 +53,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -72,6 +74,7 @@ Content-Type: application/json
 client intended to send too large body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -99,6 +102,7 @@ c8\r
 client intended to send too large chunked body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -116,7 +120,9 @@ client intended to send too large chunked body
 --- response_body
 {"error":"the event is larger than this location accepts","code":"too_large"}
 --- no_error_log
+[error]
 [alert]
+[emerg]
 
 
 
@@ -139,7 +145,9 @@ Content-Type: application/json
 --- error_log
 strm kafka: local queue full
 --- no_error_log
+[error]
 [alert]
+[emerg]
 
 
 
@@ -164,8 +172,11 @@ bad\r
 Content-Type: application/json
 --- response_body
 {"error":"the request is malformed","code":"bad_request"}
+--- error_log
+client sent invalid chunked body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -182,8 +193,11 @@ Content-Type: application/json
 --- response_headers
 Content-Type: text/html
 --- response_body_like: 413 Request Entity Too Large
+--- error_log
+client intended to send too large body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -200,6 +214,8 @@ GET /plain
 {"error":"no such resource","code":"not_found"}
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
