@@ -2,7 +2,7 @@
 # Runs with our runner (prove -I t/runner/lib) and with the real
 # Test::Nginx alike, so it keeps to the real API.
 
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 
 repeat_each(2);
 no_shuffle();
@@ -51,6 +51,12 @@ sub servroot_foreign {
     closedir $dh;
     return sort @foreign;
 }
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (42 in all);
+# the 3 must_die blocks are one test each instead; TEST 20's
+# shutdown_error_log is checked once, when its nginx stops.
+plan tests => repeat_each() * (blocks() * 4 + 42 - 3 * 3) + 1;
 
 run_tests();
 

@@ -6,10 +6,15 @@
 # events the access log shows as answered 204, each once, by event id.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (headers, bodies, each strm_*
+# section: 101 in all, 78 of them TEST 3's 20 requests).
+plan tests => repeat_each() * (blocks() * 4 + 101);
 
 run_tests();
 

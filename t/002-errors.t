@@ -6,10 +6,16 @@
 # where no Test::Nginx looks.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (headers,
+# bodies: 19 in all); each of the 14 config blocks is one must_die test
+# instead, and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 19 - 14 * 3) + 14 * 2;
 
 run_tests();
 

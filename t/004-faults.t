@@ -4,11 +4,16 @@
 # producers saw against what Kafka holds.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 use Time::HiRes qw(time sleep);
 
 repeat_each(2);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (its
+# strm_check; TEST 3's error_log line: 4 in all).
+plan tests => repeat_each() * (blocks() * 4 + 4);
 
 run_tests();
 

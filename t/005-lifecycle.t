@@ -5,7 +5,7 @@
 # waiting request holds a timer that is not cancelable.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 use File::Copy qw(copy);
 use File::Path qw(make_path);
@@ -23,6 +23,11 @@ repeat_each(2);
 workers(2);
 master_on();
 no_shuffle();
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (its strm_check, [crit]: 3 in
+# all).
+plan tests => repeat_each() * (blocks() * 4 + 3);
 
 run_tests();
 

@@ -4,13 +4,17 @@
 # it runs once (repeats share one nginx).
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 use Time::HiRes qw(sleep);
 
 repeat_each(1);
 workers(2);
 master_on();
+
+# The count as Test::Nginx makes it: the status, the strm_check, the
+# error_log line and five no_error_log lines.
+plan tests => repeat_each() * (blocks() * 8);
 
 run_tests();
 

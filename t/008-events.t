@@ -6,7 +6,7 @@
 # rule and the schema ref, and never echoing a value.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
@@ -20,6 +20,11 @@ add_block_preprocessor(sub {
     $block->set_value(http_config => $Http)
         unless defined $block->http_config;
 });
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (headers, bodies, each strm_*
+# section: 119 in all, 9 of them TEST 55's three requests).
+plan tests => repeat_each() * (blocks() * 4 + 119);
 
 run_tests();
 

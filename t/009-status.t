@@ -4,10 +4,16 @@
 # The last blocks count real events of an ingest location.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (headers, bodies, strm_check:
+# 20 in all); each of the 5 config blocks is one must_die test instead,
+# and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 20 - 5 * 3) + 5 * 2;
 
 run_tests();
 

@@ -4,10 +4,15 @@
 # same topic would push the first one out before it is read back.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(1);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (bodies and
+# the strm_* sections: 3 in all).
+plan tests => repeat_each() * (blocks() * 4 + 3);
 
 run_tests();
 

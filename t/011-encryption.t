@@ -5,7 +5,7 @@
 # python3-cryptography's (t/lib/strm-decrypt), not our C.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 use JSON::PP qw(decode_json encode_json);
 use Time::HiRes qw(sleep);
@@ -25,6 +25,12 @@ add_block_preprocessor(sub {
 });
 
 our $Root = $Strm::Test::Root;
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (31 in all, 12 of them TEST
+# 1's three requests); each of the 6 config blocks is one must_die test
+# instead, and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 31 - 6 * 3) + 6 * 2;
 
 run_tests();
 

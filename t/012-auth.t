@@ -6,7 +6,7 @@
 # by strm-credentials.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 use Time::HiRes qw(sleep);
 use File::Temp qw(tempdir);
@@ -122,6 +122,13 @@ add_block_preprocessor(sub {
     $block->set_value(config => $Config)
         unless defined $block->config;
 });
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (headers,
+# bodies, strm_* sections, the requests of request arrays: 160 in all);
+# each of the 11 config blocks is one must_die test instead, and its
+# strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 160 - 11 * 3) + 11 * 2;
 
 run_tests();
 

@@ -7,7 +7,7 @@
 # ingest goes on; configuration mistakes stop "nginx -t".
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 use File::Temp qw(tempdir);
 use JSON::PP;
@@ -56,6 +56,12 @@ our $Config = <<'_EOC_';
         strm_egress $TEST_NGINX_STRM_TOPIC;
     }
 _EOC_
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (bodies, the
+# strm_checks: 10 in all); each of the 3 config blocks is one must_die
+# test instead, and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 10 - 3 * 3) + 3 * 2;
 
 run_tests();
 
