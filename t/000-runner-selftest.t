@@ -2,7 +2,7 @@
 # Runs with our runner (prove -I t/runner/lib) and with the real
 # Test::Nginx alike, so it keeps to the real API.
 
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 
 repeat_each(2);
 no_shuffle();
@@ -23,7 +23,7 @@ add_block_preprocessor(sub {
     if (!defined $block->no_error_log && !defined $block->error_log
         && !defined $block->must_die)
     {
-        $block->set_value("no_error_log", "[error]\n[alert]\n");
+        $block->set_value("no_error_log", "[error]\n[alert]\n[emerg]\n");
     }
 });
 
@@ -35,7 +35,28 @@ add_response_body_check(sub {
         is(length($body // ''), $block->body_length,
            $block->name . " - body length (req $req_idx)");
     }
+
+    if (defined $block->servroot_clean) {
+        is(join(' ', servroot_foreign()), '',
+           $block->name . " - nothing foreign in the servroot");
+    }
 });
+
+# What the servroot holds beyond what the real Test::Nginx creates and
+# removes (conf, html, logs, *_temp): it bails out ("not empty?") on
+# anything else when the next block wipes the servroot.
+sub servroot_foreign {
+    opendir my $dh, server_root() or return ('(no servroot)');
+    my @foreign = grep { !/^(\.\.?|conf|html|logs|\w+_temp)$/ } readdir $dh;
+    closedir $dh;
+    return sort @foreign;
+}
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (42 in all);
+# the 3 must_die blocks are one test each instead; TEST 20's
+# shutdown_error_log is checked once, when its nginx stops.
+plan tests => repeat_each() * (blocks() * 4 + 42 - 3 * 3) + 1;
 
 run_tests();
 
@@ -374,3 +395,15 @@ kept
 --- request
 GET /t
 --- skip_eval: 2: 1
+
+
+
+=== TEST 24: the servroot holds only what the real Test::Nginx wipes
+--- config
+    location = /t {
+        return 204;
+    }
+--- request
+GET /t
+--- error_code: 204
+--- servroot_clean

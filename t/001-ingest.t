@@ -6,12 +6,28 @@
 # events the access log shows as answered 204, each once, by event id.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
 
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (headers, bodies, each strm_*
+# section: 101 in all, 78 of them TEST 3's 20 requests).
+plan tests => repeat_each() * (blocks() * 4 + 101);
+
 run_tests();
+
+# ---- the procedures the blocks name ----------------------------------
+
+# POSTs $body over HTTP/2 with TLS to the block's TLS server (its
+# certificate is Strm::Test's); (status, headers, body)
+sub post_over_tls {
+    my ($body) = @_;
+    return strm_curl("--http2 --cacert $ENV{TEST_NGINX_STRM_TLS_DIR}/cert.pem"
+                     . " -X POST --data '$body'"
+                     . " https://127.0.0.1:$ENV{TEST_NGINX_STRM_TLS_PORT}/event");
+}
 
 __DATA__
 
@@ -32,6 +48,7 @@ Strm-Event-Id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -52,6 +69,7 @@ Strm-Event-Id: [0-9a-f-]{36}
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -69,6 +87,7 @@ Strm-Event-Id: [0-9a-f-]{36}
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -89,6 +108,7 @@ a client request body is buffered to a temporary file
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -108,6 +128,7 @@ a client request body is buffered to a temporary file
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -135,6 +156,7 @@ Transfer-Encoding: chunked\r
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -152,6 +174,7 @@ Transfer-Encoding: chunked\r
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -177,6 +200,7 @@ Transfer-Encoding: chunked\r
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -202,9 +226,7 @@ POST /event
 {"over":"h1"}
 --- error_code: 204
 --- strm_check
-my $tls = "https://127.0.0.1:$ENV{TEST_NGINX_STRM_TLS_PORT}/event";
-my ($s, $h) = strm_curl("--http2 --cacert $ENV{TEST_NGINX_STRM_TLS_DIR}/cert.pem"
-                        . " -X POST --data '{\"over\":\"h2+tls\"}' $tls");
+my ($s, $h) = post_over_tls('{"over":"h2+tls"}');
 is($s, 204, "204 over TLS");
 is($h->{':version'}, "2", "spoken as HTTP/2");
 like($h->{'strm-event-id'}, qr/^[0-9a-f-]{36}$/, "with an event id");
@@ -217,3 +239,4 @@ strm_check_acked_in_kafka("h2+tls", $topic);
 --- no_error_log
 [error]
 [alert]
+[emerg]

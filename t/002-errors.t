@@ -6,10 +6,16 @@
 # where no Test::Nginx looks.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (headers,
+# bodies: 19 in all); each of the 14 config blocks is one must_die test
+# instead, and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 19 - 14 * 3) + 14 * 2;
 
 run_tests();
 
@@ -32,6 +38,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -52,6 +59,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -72,6 +80,7 @@ Content-Type: application/json
 client intended to send too large body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -99,6 +108,7 @@ c8\r
 client intended to send too large chunked body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -116,7 +126,9 @@ client intended to send too large chunked body
 --- response_body
 {"error":"the event is larger than this location accepts","code":"too_large"}
 --- no_error_log
+[error]
 [alert]
+[emerg]
 
 
 
@@ -139,7 +151,9 @@ Content-Type: application/json
 --- error_log
 strm kafka: local queue full
 --- no_error_log
+[error]
 [alert]
+[emerg]
 
 
 
@@ -164,8 +178,11 @@ bad\r
 Content-Type: application/json
 --- response_body
 {"error":"the request is malformed","code":"bad_request"}
+--- error_log
+client sent invalid chunked body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -182,8 +199,11 @@ Content-Type: application/json
 --- response_headers
 Content-Type: text/html
 --- response_body_like: 413 Request Entity Too Large
+--- error_log
+client intended to send too large body
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -200,6 +220,8 @@ GET /plain
 {"error":"no such resource","code":"not_found"}
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 

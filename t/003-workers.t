@@ -2,12 +2,16 @@
 # spread over both are all in Kafka, each once.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
 workers(2);
 master_on();
+
+# The count as Test::Nginx makes it: each of the 10 requests is its
+# status and three no_error_log lines; strm_acked_in_kafka is one.
+plan tests => repeat_each() * (10 * 4 + 1);
 
 run_tests();
 

@@ -4,12 +4,68 @@
 # producers saw against what Kafka holds.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
+use Time::HiRes qw(time sleep);
 
 repeat_each(2);
 
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (its
+# strm_check; TEST 3's error_log line: 4 in all).
+plan tests => repeat_each() * (blocks() * 4 + 4);
+
 run_tests();
+
+# ---- the procedures the blocks name ----------------------------------
+
+# POSTs $body while every broker is down; brings them back up after
+# the answer.  Returns (status, headers, body, seconds the answer took).
+sub post_while_brokers_down {
+    my ($body) = @_;
+    strm_broker_ctl("broker/all/down");
+    my $t0 = time;
+    my @r = strm_post('/event', $body);
+    my $took = time - $t0;
+    strm_broker_ctl("broker/all/up");
+    return (@r, $took);
+}
+
+# With every broker answering after $rtt ms: POSTs $body to /event in
+# a child and, while it waits, GETs $path.  Returns (the GET's status,
+# the seconds it took, the POST's status, the seconds the POST took).
+sub get_while_an_event_waits {
+    my ($rtt, $body, $path) = @_;
+    strm_broker_ctl("broker/all/rtt/$rtt");
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        my ($s) = strm_post('/event', $body);
+        POSIX::_exit($s == 204 ? 0 : 1);
+    }
+    sleep 0.2;
+    my $t0 = time;
+    my ($status) = strm_curl(strm_url($path));
+    my $took = time - $t0;
+    my $t1 = time;
+    waitpid($pid, 0);
+    my $post = $? >> 8 == 0 ? 204 : 'not 204';
+    my $slow = time - $t1 + 0.2 + $took;
+    strm_broker_ctl("broker/all/rtt/0");
+    return ($status, $took, $post, $slow);
+}
+
+# A burst (strm_burst options) while every broker answers after $rtt
+# ms; returns the answers' statuses counted ({204 => n, ...}) and
+# the number of answers
+sub burst_with_slow_brokers {
+    my ($rtt, %o) = @_;
+    strm_broker_ctl("broker/all/rtt/$rtt");
+    my $res = strm_burst(url => strm_url('/event'), %o);
+    strm_broker_ctl("broker/all/rtt/0");
+    my %by;
+    $by{ $_->[0] }++ for @$res;
+    return (\%by, scalar @$res);
+}
 
 __DATA__
 
@@ -29,29 +85,20 @@ POST /event
 {"before":"down"}
 --- error_code: 204
 --- strm_check
-use Time::HiRes qw(time);
-my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
-strm_broker_ctl("broker/all/down");
-my $t0 = time;
-my ($status, $h, $body) = strm_curl("-X POST --data '{\"during\":\"down\"}' $url");
-my $took = time - $t0;
-strm_broker_ctl("broker/all/up");
+my ($status, $h, $body, $took) = post_while_brokers_down('{"during":"down"}');
 is($status, 503, "503 while the brokers are down");
 like($body, qr/"code":"kafka_timeout"/, "the body says kafka_timeout");
 is($h->{'retry-after'}, 1, "with Retry-After");
 cmp_ok($took, '<', 1.5 + 2, "answered within the delivery timeout ($took s)");
 cmp_ok($took, '>=', 1.4, "and not before it");
-my $ok = 0;
-for (1 .. 5) {
-    my ($s) = strm_curl("-X POST --data '{\"after\":\"up\"}' $url");
-    $ok++ if $s == 204;
-}
-is($ok, 5, "204 again once the brokers are back");
+is(scalar(grep { $_ == 204 } map { (strm_post('/event', '{"after":"up"}'))[0] } 1 .. 5),
+   5, "204 again once the brokers are back");
 strm_check_acked_in_kafka("brokers down", $topic, unacked => 1);
 --- error_log
 strm kafka: delivery to
 --- no_error_log
 [alert]
+[emerg]
 
 
 
@@ -70,29 +117,16 @@ POST /event
 {"slow":"broker"}
 --- error_code: 204
 --- strm_check
-use Time::HiRes qw(time sleep);
-my $port = Test::Nginx::Socket::server_port();
-strm_broker_ctl("broker/all/rtt/1500");
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    my ($s) = strm_curl("-X POST --data '{\"slow\":1}' http://127.0.0.1:$port/event");
-    POSIX::_exit($s == 204 ? 0 : 1);
-}
-sleep 0.2;
-my $t0 = time;
-my ($status, $h, $body) = strm_curl("http://127.0.0.1:$port/fast");
-my $took = time - $t0;
-my $t1 = time;
-waitpid($pid, 0);
-my $slow = time - $t1 + 0.2 + $took;
-strm_broker_ctl("broker/all/rtt/0");
+my ($status, $took, $post, $slow) =
+    get_while_an_event_waits(1500, '{"slow":1}', '/fast');
 is($status, 200, "the other location answers");
 cmp_ok($took, '<', 0.5, "at once ($took s) while an event waits for Kafka");
-is($? >> 8, 0, "the slow event is acknowledged (204)");
+is($post, 204, "the slow event is acknowledged (204)");
 cmp_ok($slow, '>', 1.0, "and it did wait for the slow broker ($slow s)");
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -111,18 +145,15 @@ POST /event
 {"queue":"warm"}
 --- error_code: 204
 --- strm_check
-my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
-strm_broker_ctl("broker/all/rtt/500");
-my $res = strm_burst(url => $url, n => 40, parallel => 20);
-strm_broker_ctl("broker/all/rtt/0");
-my %by;
-$by{ $_->[0] }++ for @$res;
-is(scalar @$res, 40, "40 answers");
-ok($by{503}, "some 503 (queue full): " . ($by{503} // 0));
-ok($by{204}, "some 204: " . ($by{204} // 0));
-is(($by{204} // 0) + ($by{503} // 0), 40, "nothing but 204 and 503");
+my ($by, $n) = burst_with_slow_brokers(500, n => 40, parallel => 20);
+is($n, 40, "40 answers");
+is(($by->{204} // 0) + ($by->{503} // 0), 40, "nothing but 204 and 503");
+ok($by->{503}, "some 503 (queue full): " . ($by->{503} // 0));
+ok($by->{204}, "some 204: " . ($by->{204} // 0));
 strm_check_acked_in_kafka("queue full", $topic);
 --- error_log
 strm kafka: local queue full
 --- no_error_log
+[error]
 [alert]
+[emerg]

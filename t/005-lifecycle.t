@@ -5,8 +5,11 @@
 # waiting request holds a timer that is not cancelable.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
+use File::Copy qw(copy);
+use File::Path qw(make_path);
+use Time::HiRes qw(sleep);
 
 # a registry of our own, that a block changes before it reloads
 use File::Temp qw(tempdir);
@@ -21,7 +24,30 @@ workers(2);
 master_on();
 no_shuffle();
 
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (its strm_check, [crit]: 3 in
+# all).
+plan tests => repeat_each() * (blocks() * 4 + 3);
+
 run_tests();
+
+# ---- the procedures the blocks name ----------------------------------
+
+# Two HUPs to the master, 0.3 s apart
+sub hup_twice {
+    ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
+    sleep 0.3;
+    ok(kill('HUP', strm_nginx_pid()), "and a second HUP");
+}
+
+# Adds the schema ref $ref to the registry, a copy of the schema $from
+sub registry_add {
+    my ($ref, $from) = @_;
+    my $reg = $ENV{TEST_NGINX_STRM_REGISTRY};
+    make_path("$reg/$ref");
+    copy("$reg/$from/schema.avsc", "$reg/$ref/schema.avsc")
+        or die "copy: $!";
+}
 
 __DATA__
 
@@ -40,22 +66,16 @@ POST /event
 {"warm":"up"}
 --- error_code: 204
 --- strm_check
-use Time::HiRes qw(sleep);
-my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
-my $res = strm_burst_during(sub {
-    ok(kill('HUP', strm_nginx_pid()), "HUP sent to the master");
-    sleep 0.3;
-    ok(kill('HUP', strm_nginx_pid()), "and a second HUP");
-}, url => $url, n => 400, parallel => 16);
-my @res = @$res;
-my %by;
-$by{ $_->[0] }++ for @res;
-is(scalar @res, 400, "400 answers");
-is($by{204} // 0, 400, "all 204 across two reloads: "
-   . join(", ", map { "$_ x $by{$_}" } sort keys %by));
-strm_check_acked_in_kafka("reload", $topic, client => [@res]);
-sleep 1;
+my $res = strm_burst_during(\&hup_twice, url => strm_url('/event'),
+                            n => 400, parallel => 16);
+my $by = strm_statuses($res);
+is(scalar @$res, 400, "400 answers");
+is($by->{204} // 0, 400, "all 204 across two reloads: "
+   . join(", ", map { "$_ x $by->{$_}" } sort keys %$by));
+strm_check_acked_in_kafka("reload", $topic, client => $res);
+sleep 1;    # the reloaded workers settle before the next block
 --- no_error_log
+[error]
 [alert]
 [emerg]
 [crit]
@@ -74,34 +94,16 @@ sleep 1;
 GET /event
 --- error_code: 405
 --- strm_check
-use File::Path qw(make_path);
-use File::Copy qw(copy);
-use Time::HiRes qw(sleep);
-my $reg = $ENV{TEST_NGINX_STRM_REGISTRY};
 my $ref = "acme/fresh$repeat-$$/1.0.0";
-my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
-open my $fh, '>', "/tmp/strm-reload-$$.json" or die $!;
-print $fh strm_json(strm_demo_event());
-close $fh;
-my $post = sub {
-    my ($s, undef, $body) = strm_curl("-H 'Content-Type: application/json' "
-        . "-H 'Strm-Schema-Ref: $ref' --data-binary \@/tmp/strm-reload-$$.json $url");
-    return ($s, $body);
-};
-my ($s, $body) = $post->();
+my $event = strm_json(strm_demo_event());
+my ($s, undef, $body) = strm_post_event($event, ref => $ref);
 is($s, 400, "an unknown schema ref before the reload");
 like($body, qr/"code":"schema_unknown"/, "named as such");
-make_path("$reg/$ref");
-copy("$reg/strmprivacy/demo/1.0.2/schema.avsc", "$reg/$ref/schema.avsc")
-    or die "copy: $!";
+registry_add($ref, 'strmprivacy/demo/1.0.2');
 ok(strm_nginx_reload(), "reloaded: the old workers have exited");
-for (1 .. 50) {
-    ($s) = $post->();
-    last if $s == 204;
-    sleep 0.2;
-}
+($s) = strm_retry(204, sub { strm_post_event($event, ref => $ref) });
 is($s, 204, "the new schema is known after the reload");
-unlink "/tmp/strm-reload-$$.json";
 --- no_error_log
+[error]
 [alert]
 [emerg]

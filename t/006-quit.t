@@ -4,14 +4,33 @@
 # it runs once (repeats share one nginx).
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
+use Time::HiRes qw(sleep);
 
 repeat_each(1);
 workers(2);
 master_on();
 
+# The count as Test::Nginx makes it: the status, the strm_check, the
+# error_log line and five no_error_log lines.
+plan tests => repeat_each() * (blocks() * 8);
+
 run_tests();
+
+# ---- the procedures the blocks name ----------------------------------
+
+# True once the process $pid has exited (within 10 s).  The runner
+# reaps the daemonised master: a zombie still answers kill 0.
+sub has_exited {
+    my ($pid) = @_;
+    for (1 .. 100) {
+        waitpid($pid, POSIX::WNOHANG());
+        return 1 unless kill 0, $pid;
+        sleep 0.1;
+    }
+    return 0;
+}
 
 __DATA__
 
@@ -30,27 +49,21 @@ POST /event
 {"warm":"up"}
 --- error_code: 204
 --- strm_check
-use Time::HiRes qw(sleep);
-my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
 my $master = strm_nginx_pid();
 my $res = strm_burst_during(sub {
     ok(kill('QUIT', $master), "QUIT sent to the master");
-}, after => 1, url => $url, n => 400, parallel => 16);
-# the runner reaps the daemonised master: a zombie still answers kill 0
-for (1 .. 100) {
-    waitpid($master, POSIX::WNOHANG());
-    last unless kill 0, $master;
-    sleep 0.1;
-}
-ok(!kill(0, $master), "nginx has exited");
-my @res = @$res;
-my %by;
-$by{ $_->[0] }++ for @res;
-ok($by{204}, "some events acknowledged before the quit: " . ($by{204} // 0));
-is(join(",", grep { $_ ne '204' && $_ ne '000' } keys %by), '',
+}, after => 1, url => strm_url('/event'), n => 400, parallel => 16);
+ok(has_exited($master), "nginx has exited");
+my $by = strm_statuses($res);
+ok($by->{204}, "some events acknowledged before the quit: " . ($by->{204} // 0));
+is(join(",", grep { $_ ne '204' && $_ ne '000' } keys %$by), '',
    "the rest were refused connections (000), never an error status");
-strm_check_acked_in_kafka("quit", $topic, client => [@res]);
-my $log = do { local (@ARGV, $/) = (Test::Nginx::Socket::server_root() . "/logs/error.log"); <> };
-unlike($log, qr/\[(alert|crit|emerg)\]/, "no alert while quitting");
-like($log, qr/gracefully shutting down/, "the workers shut down gracefully");
-unlike($log, qr/messages not delivered at exit/, "the exit flush lost nothing");
+strm_check_acked_in_kafka("quit", $topic, client => $res);
+--- error_log
+gracefully shutting down
+--- no_error_log
+[error]
+[alert]
+[crit]
+[emerg]
+messages not delivered at exit

@@ -5,10 +5,15 @@
 # the core unit tests' fixtures (t/unit/data/registry-bad/<case>/).
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines; each of the 11 config blocks is one must_die test
+# instead, and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 - 11 * 3) + 11 * 2;
 
 run_tests();
 

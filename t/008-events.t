@@ -6,7 +6,7 @@
 # rule and the schema ref, and never echoing a value.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
@@ -20,6 +20,11 @@ add_block_preprocessor(sub {
     $block->set_value(http_config => $Http)
         unless defined $block->http_config;
 });
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (headers, bodies, each strm_*
+# section: 119 in all, 9 of them TEST 55's three requests).
+plan tests => repeat_each() * (blocks() * 4 + 119);
 
 run_tests();
 
@@ -48,6 +53,7 @@ strm_check_events("json", $topic,
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -72,6 +78,7 @@ strm_check_events("avro", $topic, strm_demo_event(),
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -94,6 +101,8 @@ strm_check_events("java", $topic,
     pii => [qw(uniqueIdentifier consistentValue)]);
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -112,6 +121,8 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 strm_check_events("simulator", $topic, strm_demo_event(), pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -132,6 +143,8 @@ POST /event
 strm_check_events("avro-json", $topic, strm_demo_event(), pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -151,6 +164,8 @@ strm_check_events("schema-id", $topic, strm_demo_event(),
     schema => "strmprivacy/demo/1.0.2", pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -173,6 +188,8 @@ strm_check_events("h2 clickstream", $topic, strm_click_event(),
     pii => [qw(customer/id producerSessionId)]);
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -191,6 +208,8 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 strm_check_events("curl", $topic, strm_demo_event(), pii => [qw(uniqueIdentifier consistentValue someSensitiveValue)]);
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -207,20 +226,20 @@ POST /event
 {"strmMeta":{"eventContractRef":"acme/orders/1.0.0","consentLevels":[2]},"orderId":"o-17","amount":12.5,"qty":3,"status":"paid","tags":["x"],"customer":{"email":"a@b.example"}}
 --- error_code: 204
 --- strm_check
-my $recs = strm_kafka_records($topic, min => 1);
-my $dec = strm_decrypt_records($topic, $recs);
-for my $i (0 .. $#$recs) {
-    my $r = $recs->[$i];
+strm_each_decrypted($topic, sub {
+    my ($r, $d) = @_;
     like($r->{value}, qr/^\{"strmMeta":\{"eventContractRef":"acme\/orders\/1\.0\.0","consentLevels":\[2\],"timestamp":\d{13},"nonce":-?\d+,"keyLink":"[0-9a-f-]{36}"\},"orderId":"A[^"]+","amount":12\.5,"qty":3,"status":"paid","tags":\["x"\],"customer":\{"email":"A[^"]+"\}\}$/,
          "the JSON Schema event, stamped, members in their order, the key field and the PII encrypted");
-    is(join(",", sort @{ $dec->[$i]{decrypted} }), "customer/email,orderId",
+    is(join(",", sort @{ $d->{decrypted} }), "customer/email,orderId",
        "the PII field and the key field were encrypted");
-    is($dec->[$i]{event}{customer}{email}, 'a@b.example', "and decrypt back");
-    is($dec->[$i]{event}{orderId}, "o-17", "the key field too");
+    is($d->{event}{customer}{email}, 'a@b.example', "and decrypt back");
+    is($d->{event}{orderId}, "o-17", "the key field too");
     is($r->{headers}{'strm-consent-levels'}, "2", "consent header");
-}
+});
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -242,6 +261,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -263,6 +283,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -284,6 +305,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -305,6 +327,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -326,6 +349,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -347,6 +371,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -368,6 +393,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -389,6 +415,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -410,6 +437,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -431,6 +459,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -452,6 +481,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -473,6 +503,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -494,6 +525,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -516,6 +548,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -537,6 +570,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -558,6 +592,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -579,6 +614,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -601,6 +637,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -622,6 +659,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -643,6 +681,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -664,6 +703,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -685,6 +725,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -706,6 +747,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -727,6 +769,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -748,6 +791,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -769,6 +813,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -790,6 +835,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -812,6 +858,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -833,6 +880,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -855,6 +903,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -875,6 +924,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -896,6 +946,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -917,6 +968,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -938,6 +990,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -959,6 +1012,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -980,6 +1034,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1001,6 +1056,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1022,6 +1078,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1043,6 +1100,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1064,6 +1122,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1085,6 +1144,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1106,6 +1166,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1128,6 +1189,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1150,6 +1212,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1167,8 +1230,10 @@ Strm-Schema-Ref: strmprivacy/clickstream/1.0.0
 --- error_code: 400
 --- response_body_unlike: PII-SECRET
 --- no_error_log
-PII-SECRET
+[error]
 [alert]
+[emerg]
+PII-SECRET
 
 
 
@@ -1191,10 +1256,12 @@ Strm-Schema-Ref: strmprivacy/clickstream/1.0.0
 --- error_code eval
 [400, 400, 400]
 --- strm_check
-my $recs = strm_kafka_records("$topic-dead", min => 3 * ($repeat + 1));
-is(scalar @$recs, 3 * ($repeat + 1), "every refused event has a dead letter");
-unlike($_->{value}, qr/PII-SECRET/, "no PII in a dead letter") for @$recs;
-my %by = map { (JSON::PP::decode_json($_->{value})->{code} => JSON::PP::decode_json($_->{value})) } @$recs;
+my $dls = strm_dead_letters("$topic-dead", 3 * ($repeat + 1));
+is(scalar @$dls, 3 * ($repeat + 1), "every refused event has a dead letter");
+unlike($_->{value}, qr/PII-SECRET/, "no PII in a dead letter") for @$dls;
+is($_->{headers}{'strm-error-code'}, $_->{letter}{code},
+   "header strm-error-code") for @$dls;
+my %by = map { ($_->{letter}{code} => $_->{letter}) } @$dls;
 my $v = $by{validation_failed};
 is($v->{field}, "url", "the field");
 is($v->{rule}, "regex", "the rule");
@@ -1206,13 +1273,12 @@ ok(!exists $v->{event}{customer}{id}, "without the PII fields");
 like($v->{eventId}, qr/^[0-9a-f-]{36}$/, "with the event id");
 is($by{invalid_json}{event}, undef, "a body that did not parse is not kept");
 is($by{schema_violation}{event}, undef, "nor one that broke its schema");
-is($_->{headers}{'strm-error-code'}, JSON::PP::decode_json($_->{value})->{code},
-   "header strm-error-code") for @$recs;
 is(scalar @{ strm_kafka_records($topic, timeout => 2) }, 0,
    "nothing went to the stream's topic");
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -1233,6 +1299,8 @@ Content-Type: application/json
 {"status":"ready"}
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -1251,6 +1319,10 @@ x
 --- response_headers
 Allow: GET, HEAD
 --- response_body_like: "code":"method_not_allowed"
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -1263,6 +1335,10 @@ Allow: GET, HEAD
 GET /ready
 --- error_code: 503
 --- response_body_like: "code":"not_ready"
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -1278,6 +1354,10 @@ Content-Length: 0
 POST /event
 --- error_code: 400
 --- response_body_like: "code":"empty_body"
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -1297,6 +1377,8 @@ Strm-Schema-Ref: strmprivacy/clickstream/1.0.0
 ^\{"error":"[^"]+","code":"contract_mismatch","field":"strmMeta\/eventContractRef","rule":"schema","detail":"[^"]+","schemaRef":"strmprivacy\/clickstream\/1\.0\.0"\}$
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -1316,3 +1398,5 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 ^\{"error":"[^"]+","code":"schema_violation","field":"strmMeta\/eventContractRef","rule":"required","detail":"[^"]+","schemaRef":"strmprivacy\/demo\/1\.0\.2"\}$
 --- no_error_log
 [error]
+[alert]
+[emerg]

@@ -4,12 +4,53 @@
 # The last blocks count real events of an ingest location.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(2);
 
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (headers, bodies, strm_check:
+# 20 in all); each of the 5 config blocks is one must_die test instead,
+# and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 20 - 5 * 3) + 5 * 2;
+
 run_tests();
+
+# ---- the procedures the blocks name ----------------------------------
+
+# $topic's counters in /status: {"REF:requests" => n, "REF:accepted",
+# "REF:bytes", "REF:CODE" (refusals), ...}; REF is '' for requests
+# refused before their schema ref was known
+sub stream_counts {
+    my ($topic) = @_;
+    my %c;
+    for my $e (@{ strm_status()->{streams} }) {
+        next unless $e->{stream} eq $topic;
+        $c{"$e->{schemaRef}:$_"} += $e->{$_} for qw(requests accepted bytes);
+        $c{"$e->{schemaRef}:$_"} += $e->{rejected}{$_}
+            for keys %{ $e->{rejected} };
+    }
+    return \%c;
+}
+
+# How much each counter moved from $before to $after
+sub moved {
+    my ($before, $after) = @_;
+    my %d = map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) }
+            keys %{ { %$before, %$after } };
+    return \%d;
+}
+
+# Two good demo events, one with an empty key field, then the latter
+# without a Content-Type under a schema ref nobody knows; returns their
+# statuses
+sub post_the_mix {
+    my ($good, $bad) = @_;
+    return ((strm_post_event($good))[0], (strm_post_event($good))[0],
+            (strm_post_event($bad))[0],
+            (strm_post('/event', $bad, 'Strm-Schema-Ref: acme/none/1.0.0'))[0]);
+}
 
 __DATA__
 
@@ -28,6 +69,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -46,6 +88,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -146,6 +189,7 @@ strm_keys_sync_seconds_count 0
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -164,6 +208,7 @@ Content-Length: 642
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -184,6 +229,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -205,6 +251,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -223,6 +270,7 @@ Content-Type: application/json
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -241,6 +289,7 @@ GET /status
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -311,63 +360,49 @@ invalid number of arguments in "strm_status" directive
 GET /status
 --- error_code: 200
 --- strm_check
-use JSON::PP ();
-my $port = Test::Nginx::Socket::server_port();
 my $ref = "strmprivacy/demo/1.0.2";
-my $counts = sub {
-    my (undef, undef, $body) = strm_curl("http://127.0.0.1:$port/status");
-    my $st = JSON::PP::decode_json($body);
-    my %c;
-    for my $e (@{ $st->{streams} }) {
-        next unless $e->{stream} eq $topic;
-        $c{"$e->{schemaRef}:$_"} += $e->{$_} for qw(requests accepted bytes);
-        $c{"$e->{schemaRef}:$_"} += $e->{rejected}{$_}
-            for keys %{ $e->{rejected} };
-    }
-    return \%c;
-};
-my $before = $counts->();
 my $good = strm_json(strm_demo_event());
 my $bad = strm_json(strm_demo_event(consistentValue => ""));
-open my $fh, '>', "/tmp/strm-status-$$.json" or die $!;
-print $fh $good;
-close $fh;
-my @h = ("-H 'Content-Type: application/json'", "-H 'Strm-Schema-Ref: $ref'");
-for (1 .. 2) {
-    my ($s) = strm_curl("@h --data-binary \@/tmp/strm-status-$$.json "
-                        . "http://127.0.0.1:$port/event");
-    is($s, 204, "a good event");
-}
-open $fh, '>', "/tmp/strm-status-$$.json" or die $!;
-print $fh $bad;
-close $fh;
-my ($s) = strm_curl("@h --data-binary \@/tmp/strm-status-$$.json "
-                    . "http://127.0.0.1:$port/event");
-is($s, 400, "an event with an empty key field");
-($s) = strm_curl("-H 'Strm-Schema-Ref: acme/none/1.0.0' --data-binary "
-                 . "\@/tmp/strm-status-$$.json http://127.0.0.1:$port/event");
-is($s, 400, "an event of an unknown schema");
-unlink "/tmp/strm-status-$$.json";
-my $after = $counts->();
-my $d = sub { ($after->{$_[0]} // 0) - ($before->{$_[0]} // 0) };
-is($d->("$ref:requests"), 3, "3 requests of the demo schema");
-is($d->("$ref:accepted"), 2, "2 accepted");
-is($d->("$ref:key_field_empty"), 1, "1 refused for its empty key field");
-is($d->("$ref:bytes"), 2 * length($good) + length($bad), "their bytes");
-is($d->(":requests"), 1, "the unknown ref counted without its name");
-is($d->(":schema_unknown"), 1, "as schema_unknown");
-my (undef, undef, $prom) =
-    strm_curl("'http://127.0.0.1:$port/status?format=prometheus'");
-like($prom, qr/^strm_accepted_total\{stream="\Q$topic\E",schema_ref="\Q$ref\E"\} [1-9]\d*\r?$/m,
-     "the same counter in Prometheus text");
-# Prometheus' own linter (Debian's package prometheus)
-open my $pt, '|-', "promtool check metrics > /tmp/strm-promtool-$$.out 2>&1"
-    or die "promtool: $!";
-print $pt $prom;
-close $pt;
-is($? >> 8, 0, "promtool check metrics accepts the text")
-    or diag(`cat /tmp/strm-promtool-$$.out`);
-unlink "/tmp/strm-promtool-$$.out";
+my $before = stream_counts($topic);
+is_deeply([post_the_mix($good, $bad)], [204, 204, 400, 400],
+          "two good events, one with an empty key field, one of an unknown schema");
+my $d = moved($before, stream_counts($topic));
+is($d->{"$ref:requests"}, 3, "3 requests of the demo schema");
+is($d->{"$ref:accepted"}, 2, "2 accepted");
+is($d->{"$ref:key_field_empty"}, 1, "1 refused for its empty key field");
+is($d->{"$ref:bytes"}, 2 * length($good) + length($bad), "their bytes");
+is($d->{":requests"}, 1, "the unknown ref counted without its name");
+is($d->{":schema_unknown"}, 1, "as schema_unknown");
 --- no_error_log
 [error]
 [alert]
+[emerg]
+
+
+
+=== TEST 15: the Prometheus text holds the stream's counters, and promtool accepts it
+--- http_config
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+    location = /status {
+        strm_status;
+    }
+--- request
+GET /status
+--- error_code: 200
+--- strm_check
+my $good = strm_json(strm_demo_event());
+my $bad = strm_json(strm_demo_event(consistentValue => ""));
+is_deeply([post_the_mix($good, $bad)], [204, 204, 400, 400],
+          "two good events, one with an empty key field, one of an unknown schema");
+my $prom = strm_prometheus();
+like($prom, qr/^strm_accepted_total\{stream="\Q$topic\E",schema_ref="strmprivacy\/demo\/1\.0\.2"\} [1-9]\d*\r?$/m,
+     "the same counter in Prometheus text");
+strm_promtool_accepts($prom);
+--- no_error_log
+[error]
+[alert]
+[emerg]

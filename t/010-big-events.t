@@ -4,10 +4,15 @@
 # same topic would push the first one out before it is read back.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 
 repeat_each(1);
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (bodies and
+# the strm_* sections: 3 in all).
+plan tests => repeat_each() * (blocks() * 4 + 3);
 
 run_tests();
 
@@ -31,17 +36,16 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 --- error_code: 204
 --- strm_acked_in_kafka
 --- strm_check
-my $recs = strm_kafka_records($topic, min => 1, timeout => 30);
-ok(scalar @$recs, "the big event is in Kafka");
-for my $r (@$recs) {
-    my $len = length($r->{value} // '');
-    ok($len > 10 * 1024 * 1024 && $len < 10 * 1024 * 1024 + 1000,
-       "whole: $len bytes");
-}
+my @len = map { length($_->{value} // '') }
+          @{ strm_kafka_records($topic, min => 1, timeout => 30) };
+ok(scalar @len, "the big event is in Kafka");
+ok($_ > 10 * 1024 * 1024 && $_ < 10 * 1024 * 1024 + 1000, "whole: $_ bytes")
+    for @len;
 --- timeout: 60
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -65,3 +69,4 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 client intended to send too large body
 --- no_error_log
 [alert]
+[emerg]

@@ -5,8 +5,10 @@
 # python3-cryptography's (t/lib/strm-decrypt), not our C.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
+use JSON::PP qw(decode_json encode_json);
+use Time::HiRes qw(sleep);
 
 repeat_each(1);
 workers(2);
@@ -22,7 +24,78 @@ add_block_preprocessor(sub {
         unless defined $block->http_config;
 });
 
+our $Root = $Strm::Test::Root;
+
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log lines, plus its own checks (31 in all, 12 of them TEST
+# 1's three requests); each of the 6 config blocks is one must_die test
+# instead, and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 31 - 6 * 3) + 6 * 2;
+
 run_tests();
+
+# ---- the procedures the blocks name ----------------------------------
+
+# The key link of each record (its strmMeta.keyLink)
+sub key_links {
+    my ($recs) = @_;
+    return map { decode_json($_->{value})->{strmMeta}{keyLink} } @$recs;
+}
+
+# The events (decoded) of the records, grouped by key link
+sub events_by_key_link {
+    my ($recs) = @_;
+    my %by;
+    for my $ev (map { decode_json($_->{value}) } @$recs) {
+        push @{ $by{ $ev->{strmMeta}{keyLink} } }, $ev;
+    }
+    return \%by;
+}
+
+# kill -9 to the master and its workers: nothing runs at exit
+sub kill_nginx_hard {
+    my $pid = strm_nginx_pid();
+    my @workers = split ' ', `pgrep -P $pid`;
+    kill 'KILL', $pid, @workers;
+    sleep 0.5;
+}
+
+# Deletes the block's key store (conf/keys.mdb); true when it is gone
+sub delete_key_store {
+    my $store = server_root() . "/conf/keys.mdb";
+    unlink $store, "$store-lock";
+    return !-e $store;
+}
+
+# strm-keys sync: a new store $store from the keys topic $keys; returns
+# strm-keys' output
+sub rebuild_key_store {
+    my ($store, $keys) = @_;
+    return `$Root/build/strm-keys -s $store sync -b $ENV{TEST_NGINX_STRM_BROKERS} -t $keys -o`;
+}
+
+# The key links a store holds ({link => 1}), as strm-keys lists them
+sub store_key_links {
+    my ($store) = @_;
+    return { map { /"keyLink":"([^"]+)"/ ? ($1 => 1) : () }
+             `$Root/build/strm-keys -s $store list` };
+}
+
+# The records decrypted by t/lib/strm-decrypt with the Tink keysets
+# strm-keys exports from $store; (exit status of the export, events)
+sub decrypt_with_exported_keysets {
+    my ($store, $recs) = @_;
+    my $ex = "/tmp/strm-export-$$.jsonl";
+    my $evf = "/tmp/strm-events-$$.jsonl";
+    system("$Root/build/strm-keys -s $store -k $Root/t/data/test-kek.json export > $ex");
+    my $rc = $? >> 8;
+    open my $ef, '>', $evf or die "$evf: $!";
+    print $ef encode_json($_), "\n" for @$recs;
+    close $ef;
+    my @dec = map { decode_json($_) } `$Root/t/lib/strm-decrypt - $ex < $evf`;
+    unlink $ex, $evf;
+    return ($rc, \@dec);
+}
 
 __DATA__
 
@@ -46,15 +119,13 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 --- strm_check
 my $recs = strm_kafka_records($topic, min => 3);
 is(scalar @$recs, 3, "three events");
-my @ev = map { JSON::PP::decode_json($_->{value}) } @$recs;
-my %by;
-push @{ $by{ $_->{strmMeta}{keyLink} } }, $_ for @ev;
-is(scalar keys %by, 2, "two sessions, two key links");
-my ($a) = grep { @$_ == 2 } values %by;
+my $by = events_by_key_link($recs);
+is(scalar keys %$by, 2, "two sessions, two key links");
+my ($a) = grep { @$_ == 2 } values %$by;
 ok($a, "the two events of session A share a key link");
 is($a->[0]{uniqueIdentifier}, $a->[1]{uniqueIdentifier},
    "the same value under one key link: the same ciphertext");
-my ($b) = grep { @$_ == 1 } values %by;
+my ($b) = grep { @$_ == 1 } values %$by;
 isnt($b->[0]{uniqueIdentifier}, $a->[0]{uniqueIdentifier},
      "the same value under another key link: another ciphertext");
 my $dec = strm_decrypt_records($topic, $recs);
@@ -64,13 +135,14 @@ unlike(join("", map { $_->{value} } @$recs), qr/PII-/,
        "no PII value in clear in the topic");
 my $keys = strm_kafka_records("$topic-keys", min => 2);
 my %klinks = map { $_->{key} => 1 } @$keys;
-ok($klinks{$_}, "the keys topic holds key link $_") for keys %by;
+ok($klinks{$_}, "the keys topic holds key link $_") for keys %$by;
 unlike(join("", map { $_->{value} } @$keys), qr/PII-/,
        "nor in the keys topic");
 --- no_error_log
-PII-
 [error]
 [alert]
+[emerg]
+PII-
 
 
 
@@ -90,19 +162,11 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
     consistentValue => "PII-session-R"))
 --- error_code: 204
 --- strm_check
-use Time::HiRes qw(sleep);
-sleep 2.5;
-my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
-open my $fh, '>', "/tmp/strm-rot-$$.json" or die $!;
-print $fh strm_json(strm_demo_event(consistentValue => "PII-session-R"));
-close $fh;
-my ($s) = strm_curl("-H 'Content-Type: application/json' "
-    . "-H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' "
-    . "--data-binary \@/tmp/strm-rot-$$.json $url");
-unlink "/tmp/strm-rot-$$.json";
+sleep 2.5;    # past the rotation window
+my ($s) = strm_post_event(strm_json(strm_demo_event(consistentValue => "PII-session-R")));
 is($s, 204, "the same session after the window");
 my $recs = strm_kafka_records($topic, min => 2);
-my @links = map { JSON::PP::decode_json($_->{value})->{strmMeta}{keyLink} } @$recs;
+my @links = key_links($recs);
 is(scalar @links, 2, "two events");
 isnt($links[0], $links[1], "under two key links");
 my $dec = strm_decrypt_records($topic, $recs);
@@ -110,6 +174,8 @@ is(scalar(grep { $_->{event}{consistentValue} eq "PII-session-R" } @$dec), 2,
    "both decrypt");
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -122,14 +188,13 @@ is(scalar(grep { $_->{event}{consistentValue} eq "PII-session-R" } @$dec), 2,
 GET /event
 --- error_code: 405
 --- strm_check
-my $url = "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . "/event";
 my $body = strm_json(strm_demo_event(consistentValue => "PII-burst-session"));
-my $res = strm_burst(url => $url, n => 60, parallel => 20, body => $body,
-    headers => ["Content-Type: application/json",
-                "Strm-Schema-Ref: strmprivacy/demo/1.0.2"]);
-is(scalar(grep { $_->[0] == 204 } @$res), 60, "60 events accepted");
+my $res = strm_burst(url => strm_url('/event'), n => 60, parallel => 20,
+    body => $body, headers => ["Content-Type: application/json",
+                               "Strm-Schema-Ref: strmprivacy/demo/1.0.2"]);
+is(strm_statuses($res)->{204}, 60, "60 events accepted");
 my $recs = strm_kafka_records($topic, min => 60);
-my %links = map { JSON::PP::decode_json($_->{value})->{strmMeta}{keyLink} => 1 } @$recs;
+my %links = map { $_ => 1 } key_links($recs);
 is(scalar keys %links, 1, "exactly one key link for the session");
 my $dec = strm_decrypt_records($topic, $recs);
 is(scalar(grep { $_->{event}{consistentValue} eq "PII-burst-session" } @$dec),
@@ -137,6 +202,7 @@ is(scalar(grep { $_->{event}{consistentValue} eq "PII-burst-session" } @$dec),
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -154,38 +220,28 @@ Strm-Schema-Ref: strmprivacy/clickstream/1.0.0
 --- error_code eval
 [(204) x 5]
 --- strm_check
-my $pid = strm_nginx_pid();
-my @workers = split ' ', `pgrep -P $pid`;
-kill 'KILL', $pid, @workers;
-sleep 0.5;
-my $sr = Test::Nginx::Socket::server_root();
-unlink "$sr/keys.mdb", "$sr/keys.mdb-lock";
-ok(!-e "$sr/keys.mdb", "the store is gone");
+kill_nginx_hard();
+ok(delete_key_store(), "the store is gone");
 my $recs = strm_kafka_records($topic, min => 5);
-my %links = map { JSON::PP::decode_json($_->{value})->{strmMeta}{keyLink} => 1 } @$recs;
+my %links = map { $_ => 1 } key_links($recs);
 is(scalar keys %links, 5, "five sessions, five key links");
 my $store = "/tmp/strm-rebuilt-$$.mdb";
-my $out = `$Strm::Test::Root/build/strm-keys -s $store sync -b $ENV{TEST_NGINX_STRM_BROKERS} -t $topic-keys -o`;
-like($out, qr/"copied":\d+/, "strm-keys sync rebuilt a store");
-my %have = map { /"keyLink":"([^"]+)"/ ? ($1 => 1) : () }
-    `$Strm::Test::Root/build/strm-keys -s $store list`;
-ok($have{$_}, "the rebuilt store holds key link $_") for keys %links;
-my $ex = "/tmp/strm-export-$$.jsonl";
-system("$Strm::Test::Root/build/strm-keys -s $store -k $Strm::Test::Root/t/data/test-kek.json export > $ex");
-is($? >> 8, 0, "strm-keys export of the rebuilt store");
-open my $ef, '>', "/tmp/strm-events-$$.jsonl" or die $!;
-print $ef JSON::PP::encode_json($_), "\n" for @$recs;
-close $ef;
-my @fromstore = map { JSON::PP::decode_json($_) }
-    `$Strm::Test::Root/t/lib/strm-decrypt - $ex < /tmp/strm-events-$$.jsonl`;
-is(scalar(grep { ($_->{event}{producerSessionId} // '') =~ /^PII-kill-\d$/ } @fromstore),
+like(rebuild_key_store($store, "$topic-keys"), qr/"copied":\d+/,
+     "strm-keys sync rebuilt a store");
+my $have = store_key_links($store);
+ok($have->{$_}, "the rebuilt store holds key link $_") for keys %links;
+my ($rc, $fromstore) = decrypt_with_exported_keysets($store, $recs);
+unlink $store, "$store-lock";
+is($rc, 0, "strm-keys export of the rebuilt store");
+is(scalar(grep { ($_->{event}{producerSessionId} // '') =~ /^PII-kill-\d$/ } @$fromstore),
    5, "the rebuilt store's keys, exported as Tink keysets, decrypt every event");
-unlink $store, "$store-lock", $ex, "/tmp/strm-events-$$.jsonl";
 my $dec = strm_decrypt_records($topic, $recs);
 is(scalar(grep { ($_->{event}{producerSessionId} // '') =~ /^PII-kill-\d$/ } @$dec),
    5, "every event decrypts with the keys from Kafka");
 --- no_error_log
+[error]
 [alert]
+[emerg]
 
 
 

@@ -6,8 +6,9 @@
 # by strm-credentials.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
+use Time::HiRes qw(sleep);
 use File::Temp qw(tempdir);
 use JSON::PP;
 
@@ -122,7 +123,88 @@ add_block_preprocessor(sub {
         unless defined $block->config;
 });
 
+# The count as Test::Nginx makes it: a block is its status and three
+# no_error_log (or error_log) lines, plus its own checks (headers,
+# bodies, strm_* sections, the requests of request arrays: 160 in all);
+# each of the 11 config blocks is one must_die test instead, and its
+# strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 160 - 11 * 3) + 11 * 2;
+
 run_tests();
+
+# ---- the procedures the blocks name ----------------------------------
+
+# POST /token with the form $form; (status, the JSON answer or {})
+sub token_post {
+    my ($form) = @_;
+    my ($s, undef, $b) = strm_post('/token', $form,
+        'Content-Type: application/x-www-form-urlencoded');
+    return ($s, eval { decode_json($b) } // {});
+}
+
+# client_credentials for the client $id, with its own secret unless
+# $secret; (status, the JSON answer or {})
+sub grant {
+    my ($id, $secret) = @_;
+    return token_post("grant_type=client_credentials&client_id=$id"
+                      . "&client_secret=" . ($secret // $Secret{$id}));
+}
+
+# The refresh_token grant for the client $id; (status, answer)
+sub refresh {
+    my ($id, $refresh_token) = @_;
+    return token_post("grant_type=refresh_token&client_id=$id"
+                      . "&client_secret=$Secret{$id}"
+                      . (defined $refresh_token
+                         ? "&refresh_token=$refresh_token" : ''));
+}
+
+# The demo event sent with the bearer token $tok; (status, body)
+sub send_with {
+    my ($tok) = @_;
+    my ($s, undef, $b) =
+        strm_post_event(strm_json(strm_demo_event()), token => $tok);
+    return ($s, $b);
+}
+
+# A new client $id in the clients file $file; its secret
+sub new_client {
+    my ($file, $id) = @_;
+    return decode_json(sh("$Root/build/strm-credentials new -f $D/$file -c $id"))
+        ->{clientSecret};
+}
+
+# Revokes the client $id of the clients file $file
+sub revoke_client {
+    my ($file, $id) = @_;
+    sh("$Root/build/strm-credentials revoke -f $D/$file $id");
+}
+
+# The identity provider's JWKS of the reload block now holds only the
+# key $pem, with the id $kid
+sub idp_jwks_now {
+    my ($pem, $kid) = @_;
+    sh("$Jwt jwks $D/$pem:$kid > $D/reload-jwks.json");
+}
+
+# Runs STRM's Python driver (t/lib/strm-driver-client) against port
+# $port: $o{n} events, refreshing its token $o{margin} s before expiry;
+# (exit status, its report decoded or {}, its output)
+sub driver_flow {
+    my ($port, %o) = @_;
+    my $ev = strm_json(strm_demo_event());
+    my $cmd = "$Root/t/lib/strm-driver-client"
+        . " --auth-url http://127.0.0.1:$port/auth/realms/streams/protocol/openid-connect/token"
+        . " --event-url http://127.0.0.1:$port/event --client-id demo-client"
+        . " --client-secret='$Secret{'demo-client'}'"
+        . " --schema-ref strmprivacy/demo/1.0.2 -n $o{n} --interval 0.5"
+        . " --refresh-margin $o{margin} --event-json '$ev'"
+        . ($o{http2} ? " --http2" : "");
+    my $out = `$cmd 2>&1`;
+    my $rc = $? >> 8;
+    my $r = eval { decode_json((split /\n/, $out)[-1]) } // {};
+    return ($rc, $r, $out);
+}
 
 __DATA__
 
@@ -141,6 +223,7 @@ Pragma: no-cache
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
@@ -157,6 +240,8 @@ grant_type=client_credentials
 ^\{"access_token":"[\w-]+\.[\w-]+\.[\w-]+",.*"token_type":"Bearer"
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
@@ -174,6 +259,9 @@ Content-Type: application/json
 --- error_log
 strm token: client authentication failed
 --- no_error_log
+[error]
+[alert]
+[emerg]
 not-the-secret
 
 
@@ -186,6 +274,10 @@ Content-Type: application/x-www-form-urlencoded
 --- error_code: 401
 --- response_body
 {"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -199,6 +291,10 @@ Authorization: Basic ZGVtby1jbGllbnQ6d3Jvbmc=
 --- error_code: 401
 --- response_body_like chomp
 "error":"invalid_client"
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -210,6 +306,10 @@ Content-Type: application/x-www-form-urlencoded
 --- error_code: 400
 --- response_body
 {"error":"invalid_request","error_description":"Missing form parameter: grant_type"}
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -221,6 +321,10 @@ Content-Type: application/x-www-form-urlencoded
 --- error_code: 400
 --- response_body_like chomp
 ^\{"error":"unsupported_grant_type","error_description":"[^"]+"\}$
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -234,6 +338,10 @@ main::form('demo-client')
 --- error_code: 400
 --- response_body
 {"error":"invalid_request","error_description":"more than one client authentication method"}
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
@@ -251,52 +359,77 @@ main::form('demo-client')
 ["{\"error\":\"invalid_request\",\"error_description\":\"only POST is accepted here\"}\n",
  "{\"error\":\"invalid_request\",\"error_description\":\"the body must be application/x-www-form-urlencoded\"}\n",
  "{\"error\":\"invalid_request\",\"error_description\":\"grant_type is malformed or repeated\"}\n"]
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 10: refresh flow: refresh_token gives new tokens; a refresh token is no bearer token, an access token no refresh token, another client cannot use it
+=== TEST 10: refresh flow: the refresh_token grant gives a new access token that sends events
 --- request
 GET /token
 --- error_code: 405
 --- strm_check
-my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
-my $post = sub {
-    my ($form) = @_;
-    my ($s, $h, $b) = strm_curl("-H 'Content-Type: application/x-www-form-urlencoded' --data-raw '$form' $base/token");
-    return ($s, eval { JSON::PP::decode_json($b) } // {});
-};
-my $id = "client_id=demo-client&client_secret=$main::Secret{'demo-client'}";
-my ($s, $t) = $post->("grant_type=client_credentials&$id");
+my ($s, $t) = grant('demo-client');
 is($s, 200, "client_credentials");
-my ($s2, $t2) = $post->("grant_type=refresh_token&$id&refresh_token=$t->{refresh_token}");
+my ($s2, $t2) = refresh('demo-client', $t->{refresh_token});
 is($s2, 200, "refresh_token grant");
 like($t2->{access_token} // '', qr/^[\w-]+\.[\w-]+\.[\w-]+$/, "a new access token");
 isnt($t2->{access_token}, $t->{access_token}, "not the old one");
 is($t2->{expires_in}, 3600, "expires_in");
 ok(abs($t2->{expires_at} - time - 3600) <= 2,
    "expires_at (STRM's Node driver needs it) is now + expires_in");
-my $ev = strm_json(strm_demo_event());
-my ($s3) = strm_curl("-H 'Authorization: Bearer $t2->{access_token}' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
-is($s3, 204, "the refreshed access token sends an event");
-my ($s4, $h4, $b4) = strm_curl("-H 'Authorization: Bearer $t->{refresh_token}' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
+is((send_with($t2->{access_token}))[0], 204,
+   "the refreshed access token sends an event");
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 11: refresh flow: a refresh token is no bearer token
+--- request
+GET /token
+--- error_code: 405
+--- strm_check
+my ($s, $t) = grant('demo-client');
+is($s, 200, "client_credentials");
+my ($s4, $b4) = send_with($t->{refresh_token});
 is($s4, 401, "a refresh token is refused as a bearer token");
 like($b4, qr/"reason":"not an access token"/, "named as such");
-my ($s5, $e5) = $post->("grant_type=refresh_token&$id&refresh_token=$t->{access_token}");
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 12: refresh flow: the refresh_token grant takes only a refresh token of the client's own
+--- request
+GET /token
+--- error_code: 405
+--- strm_check
+my ($s, $t) = grant('demo-client');
+is($s, 200, "client_credentials");
+my ($s5, $e5) = refresh('demo-client', $t->{access_token});
 is($s5, 400, "an access token is no refresh token");
 is($e5->{error}, "invalid_grant", "invalid_grant");
-my ($s6, $e6) = $post->("grant_type=refresh_token&client_id=demo-two&client_secret=$main::Secret{'demo-two'}&refresh_token=$t->{refresh_token}");
+my ($s6, $e6) = refresh('demo-two', $t->{refresh_token});
 is($s6, 400, "another client cannot use the refresh token");
 is($e6->{error}, "invalid_grant", "invalid_grant again");
-my ($s7, $e7) = $post->("grant_type=refresh_token&$id");
+my ($s7, $e7) = refresh('demo-client');
 is($s7, 400, "refresh without refresh_token");
 is($e7->{error}, "invalid_request", "is invalid_request");
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
-=== TEST 11: a reload revokes a client: no more tokens, and its tokens stop working; a client added before the reload gets tokens
+=== TEST 13: a reload revokes a client: no more tokens, and its tokens stop working; a client added before the reload gets tokens
 --- http_config
     strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
     strm_token_keys $TEST_NGINX_AUTH_DIR/token.keys;
@@ -308,48 +441,30 @@ is($e7->{error}, "invalid_request", "is invalid_request");
 GET /token
 --- error_code: 405
 --- strm_check
-use Time::HiRes qw(sleep);
-my $D = $main::D;
-my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
-my $grant = sub {
-    my ($id, $sec) = @_;
-    my ($s, $h, $b) = strm_curl("-H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'grant_type=client_credentials&client_id=$id&client_secret=$sec' $base/token");
-    return ($s, eval { JSON::PP::decode_json($b) } // {});
-};
-my $ev = strm_json(strm_demo_event());
-my $send = sub {
-    my ($tok) = @_;
-    my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
-    return ($s, $b);
-};
-my ($s, $t) = $grant->('reload-client', $main::Secret{'reload-client'});
+my ($s, $t) = grant('reload-client');
 is($s, 200, "the client gets a token");
-is(($send->($t->{access_token}))[0], 204, "and sends with it");
-my $new = JSON::PP::decode_json(`$main::Root/build/strm-credentials new -f $D/reload.clients -c reload-new`);
-system("$main::Root/build/strm-credentials revoke -f $D/reload.clients reload-client") == 0
-    or die "revoke failed";
-my ($sn) = $grant->('reload-new', $new->{clientSecret});
-is($sn, 401, "a new client is unknown before the reload");
+is((send_with($t->{access_token}))[0], 204, "and sends with it");
+my $secret = new_client('reload.clients', 'reload-new');
+revoke_client('reload.clients', 'reload-client');
+is((grant('reload-new', $secret))[0], 401,
+   "a new client is unknown before the reload");
 ok(strm_nginx_reload(), "reloaded: the old workers have exited");
-for (1 .. 50) {
-    ($sn) = $grant->('reload-new', $new->{clientSecret});
-    last if $sn == 200;
-    sleep 0.2;
-}
-is($sn, 200, "the new client gets a token after the reload");
-my ($sr, $er) = $grant->('reload-client', $main::Secret{'reload-client'});
+is((strm_retry(200, sub { grant('reload-new', $secret) }))[0], 200,
+   "the new client gets a token after the reload");
+my ($sr, $er) = grant('reload-client');
 is($sr, 401, "the revoked client gets none");
 is($er->{error}, "invalid_client", "invalid_client");
-my ($st, $bt) = $send->($t->{access_token});
+my ($st, $bt) = send_with($t->{access_token});
 is($st, 401, "the revoked client's token stops working");
 like($bt, qr/"reason":"unknown client"/, "as an unknown client");
 --- no_error_log
+[error]
 [alert]
 [emerg]
 
 
 
-=== TEST 12: ingest with a valid token: 204, the event in Kafka, $strm_client_id and $strm_stream set
+=== TEST 14: ingest with a valid token: 204, the event in Kafka, $strm_client_id and $strm_stream set
 --- more_headers eval
 $main::Event . main::bearer()
 --- request eval
@@ -362,10 +477,11 @@ X-Client: demo-client demo
 --- no_error_log
 [error]
 [alert]
+[emerg]
 
 
 
-=== TEST 13: ingest without a token: 401 with a Bearer invalid_token challenge and a JSON body
+=== TEST 15: ingest without a token: 401 with a Bearer invalid_token challenge and a JSON body
 --- more_headers eval
 $main::Event
 --- request eval
@@ -378,10 +494,14 @@ Content-Type: application/json
 {"error":"the bearer token is missing or invalid","code":"invalid_token","reason":"missing"}
 --- error_log
 strm bearer token refused: missing
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 14: malformed tokens and other schemes are invalid_token
+=== TEST 16: malformed tokens and other schemes are invalid_token
 --- more_headers eval
 [$main::Event . "Authorization: Bearer not-a-jwt\n",
  $main::Event . "Authorization: Basic ZGVtby1jbGllbnQ6eA==\n",
@@ -393,10 +513,14 @@ strm bearer token refused: missing
 [401, 401, 401, 401]
 --- response_body_like eval
 ['"reason":"malformed"', '"reason":"not a bearer token"', '"code":"invalid_token"', '"reason":"malformed"']
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 15: an expired token, one that expired a second ago, one not yet valid
+=== TEST 17: an expired token, one that expired a second ago, one not yet valid
 --- more_headers eval
 [$main::Event . main::bearer(claims => { exp => time - 60 }),
  $main::Event . main::bearer(claims => { exp => time - 1 }),
@@ -411,10 +535,14 @@ strm bearer token refused: missing
 ["WWW-Authenticate: Bearer realm=\"strm\", error=\"invalid_token\", error_description=\"expired\"",
  "WWW-Authenticate: Bearer realm=\"strm\", error=\"invalid_token\", error_description=\"expired\"",
  "WWW-Authenticate: Bearer realm=\"strm\", error=\"invalid_token\", error_description=\"not yet valid\""]
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 16: forged (another key under our kid), tampered payload, unknown kid: all refused
+=== TEST 18: forged (another key under our kid), tampered payload, unknown kid: all refused
 --- more_headers eval
 my $good = main::tok();
 my ($h, $p, $s) = split /\./, $good;
@@ -430,11 +558,13 @@ my $evil = MIME::Base64::encode_base64url(
 --- response_body_like eval
 ['"reason":"bad signature"', '"reason":"bad signature"', '"reason":"unknown key"']
 --- no_error_log
+[error]
 [alert]
+[emerg]
 
 
 
-=== TEST 17: alg "none" and alg confusion (HS256 keyed with the RSA public key of the JWKS) are refused
+=== TEST 19: alg "none" and alg confusion (HS256 keyed with the RSA public key of the JWKS) are refused
 --- more_headers eval
 my $pub = do { local (@ARGV, $/) = ("$main::D/rsa.pub"); <> };
 my $pubkey = MIME::Base64::encode_base64url($pub);
@@ -447,10 +577,14 @@ my $pubkey = MIME::Base64::encode_base64url($pub);
 [401, 401, 401]
 --- response_body_like eval
 ['"reason":"alg not allowed"', '"reason":"alg not allowed"', '"code":"invalid_token"']
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 18: a token without a client id: 401 "Client ID is missing in the provided JWT"
+=== TEST 20: a token without a client id: 401 "Client ID is missing in the provided JWT"
 --- more_headers eval
 $main::Event . main::bearer(without => ['clientId'])
 --- request eval
@@ -458,10 +592,14 @@ main::event()
 --- error_code: 401
 --- response_body
 {"error":"Client ID is missing in the provided JWT","code":"invalid_token","reason":"client id missing"}
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 19: a token of another stream is refused here
+=== TEST 21: a token of another stream is refused here
 --- more_headers eval
 $main::Event . main::bearer(claims => { clientId => 'other-client', stream => 'other' })
 --- request eval
@@ -469,10 +607,14 @@ main::event()
 --- error_code: 401
 --- response_body_like chomp
 "reason":"token of another stream"
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 20: during a key rotation a token signed with the previous key (second in strm_token_keys) still verifies
+=== TEST 22: during a key rotation a token signed with the previous key (second in strm_token_keys) still verifies
 --- more_headers eval
 [$main::Event . main::bearer(key => $main::Key{k1}, kid => 'k1'),
  $main::Event . main::bearer(key => $main::Key{k2}, kid => 'k2')]
@@ -480,10 +622,14 @@ main::event()
 [main::event(), main::event()]
 --- error_code eval
 [204, 204]
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 21: the token endpoint signs with the first key: its kid is k2
+=== TEST 23: the token endpoint signs with the first key: its kid is k2
 --- request eval
 main::form('demo-client')
 --- more_headers
@@ -491,10 +637,14 @@ Content-Type: application/x-www-form-urlencoded
 --- error_code: 200
 --- response_body_like chomp
 ^\{"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsyIn0\.
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 22: identity provider tokens from the JWKS: RS256, EdDSA and ES256
+=== TEST 24: identity provider tokens from the JWKS: RS256, EdDSA and ES256
 --- more_headers eval
 [$main::Event . main::bearer(idp => 1, alg => 'RS256'),
  $main::Event . main::bearer(idp => 1, alg => 'EdDSA'),
@@ -507,10 +657,12 @@ Content-Type: application/x-www-form-urlencoded
 ["X-Client: idp-client demo", "X-Client: idp-client demo", "X-Client: idp-client demo"]
 --- no_error_log
 [error]
+[alert]
+[emerg]
 
 
 
-=== TEST 23: identity provider tokens: wrong issuer, wrong audience, unknown stream, no client id, signed with a key of another type
+=== TEST 25: identity provider tokens: wrong issuer, wrong audience, unknown stream, no client id, signed with a key of another type
 --- more_headers eval
 [$main::Event . main::bearer(idp => 1, alg => 'RS256', claims => { iss => 'https://evil.example' }),
  $main::Event . main::bearer(idp => 1, alg => 'EdDSA', claims => { aud => 'someone-else' }),
@@ -524,10 +676,14 @@ Content-Type: application/x-www-form-urlencoded
 --- response_body_like eval
 ['"reason":"wrong issuer"', '"reason":"wrong audience"', '"reason":"unknown stream"',
  '"Client ID is missing in the provided JWT"', '"code":"invalid_token"']
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 24: strm_ingest $strm_topic: one location for two streams, each event goes to the topic of its token's stream
+=== TEST 26: strm_ingest $strm_topic: one location for two streams, each event goes to the topic of its token's stream
 --- config
     location = /event {
         strm_auth demo other;
@@ -541,14 +697,18 @@ Content-Type: application/x-www-form-urlencoded
 --- error_code eval
 [204, 204]
 --- strm_check
-my $o = strm_kafka_records("$topic-other", min => 1);
-is(scalar @$o, 1, "one event in the other stream's topic");
-my $d = strm_kafka_records($topic, min => 1);
-is(scalar @$d, 1, "one in the demo stream's topic");
+is(scalar @{ strm_kafka_records("$topic-other", min => 1) }, 1,
+   "one event in the other stream's topic");
+is(scalar @{ strm_kafka_records($topic, min => 1) }, 1,
+   "one in the demo stream's topic");
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 25: limit_req keyed by $strm_client_id limits a client, not its neighbours
+=== TEST 27: limit_req keyed by $strm_client_id limits a client, not its neighbours
 --- http_config eval
 $main::Http . "    limit_req_zone \$strm_client_id zone=per_client:1m rate=1r/m;\n"
 --- config
@@ -568,32 +728,33 @@ $main::Http . "    limit_req_zone \$strm_client_id zone=per_client:1m rate=1r/m;
 [main::event(), main::event(), main::event(), main::event(), main::event()]
 --- error_code eval
 [204, 204, 429, 204, 401]
+--- no_error_log
+[alert]
+[emerg]
 
 
 
-=== TEST 26: the verification cache honours exp: a token accepted once is refused after it expired
+=== TEST 28: the verification cache honours exp: a token accepted once is refused after it expired
 --- request
 GET /token
 --- error_code: 405
 --- strm_check
-my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
 my $exp = time + 5;
-my $tok = main::tok(claims => { exp => $exp });
-my $ev = strm_json(strm_demo_event());
-my $send = sub {
-    my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
-    return ($s, $b);
-};
-is(($send->())[0], 204, "accepted");
-is(($send->())[0], 204, "accepted again (from the cache)");
-select(undef, undef, undef, 0.2) while time <= $exp;
-my ($s, $b) = $send->();
+my $tok = tok(claims => { exp => $exp });
+is((send_with($tok))[0], 204, "accepted");
+is((send_with($tok))[0], 204, "accepted again (from the cache)");
+sleep 0.2 while time <= $exp;
+my ($s, $b) = send_with($tok);
 is($s, 401, "refused once expired");
 like($b, qr/"reason":"expired"/, "as expired");
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 27: over HTTP/2 a token works the same
+=== TEST 29: over HTTP/2 a token works the same
 --- http2
 --- more_headers eval
 $main::Event . main::bearer()
@@ -602,10 +763,14 @@ main::event()
 --- error_code: 204
 --- response_headers
 X-Client: demo-client demo
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 28: STRM's driver flow in Python (client_credentials, POST /event with Bearer and Strm-Schema-Ref, refresh before expiry) over h1 and h2c
+=== TEST 30: STRM's driver flow in Python (client_credentials, POST /event with Bearer and Strm-Schema-Ref, refresh before expiry) over h1 and h2c
 --- http_config eval
 my $loc = <<'_EOC_';
         location = /auth/realms/streams/protocol/openid-connect/token {
@@ -631,28 +796,23 @@ GET /event
 --- error_code: 401
 --- timeout: 60
 --- strm_check
-my $ev = strm_json(strm_demo_event());
 for my $h2 (0, 1) {
-    my $port = $h2 ? $main::H2Port : Test::Nginx::Socket::server_port();
-    my $cmd = "$main::Root/t/lib/strm-driver-client"
-        . " --auth-url http://127.0.0.1:$port/auth/realms/streams/protocol/openid-connect/token"
-        . " --event-url http://127.0.0.1:$port/event --client-id demo-client"
-        . " --client-secret='$main::Secret{'demo-client'}'"
-        . " --schema-ref strmprivacy/demo/1.0.2 -n 10 --interval 0.5 --refresh-margin 2"
-        . " --event-json '$ev'" . ($h2 ? " --http2" : "");
-    my $out = `$cmd 2>&1`;
-    is($? >> 8, 0, "driver flow " . ($h2 ? "h2c" : "h1") . " exits 0") or diag($out);
-    my $r = eval { JSON::PP::decode_json((split /\n/, $out)[-1]) } // {};
+    my ($rc, $r, $out) = driver_flow($h2 ? $main::H2Port : server_port(),
+                                     n => 10, margin => 2, http2 => $h2);
+    is($rc, 0, "driver flow " . ($h2 ? "h2c" : "h1") . " exits 0") or diag($out);
     is($r->{status}{204}, 10, "ten 204s");
     ok(($r->{refreshes} // 0) >= 1, "refreshed before expiry ($r->{refreshes})");
     is_deeply($r->{http_versions}, [$h2 ? "HTTP/2" : "HTTP/1.1"], "over the protocol asked for");
 }
-my $recs = strm_kafka_records($topic, min => 20);
-is(scalar @$recs, 20, "twenty events in Kafka");
+is(scalar @{ strm_kafka_records($topic, min => 20) }, 20, "twenty events in Kafka");
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 29: nginx -t: strm_auth names an unknown stream
+=== TEST 31: nginx -t: strm_auth names an unknown stream
 --- config
     location = /event {
         strm_auth nosuch;
@@ -664,7 +824,7 @@ strm_auth names "nosuch", which is not a strm_stream
 
 
 
-=== TEST 30: nginx -t: strm_auth without strm_token_keys or strm_jwks
+=== TEST 32: nginx -t: strm_auth without strm_token_keys or strm_jwks
 --- http_config
     strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
     strm_stream demo { topic t; }
@@ -679,7 +839,7 @@ strm_auth names "nosuch", which is not a strm_stream
 
 
 
-=== TEST 31: nginx -t: strm_token without strm_token_keys
+=== TEST 33: nginx -t: strm_token without strm_token_keys
 --- http_config
     strm_jwks $TEST_NGINX_AUTH_DIR/jwks.json;
 --- config
@@ -692,7 +852,7 @@ strm_auth names "nosuch", which is not a strm_stream
 
 
 
-=== TEST 32: nginx -t: strm_ingest $strm_topic without strm_auth
+=== TEST 34: nginx -t: strm_ingest $strm_topic without strm_auth
 --- config
     location = /event {
         strm_ingest $strm_topic;
@@ -703,7 +863,7 @@ strm_auth names "nosuch", which is not a strm_stream
 
 
 
-=== TEST 33: nginx -t: a stream without topic, an unknown directive in strm_stream, a duplicate stream
+=== TEST 35: nginx -t: a stream without topic, an unknown directive in strm_stream, a duplicate stream
 --- http_config
     strm_stream demo { clients /dev/null; }
 --- config
@@ -713,7 +873,7 @@ strm_stream "demo" has no "topic"
 
 
 
-=== TEST 34: nginx -t: an unknown directive in strm_stream
+=== TEST 36: nginx -t: an unknown directive in strm_stream
 --- http_config
     strm_stream demo { topic t; client /dev/null; }
 --- config
@@ -723,7 +883,7 @@ unknown directive "client" in strm_stream ("topic" or "clients")
 
 
 
-=== TEST 35: nginx -t: a duplicate stream
+=== TEST 37: nginx -t: a duplicate stream
 --- http_config
     strm_stream demo { topic t; }
     strm_stream demo { topic u; }
@@ -734,7 +894,7 @@ duplicate strm_stream "demo"
 
 
 
-=== TEST 36: nginx -t: a client in two streams
+=== TEST 38: nginx -t: a client in two streams
 --- http_config
     strm_stream demo { topic t; clients $TEST_NGINX_AUTH_DIR/demo.clients; }
     strm_stream copy { topic u; clients $TEST_NGINX_AUTH_DIR/demo.clients; }
@@ -745,7 +905,7 @@ is in strm_stream "copy" and another stream
 
 
 
-=== TEST 37: nginx -t: a broken clients file names its line, a missing one its path
+=== TEST 39: nginx -t: a broken clients file names its line, a missing one its path
 --- http_config
     strm_stream demo { topic t; clients $TEST_NGINX_STRM_ROOT/t/data/token.keys.nosuch; }
 --- config
@@ -755,7 +915,7 @@ strm_stream "demo" clients
 
 
 
-=== TEST 38: nginx -t: a token keys file with a short key, a JWKS that is no JWKS
+=== TEST 40: nginx -t: a token keys file with a short key, a JWKS that is no JWKS
 --- http_config
     strm_jwks $TEST_NGINX_AUTH_DIR/demo.clients;
 --- config
@@ -765,7 +925,7 @@ strm_jwks
 
 
 
-=== TEST 39: nginx -t: a token keys file that is not one
+=== TEST 41: nginx -t: a token keys file that is not one
 --- http_config
     strm_token_keys $TEST_NGINX_AUTH_DIR/demo.clients;
 --- config
@@ -775,7 +935,7 @@ strm_token_keys
 
 
 
-=== TEST 40: strm_auth at the http level is inherited by every location, strm_auth off lifts it
+=== TEST 42: strm_auth at the http level is inherited by every location, strm_auth off lifts it
 --- http_config eval
 $main::Http . "    strm_auth demo;\n"
 --- config
@@ -795,10 +955,14 @@ $main::Http . "    strm_auth demo;\n"
 [main::event(), main::event(), main::event(), main::form('demo-client')]
 --- error_code eval
 [204, 401, 401, 200]
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 41: a refused event's dead letter names the token's client
+=== TEST 43: a refused event's dead letter names the token's client
 --- http_config eval
 $main::Http . "    strm_dead_letter \$TEST_NGINX_STRM_TOPIC-dead;\n"
 --- more_headers eval
@@ -807,15 +971,18 @@ $main::Event . main::bearer(claims => { clientId => 'demo-two' })
 "POST /event\n" . Strm::Test::strm_json(Strm::Test::strm_demo_event(consistentValue => ""))
 --- error_code: 400
 --- strm_check
-my $recs = strm_kafka_records("$topic-dead", min => 1);
-is(scalar @$recs, 1, "one dead letter");
-my $dl = JSON::PP::decode_json($recs->[0]{value});
-is($dl->{clientId}, "demo-two", "it names the client of the bearer token");
-is($dl->{code}, "key_field_empty", "and why the event was refused");
+my $dls = strm_dead_letters("$topic-dead", 1);
+is(scalar @$dls, 1, "one dead letter");
+is($dls->[0]{letter}{clientId}, "demo-two", "it names the client of the bearer token");
+is($dls->[0]{letter}{code}, "key_field_empty", "and why the event was refused");
+--- no_error_log
+[error]
+[alert]
+[emerg]
 
 
 
-=== TEST 42: a reload (HUP) reads the JWKS again: a key the identity provider added works, a key it dropped does not; the stream claim is configurable
+=== TEST 44: a reload (HUP) reads the JWKS again: a key the identity provider added works, a key it dropped does not; the stream claim is configurable
 --- http_config
     strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
     strm_jwks $TEST_NGINX_AUTH_DIR/reload-jwks.json;
@@ -832,32 +999,19 @@ is($dl->{code}, "key_field_empty", "and why the event was refused");
 GET /event
 --- error_code: 401
 --- strm_check
-use Time::HiRes qw(sleep);
-my $D = $main::D;
-my $base = "http://127.0.0.1:" . Test::Nginx::Socket::server_port();
-my $ev = strm_json(strm_demo_event());
-my $send = sub {
-    my ($tok) = @_;
-    my ($s, $h, $b) = strm_curl("-H 'Authorization: Bearer $tok' -H 'Content-Type: application/json' -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data-raw '$ev' $base/event");
-    return ($s, $b);
-};
 my %c = (claims => { azp => 'demo' }, without => ['stream']);
-my $rsa = main::tok(idp => 1, alg => 'RS256', %c);
-my $ed = main::tok(idp => 1, alg => 'EdDSA', %c);
-is(($send->($rsa))[0], 204, "RS256, its key in the JWKS, stream named by azp");
-my ($s, $b) = $send->($ed);
+my $rsa = tok(idp => 1, alg => 'RS256', %c);
+my $ed = tok(idp => 1, alg => 'EdDSA', %c);
+is((send_with($rsa))[0], 204, "RS256, its key in the JWKS, stream named by azp");
+my ($s, $b) = send_with($ed);
 is($s, 401, "EdDSA, its key not yet in the JWKS");
 like($b, qr/"reason":"(unknown key|alg not allowed)"/, "as an unknown key");
-system("$main::Jwt jwks $D/ed.pem:ed-1 > $D/reload-jwks.json") == 0
-    or die "jwks";
+idp_jwks_now('ed.pem', 'ed-1');
 ok(strm_nginx_reload(), "reloaded: the old workers have exited");
-for (1 .. 50) {
-    ($s) = $send->($ed);
-    last if $s == 204;
-    sleep 0.2;
-}
-is($s, 204, "the added key works after the reload");
-is(($send->($rsa))[0], 401, "the dropped one no longer does");
+is((strm_retry(204, sub { send_with($ed) }))[0], 204,
+   "the added key works after the reload");
+is((send_with($rsa))[0], 401, "the dropped one no longer does");
 --- no_error_log
+[error]
 [alert]
 [emerg]

@@ -3,10 +3,11 @@
 # Kafka counters (produced, delivered, in flight), the key store's
 # (lookups, key links created), the auth failures and the latency
 # histograms (request, delivery, key sync) by exactly what the mix
-# implies; the values survive a reload (HUP); promtool accepts the text.
+# implies; the values survive a reload (HUP); the Prometheus text says
+# the same and promtool accepts it.
 
 use lib 't/lib';
-use Test::Nginx::Socket 'no_plan';
+use Test::Nginx::Socket;
 use Strm::Test;
 use File::Temp qw(tempdir);
 use JSON::PP;
@@ -32,12 +33,11 @@ $ENV{TEST_NGINX_AUTH_DIR} = $D;
 our $Port2 = ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 200;
 $ENV{TEST_NGINX_PORT2} = $Port2;
 
-run_tests();
+# every block: the status, its three no_error_log lines, its strm_check
+plan tests => repeat_each() * (blocks() * 5);
 
-__DATA__
-
-=== TEST 1: good, bad and unauthorized events over 2 workers move every counter by what they imply; a reload keeps the values; promtool accepts the text
---- http_config
+# the stream demo (token endpoint and ingest) on the second server
+our $HttpConfig = <<'_EOC_';
     strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
     strm_token_keys $TEST_NGINX_AUTH_DIR/token.keys;
     strm_stream demo {
@@ -55,107 +55,201 @@ __DATA__
             add_header X-Worker $pid always;
         }
     }
---- config
+_EOC_
+
+our $Config = <<'_EOC_';
     location = /status {
         strm_status;
     }
+_EOC_
+
+our $Ref = 'strmprivacy/demo/1.0.2';
+
+run_tests();
+
+# ---- the checks the blocks name --------------------------------------
+
+# A token for demo-client from the token endpoint
+sub demo_token {
+    my (undef, undef, $body) = strm_curl(
+        "-H 'Content-Type: application/x-www-form-urlencoded' --data-raw "
+        . "'grant_type=client_credentials&client_id=demo-client"
+        . "&client_secret=$Secret' http://127.0.0.1:$Port2/token");
+    my $tok = decode_json($body)->{access_token};
+    ok($tok, "a token for demo-client");
+    return $tok;
+}
+
+# Posts the mix to the second server, in this order: %n{good} events of
+# one new session with a token, %n{key_field_empty} events with an empty
+# key field with a token, %n{no_token} good ones without a token and
+# %n{bad_token} with an invalid token.  Returns the answers' statuses
+# counted ({204 => n, ...}) and the workers that answered ({pid => n}).
+sub post_mix {
+    my (%n) = @_;
+    my $tok = demo_token();
+    # one new session for all good events: exactly one new key link
+    my $session = "metrics-$$-" . time;
+    my $good = strm_json(strm_demo_event(consistentValue => $session));
+    my $bad = strm_json(strm_demo_event(consistentValue => ""));
+    my (%codes, %pids);
+    my $post = sub {
+        my ($body, @h) = @_;
+        my ($s, $h) = strm_post("http://127.0.0.1:$Port2/event", $body, @h,
+                                'Content-Type: application/json',
+                                "Strm-Schema-Ref: $Ref");
+        $pids{ $h->{'x-worker'} }++ if $h->{'x-worker'};
+        $codes{$s}++;
+    };
+    $post->($good, "Authorization: Bearer $tok") for 1 .. $n{good} // 0;
+    $post->($bad, "Authorization: Bearer $tok")
+        for 1 .. $n{key_field_empty} // 0;
+    $post->($good) for 1 .. $n{no_token} // 0;
+    $post->($good, "Authorization: Bearer not.a.token")
+        for 1 .. $n{bad_token} // 0;
+    return { codes => \%codes, workers => \%pids };
+}
+
+# The mix was answered with these statuses ({status => count})
+sub answers_are {
+    my ($mix, %want) = @_;
+    for my $s (sort keys %want) {
+        is($mix->{codes}{$s} // 0, $want{$s}, "$want{$s} answered $s");
+    }
+    is(join(',', grep { !exists $want{$_} } sort keys %{ $mix->{codes} }),
+       '', "no other status");
+}
+
+# The counter $what of $topic's entries of schema ref $ref ('' for
+# requests refused before their ref was read); "rejected/CODE" counts
+# the refusals of that code
+sub stream_counter {
+    my ($st, $topic, $what, $ref) = @_;
+    my $v = 0;
+    for my $e (@{ $st->{streams} }) {
+        next unless $e->{stream} eq $topic && $e->{schemaRef} eq $ref;
+        $v += $what =~ m{^rejected/(.+)} ? ($e->{rejected}{$1} // 0)
+                                         : $e->{$what};
+    }
+    return $v;
+}
+
+# Each counter of $topic's entries of schema ref $ref moved by its
+# number between the statuses $before and $after
+sub stream_moved_by {
+    my ($topic, $ref, $before, $after, @want) = @_;
+    while (my ($what, $n) = splice @want, 0, 2) {
+        is(stream_counter($after, $topic, $what, $ref)
+           - stream_counter($before, $topic, $what, $ref), $n,
+           "$what of schema ref '$ref' moved by $n");
+    }
+}
+
+# A box-wide value by its path, "kafka/deliveryMs/count"
+sub value_at {
+    my ($st, $path) = @_;
+    $st = $st->{$_} for split m{/}, $path;
+    return $st;
+}
+
+# Each box-wide counter moved by its number between $before and $after
+sub moved_by {
+    my ($before, $after, @want) = @_;
+    while (my ($path, $n) = splice @want, 0, 2) {
+        is(value_at($after, $path) - value_at($before, $path), $n,
+           "$path moved by $n");
+    }
+}
+
+# A histogram's buckets are cumulative
+sub buckets_are_cumulative {
+    my ($hist, $name) = @_;
+    my $h = $hist->{le};
+    ok($h->{"1"} <= $h->{"10"} && $h->{"10"} <= $h->{"10000"}
+       && $h->{"10000"} <= $h->{"+Inf"}, "$name buckets are cumulative");
+}
+
+__DATA__
+
+=== TEST 1: good, bad and unauthorized events over 2 workers move every counter by what they imply
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /status
 --- error_code: 200
 --- strm_check
-use JSON::PP ();
-my $port = Test::Nginx::Socket::server_port();
-my $base = "http://127.0.0.1:$main::Port2";
-my $ref = "strmprivacy/demo/1.0.2";
-my $st = sub {
-    my (undef, undef, $body) = strm_curl("http://127.0.0.1:$port/status");
-    return JSON::PP::decode_json($body);
-};
-my $stream = sub {
-    my ($s, $what, $code, $r) = @_;
-    my $v = 0;
-    for my $e (@{ $s->{streams} }) {
-        next unless $e->{stream} eq $topic && $e->{schemaRef} eq ($r // $ref);
-        $v += defined $code ? ($e->{rejected}{$code} // 0) : $e->{$what};
-    }
-    return $v;
-};
-my (undef, undef, $tb) = strm_curl("-H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'grant_type=client_credentials&client_id=demo-client&client_secret=$main::Secret' $base/token");
-my $tok = JSON::PP::decode_json($tb)->{access_token};
-ok($tok, "a token for demo-client");
-
-my $before = $st->();
-
-# one new session for all good events: exactly one new key link
-my $session = "metrics-$$-" . time;
-my $good = strm_json(strm_demo_event(consistentValue => $session));
-my $bad = strm_json(strm_demo_event(consistentValue => ""));
-my %pids;
-my $post = sub {
-    my ($body, @h) = @_;
-    open my $fh, '>', "/tmp/strm-metrics-$$.json" or die $!;
-    print $fh $body;
-    close $fh;
-    my ($s, $h) = strm_curl(join(' ', map { "-H '$_'" } @h,
-                                  'Content-Type: application/json',
-                                  "Strm-Schema-Ref: $ref")
-                            . " --data-binary \@/tmp/strm-metrics-$$.json $base/event");
-    $pids{ $h->{'x-worker'} }++ if $h->{'x-worker'};
-    return $s;
-};
-my @codes;
-push @codes, $post->($good, "Authorization: Bearer $tok") for 1 .. 12;
-push @codes, $post->($bad, "Authorization: Bearer $tok") for 1 .. 4;
-push @codes, $post->($good) for 1 .. 3;
-push @codes, $post->($good, "Authorization: Bearer not.a.token") for 1 .. 2;
-unlink "/tmp/strm-metrics-$$.json";
-is(scalar(grep { $_ == 204 } @codes), 12, "12 good events accepted");
-is(scalar(grep { $_ == 400 } @codes), 4, "4 refused for the empty key field");
-is(scalar(grep { $_ == 401 } @codes), 5, "5 refused without a valid token");
-ok(keys(%pids) >= 2, "both workers answered (" . join(' ', sort keys %pids) . ")");
-
-my $after = $st->();
-my $d = sub { $_[0]->($after) - $_[0]->($before) };
-is($stream->($after, 'requests') - $stream->($before, 'requests'), 16,
-   "16 requests of the stream and schema ref");
-is($stream->($after, 'requests', undef, '') - $stream->($before, 'requests', undef, ''), 5,
-   "5 of the stream without a schema ref: refused before it was read");
-is($stream->($after, 'accepted') - $stream->($before, 'accepted'), 12, "12 accepted");
-is($stream->($after, undef, 'key_field_empty') - $stream->($before, undef, 'key_field_empty'),
-   4, "4 rejected as key_field_empty");
-is($stream->($after, undef, 'invalid_token', '')
-   - $stream->($before, undef, 'invalid_token', ''), 5, "those 5 rejected as invalid_token");
-is($d->(sub { $_[0]{auth}{failures} }), 5, "5 auth failures");
-is($d->(sub { $_[0]{keys}{lookups} }), 12, "12 key lookups (the refused events have none)");
-is($d->(sub { $_[0]{keys}{created} }), 1, "1 key link created for the new session");
-is($d->(sub { $_[0]{kafka}{produced} }), 13, "13 messages to Kafka: 12 events and 1 key record");
-is($d->(sub { $_[0]{kafka}{delivered} }), 13, "all 13 delivered");
-is($d->(sub { $_[0]{kafka}{failed} }), 0, "none failed");
+my $before = strm_status();
+my $mix = post_mix(good => 12, key_field_empty => 4,
+                   no_token => 3, bad_token => 2);
+answers_are($mix, 204 => 12, 400 => 4, 401 => 5);
+ok(keys %{ $mix->{workers} } >= 2,
+   "both workers answered (@{[ sort keys %{ $mix->{workers} } ]})");
+my $after = strm_status();
+stream_moved_by($topic, 'strmprivacy/demo/1.0.2', $before, $after,
+    'requests' => 16, 'accepted' => 12, 'rejected/key_field_empty' => 4);
+# the events without a (valid) token are refused before their schema
+# ref is read: they count under the stream without one
+stream_moved_by($topic, '', $before, $after,
+    'requests' => 5, 'rejected/invalid_token' => 5);
+# the refused events have no key lookup; the good ones are one session;
+# Kafka gets the 12 events and 1 key record
+moved_by($before, $after,
+    'auth/failures' => 5, 'keys/lookups' => 12, 'keys/created' => 1,
+    'kafka/produced' => 13, 'kafka/delivered' => 13, 'kafka/failed' => 0,
+    'kafka/deliveryMs/count' => 13, 'keys/syncMs/count' => 1);
 is($after->{kafka}{inFlight}, 0, "nothing in flight once all are answered");
-is($d->(sub { $_[0]{kafka}{deliveryMs}{count} }), 13, "13 delivery latencies");
-is($d->(sub { $_[0]{keys}{syncMs}{count} }), 1, "1 key sync latency");
-ok($d->(sub { $_[0]{requestMs}{count} }) >= 21, "a request latency per ingest request");
-my $h = $after->{requestMs}{le};
-ok($h->{"1"} <= $h->{"10"} && $h->{"10"} <= $h->{"10000"} && $h->{"10000"} <= $h->{"+Inf"},
-   "histogram buckets are cumulative");
-
-ok(strm_nginx_reload(), "reloaded: the old workers have exited");
-my $reloaded = $st->();
-is_deeply([@{$reloaded}{qw(totals kafka keys auth)}], [@{$after}{qw(totals kafka keys auth)}],
-          "the counters are the same after the reload");
-
-my (undef, undef, $prom) = strm_curl("'http://127.0.0.1:$port/status?format=prometheus'");
-like($prom, qr/^strm_auth_failures_total \Q$reloaded->{auth}{failures}\E\r?$/m,
-     "Prometheus: the same auth failures");
-like($prom, qr/^strm_kafka_delivery_seconds_count \Q$reloaded->{kafka}{deliveryMs}{count}\E\r?$/m,
-     "Prometheus: the same delivery count");
-open my $pt, '|-', "promtool check metrics > /tmp/strm-promtool-$$.out 2>&1"
-    or die "promtool: $!";
-print $pt $prom;
-close $pt;
-is($? >> 8, 0, "promtool check metrics accepts the text")
-    or diag(`cat /tmp/strm-promtool-$$.out`);
-unlink "/tmp/strm-promtool-$$.out";
+cmp_ok(value_at($after, 'requestMs/count')
+       - value_at($before, 'requestMs/count'), '>=', 21,
+       "a request latency per ingest request");
+buckets_are_cumulative($after->{requestMs}, "requestMs");
 --- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 2: a reload (HUP) keeps the counters
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- request
+GET /status
+--- error_code: 200
+--- strm_check
+my $mix = post_mix(good => 2, key_field_empty => 1,
+                   no_token => 1, bad_token => 1);
+answers_are($mix, 204 => 2, 400 => 1, 401 => 2);
+my $before = strm_status();
+ok(strm_nginx_reload(), "reloaded: the old workers have exited");
+my $after = strm_status();
+is_deeply([@{$after}{qw(totals kafka keys auth)}],
+          [@{$before}{qw(totals kafka keys auth)}],
+          "the counters are the same after the reload");
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 3: the Prometheus text says what the JSON says, and promtool accepts it
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- request
+GET /status
+--- error_code: 200
+--- strm_check
+my $mix = post_mix(good => 2, key_field_empty => 1,
+                   no_token => 1, bad_token => 1);
+answers_are($mix, 204 => 2, 400 => 1, 401 => 2);
+my $st = strm_status();
+my $prom = strm_prometheus();
+like($prom, qr/^strm_auth_failures_total \Q$st->{auth}{failures}\E\r?$/m,
+     "Prometheus: the same auth failures");
+like($prom, qr/^strm_kafka_delivery_seconds_count \Q$st->{kafka}{deliveryMs}{count}\E\r?$/m,
+     "Prometheus: the same delivery count");
+strm_promtool_accepts($prom);
+--- no_error_log
+[error]
 [alert]
 [emerg]

@@ -23,18 +23,27 @@ package Strm::Test;
 #                     a block whose http_config names no brokers gets
 #                     "strm_kafka_brokers_file $TEST_NGINX_STRM_BOOTSTRAP_FILE"
 #                     and, unless it names strm_keys_store (or says
-#                     "# no keys"), a key store keys.mdb in the prefix, the
-#                     tests' KEK t/data/test-kek.json and the keys topic
+#                     "# no keys"), a key store conf/keys.mdb, the tests'
+#                     KEK t/data/test-kek.json and the keys topic
 #                     $TEST_NGINX_STRM_TOPIC-keys
 #   strm_acked_in_kafka   after the block's last request: the topic holds
 #                     exactly the events the access log shows answered 204,
 #                     each once, matched by event id
 #   strm_kafka_value / strm_kafka_value_like   every record's value
-#   strm_check        Perl code run after the block's last request (with
-#                     $block, $topic and this module's functions)
+#   strm_check        Perl run after the block's last request, in package
+#                     main (the test file's own named checks are there),
+#                     with $block, $topic and $repeat (the repetition, from
+#                     0); it should read as the block's specification: the
+#                     procedures go into named subs of the file or of
+#                     this module
 #   strm_nginx_t_error   "nginx -t" on the block's configuration must fail
 #                     with this text on stderr (config blocks are also
-#                     --- must_die, for any runner)
+#                     --- must_die, for any runner); 2 tests, once per
+#                     block (not per repetition)
+#
+# Each of strm_acked_in_kafka, strm_kafka_value(_like) and strm_check is
+# one test (a Test::More subtest, whatever it checks inside), so a file
+# can plan exactly: repeat_each() * (blocks() * K + ...).
 
 use strict;
 use warnings;
@@ -58,7 +67,10 @@ our @EXPORT = qw(strm_broker_ctl strm_kafka_records strm_unique_topic
                  strm_nginx_pid strm_nginx_reload strm_curl strm_burst
                  strm_burst_during strm_avro strm_demo_event
                  strm_click_event strm_json strm_check_events
-                 strm_decrypt_records);
+                 strm_decrypt_records strm_url strm_post strm_status
+                 strm_prometheus strm_promtool_accepts strm_post_event
+                 strm_retry strm_statuses strm_each_decrypted
+                 strm_dead_letters);
 
 # "our": a second load of this file must see the first one's broker
 our $Root = dirname(dirname(dirname(dirname(abs_path(__FILE__)))));
@@ -133,41 +145,63 @@ sub _after_request {
     my $name = $block->name;
     my $topic = $Topic;
 
+    # each section is one test (a subtest), whatever the number of
+    # records it looks at: the files' plans stay exact
     if (defined _sec($block, 'strm_acked_in_kafka')) {
-        strm_check_acked_in_kafka($name, $topic);
+        Test::More::subtest("$name - strm_acked_in_kafka" => sub {
+            strm_check_acked_in_kafka($name, $topic);
+        });
     }
 
     my $value = _sec($block, 'strm_kafka_value');
     my $like = _sec($block, 'strm_kafka_value_like');
 
     if (defined $value || defined $like) {
-        my $recs = strm_kafka_records($topic, min => 1);
-        Test::More::ok(scalar @$recs, "$name - records in $topic");
-        for my $r (@$recs) {
-            my $v = _record_value($r);
-            if (defined $value) {
-                (my $want = $value) =~ s/\n\z//;
-                Test::More::is($v, $want, "$name - record value");
-            }
-            if (defined $like) {
-                (my $re = $like) =~ s/\n\z//;
-                Test::More::like($v, qr/$re/s, "$name - record value like");
-            }
-        }
+        Test::More::subtest("$name - strm_kafka_value" => sub {
+            _check_values($name, $topic, $value, $like);
+        });
     }
 
     my $code = _sec($block, 'strm_check');
     if (defined $code) {
-        local $@;
-        no warnings 'once';
-        ($Strm::Test::Check::block, $Strm::Test::Check::topic,
-         $Strm::Test::Check::repeat) = ($block, $topic, $repeated_req_idx);
-        my $ok = eval "package Strm::Test::Check; use strict; "
-                      . "use warnings; use Test::More; use Strm::Test; "
-                      . "our (\$block, \$topic, \$repeat);\n$code\n; 1";
-        Test::More::ok($ok, "$name - strm_check ran")
-            or Test::More::diag($@);
+        Test::More::subtest("$name - strm_check" => sub {
+            my $err = _run_check($block, $topic, $repeated_req_idx, $code);
+            Test::More::ok(!defined $err, "$name - strm_check ran")
+                or Test::More::diag($err);
+        });
     }
+}
+
+sub _check_values {
+    my ($name, $topic, $value, $like) = @_;
+    my $recs = strm_kafka_records($topic, min => 1);
+    Test::More::ok(scalar @$recs, "$name - records in $topic");
+    for my $r (@$recs) {
+        my $v = _record_value($r);
+        if (defined $value) {
+            (my $want = $value) =~ s/\n\z//;
+            Test::More::is($v, $want, "$name - record value");
+        }
+        if (defined $like) {
+            (my $re = $like) =~ s/\n\z//;
+            Test::More::like($v, qr/$re/s, "$name - record value like");
+        }
+    }
+}
+
+# The strm_check code runs in package main, where the test file's
+# preamble defines its named checks; it sees $block, $topic and $repeat
+# (the index of the repetition, from 0).  Returns the error if it died.
+our @CheckArgs;
+
+sub _run_check {
+    my ($block, $topic, $repeat, $code) = @_;
+    local @CheckArgs = ($block, $topic, $repeat);
+    local $@;
+    my $ok = eval "package main; use strict; use warnings; "
+                  . "my (\$block, \$topic, \$repeat) = \@Strm::Test::CheckArgs;"
+                  . "\n#line 1 \"strm_check\"\n$code\n; 1";
+    return $ok ? undef : ($@ || 'died');
 }
 
 sub _record_value {
@@ -389,6 +423,26 @@ sub strm_check_events {
     return $recs;
 }
 
+# Calls $check->($record, $decrypted) for every record of $topic (at
+# least $min, default 1) with its decryption (strm_decrypt_records);
+# returns the records
+sub strm_each_decrypted {
+    my ($topic, $check, $min) = @_;
+    my $recs = strm_kafka_records($topic, min => $min // 1);
+    my $dec = strm_decrypt_records($topic, $recs);
+    $check->($recs->[$_], $dec->[$_] // {}) for 0 .. $#$recs;
+    return $recs;
+}
+
+# The records of the dead-letter topic $topic (waiting for $min), each
+# with its value decoded as {letter}
+sub strm_dead_letters {
+    my ($topic, $min) = @_;
+    my $recs = strm_kafka_records($topic, min => $min);
+    $_->{letter} = $Json->decode($_->{value}) for @$recs;
+    return $recs;
+}
+
 # The records (strm_kafka_records) of $topic decrypted by t/lib/strm-decrypt
 # with the keys of $topic-keys: [{event, decrypted => [paths], keyLink}]
 sub strm_decrypt_records {
@@ -477,6 +531,93 @@ sub strm_curl {
         $h{ lc $1 } = $2 if $line =~ /^([^:\s]+):\s*(.*?)\r?$/;
     }
     return ($status // 0, \%h, $body // '');
+}
+
+# The URL of $path on the block's server
+sub strm_url {
+    my ($path) = @_;
+    return "http://127.0.0.1:" . Test::Nginx::Socket::server_port() . $path;
+}
+
+# One POST of $body (its exact bytes, from a file) to $url (a path:
+# on the block's server) with the request headers @h ("Name: value");
+# returns (status, headers, body) as strm_curl.  Like "curl --data",
+# without a Content-Type of its own it is sent as a form.
+sub strm_post {
+    my ($url, $body, @h) = @_;
+    $url = strm_url($url) if $url =~ m{^/};
+    my $dir = tempdir('strm-post-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    open my $fh, '>', "$dir/body" or die "$dir/body: $!";
+    binmode $fh;
+    print $fh $body;
+    close $fh;
+    my @r = strm_curl(join('', map { "-H '$_' " } @h)
+                      . "--data-binary \@$dir/body '$url'");
+    remove_tree($dir);
+    return @r;
+}
+
+# One event $body (JSON) as STRM's drivers send it: POST /event of the
+# block's server (or url => URL) with Content-Type application/json,
+# Strm-Schema-Ref ref => REF (default the demo schema) and, with
+# token => TOKEN, a bearer token; returns (status, headers, body)
+sub strm_post_event {
+    my ($body, %o) = @_;
+    my @h = ('Content-Type: application/json',
+             'Strm-Schema-Ref: ' . ($o{ref} // 'strmprivacy/demo/1.0.2'));
+    push @h, "Authorization: Bearer $o{token}" if defined $o{token};
+    return strm_post($o{url} // '/event', $body, @h);
+}
+
+# Calls $try (which returns a status first) until the status is $want,
+# 50 times at most, 0.2 s apart (a reload takes its time); returns what
+# the last call returned
+sub strm_retry {
+    my ($want, $try) = @_;
+    my @r;
+    for (1 .. 50) {
+        @r = $try->();
+        last if ($r[0] // '') eq $want;
+        sleep 0.2;
+    }
+    return @r;
+}
+
+# The statuses of strm_burst's answers counted: {204 => n, ...}
+sub strm_statuses {
+    my ($res) = @_;
+    my %by;
+    $by{ $_->[0] }++ for @$res;
+    return \%by;
+}
+
+# GET /status (strm_status) of the block's server, decoded
+sub strm_status {
+    my ($path) = @_;
+    my (undef, undef, $body) = strm_curl(strm_url($path // '/status'));
+    return $Json->decode($body);
+}
+
+# The same in Prometheus' text format
+sub strm_prometheus {
+    my ($path) = @_;
+    my (undef, undef, $text) =
+        strm_curl("'" . strm_url($path // '/status') . "?format=prometheus'");
+    return $text;
+}
+
+# Prometheus' own linter (Debian's package prometheus) accepts $text
+sub strm_promtool_accepts {
+    my ($text, $name) = @_;
+    my $dir = tempdir('strm-promtool-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    open my $pt, '|-', "promtool check metrics > $dir/out 2>&1"
+        or die "promtool: $!";
+    print $pt $text;
+    close $pt;
+    Test::More::is($? >> 8, 0, ($name ? "$name - " : '')
+                   . "promtool check metrics accepts the text")
+        or Test::More::diag(_slurp("$dir/out"));
+    remove_tree($dir);
 }
 
 # $n POSTs of $body to $url, $par at a time (curl --parallel); returns

@@ -15,6 +15,7 @@ use base 'Exporter';
 use Config;
 use File::Path qw(remove_tree);
 use File::Spec ();
+use File::Temp ();
 use IO::Socket::INET ();
 use List::Util qw(shuffle min);
 use POSIX qw(SIGQUIT SIGKILL SIGTERM WNOHANG);
@@ -93,7 +94,13 @@ our $HtmlDir    = "$ServRoot/html";
 our $ConfDir    = "$ServRoot/conf";
 our $ConfFile   = "$ConfDir/nginx.conf";
 our $PidFile    = "$LogDir/nginx.pid";
-our $StderrFile = "$ServRoot/nginx.stderr";
+# nginx's start-up stderr, kept outside the servroot: the real
+# Test::Nginx removes only conf, html, logs and *_temp there and bails
+# out ("not empty?") on anything else.  File::Temp removes the
+# directory when the test file ends (not from forked children).
+our $AuxDir = File::Temp::tempdir('test-nginx-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+our $StderrFile = "$AuxDir/nginx.stderr";
 
 # nginx's own exit-time leaks, kept beside this module's lib/ dir
 our $CoreSuppressions = File::Spec->catfile(
@@ -367,9 +374,7 @@ sub setup_server_root () {
     if (-d $ServRoot) {
         # Remove only what we create, so that a misused
         # TEST_NGINX_SERVROOT cannot wipe real data.
-        remove_tree($ConfDir, $HtmlDir, $LogDir, glob("$ServRoot/*_cache"),
-                    glob("$ServRoot/*_temp"));
-        unlink $StderrFile;
+        remove_tree($ConfDir, $HtmlDir, $LogDir, glob("$ServRoot/*_temp"));
         rmdir $ServRoot
             or bail_out("Can't remove $ServRoot (not empty?): $!");
     }
