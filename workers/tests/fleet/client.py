@@ -35,7 +35,6 @@ import json
 import os
 import random
 import socket
-import sys
 import threading
 import time
 

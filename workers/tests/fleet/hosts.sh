@@ -30,7 +30,6 @@ broker_start() {
     on_bg broker "$STRM_DEVBROKER" -n 3 -t "$EVENTS_TOPIC:12" \
         -t "$DERIVED_TOPIC:12" -f "$d/bootstrap" -c "$d/ctl_port" \
         -p "$d/pid" 2> "$d/log"
-    BROKER_PID=$BG_PID
     if ! wait_for_file "$d/bootstrap" 10; then
         cat "$d/log" >&2
         return 1
@@ -107,7 +106,8 @@ CONF
 gw_store_new() {
     local g=$RUN/gw$1
     rm -rf "$g/keys"
-    mkdir -p -m 0700 "$g/keys"
+    mkdir -p "$g"
+    mkdir -m 0700 "$g/keys"
     [ "$(id -u)" = 0 ] && chown nobody:nogroup "$g/keys"
 }
 
@@ -210,7 +210,8 @@ CONF
 # topic, by the host itself.  Today that is "strm-keys sync" to the end
 # of the topic; the keys daemon of the fleet work replaces this function.
 worker_keys_learn() {
-    mkdir -p -m 0700 "$RUN/worker/keys"
+    mkdir -p "$RUN/worker"
+    [ -d "$RUN/worker/keys" ] || mkdir -m 0700 "$RUN/worker/keys"
     on worker "$STRM_ROOT/build/strm-keys" -s "$RUN/worker/keys/keys.mdb" \
         sync -b "$BOOTSTRAP" -t "$KEYS_TOPIC" -o \
         > "$RUN/worker/sync.json" 2> "$RUN/worker/sync.log"

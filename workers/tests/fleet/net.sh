@@ -82,6 +82,7 @@ net_down() {
     for h in "${NET_HOSTS[@]}"; do
         ns=$(ns_name "$h")
         pids=$(ip netns pids "$ns" 2> /dev/null)
+        # shellcheck disable=SC2086 # one pid per word
         [ -n "$pids" ] && kill -TERM $pids 2> /dev/null
     done
     for _ in $(seq 40); do
@@ -95,6 +96,7 @@ net_down() {
     for h in "${NET_HOSTS[@]}"; do
         ns=$(ns_name "$h")
         pids=$(ip netns pids "$ns" 2> /dev/null)
+        # shellcheck disable=SC2086
         [ -n "$pids" ] && kill -KILL $pids 2> /dev/null
     done
     for p in "${NET_BG_PIDS[@]}"; do
