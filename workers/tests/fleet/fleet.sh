@@ -152,8 +152,8 @@ for n in 1 2 3; do
 done
 lb_start || { FAIL "the load balancer starts"; finish; }
 for n in 1 2 3; do
-    code=$(gw_ready_code $n)
-    [ "$code" = 200 ] || { FAIL "gw$n /ready: $code"; finish; }
+    gw_wait_ready $n 30 ||
+        { FAIL "gw$n /ready: $(gw_ready_code $n) after 30s"; finish; }
 done
 PASS "broker, 3 gateways, load balancer up ($BOOTSTRAP)"
 
@@ -270,6 +270,7 @@ say "window: strm_key_rotation ${FLEET_WINDOW_ROTATION}s, $FLEET_WINDOWS" \
     "windows, $FLEET_WINDOW_SESSIONS sessions"
 for n in 1 2 3; do
     gw_reload $n "${FLEET_WINDOW_ROTATION}s" || FAIL "gw$n reloads"
+    gw_wait_ready $n 30 || FAIL "gw$n ready after its reload"
 done
 # new workers: their producers' first events wait for connections and
 # metadata; a few events first (not checked), so that the window load

@@ -5,7 +5,7 @@
 #                            its ports reachable from the other hosts
 #   kafka_reach HOST         HOST's forwarders to the brokers
 #   gw_start N [ROTATION]    gateway gwN (Debian's nginx + the module)
-#   gw_stop N, gw_reload N ROTATION, gw_ready_code N
+#   gw_stop N, gw_reload N ROTATION, gw_ready_code N, gw_wait_ready N
 #   lb_start                 nginx proxying round robin to the gateways
 #   worker_keys_learn        the worker host's key store made current
 #   decrypt_start/_stop      strm-decrypt on the worker host
@@ -158,6 +158,16 @@ gw_reload() {
 gw_ready_code() {
     on client curl -s -o /dev/null -m 2 -w '%{http_code}' \
         "http://$(net_addr "gw$1"):$GW_PORT/ready"
+}
+
+# gw_wait_ready N [SECONDS]: until gwN's /ready answers 200
+gw_wait_ready() {
+    local i
+    for ((i = 0; i < ${2:-30} * 10; i++)); do
+        [ "$(gw_ready_code "$1")" = 200 ] && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # gw_store_links N: the key links in gateway N's store, one per line
