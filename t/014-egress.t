@@ -4,13 +4,17 @@
 # frame, answers a ping, closes with 1000; an upgrade without a valid
 # token is refused (401), a request that is no upgrade gets 400, another
 # WebSocket version 426; a client that stops reading is cut off while
-# ingest goes on; configuration mistakes stop "nginx -t".
+# ingest goes on; configuration mistakes stop "nginx -t"; an idle client
+# gets pings; one that goes away without a close frame frees its place.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use Strm::Test;
 use File::Temp qw(tempdir);
 use JSON::PP;
+use IO::Select;
+use IO::Socket::INET;
+use Time::HiRes ();
 
 repeat_each(1);
 master_on();
@@ -61,6 +65,30 @@ sub token {
     my $port = Test::Nginx::Socket::server_port();
     my (undef, undef, $b) = Strm::Test::strm_curl("-H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'grant_type=client_credentials&client_id=demo-client&client_secret=$main::Secret' http://127.0.0.1:$port/token");
     return decode_json($b)->{access_token};
+}
+
+# A raw client: the handshake, then it reads for $secs and goes away
+# without a close frame.  Returns the response head and the frames it got
+# (bytes).
+sub ws_raw {
+    my ($port, $tok, $secs) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or die "connect: $!";
+    print $s "GET /ws HTTP/1.1\r\nHost: localhost\r\n"
+        . "Authorization: Bearer $tok\r\n"
+        . "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        . "Sec-WebSocket-Version: 13\r\n"
+        . "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    my $buf = '';
+    my $end = Time::HiRes::time() + $secs;
+    my $sel = IO::Select->new($s);
+    while ((my $left = $end - Time::HiRes::time()) > 0) {
+        last unless $sel->can_read($left);
+        last unless sysread($s, $buf, 4096, length $buf);
+    }
+    close $s;
+    my ($head, $frames) = split /\r\n\r\n/, $buf, 2;
+    return ($head // '', $frames // '');
 }
 
 run_tests();
@@ -211,7 +239,7 @@ strm_egress_max_connections reached
     }
 --- must_die
 --- strm_nginx_t_error
-invalid strm_egress topic "bad topic"
+invalid Kafka topic "bad topic"
 
 
 
@@ -235,3 +263,53 @@ strm_egress_buffer must be at least 4k
 --- must_die
 --- strm_nginx_t_error
 "strm_egress" directive is duplicate
+
+
+
+=== TEST 8: strm_egress_ping: a client that sends nothing gets an empty ping each interval
+--- http_config eval
+$::HttpConfig . "    strm_egress_ping 300ms;\n"
+--- config eval: $::Config
+--- request
+GET /ws
+--- error_code: 401
+--- strm_check
+my $port = Test::Nginx::Socket::server_port();
+my ($head, $frames) = main::ws_raw($port, main::token(), 2);
+like($head, qr{^HTTP/1\.1 101 }, "upgraded");
+like($frames, qr/\A(?:\x89\x00){2,}\z/, "pings (empty), nothing else")
+    or diag(unpack 'H*', $frames);
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 9: a client that goes away without a close frame gives its place back at once; the events that follow reach the next one
+--- http_config eval
+$::HttpConfig =~ s/strm_egress_max_connections 8;/strm_egress_max_connections 1;/r
+--- config eval: $::Config
+--- request
+GET /ws
+--- error_code: 401
+--- strm_check
+my $port = Test::Nginx::Socket::server_port();
+my $tok = main::token();
+my $warm = `$main::Ws tail ws://127.0.0.1:$port/ws http://127.0.0.1:$port/event $tok 1`;
+like($warm, qr/"marked": 1/, "the egress tails the topic") or diag($warm);
+my ($head) = main::ws_raw($port, $tok, 0.5);
+like($head, qr{^HTTP/1\.1 101 }, "the only place: a client connects, then goes");
+my $res = strm_burst(n => 20, url => "http://127.0.0.1:$port/event",
+                     body => strm_json(strm_demo_event()),
+                     headers => ["Content-Type: application/json",
+                                 "Strm-Schema-Ref: strmprivacy/demo/1.0.2",
+                                 "Authorization: Bearer $tok"]);
+is(scalar(grep { $_->[0] == 204 } @$res), 20, "20 events posted after it");
+my $out = `$main::Ws tail ws://127.0.0.1:$port/ws http://127.0.0.1:$port/event $tok 5`;
+like($out, qr/"marked": 5/, "the next client has the place and its events")
+    or diag($out);
+--- no_error_log
+[error]
+[alert]
+[emerg]
