@@ -17,20 +17,72 @@ NGX_TREE   := $(BUILD)/nginx
 NGX_STAMP  := $(NGX_TREE)/.configured
 
 MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
-                          $(CORE_DIR)/*.c $(CORE_DIR)/*.h) config
+                          $(CORE_DIR)/*.h) config config.make
 
-.PHONY: all module workers check demo test test-unit test-t test-workers install \
+.PHONY: all core module workers check demo test test-unit test-t test-workers install \
         test-tools \
         test-valgrind clean distclean style bench bench-event fuzz
 
 all: module workers
 
+# The core, built once into a static library (as njs builds libnjs.a)
+# that the module, every program, the tests, the tools and the benches
+# link.  Position-independent code: it goes into the module's .so.
+# CORE_PKGS is the one list of the packages the core needs.
+CORE_SRCS   := $(wildcard $(CORE_DIR)/*.c)
+CORE_OBJS   := $(patsubst $(CORE_DIR)/%.c,$(BUILD)/core/%.o,$(CORE_SRCS))
+CORE_LIB    := $(BUILD)/libstrm.a
+CORE_PKGS   := jansson avro-c libpcre2-8 libcrypto lmdb
+CORE_CFLAGS  = $(shell pkg-config --cflags $(CORE_PKGS))
+CORE_LIBS    = $(shell pkg-config --libs $(CORE_PKGS))
+
+# what a program adds to its link line for the core (--as-needed: a
+# program records only the libraries its objects use)
+CORE_LINK    = $(CORE_LIB) -Wl,--as-needed $(CORE_LIBS)
+
+# Code the tests, fuzz targets and tools share that does not ship (the
+# Avro encoder): a library of its own, linked before the core.
+SUPPORT_DIR  := t/support
+SUPPORT_SRCS := $(wildcard $(SUPPORT_DIR)/*.c)
+SUPPORT_OBJS := $(patsubst $(SUPPORT_DIR)/%.c,$(BUILD)/support/%.o,\
+                           $(SUPPORT_SRCS))
+SUPPORT_LIB  := $(BUILD)/libstrm_test.a
+
+# a C file of the tests, tools or benches, linked with both libraries
+TEST_CFLAGS  = $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -I$(SUPPORT_DIR)
+TEST_LINK    = $(SUPPORT_LIB) $(CORE_LINK)
+
+# replaces an archive whole: a concurrent link never sees it half done
+define strm_archive
+	rm -f $@.tmp
+	$(AR) rcs $@.tmp $^
+	mv -f $@.tmp $@
+endef
+
+$(BUILD)/core/%.o: $(CORE_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WCFLAGS) -fPIC $(CORE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJS)
+	$(strm_archive)
+
+$(BUILD)/support/%.o: $(SUPPORT_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(SUPPORT_LIB): $(SUPPORT_OBJS)
+	$(strm_archive)
+
+-include $(CORE_OBJS:.o=.d) $(SUPPORT_OBJS:.o=.d)
+
+core: $(CORE_LIB)
+
 module: $(MODULE)
 
 # Configure a private copy of Debian's tree once; the stamp depends on
-# the addon script only, so editing a .c file rebuilds without
+# the addon scripts only, so editing a .c file rebuilds without
 # reconfiguring.
-$(NGX_STAMP): config $(NGINX_SRC)/conf_flags
+$(NGX_STAMP): config config.make $(NGINX_SRC)/conf_flags
 	rm -rf $(NGX_TREE)
 	mkdir -p $(BUILD)
 	cp -a $(NGINX_SRC) $(NGX_TREE)
@@ -40,7 +92,8 @@ $(NGX_STAMP): config $(NGINX_SRC)/conf_flags
 	    || { tail -20 configure.log; exit 1; }
 	touch $@
 
-$(MODULE): $(NGX_STAMP) $(MODULE_SRCS)
+# the library first: nginx's objs/Makefile only checks it (config.make)
+$(MODULE): $(NGX_STAMP) $(MODULE_SRCS) $(CORE_LIB)
 	$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
 	@# a new file, not rewritten in place: a running nginx maps the old one
 	cp $(NGX_TREE)/objs/ngx_http_strm_module.so $@.tmp && mv -f $@.tmp $@
@@ -76,16 +129,13 @@ test: all
 	$(MAKE) -s test-t
 	$(MAKE) -s test-workers
 
-CORE_SRCS  := $(wildcard $(CORE_DIR)/*.c)
-CORE_PKGS  := jansson avro-c libpcre2-8 libcrypto lmdb
-CORE_LIBS   = $(shell pkg-config --libs $(CORE_PKGS))
-CORE_CFLAGS = $(shell pkg-config --cflags $(CORE_PKGS))
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
-$(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
+$(BUILD)/unit/%: t/unit/%.c $(SUPPORT_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) \
-	    $(CORE_LIBS)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(TEST_LINK)
+
+-include $(UNIT_TESTS:=.d)
 
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
@@ -96,11 +146,12 @@ test-t: all
 # Test tools built from the core (never installed)
 TEST_TOOLS := $(BUILD)/test/strm-keyset-decrypt
 
-$(BUILD)/test/strm-keyset-decrypt: t/tools/strm_keyset_decrypt.c $(CORE_SRCS) \
-                                   $(wildcard $(CORE_DIR)/*.h)
+$(BUILD)/test/strm-keyset-decrypt: t/tools/strm_keyset_decrypt.c \
+                                   $(SUPPORT_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) \
-	    $(CORE_LIBS)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(TEST_LINK)
+
+-include $(TEST_TOOLS:=.d)
 
 test-tools: $(TEST_TOOLS)
 
@@ -119,15 +170,40 @@ test-valgrind: all
 
 # libFuzzer targets (t/fuzz/fuzz_*.c) under ASan and UBSan, each for
 # FUZZ_SECONDS from its seed corpus t/fuzz/corpus/<name>/; a crash fails.
+# They link a copy of both libraries built from the same sources with
+# the sanitizers and libFuzzer's coverage.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -g -O1 -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_CORE_OBJS    := $(patsubst $(BUILD)/%,$(BUILD)/fuzz/%,$(CORE_OBJS))
+FUZZ_SUPPORT_OBJS := $(patsubst $(BUILD)/%,$(BUILD)/fuzz/%,$(SUPPORT_OBJS))
 
-$(BUILD)/fuzz/%: t/fuzz/%.c $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
+$(BUILD)/fuzz/core/%.o: $(CORE_DIR)/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined $(CORE_CFLAGS) -I$(CORE_DIR) \
-	    -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CORE_CFLAGS) \
+	    -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/support/%.o: $(SUPPORT_DIR)/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CORE_CFLAGS) \
+	    -I$(CORE_DIR) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/libstrm.a: $(FUZZ_CORE_OBJS)
+	$(strm_archive)
+
+$(BUILD)/fuzz/libstrm_test.a: $(FUZZ_SUPPORT_OBJS)
+	$(strm_archive)
+
+$(BUILD)/fuzz/%: t/fuzz/%.c $(BUILD)/fuzz/libstrm_test.a $(BUILD)/fuzz/libstrm.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CORE_CFLAGS) \
+	    -I$(CORE_DIR) -I$(SUPPORT_DIR) -MMD -MP -MF $@.d -o $@ $< \
+	    $(BUILD)/fuzz/libstrm_test.a $(BUILD)/fuzz/libstrm.a $(CORE_LIBS)
+
+-include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_SUPPORT_OBJS:.o=.d) \
+         $(FUZZ_TARGETS:=.d)
 
 fuzz: $(FUZZ_TARGETS)
 	@set -e; for f in $(FUZZ_TARGETS); do \
@@ -145,10 +221,11 @@ bench: all
 
 # the event path alone (parse, checks, stamp, JSON) per core, against
 # jansson parsing and printing the same event
-$(BUILD)/bench/%: t/bench/%.c $(CORE_SRCS) $(wildcard $(CORE_DIR)/*.h)
+$(BUILD)/bench/%: t/bench/%.c $(SUPPORT_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(WCFLAGS) $(CORE_CFLAGS) -I$(CORE_DIR) -o $@ $< $(CORE_SRCS) \
-	    $(CORE_LIBS)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(TEST_LINK)
+
+-include $(wildcard $(BUILD)/bench/*.d)
 
 bench-event: $(BUILD)/bench/bench_event
 	t/lib/avro-encode conf/registry/strmprivacy/demo/1.0.2/schema.avsc \
@@ -184,7 +261,8 @@ install: all
 	install -m 0644 conf/logrotate/strm $(DESTDIR)$(PREFIX)/share/ngx_strm/conf/logrotate
 
 clean:
-	rm -rf $(BUILD)/*.so $(BUILD)/strm-* $(BUILD)/unit
+	rm -rf $(BUILD)/*.so $(BUILD)/strm-* $(BUILD)/unit $(BUILD)/*.a \
+	    $(BUILD)/core $(BUILD)/support
 
 distclean:
 	rm -rf $(BUILD)

@@ -10,6 +10,8 @@
 
 #include <sys/eventfd.h>
 
+#include "strm_topic.h"
+
 #include "ngx_http_strm_common.h"
 #include "ngx_http_strm_conf_file.h"
 #include "ngx_http_strm_kafka.h"
@@ -312,30 +314,8 @@ ngx_http_strm_kafka_brokers_file(ngx_conf_t *cf,
 ngx_int_t
 ngx_http_strm_valid_topic(ngx_str_t *topic)
 {
-    u_char      c;
-    ngx_uint_t  i;
-
-    if (topic->len == 0 || topic->len > 249
-        || (topic->len == 1 && topic->data[0] == '.')
-        || (topic->len == 2 && topic->data[0] == '.'
-            && topic->data[1] == '.'))
-    {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < topic->len; i++) {
-        c = topic->data[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
-        {
-            continue;
-        }
-
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return strm_topic_valid((char *) topic->data, topic->len) ? NGX_OK
+                                                              : NGX_ERROR;
 }
 
 

@@ -9,14 +9,12 @@
 #include <ngx_http.h>
 
 #include "ngx_http_strm_common.h"
-#include "ngx_http_strm_conf_file.h"
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_keys.h"
 
 
 #define NGX_HTTP_STRM_KEYS_MAP    ((size_t) 1 << 30)
 #define NGX_HTTP_STRM_KEYS_CACHE  4096
-#define NGX_HTTP_STRM_KEK_MAX     65536
 
 
 static ngx_int_t ngx_http_strm_keys_kek(ngx_conf_t *cf,
@@ -74,53 +72,36 @@ ngx_http_strm_keys_init_conf(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
 }
 
 
+/* the KEK file: read, parsed and wiped by the core, as the workers do */
 static ngx_int_t
 ngx_http_strm_keys_kek(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
 {
-    u_char              *buf;
-    size_t               len;
     strm_rc_t            rc;
     ngx_pool_cleanup_t  *cln;
     char                 err[512];
 
-    if (ngx_http_strm_conf_read_file(cf, "strm_keys_kek", &smcf->keys_kek,
-                                     NGX_HTTP_STRM_KEK_MAX, &buf, &len)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    err[0] = '\0';
-    rc = (len > 0) ? strm_tink_keyset_read_json((char *) buf, len,
-                                                &smcf->kek, err, sizeof(err))
-                   : STRM_E_BAD_REQUEST;
-
-    /* the file holds the key-encryption key in clear */
-    ngx_explicit_memzero(buf, len);
-
-    if (rc != STRM_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "strm_keys_kek \"%V\": %s", &smcf->keys_kek,
-                           err[0] ? err : "not a Tink JSON keyset");
+    if (ngx_conf_full_name(cf->cycle, &smcf->keys_kek, 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
-        strm_tink_keyset_free(smcf->kek);
-        smcf->kek = NULL;
+        return NGX_ERROR;
+    }
+
+    err[0] = '\0';
+
+    rc = strm_keys_read_kek((char *) smcf->keys_kek.data, &smcf->kek, err,
+                            sizeof(err));
+    if (rc != STRM_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "strm_keys_kek \"%V\": %s",
+                           &smcf->keys_kek,
+                           err[0] ? err : "not a Tink JSON keyset");
         return NGX_ERROR;
     }
 
     cln->handler = ngx_http_strm_kek_cleanup;
     cln->data = smcf->kek;
-
-    if (strm_tink_keyset_kind(smcf->kek) != STRM_TINK_AEAD) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "strm_keys_kek \"%V\": the key-encryption key "
-                           "must be an AES-GCM keyset", &smcf->keys_kek);
-        return NGX_ERROR;
-    }
 
     return NGX_OK;
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 files=$(git ls-files --cached --others --exclude-standard \
     'ngx_strm_module/*.[ch]' 'workers/*.[ch]' 't/unit/*.[ch]' \
-    't/fuzz/*.[ch]' 2>/dev/null)
+    't/fuzz/*.[ch]' 't/support/*.[ch]' 2>/dev/null)
 
 [ -n "$files" ] || exit 0
 

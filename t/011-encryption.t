@@ -231,7 +231,7 @@ is(scalar(grep { ($_->{event}{producerSessionId} // '') =~ /^PII-kill-\d$/ } @$d
     }
 --- must_die
 --- strm_nginx_t_error
-strm_keys_kek: open() "/nonexistent/kek.json" failed
+strm_keys_kek "/nonexistent/kek.json": cannot open
 
 
 

@@ -41,6 +41,8 @@
 
 typedef struct strm_avro_schema_s  strm_avro_schema_t;
 
+struct avro_obj_t;
+
 
 /*
  * Compiles an Avro schema from its JSON text.  NULL on error, with the
@@ -84,11 +86,10 @@ strm_rc_t strm_avro_check_json(const strm_avro_schema_t *s, json_t *in,
     json_t **out, strm_reject_t *rej);
 
 /*
- * Plain JSON into one raw Avro binary datum (the inverse of decode;
- * used by tests and tools).  *out is malloc()ed.
+ * The record as avro-c compiled it (an avro_schema_t), for code that
+ * walks the schema itself: the tests' encoder (t/support).
  */
-strm_rc_t strm_avro_encode(const strm_avro_schema_t *s, json_t *in,
-    unsigned char **out, size_t *len, strm_reject_t *rej);
+struct avro_obj_t *strm_avro_root(const strm_avro_schema_t *s);
 
 
 #endif /* _STRM_AVRO_H_INCLUDED_ */

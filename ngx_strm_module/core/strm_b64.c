@@ -7,41 +7,113 @@
 #include "strm_b64.h"
 
 
-static int strm_b64_value(unsigned char c);
+static size_t strm_b64_encode_internal(unsigned char *dst,
+    const unsigned char *src, size_t len, const unsigned char *basis,
+    int padding);
+static strm_rc_t strm_b64_decode_internal(unsigned char *dst, size_t *dlen,
+    const unsigned char *src, size_t len, const unsigned char *values);
+
+
+static const unsigned char  strm_b64_basis[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static const unsigned char  strm_b64url_basis[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+
+/*
+ * The value of each character, 64 for none.  Decoding the standard
+ * alphabet also takes the URL-safe one ("-" is 62, "_" is 63), as
+ * protobuf's JSON parsers do; base64url takes its own alphabet only.
+ */
+static const unsigned char  strm_b64_values[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 62, 64, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+    64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
+};
+
+static const unsigned char  strm_b64url_values[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+    64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
+};
 
 
 size_t
 strm_b64_encode(unsigned char *dst, const unsigned char *src, size_t len)
 {
-    unsigned char  *d;
+    return strm_b64_encode_internal(dst, src, len, strm_b64_basis, 1);
+}
 
-    static const char  alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t
+strm_b64url_encode(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    return strm_b64_encode_internal(dst, src, len, strm_b64url_basis, 0);
+}
+
+
+static size_t
+strm_b64_encode_internal(unsigned char *dst, const unsigned char *src,
+    size_t len, const unsigned char *basis, int padding)
+{
+    unsigned char  *d;
 
     d = dst;
 
-    while (len >= 3) {
-        *d++ = alphabet[src[0] >> 2];
-        *d++ = alphabet[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-        *d++ = alphabet[((src[1] & 0x0f) << 2) | (src[2] >> 6)];
-        *d++ = alphabet[src[2] & 0x3f];
+    while (len > 2) {
+        *d++ = basis[src[0] >> 2];
+        *d++ = basis[((src[0] & 0x03) << 4) | (src[1] >> 4)];
+        *d++ = basis[((src[1] & 0x0f) << 2) | (src[2] >> 6)];
+        *d++ = basis[src[2] & 0x3f];
         src += 3;
         len -= 3;
     }
 
     if (len > 0) {
-        *d++ = alphabet[src[0] >> 2];
+        *d++ = basis[src[0] >> 2];
 
         if (len == 1) {
-            *d++ = alphabet[(src[0] & 0x03) << 4];
-            *d++ = '=';
+            *d++ = basis[(src[0] & 0x03) << 4];
+
+            if (padding) {
+                *d++ = '=';
+            }
 
         } else {
-            *d++ = alphabet[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-            *d++ = alphabet[(src[1] & 0x0f) << 2];
+            *d++ = basis[((src[0] & 0x03) << 4) | (src[1] >> 4)];
+            *d++ = basis[(src[1] & 0x0f) << 2];
         }
 
-        *d++ = '=';
+        if (padding) {
+            *d++ = '=';
+        }
     }
 
     return d - dst;
@@ -52,17 +124,31 @@ strm_rc_t
 strm_b64_decode(unsigned char *dst, size_t *dlen, const unsigned char *src,
     size_t len)
 {
-    int            v;
-    size_t         i, n, pad;
-    unsigned int   acc;
-
-    pad = 0;
-
+    /* padding is optional: when present it only completes the length */
     if (len % 4 == 0 && len > 0 && src[len - 1] == '=') {
-        pad = (src[len - 2] == '=') ? 2 : 1;
-        len -= pad;
+        len -= (src[len - 2] == '=') ? 2 : 1;
     }
 
+    return strm_b64_decode_internal(dst, dlen, src, len, strm_b64_values);
+}
+
+
+strm_rc_t
+strm_b64url_decode(unsigned char *dst, size_t *dlen,
+    const unsigned char *src, size_t len)
+{
+    return strm_b64_decode_internal(dst, dlen, src, len, strm_b64url_values);
+}
+
+
+static strm_rc_t
+strm_b64_decode_internal(unsigned char *dst, size_t *dlen,
+    const unsigned char *src, size_t len, const unsigned char *values)
+{
+    size_t        i, n;
+    unsigned int  v, acc;
+
+    /* one character left over carries only 6 bits: never valid */
     if (len % 4 == 1) {
         return STRM_E_BAD_REQUEST;
     }
@@ -71,12 +157,12 @@ strm_b64_decode(unsigned char *dst, size_t *dlen, const unsigned char *src,
     n = 0;
 
     for (i = 0; i < len; i++) {
-        v = strm_b64_value(src[i]);
-        if (v < 0) {
+        v = values[src[i]];
+        if (v > 63) {
             return STRM_E_BAD_REQUEST;
         }
 
-        acc = (acc << 6) | (unsigned int) v;
+        acc = (acc << 6) | v;
 
         if (i % 4 == 3) {
             dst[n++] = (unsigned char) (acc >> 16);
@@ -85,6 +171,8 @@ strm_b64_decode(unsigned char *dst, size_t *dlen, const unsigned char *src,
             acc = 0;
         }
     }
+
+    /* one encoding per value: the unused low bits must be zero */
 
     switch (len % 4) {
     case 2:
@@ -108,31 +196,4 @@ strm_b64_decode(unsigned char *dst, size_t *dlen, const unsigned char *src,
     *dlen = n;
 
     return STRM_OK;
-}
-
-
-static int
-strm_b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '+' || c == '-') {
-        return 62;
-    }
-
-    if (c == '/' || c == '_') {
-        return 63;
-    }
-
-    return -1;
 }

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "strm_b64.h"
 #include "strm_cred.h"
 
 
@@ -28,9 +29,9 @@
 #define STRM_CRED_SECRET_BYTES  32
 
 #define STRM_CRED_SALT_B64      \
-    strm_jwt_b64url_encoded_len(STRM_CRED_SALT_LEN)
+    strm_b64url_encoded_len(STRM_CRED_SALT_LEN)
 #define STRM_CRED_HASH_B64      \
-    strm_jwt_b64url_encoded_len(STRM_CRED_HASH_LEN)
+    strm_b64url_encoded_len(STRM_CRED_HASH_LEN)
 
 
 typedef struct {
@@ -480,7 +481,8 @@ strm_cred_parse_client(const strm_cred_str_t *f, size_t nf,
 
     /* the lengths first: the decoder writes without a bound */
     if (f[2].len != STRM_CRED_SALT_B64
-        || strm_jwt_b64url_decode(c->salt, &dlen, f[2].data, f[2].len)
+        || strm_b64url_decode(c->salt, &dlen,
+                              (const unsigned char *) f[2].data, f[2].len)
            != STRM_OK
         || dlen != STRM_CRED_SALT_LEN)
     {
@@ -488,7 +490,8 @@ strm_cred_parse_client(const strm_cred_str_t *f, size_t nf,
     }
 
     if (f[3].len != STRM_CRED_HASH_B64
-        || strm_jwt_b64url_decode(c->hash, &dlen, f[3].data, f[3].len)
+        || strm_b64url_decode(c->hash, &dlen,
+                              (const unsigned char *) f[3].data, f[3].len)
            != STRM_OK
         || dlen != STRM_CRED_HASH_LEN)
     {
@@ -653,7 +656,7 @@ strm_cred_new(const char *client_id, char *secret_out, strm_cred_client_t *c)
         goto failed;
     }
 
-    len = strm_jwt_b64url_encode(secret_out, raw, sizeof(raw));
+    len = strm_b64url_encode((unsigned char *) secret_out, raw, sizeof(raw));
     secret_out[len] = '\0';
 
     rc = strm_cred_hash(c->salt, secret_out, len, c->hash);
@@ -712,8 +715,10 @@ strm_cred_format(const strm_cred_client_t *c, char *buf, size_t size)
     int   n;
     char  salt[STRM_CRED_SALT_B64 + 1], hash[STRM_CRED_HASH_B64 + 1];
 
-    salt[strm_jwt_b64url_encode(salt, c->salt, STRM_CRED_SALT_LEN)] = '\0';
-    hash[strm_jwt_b64url_encode(hash, c->hash, STRM_CRED_HASH_LEN)] = '\0';
+    salt[strm_b64url_encode((unsigned char *) salt, c->salt,
+                            STRM_CRED_SALT_LEN)] = '\0';
+    hash[strm_b64url_encode((unsigned char *) hash, c->hash,
+                            STRM_CRED_HASH_LEN)] = '\0';
 
     n = snprintf(buf, size, "%s " STRM_CRED_SCHEME " %s %s\n",
                  c->client_id, salt, hash);
@@ -890,14 +895,16 @@ strm_cred_parse_tkey(const strm_cred_str_t *f, size_t nf,
 
     memcpy(k->kid, f[0].data, f[0].len);
 
-    key = malloc(strm_jwt_b64url_decoded_len(f[1].len) + 1);
+    key = malloc(strm_b64url_decoded_len(f[1].len) + 1);
     if (key == NULL) {
         return NULL;
     }
 
-    if (strm_jwt_b64url_decode(key, &dlen, f[1].data, f[1].len) != STRM_OK)
+    if (strm_b64url_decode(key, &dlen, (const unsigned char *) f[1].data,
+                           f[1].len)
+        != STRM_OK)
     {
-        OPENSSL_cleanse(key, strm_jwt_b64url_decoded_len(f[1].len) + 1);
+        OPENSSL_cleanse(key, strm_b64url_decoded_len(f[1].len) + 1);
         free(key);
         return "the secret is not base64url";
     }

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "strm_b64.h"
 #include "strm_jwt.h"
 
 
@@ -46,7 +47,6 @@ static void strm_jwt_key_clear(strm_jwt_key_t *k);
 static strm_rc_t strm_jwt_keys_push(strm_jwt_keys_t *keys,
     strm_jwt_key_t *k);
 static void strm_jwt_keys_truncate(strm_jwt_keys_t *keys, size_t n);
-static int strm_jwt_b64url_value(unsigned char c);
 static strm_rc_t strm_jwt_b64url_dup(const char *src, size_t len,
     unsigned char **dst, size_t *dlen);
 static strm_rc_t strm_jwt_jwk_bytes(json_t *jwk, const char *name,
@@ -71,10 +71,6 @@ static strm_rc_t strm_jwt_es256_der(const unsigned char *sig,
     unsigned char **der, size_t *dlen);
 static strm_rc_t strm_jwt_check_claims(json_t *c,
     const strm_jwt_params_t *params, time_t now, strm_jwt_err_t *why);
-
-
-static const char  strm_jwt_b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
 static const struct {
@@ -104,110 +100,6 @@ strm_jwt_alg_name(strm_jwt_alg_e alg)
 }
 
 
-size_t
-strm_jwt_b64url_encode(char *dst, const unsigned char *src, size_t len)
-{
-    char        *d;
-    const char  *a;
-
-    a = strm_jwt_b64url_alphabet;
-    d = dst;
-
-    while (len > 2) {
-        *d++ = a[src[0] >> 2];
-        *d++ = a[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-        *d++ = a[((src[1] & 0x0f) << 2) | (src[2] >> 6)];
-        *d++ = a[src[2] & 0x3f];
-        src += 3;
-        len -= 3;
-    }
-
-    if (len == 1) {
-        *d++ = a[src[0] >> 2];
-        *d++ = a[(src[0] & 0x03) << 4];
-
-    } else if (len == 2) {
-        *d++ = a[src[0] >> 2];
-        *d++ = a[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-        *d++ = a[(src[1] & 0x0f) << 2];
-    }
-
-    return d - dst;
-}
-
-
-static int
-strm_jwt_b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '-') {
-        return 62;
-    }
-
-    if (c == '_') {
-        return 63;
-    }
-
-    return -1;
-}
-
-
-strm_rc_t
-strm_jwt_b64url_decode(unsigned char *dst, size_t *dlen, const char *src,
-    size_t len)
-{
-    int             v;
-    size_t          i;
-    uint32_t        acc;
-    unsigned int    bits;
-    unsigned char  *d;
-
-    /* one character left over carries only 6 bits: never valid */
-    if (len % 4 == 1) {
-        return STRM_E_BAD_REQUEST;
-    }
-
-    d = dst;
-    acc = 0;
-    bits = 0;
-
-    for (i = 0; i < len; i++) {
-        v = strm_jwt_b64url_value((unsigned char) src[i]);
-        if (v == -1) {
-            return STRM_E_BAD_REQUEST;
-        }
-
-        acc = (acc << 6) | (uint32_t) v;
-        bits += 6;
-
-        if (bits >= 8) {
-            bits -= 8;
-            *d++ = (unsigned char) (acc >> bits);
-        }
-    }
-
-    /* one encoding per value: the unused low bits must be zero */
-    if ((acc & ((1u << bits) - 1)) != 0) {
-        return STRM_E_BAD_REQUEST;
-    }
-
-    *dlen = d - dst;
-
-    return STRM_OK;
-}
-
-
 /* decodes into a fresh buffer with a NUL after the data */
 static strm_rc_t
 strm_jwt_b64url_dup(const char *src, size_t len, unsigned char **dst,
@@ -216,12 +108,12 @@ strm_jwt_b64url_dup(const char *src, size_t len, unsigned char **dst,
     strm_rc_t       rc;
     unsigned char  *p;
 
-    p = malloc(strm_jwt_b64url_decoded_len(len) + 1);
+    p = malloc(strm_b64url_decoded_len(len) + 1);
     if (p == NULL) {
         return STRM_E_NOMEM;
     }
 
-    rc = strm_jwt_b64url_decode(p, dlen, src, len);
+    rc = strm_b64url_decode(p, dlen, (const unsigned char *) src, len);
     if (rc != STRM_OK) {
         free(p);
         return rc;
@@ -809,16 +701,17 @@ strm_jwt_sign_hs256(const unsigned char *key, size_t keylen,
     hl = strlen(h);
     pl = strlen(p);
 
-    buf = malloc(strm_jwt_b64url_encoded_len(hl) + 1
-                 + strm_jwt_b64url_encoded_len(pl) + 1
-                 + strm_jwt_b64url_encoded_len(STRM_JWT_SHA256_LEN) + 1);
+    buf = malloc(strm_b64url_encoded_len(hl) + 1
+                 + strm_b64url_encoded_len(pl) + 1
+                 + strm_b64url_encoded_len(STRM_JWT_SHA256_LEN) + 1);
     if (buf == NULL) {
         goto failed;
     }
 
-    n = strm_jwt_b64url_encode(buf, (unsigned char *) h, hl);
+    n = strm_b64url_encode((unsigned char *) buf, (unsigned char *) h, hl);
     buf[n++] = '.';
-    n += strm_jwt_b64url_encode(buf + n, (unsigned char *) p, pl);
+    n += strm_b64url_encode((unsigned char *) buf + n, (unsigned char *) p,
+                            pl);
 
     rc = strm_jwt_hs256(key, keylen, (unsigned char *) buf, n, mac);
     if (rc != STRM_OK) {
@@ -826,7 +719,8 @@ strm_jwt_sign_hs256(const unsigned char *key, size_t keylen,
     }
 
     buf[n++] = '.';
-    n += strm_jwt_b64url_encode(buf + n, mac, STRM_JWT_SHA256_LEN);
+    n += strm_b64url_encode((unsigned char *) buf + n, mac,
+                            STRM_JWT_SHA256_LEN);
     buf[n] = '\0';
 
     OPENSSL_cleanse(mac, sizeof(mac));

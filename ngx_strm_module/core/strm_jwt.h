@@ -22,12 +22,6 @@
 /* RFC 7518 section 3.2: an HS256 key is at least as long as the hash */
 #define STRM_JWT_HS256_MIN    32
 
-/* the encoded length of n bytes in base64url without padding */
-#define strm_jwt_b64url_encoded_len(n)  (((n) * 4 + 2) / 3)
-
-/* the decoded length of n base64url characters (exact when valid) */
-#define strm_jwt_b64url_decoded_len(n)  ((n) * 3 / 4)
-
 
 typedef enum {
     STRM_JWT_HS256 = 1,
@@ -110,18 +104,6 @@ strm_rc_t strm_jwt_verify(const strm_jwt_keys_t *keys,
 
 /* the name of an alg as in a JWS header */
 const char *strm_jwt_alg_name(strm_jwt_alg_e alg);
-
-/* base64url without padding (RFC 7515 section 2); returns the length */
-size_t strm_jwt_b64url_encode(char *dst, const unsigned char *src,
-    size_t len);
-
-/*
- * Strict base64url: the URL-safe alphabet only, no padding, no
- * whitespace, zero trailing bits; else STRM_E_BAD_REQUEST.  dst gets
- * strm_jwt_b64url_decoded_len(len) bytes.
- */
-strm_rc_t strm_jwt_b64url_decode(unsigned char *dst, size_t *dlen,
-    const char *src, size_t len);
 
 
 #endif /* _STRM_JWT_H_INCLUDED_ */

@@ -4,9 +4,13 @@
  */
 
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -617,4 +621,97 @@ strm_keys_partition(const unsigned char *session, int32_t n)
         | ((uint32_t) session[2] << 8) | session[3];
 
     return (int32_t) (h % (uint32_t) n);
+}
+
+
+strm_rc_t
+strm_keys_read_kek(const char *path, strm_tink_keyset_t **kek, char *err,
+    size_t errlen)
+{
+    int           fd, e;
+    char         *buf;
+    size_t        size, n;
+    ssize_t       r;
+    strm_rc_t     rc;
+    struct stat   st;
+
+    *kek = NULL;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        e = errno;
+        snprintf(err, errlen, "cannot open: %s", strerror(e));
+        return (e == ENOENT) ? STRM_E_NOT_FOUND : STRM_E_INTERNAL;
+    }
+
+    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)
+        || st.st_size > STRM_KEYS_KEK_MAX)
+    {
+        close(fd);
+        snprintf(err, errlen, "not a keyset file");
+        return STRM_E_BAD_REQUEST;
+    }
+
+    size = (size_t) st.st_size;
+
+    buf = malloc(size + 1);
+    if (buf == NULL) {
+        close(fd);
+        return STRM_E_NOMEM;
+    }
+
+    n = 0;
+
+    while (n < size) {
+        r = read(fd, buf + n, size - n);
+
+        if (r == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (r == -1) {
+            e = errno;
+            close(fd);
+            OPENSSL_cleanse(buf, size + 1);
+            free(buf);
+            snprintf(err, errlen, "cannot read: %s", strerror(e));
+            return STRM_E_INTERNAL;
+        }
+
+        if (r == 0) {
+            break;
+        }
+
+        n += (size_t) r;
+    }
+
+    close(fd);
+
+    err[0] = '\0';
+    rc = strm_tink_keyset_read_json(buf, n, kek, err, errlen);
+
+    /* the file holds the key-encryption key in clear */
+    OPENSSL_cleanse(buf, size + 1);
+    free(buf);
+
+    if (rc != STRM_OK) {
+        *kek = NULL;
+
+        /* a JSON parser's detail may quote the file: the key, in clear */
+        if (err[0] == '\0' || strncmp(err, "invalid JSON", 12) == 0) {
+            snprintf(err, errlen, "not a Tink JSON keyset");
+        }
+
+        return rc;
+    }
+
+    if (strm_tink_keyset_kind(*kek) != STRM_TINK_AEAD) {
+        strm_tink_keyset_free(*kek);
+        *kek = NULL;
+        snprintf(err, errlen,
+                 "the key-encryption key must be an AES-GCM keyset");
+        return STRM_E_BAD_REQUEST;
+    }
+
+    return STRM_OK;
 }

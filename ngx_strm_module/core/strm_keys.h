@@ -24,6 +24,10 @@
  * than encrypting a short value).  One per process; not for threads.
  */
 
+/* a KEK file larger than this is refused: it is read whole */
+#define STRM_KEYS_KEK_MAX  65536
+
+
 typedef struct strm_keys_s  strm_keys_t;
 
 
@@ -70,6 +74,20 @@ strm_rc_t strm_keys_unwrap(strm_tink_keyset_t *kek, const strm_keyrec_t *rec,
     strm_tink_keyset_t **daead);
 
 strm_keystore_t *strm_keys_store(strm_keys_t *k);
+
+/*
+ * The key-encryption key from the file at path: a cleartext Tink JSON
+ * keyset of AES-GCM keys, at most STRM_KEYS_KEK_MAX bytes, read whole
+ * into a buffer that is wiped afterwards.  The gateway, strm-decrypt,
+ * strm-export and strm-keys all read their KEK with it.  On failure
+ * *kek is NULL and err says why without the path, which the caller
+ * names with its directive: "cannot open: <strerror>" (the rc is
+ * STRM_E_NOT_FOUND for a missing file), "not a keyset file" (not a
+ * regular file, or too large), the keyset's fault, or "the
+ * key-encryption key must be an AES-GCM keyset".
+ */
+strm_rc_t strm_keys_read_kek(const char *path, strm_tink_keyset_t **kek,
+    char *err, size_t errlen);
 
 
 /*

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "strm_avro.h"
+#include "strm_avro_encode.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

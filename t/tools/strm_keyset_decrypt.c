@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "strm_b64.h"
+#include "strm_keys.h"
 #include "strm_tink.h"
 
 
@@ -69,21 +70,11 @@ main(int argc, char **argv)
         return 2;
     }
 
-    if (kekpath != NULL) {
-        j = json_load_file(kekpath, 0, &jerr);
-        text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-
-        if (text == NULL
-            || strm_tink_keyset_read_json(text, strlen(text), &kek, why,
-                                          sizeof(why)) != STRM_OK)
-        {
-            fprintf(stderr, "strm-keyset-decrypt: %s: not a keyset\n",
-                    kekpath);
-            return 2;
-        }
-
-        free(text);
+    if (kekpath != NULL
+        && strm_keys_read_kek(kekpath, &kek, why, sizeof(why)) != STRM_OK)
+    {
+        fprintf(stderr, "strm-keyset-decrypt: %s: %s\n", kekpath, why);
+        return 2;
     }
 
     f = fopen(path, "r");

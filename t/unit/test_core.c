@@ -6,7 +6,8 @@
 
 /*
  * Unit tests of the nginx-free core: the error table, JSON error bodies
- * and escaping, random UUIDs.  Prints "N passed, N failed".
+ * and escaping, random UUIDs, topic names.  Prints "N passed, N
+ * failed".
  */
 
 
@@ -15,6 +16,7 @@
 
 #include "strm_error.h"
 #include "strm_id.h"
+#include "strm_topic.h"
 #include "unit.h"
 
 
@@ -141,6 +143,26 @@ test_uuid4(void)
 }
 
 
+static void
+test_topic_valid(void)
+{
+    char  name[STRM_TOPIC_MAX + 1];
+
+    CHECK(strm_topic_valid("strm.events_v1-a", 16), "a topic name");
+    CHECK(!strm_topic_valid("", 0), "an empty name is none");
+    CHECK(!strm_topic_valid(".", 1) && !strm_topic_valid("..", 2),
+          "\".\" and \"..\" are no names");
+    CHECK(strm_topic_valid("...", 3), "\"...\" is a name");
+    CHECK(!strm_topic_valid("no topic", 8) && !strm_topic_valid("a/b", 3)
+          && !strm_topic_valid("caf\xc3\xa9", 5),
+          "space, slash and non-ASCII are refused");
+
+    memset(name, 'a', sizeof(name));
+    CHECK(strm_topic_valid(name, STRM_TOPIC_MAX), "249 characters");
+    CHECK(!strm_topic_valid(name, STRM_TOPIC_MAX + 1), "250 are too many");
+}
+
+
 int
 main(void)
 {
@@ -148,6 +170,7 @@ main(void)
     test_error_json();
     test_json_escape();
     test_uuid4();
+    test_topic_valid();
 
     return UNIT_DONE();
 }

@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include "strm_b64.h"
 #include "strm_cred.h"
 #include "unit.h"
 
@@ -182,8 +183,8 @@ b64url(const unsigned char *src, size_t len)
     char    *s;
     size_t   n;
 
-    s = malloc(strm_jwt_b64url_encoded_len(len) + 1);
-    n = strm_jwt_b64url_encode(s, src, len);
+    s = malloc(strm_b64url_encoded_len(len) + 1);
+    n = strm_b64url_encode((unsigned char *) s, src, len);
     s[n] = '\0';
 
     return s;
@@ -404,7 +405,8 @@ test_new_round_trip(void)
           && strspn(c.client_id + 5, "abcdefghijklmnopqrstuvwxyz0123456789")
              == 20, "generated id: strm- and 20 of [a-z0-9]");
     CHECK(strlen(secret) == STRM_CRED_SECRET_LEN
-          && strm_jwt_b64url_decode(raw, &n, secret, STRM_CRED_SECRET_LEN)
+          && strm_b64url_decode(raw, &n, (unsigned char *) secret,
+                                STRM_CRED_SECRET_LEN)
              == STRM_OK && n == 32, "secret: base64url of 32 bytes");
     CHECK(strm_cred_check(&c, secret, strlen(secret)), "new secret checks");
 

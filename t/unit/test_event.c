@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strm_avro_encode.h"
 #include "strm_event.h"
 #include "unit.h"
 

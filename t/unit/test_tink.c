@@ -5,7 +5,7 @@
 
 
 /*
- * Unit tests of Tink keysets (strm_tink, strm_proto, strm_b64): every
+ * Unit tests of Tink keysets (strm_tink, strm_proto): every
  * vector of t/unit/data/tink (published Tink examples and tink-go made
  * ones): decrypt, re-encrypt byte-identically, refuse the invalid ones; JSON
  * keyset round trips; the tink-go encrypted keysets with their AES-GCM
@@ -782,48 +782,6 @@ test_malformed(void)
 }
 
 
-static void
-test_b64(void)
-{
-    size_t          i, n;
-    unsigned char   buf[64];
-
-    static const struct {
-        const char  *plain;
-        const char  *b64;
-    } v[] = {
-        { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-        { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
-        { "foobar", "Zm9vYmFy" }
-    };
-
-    static const char  *bad[] = {
-        "Z", "Zg=", "Zg===", "Zh==", "Zm9v\n", "Zm 9v", "Zm9=v", "===="
-    };
-
-    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        n = strm_b64_encode(buf, (unsigned char *) v[i].plain,
-                            strlen(v[i].plain));
-        CHECK(n == strlen(v[i].b64) && memcmp(buf, v[i].b64, n) == 0,
-              "rfc 4648 encode");
-        CHECK(strm_b64_decode(buf, &n, (unsigned char *) v[i].b64,
-                              strlen(v[i].b64)) == STRM_OK
-              && n == strlen(v[i].plain)
-              && memcmp(buf, v[i].plain, n) == 0, "rfc 4648 decode");
-    }
-
-    CHECK(strm_b64_decode(buf, &n, (unsigned char *) "-_8", 3) == STRM_OK
-          && n == 2 && buf[0] == 0xfb && buf[1] == 0xff,
-          "url-safe, unpadded");
-
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        CHECK(strm_b64_decode(buf, &n, (unsigned char *) bad[i],
-                              strlen(bad[i])) == STRM_E_BAD_REQUEST,
-              "bad base64 refused");
-    }
-}
-
-
 int
 main(int argc, char **argv)
 {
@@ -831,7 +789,6 @@ main(int argc, char **argv)
         data = argv[1];
     }
 
-    test_b64();
     test_published();
     test_generated();
     test_encrypted();

@@ -6,148 +6,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
+#include "strm_keys.h"
 #include "strm_worker.h"
 
 
-#define STRM_WORKER_KEYSET_MAX  65536
-
-
-volatile sig_atomic_t  strm_worker_stop;
-volatile sig_atomic_t  strm_worker_hup;
-
-static const char     *strm_worker_name = "strm-worker";
-static char           *strm_worker_log_path;
-
-
-static void strm_worker_signal(int signo);
-static int strm_worker_conf_brokers(const strm_conf_t *k,
-    strm_worker_kafka_t *kf, char *err, size_t errlen);
-
-
-void
-strm_worker_init(const char *name)
-{
-    strm_worker_name = name;
-}
+static int strm_w_conf_brokers(const strm_conf_t *k,
+    strm_w_kafka_t *kf, char *err, size_t errlen);
 
 
 int
-strm_worker_open_log(const char *path, char *err, size_t errlen)
-{
-    int  fd;
-
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
-    if (fd == -1) {
-        snprintf(err, errlen, "error_log \"%s\": %s", path, strerror(errno));
-        return -1;
-    }
-
-    fflush(stderr);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-
-    free(strm_worker_log_path);
-    strm_worker_log_path = strdup(path);
-
-    return 0;
-}
-
-
-void
-strm_worker_reopen_log(void)
-{
-    int  fd;
-
-    if (strm_worker_log_path == NULL) {
-        return;
-    }
-
-    fd = open(strm_worker_log_path, O_WRONLY | O_APPEND | O_CREAT, 0640);
-    if (fd == -1) {
-        strm_worker_log("cannot reopen error_log \"%s\": %s",
-                        strm_worker_log_path, strerror(errno));
-        return;
-    }
-
-    fflush(stderr);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-}
-
-
-void
-strm_worker_signals(void)
-{
-    struct sigaction  sa;
-
-    memset(&sa, 0, sizeof(struct sigaction));
-    sa.sa_handler = strm_worker_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-
-static void
-strm_worker_signal(int signo)
-{
-    /* HUP, or USR1 as nginx's "reopen": the logs are opened again */
-    if (signo == SIGHUP || signo == SIGUSR1) {
-        strm_worker_hup = 1;
-        return;
-    }
-
-    strm_worker_stop = 1;
-}
-
-
-void
-strm_worker_log(const char *fmt, ...)
-{
-    va_list     ap;
-    time_t      t;
-    struct tm   tm;
-    char        ts[32];
-
-    t = time(NULL);
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-    fprintf(stderr, "%s %s: ", ts, strm_worker_name);
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-
-    fputc('\n', stderr);
-}
-
-
-int64_t
-strm_worker_now_ms(void)
-{
-    struct timeval  tv;
-
-    gettimeofday(&tv, NULL);
-
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-
-int
-strm_worker_conf_str(const strm_conf_t *c, char **field, char *err,
+strm_w_conf_str(const strm_conf_t *c, char **field, char *err,
     size_t errlen)
 {
     if (c->block) {
@@ -171,7 +44,7 @@ strm_worker_conf_str(const strm_conf_t *c, char **field, char *err,
 
 
 int
-strm_worker_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
+strm_w_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
     char *err, size_t errlen)
 {
     if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
@@ -194,7 +67,7 @@ strm_worker_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
 
 
 int
-strm_worker_conf_size(const strm_conf_t *c, uint64_t min, uint64_t max,
+strm_w_conf_size(const strm_conf_t *c, uint64_t min, uint64_t max,
     uint64_t *size, char *err, size_t errlen)
 {
     if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
@@ -220,7 +93,7 @@ strm_worker_conf_size(const strm_conf_t *c, uint64_t min, uint64_t max,
 
 
 int
-strm_worker_conf_flag(const strm_conf_t *c, int *flag, char *err,
+strm_w_conf_flag(const strm_conf_t *c, int *flag, char *err,
     size_t errlen)
 {
     if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
@@ -243,7 +116,7 @@ strm_worker_conf_flag(const strm_conf_t *c, int *flag, char *err,
 
 
 int
-strm_worker_conf_kafka(const strm_conf_t *c, strm_worker_kafka_t *k,
+strm_w_conf_kafka(const strm_conf_t *c, strm_w_kafka_t *k,
     char *err, size_t errlen)
 {
     size_t              i;
@@ -283,7 +156,7 @@ strm_worker_conf_kafka(const strm_conf_t *c, strm_worker_kafka_t *k,
         if (strcmp(p->name, "brokers") == 0
             || strcmp(p->name, "brokers_file") == 0)
         {
-            if (strm_worker_conf_brokers(p, k, err, errlen) != 0) {
+            if (strm_w_conf_brokers(p, k, err, errlen) != 0) {
                 return -1;
             }
 
@@ -323,7 +196,7 @@ strm_worker_conf_kafka(const strm_conf_t *c, strm_worker_kafka_t *k,
 
 
 static int
-strm_worker_conf_brokers(const strm_conf_t *k, strm_worker_kafka_t *kf,
+strm_w_conf_brokers(const strm_conf_t *k, strm_w_kafka_t *kf,
     char *err, size_t errlen)
 {
     FILE    *f;
@@ -398,18 +271,18 @@ strm_worker_conf_brokers(const strm_conf_t *k, strm_worker_kafka_t *kf,
 
 
 void
-strm_worker_kafka_free(strm_worker_kafka_t *k)
+strm_w_kafka_free(strm_w_kafka_t *k)
 {
     free(k->brokers);
     json_decref(k->properties);
     json_decref(k->cproperties);
     json_decref(k->pproperties);
-    memset(k, 0, sizeof(strm_worker_kafka_t));
+    memset(k, 0, sizeof(strm_w_kafka_t));
 }
 
 
 rd_kafka_conf_t *
-strm_worker_kafka_conf(const strm_worker_kafka_t *k, rd_kafka_type_t type,
+strm_w_kafka_conf(const strm_w_kafka_t *k, rd_kafka_type_t type,
     char *err, size_t errlen)
 {
     int               pass;
@@ -447,37 +320,42 @@ strm_worker_kafka_conf(const strm_worker_kafka_t *k, rd_kafka_type_t type,
         return NULL;
     }
 
+    if (strm_w_kafka_props(conf, err, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+
     return conf;
 }
 
 
 void
-strm_worker_common_init(strm_worker_common_t *w)
+strm_w_common_init(strm_w_common_t *w)
 {
-    memset(w, 0, sizeof(strm_worker_common_t));
+    memset(w, 0, sizeof(strm_w_common_t));
     w->status_interval = 5000;
 }
 
 
 int
-strm_worker_conf_common(const strm_conf_t *c, strm_worker_common_t *w,
+strm_w_conf_common(const strm_conf_t *c, strm_w_common_t *w,
     char *err, size_t errlen)
 {
     if (strcmp(c->name, "kafka") == 0) {
-        return strm_worker_conf_kafka(c, &w->kafka, err, errlen);
+        return strm_w_conf_kafka(c, &w->kafka, err, errlen);
     }
 
     if (strcmp(c->name, "status_file") == 0) {
-        return strm_worker_conf_str(c, &w->status_file, err, errlen);
+        return strm_w_conf_str(c, &w->status_file, err, errlen);
     }
 
     if (strcmp(c->name, "error_log") == 0) {
-        return strm_worker_conf_str(c, &w->error_log, err, errlen);
+        return strm_w_conf_str(c, &w->error_log, err, errlen);
     }
 
     if (strcmp(c->name, "status_interval") == 0) {
-        return strm_worker_conf_msec(c, 100, &w->status_interval, err,
-                                     errlen);
+        return strm_w_conf_msec(c, 100, &w->status_interval, err,
+                                errlen);
     }
 
     return 1;
@@ -485,9 +363,9 @@ strm_worker_conf_common(const strm_conf_t *c, strm_worker_common_t *w,
 
 
 void
-strm_worker_common_free(strm_worker_common_t *w)
+strm_w_common_free(strm_w_common_t *w)
 {
-    strm_worker_kafka_free(&w->kafka);
+    strm_w_kafka_free(&w->kafka);
     free(w->status_file);
     free(w->error_log);
     w->status_file = NULL;
@@ -496,7 +374,7 @@ strm_worker_common_free(strm_worker_common_t *w)
 
 
 int
-strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,
+strm_w_conf_keys(const strm_conf_t *c, strm_w_keys_t *k,
     char *err, size_t errlen)
 {
     size_t              i;
@@ -519,17 +397,17 @@ strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,
         p = &c->children[i];
 
         if (strcmp(p->name, "store") == 0) {
-            if (strm_worker_conf_str(p, &k->store, err, errlen) != 0) {
+            if (strm_w_conf_str(p, &k->store, err, errlen) != 0) {
                 return -1;
             }
 
         } else if (strcmp(p->name, "kek") == 0) {
-            if (strm_worker_conf_str(p, &k->kek, err, errlen) != 0) {
+            if (strm_w_conf_str(p, &k->kek, err, errlen) != 0) {
                 return -1;
             }
 
         } else if (strcmp(p->name, "refresh") == 0) {
-            if (strm_worker_conf_msec(p, 1000, &k->refresh, err, errlen)
+            if (strm_w_conf_msec(p, 1000, &k->refresh, err, errlen)
                 != 0)
             {
                 return -1;
@@ -547,45 +425,21 @@ strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,
 
 
 void
-strm_worker_keys_free(strm_worker_keys_t *k)
+strm_w_keys_free(strm_w_keys_t *k)
 {
     free(k->store);
     free(k->kek);
-    memset(k, 0, sizeof(strm_worker_keys_t));
+    memset(k, 0, sizeof(strm_w_keys_t));
 }
 
 
 int
-strm_worker_read_keyset(const char *path, const char *what,
+strm_w_read_keyset(const char *path, const char *what,
     strm_tink_keyset_t **ks, char *err, size_t errlen)
 {
-    FILE       *f;
-    size_t      n;
-    strm_rc_t   rc;
-    char       *buf;
-    char        why[512];
+    char  why[512];
 
-    f = fopen(path, "r");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s \"%s\": %s", what, path, strerror(errno));
-        return -1;
-    }
-
-    buf = malloc(STRM_WORKER_KEYSET_MAX);
-    if (buf == NULL) {
-        fclose(f);
-        return -1;
-    }
-
-    n = fread(buf, 1, STRM_WORKER_KEYSET_MAX, f);
-    fclose(f);
-
-    why[0] = '\0';
-    rc = strm_tink_keyset_read_json(buf, n, ks, why, sizeof(why));
-    OPENSSL_cleanse(buf, STRM_WORKER_KEYSET_MAX);
-    free(buf);
-
-    if (rc != STRM_OK) {
+    if (strm_keys_read_kek(path, ks, why, sizeof(why)) != STRM_OK) {
         snprintf(err, errlen, "%s \"%s\": %s", what, path, why);
         return -1;
     }
@@ -595,7 +449,7 @@ strm_worker_read_keyset(const char *path, const char *what,
 
 
 int
-strm_worker_write_file(const char *path, const char *data, size_t len)
+strm_w_write_file(const char *path, const char *data, size_t len)
 {
     int      fd;
     ssize_t  n;
@@ -608,7 +462,7 @@ strm_worker_write_file(const char *path, const char *data, size_t len)
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd == -1) {
-        strm_worker_log("\"%s\": %s", tmp, strerror(errno));
+        strm_w_log(STRM_W_LOG_ERR, "\"%s\": %s", tmp, strerror(errno));
         return -1;
     }
 
@@ -620,7 +474,7 @@ strm_worker_write_file(const char *path, const char *data, size_t len)
                 continue;
             }
 
-            strm_worker_log("\"%s\": %s", tmp, strerror(errno));
+            strm_w_log(STRM_W_LOG_ERR, "\"%s\": %s", tmp, strerror(errno));
             close(fd);
             unlink(tmp);
             return -1;
@@ -633,7 +487,7 @@ strm_worker_write_file(const char *path, const char *data, size_t len)
     close(fd);
 
     if (rename(tmp, path) == -1) {
-        strm_worker_log("\"%s\": %s", path, strerror(errno));
+        strm_w_log(STRM_W_LOG_ERR, "\"%s\": %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
@@ -643,7 +497,7 @@ strm_worker_write_file(const char *path, const char *data, size_t len)
 
 
 int64_t
-strm_worker_lag(rd_kafka_t *consumer)
+strm_w_lag(rd_kafka_t *consumer)
 {
     int                               i;
     int64_t                           lag, lo, hi;

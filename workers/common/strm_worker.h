@@ -8,7 +8,6 @@
 #define _STRM_WORKER_H_INCLUDED_
 
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +16,7 @@
 
 #include "strm_conf.h"
 #include "strm_tink.h"
+#include "strm_worker_main.h"
 
 
 /*
@@ -27,8 +27,8 @@
  * the consumer lag.
  */
 
-#define STRM_WORKER_EX_USAGE   64
-#define STRM_WORKER_EX_CONFIG  78
+#define STRM_W_EX_USAGE        64
+#define STRM_W_EX_CONFIG       78
 
 
 /* kafka { brokers h:p ...; brokers_file F; property N V;
@@ -38,7 +38,7 @@ typedef struct {
     json_t               *properties;       /* both clients: name → value */
     json_t               *cproperties;      /* the consumer's */
     json_t               *pproperties;      /* the producer's */
-} strm_worker_kafka_t;
+} strm_w_kafka_t;
 
 
 /* keys { store F; kek F; refresh 60s; } */
@@ -46,7 +46,7 @@ typedef struct {
     char                 *store;
     char                 *kek;
     int64_t               refresh;          /* ms */
-} strm_worker_keys_t;
+} strm_w_keys_t;
 
 
 /*
@@ -54,99 +54,76 @@ typedef struct {
  *   kafka { ... }  status_file F;  status_interval 5s;  error_log F;
  */
 typedef struct {
-    strm_worker_kafka_t   kafka;
+    strm_w_kafka_t        kafka;
     char                 *status_file;
     char                 *error_log;
     int64_t               status_interval;  /* ms */
-} strm_worker_common_t;
+} strm_w_common_t;
 
-
-extern volatile sig_atomic_t  strm_worker_stop;   /* TERM or INT seen */
-extern volatile sig_atomic_t  strm_worker_hup;    /* HUP seen */
-
-
-/* the program name that starts each log line ("strm-export") */
-void strm_worker_init(const char *name);
-
-/*
- * "error_log FILE": the log lines go there instead of stderr (appended);
- * strm_worker_reopen_log() opens it again after logrotate moved it (on
- * HUP).  0, or -1 with err.
- */
-int strm_worker_open_log(const char *path, char *err, size_t errlen);
-void strm_worker_reopen_log(void);
-
-/*
- * TERM and INT set strm_worker_stop, HUP and USR1 (nginx's signal to
- * reopen logs) strm_worker_hup; no SIGPIPE
- */
-void strm_worker_signals(void);
-
-/* "2026-11-23T10:00:00Z name: ..." on stderr */
-void strm_worker_log(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-int64_t strm_worker_now_ms(void);
 
 /*
  * "name value;" into *field (strdup): not a block, one argument, not
  * set before.  0, or -1 with err.
  */
-int strm_worker_conf_str(const strm_conf_t *c, char **field, char *err,
+int strm_w_conf_str(const strm_conf_t *c, char **field, char *err,
     size_t errlen);
 
 /* "name TIME;" (ms, s, m, h, d) of at least min ms */
-int strm_worker_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
+int strm_w_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
     char *err, size_t errlen);
 
 /* "name SIZE;" (k, m, g) between min and max bytes */
-int strm_worker_conf_size(const strm_conf_t *c, uint64_t min, uint64_t max,
+int strm_w_conf_size(const strm_conf_t *c, uint64_t min, uint64_t max,
     uint64_t *size, char *err, size_t errlen);
 
 /* "name on|off;" */
-int strm_worker_conf_flag(const strm_conf_t *c, int *flag, char *err,
+int strm_w_conf_flag(const strm_conf_t *c, int *flag, char *err,
     size_t errlen);
 
 /* the kafka { } block; k zeroed by the caller, set twice is an error */
-int strm_worker_conf_kafka(const strm_conf_t *c, strm_worker_kafka_t *k,
+int strm_w_conf_kafka(const strm_conf_t *c, strm_w_kafka_t *k,
     char *err, size_t errlen);
-void strm_worker_kafka_free(strm_worker_kafka_t *k);
+void strm_w_kafka_free(strm_w_kafka_t *k);
 
 /*
  * A client configuration with the block's properties (the common ones,
- * then the consumer's or the producer's) and the brokers; NULL with err.
+ * then the consumer's or the producer's), the brokers, then the command
+ * line's -X properties; NULL with err.
  */
-rd_kafka_conf_t *strm_worker_kafka_conf(const strm_worker_kafka_t *k,
+rd_kafka_conf_t *strm_w_kafka_conf(const strm_w_kafka_t *k,
     rd_kafka_type_t type, char *err, size_t errlen);
 
 /* the defaults of w (status_interval 5 s) */
-void strm_worker_common_init(strm_worker_common_t *w);
+void strm_w_common_init(strm_w_common_t *w);
 
 /*
  * One top-level directive c into w: 0 done, -1 an error (in err), 1 when
  * c is none of the common directives (the worker's own, then).
  */
-int strm_worker_conf_common(const strm_conf_t *c, strm_worker_common_t *w,
+int strm_w_conf_common(const strm_conf_t *c, strm_w_common_t *w,
     char *err, size_t errlen);
-void strm_worker_common_free(strm_worker_common_t *w);
+void strm_w_common_free(strm_w_common_t *w);
 
 /* the keys { } block; refresh defaults to 60 s */
-int strm_worker_conf_keys(const strm_conf_t *c, strm_worker_keys_t *k,
+int strm_w_conf_keys(const strm_conf_t *c, strm_w_keys_t *k,
     char *err, size_t errlen);
-void strm_worker_keys_free(strm_worker_keys_t *k);
+void strm_w_keys_free(strm_w_keys_t *k);
 
-/* a Tink JSON keyset from a file (an AES-GCM KEK); the buffer is wiped */
-int strm_worker_read_keyset(const char *path, const char *what,
+/*
+ * A key-encryption key (an AES-GCM Tink JSON keyset) from a file, by
+ * strm_keys_read_kek(); err names the directive what and the file.
+ */
+int strm_w_read_keyset(const char *path, const char *what,
     strm_tink_keyset_t **ks, char *err, size_t errlen);
 
 /*
  * Writes data to path whole: path.tmp, then rename(), so a reader never
  * sees half a file.  0, or -1 (logged).
  */
-int strm_worker_write_file(const char *path, const char *data, size_t len);
+int strm_w_write_file(const char *path, const char *data, size_t len);
 
 /* records behind the end of the consumer's assigned partitions; -1 */
-int64_t strm_worker_lag(rd_kafka_t *consumer);
+int64_t strm_w_lag(rd_kafka_t *consumer);
 
 
 #endif /* _STRM_WORKER_H_INCLUDED_ */

@@ -42,54 +42,55 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "strm_b64.h"
 #include "strm_cred.h"
 
 
-#define STRM_W_EX_USAGE      2
-#define STRM_W_KID_PREFIX    "k-"
-#define STRM_W_KID_CHARS     12
-#define STRM_W_KEY_BYTES     32
-#define STRM_W_LINE_MAX      512
+#define STRM_CREDENTIALS_EX_USAGE    2
+#define STRM_CREDENTIALS_KID_PREFIX  "k-"
+#define STRM_CREDENTIALS_KID_CHARS   12
+#define STRM_CREDENTIALS_KEY_BYTES   32
+#define STRM_CREDENTIALS_LINE_MAX    512
 
 
 typedef struct {
     const char  *file;
     const char  *client_id;
     const char  *kid;
-} strm_w_opts_t;
+} strm_credentials_opts_t;
 
 
-static int strm_w_new(const char *path, const char *client_id);
-static int strm_w_revoke(const char *path, const char *client_id);
-static int strm_w_list(const char *path, int check);
-static int strm_w_token_key(const char *kid);
-static int strm_w_open_locked(const char *path, int flags, int op,
+static int strm_credentials_new(const char *path, const char *client_id);
+static int strm_credentials_revoke(const char *path, const char *client_id);
+static int strm_credentials_list(const char *path, int check);
+static int strm_credentials_token_key(const char *kid);
+static int strm_credentials_open_locked(const char *path, int flags, int op,
     int *created);
-static int strm_w_read(const char *path, int fd, char **text,
+static int strm_credentials_read(const char *path, int fd, char **text,
     size_t *len);
-static int strm_w_parse(const char *path, const char *text, size_t len,
-    strm_cred_client_t **clients, size_t *n);
-static int strm_w_known(const strm_cred_client_t *clients, size_t n,
+static int strm_credentials_parse(const char *path, const char *text,
+    size_t len, strm_cred_client_t **clients, size_t *n);
+static int strm_credentials_known(const strm_cred_client_t *clients, size_t n,
     const char *client_id);
-static size_t strm_w_without(const char *text, size_t len,
+static size_t strm_credentials_without(const char *text, size_t len,
     const char *client_id, char *out);
-static int strm_w_write_all(int fd, const char *buf, size_t len);
-static int strm_w_sync_dir(const char *path);
-static int strm_w_random_chars(char *dst, size_t n);
-static void strm_w_free_text(char *text, size_t len);
-static int strm_w_usage(void);
+static int strm_credentials_write_all(int fd, const char *buf, size_t len);
+static int strm_credentials_sync_dir(const char *path);
+static int strm_credentials_random_chars(char *dst, size_t n);
+static void strm_credentials_free_text(char *text, size_t len);
+static int strm_credentials_usage(void);
 
 
 int
 main(int argc, char **argv)
 {
-    int            c, nargs;
-    char         **args;
-    const char    *cmd;
-    strm_w_opts_t  o;
+    int                      c, nargs;
+    char                   **args;
+    const char              *cmd;
+    strm_credentials_opts_t  o;
 
     if (argc < 2) {
-        return strm_w_usage();
+        return strm_credentials_usage();
     }
 
     memset(&o, 0, sizeof(o));
@@ -108,7 +109,7 @@ main(int argc, char **argv)
             o.kid = optarg;
             break;
         default:
-            return strm_w_usage();
+            return strm_credentials_usage();
         }
     }
 
@@ -121,13 +122,13 @@ main(int argc, char **argv)
     {
         fprintf(stderr, "strm-credentials: invalid client id: 1 to %d "
                 "characters of A-Z a-z 0-9 . _ ~ -\n", STRM_CRED_ID_MAX);
-        return STRM_W_EX_USAGE;
+        return STRM_CREDENTIALS_EX_USAGE;
     }
 
     if (strcmp(cmd, "new") == 0 && o.file != NULL && o.kid == NULL
         && nargs == 0)
     {
-        return strm_w_new(o.file, o.client_id);
+        return strm_credentials_new(o.file, o.client_id);
     }
 
     if (strcmp(cmd, "revoke") == 0 && o.file != NULL && o.client_id == NULL
@@ -136,17 +137,17 @@ main(int argc, char **argv)
         if (!strm_cred_valid_id(args[0], strlen(args[0]), STRM_CRED_ID_MAX))
         {
             fprintf(stderr, "strm-credentials: invalid client id\n");
-            return STRM_W_EX_USAGE;
+            return STRM_CREDENTIALS_EX_USAGE;
         }
 
-        return strm_w_revoke(o.file, args[0]);
+        return strm_credentials_revoke(o.file, args[0]);
     }
 
     if ((strcmp(cmd, "list") == 0 || strcmp(cmd, "check") == 0)
         && o.file != NULL && o.client_id == NULL && o.kid == NULL
         && nargs == 0)
     {
-        return strm_w_list(o.file, strcmp(cmd, "check") == 0);
+        return strm_credentials_list(o.file, strcmp(cmd, "check") == 0);
     }
 
     if (strcmp(cmd, "token-key") == 0 && o.file == NULL
@@ -157,28 +158,29 @@ main(int argc, char **argv)
         {
             fprintf(stderr, "strm-credentials: invalid key id: 1 to %d "
                     "characters of A-Z a-z 0-9 . _ ~ -\n", STRM_CRED_KID_MAX);
-            return STRM_W_EX_USAGE;
+            return STRM_CREDENTIALS_EX_USAGE;
         }
 
-        return strm_w_token_key(o.kid);
+        return strm_credentials_token_key(o.kid);
     }
 
-    return strm_w_usage();
+    return strm_credentials_usage();
 }
 
 
 static int
-strm_w_new(const char *path, const char *client_id)
+strm_credentials_new(const char *path, const char *client_id)
 {
     int                  fd, rc, created, tries;
     char                *text;
     size_t               len, n, off, ll;
     strm_cred_client_t  *cl, c;
     char                 secret[STRM_CRED_SECRET_LEN + 1];
-    char                 line[STRM_W_LINE_MAX], out[STRM_W_LINE_MAX];
+    char                 line[STRM_CREDENTIALS_LINE_MAX];
+    char                 out[STRM_CREDENTIALS_LINE_MAX];
 
-    fd = strm_w_open_locked(path, O_RDWR | O_APPEND | O_CREAT, LOCK_EX,
-                            &created);
+    fd = strm_credentials_open_locked(path, O_RDWR | O_APPEND | O_CREAT,
+                                      LOCK_EX, &created);
     if (fd == -1) {
         return 1;
     }
@@ -199,8 +201,8 @@ strm_w_new(const char *path, const char *client_id)
     }
 
     /* a line added to a file nginx cannot read would go unnoticed */
-    if (strm_w_read(path, fd, &text, &len) != 0
-        || strm_w_parse(path, text, len, &cl, &n) != 0)
+    if (strm_credentials_read(path, fd, &text, &len) != 0
+        || strm_credentials_parse(path, text, len, &cl, &n) != 0)
     {
         goto done;
     }
@@ -213,7 +215,7 @@ strm_w_new(const char *path, const char *client_id)
             goto done;
         }
 
-        if (!strm_w_known(cl, n, c.client_id)) {
+        if (!strm_credentials_known(cl, n, c.client_id)) {
             break;
         }
 
@@ -233,7 +235,7 @@ strm_w_new(const char *path, const char *client_id)
 
     ll = off + strm_cred_format(&c, line + off, sizeof(line) - off);
 
-    if (strm_w_write_all(fd, line, ll) != 0 || fsync(fd) == -1) {
+    if (strm_credentials_write_all(fd, line, ll) != 0 || fsync(fd) == -1) {
         fprintf(stderr, "strm-credentials: %s: write failed: %s\n", path,
                 strerror(errno));
 
@@ -246,7 +248,7 @@ strm_w_new(const char *path, const char *client_id)
         goto done;
     }
 
-    if (created && strm_w_sync_dir(path) != 0) {
+    if (created && strm_credentials_sync_dir(path) != 0) {
         goto done;
     }
 
@@ -255,7 +257,7 @@ strm_w_new(const char *path, const char *client_id)
                   c.client_id, secret);
 
     /* stdio would keep a copy of the secret in its buffer */
-    if (strm_w_write_all(STDOUT_FILENO, out, ll) != 0) {
+    if (strm_credentials_write_all(STDOUT_FILENO, out, ll) != 0) {
         fprintf(stderr, "strm-credentials: cannot print the secret of "
                 "\"%s\": %s; revoke it and make a new one\n", c.client_id,
                 strerror(errno));
@@ -271,7 +273,7 @@ done:
     OPENSSL_cleanse(line, sizeof(line));
     OPENSSL_cleanse(&c, sizeof(c));
     strm_cred_free(cl, n);
-    strm_w_free_text(text, len);
+    strm_credentials_free_text(text, len);
     close(fd);
 
     return rc;
@@ -284,7 +286,7 @@ done:
  * a lock, sees either the old file or the new one.
  */
 static int
-strm_w_revoke(const char *path, const char *client_id)
+strm_credentials_revoke(const char *path, const char *client_id)
 {
     int                  fd, tfd, rc, created;
     char                *text, *keep, *tmp;
@@ -292,7 +294,7 @@ strm_w_revoke(const char *path, const char *client_id)
     struct stat          st;
     strm_cred_client_t  *cl;
 
-    fd = strm_w_open_locked(path, O_RDONLY, LOCK_EX, &created);
+    fd = strm_credentials_open_locked(path, O_RDONLY, LOCK_EX, &created);
     if (fd == -1) {
         return 1;
     }
@@ -307,13 +309,13 @@ strm_w_revoke(const char *path, const char *client_id)
     cl = NULL;
     n = 0;
 
-    if (strm_w_read(path, fd, &text, &len) != 0
-        || strm_w_parse(path, text, len, &cl, &n) != 0)
+    if (strm_credentials_read(path, fd, &text, &len) != 0
+        || strm_credentials_parse(path, text, len, &cl, &n) != 0)
     {
         goto done;
     }
 
-    if (!strm_w_known(cl, n, client_id)) {
+    if (!strm_credentials_known(cl, n, client_id)) {
         fprintf(stderr, "strm-credentials: %s: no client \"%s\"\n", path,
                 client_id);
         goto done;
@@ -328,7 +330,7 @@ strm_w_revoke(const char *path, const char *client_id)
         goto done;
     }
 
-    klen = strm_w_without(text, len, client_id, keep);
+    klen = strm_credentials_without(text, len, client_id, keep);
 
     /* in the same directory: rename() does not cross file systems */
     sprintf(tmp, "%s.XXXXXX", path);
@@ -343,7 +345,7 @@ strm_w_revoke(const char *path, const char *client_id)
     /* the file keeps its mode (0600) and, when we may, its owner */
     if (fchmod(tfd, st.st_mode & 07777) == -1
         || (fchown(tfd, st.st_uid, st.st_gid) == -1 && errno != EPERM)
-        || strm_w_write_all(tfd, keep, klen) != 0
+        || strm_credentials_write_all(tfd, keep, klen) != 0
         || fsync(tfd) == -1)
     {
         fprintf(stderr, "strm-credentials: %s: write failed: %s\n", tmp,
@@ -369,7 +371,7 @@ strm_w_revoke(const char *path, const char *client_id)
     free(tmp);
     tmp = NULL;
 
-    if (strm_w_sync_dir(path) != 0) {
+    if (strm_credentials_sync_dir(path) != 0) {
         goto done;
     }
 
@@ -386,8 +388,8 @@ done:
         free(tmp);
     }
 
-    strm_w_free_text(keep, klen);
-    strm_w_free_text(text, len);
+    strm_credentials_free_text(keep, klen);
+    strm_credentials_free_text(text, len);
     strm_cred_free(cl, n);
     close(fd);
 
@@ -397,7 +399,7 @@ done:
 
 /* list: the ids; check: the count, and a word on a loose file mode */
 static int
-strm_w_list(const char *path, int check)
+strm_credentials_list(const char *path, int check)
 {
     int                  fd, rc, created;
     char                *text;
@@ -405,7 +407,7 @@ strm_w_list(const char *path, int check)
     struct stat          st;
     strm_cred_client_t  *cl;
 
-    fd = strm_w_open_locked(path, O_RDONLY, LOCK_SH, &created);
+    fd = strm_credentials_open_locked(path, O_RDONLY, LOCK_SH, &created);
     if (fd == -1) {
         return 1;
     }
@@ -414,12 +416,12 @@ strm_w_list(const char *path, int check)
     cl = NULL;
     n = 0;
 
-    if (strm_w_read(path, fd, &text, &len) != 0) {
+    if (strm_credentials_read(path, fd, &text, &len) != 0) {
         close(fd);
         return 1;
     }
 
-    if (strm_w_parse(path, text, len, &cl, &n) != 0) {
+    if (strm_credentials_parse(path, text, len, &cl, &n) != 0) {
         goto done;
     }
 
@@ -443,7 +445,7 @@ strm_w_list(const char *path, int check)
 done:
 
     strm_cred_free(cl, n);
-    strm_w_free_text(text, len);
+    strm_credentials_free_text(text, len);
     close(fd);
 
     return rc;
@@ -451,20 +453,24 @@ done:
 
 
 static int
-strm_w_token_key(const char *kid)
+strm_credentials_token_key(const char *kid)
 {
     int            rc;
     size_t         n;
-    unsigned char  key[STRM_W_KEY_BYTES];
-    char           gen[sizeof(STRM_W_KID_PREFIX) + STRM_W_KID_CHARS];
+    unsigned char  key[STRM_CREDENTIALS_KEY_BYTES];
+    char           gen[sizeof(STRM_CREDENTIALS_KID_PREFIX)
+                       + STRM_CREDENTIALS_KID_CHARS];
     char           line[STRM_CRED_KID_MAX + 1
-                        + strm_jwt_b64url_encoded_len(STRM_W_KEY_BYTES) + 2];
+                        + strm_b64url_encoded_len(
+                              STRM_CREDENTIALS_KEY_BYTES) + 2];
 
     if (kid == NULL) {
-        memcpy(gen, STRM_W_KID_PREFIX, sizeof(STRM_W_KID_PREFIX) - 1);
+        memcpy(gen, STRM_CREDENTIALS_KID_PREFIX,
+               sizeof(STRM_CREDENTIALS_KID_PREFIX) - 1);
 
-        if (strm_w_random_chars(gen + sizeof(STRM_W_KID_PREFIX) - 1,
-                                STRM_W_KID_CHARS)
+        if (strm_credentials_random_chars(gen
+                                          + sizeof(STRM_CREDENTIALS_KID_PREFIX)
+                                          - 1, STRM_CREDENTIALS_KID_CHARS)
             != 0)
         {
             return 1;
@@ -481,10 +487,10 @@ strm_w_token_key(const char *kid)
     n = strlen(kid);
     memcpy(line, kid, n);
     line[n++] = ' ';
-    n += strm_jwt_b64url_encode(line + n, key, sizeof(key));
+    n += strm_b64url_encode((unsigned char *) line + n, key, sizeof(key));
     line[n++] = '\n';
 
-    rc = strm_w_write_all(STDOUT_FILENO, line, n);
+    rc = strm_credentials_write_all(STDOUT_FILENO, line, n);
 
     OPENSSL_cleanse(key, sizeof(key));
     OPENSSL_cleanse(line, sizeof(line));
@@ -507,7 +513,7 @@ strm_w_token_key(const char *kid)
  * Returns the fd, or -1 after saying why.
  */
 static int
-strm_w_open_locked(const char *path, int flags, int op, int *created)
+strm_credentials_open_locked(const char *path, int flags, int op, int *created)
 {
     int          fd, e, create;
     struct stat  st, sp;
@@ -580,7 +586,7 @@ strm_w_open_locked(const char *path, int flags, int op, int *created)
 
 
 static int
-strm_w_read(const char *path, int fd, char **text, size_t *len)
+strm_credentials_read(const char *path, int fd, char **text, size_t *len)
 {
     char         *buf;
     size_t        size, n;
@@ -622,7 +628,7 @@ strm_w_read(const char *path, int fd, char **text, size_t *len)
         if (r == -1 || r == 0) {
             fprintf(stderr, "strm-credentials: %s: read failed: %s\n", path,
                     (r == 0) ? "the file shrank" : strerror(errno));
-            strm_w_free_text(buf, size);
+            strm_credentials_free_text(buf, size);
             return 1;
         }
     }
@@ -636,7 +642,7 @@ strm_w_read(const char *path, int fd, char **text, size_t *len)
 
 
 static int
-strm_w_parse(const char *path, const char *text, size_t len,
+strm_credentials_parse(const char *path, const char *text, size_t len,
     strm_cred_client_t **clients, size_t *n)
 {
     strm_rc_t  rc;
@@ -656,7 +662,7 @@ strm_w_parse(const char *path, const char *text, size_t len,
 
 
 static int
-strm_w_known(const strm_cred_client_t *clients, size_t n,
+strm_credentials_known(const strm_cred_client_t *clients, size_t n,
     const char *client_id)
 {
     size_t  i;
@@ -677,7 +683,7 @@ strm_w_known(const strm_cred_client_t *clients, size_t n,
  * neither a comment nor blank is its client id, and '#' starts no id.
  */
 static size_t
-strm_w_without(const char *text, size_t len, const char *client_id,
+strm_credentials_without(const char *text, size_t len, const char *client_id,
     char *out)
 {
     size_t       idlen, n;
@@ -712,7 +718,7 @@ strm_w_without(const char *text, size_t len, const char *client_id,
 
 
 static int
-strm_w_write_all(int fd, const char *buf, size_t len)
+strm_credentials_write_all(int fd, const char *buf, size_t len)
 {
     ssize_t  r;
 
@@ -737,7 +743,7 @@ strm_w_write_all(int fd, const char *buf, size_t len)
 
 /* a new or renamed file survives a crash only with its directory */
 static int
-strm_w_sync_dir(const char *path)
+strm_credentials_sync_dir(const char *path)
 {
     int          fd, rc;
     char        *dir, *slash;
@@ -781,7 +787,7 @@ strm_w_sync_dir(const char *path)
 
 /* n characters of [a-z0-9], each equally likely, and a NUL */
 static int
-strm_w_random_chars(char *dst, size_t n)
+strm_credentials_random_chars(char *dst, size_t n)
 {
     size_t         i, j;
     unsigned char  b[32];
@@ -809,7 +815,7 @@ strm_w_random_chars(char *dst, size_t n)
 
 
 static void
-strm_w_free_text(char *text, size_t len)
+strm_credentials_free_text(char *text, size_t len)
 {
     if (text != NULL) {
         OPENSSL_cleanse(text, len);
@@ -819,7 +825,7 @@ strm_w_free_text(char *text, size_t len)
 
 
 static int
-strm_w_usage(void)
+strm_credentials_usage(void)
 {
     fprintf(stderr,
             "usage: strm-credentials new -f FILE [-c CLIENT_ID]\n"
@@ -828,5 +834,5 @@ strm_w_usage(void)
             "       strm-credentials check -f FILE\n"
             "       strm-credentials token-key [-k KID]\n");
 
-    return STRM_W_EX_USAGE;
+    return STRM_CREDENTIALS_EX_USAGE;
 }

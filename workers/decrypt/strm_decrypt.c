@@ -11,7 +11,7 @@
  * stream asks for, and only the PII fields of those levels are
  * decrypted (core/strm_derive.c).
  *
- *   strm-decrypt -c FILE [-t]
+ *   strm-decrypt -c FILE [-t] [-X name=value]...
  *
  * At least once: an input offset is stored (enable.auto.offset.store is
  * off) only when every output message of that record and of every
@@ -24,8 +24,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +46,14 @@
 #include "strm_worker.h"
 
 
-#define STRM_D_MAP_SIZE       ((size_t) 1 << 30)
-#define STRM_D_MAX_DERIVED    64
-#define STRM_D_MAX_INFLIGHT   100000
-#define STRM_D_DRAIN_MS       30000
-#define STRM_D_LEVELS         STRM_DERIVE_MAX_LEVELS
+#define STRM_DECRYPT_MAP_SIZE      ((size_t) 1 << 30)
+#define STRM_DECRYPT_MAX_DERIVED   64
+#define STRM_DECRYPT_MAX_INFLIGHT  100000
+#define STRM_DECRYPT_DRAIN_MS      30000
+#define STRM_DECRYPT_LEVELS        STRM_DERIVE_MAX_LEVELS
 
 
-typedef struct strm_d_rec_s  strm_d_rec_t;
+typedef struct strm_decrypt_rec_s  strm_decrypt_rec_t;
 
 
 /* what one derived stream counted (since start, and at the last audit) */
@@ -65,8 +63,8 @@ typedef struct {
     uint64_t              dropped;
     uint64_t              key_missing;
     uint64_t              failures;
-    uint64_t              by_level[STRM_D_LEVELS];
-} strm_d_count_t;
+    uint64_t              by_level[STRM_DECRYPT_LEVELS];
+} strm_decrypt_count_t;
 
 
 typedef struct {
@@ -74,9 +72,9 @@ typedef struct {
     char                 *purpose;
     char                 *owner;
     strm_derive_spec_t    spec;
-    strm_d_count_t        n;
-    strm_d_count_t        audited;
-} strm_d_derived_t;
+    strm_decrypt_count_t  n;
+    strm_decrypt_count_t  audited;
+} strm_decrypt_derived_t;
 
 
 /*
@@ -84,8 +82,8 @@ typedef struct {
  * offset order of its partition: an offset is stored only when every
  * record up to it is done.
  */
-struct strm_d_rec_s {
-    strm_d_rec_t         *next;
+struct strm_decrypt_rec_s {
+    strm_decrypt_rec_t   *next;
     int32_t               partition;
     int64_t               offset;
     unsigned              pending;
@@ -95,264 +93,284 @@ struct strm_d_rec_s {
 
 
 typedef struct {
-    strm_d_rec_t         *head;
-    strm_d_rec_t         *tail;
-} strm_d_queue_t;
+    strm_decrypt_rec_t   *head;
+    strm_decrypt_rec_t   *tail;
+} strm_decrypt_queue_t;
 
 
 typedef struct {
     /* configuration */
-    strm_worker_common_t  common;
-    strm_worker_keys_t    keys_conf;
-    char                 *schemas;
-    char                 *source;
-    char                 *topic;
-    char                 *group;
-    char                 *dead_letter;
-    char                 *audit_log;
-    char                 *audit_topic;
-    int64_t               audit_interval;
-    strm_d_derived_t      derived[STRM_D_MAX_DERIVED];
-    size_t                nderived;
+    strm_w_common_t         common;
+    strm_w_keys_t           keys_conf;
+    char                   *schemas;
+    char                   *source;
+    char                   *topic;
+    char                   *group;
+    char                   *dead_letter;
+    char                   *audit_log;
+    char                   *audit_topic;
+    int64_t                 audit_interval;
+    strm_decrypt_derived_t  derived[STRM_DECRYPT_MAX_DERIVED];
+    size_t                  nderived;
 
     /* run time */
-    strm_registry_t      *reg;
-    strm_tink_keyset_t   *kek_ks;
-    strm_keys_t          *keys;
-    rd_kafka_t           *consumer;
-    rd_kafka_t           *producer;
-    FILE                 *audit;
-    strm_d_queue_t       *queues;           /* by partition */
-    int32_t               nqueues;
-    unsigned              generation;       /* bumped on a revoke */
-    uint64_t              inflight;
-    uint64_t              malformed;
-    uint64_t              stored;
-    uint64_t              acked;            /* outputs Kafka has */
-    int64_t               lag;
-    int64_t               next_audit;
-    int64_t               next_status;
-    int64_t               next_keys;
-    int64_t               started;
-    char                  last_error[256];  /* never a value of an event */
-} strm_d_t;
+    strm_registry_t        *reg;
+    strm_tink_keyset_t     *kek_ks;
+    strm_keys_t            *keys;
+    rd_kafka_t             *consumer;
+    rd_kafka_t             *producer;
+    FILE                   *audit;
+    strm_decrypt_queue_t   *queues;           /* by partition */
+    int32_t                 nqueues;
+    unsigned                generation;       /* bumped on a revoke */
+    uint64_t                inflight;
+    uint64_t                malformed;
+    uint64_t                stored;
+    uint64_t                acked;            /* outputs Kafka has */
+    int64_t                 lag;
+    int64_t                 next_audit;
+    int64_t                 next_status;
+    int64_t                 next_keys;
+    int64_t                 started;
+    char                    last_error[256];  /* never a value of an event */
+} strm_decrypt_t;
 
 
-static int strm_d_conf(strm_d_t *d, const char *path, char *err,
+static int strm_decrypt_conf(strm_decrypt_t *d, const char *path, char *err,
     size_t errlen);
-static int strm_d_conf_source(strm_d_t *d, const strm_conf_t *src,
+static int strm_decrypt_conf_source(strm_decrypt_t *d, const strm_conf_t *src,
     char *err, size_t errlen);
-static int strm_d_conf_derived(strm_d_t *d, const strm_conf_t *src,
+static int strm_decrypt_conf_derived(strm_decrypt_t *d, const strm_conf_t *src,
     const strm_conf_t *blk, char *err, size_t errlen);
-static int strm_d_load(strm_d_t *d, char *err, size_t errlen);
-static int strm_d_kafka(strm_d_t *d, char *err, size_t errlen);
-static void strm_d_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+static int strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen);
+static int strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen);
+static void strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
-static void strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
-    void *opaque);
-static int strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm);
-static int strm_d_produce(strm_d_t *d, const char *topic,
-    const rd_kafka_message_t *in, const char *value, size_t len,
-    strm_d_rec_t *rec, const char *derived);
-static void strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm,
-    strm_rc_t rc, const char *why, strm_d_rec_t *rec);
-static void strm_d_advance(strm_d_t *d, int32_t partition);
-static strm_d_queue_t *strm_d_queue(strm_d_t *d, int32_t partition);
-static void strm_d_audit_definitions(strm_d_t *d);
-static void strm_d_audit_interval(strm_d_t *d, int64_t now);
-static void strm_d_audit_line(strm_d_t *d, json_t *line);
-static void strm_d_status(strm_d_t *d);
-static int strm_d_refresh_keys(strm_d_t *d);
-static int strm_d_usage(void);
-static void strm_d_free(strm_d_t *d);
+static void strm_decrypt_delivered(rd_kafka_t *rk,
+    const rd_kafka_message_t *rkm, void *opaque);
+static int strm_decrypt_record(strm_decrypt_t *d,
+    const rd_kafka_message_t *rkm);
+static int strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
+    const rd_kafka_message_t  *in, const char *value, size_t len,
+    strm_decrypt_rec_t        *rec, const char *derived);
+static void strm_decrypt_dead_letter(strm_decrypt_t *d,
+    const rd_kafka_message_t *rkm, strm_rc_t rc, const char *why,
+    strm_decrypt_rec_t *rec);
+static void strm_decrypt_advance(strm_decrypt_t *d, int32_t partition);
+static strm_decrypt_queue_t *strm_decrypt_queue(strm_decrypt_t *d,
+    int32_t partition);
+static void strm_decrypt_audit_definitions(strm_decrypt_t *d);
+static void strm_decrypt_audit_interval(strm_decrypt_t *d, int64_t now);
+static void strm_decrypt_audit_line(strm_decrypt_t *d, json_t *line);
+static void strm_decrypt_status(strm_decrypt_t *d);
+static int strm_decrypt_refresh_keys(strm_decrypt_t *d);
+static int strm_decrypt_configure(strm_w_t *w);
+static int strm_decrypt_test(strm_w_t *w);
+static int strm_decrypt_start(strm_w_t *w);
+static int strm_decrypt_run(strm_w_t *w);
+static int strm_decrypt_drain(strm_w_t *w);
+static int strm_decrypt_stop(strm_w_t *w);
+static void strm_decrypt_free(strm_w_t *w);
+
+
+static const strm_w_program_t  strm_decrypt_program = {
+    "strm-decrypt",
+    "",
+    STRM_W_OPT_CONF | STRM_W_OPT_KAFKA,
+    NULL,
+    NULL,
+    strm_decrypt_configure,
+    strm_decrypt_test,
+    strm_decrypt_start,
+    strm_decrypt_run,
+    strm_decrypt_drain,
+    strm_decrypt_stop,
+    strm_decrypt_free,
+    "strm-decrypt -c CONFIG [-t] [-X name=value]...\n"
+};
 
 
 int
 main(int argc, char **argv)
 {
-    int                  c, test, rc;
-    size_t               i;
-    int64_t              now, drain;
-    strm_d_t             d;
+    strm_decrypt_t  d;
+
+    memset(&d, 0, sizeof(strm_decrypt_t));
+
+    return strm_w_main(&strm_decrypt_program, &d, argc, argv);
+}
+
+
+static int
+strm_decrypt_configure(strm_w_t *w)
+{
+    strm_decrypt_t  *d = w->data;
+
+    if (strm_decrypt_conf(d, w->conf_file, w->err, sizeof(w->err)) != 0
+        || strm_decrypt_load(d, w->err, sizeof(w->err)) != 0)
+    {
+        return STRM_W_EX_CONFIG;
+    }
+
+    w->error_log = d->common.error_log;
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_decrypt_test(strm_w_t *w)
+{
+    strm_decrypt_t  *d = w->data;
+
+    printf("strm-decrypt: the configuration file %s syntax is ok, "
+           "%zu derived streams of \"%s\"\n", w->conf_file, d->nderived,
+           d->source);
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_decrypt_start(strm_w_t *w)
+{
+    strm_decrypt_t  *d = w->data;
+
+    if (strm_decrypt_kafka(d, w->err, sizeof(w->err)) != 0) {
+        return STRM_W_EX_FAILED;
+    }
+
+    d->started = strm_w_now_ms();
+    d->next_audit = d->started + d->audit_interval;
+    d->next_status = d->started;
+    d->next_keys = d->started + d->keys_conf.refresh;
+
+    strm_decrypt_audit_definitions(d);
+    strm_w_log(STRM_W_LOG_NOTICE, "consuming \"%s\" (group \"%s\") into "
+               "%zu derived streams", d->topic, d->group, d->nderived);
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_decrypt_run(strm_w_t *w)
+{
+    strm_decrypt_t  *d = w->data;
+
+    int                  rc;
+    int64_t              now;
     rd_kafka_message_t  *rkm;
-    const char          *conf;
-    char                 err[1024];
 
-    conf = NULL;
-    test = 0;
+    rc = STRM_W_EX_OK;
 
-    while ((c = getopt(argc, argv, "c:th")) != -1) {
-        switch (c) {
-        case 'c':
-            conf = optarg;
-            break;
-        case 't':
-            test = 1;
-            break;
-        default:
-            return strm_d_usage();
-        }
-    }
+    while (!strm_w_stopping()) {
 
-    if (conf == NULL || optind != argc) {
-        return strm_d_usage();
-    }
-
-    memset(&d, 0, sizeof(strm_d_t));
-    err[0] = '\0';
-    strm_worker_init("strm-decrypt");
-
-    if (strm_d_conf(&d, conf, err, sizeof(err)) != 0
-        || strm_d_load(&d, err, sizeof(err)) != 0)
-    {
-        fprintf(stderr, "strm-decrypt: %s\n", err);
-        strm_d_free(&d);
-        return STRM_WORKER_EX_CONFIG;
-    }
-
-    if (test) {
-        printf("strm-decrypt: the configuration file %s syntax is ok, "
-               "%zu derived streams of \"%s\"\n", conf, d.nderived,
-               d.source);
-        strm_d_free(&d);
-        return 0;
-    }
-
-    if (d.common.error_log != NULL
-        && strm_worker_open_log(d.common.error_log, err, sizeof(err))
-           != 0)
-    {
-        fprintf(stderr, "strm-decrypt: %s\n", err);
-        strm_d_free(&d);
-        return STRM_WORKER_EX_CONFIG;
-    }
-
-    strm_worker_signals();
-
-    if (strm_d_kafka(&d, err, sizeof(err)) != 0) {
-        fprintf(stderr, "strm-decrypt: %s\n", err);
-        strm_d_free(&d);
-        return 1;
-    }
-
-    d.started = strm_worker_now_ms();
-    d.next_audit = d.started + d.audit_interval;
-    d.next_status = d.started;
-    d.next_keys = d.started + d.keys_conf.refresh;
-
-    strm_d_audit_definitions(&d);
-    strm_worker_log("consuming \"%s\" (group \"%s\") into %zu derived streams",
-                    d.topic, d.group, d.nderived);
-
-    rc = 0;
-
-    while (!strm_worker_stop) {
-        if (strm_worker_hup) {
-            strm_worker_hup = 0;
-
-            strm_worker_reopen_log();
-
-            /* logrotate moved the audit log: write a new one */
-            if (d.audit != NULL) {
-                fclose(d.audit);
-                d.audit = fopen(d.audit_log, "a");
-            }
+        /* logrotate moved the audit log: write a new one */
+        if (strm_w_reopen() && d->audit != NULL) {
+            fclose(d->audit);
+            d->audit = fopen(d->audit_log, "a");
         }
 
         /* backpressure: Kafka is slower than the source */
-        if (d.inflight >= STRM_D_MAX_INFLIGHT) {
-            rd_kafka_poll(d.producer, 100);
+        if (d->inflight >= STRM_DECRYPT_MAX_INFLIGHT) {
+            rd_kafka_poll(d->producer, 100);
             continue;
         }
 
-        rkm = rd_kafka_consumer_poll(d.consumer, 100);
-        rd_kafka_poll(d.producer, 0);
+        rkm = rd_kafka_consumer_poll(d->consumer, 100);
+        rd_kafka_poll(d->producer, 0);
 
         if (rkm != NULL) {
             if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                if (strm_d_record(&d, rkm) != 0) {
+                if (strm_decrypt_record(d, rkm) != 0) {
                     rd_kafka_message_destroy(rkm);
-                    rc = 1;
+                    rc = STRM_W_EX_FAILED;
                     break;
                 }
 
             } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                strm_worker_log("consumer: %s", rd_kafka_message_errstr(rkm));
-                snprintf(d.last_error, sizeof(d.last_error), "consumer: %s",
-                         rd_kafka_message_errstr(rkm));
+                strm_w_log(STRM_W_LOG_ERR, "consumer: %s",
+                           rd_kafka_message_errstr(rkm));
+                snprintf(d->last_error, sizeof(d->last_error),
+                         "consumer: %s", rd_kafka_message_errstr(rkm));
             }
 
             rd_kafka_message_destroy(rkm);
         }
 
-        now = strm_worker_now_ms();
+        now = strm_w_now_ms();
 
-        if (now >= d.next_audit) {
-            strm_d_audit_interval(&d, now);
-            d.next_audit = now + d.audit_interval;
+        if (now >= d->next_audit) {
+            strm_decrypt_audit_interval(d, now);
+            d->next_audit = now + d->audit_interval;
         }
 
-        if (now >= d.next_status) {
-            d.lag = strm_worker_lag(d.consumer);
-            strm_d_status(&d);
-            d.next_status = now + d.common.status_interval;
+        if (now >= d->next_status) {
+            d->lag = strm_w_lag(d->consumer);
+            strm_decrypt_status(d);
+            d->next_status = now + d->common.status_interval;
         }
 
-        if (now >= d.next_keys) {
-            if (strm_d_refresh_keys(&d) != 0) {
-                rc = 1;
+        if (now >= d->next_keys) {
+            if (strm_decrypt_refresh_keys(d) != 0) {
+                rc = STRM_W_EX_FAILED;
                 break;
             }
 
-            d.next_keys = now + d.keys_conf.refresh;
+            d->next_keys = now + d->keys_conf.refresh;
         }
     }
-
-    /* drain: what was produced is waited for, then its offsets stored */
-    strm_worker_log("draining %llu records in flight",
-                    (unsigned long long) d.inflight);
-
-    drain = strm_worker_now_ms() + STRM_D_DRAIN_MS;
-    strm_worker_stop = 0;
-
-    while (d.inflight > 0 && strm_worker_now_ms() < drain
-           && !strm_worker_stop)
-    {
-        rd_kafka_poll(d.producer, 100);
-    }
-
-    if (strm_worker_stop) {
-        strm_worker_log("second signal: exiting without draining");
-        _exit(1);
-    }
-
-    rd_kafka_commit(d.consumer, NULL, 0);
-    rd_kafka_consumer_close(d.consumer);
-    rd_kafka_flush(d.producer, 5000);
-
-    strm_d_audit_interval(&d, strm_worker_now_ms());
-    d.lag = strm_worker_lag(d.consumer);
-    strm_d_status(&d);
-
-    rd_kafka_destroy(d.consumer);
-    rd_kafka_destroy(d.producer);
-
-    strm_d_free(&d);
-
-    for (i = 0; i < (size_t) d.nqueues; i++) {
-        while (d.queues[i].head != NULL) {
-            strm_d_rec_t  *r = d.queues[i].head;
-            d.queues[i].head = r->next;
-            free(r);
-        }
-    }
-
-    free(d.queues);
-
-    strm_worker_log("stopped, %llu offsets stored",
-                    (unsigned long long) d.stored);
 
     return rc;
+}
+
+
+/* what was produced is waited for, then its offsets stored (in stop) */
+static int
+strm_decrypt_drain(strm_w_t *w)
+{
+    strm_decrypt_t  *d = w->data;
+
+    int64_t  drain;
+
+    strm_w_log(STRM_W_LOG_NOTICE, "draining %llu records in flight",
+               (unsigned long long) d->inflight);
+
+    drain = strm_w_now_ms() + STRM_DECRYPT_DRAIN_MS;
+
+    while (d->inflight > 0 && strm_w_now_ms() < drain
+           && !strm_w_stopping())
+    {
+        rd_kafka_poll(d->producer, 100);
+    }
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_decrypt_stop(strm_w_t *w)
+{
+    strm_decrypt_t  *d = w->data;
+
+    rd_kafka_commit(d->consumer, NULL, 0);
+    rd_kafka_consumer_close(d->consumer);
+    rd_kafka_flush(d->producer, 5000);
+
+    strm_decrypt_audit_interval(d, strm_w_now_ms());
+    d->lag = strm_w_lag(d->consumer);
+    strm_decrypt_status(d);
+
+    rd_kafka_destroy(d->consumer);
+    rd_kafka_destroy(d->producer);
+    d->consumer = NULL;
+    d->producer = NULL;
+
+    strm_w_log(STRM_W_LOG_NOTICE, "stopped, %llu offsets stored",
+               (unsigned long long) d->stored);
+
+    return w->rc;
 }
 
 
@@ -377,7 +395,7 @@ main(int argc, char **argv)
  *   }
  */
 static int
-strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
+strm_decrypt_conf(strm_decrypt_t *d, const char *path, char *err, size_t errlen)
 {
     int            rc;
     size_t         i;
@@ -389,12 +407,12 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
 
     rc = -1;
     d->audit_interval = 60000;
-    strm_worker_common_init(&d->common);
+    strm_w_common_init(&d->common);
 
     for (i = 0; i < root->nchildren; i++) {
         c = &root->children[i];
 
-        rc = strm_worker_conf_common(c, &d->common, err, errlen);
+        rc = strm_w_conf_common(c, &d->common, err, errlen);
 
         if (rc != 1) {
             if (rc != 0) {
@@ -405,23 +423,23 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
         }
 
         if (strcmp(c->name, "schemas") == 0) {
-            rc = strm_worker_conf_str(c, &d->schemas, err, errlen);
+            rc = strm_w_conf_str(c, &d->schemas, err, errlen);
 
         } else if (strcmp(c->name, "dead_letter") == 0) {
-            rc = strm_worker_conf_str(c, &d->dead_letter, err, errlen);
+            rc = strm_w_conf_str(c, &d->dead_letter, err, errlen);
 
         } else if (strcmp(c->name, "audit_log") == 0) {
-            rc = strm_worker_conf_str(c, &d->audit_log, err, errlen);
+            rc = strm_w_conf_str(c, &d->audit_log, err, errlen);
 
         } else if (strcmp(c->name, "audit_topic") == 0) {
-            rc = strm_worker_conf_str(c, &d->audit_topic, err, errlen);
+            rc = strm_w_conf_str(c, &d->audit_topic, err, errlen);
 
         } else if (strcmp(c->name, "audit_interval") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &d->audit_interval, err,
-                                       errlen);
+            rc = strm_w_conf_msec(c, 100, &d->audit_interval, err,
+                                  errlen);
 
         } else if (strcmp(c->name, "keys") == 0) {
-            rc = strm_worker_conf_keys(c, &d->keys_conf, err, errlen);
+            rc = strm_w_conf_keys(c, &d->keys_conf, err, errlen);
 
         } else if (strcmp(c->name, "source") == 0) {
             if (d->source != NULL) {
@@ -430,7 +448,7 @@ strm_d_conf(strm_d_t *d, const char *path, char *err, size_t errlen)
                 rc = -1;
 
             } else {
-                rc = strm_d_conf_source(d, c, err, errlen);
+                rc = strm_decrypt_conf_source(d, c, err, errlen);
             }
 
         } else {
@@ -470,7 +488,7 @@ done:
 
 
 static int
-strm_d_conf_source(strm_d_t *d, const strm_conf_t *src, char *err,
+strm_decrypt_conf_source(strm_decrypt_t *d, const strm_conf_t *src, char *err,
     size_t errlen)
 {
     size_t              i, j;
@@ -491,7 +509,7 @@ strm_d_conf_source(strm_d_t *d, const strm_conf_t *src, char *err,
         c = &src->children[i];
 
         if (strcmp(c->name, "derived") == 0) {
-            if (strm_d_conf_derived(d, src, c, err, errlen) != 0) {
+            if (strm_decrypt_conf_derived(d, src, c, err, errlen) != 0) {
                 return -1;
             }
 
@@ -569,16 +587,16 @@ strm_d_conf_source(strm_d_t *d, const strm_conf_t *src, char *err,
  *           purpose "..."; owner "..."; rule all|max; }
  */
 static int
-strm_d_conf_derived(strm_d_t *d, const strm_conf_t *src,
+strm_decrypt_conf_derived(strm_decrypt_t *d, const strm_conf_t *src,
     const strm_conf_t *blk, char *err, size_t errlen)
 {
-    size_t              i, a;
-    size_t              len;
-    uint64_t            v;
-    strm_d_derived_t   *dv;
-    const strm_conf_t  *c;
-    const strm_conf_t  *levels;
-    char                why[256];
+    size_t                   i, a;
+    size_t                   len;
+    uint64_t                 v;
+    strm_decrypt_derived_t  *dv;
+    const strm_conf_t       *c;
+    const strm_conf_t       *levels;
+    char                     why[256];
 
     if (!blk->block || blk->argc != 0) {
         strm_conf_error(blk, err, errlen, "\"derived { ... }\" is a block "
@@ -586,14 +604,14 @@ strm_d_conf_derived(strm_d_t *d, const strm_conf_t *src,
         return -1;
     }
 
-    if (d->nderived == STRM_D_MAX_DERIVED) {
+    if (d->nderived == STRM_DECRYPT_MAX_DERIVED) {
         strm_conf_error(blk, err, errlen, "more than %d derived streams",
-                        STRM_D_MAX_DERIVED);
+                        STRM_DECRYPT_MAX_DERIVED);
         return -1;
     }
 
     dv = &d->derived[d->nderived];
-    memset(dv, 0, sizeof(strm_d_derived_t));
+    memset(dv, 0, sizeof(strm_decrypt_derived_t));
     levels = NULL;
 
     for (i = 0; i < blk->nchildren; i++) {
@@ -742,7 +760,7 @@ strm_d_conf_derived(strm_d_t *d, const strm_conf_t *src,
 
 
 static int
-strm_d_load(strm_d_t *d, char *err, size_t errlen)
+strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen)
 {
     char  why[512];
 
@@ -755,8 +773,8 @@ strm_d_load(strm_d_t *d, char *err, size_t errlen)
         return -1;
     }
 
-    if (strm_worker_read_keyset(d->keys_conf.kek, "kek", &d->kek_ks, err,
-                                errlen) != 0)
+    if (strm_w_read_keyset(d->keys_conf.kek, "kek", &d->kek_ks, err,
+                           errlen) != 0)
     {
         return -1;
     }
@@ -772,7 +790,7 @@ strm_d_load(strm_d_t *d, char *err, size_t errlen)
         setvbuf(d->audit, NULL, _IOLBF, 0);
     }
 
-    return strm_d_refresh_keys(d) == 0 ? 0
+    return strm_decrypt_refresh_keys(d) == 0 ? 0
            : (snprintf(err, errlen, "keys store \"%s\" cannot be opened "
                        "read-only", d->keys_conf.store), -1);
 }
@@ -784,7 +802,7 @@ strm_d_load(strm_d_t *d, char *err, size_t errlen)
  * its PII stays encrypted in what follows.
  */
 static int
-strm_d_refresh_keys(strm_d_t *d)
+strm_decrypt_refresh_keys(strm_decrypt_t *d)
 {
     char  why[512];
 
@@ -799,11 +817,12 @@ strm_d_refresh_keys(strm_d_t *d)
 
     why[0] = '\0';
 
-    if (strm_keys_open(d->keys_conf.store, STRM_D_MAP_SIZE, 1, d->kek_ks,
+    if (strm_keys_open(d->keys_conf.store, STRM_DECRYPT_MAP_SIZE, 1, d->kek_ks,
                        86400000, 4096, &d->keys, why, sizeof(why))
         != STRM_OK)
     {
-        strm_worker_log("keys store \"%s\": %s", d->keys_conf.store, why);
+        strm_w_log(STRM_W_LOG_ERR, "keys store \"%s\": %s",
+                   d->keys_conf.store, why);
         snprintf(d->last_error, sizeof(d->last_error),
                  "keys store: cannot be opened");
         d->keys = NULL;
@@ -815,19 +834,19 @@ strm_d_refresh_keys(strm_d_t *d)
 
 
 static int
-strm_d_kafka(strm_d_t *d, char *err, size_t errlen)
+strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen)
 {
     rd_kafka_conf_t  *cc, *pc;
     char              errstr[512];
 
-    cc = strm_worker_kafka_conf(&d->common.kafka, RD_KAFKA_CONSUMER, err,
-                                errlen);
+    cc = strm_w_kafka_conf(&d->common.kafka, RD_KAFKA_CONSUMER, err,
+                           errlen);
     if (cc == NULL) {
         return -1;
     }
 
-    pc = strm_worker_kafka_conf(&d->common.kafka, RD_KAFKA_PRODUCER, err,
-                                errlen);
+    pc = strm_w_kafka_conf(&d->common.kafka, RD_KAFKA_PRODUCER, err,
+                           errlen);
     if (pc == NULL) {
         rd_kafka_conf_destroy(cc);
         return -1;
@@ -849,9 +868,9 @@ strm_d_kafka(strm_d_t *d, char *err, size_t errlen)
     }
 
     rd_kafka_conf_set_opaque(cc, d);
-    rd_kafka_conf_set_rebalance_cb(cc, strm_d_rebalance);
+    rd_kafka_conf_set_rebalance_cb(cc, strm_decrypt_rebalance);
     rd_kafka_conf_set_opaque(pc, d);
-    rd_kafka_conf_set_dr_msg_cb(pc, strm_d_delivered);
+    rd_kafka_conf_set_dr_msg_cb(pc, strm_decrypt_delivered);
 
     d->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
     if (d->producer == NULL) {
@@ -902,20 +921,20 @@ failed:
  * duplicates, never a loss).  The stored offsets are committed first.
  */
 static void
-strm_d_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-    strm_d_t      *d = opaque;
-    int32_t        i;
-    strm_d_rec_t  *r;
+    strm_decrypt_t      *d = opaque;
+    int32_t              i;
+    strm_decrypt_rec_t  *r;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        strm_worker_log("assigned %d partitions", parts->cnt);
+        strm_w_log(STRM_W_LOG_NOTICE, "assigned %d partitions", parts->cnt);
         rd_kafka_assign(rk, parts);
         return;
     }
 
-    strm_worker_log("revoked %d partitions", parts->cnt);
+    strm_w_log(STRM_W_LOG_NOTICE, "revoked %d partitions", parts->cnt);
 
     rd_kafka_commit(rk, NULL, 0);
 
@@ -943,11 +962,11 @@ strm_d_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 }
 
 
-static strm_d_queue_t *
-strm_d_queue(strm_d_t *d, int32_t partition)
+static strm_decrypt_queue_t *
+strm_decrypt_queue(strm_decrypt_t *d, int32_t partition)
 {
-    int32_t          n;
-    strm_d_queue_t  *q;
+    int32_t                n;
+    strm_decrypt_queue_t  *q;
 
     if (partition < 0) {
         return NULL;
@@ -956,12 +975,13 @@ strm_d_queue(strm_d_t *d, int32_t partition)
     if (partition >= d->nqueues) {
         n = partition + 1;
 
-        q = realloc(d->queues, n * sizeof(strm_d_queue_t));
+        q = realloc(d->queues, n * sizeof(strm_decrypt_queue_t));
         if (q == NULL) {
             return NULL;
         }
 
-        memset(q + d->nqueues, 0, (n - d->nqueues) * sizeof(strm_d_queue_t));
+        memset(q + d->nqueues, 0,
+               (n - d->nqueues) * sizeof(strm_decrypt_queue_t));
         d->queues = q;
         d->nqueues = n;
     }
@@ -971,23 +991,23 @@ strm_d_queue(strm_d_t *d, int32_t partition)
 
 
 static int
-strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
+strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
 {
-    char                   *out;
-    size_t                  i, l, outlen;
-    strm_rc_t               rc;
-    strm_d_rec_t           *rec;
-    strm_d_queue_t         *q;
-    strm_d_derived_t       *dv;
-    strm_derive_result_t    res;
-    char                    why[256];
+    char                    *out;
+    size_t                   i, l, outlen;
+    strm_rc_t                rc;
+    strm_decrypt_rec_t      *rec;
+    strm_decrypt_queue_t    *q;
+    strm_decrypt_derived_t  *dv;
+    strm_derive_result_t     res;
+    char                     why[256];
 
-    q = strm_d_queue(d, rkm->partition);
-    rec = calloc(1, sizeof(strm_d_rec_t));
+    q = strm_decrypt_queue(d, rkm->partition);
+    rec = calloc(1, sizeof(strm_decrypt_rec_t));
 
     if (q == NULL || rec == NULL) {
         free(rec);
-        strm_worker_log("out of memory");
+        strm_w_log(STRM_W_LOG_ALERT, "out of memory");
         return -1;
     }
 
@@ -1023,9 +1043,10 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
              * Ours, not the record's (the key store failed): stop with
              * its offset unstored, a restart reads it again.
              */
-            strm_worker_log("partition %d offset %lld: %s: stopping",
-                            (int) rkm->partition, (long long) rkm->offset,
-                            why[0] ? why : strm_error_get(rc)->message);
+            strm_w_log(STRM_W_LOG_ERR, "partition %d offset %lld: %s: "
+                       "stopping", (int) rkm->partition,
+                       (long long) rkm->offset,
+                       why[0] ? why : strm_error_get(rc)->message);
             return -1;
         }
 
@@ -1033,7 +1054,7 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
             /* the record's fault, the same for every derived stream */
             dv->n.failures++;
             d->malformed++;
-            strm_d_dead_letter(d, rkm, rc, why, rec);
+            strm_decrypt_dead_letter(d, rkm, rc, why, rec);
             break;
         }
 
@@ -1045,11 +1066,12 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
         dv->n.kept++;
         dv->n.key_missing += res.key_missing ? 1 : 0;
 
-        for (l = 0; l < STRM_D_LEVELS; l++) {
+        for (l = 0; l < STRM_DECRYPT_LEVELS; l++) {
             dv->n.by_level[l] += res.by_level[l];
         }
 
-        rc = strm_d_produce(d, dv->topic, rkm, out, outlen, rec, dv->topic);
+        rc = strm_decrypt_produce(d, dv->topic, rkm, out, outlen, rec,
+                                  dv->topic);
 
         OPENSSL_cleanse(out, outlen);
         free(out);
@@ -1063,7 +1085,7 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
 
     if (rec->pending == 0) {
         rec->done = 1;
-        strm_d_advance(d, rec->partition);
+        strm_decrypt_advance(d, rec->partition);
     }
 
     return 0;
@@ -1071,8 +1093,9 @@ strm_d_record(strm_d_t *d, const rd_kafka_message_t *rkm)
 
 
 static int
-strm_d_produce(strm_d_t *d, const char *topic, const rd_kafka_message_t *in,
-    const char *value, size_t len, strm_d_rec_t *rec, const char *derived)
+strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
+    const rd_kafka_message_t  *in, const char *value, size_t len,
+    strm_decrypt_rec_t        *rec, const char *derived)
 {
     size_t                i, n;
     const void           *hv;
@@ -1116,7 +1139,8 @@ strm_d_produce(strm_d_t *d, const char *topic, const rd_kafka_message_t *in,
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(hout);
-        strm_worker_log("produce to \"%s\": %s", topic, rd_kafka_err2str(err));
+        strm_w_log(STRM_W_LOG_ERR, "produce to \"%s\": %s", topic,
+                   rd_kafka_err2str(err));
         return -1;
     }
 
@@ -1127,8 +1151,8 @@ strm_d_produce(strm_d_t *d, const char *topic, const rd_kafka_message_t *in,
 
 
 static void
-strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm, strm_rc_t rc,
-    const char *why, strm_d_rec_t *rec)
+strm_decrypt_dead_letter(strm_decrypt_t *d, const rd_kafka_message_t *rkm,
+    strm_rc_t rc, const char *why, strm_decrypt_rec_t *rec)
 {
     char                *json, *b64;
     json_t              *dl;
@@ -1136,8 +1160,8 @@ strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm, strm_rc_t rc,
 
     e = strm_error_get(rc);
 
-    strm_worker_log("partition %d offset %lld: %s (%s)", (int) rkm->partition,
-                    (long long) rkm->offset, e->code, why);
+    strm_w_log(STRM_W_LOG_WARN, "partition %d offset %lld: %s (%s)",
+               (int) rkm->partition, (long long) rkm->offset, e->code, why);
     snprintf(d->last_error, sizeof(d->last_error),
              "partition %d offset %lld: %s", (int) rkm->partition,
              (long long) rkm->offset, e->code);
@@ -1165,19 +1189,19 @@ strm_d_dead_letter(strm_d_t *d, const rd_kafka_message_t *rkm, strm_rc_t rc,
     json_decref(dl);
 
     if (json != NULL) {
-        (void) strm_d_produce(d, d->dead_letter, rkm, json, strlen(json),
-                              rec, NULL);
+        (void) strm_decrypt_produce(d, d->dead_letter, rkm, json, strlen(json),
+                                    rec, NULL);
         free(json);
     }
 }
 
 
 static void
-strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+strm_decrypt_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     void *opaque)
 {
-    strm_d_t      *d = opaque;
-    strm_d_rec_t  *rec;
+    strm_decrypt_t      *d = opaque;
+    strm_decrypt_rec_t  *rec;
 
     (void) rk;
 
@@ -1190,13 +1214,13 @@ strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
          * only gives up on fatal errors: stop and let the supervisor
          * start us again.
          */
-        strm_worker_log("delivery to \"%s\" failed: %s: stopping",
-                        rd_kafka_topic_name(rkm->rkt),
-                        rd_kafka_err2str(rkm->err));
+        strm_w_log(STRM_W_LOG_ERR, "delivery to \"%s\" failed: %s: "
+                   "stopping", rd_kafka_topic_name(rkm->rkt),
+                   rd_kafka_err2str(rkm->err));
         snprintf(d->last_error, sizeof(d->last_error),
                  "delivery to \"%s\": %s", rd_kafka_topic_name(rkm->rkt),
                  rd_kafka_err2str(rkm->err));
-        strm_worker_stop = 1;
+        strm_w_stop();
         return;
     }
 
@@ -1214,21 +1238,21 @@ strm_d_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
     }
 
     rec->done = 1;
-    strm_d_advance(d, rec->partition);
+    strm_decrypt_advance(d, rec->partition);
 }
 
 
 /* stores the offset after the longest run of finished records */
 static void
-strm_d_advance(strm_d_t *d, int32_t partition)
+strm_decrypt_advance(strm_decrypt_t *d, int32_t partition)
 {
     int64_t                           last;
-    strm_d_rec_t                     *r;
-    strm_d_queue_t                   *q;
+    strm_decrypt_rec_t               *r;
+    strm_decrypt_queue_t             *q;
     rd_kafka_resp_err_t               err;
     rd_kafka_topic_partition_list_t  *l;
 
-    q = strm_d_queue(d, partition);
+    q = strm_decrypt_queue(d, partition);
     last = -1;
 
     while (q->head != NULL && q->head->done == 1) {
@@ -1261,11 +1285,11 @@ strm_d_advance(strm_d_t *d, int32_t partition)
 
 
 static void
-strm_d_audit_definitions(strm_d_t *d)
+strm_decrypt_audit_definitions(strm_decrypt_t *d)
 {
-    size_t             i, a;
-    json_t            *line, *levels;
-    strm_d_derived_t  *dv;
+    size_t                   i, a;
+    json_t                  *line, *levels;
+    strm_decrypt_derived_t  *dv;
 
     for (i = 0; i < d->nderived; i++) {
         dv = &d->derived[i];
@@ -1276,7 +1300,7 @@ strm_d_audit_definitions(strm_d_t *d)
         }
 
         line = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}",
-                         "time", (json_int_t) strm_worker_now_ms(),
+                         "time", (json_int_t) strm_w_now_ms(),
                          "event", "derived_stream",
                          "source", d->source, "topic", dv->topic,
                          "type", dv->spec.type == STRM_DERIVE_GRANULAR
@@ -1286,19 +1310,19 @@ strm_d_audit_definitions(strm_d_t *d)
                                  ? "exact" : dv->spec.max_rule ? "max"
                                                                 : "all",
                          "purpose", dv->purpose, "owner", dv->owner);
-        strm_d_audit_line(d, line);
+        strm_decrypt_audit_line(d, line);
     }
 }
 
 
 /* what each derived stream delivered since the last audit line */
 static void
-strm_d_audit_interval(strm_d_t *d, int64_t now)
+strm_decrypt_audit_interval(strm_decrypt_t *d, int64_t now)
 {
-    size_t             i, l;
-    json_t            *line, *levels;
-    strm_d_derived_t  *dv;
-    char               name[16];
+    size_t                   i, l;
+    json_t                  *line, *levels;
+    strm_decrypt_derived_t  *dv;
+    char                     name[16];
 
     for (i = 0; i < d->nderived; i++) {
         dv = &d->derived[i];
@@ -1309,7 +1333,7 @@ strm_d_audit_interval(strm_d_t *d, int64_t now)
 
         levels = json_object();
 
-        for (l = 0; l < STRM_D_LEVELS; l++) {
+        for (l = 0; l < STRM_DECRYPT_LEVELS; l++) {
             if (dv->n.by_level[l] != dv->audited.by_level[l]) {
                 snprintf(name, sizeof(name), "%zu", l);
                 json_object_set_new(levels, name, json_integer(
@@ -1333,7 +1357,7 @@ strm_d_audit_interval(strm_d_t *d, int64_t now)
                          "failures",
                          (json_int_t) (dv->n.failures - dv->audited.failures),
                          "decrypted_by_level", levels);
-        strm_d_audit_line(d, line);
+        strm_decrypt_audit_line(d, line);
 
         dv->audited = dv->n;
     }
@@ -1341,7 +1365,7 @@ strm_d_audit_interval(strm_d_t *d, int64_t now)
 
 
 static void
-strm_d_audit_line(strm_d_t *d, json_t *line)
+strm_decrypt_audit_line(strm_decrypt_t *d, json_t *line)
 {
     char  *text;
 
@@ -1376,14 +1400,14 @@ strm_d_audit_line(strm_d_t *d, json_t *line)
 
 /* the status file (JSON) and, beside it, .prom (Prometheus text) */
 static void
-strm_d_status(strm_d_t *d)
+strm_decrypt_status(strm_decrypt_t *d)
 {
-    FILE              *f;
-    size_t             i, len;
-    char              *text, *prom;
-    json_t            *st, *ds;
-    strm_d_derived_t  *dv;
-    char               path[4096];
+    FILE                    *f;
+    size_t                   i, len;
+    char                    *text, *prom;
+    json_t                  *st, *ds;
+    strm_decrypt_derived_t  *dv;
+    char                     path[4096];
 
     if (d->common.status_file == NULL) {
         return;
@@ -1405,7 +1429,7 @@ strm_d_status(strm_d_t *d)
 
     st = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
                    "source", d->source, "topic", d->topic,
-                   "time", (json_int_t) strm_worker_now_ms(),
+                   "time", (json_int_t) strm_w_now_ms(),
                    "lag", (json_int_t) d->lag,
                    "in_flight", (json_int_t) d->inflight,
                    "acked", (json_int_t) d->acked,
@@ -1420,7 +1444,7 @@ strm_d_status(strm_d_t *d)
         return;
     }
 
-    strm_worker_write_file(d->common.status_file, text, strlen(text));
+    strm_w_write_file(d->common.status_file, text, strlen(text));
     free(text);
 
     f = open_memstream(&prom, &len);
@@ -1444,7 +1468,7 @@ strm_d_status(strm_d_t *d)
                "strm_decrypt_last_error{source=\"%s\"} %d\n",
             d->source, d->last_error[0] != '\0');
 
-#define STRM_D_PROM(metric, help, field)                                     \
+#define STRM_DECRYPT_PROM(metric, help, field)                               \
     fprintf(f, "# HELP strm_decrypt_%s %s\n"                                 \
                "# TYPE strm_decrypt_%s counter\n", metric, help, metric);    \
     for (i = 0; i < d->nderived; i++) {                                      \
@@ -1453,20 +1477,23 @@ strm_d_status(strm_d_t *d)
                 (unsigned long long) d->derived[i].n.field);                 \
     }
 
-    STRM_D_PROM("in_total", "Records read for the derived stream.", in)
-    STRM_D_PROM("kept_total", "Events delivered to the derived stream.", kept)
-    STRM_D_PROM("dropped_consent_total",
-                "Events dropped: their consent lacks a level.", dropped)
-    STRM_D_PROM("key_missing_total",
-                "Events delivered with their PII encrypted: key shredded.",
-                key_missing)
-    STRM_D_PROM("decrypt_failures_total", "Records that failed.", failures)
+    STRM_DECRYPT_PROM("in_total", "Records read for the derived stream.", in)
+    STRM_DECRYPT_PROM("kept_total", "Events delivered to the derived stream.",
+                      kept)
+    STRM_DECRYPT_PROM("dropped_consent_total",
+                      "Events dropped: their consent lacks a level.",
+                      dropped)
+    STRM_DECRYPT_PROM("key_missing_total",
+                      "Events delivered with their PII encrypted: key "
+                      "shredded.", key_missing)
+    STRM_DECRYPT_PROM("decrypt_failures_total", "Records that failed.",
+                      failures)
 
-#undef STRM_D_PROM
+#undef STRM_DECRYPT_PROM
 
     if (fclose(f) == 0) {
         snprintf(path, sizeof(path), "%s.prom", d->common.status_file);
-        strm_worker_write_file(path, prom, len);
+        strm_w_write_file(path, prom, len);
     }
 
     free(prom);
@@ -1474,9 +1501,31 @@ strm_d_status(strm_d_t *d)
 
 
 static void
-strm_d_free(strm_d_t *d)
+strm_decrypt_free(strm_w_t *w)
 {
-    size_t  i;
+    strm_decrypt_t  *d = w->data;
+
+    size_t               i;
+    strm_decrypt_rec_t  *r;
+
+    /* a start that failed half-way */
+    if (d->consumer != NULL) {
+        rd_kafka_destroy(d->consumer);
+    }
+
+    if (d->producer != NULL) {
+        rd_kafka_destroy(d->producer);
+    }
+
+    for (i = 0; i < (size_t) d->nqueues; i++) {
+        while (d->queues[i].head != NULL) {
+            r = d->queues[i].head;
+            d->queues[i].head = r->next;
+            free(r);
+        }
+    }
+
+    free(d->queues);
 
     if (d->keys != NULL) {
         strm_keys_close(d->keys);
@@ -1494,8 +1543,8 @@ strm_d_free(strm_d_t *d)
         fclose(d->audit);
     }
 
-    strm_worker_common_free(&d->common);
-    strm_worker_keys_free(&d->keys_conf);
+    strm_w_common_free(&d->common);
+    strm_w_keys_free(&d->keys_conf);
 
     for (i = 0; i < d->nderived; i++) {
         free(d->derived[i].topic);
@@ -1504,7 +1553,7 @@ strm_d_free(strm_d_t *d)
     }
 
     /* a derived block that failed half-way holds strings too */
-    if (d->nderived < STRM_D_MAX_DERIVED) {
+    if (d->nderived < STRM_DECRYPT_MAX_DERIVED) {
         free(d->derived[d->nderived].topic);
         free(d->derived[d->nderived].purpose);
         free(d->derived[d->nderived].owner);
@@ -1517,13 +1566,4 @@ strm_d_free(strm_d_t *d)
     free(d->dead_letter);
     free(d->audit_log);
     free(d->audit_topic);
-}
-
-
-static int
-strm_d_usage(void)
-{
-    fprintf(stderr, "usage: strm-decrypt -c CONFIG [-t]\n");
-
-    return STRM_WORKER_EX_USAGE;
 }

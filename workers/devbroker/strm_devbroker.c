@@ -12,6 +12,8 @@
  * atomically, the bootstrap file last: once it exists, all is ready),
  * and serves a tiny HTTP/1.0 control API on 127.0.0.1 to take brokers
  * down and up, add latency and create topics.
+ *
+ * Exit codes: 0 stopped (TERM/INT), 1 a failure, 78 a wrong argument.
  */
 
 
@@ -19,9 +21,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,212 +30,332 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include "strm_devbroker.h"
+#include "strm_topic.h"
 
 
-#define STRM_W_NAME          "strm-devbroker"
-#define STRM_W_EX_CONFIG     78
-#define STRM_W_TOPICS_MAX    64
-#define STRM_W_PARTS_MAX     1000
-#define STRM_W_RTT_MAX       600000
-#define STRM_W_CTL_CONNS     16
-#define STRM_W_CTL_REQ_MAX   4096
-#define STRM_W_CTL_BODY_MAX  1024
-#define STRM_W_CTL_TIMEOUT   2000
-#define STRM_W_RESP_MAX      1024
+#define STRM_DEVBROKER_TOPICS_MAX    64
+#define STRM_DEVBROKER_PARTS_MAX     1000
+#define STRM_DEVBROKER_RTT_MAX       600000
+#define STRM_DEVBROKER_CTL_CONNS     16
+#define STRM_DEVBROKER_CTL_REQ_MAX   4096
+#define STRM_DEVBROKER_CTL_BODY_MAX  1024
+#define STRM_DEVBROKER_CTL_TIMEOUT   2000
+#define STRM_DEVBROKER_RESP_MAX      1024
 
 
 typedef struct {
     const char               *name;
     int                       partitions;
-} strm_w_topic_arg_t;
+} strm_devbroker_topic_arg_t;
 
 
 typedef struct {
-    int                       brokers;
-    int                       partitions;
-    int                       ntopics;
-    strm_w_topic_arg_t        topics[STRM_W_TOPICS_MAX];
-    const char               *bootstrap_file;
-    const char               *ctl_port_file;
-    const char               *pid_file;
-} strm_w_conf_t;
+    int                         brokers;
+    int                         partitions;
+    int                         ntopics;
+    strm_devbroker_topic_arg_t  topics[STRM_DEVBROKER_TOPICS_MAX];
+    const char                 *bootstrap_file;
+    const char                 *ctl_port_file;
+    const char                 *pid_file;
+
+    /* run time */
+    int                         lfd;        /* the control port's */
+    int                         port;
+    rd_kafka_t                 *rk;
+} strm_devbroker_conf_t;
 
 
 typedef struct {
     int                       fd;
     size_t                    len;
     int64_t                   deadline;
-    char                      buf[STRM_W_CTL_REQ_MAX];
-} strm_w_ctl_conn_t;
+    char                      buf[STRM_DEVBROKER_CTL_REQ_MAX];
+} strm_devbroker_ctl_conn_t;
 
 
-static void strm_w_usage(void);
-static int strm_w_parse_int(const char *s, int min, int max, int *v);
-static int strm_w_conf_parse(strm_w_conf_t *cf, int argc, char **argv);
-static void strm_w_signal_handler(int signo);
-static int strm_w_signals(void);
-static int strm_w_file_write(const char *path, const char *data);
-static void strm_w_files_remove(void);
-static void strm_w_rdkafka_log(const rd_kafka_t *rk, int level,
+static int strm_devbroker_option(strm_w_t *w, int opt, char *arg);
+static int strm_devbroker_topic_arg(strm_devbroker_conf_t *cf, char *arg);
+static int strm_devbroker_operands(strm_w_t *w);
+static int strm_devbroker_start(strm_w_t *w);
+static int strm_devbroker_cluster(strm_devbroker_conf_t *cf);
+static int strm_devbroker_run(strm_w_t *w);
+static int strm_devbroker_stop(strm_w_t *w);
+static int strm_devbroker_parse_int(const char *s, int min, int max,
+    int *v);
+static int strm_devbroker_file_write(const char *path, const char *data);
+static void strm_devbroker_files_remove(void);
+static void strm_devbroker_rdkafka_log(const rd_kafka_t *rk, int level,
     const char *fac, const char *buf);
-static int strm_w_ctl_listen(int *port);
-static void strm_w_ctl_accept(int lfd);
-static void strm_w_ctl_read(strm_w_ctl_conn_t *c);
-static void strm_w_ctl_close(strm_w_ctl_conn_t *c);
-static void strm_w_ctl_respond(strm_w_ctl_conn_t *c, int status,
-    const char *body);
-static int strm_w_ctl_route(const char *method, char *target, char *body,
+static int strm_devbroker_ctl_listen(int *port);
+static void strm_devbroker_ctl_accept(int lfd);
+static void strm_devbroker_ctl_read(strm_devbroker_ctl_conn_t *c);
+static void strm_devbroker_ctl_close(strm_devbroker_ctl_conn_t *c);
+static void strm_devbroker_ctl_respond(strm_devbroker_ctl_conn_t *c,
+    int status, const char *body);
+static int strm_devbroker_ctl_route(const char *method, char *target,
+    char *body, size_t size);
+static int strm_devbroker_ctl_broker(char **seg, int nseg, char *body,
     size_t size);
-static int strm_w_ctl_broker(char **seg, int nseg, char *body, size_t size);
-static int strm_w_ctl_topic(char **seg, int nseg, char *body, size_t size);
-static const char *strm_w_ctl_reason(int status);
-static int64_t strm_w_msec(void);
+static int strm_devbroker_ctl_topic(char **seg, int nseg, char *body,
+    size_t size);
+static const char *strm_devbroker_ctl_reason(int status);
+static int64_t strm_devbroker_msec(void);
 
 
-static const char  *strm_w_levels[] = {
-    "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
+static const strm_w_program_t  strm_devbroker_program = {
+    "strm-devbroker",
+    "n:P:t:f:c:p:vh",
+    0,
+    strm_devbroker_option,
+    strm_devbroker_operands,
+    NULL,
+    NULL,
+    strm_devbroker_start,
+    strm_devbroker_run,
+    NULL,
+    strm_devbroker_stop,
+    NULL,
+    "strm-devbroker [-n BROKERS] [-P DEFAULT_PARTITIONS]\n"
+    "           [-t TOPIC[:PARTITIONS]]... -f BOOTSTRAP_FILE\n"
+    "           [-c CTL_PORT_FILE] [-p PIDFILE] [-v]...\n"
+    "\n"
+    "control (HTTP/1.0 on 127.0.0.1, port in CTL_PORT_FILE):\n"
+    "  POST /broker/N/down, /broker/N/up, /broker/N/rtt/MS\n"
+    "       (N: broker id from 1, or \"all\")\n"
+    "  POST /topic/NAME/PARTITIONS\n"
+    "  GET  /status\n"
+    "\n"
+    "-P is the partition count of -t topics given without one; topics\n"
+    "a client merely names get the mock cluster's default (4).\n"
 };
 
 
-static volatile sig_atomic_t     strm_w_quit;
-static int                       strm_w_verbosity = STRM_W_LOG_NOTICE;
+static const char               *strm_devbroker_files[3];
+static int                       strm_devbroker_nfiles;
 
-static const char               *strm_w_files[3];
-static int                       strm_w_nfiles;
+static rd_kafka_mock_cluster_t  *strm_devbroker_mc;
+static char                     *strm_devbroker_bootstraps;
+static int                       strm_devbroker_brokers;
+static int                       strm_devbroker_partitions;
 
-static rd_kafka_mock_cluster_t  *strm_w_mc;
-static char                     *strm_w_bootstraps;
-static int                       strm_w_brokers;
-static int                       strm_w_partitions;
-
-static strm_w_ctl_conn_t         strm_w_ctl_conns[STRM_W_CTL_CONNS];
+static strm_devbroker_ctl_conn_t
+    strm_devbroker_ctl_conns[STRM_DEVBROKER_CTL_CONNS];
 
 
 int
 main(int argc, char **argv)
 {
-    int                  i, n, lfd, port, nfds;
-    char                 errstr[512], line[64];
-    rd_kafka_t          *rk;
-    struct pollfd        pfd[STRM_W_CTL_CONNS + 2];
-    strm_w_conf_t        cf;
-    rd_kafka_conf_t     *conf;
-    strm_w_ctl_conn_t   *c;
-    rd_kafka_resp_err_t  err;
+    strm_devbroker_conf_t  cf;
 
-    if (strm_w_conf_parse(&cf, argc, argv) != 0) {
+    memset(&cf, 0, sizeof(strm_devbroker_conf_t));
+    cf.brokers = 1;
+    cf.partitions = 1;
+    cf.lfd = -1;
+
+    /* a wrong option is said in the log's words */
+    opterr = 0;
+
+    return strm_w_main(&strm_devbroker_program, &cf, argc, argv);
+}
+
+
+static int
+strm_devbroker_option(strm_w_t *w, int opt, char *arg)
+{
+    strm_devbroker_conf_t  *cf = w->data;
+
+    switch (opt) {
+
+    case 'n':
+        if (strm_devbroker_parse_int(arg, 1, STRM_DEVBROKER_BROKERS_MAX,
+                                     &cf->brokers)
+            != 0)
+        {
+            strm_w_log(STRM_W_LOG_EMERG, "invalid -n \"%s\" (1..%d)", arg,
+                       STRM_DEVBROKER_BROKERS_MAX);
+            return STRM_W_EX_CONFIG;
+        }
+
+        return STRM_W_EX_OK;
+
+    case 'P':
+        if (strm_devbroker_parse_int(arg, 1, STRM_DEVBROKER_PARTS_MAX,
+                                     &cf->partitions)
+            != 0)
+        {
+            strm_w_log(STRM_W_LOG_EMERG, "invalid -P \"%s\" (1..%d)", arg,
+                       STRM_DEVBROKER_PARTS_MAX);
+            return STRM_W_EX_CONFIG;
+        }
+
+        return STRM_W_EX_OK;
+
+    case 't':
+        return strm_devbroker_topic_arg(cf, arg);
+
+    case 'f':
+        cf->bootstrap_file = arg;
+        return STRM_W_EX_OK;
+
+    case 'c':
+        cf->ctl_port_file = arg;
+        return STRM_W_EX_OK;
+
+    case 'p':
+        cf->pid_file = arg;
+        return STRM_W_EX_OK;
+
+    case 'v':
+        strm_w_log_verbose();
+        return STRM_W_EX_OK;
+
+    case 'h':
+        (void) strm_w_usage(w);
+        exit(0);
+
+    default:
+        strm_w_log(STRM_W_LOG_EMERG, "invalid option \"-%c\"", optopt);
+        (void) strm_w_usage(w);
+        return STRM_W_EX_CONFIG;
+    }
+}
+
+
+/* "-t TOPIC[:PARTITIONS]" */
+static int
+strm_devbroker_topic_arg(strm_devbroker_conf_t *cf, char *arg)
+{
+    char                        *colon;
+    strm_devbroker_topic_arg_t  *t;
+
+    if (cf->ntopics == STRM_DEVBROKER_TOPICS_MAX) {
+        strm_w_log(STRM_W_LOG_EMERG, "too many -t (max %d)",
+                   STRM_DEVBROKER_TOPICS_MAX);
         return STRM_W_EX_CONFIG;
     }
 
-    strm_w_brokers = cf.brokers;
-    strm_w_partitions = cf.partitions;
+    t = &cf->topics[cf->ntopics];
+    t->name = arg;
+    t->partitions = 0;
 
-    for (i = 0; i < STRM_W_CTL_CONNS; i++) {
-        strm_w_ctl_conns[i].fd = -1;
+    colon = strchr(arg, ':');
+
+    if (colon != NULL) {
+        *colon = '\0';
+
+        if (strm_devbroker_parse_int(colon + 1, 1, STRM_DEVBROKER_PARTS_MAX,
+                                     &t->partitions)
+            != 0)
+        {
+            strm_w_log(STRM_W_LOG_EMERG,
+                       "invalid partition count in -t \"%s:%s\"",
+                       arg, colon + 1);
+            return STRM_W_EX_CONFIG;
+        }
+    }
+
+    if (!strm_topic_valid(t->name, strlen(t->name))) {
+        strm_w_log(STRM_W_LOG_EMERG, "invalid topic name \"%s\"",
+                   t->name);
+        return STRM_W_EX_CONFIG;
+    }
+
+    cf->ntopics++;
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_devbroker_operands(strm_w_t *w)
+{
+    strm_devbroker_conf_t  *cf = w->data;
+
+    int  i;
+
+    if (w->argc != 0) {
+        strm_w_log(STRM_W_LOG_EMERG, "unexpected argument \"%s\"",
+                   w->argv[0]);
+        (void) strm_w_usage(w);
+        return STRM_W_EX_CONFIG;
+    }
+
+    if (cf->bootstrap_file == NULL) {
+        strm_w_log(STRM_W_LOG_EMERG, "-f BOOTSTRAP_FILE is required");
+        (void) strm_w_usage(w);
+        return STRM_W_EX_CONFIG;
+    }
+
+    for (i = 0; i < cf->ntopics; i++) {
+        if (cf->topics[i].partitions == 0) {
+            cf->topics[i].partitions = cf->partitions;
+        }
+    }
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_devbroker_start(strm_w_t *w)
+{
+    strm_devbroker_conf_t  *cf = w->data;
+
+    int   i, n;
+    char  line[64], errstr[512];
+
+    strm_devbroker_brokers = cf->brokers;
+    strm_devbroker_partitions = cf->partitions;
+
+    for (i = 0; i < STRM_DEVBROKER_CTL_CONNS; i++) {
+        strm_devbroker_ctl_conns[i].fd = -1;
     }
 
     /* waiters poll for the files: never let them see stale ones */
 
-    (void) unlink(cf.bootstrap_file);
+    (void) unlink(cf->bootstrap_file);
 
-    if (cf.ctl_port_file != NULL) {
-        (void) unlink(cf.ctl_port_file);
+    if (cf->ctl_port_file != NULL) {
+        (void) unlink(cf->ctl_port_file);
     }
 
-    if (cf.pid_file != NULL) {
-        (void) unlink(cf.pid_file);
+    if (cf->pid_file != NULL) {
+        (void) unlink(cf->pid_file);
     }
 
-    if (strm_w_signals() != 0) {
-        return 1;
+    cf->lfd = strm_devbroker_ctl_listen(&cf->port);
+    if (cf->lfd == -1) {
+        return STRM_W_EX_FAILED;
     }
 
-    lfd = strm_w_ctl_listen(&port);
-    if (lfd == -1) {
-        return 1;
-    }
-
-    conf = rd_kafka_conf_new();
-    rd_kafka_conf_set_log_cb(conf, strm_w_rdkafka_log);
-
-    if (rd_kafka_conf_set(conf, "client.id", STRM_W_NAME, errstr,
-                          sizeof(errstr))
-        != RD_KAFKA_CONF_OK
-        || (strm_w_verbosity >= STRM_W_LOG_DEBUG
-            && rd_kafka_conf_set(conf, "debug", "mock", errstr,
-                                 sizeof(errstr))
-               != RD_KAFKA_CONF_OK))
-    {
-        strm_w_log(STRM_W_LOG_ALERT, "rd_kafka_conf_set() failed: %s",
-                   errstr);
-        rd_kafka_conf_destroy(conf);
-        close(lfd);
-        return 1;
-    }
-
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (rk == NULL) {
-        strm_w_log(STRM_W_LOG_ALERT, "rd_kafka_new() failed: %s", errstr);
-        rd_kafka_conf_destroy(conf);
-        close(lfd);
-        return 1;
-    }
-
-    strm_w_mc = rd_kafka_mock_cluster_new(rk, cf.brokers);
-    if (strm_w_mc == NULL) {
-        strm_w_log(STRM_W_LOG_ALERT, "rd_kafka_mock_cluster_new() failed");
+    if (strm_devbroker_cluster(cf) != 0) {
         goto failed;
     }
 
-    strm_w_bootstraps = strdup(rd_kafka_mock_cluster_bootstraps(strm_w_mc));
-    if (strm_w_bootstraps == NULL) {
-        goto failed;
-    }
-
-    if (strm_w_topics_init(strm_w_mc, cf.brokers) != 0) {
-        goto failed;
-    }
-
-    for (i = 0; i < cf.ntopics; i++) {
-        err = strm_w_topic_create(cf.topics[i].name, cf.topics[i].partitions);
-
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR
-            && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-        {
-            strm_w_log(STRM_W_LOG_ERR, "creating topic \"%s\" failed: %s",
-                       cf.topics[i].name, rd_kafka_err2str(err));
-            goto failed;
-        }
-
-        strm_w_log(STRM_W_LOG_INFO, "topic \"%s\" created, %d partition(s)",
-                   cf.topics[i].name, cf.topics[i].partitions);
-    }
-
-    if (cf.pid_file != NULL) {
+    if (cf->pid_file != NULL) {
         snprintf(line, sizeof(line), "%ld\n", (long) getpid());
 
-        if (strm_w_file_write(cf.pid_file, line) != 0) {
+        if (strm_devbroker_file_write(cf->pid_file, line) != 0) {
             goto failed;
         }
     }
 
-    if (cf.ctl_port_file != NULL) {
-        snprintf(line, sizeof(line), "%d\n", port);
+    if (cf->ctl_port_file != NULL) {
+        snprintf(line, sizeof(line), "%d\n", cf->port);
 
-        if (strm_w_file_write(cf.ctl_port_file, line) != 0) {
+        if (strm_devbroker_file_write(cf->ctl_port_file, line) != 0) {
             goto failed;
         }
     }
 
-    n = snprintf(errstr, sizeof(errstr), "%s\n", strm_w_bootstraps);
+    n = snprintf(errstr, sizeof(errstr), "%s\n", strm_devbroker_bootstraps);
 
     if (n < 0 || (size_t) n >= sizeof(errstr)
-        || strm_w_file_write(cf.bootstrap_file, errstr) != 0)
+        || strm_devbroker_file_write(cf->bootstrap_file, errstr) != 0)
     {
         goto failed;
     }
@@ -242,15 +363,117 @@ main(int argc, char **argv)
     strm_w_log(STRM_W_LOG_NOTICE,
                "started, %d broker(s) at %s, %d default partition(s), "
                "control on 127.0.0.1:%d",
-               cf.brokers, strm_w_bootstraps, cf.partitions, port);
+               cf->brokers, strm_devbroker_bootstraps, cf->partitions,
+               cf->port);
 
-    while (!strm_w_quit) {
-        pfd[0].fd = lfd;
+    return STRM_W_EX_OK;
+
+failed:
+
+    close(cf->lfd);
+    strm_devbroker_files_remove();
+
+    if (strm_devbroker_mc != NULL) {
+        rd_kafka_mock_cluster_destroy(strm_devbroker_mc);
+    }
+
+    if (cf->rk != NULL) {
+        rd_kafka_destroy(cf->rk);
+    }
+
+    free(strm_devbroker_bootstraps);
+
+    return STRM_W_EX_FAILED;
+}
+
+
+/* the mock cluster, its client and the -t topics */
+static int
+strm_devbroker_cluster(strm_devbroker_conf_t *cf)
+{
+    int                  i;
+    rd_kafka_conf_t     *conf;
+    rd_kafka_resp_err_t  err;
+    char                 errstr[512];
+
+    conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, strm_devbroker_rdkafka_log);
+
+    if (rd_kafka_conf_set(conf, "client.id", "strm-devbroker", errstr,
+                          sizeof(errstr))
+        != RD_KAFKA_CONF_OK
+        || (strm_w_log_level() >= STRM_W_LOG_DEBUG
+            && rd_kafka_conf_set(conf, "debug", "mock", errstr,
+                                 sizeof(errstr))
+               != RD_KAFKA_CONF_OK))
+    {
+        strm_w_log(STRM_W_LOG_ALERT, "rd_kafka_conf_set() failed: %s",
+                   errstr);
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+
+    cf->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (cf->rk == NULL) {
+        strm_w_log(STRM_W_LOG_ALERT, "rd_kafka_new() failed: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+
+    strm_devbroker_mc = rd_kafka_mock_cluster_new(cf->rk, cf->brokers);
+    if (strm_devbroker_mc == NULL) {
+        strm_w_log(STRM_W_LOG_ALERT, "rd_kafka_mock_cluster_new() failed");
+        return -1;
+    }
+
+    strm_devbroker_bootstraps =
+        strdup(rd_kafka_mock_cluster_bootstraps(strm_devbroker_mc));
+    if (strm_devbroker_bootstraps == NULL) {
+        return -1;
+    }
+
+    if (strm_devbroker_topics_init(strm_devbroker_mc, cf->brokers) != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < cf->ntopics; i++) {
+        err = strm_devbroker_topic_create(cf->topics[i].name,
+                                          cf->topics[i].partitions);
+
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR
+            && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        {
+            strm_w_log(STRM_W_LOG_ERR, "creating topic \"%s\" failed: %s",
+                       cf->topics[i].name, rd_kafka_err2str(err));
+            return -1;
+        }
+
+        strm_w_log(STRM_W_LOG_INFO, "topic \"%s\" created, %d partition(s)",
+                   cf->topics[i].name, cf->topics[i].partitions);
+    }
+
+    return 0;
+}
+
+
+static int
+strm_devbroker_run(strm_w_t *w)
+{
+    strm_devbroker_conf_t  *cf = w->data;
+
+    int                         i, n, nfds;
+    struct pollfd               pfd[STRM_DEVBROKER_CTL_CONNS + 2];
+    strm_devbroker_ctl_conn_t  *c;
+
+    while (!strm_w_stopping()) {
+        (void) strm_w_reopen();
+
+        pfd[0].fd = cf->lfd;
         pfd[0].events = POLLIN;
         nfds = 1;
 
-        for (i = 0; i < STRM_W_CTL_CONNS; i++) {
-            pfd[nfds].fd = strm_w_ctl_conns[i].fd;
+        for (i = 0; i < STRM_DEVBROKER_CTL_CONNS; i++) {
+            pfd[nfds].fd = strm_devbroker_ctl_conns[i].fd;
             pfd[nfds].events = POLLIN;
             nfds++;
         }
@@ -267,128 +490,57 @@ main(int argc, char **argv)
             break;
         }
 
-        for (i = 0; i < STRM_W_CTL_CONNS; i++) {
-            c = &strm_w_ctl_conns[i];
+        for (i = 0; i < STRM_DEVBROKER_CTL_CONNS; i++) {
+            c = &strm_devbroker_ctl_conns[i];
 
             if (c->fd != -1 && pfd[i + 1].revents) {
-                strm_w_ctl_read(c);
+                strm_devbroker_ctl_read(c);
             }
 
-            if (c->fd != -1 && strm_w_msec() > c->deadline) {
+            if (c->fd != -1 && strm_devbroker_msec() > c->deadline) {
                 strm_w_log(STRM_W_LOG_INFO, "control request timed out");
-                strm_w_ctl_close(c);
+                strm_devbroker_ctl_close(c);
             }
         }
 
         if (pfd[0].revents & POLLIN) {
-            strm_w_ctl_accept(lfd);
+            strm_devbroker_ctl_accept(cf->lfd);
         }
     }
+
+    return STRM_W_EX_OK;
+}
+
+
+/* the files first: waiters must not see a broker that is going away */
+static int
+strm_devbroker_stop(strm_w_t *w)
+{
+    strm_devbroker_conf_t  *cf = w->data;
+
+    int  i;
 
     strm_w_log(STRM_W_LOG_NOTICE, "exiting");
 
-    for (i = 0; i < STRM_W_CTL_CONNS; i++) {
-        if (strm_w_ctl_conns[i].fd != -1) {
-            strm_w_ctl_close(&strm_w_ctl_conns[i]);
+    for (i = 0; i < STRM_DEVBROKER_CTL_CONNS; i++) {
+        if (strm_devbroker_ctl_conns[i].fd != -1) {
+            strm_devbroker_ctl_close(&strm_devbroker_ctl_conns[i]);
         }
     }
 
-    close(lfd);
-    strm_w_files_remove();
+    close(cf->lfd);
+    strm_devbroker_files_remove();
 
-    rd_kafka_mock_cluster_destroy(strm_w_mc);
-    rd_kafka_destroy(rk);
-    free(strm_w_bootstraps);
+    rd_kafka_mock_cluster_destroy(strm_devbroker_mc);
+    rd_kafka_destroy(cf->rk);
+    free(strm_devbroker_bootstraps);
 
-    return 0;
-
-failed:
-
-    close(lfd);
-    strm_w_files_remove();
-
-    if (strm_w_mc != NULL) {
-        rd_kafka_mock_cluster_destroy(strm_w_mc);
-    }
-
-    rd_kafka_destroy(rk);
-    free(strm_w_bootstraps);
-
-    return 1;
-}
-
-
-void
-strm_w_log(int level, const char *fmt, ...)
-{
-    int         n, len;
-    char        buf[2048];
-    time_t      now;
-    va_list     args;
-    struct tm   tm;
-
-    if (level > strm_w_verbosity) {
-        return;
-    }
-
-    if (level < STRM_W_LOG_EMERG) {
-        level = STRM_W_LOG_EMERG;
-    }
-
-    now = time(NULL);
-    (void) localtime_r(&now, &tm);
-
-    len = (int) strftime(buf, sizeof(buf), "%Y/%m/%d %H:%M:%S", &tm);
-
-    n = snprintf(buf + len, sizeof(buf) - len, " [%s] %ld#0: " STRM_W_NAME
-                 ": ", strm_w_levels[level], (long) getpid());
-    if (n > 0) {
-        len += n;
-    }
-
-    va_start(args, fmt);
-    n = vsnprintf(buf + len, sizeof(buf) - len - 1, fmt, args);
-    va_end(args);
-
-    if (n > 0) {
-        len += n;
-    }
-
-    if (len > (int) sizeof(buf) - 2) {
-        len = (int) sizeof(buf) - 2;
-    }
-
-    buf[len++] = '\n';
-
-    /* one write() per line: librdkafka threads log too */
-
-    if (write(STDERR_FILENO, buf, len) == -1) {
-        /* nowhere to report it */
-    }
-}
-
-
-static void
-strm_w_usage(void)
-{
-    fprintf(stderr,
-        "usage: " STRM_W_NAME " [-n BROKERS] [-P DEFAULT_PARTITIONS]\n"
-        "           [-t TOPIC[:PARTITIONS]]... -f BOOTSTRAP_FILE\n"
-        "           [-c CTL_PORT_FILE] [-p PIDFILE] [-v]...\n"
-        "\n"
-        "control (HTTP/1.0 on 127.0.0.1, port in CTL_PORT_FILE):\n"
-        "  POST /broker/N/down, /broker/N/up, /broker/N/rtt/MS\n"
-        "       (N: broker id from 1, or \"all\")\n"
-        "  POST /topic/NAME/PARTITIONS\n"
-        "  GET  /status\n"
-        "\n"
-        "-P is the partition count of -t topics given without one; topics\n"
-        "a client merely names get the mock cluster's default (4).\n");
+    return STRM_W_EX_OK;
 }
 
 
 static int
-strm_w_parse_int(const char *s, int min, int max, int *v)
+strm_devbroker_parse_int(const char *s, int min, int max, int *v)
 {
     char  *end;
     long   n;
@@ -410,190 +562,13 @@ strm_w_parse_int(const char *s, int min, int max, int *v)
 }
 
 
-static int
-strm_w_conf_parse(strm_w_conf_t *cf, int argc, char **argv)
-{
-    int                  ch;
-    char                *colon;
-    strm_w_topic_arg_t  *t;
-
-    memset(cf, 0, sizeof(strm_w_conf_t));
-    cf->brokers = 1;
-    cf->partitions = 1;
-
-    opterr = 0;
-
-    while ((ch = getopt(argc, argv, "n:P:t:f:c:p:vh")) != -1) {
-        switch (ch) {
-
-        case 'n':
-            if (strm_w_parse_int(optarg, 1, STRM_W_BROKERS_MAX, &cf->brokers)
-                != 0)
-            {
-                strm_w_log(STRM_W_LOG_EMERG, "invalid -n \"%s\" (1..%d)",
-                           optarg, STRM_W_BROKERS_MAX);
-                return -1;
-            }
-
-            break;
-
-        case 'P':
-            if (strm_w_parse_int(optarg, 1, STRM_W_PARTS_MAX, &cf->partitions)
-                != 0)
-            {
-                strm_w_log(STRM_W_LOG_EMERG, "invalid -P \"%s\" (1..%d)",
-                           optarg, STRM_W_PARTS_MAX);
-                return -1;
-            }
-
-            break;
-
-        case 't':
-            if (cf->ntopics == STRM_W_TOPICS_MAX) {
-                strm_w_log(STRM_W_LOG_EMERG, "too many -t (max %d)",
-                           STRM_W_TOPICS_MAX);
-                return -1;
-            }
-
-            t = &cf->topics[cf->ntopics];
-            t->name = optarg;
-            t->partitions = 0;
-
-            colon = strchr(optarg, ':');
-
-            if (colon != NULL) {
-                *colon = '\0';
-
-                if (strm_w_parse_int(colon + 1, 1, STRM_W_PARTS_MAX,
-                                     &t->partitions)
-                    != 0)
-                {
-                    strm_w_log(STRM_W_LOG_EMERG,
-                               "invalid partition count in -t \"%s:%s\"",
-                               optarg, colon + 1);
-                    return -1;
-                }
-            }
-
-            if (!strm_w_topic_name_valid(t->name, strlen(t->name))) {
-                strm_w_log(STRM_W_LOG_EMERG, "invalid topic name \"%s\"",
-                           t->name);
-                return -1;
-            }
-
-            cf->ntopics++;
-            break;
-
-        case 'f':
-            cf->bootstrap_file = optarg;
-            break;
-
-        case 'c':
-            cf->ctl_port_file = optarg;
-            break;
-
-        case 'p':
-            cf->pid_file = optarg;
-            break;
-
-        case 'v':
-            if (strm_w_verbosity < STRM_W_LOG_DEBUG) {
-                strm_w_verbosity++;
-            }
-
-            break;
-
-        case 'h':
-            strm_w_usage();
-            exit(0);
-
-        default:
-            strm_w_log(STRM_W_LOG_EMERG, "invalid option \"-%c\"", optopt);
-            strm_w_usage();
-            return -1;
-        }
-    }
-
-    if (optind != argc) {
-        strm_w_log(STRM_W_LOG_EMERG, "unexpected argument \"%s\"",
-                   argv[optind]);
-        strm_w_usage();
-        return -1;
-    }
-
-    if (cf->bootstrap_file == NULL) {
-        strm_w_log(STRM_W_LOG_EMERG, "-f BOOTSTRAP_FILE is required");
-        strm_w_usage();
-        return -1;
-    }
-
-    for (ch = 0; ch < cf->ntopics; ch++) {
-        if (cf->topics[ch].partitions == 0) {
-            cf->topics[ch].partitions = cf->partitions;
-        }
-    }
-
-    return 0;
-}
-
-
-static void
-strm_w_signal_handler(int signo)
-{
-    int  i;
-
-    (void) signo;
-
-    if (strm_w_quit) {
-        /* second signal: leave at once, without the cluster teardown */
-
-        for (i = 0; i < strm_w_nfiles; i++) {
-            (void) unlink(strm_w_files[i]);
-        }
-
-        _exit(1);
-    }
-
-    strm_w_quit = 1;
-}
-
-
-static int
-strm_w_signals(void)
-{
-    struct sigaction  sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = strm_w_signal_handler;
-
-    if (sigaction(SIGTERM, &sa, NULL) == -1
-        || sigaction(SIGINT, &sa, NULL) == -1)
-    {
-        strm_w_log(STRM_W_LOG_ALERT, "sigaction() failed (%d: %s)",
-                   errno, strerror(errno));
-        return -1;
-    }
-
-    sa.sa_handler = SIG_IGN;
-
-    if (sigaction(SIGPIPE, &sa, NULL) == -1) {
-        strm_w_log(STRM_W_LOG_ALERT, "sigaction(SIGPIPE) failed (%d: %s)",
-                   errno, strerror(errno));
-        return -1;
-    }
-
-    return 0;
-}
-
-
 /*
  * Writes a temporary file beside path and renames it: a reader sees
  * either no file or the whole line.
  */
 
 static int
-strm_w_file_write(const char *path, const char *data)
+strm_devbroker_file_write(const char *path, const char *data)
 {
     int      fd;
     char     tmp[4096];
@@ -638,7 +613,7 @@ strm_w_file_write(const char *path, const char *data)
         goto failed;
     }
 
-    strm_w_files[strm_w_nfiles++] = path;
+    strm_devbroker_files[strm_devbroker_nfiles++] = path;
 
     return 0;
 
@@ -655,23 +630,23 @@ failed:
 
 
 static void
-strm_w_files_remove(void)
+strm_devbroker_files_remove(void)
 {
     int  i;
 
-    for (i = 0; i < strm_w_nfiles; i++) {
-        if (unlink(strm_w_files[i]) == -1 && errno != ENOENT) {
+    for (i = 0; i < strm_devbroker_nfiles; i++) {
+        if (unlink(strm_devbroker_files[i]) == -1 && errno != ENOENT) {
             strm_w_log(STRM_W_LOG_WARN, "unlink(\"%s\") failed (%d: %s)",
-                       strm_w_files[i], errno, strerror(errno));
+                       strm_devbroker_files[i], errno, strerror(errno));
         }
     }
 
-    strm_w_nfiles = 0;
+    strm_devbroker_nfiles = 0;
 }
 
 
 static void
-strm_w_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
+strm_devbroker_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
     const char *buf)
 {
     (void) rk;
@@ -687,7 +662,7 @@ strm_w_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
 
 
 static int
-strm_w_ctl_listen(int *port)
+strm_devbroker_ctl_listen(int *port)
 {
     int                 fd, on;
     socklen_t           len;
@@ -733,17 +708,17 @@ strm_w_ctl_listen(int *port)
 
 
 static void
-strm_w_ctl_accept(int lfd)
+strm_devbroker_ctl_accept(int lfd)
 {
-    int                 i, fd;
-    strm_w_ctl_conn_t  *c;
+    int                         i, fd;
+    strm_devbroker_ctl_conn_t  *c;
 
     for ( ;; ) {
         c = NULL;
 
-        for (i = 0; i < STRM_W_CTL_CONNS; i++) {
-            if (strm_w_ctl_conns[i].fd == -1) {
-                c = &strm_w_ctl_conns[i];
+        for (i = 0; i < STRM_DEVBROKER_CTL_CONNS; i++) {
+            if (strm_devbroker_ctl_conns[i].fd == -1) {
+                c = &strm_devbroker_ctl_conns[i];
                 break;
             }
         }
@@ -768,7 +743,7 @@ strm_w_ctl_accept(int lfd)
 
         c->fd = fd;
         c->len = 0;
-        c->deadline = strm_w_msec() + STRM_W_CTL_TIMEOUT;
+        c->deadline = strm_devbroker_msec() + STRM_DEVBROKER_CTL_TIMEOUT;
     }
 }
 
@@ -780,10 +755,10 @@ strm_w_ctl_accept(int lfd)
  */
 
 static void
-strm_w_ctl_read(strm_w_ctl_conn_t *c)
+strm_devbroker_ctl_read(strm_devbroker_ctl_conn_t *c)
 {
     int       status;
-    char     *p, *hend, *method, *target, *sp, body[STRM_W_RESP_MAX];
+    char     *p, *hend, *method, *target, *sp, body[STRM_DEVBROKER_RESP_MAX];
     long      clen;
     size_t    hlen;
     ssize_t   n;
@@ -795,13 +770,13 @@ strm_w_ctl_read(strm_w_ctl_conn_t *c)
             return;
         }
 
-        strm_w_ctl_close(c);
+        strm_devbroker_ctl_close(c);
         return;
     }
 
     if (n == 0) {
         /* the client closed before a whole request */
-        strm_w_ctl_close(c);
+        strm_devbroker_ctl_close(c);
         return;
     }
 
@@ -818,8 +793,8 @@ strm_w_ctl_read(strm_w_ctl_conn_t *c)
 
         if (hend == NULL) {
             if (c->len == sizeof(c->buf) - 1) {
-                strm_w_ctl_respond(c, 400,
-                                   "{\"error\":\"request too large\"}");
+                strm_devbroker_ctl_respond(c, 400,
+                                           "{\"error\":\"request too large\"}");
             }
 
             return;
@@ -842,8 +817,8 @@ strm_w_ctl_read(strm_w_ctl_conn_t *c)
         }
     }
 
-    if (clen < 0 || clen > STRM_W_CTL_BODY_MAX) {
-        strm_w_ctl_respond(c, 400, "{\"error\":\"body too large\"}");
+    if (clen < 0 || clen > STRM_DEVBROKER_CTL_BODY_MAX) {
+        strm_devbroker_ctl_respond(c, 400, "{\"error\":\"body too large\"}");
         return;
     }
 
@@ -869,7 +844,7 @@ strm_w_ctl_read(strm_w_ctl_conn_t *c)
     target = strchr(method, ' ');
 
     if (target == NULL) {
-        strm_w_ctl_respond(c, 400, "{\"error\":\"bad request line\"}");
+        strm_devbroker_ctl_respond(c, 400, "{\"error\":\"bad request line\"}");
         return;
     }
 
@@ -880,14 +855,14 @@ strm_w_ctl_read(strm_w_ctl_conn_t *c)
         *sp = '\0';
     }
 
-    status = strm_w_ctl_route(method, target, body, sizeof(body));
+    status = strm_devbroker_ctl_route(method, target, body, sizeof(body));
 
-    strm_w_ctl_respond(c, status, body);
+    strm_devbroker_ctl_respond(c, status, body);
 }
 
 
 static void
-strm_w_ctl_close(strm_w_ctl_conn_t *c)
+strm_devbroker_ctl_close(strm_devbroker_ctl_conn_t *c)
 {
     close(c->fd);
     c->fd = -1;
@@ -896,10 +871,11 @@ strm_w_ctl_close(strm_w_ctl_conn_t *c)
 
 
 static void
-strm_w_ctl_respond(strm_w_ctl_conn_t *c, int status, const char *body)
+strm_devbroker_ctl_respond(strm_devbroker_ctl_conn_t *c, int status,
+    const char *body)
 {
     int            n;
-    char           buf[STRM_W_RESP_MAX + 256];
+    char           buf[STRM_DEVBROKER_RESP_MAX + 256];
     size_t         off;
     ssize_t        w;
     struct pollfd  pfd;
@@ -911,11 +887,11 @@ strm_w_ctl_respond(strm_w_ctl_conn_t *c, int status, const char *body)
                  "Connection: close\r\n"
                  "\r\n"
                  "%s\n",
-                 status, strm_w_ctl_reason(status), (int) strlen(body) + 1,
-                 body);
+                 status, strm_devbroker_ctl_reason(status),
+                 (int) strlen(body) + 1, body);
 
     if (n < 0 || (size_t) n >= sizeof(buf)) {
-        strm_w_ctl_close(c);
+        strm_devbroker_ctl_close(c);
         return;
     }
 
@@ -948,7 +924,7 @@ strm_w_ctl_respond(strm_w_ctl_conn_t *c, int status, const char *body)
     }
 
     (void) shutdown(c->fd, SHUT_WR);
-    strm_w_ctl_close(c);
+    strm_devbroker_ctl_close(c);
 }
 
 
@@ -957,7 +933,8 @@ strm_w_ctl_respond(strm_w_ctl_conn_t *c, int status, const char *body)
  */
 
 static int
-strm_w_ctl_route(const char *method, char *target, char *body, size_t size)
+strm_devbroker_ctl_route(const char *method, char *target, char *body,
+    size_t size)
 {
     int    nseg, get, status;
     char  *p, *seg[6], path[256];
@@ -994,7 +971,8 @@ strm_w_ctl_route(const char *method, char *target, char *body, size_t size)
             snprintf(body, size,
                      "{\"bootstrap\":\"%s\",\"brokers\":%d,"
                      "\"default_partitions\":%d}",
-                     strm_w_bootstraps, strm_w_brokers, strm_w_partitions);
+                     strm_devbroker_bootstraps, strm_devbroker_brokers,
+                     strm_devbroker_partitions);
 
             strm_w_log(STRM_W_LOG_INFO, "control: %s %s: 200", method, path);
 
@@ -1003,11 +981,11 @@ strm_w_ctl_route(const char *method, char *target, char *body, size_t size)
 
     } else if (nseg >= 3 && nseg <= 4 && strcmp(seg[0], "broker") == 0) {
         status = (strcmp(method, "POST") == 0)
-                 ? strm_w_ctl_broker(seg, nseg, body, size) : 405;
+                 ? strm_devbroker_ctl_broker(seg, nseg, body, size) : 405;
 
     } else if (nseg == 3 && strcmp(seg[0], "topic") == 0) {
         status = (strcmp(method, "POST") == 0)
-                 ? strm_w_ctl_topic(seg, nseg, body, size) : 405;
+                 ? strm_devbroker_ctl_topic(seg, nseg, body, size) : 405;
     }
 
     if (status == 200 || status == 400 || status == 409 || status == 500) {
@@ -1024,7 +1002,7 @@ strm_w_ctl_route(const char *method, char *target, char *body, size_t size)
 
 
 static int
-strm_w_ctl_broker(char **seg, int nseg, char *body, size_t size)
+strm_devbroker_ctl_broker(char **seg, int nseg, char *body, size_t size)
 {
     int                  id, rtt;
     const char          *action;
@@ -1033,7 +1011,10 @@ strm_w_ctl_broker(char **seg, int nseg, char *body, size_t size)
     if (strcmp(seg[1], "all") == 0 || strcmp(seg[1], "-1") == 0) {
         id = -1;
 
-    } else if (strm_w_parse_int(seg[1], 1, strm_w_brokers, &id) != 0) {
+    } else if (strm_devbroker_parse_int(seg[1], 1, strm_devbroker_brokers,
+                                        &id)
+               != 0)
+    {
         return 404;
     }
 
@@ -1041,19 +1022,22 @@ strm_w_ctl_broker(char **seg, int nseg, char *body, size_t size)
     rtt = 0;
 
     if (nseg == 3 && strcmp(action, "down") == 0) {
-        err = rd_kafka_mock_broker_set_down(strm_w_mc, id);
+        err = rd_kafka_mock_broker_set_down(strm_devbroker_mc, id);
 
     } else if (nseg == 3 && strcmp(action, "up") == 0) {
-        err = rd_kafka_mock_broker_set_up(strm_w_mc, id);
+        err = rd_kafka_mock_broker_set_up(strm_devbroker_mc, id);
 
     } else if (nseg == 4 && strcmp(action, "rtt") == 0) {
-        if (strm_w_parse_int(seg[3], 0, STRM_W_RTT_MAX, &rtt) != 0) {
-            snprintf(body, size,
-                     "{\"error\":\"invalid rtt, 0..%d ms\"}", STRM_W_RTT_MAX);
+        if (strm_devbroker_parse_int(seg[3], 0, STRM_DEVBROKER_RTT_MAX,
+                                     &rtt)
+            != 0)
+        {
+            snprintf(body, size, "{\"error\":\"invalid rtt, 0..%d ms\"}",
+                     STRM_DEVBROKER_RTT_MAX);
             return 400;
         }
 
-        err = rd_kafka_mock_broker_set_rtt(strm_w_mc, id, rtt);
+        err = rd_kafka_mock_broker_set_rtt(strm_devbroker_mc, id, rtt);
 
     } else {
         return 404;
@@ -1082,25 +1066,28 @@ strm_w_ctl_broker(char **seg, int nseg, char *body, size_t size)
 
 
 static int
-strm_w_ctl_topic(char **seg, int nseg, char *body, size_t size)
+strm_devbroker_ctl_topic(char **seg, int nseg, char *body, size_t size)
 {
     int                  partitions;
     rd_kafka_resp_err_t  err;
 
     (void) nseg;
 
-    if (!strm_w_topic_name_valid(seg[1], strlen(seg[1]))) {
+    if (!strm_topic_valid(seg[1], strlen(seg[1]))) {
         snprintf(body, size, "{\"error\":\"invalid topic name\"}");
         return 400;
     }
 
-    if (strm_w_parse_int(seg[2], 1, STRM_W_PARTS_MAX, &partitions) != 0) {
+    if (strm_devbroker_parse_int(seg[2], 1, STRM_DEVBROKER_PARTS_MAX,
+                                 &partitions)
+        != 0)
+    {
         snprintf(body, size, "{\"error\":\"invalid partition count, 1..%d\"}",
-                 STRM_W_PARTS_MAX);
+                 STRM_DEVBROKER_PARTS_MAX);
         return 400;
     }
 
-    err = strm_w_topic_create(seg[1], partitions);
+    err = strm_devbroker_topic_create(seg[1], partitions);
 
     if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
         snprintf(body, size, "{\"error\":\"topic already exists\","
@@ -1126,7 +1113,7 @@ strm_w_ctl_topic(char **seg, int nseg, char *body, size_t size)
 
 
 static const char *
-strm_w_ctl_reason(int status)
+strm_devbroker_ctl_reason(int status)
 {
     switch (status) {
     case 200:
@@ -1146,7 +1133,7 @@ strm_w_ctl_reason(int status)
 
 
 static int64_t
-strm_w_msec(void)
+strm_devbroker_msec(void)
 {
     struct timespec  ts;
 

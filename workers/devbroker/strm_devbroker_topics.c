@@ -14,74 +14,40 @@
  */
 
 
-#include <string.h>
-
 #include "strm_devbroker.h"
 
 
-static rd_kafka_mock_cluster_t  *strm_w_mc;
-static int                       strm_w_brokers;
+static rd_kafka_mock_cluster_t  *strm_devbroker_mc;
+static int                       strm_devbroker_brokers;
 
 
 int
-strm_w_topic_name_valid(const char *name, size_t len)
+strm_devbroker_topics_init(rd_kafka_mock_cluster_t *mc, int brokers)
 {
-    char    ch;
-    size_t  i;
-
-    if (len == 0 || len > STRM_W_TOPIC_MAX) {
-        return 0;
-    }
-
-    if ((len == 1 && name[0] == '.')
-        || (len == 2 && name[0] == '.' && name[1] == '.'))
-    {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        ch = name[i];
-
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-            || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_'
-            || ch == '-')
-        {
-            continue;
-        }
-
-        return 0;
-    }
-
-    return 1;
-}
-
-
-int
-strm_w_topics_init(rd_kafka_mock_cluster_t *mc, int brokers)
-{
-    strm_w_mc = mc;
-    strm_w_brokers = brokers;
+    strm_devbroker_mc = mc;
+    strm_devbroker_brokers = brokers;
 
     return 0;
 }
 
 
 rd_kafka_resp_err_t
-strm_w_topic_create(const char *name, int partitions)
+strm_devbroker_topic_create(const char *name, int partitions)
 {
     int                  p, rf;
     rd_kafka_resp_err_t  err;
 
-    rf = (strm_w_brokers < 3) ? strm_w_brokers : 3;
+    rf = (strm_devbroker_brokers < 3) ? strm_devbroker_brokers : 3;
 
-    err = rd_kafka_mock_topic_create(strm_w_mc, name, partitions, rf);
+    err = rd_kafka_mock_topic_create(strm_devbroker_mc, name, partitions, rf);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return err;
     }
 
     for (p = 0; p < partitions; p++) {
-        err = rd_kafka_mock_partition_set_leader(strm_w_mc, name, p,
-                                                 p % strm_w_brokers + 1);
+        err = rd_kafka_mock_partition_set_leader(strm_devbroker_mc, name,
+                                                 p, p % strm_devbroker_brokers
+                                                    + 1);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             strm_w_log(STRM_W_LOG_WARN,
                        "setting the leader of \"%s\" [%d] failed: %s",

@@ -8,7 +8,7 @@
  * strm-export: batches of events (or of encryption keys) as JSON lines
  * in a local directory, S3 or Google Cloud Storage.
  *
- *   strm-export -c FILE [-t]
+ *   strm-export -c FILE [-t] [-X name=value]...
  *
  * One batch per partition of the topics it reads.  A batch closes on
  * its event count, its size, its age or when its partition is idle;
@@ -33,7 +33,6 @@
 #define _GNU_SOURCE  /* asprintf */
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,23 +53,23 @@
 #include "strm_worker.h"
 
 
-#define STRM_X_MAX_TOPICS     64
-#define STRM_X_DRAIN_MS       30000
-#define STRM_X_META_PREFIX    "strm-export"
-#define STRM_X_LINE_MAX       (64 * 1024 * 1024)
+#define STRM_EXPORT_MAX_TOPICS   64
+#define STRM_EXPORT_DRAIN_MS     30000
+#define STRM_EXPORT_META_PREFIX  "strm-export"
+#define STRM_EXPORT_LINE_MAX     (64 * 1024 * 1024)
 
 
 typedef enum {
-    STRM_X_EVENTS = 1,
-    STRM_X_KEYS
-} strm_x_mode_e;
+    STRM_EXPORT_EVENTS = 1,
+    STRM_EXPORT_KEYS
+} strm_export_mode_e;
 
 
-typedef struct strm_x_part_s  strm_x_part_t;
+typedef struct strm_export_part_s  strm_export_part_t;
 
 /* the open batch of one partition */
-struct strm_x_part_s {
-    strm_x_part_t        *next;
+struct strm_export_part_s {
+    strm_export_part_t   *next;
     char                 *topic;
     int32_t               partition;
     int64_t               first;            /* -1: no record yet */
@@ -100,13 +99,13 @@ struct strm_x_part_s {
 
 typedef struct {
     /* configuration */
-    strm_worker_common_t  common;
+    strm_w_common_t       common;
     char                 *name;
-    char                 *topics[STRM_X_MAX_TOPICS];
+    char                 *topics[STRM_EXPORT_MAX_TOPICS];
     size_t                ntopics;
     char                 *group;
-    strm_x_mode_e         mode;
-    strm_x_conn_t         conn;
+    strm_export_mode_e    mode;
+    strm_export_conn_t    conn;
     int                   gzip;
     int                   time_prefix;
     uint64_t              batch_events;
@@ -121,7 +120,7 @@ typedef struct {
     strm_tink_keyset_t   *kek_ks;
     strm_tink_keyset_t   *customer_ks;
     rd_kafka_t           *consumer;
-    strm_x_part_t        *parts;
+    strm_export_part_t   *parts;
     int64_t               lag;
     int64_t               next_status;
     uint64_t              records;
@@ -132,215 +131,251 @@ typedef struct {
     uint64_t              committed;
     uint64_t              retries;
     int64_t               started;
-} strm_x_t;
+} strm_export_t;
 
 
-static int strm_x_conf(strm_x_t *x, const char *path, char *err,
+static int strm_export_conf(strm_export_t *x, const char *path, char *err,
     size_t errlen);
-static int strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk,
+static int strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk,
     char *err, size_t errlen);
-static int strm_x_load(strm_x_t *x, char *err, size_t errlen);
-static int strm_x_kafka(strm_x_t *x, char *err, size_t errlen);
-static void strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+static int strm_export_load(strm_export_t *x, char *err, size_t errlen);
+static int strm_export_kafka(strm_export_t *x, char *err, size_t errlen);
+static void strm_export_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
-static strm_x_part_t *strm_x_part(strm_x_t *x, const char *topic,
+static strm_export_part_t *strm_export_part(strm_export_t *x, const char *topic,
     int32_t partition, int create);
-static void strm_x_part_reset(strm_x_part_t *p);
-static void strm_x_part_drop(strm_x_t *x, const char *topic,
+static void strm_export_part_reset(strm_export_part_t *p);
+static void strm_export_part_drop(strm_export_t *x, const char *topic,
     int32_t partition);
-static void strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm);
-static void strm_x_eof(strm_x_t *x, const rd_kafka_message_t *rkm);
-static int strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
+static void strm_export_record(strm_export_t *x, const rd_kafka_message_t *rkm);
+static void strm_export_eof(strm_export_t *x, const rd_kafka_message_t *rkm);
+static int strm_export_line_event(strm_export_t *x, strm_export_part_t *p,
     const rd_kafka_message_t *rkm);
-static int strm_x_line_key(strm_x_t *x, strm_x_part_t *p,
+static int strm_export_line_key(strm_export_t *x, strm_export_part_t *p,
     const rd_kafka_message_t *rkm);
-static int strm_x_append(strm_x_part_t *p, const char *data, size_t len);
-static void strm_x_close(strm_x_t *x, strm_x_part_t *p);
-static void strm_x_upload(strm_x_t *x, strm_x_part_t *p);
-static void strm_x_object_name(strm_x_t *x, strm_x_part_t *p, char *name,
-    size_t size);
-static int strm_x_gzip(const char *in, size_t len, unsigned char **out,
+static int strm_export_append(strm_export_part_t *p, const char *data,
+    size_t len);
+static void strm_export_close(strm_export_t *x, strm_export_part_t *p);
+static void strm_export_upload(strm_export_t *x, strm_export_part_t *p);
+static void strm_export_object_name(strm_export_t *x, strm_export_part_t *p,
+    char *name, size_t size);
+static int strm_export_gzip(const char *in, size_t len, unsigned char **out,
     size_t *out_len);
-static rd_kafka_resp_err_t strm_x_commit(strm_x_t *x, strm_x_part_t *p,
-    int64_t offset, const char *meta);
-static void strm_x_pause(strm_x_t *x, strm_x_part_t *p, int pause);
-static void strm_x_tick(strm_x_t *x, int64_t now, int draining);
-static void strm_x_status(strm_x_t *x);
-static void strm_x_free(strm_x_t *x);
-static int strm_x_usage(void);
+static rd_kafka_resp_err_t strm_export_commit(strm_export_t *x,
+    strm_export_part_t *p, int64_t offset, const char *meta);
+static void strm_export_pause(strm_export_t *x, strm_export_part_t *p,
+    int pause);
+static void strm_export_tick(strm_export_t *x, int64_t now, int draining);
+static void strm_export_status(strm_export_t *x);
+static int strm_export_configure(strm_w_t *w);
+static int strm_export_test(strm_w_t *w);
+static int strm_export_start(strm_w_t *w);
+static int strm_export_run(strm_w_t *w);
+static int strm_export_drain(strm_w_t *w);
+static int strm_export_stop(strm_w_t *w);
+static void strm_export_free(strm_w_t *w);
+
+
+static const strm_w_program_t  strm_export_program = {
+    "strm-export",
+    "",
+    STRM_W_OPT_CONF | STRM_W_OPT_KAFKA,
+    NULL,
+    NULL,
+    strm_export_configure,
+    strm_export_test,
+    strm_export_start,
+    strm_export_run,
+    strm_export_drain,
+    strm_export_stop,
+    strm_export_free,
+    "strm-export -c FILE [-t] [-X name=value]...\n"
+    "  -c FILE        the configuration (nginx-style blocks)\n"
+    "  -t             check the configuration and exit\n"
+    "  -X name=value  a librdkafka property (after the kafka { } block's)\n"
+};
 
 
 int
 main(int argc, char **argv)
 {
-    int                  c, test, rc;
-    int64_t              now, drain;
-    strm_x_t             x;
-    strm_x_part_t       *p;
-    rd_kafka_message_t  *rkm;
-    const char          *conf;
-    char                 err[1024];
+    int       rc;
+    strm_export_t  x;
 
-    conf = NULL;
-    test = 0;
-
-    while ((c = getopt(argc, argv, "c:th")) != -1) {
-        switch (c) {
-        case 'c':
-            conf = optarg;
-            break;
-        case 't':
-            test = 1;
-            break;
-        default:
-            return strm_x_usage();
-        }
-    }
-
-    if (conf == NULL || optind != argc) {
-        return strm_x_usage();
-    }
-
-    memset(&x, 0, sizeof(strm_x_t));
-    err[0] = '\0';
-    strm_worker_init("strm-export");
+    memset(&x, 0, sizeof(strm_export_t));
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    if (strm_x_conf(&x, conf, err, sizeof(err)) != 0
-        || strm_x_load(&x, err, sizeof(err)) != 0)
+    rc = strm_w_main(&strm_export_program, &x, argc, argv);
+
+    curl_global_cleanup();
+
+    return rc;
+}
+
+
+static int
+strm_export_configure(strm_w_t *w)
+{
+    strm_export_t  *x = w->data;
+
+    if (strm_export_conf(x, w->conf_file, w->err, sizeof(w->err)) != 0
+        || strm_export_load(x, w->err, sizeof(w->err)) != 0)
     {
-        fprintf(stderr, "strm-export: %s\n", err);
-        strm_x_free(&x);
-        curl_global_cleanup();
-        return STRM_WORKER_EX_CONFIG;
+        return STRM_W_EX_CONFIG;
     }
 
-    if (test) {
-        printf("strm-export: the configuration file %s syntax is ok, "
-               "\"%s\" exports %zu topics to %s\n", conf, x.name,
-               x.ntopics, x.conn.url);
-        strm_x_free(&x);
-        curl_global_cleanup();
-        return 0;
+    w->error_log = x->common.error_log;
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_export_test(strm_w_t *w)
+{
+    strm_export_t  *x = w->data;
+
+    printf("strm-export: the configuration file %s syntax is ok, "
+           "\"%s\" exports %zu topics to %s\n", w->conf_file, x->name,
+           x->ntopics, x->conn.url);
+
+    return STRM_W_EX_OK;
+}
+
+
+static int
+strm_export_start(strm_w_t *w)
+{
+    strm_export_t  *x = w->data;
+
+    if (strm_export_kafka(x, w->err, sizeof(w->err)) != 0) {
+        return STRM_W_EX_FAILED;
     }
 
-    if (x.common.error_log != NULL
-        && strm_worker_open_log(x.common.error_log, err, sizeof(err))
-           != 0)
-    {
-        fprintf(stderr, "strm-export: %s\n", err);
-        strm_x_free(&x);
-        return STRM_WORKER_EX_CONFIG;
-    }
+    x->started = strm_w_now_ms();
+    x->next_status = x->started;
 
-    strm_worker_signals();
+    strm_w_log(STRM_W_LOG_NOTICE, "exporting %zu topics (group \"%s\") to "
+               "%s as %s", x->ntopics, x->group, x->conn.url,
+               x->mode == STRM_EXPORT_KEYS ? "keysets" : "events");
 
-    if (strm_x_kafka(&x, err, sizeof(err)) != 0) {
-        strm_worker_log("%s", err);
-        strm_x_free(&x);
-        curl_global_cleanup();
-        return 1;
-    }
+    return STRM_W_EX_OK;
+}
 
-    x.started = strm_worker_now_ms();
-    x.next_status = x.started;
 
-    strm_worker_log("exporting %zu topics (group \"%s\") to %s as %s",
-                    x.ntopics, x.group, x.conn.url,
-                    x.mode == STRM_X_KEYS ? "keysets" : "events");
+static int
+strm_export_run(strm_w_t *w)
+{
+    strm_export_t  *x = w->data;
 
-    rc = 0;
+    int64_t              now;
+    rd_kafka_message_t  *rkm;
 
-    while (!strm_worker_stop) {
-        if (strm_worker_hup) {
-            strm_worker_hup = 0;
-            strm_worker_reopen_log();
-            strm_worker_log("log reopened");
-        }
+    while (!strm_w_stopping()) {
+        (void) strm_w_reopen();
 
-        rkm = rd_kafka_consumer_poll(x.consumer, 100);
+        rkm = rd_kafka_consumer_poll(x->consumer, 100);
 
         if (rkm != NULL) {
             if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                strm_x_record(&x, rkm);
+                strm_export_record(x, rkm);
 
             } else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                strm_x_eof(&x, rkm);
+                strm_export_eof(x, rkm);
 
             } else {
-                strm_worker_log("consumer: %s",
-                                rd_kafka_message_errstr(rkm));
+                strm_w_log(STRM_W_LOG_ERR, "consumer: %s",
+                           rd_kafka_message_errstr(rkm));
             }
 
             rd_kafka_message_destroy(rkm);
         }
 
-        now = strm_worker_now_ms();
-        strm_x_tick(&x, now, 0);
+        now = strm_w_now_ms();
+        strm_export_tick(x, now, 0);
 
-        if (now >= x.next_status) {
-            x.lag = strm_worker_lag(x.consumer);
-            strm_x_status(&x);
-            x.next_status = now + x.common.status_interval;
+        if (now >= x->next_status) {
+            x->lag = strm_w_lag(x->consumer);
+            strm_export_status(x);
+            x->next_status = now + x->common.status_interval;
         }
     }
 
-    /* drain: every open batch is written, failed ones retried a while */
-    strm_worker_stop = 0;
-    drain = strm_worker_now_ms() + STRM_X_DRAIN_MS;
+    return STRM_W_EX_OK;
+}
 
-    for (p = x.parts; p != NULL; p = p->next) {
+
+/* every open batch is written, failed ones retried a while */
+static int
+strm_export_drain(strm_w_t *w)
+{
+    strm_export_t  *x = w->data;
+
+    int64_t              drain;
+    strm_export_part_t  *p;
+    rd_kafka_message_t  *rkm;
+
+    drain = strm_w_now_ms() + STRM_EXPORT_DRAIN_MS;
+
+    for (p = x->parts; p != NULL; p = p->next) {
         if (!p->full && p->records > 0) {
-            strm_x_close(&x, p);
+            strm_export_close(x, p);
         }
     }
 
     for ( ;; ) {
-        for (p = x.parts; p != NULL && !p->full; p = p->next) {
+        for (p = x->parts; p != NULL && !p->full; p = p->next) {
             /* void */
         }
 
-        if (p == NULL || strm_worker_stop || strm_worker_now_ms() > drain) {
+        if (p == NULL || strm_w_stopping() || strm_w_now_ms() > drain) {
             break;
         }
 
         /* the group must see us alive while we retry */
-        rkm = rd_kafka_consumer_poll(x.consumer, 100);
+        rkm = rd_kafka_consumer_poll(x->consumer, 100);
         if (rkm != NULL) {
             rd_kafka_message_destroy(rkm);
         }
 
-        strm_x_tick(&x, strm_worker_now_ms(), 1);
+        strm_export_tick(x, strm_w_now_ms(), 1);
     }
 
-    if (strm_worker_stop) {
-        strm_worker_log("second signal: exiting without draining");
-        _exit(1);
-    }
+    return STRM_W_EX_OK;
+}
 
-    for (p = x.parts; p != NULL; p = p->next) {
+
+static int
+strm_export_stop(strm_w_t *w)
+{
+    strm_export_t  *x = w->data;
+
+    int                  rc;
+    strm_export_part_t  *p;
+
+    rc = w->rc;
+
+    for (p = x->parts; p != NULL; p = p->next) {
         if (p->full) {
-            strm_worker_log("exiting with the batch %s[%d] %lld..%lld not "
-                            "written (%s): it is read again at the next "
-                            "start", p->topic, (int) p->partition,
-                            (long long) p->first, (long long) p->last,
-                            x.conn.last_error);
-            rc = 1;
+            strm_w_log(STRM_W_LOG_ERR, "exiting with the batch %s[%d] "
+                       "%lld..%lld not written (%s): it is read again at "
+                       "the next start", p->topic, (int) p->partition,
+                       (long long) p->first, (long long) p->last,
+                       x->conn.last_error);
+            rc = STRM_W_EX_FAILED;
         }
     }
 
-    x.lag = strm_worker_lag(x.consumer);
-    strm_x_status(&x);
+    x->lag = strm_w_lag(x->consumer);
+    strm_export_status(x);
 
-    rd_kafka_consumer_close(x.consumer);
-    rd_kafka_destroy(x.consumer);
+    rd_kafka_consumer_close(x->consumer);
+    rd_kafka_destroy(x->consumer);
+    x->consumer = NULL;
 
-    strm_worker_log("stopped: %llu records, %llu objects written",
-                    (unsigned long long) x.records,
-                    (unsigned long long) x.conn.objects);
-
-    strm_x_free(&x);
-    curl_global_cleanup();
+    strm_w_log(STRM_W_LOG_NOTICE, "stopped: %llu records, %llu objects "
+               "written", (unsigned long long) x->records,
+               (unsigned long long) x->conn.objects);
 
     return rc;
 }
@@ -365,7 +400,7 @@ main(int argc, char **argv)
  *   }
  */
 static int
-strm_x_conf(strm_x_t *x, const char *path, char *err, size_t errlen)
+strm_export_conf(strm_export_t *x, const char *path, char *err, size_t errlen)
 {
     int            rc;
     size_t         i;
@@ -376,12 +411,12 @@ strm_x_conf(strm_x_t *x, const char *path, char *err, size_t errlen)
     }
 
     rc = -1;
-    strm_worker_common_init(&x->common);
+    strm_w_common_init(&x->common);
 
     for (i = 0; i < root->nchildren; i++) {
         c = &root->children[i];
 
-        rc = strm_worker_conf_common(c, &x->common, err, errlen);
+        rc = strm_w_conf_common(c, &x->common, err, errlen);
 
         if (rc != 1) {
             if (rc != 0) {
@@ -398,7 +433,7 @@ strm_x_conf(strm_x_t *x, const char *path, char *err, size_t errlen)
                 rc = -1;
 
             } else {
-                rc = strm_x_conf_export(x, c, err, errlen);
+                rc = strm_export_conf_export(x, c, err, errlen);
             }
 
         } else {
@@ -436,15 +471,15 @@ done:
 
 
 static int
-strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
+strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk, char *err,
     size_t errlen)
 {
-    int                 rc, flag;
-    size_t              i, a;
-    uint64_t            v;
-    const char         *url;
-    strm_x_conn_t      *cn;
-    const strm_conf_t  *c;
+    int                  rc, flag;
+    size_t               i, a;
+    uint64_t             v;
+    const char          *url;
+    strm_export_conn_t  *cn;
+    const strm_conf_t   *c;
 
     if (!blk->block || strm_conf_args(blk, 1, 1, err, errlen) != STRM_OK) {
         if (!blk->block) {
@@ -456,7 +491,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
     }
 
     x->name = strdup(blk->args[0]);
-    x->mode = STRM_X_EVENTS;
+    x->mode = STRM_EXPORT_EVENTS;
     x->gzip = 0;
     x->time_prefix = 1;
     x->batch_events = 100000;
@@ -479,7 +514,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
                 return -1;
             }
 
-            if (c->block || strm_conf_args(c, 1, STRM_X_MAX_TOPICS, err,
+            if (c->block || strm_conf_args(c, 1, STRM_EXPORT_MAX_TOPICS, err,
                                            errlen) != STRM_OK)
             {
                 if (c->block) {
@@ -495,7 +530,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "group") == 0) {
-            rc = strm_worker_conf_str(c, &x->group, err, errlen);
+            rc = strm_w_conf_str(c, &x->group, err, errlen);
 
         } else if (strcmp(c->name, "mode") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -504,10 +539,10 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
             if (strcmp(c->args[0], "events") == 0) {
-                x->mode = STRM_X_EVENTS;
+                x->mode = STRM_EXPORT_EVENTS;
 
             } else if (strcmp(c->args[0], "keys") == 0) {
-                x->mode = STRM_X_KEYS;
+                x->mode = STRM_EXPORT_KEYS;
 
             } else {
                 strm_conf_error(c, err, errlen, "invalid mode \"%s\": "
@@ -529,7 +564,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
 
             url = c->args[0];
 
-            if (strm_x_conn_parse(cn, url, err, errlen) != 0) {
+            if (strm_export_conn_parse(cn, url, err, errlen) != 0) {
                 char  why[512];
 
                 snprintf(why, sizeof(why), "%s", err);
@@ -538,7 +573,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "endpoint") == 0) {
-            rc = strm_worker_conf_str(c, &cn->endpoint, err, errlen);
+            rc = strm_w_conf_str(c, &cn->endpoint, err, errlen);
 
             if (rc == 0 && strncmp(cn->endpoint, "http://", 7) != 0
                 && strncmp(cn->endpoint, "https://", 8) != 0)
@@ -549,7 +584,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "region") == 0) {
-            rc = strm_worker_conf_str(c, &cn->region, err, errlen);
+            rc = strm_w_conf_str(c, &cn->region, err, errlen);
 
         } else if (strcmp(c->name, "addressing") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -570,16 +605,16 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             }
 
         } else if (strcmp(c->name, "access_key_id") == 0) {
-            rc = strm_worker_conf_str(c, &cn->access_key, err, errlen);
+            rc = strm_w_conf_str(c, &cn->access_key, err, errlen);
 
         } else if (strcmp(c->name, "secret_access_key") == 0) {
-            rc = strm_worker_conf_str(c, &cn->secret_key, err, errlen);
+            rc = strm_w_conf_str(c, &cn->secret_key, err, errlen);
 
         } else if (strcmp(c->name, "gzip") == 0) {
-            rc = strm_worker_conf_flag(c, &x->gzip, err, errlen);
+            rc = strm_w_conf_flag(c, &x->gzip, err, errlen);
 
         } else if (strcmp(c->name, "time_prefix") == 0) {
-            rc = strm_worker_conf_flag(c, &x->time_prefix, err, errlen);
+            rc = strm_w_conf_flag(c, &x->time_prefix, err, errlen);
 
         } else if (strcmp(c->name, "batch_events") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -598,38 +633,38 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
             x->batch_events = v;
 
         } else if (strcmp(c->name, "batch_size") == 0) {
-            rc = strm_worker_conf_size(c, 1024, (uint64_t) 1 << 32,
-                                       &x->batch_size, err, errlen);
+            rc = strm_w_conf_size(c, 1024, (uint64_t) 1 << 32,
+                                  &x->batch_size, err, errlen);
 
         } else if (strcmp(c->name, "multipart_threshold") == 0) {
-            rc = strm_worker_conf_size(c, 5 * 1024 * 1024,
-                                       (uint64_t) 5 << 30,
-                                       &cn->multipart_threshold, err,
-                                       errlen);
+            rc = strm_w_conf_size(c, 5 * 1024 * 1024,
+                                  (uint64_t) 5 << 30,
+                                  &cn->multipart_threshold, err,
+                                  errlen);
 
         } else if (strcmp(c->name, "part_size") == 0) {
             /* S3's bounds: every part but the last is 5 MiB at least */
-            rc = strm_worker_conf_size(c, 5 * 1024 * 1024,
-                                       (uint64_t) 5 << 30, &cn->part_size,
-                                       err, errlen);
+            rc = strm_w_conf_size(c, 5 * 1024 * 1024,
+                                  (uint64_t) 5 << 30, &cn->part_size,
+                                  err, errlen);
 
         } else if (strcmp(c->name, "batch_age") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &x->batch_age, err, errlen);
+            rc = strm_w_conf_msec(c, 100, &x->batch_age, err, errlen);
 
         } else if (strcmp(c->name, "batch_idle") == 0) {
-            rc = strm_worker_conf_msec(c, 100, &x->batch_idle, err, errlen);
+            rc = strm_w_conf_msec(c, 100, &x->batch_idle, err, errlen);
 
         } else if (strcmp(c->name, "timeout") == 0) {
-            rc = strm_worker_conf_msec(c, 1000, &cn->timeout, err, errlen);
+            rc = strm_w_conf_msec(c, 1000, &cn->timeout, err, errlen);
 
         } else if (strcmp(c->name, "retry_max") == 0) {
-            rc = strm_worker_conf_msec(c, 1000, &x->retry_max, err, errlen);
+            rc = strm_w_conf_msec(c, 1000, &x->retry_max, err, errlen);
 
         } else if (strcmp(c->name, "kek") == 0) {
-            rc = strm_worker_conf_str(c, &x->kek, err, errlen);
+            rc = strm_w_conf_str(c, &x->kek, err, errlen);
 
         } else if (strcmp(c->name, "customer_kek") == 0) {
-            rc = strm_worker_conf_str(c, &x->customer_kek, err, errlen);
+            rc = strm_w_conf_str(c, &x->customer_kek, err, errlen);
 
         } else {
             strm_conf_error(c, err, errlen, "unknown directive \"%s\" in "
@@ -651,7 +686,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
         return -1;
     }
 
-    if (cn->kind == STRM_X_FILE
+    if (cn->kind == STRM_EXPORT_FILE
         && (cn->endpoint != NULL || cn->region != NULL
             || cn->access_key != NULL || cn->secret_key != NULL
             || cn->path_style != -1))
@@ -668,13 +703,13 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
         return -1;
     }
 
-    if (x->mode == STRM_X_KEYS && x->kek == NULL) {
+    if (x->mode == STRM_EXPORT_KEYS && x->kek == NULL) {
         strm_conf_error(blk, err, errlen, "\"mode keys\" needs \"kek\": the "
                         "key-encryption key of the key store");
         return -1;
     }
 
-    if (x->mode == STRM_X_EVENTS
+    if (x->mode == STRM_EXPORT_EVENTS
         && (x->kek != NULL || x->customer_kek != NULL))
     {
         strm_conf_error(blk, err, errlen, "\"kek\" and \"customer_kek\" are "
@@ -683,7 +718,7 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
     }
 
     if (x->ntopics == 0) {
-        x->topics[x->ntopics++] = strdup(x->mode == STRM_X_KEYS
+        x->topics[x->ntopics++] = strdup(x->mode == STRM_EXPORT_KEYS
                                          ? "strm-keys" : x->name);
     }
 
@@ -699,31 +734,25 @@ strm_x_conf_export(strm_x_t *x, const strm_conf_t *blk, char *err,
 
 
 static int
-strm_x_load(strm_x_t *x, char *err, size_t errlen)
+strm_export_load(strm_export_t *x, char *err, size_t errlen)
 {
-    if (strm_x_conn_init(&x->conn, err, errlen) != 0) {
+    if (strm_export_conn_init(&x->conn, err, errlen) != 0) {
         return -1;
     }
 
     if (x->kek != NULL
-        && strm_worker_read_keyset(x->kek, "kek", &x->kek_ks, err, errlen)
+        && strm_w_read_keyset(x->kek, "kek", &x->kek_ks, err, errlen)
            != 0)
     {
         return -1;
     }
 
-    if (x->customer_kek != NULL) {
-        if (strm_worker_read_keyset(x->customer_kek, "customer_kek",
-                                    &x->customer_ks, err, errlen) != 0)
-        {
-            return -1;
-        }
-
-        if (strm_tink_keyset_kind(x->customer_ks) != STRM_TINK_AEAD) {
-            snprintf(err, errlen, "customer_kek \"%s\": not an AES-GCM "
-                     "keyset", x->customer_kek);
-            return -1;
-        }
+    if (x->customer_kek != NULL
+        && strm_w_read_keyset(x->customer_kek, "customer_kek",
+                              &x->customer_ks, err, errlen)
+           != 0)
+    {
+        return -1;
     }
 
     return 0;
@@ -731,7 +760,7 @@ strm_x_load(strm_x_t *x, char *err, size_t errlen)
 
 
 static int
-strm_x_kafka(strm_x_t *x, char *err, size_t errlen)
+strm_export_kafka(strm_export_t *x, char *err, size_t errlen)
 {
     size_t                            i;
     rd_kafka_conf_t                  *cc;
@@ -739,8 +768,8 @@ strm_x_kafka(strm_x_t *x, char *err, size_t errlen)
     rd_kafka_topic_partition_list_t  *sub;
     char                              errstr[512];
 
-    cc = strm_worker_kafka_conf(&x->common.kafka, RD_KAFKA_CONSUMER, err,
-                                errlen);
+    cc = strm_w_kafka_conf(&x->common.kafka, RD_KAFKA_CONSUMER, err,
+                           errlen);
     if (cc == NULL) {
         return -1;
     }
@@ -762,7 +791,7 @@ strm_x_kafka(strm_x_t *x, char *err, size_t errlen)
     }
 
     rd_kafka_conf_set_opaque(cc, x);
-    rd_kafka_conf_set_rebalance_cb(cc, strm_x_rebalance);
+    rd_kafka_conf_set_rebalance_cb(cc, strm_export_rebalance);
 
     x->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, sizeof(errstr));
     if (x->consumer == NULL) {
@@ -798,13 +827,13 @@ strm_x_kafka(strm_x_t *x, char *err, size_t errlen)
  * the next owner reads them again.
  */
 static void
-strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+strm_export_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     int                           i;
     long long                     last, ts;
-    strm_x_t                     *x = opaque;
-    strm_x_part_t                *p;
+    strm_export_t                *x = opaque;
+    strm_export_part_t           *p;
     rd_kafka_resp_err_t           cerr;
     rd_kafka_topic_partition_t   *tp;
     char                          meta[128];
@@ -813,12 +842,13 @@ strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         cerr = rd_kafka_committed(rk, parts, 30000);
 
         if (cerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            strm_worker_log("committed offsets: %s", rd_kafka_err2str(cerr));
+            strm_w_log(STRM_W_LOG_ERR, "committed offsets: %s",
+                       rd_kafka_err2str(cerr));
         }
 
         for (i = 0; i < parts->cnt; i++) {
             tp = &parts->elems[i];
-            p = strm_x_part(x, tp->topic, tp->partition, 1);
+            p = strm_export_part(x, tp->topic, tp->partition, 1);
 
             if (p == NULL) {
                 continue;
@@ -828,39 +858,41 @@ strm_x_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 memcpy(meta, tp->metadata, tp->metadata_size);
                 meta[tp->metadata_size] = '\0';
 
-                if (sscanf(meta, STRM_X_META_PREFIX " last=%lld ts=%lld",
+                if (sscanf(meta, STRM_EXPORT_META_PREFIX " last=%lld ts=%lld",
                            &last, &ts) == 2
                     && last >= tp->offset)
                 {
                     p->pending_last = last;
                     p->pending_ts = ts;
-                    strm_worker_log("%s[%d]: the batch %lld..%lld was being "
-                                    "written: it is written again",
-                                    tp->topic, (int) tp->partition,
-                                    (long long) tp->offset, last);
+                    strm_w_log(STRM_W_LOG_NOTICE, "%s[%d]: the batch "
+                               "%lld..%lld was being written: it is "
+                               "written again", tp->topic,
+                               (int) tp->partition, (long long) tp->offset,
+                               last);
                 }
             }
         }
 
-        strm_worker_log("assigned %d partitions", parts->cnt);
+        strm_w_log(STRM_W_LOG_NOTICE, "assigned %d partitions", parts->cnt);
         rd_kafka_assign(rk, parts);
         return;
     }
 
     for (i = 0; i < parts->cnt; i++) {
-        strm_x_part_drop(x, parts->elems[i].topic,
-                         parts->elems[i].partition);
+        strm_export_part_drop(x, parts->elems[i].topic,
+                              parts->elems[i].partition);
     }
 
-    strm_worker_log("revoked %d partitions", parts->cnt);
+    strm_w_log(STRM_W_LOG_NOTICE, "revoked %d partitions", parts->cnt);
     rd_kafka_assign(rk, NULL);
 }
 
 
-static strm_x_part_t *
-strm_x_part(strm_x_t *x, const char *topic, int32_t partition, int create)
+static strm_export_part_t *
+strm_export_part(strm_export_t *x, const char *topic, int32_t partition,
+    int create)
 {
-    strm_x_part_t  *p;
+    strm_export_part_t  *p;
 
     for (p = x->parts; p != NULL; p = p->next) {
         if (p->partition == partition && strcmp(p->topic, topic) == 0) {
@@ -872,7 +904,7 @@ strm_x_part(strm_x_t *x, const char *topic, int32_t partition, int create)
         return NULL;
     }
 
-    p = calloc(1, sizeof(strm_x_part_t));
+    p = calloc(1, sizeof(strm_export_part_t));
     if (p == NULL) {
         return NULL;
     }
@@ -894,7 +926,7 @@ strm_x_part(strm_x_t *x, const char *topic, int32_t partition, int create)
 
 
 static void
-strm_x_part_reset(strm_x_part_t *p)
+strm_export_part_reset(strm_export_part_t *p)
 {
     free(p->buf);
     free(p->obj);
@@ -911,16 +943,16 @@ strm_x_part_reset(strm_x_part_t *p)
 
 
 static void
-strm_x_part_drop(strm_x_t *x, const char *topic, int32_t partition)
+strm_export_part_drop(strm_export_t *x, const char *topic, int32_t partition)
 {
-    strm_x_part_t  **pp, *p;
+    strm_export_part_t **pp, *p;
 
     for (pp = &x->parts; *pp != NULL; pp = &(*pp)->next) {
         p = *pp;
 
         if (p->partition == partition && strcmp(p->topic, topic) == 0) {
             *pp = p->next;
-            strm_x_part_reset(p);
+            strm_export_part_reset(p);
             free(p->topic);
             free(p);
             return;
@@ -930,19 +962,19 @@ strm_x_part_drop(strm_x_t *x, const char *topic, int32_t partition)
 
 
 static void
-strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
+strm_export_record(strm_export_t *x, const rd_kafka_message_t *rkm)
 {
-    int             rc;
-    int64_t         now;
-    const char     *topic;
-    strm_x_part_t  *p;
+    int                  rc;
+    int64_t              now;
+    const char          *topic;
+    strm_export_part_t  *p;
 
     topic = rd_kafka_topic_name(rkm->rkt);
-    p = strm_x_part(x, topic, rkm->partition, 1);
+    p = strm_export_part(x, topic, rkm->partition, 1);
 
     if (p == NULL) {
-        strm_worker_log("out of memory: stopping");
-        strm_worker_stop = 1;
+        strm_w_log(STRM_W_LOG_ALERT, "out of memory: stopping");
+        strm_w_stop();
         return;
     }
 
@@ -954,7 +986,7 @@ strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
         return;
     }
 
-    now = strm_worker_now_ms();
+    now = strm_w_now_ms();
 
     /* the committed batch's records are gone (compaction): a new one */
     if (p->records == 0 && p->pending_last >= 0
@@ -978,12 +1010,12 @@ strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
         }
     }
 
-    rc = (x->mode == STRM_X_KEYS) ? strm_x_line_key(x, p, rkm)
-                                  : strm_x_line_event(x, p, rkm);
+    rc = (x->mode == STRM_EXPORT_KEYS) ? strm_export_line_key(x, p, rkm)
+                                  : strm_export_line_event(x, p, rkm);
 
     if (rc < 0) {
-        strm_worker_log("out of memory: stopping");
-        strm_worker_stop = 1;
+        strm_w_log(STRM_W_LOG_ALERT, "out of memory: stopping");
+        strm_w_stop();
         return;
     }
 
@@ -999,11 +1031,11 @@ strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
 
     if (p->pending_last >= 0) {
         if (rkm->offset >= p->pending_last) {
-            strm_x_close(x, p);
+            strm_export_close(x, p);
         }
 
     } else if (p->records >= x->batch_events || p->len >= x->batch_size) {
-        strm_x_close(x, p);
+        strm_export_close(x, p);
     }
 }
 
@@ -1013,11 +1045,11 @@ strm_x_record(strm_x_t *x, const rd_kafka_message_t *rkm)
  * gone (compaction of the keys topic) closes here.
  */
 static void
-strm_x_eof(strm_x_t *x, const rd_kafka_message_t *rkm)
+strm_export_eof(strm_export_t *x, const rd_kafka_message_t *rkm)
 {
-    strm_x_part_t  *p;
+    strm_export_part_t  *p;
 
-    p = strm_x_part(x, rd_kafka_topic_name(rkm->rkt), rkm->partition, 0);
+    p = strm_export_part(x, rd_kafka_topic_name(rkm->rkt), rkm->partition, 0);
 
     if (p == NULL || p->full || p->pending_last < 0
         || rkm->offset <= p->pending_last)
@@ -1026,7 +1058,7 @@ strm_x_eof(strm_x_t *x, const rd_kafka_message_t *rkm)
     }
 
     if (p->records > 0) {
-        strm_x_close(x, p);
+        strm_export_close(x, p);
 
     } else {
         p->pending_last = -1;
@@ -1041,7 +1073,7 @@ strm_x_eof(strm_x_t *x, const rd_kafka_message_t *rkm)
  * 1 a line, -1 no memory.
  */
 static int
-strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
+strm_export_line_event(strm_export_t *x, strm_export_part_t *p,
     const rd_kafka_message_t *rkm)
 {
     int            rc;
@@ -1050,7 +1082,7 @@ strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
     json_t        *v;
     json_error_t   jerr;
 
-    if (rkm->len > 0 && rkm->len < STRM_X_LINE_MAX
+    if (rkm->len > 0 && rkm->len < STRM_EXPORT_LINE_MAX
         && memchr(rkm->payload, '\n', rkm->len) == NULL
         && ((const char *) rkm->payload)[0] == '{')
     {
@@ -1059,8 +1091,8 @@ strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
         if (v != NULL) {
             json_decref(v);
 
-            if (strm_x_append(p, rkm->payload, rkm->len) != 0
-                || strm_x_append(p, "\n", 1) != 0)
+            if (strm_export_append(p, rkm->payload, rkm->len) != 0
+                || strm_export_append(p, "\n", 1) != 0)
             {
                 return -1;
             }
@@ -1095,8 +1127,8 @@ strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
         return -1;
     }
 
-    rc = (strm_x_append(p, line, strlen(line)) == 0
-          && strm_x_append(p, "\n", 1) == 0) ? 1 : -1;
+    rc = (strm_export_append(p, line, strlen(line)) == 0
+          && strm_export_append(p, "\n", 1) == 0) ? 1 : -1;
     free(line);
 
     return rc;
@@ -1111,7 +1143,8 @@ strm_x_line_event(strm_x_t *x, strm_x_part_t *p,
  * (a shredded key link) makes no line.  1 a line, 0 none, -1 no memory.
  */
 static int
-strm_x_line_key(strm_x_t *x, strm_x_part_t *p, const rd_kafka_message_t *rkm)
+strm_export_line_key(strm_export_t *x, strm_export_part_t *p,
+    const rd_kafka_message_t *rkm)
 {
     int                  rc;
     char                *ks, *line;
@@ -1130,9 +1163,9 @@ strm_x_line_key(strm_x_t *x, strm_x_part_t *p, const rd_kafka_message_t *rkm)
     {
         OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
         x->key_failures++;
-        strm_worker_log("%s[%d] offset %lld: not a key record of this KEK: "
-                        "skipped", rd_kafka_topic_name(rkm->rkt),
-                        (int) rkm->partition, (long long) rkm->offset);
+        strm_w_log(STRM_W_LOG_WARN, "%s[%d] offset %lld: not a key record "
+                   "of this KEK: skipped", rd_kafka_topic_name(rkm->rkt),
+                   (int) rkm->partition, (long long) rkm->offset);
         return 0;
     }
 
@@ -1169,7 +1202,7 @@ strm_x_line_key(strm_x_t *x, strm_x_part_t *p, const rd_kafka_message_t *rkm)
         return -1;
     }
 
-    rc = strm_x_append(p, line, (size_t) rc) == 0 ? 1 : -1;
+    rc = strm_export_append(p, line, (size_t) rc) == 0 ? 1 : -1;
     OPENSSL_cleanse(line, strlen(line));
     free(line);
 
@@ -1178,7 +1211,7 @@ strm_x_line_key(strm_x_t *x, strm_x_part_t *p, const rd_kafka_message_t *rkm)
 
 
 static int
-strm_x_append(strm_x_part_t *p, const char *data, size_t len)
+strm_export_append(strm_export_part_t *p, const char *data, size_t len)
 {
     char    *b;
     size_t   cap;
@@ -1212,7 +1245,7 @@ strm_x_append(strm_x_part_t *p, const char *data, size_t len)
  * written.
  */
 static void
-strm_x_close(strm_x_t *x, strm_x_part_t *p)
+strm_export_close(strm_export_t *x, strm_export_part_t *p)
 {
     rd_kafka_resp_err_t  err;
     char                 meta[128];
@@ -1221,20 +1254,21 @@ strm_x_close(strm_x_t *x, strm_x_part_t *p)
     p->backoff = 0;
 
     if (p->pending_last < 0) {
-        snprintf(meta, sizeof(meta), STRM_X_META_PREFIX " last=%lld ts=%lld",
+        snprintf(meta, sizeof(meta),
+                 STRM_EXPORT_META_PREFIX " last=%lld ts=%lld",
                  (long long) p->last, (long long) p->ts);
 
-        err = strm_x_commit(x, p, p->first, meta);
+        err = strm_export_commit(x, p, p->first, meta);
 
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            strm_worker_log("%s[%d]: committing the batch %lld..%lld: %s",
-                            p->topic, (int) p->partition,
-                            (long long) p->first, (long long) p->last,
-                            rd_kafka_err2str(err));
+            strm_w_log(STRM_W_LOG_ERR, "%s[%d]: committing the batch "
+                       "%lld..%lld: %s", p->topic, (int) p->partition,
+                       (long long) p->first, (long long) p->last,
+                       rd_kafka_err2str(err));
             snprintf(x->conn.last_error, sizeof(x->conn.last_error),
                      "commit: %s", rd_kafka_err2str(err));
-            strm_x_pause(x, p, 1);
-            p->retry_at = strm_worker_now_ms() + 1000;
+            strm_export_pause(x, p, 1);
+            p->retry_at = strm_w_now_ms() + 1000;
             return;
         }
 
@@ -1242,12 +1276,12 @@ strm_x_close(strm_x_t *x, strm_x_part_t *p)
         p->pending_ts = p->ts;
     }
 
-    strm_x_upload(x, p);
+    strm_export_upload(x, p);
 }
 
 
 static void
-strm_x_upload(strm_x_t *x, strm_x_part_t *p)
+strm_export_upload(strm_export_t *x, strm_export_part_t *p)
 {
     int                  rc;
     const char          *type;
@@ -1255,21 +1289,21 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
     char                 name[2048];
 
     if (p->lines > 0) {
-        strm_x_object_name(x, p, name, sizeof(name));
+        strm_export_object_name(x, p, name, sizeof(name));
 
         if (p->obj == NULL && x->gzip) {
-            if (strm_x_gzip(p->buf, p->len, &p->obj, &p->obj_len) != 0) {
-                strm_worker_log("gzip failed: stopping");
-                strm_worker_stop = 1;
+            if (strm_export_gzip(p->buf, p->len, &p->obj, &p->obj_len) != 0) {
+                strm_w_log(STRM_W_LOG_ERR, "gzip failed: stopping");
+                strm_w_stop();
                 return;
             }
         }
 
         type = x->gzip ? "application/gzip" : "application/x-ndjson";
 
-        rc = strm_x_conn_put(&x->conn, name, type,
-                             p->obj ? p->obj : (unsigned char *) p->buf,
-                             p->obj ? p->obj_len : p->len);
+        rc = strm_export_conn_put(&x->conn, name, type,
+                                  p->obj ? p->obj : (unsigned char *) p->buf,
+                                  p->obj ? p->obj_len : p->len);
 
         if (rc != 0) {
             p->backoff = p->backoff ? p->backoff * 2 : 1000;
@@ -1278,29 +1312,30 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
                 p->backoff = x->retry_max;
             }
 
-            p->retry_at = strm_worker_now_ms() + p->backoff;
+            p->retry_at = strm_w_now_ms() + p->backoff;
             x->retries++;
 
-            strm_worker_log("writing %s failed: %s; %s[%d] paused, retry in "
-                            "%llds", name, x->conn.last_error, p->topic,
-                            (int) p->partition,
-                            (long long) p->backoff / 1000);
-            strm_x_pause(x, p, 1);
+            strm_w_log(STRM_W_LOG_ERR, "writing %s failed: %s; %s[%d] "
+                       "paused, retry in %llds", name, x->conn.last_error,
+                       p->topic,
+                       (int) p->partition,
+                       (long long) p->backoff / 1000);
+            strm_export_pause(x, p, 1);
             return;
         }
     }
 
-    err = strm_x_commit(x, p, p->last + 1, NULL);
+    err = strm_export_commit(x, p, p->last + 1, NULL);
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* written: writing it again is harmless, so retry the whole */
-        strm_worker_log("%s[%d]: committing offset %lld: %s", p->topic,
-                        (int) p->partition, (long long) p->last + 1,
-                        rd_kafka_err2str(err));
+        strm_w_log(STRM_W_LOG_ERR, "%s[%d]: committing offset %lld: %s",
+                   p->topic, (int) p->partition, (long long) p->last + 1,
+                   rd_kafka_err2str(err));
         snprintf(x->conn.last_error, sizeof(x->conn.last_error),
                  "commit: %s", rd_kafka_err2str(err));
-        p->retry_at = strm_worker_now_ms() + 1000;
-        strm_x_pause(x, p, 1);
+        p->retry_at = strm_w_now_ms() + 1000;
+        strm_export_pause(x, p, 1);
         return;
     }
 
@@ -1317,19 +1352,19 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
         e = rd_kafka_seek_partitions(x->consumer, l, 10000);
 
         if (e != NULL) {
-            strm_worker_log("%s[%d]: seek: %s", p->topic, (int) p->partition,
-                            rd_kafka_error_string(e));
+            strm_w_log(STRM_W_LOG_ERR, "%s[%d]: seek: %s", p->topic,
+                       (int) p->partition, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
 
         rd_kafka_topic_partition_list_destroy(l);
-        strm_x_pause(x, p, 0);
-        strm_worker_log("%s[%d]: written after %llu retries, resumed",
-                        p->topic, (int) p->partition,
-                        (unsigned long long) x->retries);
+        strm_export_pause(x, p, 0);
+        strm_w_log(STRM_W_LOG_NOTICE, "%s[%d]: written after %llu "
+                   "retries, resumed", p->topic, (int) p->partition,
+                   (unsigned long long) x->retries);
     }
 
-    strm_x_part_reset(p);
+    strm_export_part_reset(p);
 }
 
 
@@ -1339,7 +1374,8 @@ strm_x_upload(strm_x_t *x, strm_x_part_t *p)
  * so that names sort in offset order.
  */
 static void
-strm_x_object_name(strm_x_t *x, strm_x_part_t *p, char *name, size_t size)
+strm_export_object_name(strm_export_t *x, strm_export_part_t *p, char *name,
+    size_t size)
 {
     int        n;
     time_t     t;
@@ -1361,7 +1397,7 @@ strm_x_object_name(strm_x_t *x, strm_x_part_t *p, char *name, size_t size)
 
 /* gzip (RFC 1952) with mtime 0: the same lines give the same bytes */
 static int
-strm_x_gzip(const char *in, size_t len, unsigned char **out,
+strm_export_gzip(const char *in, size_t len, unsigned char **out,
     size_t *out_len)
 {
     int        rc;
@@ -1405,7 +1441,7 @@ strm_x_gzip(const char *in, size_t len, unsigned char **out,
 
 /* a synchronous commit of one partition's offset, with its metadata */
 static rd_kafka_resp_err_t
-strm_x_commit(strm_x_t *x, strm_x_part_t *p, int64_t offset,
+strm_export_commit(strm_export_t *x, strm_export_part_t *p, int64_t offset,
     const char *meta)
 {
     rd_kafka_resp_err_t               err;
@@ -1435,7 +1471,7 @@ strm_x_commit(strm_x_t *x, strm_x_part_t *p, int64_t offset,
 
 
 static void
-strm_x_pause(strm_x_t *x, strm_x_part_t *p, int pause)
+strm_export_pause(strm_export_t *x, strm_export_part_t *p, int pause)
 {
     rd_kafka_topic_partition_list_t  *l;
 
@@ -1460,18 +1496,18 @@ strm_x_pause(strm_x_t *x, strm_x_part_t *p, int pause)
 
 /* batches that are old or idle close; failed ones are retried */
 static void
-strm_x_tick(strm_x_t *x, int64_t now, int draining)
+strm_export_tick(strm_export_t *x, int64_t now, int draining)
 {
-    strm_x_part_t  *p;
+    strm_export_part_t  *p;
 
-    for (p = x->parts; p != NULL && !strm_worker_stop; p = p->next) {
+    for (p = x->parts; p != NULL && !strm_w_stopping(); p = p->next) {
         if (p->full) {
             if (now >= p->retry_at) {
                 if (p->pending_last < 0) {
-                    strm_x_close(x, p);
+                    strm_export_close(x, p);
 
                 } else {
-                    strm_x_upload(x, p);
+                    strm_export_upload(x, p);
                 }
             }
 
@@ -1485,7 +1521,7 @@ strm_x_tick(strm_x_t *x, int64_t now, int draining)
         if (now - p->opened >= x->batch_age
             || now - p->touched >= x->batch_idle)
         {
-            strm_x_close(x, p);
+            strm_export_close(x, p);
         }
     }
 }
@@ -1493,14 +1529,14 @@ strm_x_tick(strm_x_t *x, int64_t now, int draining)
 
 /* the status file (JSON) and, beside it, .prom (Prometheus text) */
 static void
-strm_x_status(strm_x_t *x)
+strm_export_status(strm_export_t *x)
 {
-    FILE           *f;
-    char           *text, *prom;
-    size_t          len, waiting, open;
-    json_t         *st;
-    strm_x_part_t  *p;
-    char            path[4096];
+    FILE                *f;
+    char                *text, *prom;
+    size_t               len, waiting, open;
+    json_t              *st;
+    strm_export_part_t  *p;
+    char                 path[4096];
 
     if (x->common.status_file == NULL) {
         return;
@@ -1516,8 +1552,8 @@ strm_x_status(strm_x_t *x)
     st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
                    " s:I, s:I, s:I, s:I, s:s, s:s}",
                    "export", x->name, "connector", x->conn.url,
-                   "mode", x->mode == STRM_X_KEYS ? "keys" : "events",
-                   "time", (json_int_t) strm_worker_now_ms(),
+                   "mode", x->mode == STRM_EXPORT_KEYS ? "keys" : "events",
+                   "time", (json_int_t) strm_w_now_ms(),
                    "lag", (json_int_t) x->lag,
                    "records", (json_int_t) x->records,
                    "lines", (json_int_t) x->lines,
@@ -1539,7 +1575,7 @@ strm_x_status(strm_x_t *x)
         return;
     }
 
-    strm_worker_write_file(x->common.status_file, text, strlen(text));
+    strm_w_write_file(x->common.status_file, text, strlen(text));
     free(text);
 
     f = open_memstream(&prom, &len);
@@ -1547,29 +1583,30 @@ strm_x_status(strm_x_t *x)
         return;
     }
 
-#define STRM_X_PROM(metric, type, help, value)                               \
-    fprintf(f, "# HELP strm_export_%s %s\n# TYPE strm_export_%s %s\n"       \
+#define STRM_EXPORT_PROM(metric, type, help, value)                          \
+    fprintf(f, "# HELP strm_export_%s %s\n# TYPE strm_export_%s %s\n"        \
                "strm_export_%s{export=\"%s\",connector=\"%s\"} %lld\n",      \
             metric, help, metric, type, metric, x->name, x->conn.url,        \
             (long long) (value));
 
-    STRM_X_PROM("records_total", "counter", "Records consumed.", x->records)
-    STRM_X_PROM("lines_total", "counter", "JSON lines written in batches.",
-                x->lines)
-    STRM_X_PROM("objects_total", "counter", "Objects written.",
-                x->conn.objects)
-    STRM_X_PROM("bytes_total", "counter", "Bytes of objects written.",
-                x->conn.bytes)
-    STRM_X_PROM("upload_failures_total", "counter",
-                "Writes that failed (retried).", x->conn.failures)
-    STRM_X_PROM("wrapped_total", "counter",
-                "Records that were not one JSON object (wrapped).",
-                x->wrapped)
-    STRM_X_PROM("batches_waiting", "gauge",
-                "Batches waiting for a retry of their write.", waiting)
-    STRM_X_PROM("lag", "gauge", "Records not yet consumed.", x->lag)
+    STRM_EXPORT_PROM("records_total", "counter", "Records consumed.",
+                     x->records)
+    STRM_EXPORT_PROM("lines_total", "counter", "JSON lines written in batches.",
+                     x->lines)
+    STRM_EXPORT_PROM("objects_total", "counter", "Objects written.",
+                     x->conn.objects)
+    STRM_EXPORT_PROM("bytes_total", "counter", "Bytes of objects written.",
+                     x->conn.bytes)
+    STRM_EXPORT_PROM("upload_failures_total", "counter",
+                     "Writes that failed (retried).", x->conn.failures)
+    STRM_EXPORT_PROM("wrapped_total", "counter",
+                     "Records that were not one JSON object (wrapped).",
+                     x->wrapped)
+    STRM_EXPORT_PROM("batches_waiting", "gauge",
+                     "Batches waiting for a retry of their write.", waiting)
+    STRM_EXPORT_PROM("lag", "gauge", "Records not yet consumed.", x->lag)
 
-#undef STRM_X_PROM
+#undef STRM_EXPORT_PROM
 
     fprintf(f, "# HELP strm_export_last_error Whether the last write "
                "failed.\n# TYPE strm_export_last_error gauge\n"
@@ -1578,7 +1615,7 @@ strm_x_status(strm_x_t *x)
 
     if (fclose(f) == 0) {
         snprintf(path, sizeof(path), "%s.prom", x->common.status_file);
-        strm_worker_write_file(path, prom, len);
+        strm_w_write_file(path, prom, len);
     }
 
     free(prom);
@@ -1586,15 +1623,23 @@ strm_x_status(strm_x_t *x)
 
 
 static void
-strm_x_free(strm_x_t *x)
+strm_export_free(strm_w_t *w)
 {
-    size_t          i;
-    strm_x_part_t  *p;
+    strm_export_t  *x = w->data;
+
+    size_t               i;
+    strm_export_part_t  *p;
+
+    /* a start that failed half-way */
+    if (x->consumer != NULL) {
+        rd_kafka_destroy(x->consumer);
+        x->consumer = NULL;
+    }
 
     while (x->parts != NULL) {
         p = x->parts;
         x->parts = p->next;
-        strm_x_part_reset(p);
+        strm_export_part_reset(p);
         free(p->topic);
         free(p);
     }
@@ -1607,8 +1652,8 @@ strm_x_free(strm_x_t *x)
         strm_tink_keyset_free(x->customer_ks);
     }
 
-    strm_x_conn_free(&x->conn);
-    strm_worker_common_free(&x->common);
+    strm_export_conn_free(&x->conn);
+    strm_w_common_free(&x->common);
 
     for (i = 0; i < x->ntopics; i++) {
         free(x->topics[i]);
@@ -1618,15 +1663,4 @@ strm_x_free(strm_x_t *x)
     free(x->group);
     free(x->kek);
     free(x->customer_kek);
-}
-
-
-static int
-strm_x_usage(void)
-{
-    fprintf(stderr, "usage: strm-export -c FILE [-t]\n"
-                    "  -c FILE  the configuration (nginx-style blocks)\n"
-                    "  -t       check the configuration and exit\n");
-
-    return STRM_WORKER_EX_USAGE;
 }

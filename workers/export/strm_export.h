@@ -27,16 +27,16 @@
  */
 
 typedef enum {
-    STRM_X_FILE = 1,
-    STRM_X_S3,
-    STRM_X_GS
-} strm_x_kind_e;
+    STRM_EXPORT_FILE = 1,
+    STRM_EXPORT_S3,
+    STRM_EXPORT_GS
+} strm_export_kind_e;
 
 
-typedef struct strm_x_conn_s  strm_x_conn_t;
+typedef struct strm_export_conn_s  strm_export_conn_t;
 
-struct strm_x_conn_s {
-    strm_x_kind_e         kind;
+struct strm_export_conn_s {
+    strm_export_kind_e    kind;
     char                 *url;              /* as configured */
     char                 *dir;              /* file:// */
     char                 *bucket;
@@ -66,7 +66,7 @@ struct strm_x_conn_s {
  * Parses the connector URL into c (kind, dir, bucket, prefix).  0, or
  * -1 with a reason in err.
  */
-int strm_x_conn_parse(strm_x_conn_t *c, const char *url, char *err,
+int strm_export_conn_parse(strm_export_conn_t *c, const char *url, char *err,
     size_t errlen);
 
 /*
@@ -75,17 +75,17 @@ int strm_x_conn_parse(strm_x_conn_t *c, const char *url, char *err,
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) when
  * the configuration has none, the directory for file://.
  */
-int strm_x_conn_init(strm_x_conn_t *c, char *err, size_t errlen);
+int strm_export_conn_init(strm_export_conn_t *c, char *err, size_t errlen);
 
 /*
  * Writes the object name (relative to the connector's prefix) with
  * data.  0, or -1 with a reason in c->last_error (an HTTP status and the
  * store's error code, never a credential).
  */
-int strm_x_conn_put(strm_x_conn_t *c, const char *name,
+int strm_export_conn_put(strm_export_conn_t *c, const char *name,
     const char *content_type, const unsigned char *data, size_t len);
 
-void strm_x_conn_free(strm_x_conn_t *c);
+void strm_export_conn_free(strm_export_conn_t *c);
 
 
 #endif /* _STRM_EXPORT_H_INCLUDED_ */

@@ -30,38 +30,39 @@
 #include "strm_worker.h"
 
 
-#define STRM_X_RESPONSE_MAX   65536
-#define STRM_X_MAX_PARTS      10000
+#define STRM_EXPORT_RESPONSE_MAX  65536
+#define STRM_EXPORT_MAX_PARTS     10000
 
 
 typedef struct {
     char                 *data;
     size_t                len;
     char                  etag[256];
-} strm_x_response_t;
+} strm_export_response_t;
 
 
-static int strm_x_file_put(strm_x_conn_t *c, const char *name,
+static int strm_export_file_put(strm_export_conn_t *c, const char *name,
     const unsigned char *data, size_t len);
-static int strm_x_mkdirs(strm_x_conn_t *c, char *path);
-static int strm_x_s3_put(strm_x_conn_t *c, const char *key,
+static int strm_export_mkdirs(strm_export_conn_t *c, char *path);
+static int strm_export_s3_put(strm_export_conn_t *c, const char *key,
     const char *content_type, const unsigned char *data, size_t len);
-static int strm_x_s3_multipart(strm_x_conn_t *c, const char *key,
+static int strm_export_s3_multipart(strm_export_conn_t *c, const char *key,
     const char *content_type, const unsigned char *data, size_t len);
-static int strm_x_http(strm_x_conn_t *c, const char *method,
+static int strm_export_http(strm_export_conn_t *c, const char *method,
     const char *key, const char *query, const char *content_type,
-    const unsigned char *body, size_t len, strm_x_response_t *res);
-static char *strm_x_host(strm_x_conn_t *c);
-static int strm_x_xml(const char *xml, const char *tag, char *out,
+    const unsigned char *body, size_t len, strm_export_response_t *res);
+static char *strm_export_host(strm_export_conn_t *c);
+static int strm_export_xml(const char *xml, const char *tag, char *out,
     size_t size);
-static size_t strm_x_write_cb(char *ptr, size_t size, size_t n, void *data);
-static size_t strm_x_header_cb(char *ptr, size_t size, size_t n,
+static size_t strm_export_write_cb(char *ptr, size_t size, size_t n,
     void *data);
-static char *strm_x_strndup_trim(const char *s, size_t len);
+static size_t strm_export_header_cb(char *ptr, size_t size, size_t n,
+    void *data);
+static char *strm_export_strndup_trim(const char *s, size_t len);
 
 
 int
-strm_x_conn_parse(strm_x_conn_t *c, const char *url, char *err,
+strm_export_conn_parse(strm_export_conn_t *c, const char *url, char *err,
     size_t errlen)
 {
     size_t       n;
@@ -71,7 +72,7 @@ strm_x_conn_parse(strm_x_conn_t *c, const char *url, char *err,
     c->path_style = -1;
 
     if (strncmp(url, "file://", 7) == 0) {
-        c->kind = STRM_X_FILE;
+        c->kind = STRM_EXPORT_FILE;
         p = url + 7;
 
         if (p[0] != '/' || p[1] == '\0') {
@@ -81,17 +82,17 @@ strm_x_conn_parse(strm_x_conn_t *c, const char *url, char *err,
             return -1;
         }
 
-        c->dir = strm_x_strndup_trim(p, strlen(p));
+        c->dir = strm_export_strndup_trim(p, strlen(p));
         c->prefix = strdup("");
 
         return (c->dir == NULL || c->prefix == NULL) ? -1 : 0;
     }
 
     if (strncmp(url, "s3://", 5) == 0) {
-        c->kind = STRM_X_S3;
+        c->kind = STRM_EXPORT_S3;
 
     } else if (strncmp(url, "gs://", 5) == 0) {
-        c->kind = STRM_X_GS;
+        c->kind = STRM_EXPORT_GS;
 
     } else {
         snprintf(err, errlen, "invalid connector \"%s\": file://DIR, "
@@ -114,8 +115,8 @@ strm_x_conn_parse(strm_x_conn_t *c, const char *url, char *err,
     }
 
     c->bucket = strndup(p, n);
-    c->prefix = strm_x_strndup_trim(slash ? slash + 1 : "",
-                                    slash ? strlen(slash + 1) : 0);
+    c->prefix = strm_export_strndup_trim(slash ? slash + 1 : "",
+                                         slash ? strlen(slash + 1) : 0);
 
     if (c->bucket == NULL || c->prefix == NULL) {
         return -1;
@@ -133,7 +134,7 @@ strm_x_conn_parse(strm_x_conn_t *c, const char *url, char *err,
 
 /* a copy without the '/' at either end */
 static char *
-strm_x_strndup_trim(const char *s, size_t len)
+strm_export_strndup_trim(const char *s, size_t len)
 {
     while (len > 0 && s[len - 1] == '/') {
         len--;
@@ -149,12 +150,12 @@ strm_x_strndup_trim(const char *s, size_t len)
 
 
 int
-strm_x_conn_init(strm_x_conn_t *c, char *err, size_t errlen)
+strm_export_conn_init(strm_export_conn_t *c, char *err, size_t errlen)
 {
     char         buf[512];
     const char  *v;
 
-    if (c->kind == STRM_X_FILE) {
+    if (c->kind == STRM_EXPORT_FILE) {
         buf[0] = '\0';
 
         if (mkdir(c->dir, 0750) == -1 && errno != EEXIST) {
@@ -174,12 +175,12 @@ strm_x_conn_init(strm_x_conn_t *c, char *err, size_t errlen)
 
     if (c->region == NULL) {
         v = getenv("AWS_REGION");
-        c->region = strdup(c->kind == STRM_X_GS ? "auto"
+        c->region = strdup(c->kind == STRM_EXPORT_GS ? "auto"
                            : v != NULL ? v : "us-east-1");
     }
 
     if (c->endpoint == NULL) {
-        if (c->kind == STRM_X_GS) {
+        if (c->kind == STRM_EXPORT_GS) {
             c->endpoint = strdup("https://storage.googleapis.com");
 
         } else {
@@ -190,7 +191,7 @@ strm_x_conn_init(strm_x_conn_t *c, char *err, size_t errlen)
 
         /* AWS wants virtual-hosted names; GCS takes both */
         if (c->path_style == -1) {
-            c->path_style = (c->kind == STRM_X_GS
+            c->path_style = (c->kind == STRM_EXPORT_GS
                              || strchr(c->bucket, '.') != NULL);
         }
 
@@ -250,7 +251,7 @@ strm_x_conn_init(strm_x_conn_t *c, char *err, size_t errlen)
 
 
 void
-strm_x_conn_free(strm_x_conn_t *c)
+strm_export_conn_free(strm_export_conn_t *c)
 {
     if (c->curl != NULL) {
         curl_easy_cleanup(c->curl);
@@ -273,7 +274,7 @@ strm_x_conn_free(strm_x_conn_t *c)
 
 
 int
-strm_x_conn_put(strm_x_conn_t *c, const char *name,
+strm_export_conn_put(strm_export_conn_t *c, const char *name,
     const char *content_type, const unsigned char *data, size_t len)
 {
     int     rc;
@@ -282,8 +283,8 @@ strm_x_conn_put(strm_x_conn_t *c, const char *name,
 
     c->last_error[0] = '\0';
 
-    if (c->kind == STRM_X_FILE) {
-        rc = strm_x_file_put(c, name, data, len);
+    if (c->kind == STRM_EXPORT_FILE) {
+        rc = strm_export_file_put(c, name, data, len);
 
     } else {
         n = strlen(c->prefix) + strlen(name) + 2;
@@ -296,8 +297,8 @@ strm_x_conn_put(strm_x_conn_t *c, const char *name,
                  name);
 
         rc = (len > c->multipart_threshold)
-             ? strm_x_s3_multipart(c, key, content_type, data, len)
-             : strm_x_s3_put(c, key, content_type, data, len);
+             ? strm_export_s3_multipart(c, key, content_type, data, len)
+             : strm_export_s3_put(c, key, content_type, data, len);
 
         free(key);
     }
@@ -318,7 +319,7 @@ strm_x_conn_put(strm_x_conn_t *c, const char *name,
 
 /* DIR/name.tmp, fsync, rename to DIR/name, fsync the directory */
 static int
-strm_x_file_put(strm_x_conn_t *c, const char *name,
+strm_export_file_put(strm_export_conn_t *c, const char *name,
     const unsigned char *data, size_t len)
 {
     int      fd;
@@ -333,7 +334,7 @@ strm_x_file_put(strm_x_conn_t *c, const char *name,
         return -1;
     }
 
-    if (strm_x_mkdirs(c, path) != 0) {
+    if (strm_export_mkdirs(c, path) != 0) {
         return -1;
     }
 
@@ -396,7 +397,7 @@ failed:
 
 /* the directories of path below the connector's directory */
 static int
-strm_x_mkdirs(strm_x_conn_t *c, char *path)
+strm_export_mkdirs(strm_export_conn_t *c, char *path)
 {
     char  *p;
 
@@ -418,14 +419,14 @@ strm_x_mkdirs(strm_x_conn_t *c, char *path)
 
 
 static int
-strm_x_s3_put(strm_x_conn_t *c, const char *key, const char *content_type,
-    const unsigned char *data, size_t len)
+strm_export_s3_put(strm_export_conn_t *c, const char *key,
+    const char *content_type, const unsigned char *data, size_t len)
 {
-    int                rc;
-    strm_x_response_t  res;
+    int                     rc;
+    strm_export_response_t  res;
 
-    memset(&res, 0, sizeof(strm_x_response_t));
-    rc = strm_x_http(c, "PUT", key, NULL, content_type, data, len, &res);
+    memset(&res, 0, sizeof(strm_export_response_t));
+    rc = strm_export_http(c, "PUT", key, NULL, content_type, data, len, &res);
     free(res.data);
 
     return rc;
@@ -438,35 +439,35 @@ strm_x_s3_put(strm_x_conn_t *c, const char *key, const char *content_type,
  * that no part is left to bill.
  */
 static int
-strm_x_s3_multipart(strm_x_conn_t *c, const char *key,
+strm_export_s3_multipart(strm_export_conn_t *c, const char *key,
     const char *content_type, const unsigned char *data, size_t len)
 {
-    int                rc;
-    FILE              *xml;
-    char              *body, *enc;
-    size_t             off, n, nparts, part, blen, elen;
-    strm_x_response_t  res;
-    char               upload_id[512], query[1024];
-    char               saved[sizeof(((strm_x_conn_t *) 0)->last_error)];
+    int                     rc;
+    FILE                   *xml;
+    char                   *body, *enc;
+    size_t                  off, n, nparts, part, blen, elen;
+    strm_export_response_t  res;
+    char                    upload_id[512], query[1024];
+    char               saved[sizeof(((strm_export_conn_t *) 0)->last_error)];
 
     nparts = (len + c->part_size - 1) / c->part_size;
 
-    if (nparts > STRM_X_MAX_PARTS) {
+    if (nparts > STRM_EXPORT_MAX_PARTS) {
         snprintf(c->last_error, sizeof(c->last_error), "%zu parts: more "
-                 "than %d, raise \"part_size\"", nparts, STRM_X_MAX_PARTS);
+                 "than %d, raise \"part_size\"", nparts, STRM_EXPORT_MAX_PARTS);
         return -1;
     }
 
-    memset(&res, 0, sizeof(strm_x_response_t));
+    memset(&res, 0, sizeof(strm_export_response_t));
 
-    if (strm_x_http(c, "POST", key, "uploads", content_type, NULL, 0, &res)
+    if (strm_export_http(c, "POST", key, "uploads", content_type, NULL, 0, &res)
         != 0)
     {
         free(res.data);
         return -1;
     }
 
-    rc = strm_x_xml(res.data, "UploadId", upload_id, sizeof(upload_id));
+    rc = strm_export_xml(res.data, "UploadId", upload_id, sizeof(upload_id));
     free(res.data);
 
     if (rc != 0 || upload_id[0] == '\0') {
@@ -498,9 +499,9 @@ strm_x_s3_multipart(strm_x_conn_t *c, const char *key,
 
         snprintf(query, sizeof(query), "partNumber=%zu&uploadId=%s", part,
                  enc);
-        memset(&res, 0, sizeof(strm_x_response_t));
+        memset(&res, 0, sizeof(strm_export_response_t));
 
-        rc = strm_x_http(c, "PUT", key, query, NULL, data + off, n, &res);
+        rc = strm_export_http(c, "PUT", key, query, NULL, data + off, n, &res);
         free(res.data);
 
         if (rc != 0) {
@@ -523,16 +524,16 @@ strm_x_s3_multipart(strm_x_conn_t *c, const char *key,
 
     if (rc == 0) {
         snprintf(query, sizeof(query), "uploadId=%s", enc);
-        memset(&res, 0, sizeof(strm_x_response_t));
+        memset(&res, 0, sizeof(strm_export_response_t));
 
-        rc = strm_x_http(c, "POST", key, query, "application/xml",
-                         (unsigned char *) body, blen, &res);
+        rc = strm_export_http(c, "POST", key, query, "application/xml",
+                              (unsigned char *) body, blen, &res);
 
         /* S3 may answer 200 and put its error in the body */
         if (rc == 0 && res.data != NULL && strstr(res.data, "<Error>")) {
             char  code[128];
 
-            if (strm_x_xml(res.data, "Code", code, sizeof(code)) != 0) {
+            if (strm_export_xml(res.data, "Code", code, sizeof(code)) != 0) {
                 code[0] = '\0';
             }
 
@@ -549,8 +550,8 @@ strm_x_s3_multipart(strm_x_conn_t *c, const char *key,
     if (rc != 0) {
         memcpy(saved, c->last_error, sizeof(saved));
         snprintf(query, sizeof(query), "uploadId=%s", enc);
-        memset(&res, 0, sizeof(strm_x_response_t));
-        (void) strm_x_http(c, "DELETE", key, query, NULL, NULL, 0, &res);
+        memset(&res, 0, sizeof(strm_export_response_t));
+        (void) strm_export_http(c, "DELETE", key, query, NULL, NULL, 0, &res);
         free(res.data);
         memcpy(c->last_error, saved, sizeof(saved));
     }
@@ -566,9 +567,9 @@ strm_x_s3_multipart(strm_x_conn_t *c, const char *key,
  * is encoded already.  0 on a 2xx answer, else -1 with last_error.
  */
 static int
-strm_x_http(strm_x_conn_t *c, const char *method, const char *key,
+strm_export_http(strm_export_conn_t *c, const char *method, const char *key,
     const char *query, const char *content_type, const unsigned char *body,
-    size_t len, strm_x_response_t *res)
+    size_t len, strm_export_response_t *res)
 {
     int                    rc;
     long                   status;
@@ -591,7 +592,7 @@ strm_x_http(strm_x_conn_t *c, const char *method, const char *key,
     url = NULL;
     memset(&sig, 0, sizeof(strm_sigv4_result_t));
 
-    host = strm_x_host(c);
+    host = strm_export_host(c);
     if (host == NULL) {
         return -1;
     }
@@ -665,27 +666,27 @@ strm_x_http(strm_x_conn_t *c, const char *method, const char *key,
         goto done;
     }
 
-#define STRM_X_HEADER(fmt, ...)                                              \
+#define STRM_EXPORT_HEADER(fmt, ...)                                         \
     snprintf(line, sizeof(line), fmt, __VA_ARGS__);                          \
     hl = curl_slist_append(hl, line);
 
-    STRM_X_HEADER("Host: %s", host)
-    STRM_X_HEADER("x-amz-date: %s", date)
-    STRM_X_HEADER("x-amz-content-sha256: %s", hash)
-    STRM_X_HEADER("Authorization: %s", sig.authorization)
+    STRM_EXPORT_HEADER("Host: %s", host)
+    STRM_EXPORT_HEADER("x-amz-date: %s", date)
+    STRM_EXPORT_HEADER("x-amz-content-sha256: %s", hash)
+    STRM_EXPORT_HEADER("Authorization: %s", sig.authorization)
 
     if (c->session_token != NULL) {
-        STRM_X_HEADER("x-amz-security-token: %s", c->session_token)
+        STRM_EXPORT_HEADER("x-amz-security-token: %s", c->session_token)
     }
 
     if (content_type != NULL) {
-        STRM_X_HEADER("Content-Type: %s", content_type)
+        STRM_EXPORT_HEADER("Content-Type: %s", content_type)
 
     } else {
         hl = curl_slist_append(hl, "Content-Type:");
     }
 
-#undef STRM_X_HEADER
+#undef STRM_EXPORT_HEADER
 
     hl = curl_slist_append(hl, "Expect:");
     OPENSSL_cleanse(line, sizeof(line));
@@ -696,9 +697,9 @@ strm_x_http(strm_x_conn_t *c, const char *method, const char *key,
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long) c->timeout);
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, strm_x_write_cb);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, strm_export_write_cb);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, res);
-    curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, strm_x_header_cb);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, strm_export_header_cb);
     curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, res);
 
     if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
@@ -722,13 +723,13 @@ strm_x_http(strm_x_conn_t *c, const char *method, const char *key,
 
     if (status < 200 || status > 299) {
         if (res->data == NULL
-            || strm_x_xml(res->data, "Code", code, sizeof(code)) != 0)
+            || strm_export_xml(res->data, "Code", code, sizeof(code)) != 0)
         {
             code[0] = '\0';
         }
 
         if (res->data == NULL
-            || strm_x_xml(res->data, "Message", msg, sizeof(msg)) != 0)
+            || strm_export_xml(res->data, "Message", msg, sizeof(msg)) != 0)
         {
             msg[0] = '\0';
         }
@@ -755,7 +756,7 @@ done:
 
 /* the Host header: the endpoint's, with the bucket first when virtual */
 static char *
-strm_x_host(strm_x_conn_t *c)
+strm_export_host(strm_export_conn_t *c)
 {
     char        *host;
     size_t       n;
@@ -791,7 +792,7 @@ strm_x_host(strm_x_conn_t *c)
 
 /* the text of the first <tag>...</tag>; entities are left as they are */
 static int
-strm_x_xml(const char *xml, const char *tag, char *out, size_t size)
+strm_export_xml(const char *xml, const char *tag, char *out, size_t size)
 {
     size_t       n;
     const char  *p, *e;
@@ -825,15 +826,15 @@ strm_x_xml(const char *xml, const char *tag, char *out, size_t size)
 
 
 static size_t
-strm_x_write_cb(char *ptr, size_t size, size_t n, void *data)
+strm_export_write_cb(char *ptr, size_t size, size_t n, void *data)
 {
-    char               *d;
-    strm_x_response_t  *res = data;
+    char                    *d;
+    strm_export_response_t  *res = data;
 
     n *= size;
 
     /* an answer is small XML: anything past the bound is not kept */
-    if (res->len + n > STRM_X_RESPONSE_MAX) {
+    if (res->len + n > STRM_EXPORT_RESPONSE_MAX) {
         return n;
     }
 
@@ -852,10 +853,10 @@ strm_x_write_cb(char *ptr, size_t size, size_t n, void *data)
 
 
 static size_t
-strm_x_header_cb(char *ptr, size_t size, size_t n, void *data)
+strm_export_header_cb(char *ptr, size_t size, size_t n, void *data)
 {
-    size_t              len, v;
-    strm_x_response_t  *res = data;
+    size_t                   len, v;
+    strm_export_response_t  *res = data;
 
     len = size * n;
 

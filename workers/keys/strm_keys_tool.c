@@ -31,16 +31,19 @@
  *                                        exit; else follow it until
  *                                        SIGTERM/SIGINT)
  *
- * Exit codes: 0 done, 1 not found / failed, 64 usage.
+ * -X name=value (repeatable, as kcat's) sets any librdkafka property of
+ * the clients of sync and shred: SASL, TLS.  It runs on the workers'
+ * skeleton (strm_worker_main.h) with nginx's log lines; only sync runs
+ * until a signal (TERM/INT stop it), the other commands do one thing
+ * and exit.
+ *
+ * Exit codes: 0 done, 1 not found / failed, 64 usage (a wrong -X too).
  */
 
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <librdkafka/rdkafka.h>
@@ -49,10 +52,10 @@
 #include "strm_keys.h"
 #include "strm_keystore.h"
 #include "strm_tink.h"
+#include "strm_worker_main.h"
 
 
-#define STRM_W_EX_USAGE  64
-#define STRM_W_MAP_SIZE  ((size_t) 1 << 30)
+#define STRM_KT_MAP_SIZE  ((size_t) 1 << 30)
 
 
 typedef struct {
@@ -63,137 +66,238 @@ typedef struct {
     const char          *brokers;
     const char          *topic;
     const char          *audit;
+    const char          *cmd;
+    strm_keystore_t     *ks;
     long                 retention;
     int                  once;
-} strm_w_opts_t;
+} strm_kt_opts_t;
 
 
-static volatile sig_atomic_t  strm_w_stop;
-
-
-static int strm_w_new_kek(void);
-static int strm_w_export(strm_keystore_t *ks, strm_w_opts_t *o);
-static int strm_w_export_one(const strm_keyrec_t *rec, void *data);
-static int strm_w_list(strm_keystore_t *ks);
-static int strm_w_list_one(const strm_keyrec_t *rec, void *data);
-static int strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o,
+static int strm_kt_option(strm_w_t *w, int opt, char *arg);
+static int strm_kt_operands(strm_w_t *w);
+static int strm_kt_start(strm_w_t *w);
+static int strm_kt_run(strm_w_t *w);
+static int strm_kt_stop(strm_w_t *w);
+static rd_kafka_conf_t *strm_kt_kafka_conf(strm_kt_opts_t *o);
+static int strm_kt_new_kek(void);
+static int strm_kt_export(strm_keystore_t *ks, strm_kt_opts_t *o);
+static int strm_kt_export_one(const strm_keyrec_t *rec, void *data);
+static int strm_kt_list(strm_keystore_t *ks);
+static int strm_kt_list_one(const strm_keyrec_t *rec, void *data);
+static int strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o,
     const char *link);
-static int strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o);
-static int strm_w_sync_message(strm_keystore_t *ks,
+static int strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o);
+static int strm_kt_sync_message(strm_keystore_t *ks,
     const rd_kafka_message_t *rkm);
-static int strm_w_audit_shred(const char *path, const char *link,
+static int strm_kt_audit_shred(const char *path, const char *link,
     int shredded);
-static int64_t strm_w_now_ms(void);
-static void strm_w_signal(int signo);
-static int strm_w_usage(void);
+
+
+static const strm_w_program_t  strm_kt_program = {
+    "strm-keys",
+    "s:k:b:t:r:a:o",
+    STRM_W_OPT_KAFKA,
+    strm_kt_option,
+    strm_kt_operands,
+    NULL,
+    NULL,
+    strm_kt_start,
+    strm_kt_run,
+    NULL,
+    strm_kt_stop,
+    NULL,
+    "strm-keys new-kek > kek.json\n"
+    "       strm-keys -s STORE list\n"
+    "       strm-keys -s STORE stats\n"
+    "       strm-keys -s STORE -k KEK export [KEY_LINK]\n"
+    "       strm-keys -s STORE [-b BROKERS -t KEYS_TOPIC] "
+    "[-a AUDIT_LOG] shred KEY_LINK\n"
+    "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
+    "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC [-o]\n"
+    "  -X name=value  a librdkafka property of shred's and sync's "
+    "clients\n"
+};
 
 
 int
 main(int argc, char **argv)
 {
-    int               c, rc;
-    size_t            links, sessions, n;
-    const char       *cmd;
-    strm_w_opts_t     o;
-    strm_keystore_t  *ks;
-    char              err[512];
-
-    memset(&o, 0, sizeof(o));
-    o.retention = -1;
+    strm_kt_opts_t  o;
 
     if (argc == 2 && strcmp(argv[1], "new-kek") == 0) {
-        return strm_w_new_kek();
+        return strm_kt_new_kek();
     }
 
-    while ((c = getopt(argc, argv, "s:k:b:t:r:a:oh")) != -1) {
-        switch (c) {
-        case 's':
-            o.store = optarg;
-            break;
-        case 'k':
-            o.kek = optarg;
-            break;
-        case 'b':
-            o.brokers = optarg;
-            break;
-        case 't':
-            o.topic = optarg;
-            break;
-        case 'r':
-            o.retention = strtol(optarg, NULL, 10);
-            break;
-        case 'o':
-            o.once = 1;
-            break;
-        case 'a':
-            o.audit = optarg;
-            break;
-        default:
-            return strm_w_usage();
-        }
-    }
+    memset(&o, 0, sizeof(strm_kt_opts_t));
+    o.retention = -1;
 
-    if (o.store == NULL || optind >= argc) {
-        return strm_w_usage();
-    }
-
-    cmd = argv[optind];
-
-    rc = strcmp(cmd, "list") == 0 || strcmp(cmd, "stats") == 0
-         || strcmp(cmd, "export") == 0;
-
-    if (strm_keystore_open(o.store, STRM_W_MAP_SIZE, rc, &ks, err,
-                           sizeof(err))
-        != STRM_OK)
-    {
-        fprintf(stderr, "strm-keys: %s\n", err);
-        return 1;
-    }
-
-    if (strcmp(cmd, "list") == 0) {
-        rc = strm_w_list(ks);
-
-    } else if (strcmp(cmd, "stats") == 0) {
-        rc = strm_keystore_stat(ks, &links, &sessions);
-        if (rc == 0) {
-            printf("{\"keyLinks\":%zu,\"sessions\":%zu}\n", links, sessions);
-        }
-
-    } else if (strcmp(cmd, "shred") == 0 && optind + 1 < argc) {
-        rc = strm_w_shred(ks, &o, argv[optind + 1]);
-
-    } else if (strcmp(cmd, "purge") == 0 && o.retention >= 0) {
-        rc = strm_keystore_purge(ks, strm_w_now_ms() - o.retention * 1000,
-                                 &n);
-        if (rc == 0) {
-            printf("{\"purged\":%zu}\n", n);
-        }
-
-    } else if (strcmp(cmd, "export") == 0 && o.kek != NULL) {
-        o.link = (optind + 1 < argc) ? argv[optind + 1] : NULL;
-        rc = strm_w_export(ks, &o);
-
-    } else if (strcmp(cmd, "sync") == 0 && o.brokers && o.topic) {
-        rc = strm_w_sync(ks, &o);
-
-    } else {
-        strm_keystore_close(ks);
-        return strm_w_usage();
-    }
-
-    if (rc < 0) {
-        fprintf(stderr, "strm-keys: %s failed: %s\n", cmd,
-                strm_keystore_error(ks));
-    }
-
-    strm_keystore_close(ks);
-
-    return rc == 0 ? 0 : 1;
+    return strm_w_main(&strm_kt_program, &o, argc, argv);
 }
 
 
 static int
-strm_w_new_kek(void)
+strm_kt_option(strm_w_t *w, int opt, char *arg)
+{
+    strm_kt_opts_t  *o = w->data;
+
+    switch (opt) {
+    case 's':
+        o->store = arg;
+        break;
+    case 'k':
+        o->kek = arg;
+        break;
+    case 'b':
+        o->brokers = arg;
+        break;
+    case 't':
+        o->topic = arg;
+        break;
+    case 'r':
+        o->retention = strtol(arg, NULL, 10);
+        break;
+    case 'o':
+        o->once = 1;
+        break;
+    case 'a':
+        o->audit = arg;
+        break;
+    default:
+        return strm_w_usage(w);
+    }
+
+    return STRM_W_EX_OK;
+}
+
+
+/* the command and what it needs; only sync runs until a signal */
+static int
+strm_kt_operands(strm_w_t *w)
+{
+    strm_kt_opts_t  *o = w->data;
+
+    if (o->store == NULL || w->argc == 0) {
+        return strm_w_usage(w);
+    }
+
+    o->cmd = w->argv[0];
+    w->oneshot = 1;
+
+    if (w->argc == 1
+        && (strcmp(o->cmd, "list") == 0 || strcmp(o->cmd, "stats") == 0))
+    {
+        return STRM_W_EX_OK;
+    }
+
+    if (w->argc == 2 && strcmp(o->cmd, "shred") == 0) {
+        o->link = w->argv[1];
+        return STRM_W_EX_OK;
+    }
+
+    if (w->argc == 1 && strcmp(o->cmd, "purge") == 0 && o->retention >= 0) {
+        return STRM_W_EX_OK;
+    }
+
+    if (w->argc <= 2 && strcmp(o->cmd, "export") == 0 && o->kek != NULL) {
+        o->link = (w->argc == 2) ? w->argv[1] : NULL;
+        return STRM_W_EX_OK;
+    }
+
+    if (w->argc == 1 && strcmp(o->cmd, "sync") == 0 && o->brokers != NULL
+        && o->topic != NULL)
+    {
+        w->oneshot = 0;
+        return STRM_W_EX_OK;
+    }
+
+    return strm_w_usage(w);
+}
+
+
+static int
+strm_kt_start(strm_w_t *w)
+{
+    strm_kt_opts_t  *o = w->data;
+
+    int  ro;
+
+    ro = strcmp(o->cmd, "list") == 0 || strcmp(o->cmd, "stats") == 0
+         || strcmp(o->cmd, "export") == 0;
+
+    if (strm_keystore_open(o->store, STRM_KT_MAP_SIZE, ro, &o->ks, w->err,
+                           sizeof(w->err))
+        != STRM_OK)
+    {
+        o->ks = NULL;
+        return STRM_W_EX_FAILED;
+    }
+
+    return STRM_W_EX_OK;
+}
+
+
+/* 0 done, 1 not found or failed, -1 the store failed (said in stop) */
+static int
+strm_kt_run(strm_w_t *w)
+{
+    strm_kt_opts_t  *o = w->data;
+
+    int     rc;
+    size_t  links, sessions, n;
+
+    if (strcmp(o->cmd, "list") == 0) {
+        return strm_kt_list(o->ks);
+    }
+
+    if (strcmp(o->cmd, "stats") == 0) {
+        rc = strm_keystore_stat(o->ks, &links, &sessions);
+        if (rc == 0) {
+            printf("{\"keyLinks\":%zu,\"sessions\":%zu}\n", links, sessions);
+        }
+
+        return rc;
+    }
+
+    if (strcmp(o->cmd, "shred") == 0) {
+        return strm_kt_shred(o->ks, o, o->link);
+    }
+
+    if (strcmp(o->cmd, "purge") == 0) {
+        rc = strm_keystore_purge(o->ks,
+                                 strm_w_now_ms() - o->retention * 1000, &n);
+        if (rc == 0) {
+            printf("{\"purged\":%zu}\n", n);
+        }
+
+        return rc;
+    }
+
+    if (strcmp(o->cmd, "export") == 0) {
+        return strm_kt_export(o->ks, o);
+    }
+
+    return strm_kt_sync(o->ks, o);
+}
+
+
+static int
+strm_kt_stop(strm_w_t *w)
+{
+    strm_kt_opts_t  *o = w->data;
+
+    if (w->rc < 0) {
+        strm_w_log(STRM_W_LOG_ERR, "%s failed: %s", o->cmd,
+                   strm_keystore_error(o->ks));
+    }
+
+    strm_keystore_close(o->ks);
+
+    return w->rc == 0 ? STRM_W_EX_OK : STRM_W_EX_FAILED;
+}
+
+
+static int
+strm_kt_new_kek(void)
 {
     int                  rc;
     char                *json;
@@ -205,7 +309,7 @@ strm_w_new_kek(void)
     if (ks == NULL || strm_tink_keyset_add_random(ks, NULL) != STRM_OK
         || strm_tink_keyset_write_json(ks, &json, &len) != STRM_OK)
     {
-        fprintf(stderr, "strm-keys: cannot make a keyset\n");
+        strm_w_log(STRM_W_LOG_ERR, "cannot make a keyset");
         strm_tink_keyset_free(ks);
         return 1;
     }
@@ -221,39 +325,25 @@ strm_w_new_kek(void)
 
 
 static int
-strm_w_export(strm_keystore_t *ks, strm_w_opts_t *o)
+strm_kt_export(strm_keystore_t *ks, strm_kt_opts_t *o)
 {
     int            rc;
-    FILE          *f;
-    size_t         n;
     strm_keyrec_t  rec;
-    char           err[512], buf[65536];
+    char           err[512];
 
-    f = fopen(o->kek, "r");
-    if (f == NULL) {
-        fprintf(stderr, "strm-keys: %s: %s\n", o->kek, strerror(errno));
-        return 1;
-    }
-
-    n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-
-    err[0] = '\0';
-    rc = strm_tink_keyset_read_json(buf, n, &o->kek_ks, err, sizeof(err));
-    OPENSSL_cleanse(buf, sizeof(buf));
-
-    if (rc != STRM_OK) {
-        fprintf(stderr, "strm-keys: %s: %s\n", o->kek, err);
+    if (strm_keys_read_kek(o->kek, &o->kek_ks, err, sizeof(err)) != STRM_OK)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "%s: %s", o->kek, err);
         return 1;
     }
 
     if (o->link != NULL) {
         rc = strm_keystore_get(ks, o->link, &rec);
-        rc = (rc == 1) ? strm_w_export_one(&rec, o) : 1;
+        rc = (rc == 1) ? strm_kt_export_one(&rec, o) : 1;
         OPENSSL_cleanse(&rec, sizeof(rec));
 
     } else {
-        rc = strm_keystore_each(ks, strm_w_export_one, o);
+        rc = strm_keystore_each(ks, strm_kt_export_one, o);
     }
 
     strm_tink_keyset_free(o->kek_ks);
@@ -263,17 +353,17 @@ strm_w_export(strm_keystore_t *ks, strm_w_opts_t *o)
 
 
 static int
-strm_w_export_one(const strm_keyrec_t *rec, void *data)
+strm_kt_export_one(const strm_keyrec_t *rec, void *data)
 {
-    strm_w_opts_t  *o = data;
+    strm_kt_opts_t  *o = data;
 
     char                *json;
     size_t               len;
     strm_tink_keyset_t  *daead;
 
     if (strm_keys_unwrap(o->kek_ks, rec, &daead) != STRM_OK) {
-        fprintf(stderr, "strm-keys: key link %s does not unwrap with this "
-                "KEK\n", rec->link);
+        strm_w_log(STRM_W_LOG_ERR, "key link %s does not unwrap with this "
+                   "KEK", rec->link);
         return 1;
     }
 
@@ -294,14 +384,14 @@ strm_w_export_one(const strm_keyrec_t *rec, void *data)
 
 
 static int
-strm_w_list(strm_keystore_t *ks)
+strm_kt_list(strm_keystore_t *ks)
 {
-    return strm_keystore_each(ks, strm_w_list_one, NULL);
+    return strm_keystore_each(ks, strm_kt_list_one, NULL);
 }
 
 
 static int
-strm_w_list_one(const strm_keyrec_t *rec, void *data)
+strm_kt_list_one(const strm_keyrec_t *rec, void *data)
 {
     (void) data;
 
@@ -318,7 +408,7 @@ strm_w_list_one(const strm_keyrec_t *rec, void *data)
  * compaction forget the key and every "strm-keys sync" shred it.
  */
 static int
-strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o, const char *link)
+strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o, const char *link)
 {
     int                  rc;
     rd_kafka_t          *rk;
@@ -335,9 +425,9 @@ strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o, const char *link)
     printf("{\"keyLink\":\"%s\",\"shredded\":%s}\n", link,
            rc ? "true" : "false");
 
-    if (o->audit != NULL && strm_w_audit_shred(o->audit, link, rc) != 0) {
-        fprintf(stderr, "strm-keys: audit log \"%s\": %s\n", o->audit,
-                strerror(errno));
+    if (o->audit != NULL && strm_kt_audit_shred(o->audit, link, rc) != 0) {
+        strm_w_log(STRM_W_LOG_ERR, "audit log \"%s\": %s", o->audit,
+                   strerror(errno));
         return -1;
     }
 
@@ -345,21 +435,23 @@ strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o, const char *link)
         return rc ? 0 : 1;
     }
 
-    conf = rd_kafka_conf_new();
+    conf = strm_kt_kafka_conf(o);
+    if (conf == NULL) {
+        return 1;
+    }
 
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr,
-                          sizeof(errstr)) != RD_KAFKA_CONF_OK
-        || rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
-                             sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK)
     {
-        fprintf(stderr, "strm-keys: %s\n", errstr);
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
         rd_kafka_conf_destroy(conf);
         return 1;
     }
 
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (rk == NULL) {
-        fprintf(stderr, "strm-keys: %s\n", errstr);
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
+        rd_kafka_conf_destroy(conf);
         return 1;
     }
 
@@ -375,8 +467,8 @@ strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o, const char *link)
     rd_kafka_destroy(rk);
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "strm-keys: tombstone to \"%s\" failed: %s\n",
-                o->topic, rd_kafka_err2str(err));
+        strm_w_log(STRM_W_LOG_ERR, "tombstone to \"%s\" failed: %s",
+                   o->topic, rd_kafka_err2str(err));
         return 1;
     }
 
@@ -390,7 +482,7 @@ strm_w_shred(strm_keystore_t *ks, strm_w_opts_t *o, const char *link)
  * is simply written again.
  */
 static int
-strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
+strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
 {
     int                               i, rc, bad, nparts, remaining;
     size_t                            copied, shredded;
@@ -404,35 +496,34 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
     struct timespec                   pause = { 0, 100 * 1000 * 1000 };
     char                              errstr[512];
 
-    conf = rd_kafka_conf_new();
+    conf = strm_kt_kafka_conf(o);
+    if (conf == NULL) {
+        return 1;
+    }
 
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr,
+    if (rd_kafka_conf_set(conf, "group.id", "strm-keys-sync", errstr,
                           sizeof(errstr)) != RD_KAFKA_CONF_OK
-        || rd_kafka_conf_set(conf, "group.id", "strm-keys-sync", errstr,
-                             sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK)
     {
-        fprintf(stderr, "strm-keys: %s\n", errstr);
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
         rd_kafka_conf_destroy(conf);
         return 1;
     }
 
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
     if (rk == NULL) {
-        fprintf(stderr, "strm-keys: %s\n", errstr);
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
+        rd_kafka_conf_destroy(conf);
         return 1;
     }
-
-    signal(SIGTERM, strm_w_signal);
-    signal(SIGINT, strm_w_signal);
 
     md = NULL;
     rc = 0;
     err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
 
     /* the topic may be created by the first gateway a moment later */
-    for (i = 0; i < 100 && !strm_w_stop; i++) {
+    for (i = 0; i < 100 && !strm_w_stopping(); i++) {
         rd_kafka_topic_t  *rkt = rd_kafka_topic_new(rk, o->topic, NULL);
 
         err = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
@@ -455,8 +546,8 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
     }
 
     if (md == NULL) {
-        fprintf(stderr, "strm-keys: topic \"%s\": %s\n", o->topic,
-                rd_kafka_err2str(err));
+        strm_w_log(STRM_W_LOG_ERR, "topic \"%s\": %s", o->topic,
+                   rd_kafka_err2str(err));
         rd_kafka_destroy(rk);
         return 1;
     }
@@ -482,8 +573,8 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
         err = rd_kafka_query_watermark_offsets(rk, o->topic, i, &lo, &hi,
                                                10000);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            fprintf(stderr, "strm-keys: end of partition %d: %s\n", i,
-                    rd_kafka_err2str(err));
+            strm_w_log(STRM_W_LOG_ERR, "end of partition %d: %s", i,
+                       rd_kafka_err2str(err));
             rc = 1;
         }
 
@@ -505,7 +596,7 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
     rd_kafka_topic_partition_list_destroy(parts);
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "strm-keys: assign: %s\n", rd_kafka_err2str(err));
+        strm_w_log(STRM_W_LOG_ERR, "assign: %s", rd_kafka_err2str(err));
         free(ends);
         rd_kafka_destroy(rk);
         return 1;
@@ -514,7 +605,7 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
     copied = shredded = 0;
     bad = 0;
 
-    while (!strm_w_stop && !(o->once && remaining == 0)) {
+    while (!strm_w_stopping() && !(o->once && remaining == 0)) {
 
         rkm = rd_kafka_consumer_poll(rk, 200);
         if (rkm == NULL) {
@@ -527,12 +618,12 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
         }
 
         if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            fprintf(stderr, "strm-keys: %s\n", rd_kafka_message_errstr(rkm));
+            strm_w_log(STRM_W_LOG_ERR, "%s", rd_kafka_message_errstr(rkm));
             rd_kafka_message_destroy(rkm);
             continue;
         }
 
-        switch (strm_w_sync_message(ks, rkm)) {
+        switch (strm_kt_sync_message(ks, rkm)) {
         case 1:
             copied++;
             break;
@@ -541,7 +632,7 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
             break;
         case -1:
             rc = -1;
-            strm_w_stop = 1;
+            strm_w_stop();
             break;
         default:
             bad++;
@@ -572,7 +663,7 @@ strm_w_sync(strm_keystore_t *ks, strm_w_opts_t *o)
 
 /* 1 copied, 2 shredded (tombstone), 0 malformed, -1 store error */
 static int
-strm_w_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
+strm_kt_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
 {
     char           link[STRM_UUID_LEN + 1];
     strm_keyrec_t  rec;
@@ -604,7 +695,7 @@ strm_w_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
  * on record beside what the derived streams delivered.
  */
 static int
-strm_w_audit_shred(const char *path, const char *link, int shredded)
+strm_kt_audit_shred(const char *path, const char *link, int shredded)
 {
     FILE  *f;
     int    rc;
@@ -628,37 +719,31 @@ strm_w_audit_shred(const char *path, const char *link, int shredded)
 }
 
 
-static int64_t
-strm_w_now_ms(void)
+/*
+ * The clients' configuration: the brokers of -b, then the -X properties
+ * (SASL, TLS), then what the command needs (set by the caller)
+ */
+static rd_kafka_conf_t *
+strm_kt_kafka_conf(strm_kt_opts_t *o)
 {
-    struct timeval  tv;
+    rd_kafka_conf_t  *conf;
+    char              errstr[512];
 
-    gettimeofday(&tv, NULL);
+    conf = rd_kafka_conf_new();
 
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
 
+    if (strm_w_kafka_props(conf, errstr, sizeof(errstr)) != 0) {
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
 
-static void
-strm_w_signal(int signo)
-{
-    (void) signo;
-    strm_w_stop = 1;
-}
-
-
-static int
-strm_w_usage(void)
-{
-    fprintf(stderr,
-            "usage: strm-keys new-kek > kek.json\n"
-            "       strm-keys -s STORE list\n"
-            "       strm-keys -s STORE stats\n"
-            "       strm-keys -s STORE -k KEK export [KEY_LINK]\n"
-            "       strm-keys -s STORE [-b BROKERS -t KEYS_TOPIC] "
-            "[-a AUDIT_LOG] shred KEY_LINK\n"
-            "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
-            "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC [-o]\n");
-
-    return STRM_W_EX_USAGE;
+    return conf;
 }

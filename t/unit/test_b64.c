@@ -1,0 +1,129 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * Base64 (strm_b64): the RFC 4648 section 10 vectors in the standard
+ * alphabet with padding and in base64url without; the standard decoder
+ * takes either alphabet and optional padding, base64url only its own;
+ * malformed input is refused.  Prints "N passed, N failed".
+ */
+
+#include <string.h>
+
+#include "strm_b64.h"
+#include "unit.h"
+
+
+static const struct {
+    const char  *plain;
+    const char  *b64;
+    const char  *b64url;
+} vectors[] = {
+    { "", "", "" },
+    { "f", "Zg==", "Zg" },
+    { "fo", "Zm8=", "Zm8" },
+    { "foo", "Zm9v", "Zm9v" },
+    { "foob", "Zm9vYg==", "Zm9vYg" },
+    { "fooba", "Zm9vYmE=", "Zm9vYmE" },
+    { "foobar", "Zm9vYmFy", "Zm9vYmFy" }
+};
+
+
+static void
+test_b64(void)
+{
+    size_t          i, n;
+    unsigned char   buf[64];
+
+    static const char  *bad[] = {
+        "Z", "Zg=", "Zg===", "Zh==", "Zm9v\n", "Zm 9v", "Zm9=v", "===="
+    };
+
+    for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        n = strm_b64_encode(buf, (unsigned char *) vectors[i].plain,
+                            strlen(vectors[i].plain));
+        CHECK(n == strlen(vectors[i].b64)
+              && memcmp(buf, vectors[i].b64, n) == 0, "rfc 4648 encode");
+        CHECK(strm_b64_decode(buf, &n, (unsigned char *) vectors[i].b64,
+                              strlen(vectors[i].b64)) == STRM_OK
+              && n == strlen(vectors[i].plain)
+              && memcmp(buf, vectors[i].plain, n) == 0, "rfc 4648 decode");
+    }
+
+    CHECK(strm_b64_decode(buf, &n, (unsigned char *) "-_8", 3) == STRM_OK
+          && n == 2 && buf[0] == 0xfb && buf[1] == 0xff,
+          "url-safe, unpadded");
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(strm_b64_decode(buf, &n, (unsigned char *) bad[i],
+                              strlen(bad[i])) == STRM_E_BAD_REQUEST,
+              "bad base64 refused");
+    }
+}
+
+
+static void
+test_b64url_vectors(void)
+{
+    size_t          i, n;
+    unsigned char   buf[64];
+
+    for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        n = strm_b64url_encode(buf, (unsigned char *) vectors[i].plain,
+                               strlen(vectors[i].plain));
+        CHECK(n == strlen(vectors[i].b64url)
+              && n == strm_b64url_encoded_len(strlen(vectors[i].plain))
+              && memcmp(buf, vectors[i].b64url, n) == 0,
+              "rfc 4648 base64url encode");
+        CHECK(strm_b64url_decode(buf, &n, (unsigned char *) vectors[i].b64url,
+                                 strlen(vectors[i].b64url)) == STRM_OK
+              && n == strlen(vectors[i].plain)
+              && memcmp(buf, vectors[i].plain, n) == 0,
+              "rfc 4648 base64url decode");
+    }
+
+    buf[0] = 0xfb;
+    buf[1] = 0xff;
+    n = strm_b64url_encode(buf + 2, buf, 2);
+    CHECK(n == 3 && memcmp(buf + 2, "-_8", 3) == 0,
+          "base64url encodes 62 and 63 as - and _");
+
+    n = strm_b64_encode(buf + 2, buf, 2);
+    CHECK(n == 4 && memcmp(buf + 2, "+/8=", 4) == 0,
+          "base64 encodes 62 and 63 as + and /");
+}
+
+
+static void
+test_b64url(void)
+{
+    size_t          n;
+    unsigned char   out[16];
+
+    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "Zm9vYg", 6)
+          == STRM_OK && n == 4 && memcmp(out, "foob", 4) == 0, "b64url decode");
+    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "Zm9vYg==", 8)
+          == STRM_E_BAD_REQUEST, "b64url refuses padding");
+    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "Zm9vYh", 6)
+          == STRM_E_BAD_REQUEST, "b64url refuses non-zero trailing bits");
+    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "ab+/", 4)
+          == STRM_E_BAD_REQUEST, "b64url refuses the standard alphabet");
+    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "abcde", 5)
+          == STRM_E_BAD_REQUEST, "b64url refuses a lone character");
+    CHECK(strm_b64url_decode(out, &n, (unsigned char *) "", 0) == STRM_OK
+          && n == 0, "b64url empty");
+}
+
+
+int
+main(void)
+{
+    test_b64();
+    test_b64url_vectors();
+    test_b64url();
+
+    return UNIT_DONE();
+}
