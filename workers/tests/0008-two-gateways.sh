@@ -17,8 +17,9 @@ PORT_B=18572
 T=$(mktemp -d "${TMPDIR:-/tmp}/strm-2gw-XXXXXX")
 trap 'for w in a b; do
           [ -f "$T/$w/nginx.pid" ] && kill -QUIT "$(cat "$T/$w/nginx.pid")"
-      done 2> /dev/null; sleep 0.5; strm_cleanup; rm -rf "$T"' EXIT
+      done 2> /dev/null; sleep 0.5; strm_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
+chmod 0711 "$T"
 strm_devbroker_start -P 4 -t src -t src-keys || { FAIL "devbroker"; finish; }
 
 "$STRM_ROOT/build/strm-keys" new-kek > "$T/kek.json"
@@ -70,8 +71,9 @@ done
 # the race: both boxes meet a new session at the same moment
 for ((i = 0; i < RACES; i++)); do
     post $PORT_A "PII-2gw-race-$i" 0 >> "$T/race.a" &
+    pa=$!
     post $PORT_B "PII-2gw-race-$i" 1 >> "$T/race.b" &
-    wait
+    wait $pa $!
 done
 cat "$T/race.a" "$T/race.b" >> "$T/answers"
 
@@ -79,7 +81,8 @@ total=$((SESSIONS * 4 + RACES * 2))
 check_eq "every event answered 204" "$total" \
     "$(awk '$1 == 204' "$T/answers" | wc -l)"
 
-"$KAFKA_READ" -b "$BOOTSTRAP" -t src --min "$total" > "$T/src.jsonl"
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src --min "$total" --timeout 30 \
+    > "$T/src.jsonl"
 "$KAFKA_READ" -b "$BOOTSTRAP" -t src-keys > "$T/keys.jsonl"
 
 /usr/bin/python3 - "$T/answers" "$T/src.jsonl" "$T/keys.jsonl" \
