@@ -44,15 +44,19 @@ typedef void (*ngx_http_strm_delivered_pt)(ngx_http_strm_inflight_t *in,
 /*
  * One produced message waiting for its delivery report.  It lives on
  * the heap because it may outlive the request: a request that goes
- * away first sets data to NULL (detach) and the report frees it.
- * landed, when set, runs on every report, even detached or at exit
- * (a key link's record marks its link published).
+ * away first sets data to NULL (detach) and the report frees it.  The
+ * report fills in partition and offset.  A message partitioned by its
+ * session (the keys topic) carries the session here, for librdkafka's
+ * partitioner.
  */
 struct ngx_http_strm_inflight_s {
     ngx_http_strm_delivered_pt   handler;
-    ngx_http_strm_delivered_pt   landed;
     void                        *data;
+    int32_t                      partition;
+    int64_t                      offset;
     u_char                       link[STRM_UUID_LEN + 1];
+    u_char                       session[STRM_KEYSTORE_HMAC_LEN];
+    unsigned                     has_session:1;
 };
 
 
@@ -61,15 +65,18 @@ typedef struct {
     const char                  *topic;
     const u_char                *key;
     size_t                       key_len;
-    u_char                      *payload;   /* heap, librdkafka frees it */
+    u_char                      *payload;   /* heap, librdkafka frees it;
+                                               NULL: a tombstone */
     size_t                       len;
     const u_char                *event_id;
     size_t                       event_id_len;
 
-    /* a new key link's record for the keys topic (malloc()ed) or NULL */
+    /* the keys topic: partitioned by session, not by key */
+    const u_char                *session;
+
+    /* a new session's candidate key link record (malloc()ed) or NULL */
     u_char                      *keyrec;
     size_t                       keyrec_len;
-    ngx_http_strm_delivered_pt   keyrec_landed;
 
     /* Kafka headers besides strm-event-id; absent when NULL */
     const char                  *header_name[NGX_HTTP_STRM_KAFKA_HEADERS];
@@ -102,6 +109,7 @@ typedef struct {
     ngx_str_t                   keys_kek;       /* KEK keyset file */
     ngx_str_t                   keys_topic;     /* NUL-terminated */
     ngx_msec_t                  key_rotation;
+    ngx_msec_t                  keys_wait;      /* for a new session */
     strm_tink_keyset_t         *kek;
 
     /* auth: streams, our own tokens, tokens of an identity provider */
@@ -139,16 +147,14 @@ typedef struct {
 
 
 typedef struct {
-    ngx_http_strm_inflight_t   *inflight;
+    ngx_http_strm_inflight_t   *inflight;       /* the event's */
     ngx_event_t                 timer;
     strm_rc_t                   rc;
     u_char                      event_id[STRM_UUID_LEN];
     ngx_str_t                   reason;
     ngx_str_t                   reject;         /* JSON of a rejection */
     ngx_str_t                   schema_ref;     /* known refs only */
-    ngx_uint_t                  pending;        /* delivery reports due */
-    strm_rc_t                   drc;            /* their first failure */
-    ngx_http_strm_inflight_t   *keys_inflight;  /* the key record's */
+    strm_rc_t                   drc;            /* a delivery's failure */
     off_t                       body_len;
     ngx_chain_t                *replace;        /* JSON for nginx errors */
     ngx_http_strm_stream_t     *stream;         /* of the bearer token */
@@ -157,11 +163,25 @@ typedef struct {
     strm_rc_t                   auth_rc;        /* its check's result */
     const char                 *auth_why;       /* static: why refused */
 
+    /* a checked event between its steps: a new session waits for keys */
+    strm_event_t               *ev;
+    ngx_http_strm_message_t    *msg;
+    int64_t                     now;
+    ngx_http_strm_inflight_t   *keys_inflight;  /* the candidate's */
+    ngx_queue_t                 keys_queue;     /* waiting for the topic */
+    ngx_http_request_t         *keys_request;
+    void                      (*keys_resume)(ngx_http_request_t *r);
+    int32_t                     keys_partition; /* of the candidate */
+    int64_t                     keys_offset;
+    u_char                      session[STRM_KEYSTORE_HMAC_LEN];
+    u_char                      candidate[STRM_UUID_LEN + 1];
+
     unsigned                    has_id:1;
     unsigned                    answered:1;
     unsigned                    own_body:1;
     unsigned                    replace_sent:1;
     unsigned                    auth_done:1;
+    unsigned                    keys_waiting:1;
 } ngx_http_strm_ctx_t;
 
 

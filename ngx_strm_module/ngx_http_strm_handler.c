@@ -13,14 +13,17 @@
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_schema.h"
 #include "ngx_http_strm_pii.h"
+#include "ngx_http_strm_keys_sync.h"
 #include "ngx_http_strm_handler.h"
 
 
 /*
  * The ingest request: its body is read, checked against its schema and
  * contract, its PII encrypted, and it is handed to Kafka; the answer
- * waits for the delivery report.  Each step is a call made here in
- * turn (schema.c, pii.c, kafka.c); none calls the next.
+ * waits for the delivery report.  A new session's key link is decided
+ * by the keys topic first (a candidate out, the winner read back by
+ * keys_sync.c).  Each step is a call made here in turn (schema.c,
+ * pii.c, kafka.c, keys_sync.c); none calls the next.
  */
 
 
@@ -31,20 +34,25 @@ static ngx_int_t ngx_http_strm_ingest_handler(ngx_http_request_t *r);
 static void ngx_http_strm_body_handler(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_body_copy(ngx_http_request_t *r,
     u_char **out, size_t *len);
-static strm_rc_t ngx_http_strm_ingest_event(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg);
+static strm_rc_t ngx_http_strm_ingest_check(ngx_http_request_t *r);
 static void ngx_http_strm_ingest_dead_letter(ngx_http_request_t *r,
     ngx_http_strm_message_t *dead);
-static strm_rc_t ngx_http_strm_ingest_produce(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg);
-static strm_rc_t ngx_http_strm_produce_key(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg);
+static void ngx_http_strm_ingest_encrypt(ngx_http_request_t *r);
+static strm_rc_t ngx_http_strm_ingest_candidate(ngx_http_request_t *r);
+static void ngx_http_strm_candidate_delivered(ngx_http_strm_inflight_t *in,
+    strm_rc_t rc, const char *reason);
+static void ngx_http_strm_ingest_resume(ngx_http_request_t *r);
+static void ngx_http_strm_ingest_withdraw(ngx_http_request_t *r);
+static void ngx_http_strm_ingest_serialize(ngx_http_request_t *r);
+static void ngx_http_strm_ingest_send(ngx_http_request_t *r);
+static void ngx_http_strm_ingest_timer(ngx_http_request_t *r, ngx_msec_t ms);
 static void ngx_http_strm_delivered(ngx_http_strm_inflight_t *in,
     strm_rc_t rc, const char *reason);
+static void ngx_http_strm_ingest_fail(ngx_http_request_t *r, strm_rc_t rc,
+    const char *reason);
 static void ngx_http_strm_timeout_handler(ngx_event_t *ev);
 static void ngx_http_strm_detach(ngx_http_strm_ctx_t *ctx);
 static void ngx_http_strm_cleanup(void *data);
-
 
 char *
 ngx_http_strm_ingest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -142,8 +150,9 @@ static void
 ngx_http_strm_body_handler(ngx_http_request_t *r)
 {
     strm_rc_t                  rc;
+    ngx_http_cleanup_t        *cln;
     ngx_http_strm_ctx_t       *ctx;
-    ngx_http_strm_message_t    msg;
+    ngx_http_strm_message_t   *msg;
     ngx_http_strm_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_strm_module);
@@ -154,18 +163,30 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
         return;
     }
 
-    ngx_memzero(&msg, sizeof(ngx_http_strm_message_t));
+    /* from here on the cleanup frees what the request holds */
+    msg = ngx_pcalloc(r->pool, sizeof(ngx_http_strm_message_t));
+    cln = ngx_http_cleanup_add(r, 0);
 
-    rc = ngx_http_strm_body_copy(r, &msg.payload, &msg.len);
+    if (msg == NULL || cln == NULL) {
+        ngx_http_strm_answer(r, STRM_E_NOMEM);
+        return;
+    }
+
+    ctx->msg = msg;
+    ngx_queue_init(&ctx->keys_queue);
+
+    cln->handler = ngx_http_strm_cleanup;
+    cln->data = r;
+
+    rc = ngx_http_strm_body_copy(r, &msg->payload, &msg->len);
     if (rc != STRM_OK) {
         ngx_http_strm_answer(r, rc);
         return;
     }
 
-    ctx->body_len = (off_t) msg.len;
+    ctx->body_len = (off_t) msg->len;
 
     if (strm_uuid4((char *) ctx->event_id) != STRM_OK) {
-        ngx_free(msg.payload);
         ngx_http_strm_answer(r, STRM_E_INTERNAL);
         return;
     }
@@ -174,41 +195,38 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "strm ingest: event %*s, %uz bytes",
-                   (size_t) STRM_UUID_LEN, ctx->event_id, msg.len);
+                   (size_t) STRM_UUID_LEN, ctx->event_id, msg->len);
 
-    msg.topic = (const char *) slcf->topic.data;
+    msg->topic = (const char *) slcf->topic.data;
 
     if (slcf->stream_topic) {
         if (ctx->stream == NULL) {
-            ngx_free(msg.payload);
             ngx_http_strm_answer(r, STRM_E_INTERNAL);
             return;
         }
 
-        msg.topic = (const char *) ctx->stream->topic.data;
+        msg->topic = (const char *) ctx->stream->topic.data;
     }
 
-    msg.event_id = ctx->event_id;
-    msg.event_id_len = STRM_UUID_LEN;
+    msg->event_id = ctx->event_id;
+    msg->event_id_len = STRM_UUID_LEN;
 
-    if (!slcf->raw) {
-        rc = ngx_http_strm_ingest_event(r, &msg);
-        if (rc != STRM_OK) {
-            ngx_free(msg.payload);
-            ngx_http_strm_answer(r, rc);
-            return;
-        }
+    /* notice a client that goes away while Kafka is busy */
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (slcf->raw) {
+        ngx_http_strm_ingest_send(r);
+        return;
     }
 
-    rc = ngx_http_strm_ingest_produce(r, &msg);
+    rc = ngx_http_strm_ingest_check(r);
     if (rc != STRM_OK) {
         ngx_http_strm_answer(r, rc);
         return;
     }
 
-    /* notice a client that goes away while Kafka is busy */
-    r->read_event_handler = ngx_http_test_reading;
-    r->write_event_handler = ngx_http_request_empty_handler;
+    ngx_http_strm_ingest_encrypt(r);
 }
 
 
@@ -277,24 +295,29 @@ ngx_http_strm_body_copy(ngx_http_request_t *r, u_char **out, size_t *len)
 }
 
 
-/*
- * A checked location's steps: schema and contract, PII encryption,
- * serialization.  A refused event's dead letter goes out from here.
- */
+/* schema and contract; a refused event's dead letter goes out here */
 static strm_rc_t
-ngx_http_strm_ingest_event(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg)
+ngx_http_strm_ingest_check(ngx_http_request_t *r)
 {
-    int64_t                  now;
-    strm_rc_t                rc;
-    ngx_time_t              *tp;
-    strm_event_t             ev;
-    ngx_http_strm_message_t  dead;
+    strm_rc_t                 rc;
+    ngx_time_t               *tp;
+    ngx_http_strm_ctx_t      *ctx;
+    ngx_http_strm_message_t   dead;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    ctx->ev = ngx_pcalloc(r->pool, sizeof(strm_event_t));
+    if (ctx->ev == NULL) {
+        return STRM_E_NOMEM;
+    }
 
     ngx_memzero(&dead, sizeof(ngx_http_strm_message_t));
 
-    rc = ngx_http_strm_schema_check(r, msg, &ev, &dead);
+    rc = ngx_http_strm_schema_check(r, ctx->msg, ctx->ev, &dead);
     if (rc != STRM_OK) {
+        /* schema_check freed the event */
+        ctx->ev = NULL;
+
         if (dead.payload != NULL) {
             ngx_http_strm_ingest_dead_letter(r, &dead);
         }
@@ -303,23 +326,9 @@ ngx_http_strm_ingest_event(ngx_http_request_t *r,
     }
 
     tp = ngx_timeofday();
-    now = (int64_t) tp->sec * 1000 + tp->msec;
+    ctx->now = (int64_t) tp->sec * 1000 + tp->msec;
 
-    rc = ngx_http_strm_pii_encrypt(r, &ev, now, msg);
-
-    if (rc == STRM_OK) {
-        rc = ngx_http_strm_schema_serialize(r, &ev, now, msg);
-
-    } else {
-        strm_event_free(&ev);
-    }
-
-    if (rc != STRM_OK) {
-        ngx_free(msg->keyrec);
-        msg->keyrec = NULL;
-    }
-
-    return rc;
+    return STRM_OK;
 }
 
 
@@ -346,16 +355,234 @@ ngx_http_strm_ingest_dead_letter(ngx_http_request_t *r,
 
 
 /*
- * The Kafka hand-off: the new key link's record (if any) and the event;
- * the answer waits for both delivery reports, bounded by a timer.
- * On an error msg's buffers are freed.
+ * The PII step.  A known session's key link is in the store: encrypt
+ * and go on.  A new session's candidate goes to the keys topic first;
+ * the request goes on when the keys topic has decided (resume).
  */
+static void
+ngx_http_strm_ingest_encrypt(ngx_http_request_t *r)
+{
+    strm_rc_t             rc;
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    rc = ngx_http_strm_pii_encrypt(r, ctx->msg, 1);
+
+    if (rc == STRM_E_NOT_FOUND) {
+        rc = ngx_http_strm_ingest_candidate(r);
+        if (rc == STRM_OK) {
+            return;
+        }
+    }
+
+    if (rc != STRM_OK) {
+        ngx_http_strm_answer(r, rc);
+        return;
+    }
+
+    ngx_http_strm_ingest_serialize(r);
+}
+
+
 static strm_rc_t
-ngx_http_strm_ingest_produce(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg)
+ngx_http_strm_ingest_candidate(ngx_http_request_t *r)
 {
     strm_rc_t                   rc;
-    ngx_http_cleanup_t         *cln;
+    ngx_http_strm_ctx_t        *ctx;
+    ngx_http_strm_message_t    *msg, kmsg;
+    ngx_http_strm_inflight_t   *kin;
+    ngx_http_strm_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+    msg = ctx->msg;
+
+    kin = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
+    if (kin == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    ngx_memzero(kin, sizeof(ngx_http_strm_inflight_t));
+    kin->handler = ngx_http_strm_candidate_delivered;
+    kin->data = r;
+    ngx_memcpy(kin->link, ctx->candidate, STRM_UUID_LEN);
+
+    ngx_memzero(&kmsg, sizeof(ngx_http_strm_message_t));
+    kmsg.topic = (const char *) smcf->keys_topic.data;
+    kmsg.payload = msg->keyrec;
+    kmsg.len = msg->keyrec_len;
+    kmsg.key = ctx->candidate;
+    kmsg.key_len = STRM_UUID_LEN;
+    kmsg.session = ctx->session;
+    kmsg.event_id = msg->event_id;
+    kmsg.event_id_len = msg->event_id_len;
+
+    rc = ngx_http_strm_kafka_produce(&kmsg, kin, r->connection->log);
+
+    if (rc != STRM_OK) {
+        ngx_free(kin);
+        return rc;
+    }
+
+    /* librdkafka has it */
+    msg->keyrec = NULL;
+    ctx->keys_inflight = kin;
+
+    ngx_http_strm_ingest_timer(r, smcf->delivery_timeout
+                                  + NGX_HTTP_STRM_TIMER_MARGIN);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm ingest: waiting for the candidate's delivery");
+
+    return STRM_OK;
+}
+
+
+/* Kafka has the candidate: wait until this worker has read it */
+static void
+ngx_http_strm_candidate_delivered(ngx_http_strm_inflight_t *in,
+    strm_rc_t rc, const char *reason)
+{
+    ngx_connection_t           *c;
+    ngx_http_request_t         *r;
+    ngx_http_strm_ctx_t        *ctx;
+    ngx_http_strm_main_conf_t  *smcf;
+
+    r = in->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+    ctx->keys_inflight = NULL;
+
+    if (rc != STRM_OK) {
+        ngx_http_strm_ingest_fail(r, rc, reason);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    ctx->keys_waiting = 1;
+    ngx_http_strm_ingest_timer(r, smcf->keys_wait);
+
+    ngx_http_strm_keys_sync_wait(r, in->partition, in->offset,
+                                 ngx_http_strm_ingest_resume);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the keys topic decided: the winner encrypts, a lost candidate goes */
+static void
+ngx_http_strm_ingest_resume(ngx_http_request_t *r)
+{
+    strm_rc_t             rc;
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+    ctx->keys_waiting = 0;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    rc = ngx_http_strm_pii_encrypt(r, ctx->msg, 0);
+
+    if (rc == STRM_E_NOT_FOUND) {
+        /* forgotten meanwhile, or the store did not take it */
+        rc = STRM_E_KEYS_UNAVAILABLE;
+    }
+
+    if (rc != STRM_OK) {
+        ngx_http_strm_answer(r, rc);
+        return;
+    }
+
+    if (ngx_strncmp(ctx->msg->key, ctx->candidate, STRM_UUID_LEN) != 0) {
+        ngx_http_strm_ingest_withdraw(r);
+    }
+
+    ngx_http_strm_ingest_serialize(r);
+}
+
+
+/*
+ * Another box's candidate won: ours is withdrawn with a tombstone, so
+ * that the keys topic, once compacted, holds the winner only.
+ */
+static void
+ngx_http_strm_ingest_withdraw(ngx_http_request_t *r)
+{
+    strm_rc_t                   rc;
+    ngx_http_strm_ctx_t        *ctx;
+    ngx_http_strm_message_t     tmsg;
+    ngx_http_strm_inflight_t   *tin;
+    ngx_http_strm_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm ingest: candidate %s lost, withdrawn",
+                   ctx->candidate);
+
+    /* nobody waits for it: the report only frees */
+    tin = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
+    if (tin == NULL) {
+        return;
+    }
+
+    ngx_memzero(tin, sizeof(ngx_http_strm_inflight_t));
+
+    ngx_memzero(&tmsg, sizeof(ngx_http_strm_message_t));
+    tmsg.topic = (const char *) smcf->keys_topic.data;
+    tmsg.key = ctx->candidate;
+    tmsg.key_len = STRM_UUID_LEN;
+    tmsg.session = ctx->session;
+    tmsg.event_id = ctx->event_id;
+    tmsg.event_id_len = STRM_UUID_LEN;
+
+    rc = ngx_http_strm_kafka_produce(&tmsg, tin, r->connection->log);
+
+    if (rc != STRM_OK) {
+        ngx_free(tin);
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "strm ingest: a lost candidate key link not "
+                      "withdrawn: %s", strm_error_get(rc)->code);
+    }
+}
+
+
+/* strmMeta stamped, JSON out, then the Kafka hand-off */
+static void
+ngx_http_strm_ingest_serialize(ngx_http_request_t *r)
+{
+    strm_rc_t             rc;
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    rc = ngx_http_strm_schema_serialize(r, ctx->ev, ctx->now, ctx->msg);
+
+    /* serialize freed the event */
+    ctx->ev = NULL;
+
+    if (rc != STRM_OK) {
+        ngx_http_strm_answer(r, rc);
+        return;
+    }
+
+    ngx_http_strm_ingest_send(r);
+}
+
+
+/* the event to Kafka; the answer waits for its delivery report */
+static void
+ngx_http_strm_ingest_send(ngx_http_request_t *r)
+{
+    strm_rc_t                   rc;
     ngx_http_strm_ctx_t        *ctx;
     ngx_http_strm_inflight_t   *in;
     ngx_http_strm_main_conf_t  *smcf;
@@ -363,116 +590,48 @@ ngx_http_strm_ingest_produce(ngx_http_request_t *r,
     smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    cln = ngx_http_cleanup_add(r, 0);
     in = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
-
-    if (cln == NULL || in == NULL) {
-        ngx_free(msg->payload);
-        ngx_free(msg->keyrec);
-        ngx_free(in);
-        return STRM_E_NOMEM;
+    if (in == NULL) {
+        ngx_http_strm_answer(r, STRM_E_NOMEM);
+        return;
     }
-
-    cln->handler = ngx_http_strm_cleanup;
-    cln->data = r;
 
     ngx_memzero(in, sizeof(ngx_http_strm_inflight_t));
     in->handler = ngx_http_strm_delivered;
     in->data = r;
 
-    ctx->drc = STRM_OK;
-
-    if (msg->keyrec != NULL) {
-        rc = ngx_http_strm_produce_key(r, msg);
-        msg->keyrec = NULL;
-
-        if (rc != STRM_OK) {
-            ngx_free(msg->payload);
-            ngx_free(in);
-            return rc;
-        }
-    }
-
-    rc = ngx_http_strm_kafka_produce(msg, in, r->connection->log);
+    rc = ngx_http_strm_kafka_produce(ctx->msg, in, r->connection->log);
 
     if (rc != STRM_OK) {
-        ngx_free(msg->payload);
         ngx_free(in);
-
-        /* the key record still lands and is marked published */
-        ngx_http_strm_detach(ctx);
-
-        return rc;
+        ngx_http_strm_answer(r, rc);
+        return;
     }
 
+    /* librdkafka has it */
+    ctx->msg->payload = NULL;
     ctx->inflight = in;
-    ctx->pending++;
+
+    ngx_http_strm_ingest_timer(r, smcf->delivery_timeout
+                                  + NGX_HTTP_STRM_TIMER_MARGIN);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm ingest: waiting for the delivery report");
+}
+
+
+static void
+ngx_http_strm_ingest_timer(ngx_http_request_t *r, ngx_msec_t ms)
+{
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
     ctx->timer.handler = ngx_http_strm_timeout_handler;
     ctx->timer.data = r;
     ctx->timer.log = r->connection->log;
-    ngx_add_timer(&ctx->timer,
-                  smcf->delivery_timeout + NGX_HTTP_STRM_TIMER_MARGIN);
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "strm ingest: waiting for %ui delivery reports",
-                   ctx->pending);
-
-    return STRM_OK;
-}
-
-
-/*
- * A new key link's record goes to the keys topic beside the event; the
- * event is answered when Kafka has both.  The record's report marks the
- * key link published even if the request went away: msg->keyrec_landed
- * comes with the record.
- */
-static strm_rc_t
-ngx_http_strm_produce_key(ngx_http_request_t *r, ngx_http_strm_message_t *msg)
-{
-    strm_rc_t                   rc;
-    ngx_http_strm_ctx_t        *ctx;
-    ngx_http_strm_message_t     kmsg;
-    ngx_http_strm_inflight_t   *kin;
-    ngx_http_strm_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
-    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
-
-    kin = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
-    if (kin == NULL) {
-        ngx_free(msg->keyrec);
-        return STRM_E_NOMEM;
-    }
-
-    ngx_memzero(kin, sizeof(ngx_http_strm_inflight_t));
-    kin->handler = ngx_http_strm_delivered;
-    kin->landed = msg->keyrec_landed;
-    kin->data = r;
-    ngx_memcpy(kin->link, msg->key, STRM_UUID_LEN);
-
-    ngx_memzero(&kmsg, sizeof(ngx_http_strm_message_t));
-    kmsg.topic = (const char *) smcf->keys_topic.data;
-    kmsg.payload = msg->keyrec;
-    kmsg.len = msg->keyrec_len;
-    kmsg.key = msg->key;
-    kmsg.key_len = msg->key_len;
-    kmsg.event_id = msg->event_id;
-    kmsg.event_id_len = msg->event_id_len;
-
-    rc = ngx_http_strm_kafka_produce(&kmsg, kin, r->connection->log);
-
-    if (rc != STRM_OK) {
-        ngx_free(msg->keyrec);
-        ngx_free(kin);
-        return rc;
-    }
-
-    ctx->keys_inflight = kin;
-    ctx->pending++;
-
-    return STRM_OK;
+    ngx_add_timer(&ctx->timer, ms);
 }
 
 
@@ -490,37 +649,44 @@ ngx_http_strm_delivered(ngx_http_strm_inflight_t *in, strm_rc_t rc,
     ngx_http_set_log_request(c->log, r);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+    ctx->inflight = NULL;
 
-    if (ctx->inflight == in) {
-        ctx->inflight = NULL;
+    if (rc != STRM_OK) {
+        ngx_http_strm_ingest_fail(r, rc, reason);
 
-    } else if (ctx->keys_inflight == in) {
-        ctx->keys_inflight = NULL;
-    }
-
-    /* the first failure is the answer */
-    if (rc != STRM_OK && ctx->drc == STRM_OK) {
-        ctx->drc = rc;
-
-        if (reason != NULL) {
-            ctx->reason.data = (u_char *) reason;
-            ctx->reason.len = ngx_strlen(reason);
+    } else {
+        if (ctx->timer.timer_set) {
+            ngx_del_timer(&ctx->timer);
         }
+
+        ngx_http_strm_answer(r, STRM_OK);
     }
 
-    if (ctx->pending > 0 && --ctx->pending > 0) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                       "strm ingest: one delivery report, one to come");
-        return;
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* a failed delivery report: its reason goes with the answer */
+static void
+ngx_http_strm_ingest_fail(ngx_http_request_t *r, strm_rc_t rc,
+    const char *reason)
+{
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    ctx->drc = rc;
+
+    if (reason != NULL) {
+        ctx->reason.data = (u_char *) reason;
+        ctx->reason.len = ngx_strlen(reason);
     }
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
     }
 
-    ngx_http_strm_answer(r, ctx->drc);
-
-    ngx_http_run_posted_requests(c);
+    ngx_http_strm_answer(r, rc);
 }
 
 
@@ -535,13 +701,29 @@ ngx_http_strm_timeout_handler(ngx_event_t *ev)
     c = r->connection;
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                  "strm ingest: no delivery report for event %*s in time",
-                  (size_t) STRM_UUID_LEN, ctx->event_id);
+    ngx_http_set_log_request(c->log, r);
 
-    ngx_http_strm_detach(ctx);
+    if (ctx->keys_waiting) {
+        /* the keys topic did not decide in time (strm_keys_wait) */
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "strm ingest: the keys topic did not decide the key "
+                      "link of event %*s in time",
+                      (size_t) STRM_UUID_LEN, ctx->event_id);
 
-    ngx_http_strm_answer(r, STRM_E_GATEWAY_TIMEOUT);
+        ngx_http_strm_keys_sync_cancel(r);
+        ctx->keys_waiting = 0;
+
+        ngx_http_strm_answer(r, STRM_E_KEYS_UNAVAILABLE);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "strm ingest: no delivery report for event %*s in "
+                      "time", (size_t) STRM_UUID_LEN, ctx->event_id);
+
+        ngx_http_strm_detach(ctx);
+
+        ngx_http_strm_answer(r, STRM_E_GATEWAY_TIMEOUT);
+    }
 
     ngx_http_run_posted_requests(c);
 }
@@ -560,11 +742,10 @@ ngx_http_strm_detach(ngx_http_strm_ctx_t *ctx)
         ctx->keys_inflight->data = NULL;
         ctx->keys_inflight = NULL;
     }
-
-    ctx->pending = 0;
 }
 
 
+/* the request goes: whatever it still holds is freed or detached */
 static void
 ngx_http_strm_cleanup(void *data)
 {
@@ -582,8 +763,21 @@ ngx_http_strm_cleanup(void *data)
                    "strm ingest: request cleanup");
 
     ngx_http_strm_detach(ctx);
+    ngx_http_strm_keys_sync_cancel(r);
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->ev != NULL) {
+        strm_event_free(ctx->ev);
+        ctx->ev = NULL;
+    }
+
+    if (ctx->msg != NULL) {
+        ngx_free(ctx->msg->payload);
+        ngx_free(ctx->msg->keyrec);
+        ctx->msg->payload = NULL;
+        ctx->msg->keyrec = NULL;
     }
 }

@@ -25,6 +25,7 @@
 typedef struct {
     rd_kafka_t                 *rk;
     rd_kafka_queue_t           *mainq;
+    rd_kafka_topic_t           *keys_rkt;   /* partitioned by session */
     ngx_connection_t           *c;
     ngx_event_t                 poll_ev;
     ngx_log_t                  *log;
@@ -44,6 +45,9 @@ static ngx_int_t ngx_http_strm_kafka_brokers_file(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
 static char *ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
+static int32_t ngx_http_strm_kafka_partitioner(const rd_kafka_topic_t *rkt,
+    const void *key, size_t keylen, int32_t partitions, void *rkt_opaque,
+    void *msg_opaque);
 static void ngx_http_strm_kafka_read_handler(ngx_event_t *rev);
 static void ngx_http_strm_kafka_poll_handler(ngx_event_t *ev);
 static void ngx_http_strm_kafka_serve(void);
@@ -434,6 +438,7 @@ ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
 {
     rd_kafka_t             *rk;
     rd_kafka_conf_t        *conf;
+    rd_kafka_topic_conf_t  *tconf;
     ngx_http_strm_kafka_t  *k;
     char                    errstr[512];
 
@@ -455,6 +460,26 @@ ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
     }
 
     k->rk = rk;
+
+    if (smcf->keys_topic.len) {
+        tconf = rd_kafka_topic_conf_new();
+        if (tconf == NULL) {
+            goto failed;
+        }
+
+        rd_kafka_topic_conf_set_partitioner_cb(tconf,
+                                        ngx_http_strm_kafka_partitioner);
+
+        /* the handle owns tconf from here on */
+        k->keys_rkt = rd_kafka_topic_new(rk, (char *) smcf->keys_topic.data,
+                                         tconf);
+        if (k->keys_rkt == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "strm kafka: rd_kafka_topic_new() failed: %s",
+                          rd_kafka_err2str(rd_kafka_last_error()));
+            goto failed;
+        }
+    }
 
     /* librdkafka's own log lines are served by rd_kafka_poll() here */
     rd_kafka_set_log_queue(rk, NULL);
@@ -522,6 +547,11 @@ ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle)
         k->mainq = NULL;
     }
 
+    if (k->keys_rkt != NULL) {
+        rd_kafka_topic_destroy(k->keys_rkt);
+        k->keys_rkt = NULL;
+    }
+
     rd_kafka_destroy(k->rk);
     k->rk = NULL;
 }
@@ -551,6 +581,10 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
         return STRM_E_NOT_READY;
     }
 
+    if (msg->session != NULL && (in == NULL || k->keys_rkt == NULL)) {
+        return STRM_E_INTERNAL;
+    }
+
     hdrs = rd_kafka_headers_new(NGX_HTTP_STRM_KAFKA_HEADERS + 1);
 
     (void) rd_kafka_header_add(hdrs, "strm-event-id", -1, msg->event_id,
@@ -564,14 +598,30 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
         }
     }
 
-    err = rd_kafka_producev(k->rk,
-                            RD_KAFKA_V_TOPIC(msg->topic),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                            RD_KAFKA_V_VALUE(msg->payload, msg->len),
-                            RD_KAFKA_V_KEY(msg->key, msg->key_len),
-                            RD_KAFKA_V_HEADERS(hdrs),
-                            RD_KAFKA_V_OPAQUE(in),
-                            RD_KAFKA_V_END);
+    if (msg->session == NULL) {
+        err = rd_kafka_producev(k->rk,
+                                RD_KAFKA_V_TOPIC(msg->topic),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_VALUE(msg->payload, msg->len),
+                                RD_KAFKA_V_KEY(msg->key, msg->key_len),
+                                RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(in),
+                                RD_KAFKA_V_END);
+
+    } else {
+        /* the partitioner finds the session in the opaque */
+        ngx_memcpy(in->session, msg->session, STRM_KEYSTORE_HMAC_LEN);
+        in->has_session = 1;
+
+        err = rd_kafka_producev(k->rk,
+                                RD_KAFKA_V_RKT(k->keys_rkt),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_VALUE(msg->payload, msg->len),
+                                RD_KAFKA_V_KEY(msg->key, msg->key_len),
+                                RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(in),
+                                RD_KAFKA_V_END);
+    }
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* librdkafka owns the headers only once the message is queued */
@@ -604,6 +654,28 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
                       msg->topic, rd_kafka_err2str(err));
         return STRM_E_KAFKA;
     }
+}
+
+
+/*
+ * The keys topic's partitioner: every candidate of a session lands in
+ * the session's partition, where the first one wins.  librdkafka may
+ * call it from its own threads: it only reads the message's opaque.
+ */
+static int32_t
+ngx_http_strm_kafka_partitioner(const rd_kafka_topic_t *rkt, const void *key,
+    size_t keylen, int32_t partitions, void *rkt_opaque, void *msg_opaque)
+{
+    ngx_http_strm_inflight_t  *in = msg_opaque;
+
+    if (in == NULL || !in->has_session) {
+        return rd_kafka_msg_partitioner_consistent_random(rkt, key, keylen,
+                                                          partitions,
+                                                          rkt_opaque,
+                                                          msg_opaque);
+    }
+
+    return strm_keys_partition(in->session, partitions);
 }
 
 
@@ -797,9 +869,8 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                    rd_kafka_topic_name(rkm->rkt), strm_error_get(rc)->code,
                    in->data ? "" : ", detached");
 
-    if (in->landed != NULL) {
-        in->landed(in, rc, reason);
-    }
+    in->partition = rkm->partition;
+    in->offset = rkm->offset;
 
     /* at exit the requests are gone */
     if (in->data != NULL && !ngx_http_strm_kafka.exiting) {

@@ -30,6 +30,7 @@ ngx_http_strm_keys_init_conf(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
 {
     ngx_conf_init_msec_value(smcf->key_rotation,
                              NGX_HTTP_STRM_KEY_ROTATION);
+    ngx_conf_init_msec_value(smcf->keys_wait, NGX_HTTP_STRM_KEYS_WAIT);
 
     if (smcf->key_rotation < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -164,28 +165,3 @@ ngx_http_strm_keys(void)
     return ngx_http_strm_keys_worker;
 }
 
-
-void
-ngx_http_strm_keys_landed(ngx_http_strm_inflight_t *in, strm_rc_t rc,
-    const char *reason)
-{
-    strm_keys_t  *k;
-
-    k = ngx_http_strm_keys_worker;
-
-    if (rc != STRM_OK || k == NULL) {
-        return;
-    }
-
-    if (strm_keystore_published(strm_keys_store(k), (char *) in->link) < 0)
-    {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "strm_keys_store: cannot mark a key link "
-                      "published: %s",
-                      strm_keystore_error(strm_keys_store(k)));
-        return;
-    }
-
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "strm keys: a new key link is published");
-}

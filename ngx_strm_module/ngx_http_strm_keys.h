@@ -12,6 +12,7 @@
 
 
 #define NGX_HTTP_STRM_KEY_ROTATION  (24 * 3600 * 1000)
+#define NGX_HTTP_STRM_KEYS_WAIT     3000
 
 
 /*
@@ -28,14 +29,5 @@ void ngx_http_strm_keys_exit_process(ngx_cycle_t *cycle);
 
 /* NULL when the store could not be opened (the worker is not ready) */
 strm_keys_t *ngx_http_strm_keys(void);
-
-/*
- * The delivery report of a new key link's record (in->link): once Kafka
- * has it, the link is marked published in the store, whether or not
- * the request that made it is still there.
- */
-void ngx_http_strm_keys_landed(ngx_http_strm_inflight_t *in, strm_rc_t rc,
-    const char *reason);
-
 
 #endif /* _NGX_HTTP_STRM_KEYS_H_INCLUDED_ */

@@ -14,6 +14,7 @@
 #include "ngx_http_strm_handler.h"
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_keys.h"
+#include "ngx_http_strm_keys_sync.h"
 #include "ngx_http_strm_ready.h"
 #include "ngx_http_strm_schema.h"
 #include "ngx_http_strm_status.h"
@@ -96,6 +97,13 @@ static ngx_command_t  ngx_http_strm_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_strm_main_conf_t, keys_topic),
+      NULL },
+
+    { ngx_string("strm_keys_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, keys_wait),
       NULL },
 
     { ngx_string("strm_key_rotation"),
@@ -335,6 +343,7 @@ ngx_http_strm_create_main_conf(ngx_conf_t *cf)
 
     smcf->delivery_timeout = NGX_CONF_UNSET_MSEC;
     smcf->key_rotation = NGX_CONF_UNSET_MSEC;
+    smcf->keys_wait = NGX_CONF_UNSET_MSEC;
     smcf->token_lifetime = NGX_CONF_UNSET;
     smcf->refresh_lifetime = NGX_CONF_UNSET;
     smcf->auth_leeway = NGX_CONF_UNSET;
@@ -444,11 +453,13 @@ ngx_http_strm_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_http_strm_keys_init_process(cycle, smcf) != NGX_OK) {
+    if (ngx_http_strm_keys_init_process(cycle, smcf) != NGX_OK
+        || ngx_http_strm_kafka_init_process(cycle, smcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    return ngx_http_strm_kafka_init_process(cycle, smcf);
+    return ngx_http_strm_keys_sync_init_process(cycle, smcf);
 }
 
 
@@ -457,6 +468,7 @@ ngx_http_strm_exit_process(ngx_cycle_t *cycle)
 {
     /* the producer first: its last delivery reports may still answer */
     ngx_http_strm_kafka_exit_process(cycle);
+    ngx_http_strm_keys_sync_exit_process(cycle);
     ngx_http_strm_keys_exit_process(cycle);
     ngx_http_strm_auth_exit_process(cycle);
 }

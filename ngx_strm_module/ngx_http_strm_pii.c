@@ -14,31 +14,61 @@
 #include "ngx_http_strm_pii.h"
 
 
+static strm_rc_t ngx_http_strm_pii_candidate(ngx_http_request_t *r,
+    strm_keys_t *k, int64_t window, ngx_http_strm_message_t *msg);
+
+
 strm_rc_t
-ngx_http_strm_pii_encrypt(ngx_http_request_t *r, strm_event_t *ev,
-    int64_t now, ngx_http_strm_message_t *msg)
+ngx_http_strm_pii_encrypt(ngx_http_request_t *r,
+    ngx_http_strm_message_t *msg, ngx_uint_t make)
 {
-    char                 *json;
     size_t                len, n;
     u_char               *link;
+    int64_t               window;
     strm_rc_t             rc;
     const char           *value;
     strm_keys_t          *k;
     strm_keys_session_t   s;
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
     k = ngx_http_strm_keys();
     if (k == NULL) {
         return STRM_E_KEYS_UNAVAILABLE;
     }
 
-    value = strm_event_key(ev, &len);
+    value = strm_event_key(ctx->ev, &len);
     if (value == NULL) {
         return STRM_E_INTERNAL;
     }
 
-    rc = strm_keys_session(k, value, len, now, &s);
+    /* the value is hashed at once: only the session is kept */
+    rc = strm_keys_fleet_session(k, value, len, ctx->session);
+    if (rc != STRM_OK) {
+        return rc;
+    }
 
-    ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_LOOKUPS);
+    window = strm_keys_window(k, ctx->now);
+
+    rc = strm_keys_winner(k, ctx->session, window, &s);
+
+    /* one lookup per event: a new session's second look is not one */
+    if (make) {
+        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_LOOKUPS);
+    }
+
+    if (rc == STRM_E_NOT_FOUND) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "strm pii: a new session in window %L", window);
+
+        if (make) {
+            rc = ngx_http_strm_pii_candidate(r, k, window, msg);
+            return (rc == STRM_OK) ? STRM_E_NOT_FOUND : rc;
+        }
+
+        return STRM_E_NOT_FOUND;
+    }
 
     if (rc != STRM_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -47,14 +77,9 @@ ngx_http_strm_pii_encrypt(ngx_http_request_t *r, strm_event_t *ev,
         return (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
     }
 
-    if (s.created) {
-        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_CREATED);
-    }
-
     /* the key link is no PII: it is what the events carry */
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "strm pii: key link %*s%s", (size_t) STRM_UUID_LEN,
-                   s.link, s.created ? ", new" : "");
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm pii: key link %s", s.link);
 
     link = ngx_pnalloc(r->pool, STRM_UUID_LEN + 1);
     if (link == NULL) {
@@ -65,7 +90,7 @@ ngx_http_strm_pii_encrypt(ngx_http_request_t *r, strm_event_t *ev,
     msg->key = link;
     msg->key_len = STRM_UUID_LEN;
 
-    rc = strm_event_encrypt(ev, s.daead, &n);
+    rc = strm_event_encrypt(ctx->ev, s.daead, &n);
     if (rc != STRM_OK) {
         return rc;
     }
@@ -73,16 +98,44 @@ ngx_http_strm_pii_encrypt(ngx_http_request_t *r, strm_event_t *ev,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "strm pii: %uz fields encrypted", n);
 
-    if (s.publish) {
-        json = strm_keyrec_to_json(&s.rec, &len);
-        if (json == NULL) {
-            return STRM_E_NOMEM;
-        }
+    return STRM_OK;
+}
 
-        msg->keyrec = (u_char *) json;
-        msg->keyrec_len = len;
-        msg->keyrec_landed = ngx_http_strm_keys_landed;
+
+/* a fresh key link and key for the session, its key KEK-wrapped */
+static strm_rc_t
+ngx_http_strm_pii_candidate(ngx_http_request_t *r, strm_keys_t *k,
+    int64_t window, ngx_http_strm_message_t *msg)
+{
+    char                 *json;
+    size_t                len;
+    strm_rc_t             rc;
+    strm_keyrec_t         rec;
+    ngx_http_strm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
+
+    rc = strm_keys_candidate(k, ctx->session, window, ctx->now, &rec);
+    if (rc != STRM_OK) {
+        return rc;
     }
+
+    json = strm_keyrec_to_json(&rec, &len);
+
+    ngx_memcpy(ctx->candidate, rec.link, STRM_UUID_LEN + 1);
+    ngx_explicit_memzero(&rec, sizeof(strm_keyrec_t));
+
+    if (json == NULL) {
+        return STRM_E_NOMEM;
+    }
+
+    ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_KEYS_CREATED);
+
+    msg->keyrec = (u_char *) json;
+    msg->keyrec_len = len;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm pii: candidate key link %s", ctx->candidate);
 
     return STRM_OK;
 }

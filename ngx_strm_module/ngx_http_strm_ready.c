@@ -12,6 +12,7 @@
 #include "ngx_http_strm_answer.h"
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_keys.h"
+#include "ngx_http_strm_keys_sync.h"
 #include "ngx_http_strm_ready.h"
 
 
@@ -40,8 +41,9 @@ ngx_http_strm_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * GET /ready, as STRM's gateway had it for its health checks: 200 while
- * this worker's Kafka producer is usable and its key store open, 503
- * otherwise.
+ * this worker's Kafka producer is usable, its key store open and as
+ * current as the keys topic (read to its end once, brokers reachable),
+ * 503 otherwise.
  */
 static ngx_int_t
 ngx_http_strm_ready_handler(ngx_http_request_t *r)
@@ -72,6 +74,15 @@ ngx_http_strm_ready_handler(ngx_http_request_t *r)
     if (smcf->keys_store.len && ngx_http_strm_keys() == NULL) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "strm ready: the key store is not open");
+        return ngx_http_strm_send(r, STRM_E_KEYS_UNAVAILABLE);
+    }
+
+    if (smcf->keys_store.len && smcf->ingest
+        && !ngx_http_strm_keys_sync_ready())
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "strm ready: the key store is behind the keys "
+                       "topic");
         return ngx_http_strm_send(r, STRM_E_KEYS_UNAVAILABLE);
     }
 

@@ -1282,7 +1282,7 @@ is(scalar @{ strm_kafka_records($topic, timeout => 2) }, 0,
 
 
 
-=== TEST 56: GET /ready while the producer is usable
+=== TEST 56: GET /ready while the producer is usable and the key store current
 --- config
     location = /event {
         strm_ingest $TEST_NGINX_STRM_TOPIC;
@@ -1290,6 +1290,8 @@ is(scalar @{ strm_kafka_records($topic, timeout => 2) }, 0,
     location = /ready {
         strm_ready;
     }
+--- init
+Strm::Test::strm_wait_ready("/ready");
 --- request
 GET /ready
 --- error_code: 200

@@ -15,6 +15,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include "strm_keys.h"
@@ -37,12 +38,16 @@ struct strm_keys_s {
     strm_tink_keyset_t   *kek;
     int64_t               rotation;
     EVP_MAC_CTX          *hmac;         /* keyed once, re-initialised */
+    EVP_MAC_CTX          *fleet;        /* under the fleet secret */
     strm_keys_entry_t    *cache;
     size_t                ncache;
 };
 
 
 static strm_rc_t strm_keys_secret(strm_keys_t *k, char *err, size_t errlen);
+static EVP_MAC_CTX *strm_keys_hmac_new(const unsigned char *key, size_t len);
+static strm_rc_t strm_keys_fleet_secret(strm_tink_keyset_t *kek,
+    unsigned char *out, size_t len);
 static strm_keys_entry_t *strm_keys_slot(strm_keys_t *k, const char *link);
 static strm_rc_t strm_keys_cached(strm_keys_t *k, const strm_keyrec_t *rec,
     strm_tink_keyset_t **daead);
@@ -55,8 +60,9 @@ strm_keys_open(const char *store, size_t map_size, int read_only,
     strm_tink_keyset_t *kek, int64_t rotation_ms, size_t cache,
     strm_keys_t **out, char *err, size_t errlen)
 {
-    strm_rc_t     rc;
-    strm_keys_t  *k;
+    strm_rc_t      rc;
+    strm_keys_t   *k;
+    unsigned char  fleet[STRM_KEYSTORE_HMAC_LEN];
 
     *out = NULL;
 
@@ -86,6 +92,20 @@ strm_keys_open(const char *store, size_t map_size, int read_only,
 
     if (rc == STRM_OK && !read_only) {
         rc = strm_keys_secret(k, err, errlen);
+    }
+
+    if (rc == STRM_OK) {
+        rc = strm_keys_fleet_secret(kek, fleet, sizeof(fleet));
+
+        k->fleet = (rc == STRM_OK) ? strm_keys_hmac_new(fleet, sizeof(fleet))
+                                   : NULL;
+        OPENSSL_cleanse(fleet, sizeof(fleet));
+
+        if (k->fleet == NULL) {
+            snprintf(err, errlen, "no fleet secret from the key-encryption "
+                     "key");
+            rc = STRM_E_INTERNAL;
+        }
     }
 
     if (rc != STRM_OK) {
@@ -194,6 +214,7 @@ strm_keys_close(strm_keys_t *k)
 
     free(k->cache);
     EVP_MAC_CTX_free(k->hmac);
+    EVP_MAC_CTX_free(k->fleet);
     strm_keystore_close(k->store);
     free(k);
 }
@@ -428,6 +449,178 @@ strm_keys_cached(strm_keys_t *k, const strm_keyrec_t *rec,
     *daead = ks;
 
     return STRM_OK;
+}
+
+
+/*
+ * The fleet secret: HKDF-SHA256 of the KEK's primary key.  Every box of
+ * a fleet holds the KEK, and only those boxes: the secret has the same
+ * holders without another file to hand out.
+ */
+static strm_rc_t
+strm_keys_fleet_secret(strm_tink_keyset_t *kek, unsigned char *out,
+    size_t len)
+{
+    int                    ok;
+    size_t                 i, n;
+    EVP_KDF               *kdf;
+    uint32_t               primary;
+    OSSL_PARAM             params[4];
+    EVP_KDF_CTX           *kctx;
+    strm_tink_key_info_t   info;
+
+    primary = strm_tink_keyset_primary(kek);
+    n = strm_tink_keyset_size(kek);
+
+    for (i = 0; i < n; i++) {
+        if (strm_tink_keyset_key(kek, i, &info) == STRM_OK
+            && info.id == primary && info.key != NULL)
+        {
+            break;
+        }
+    }
+
+    if (i == n) {
+        return STRM_E_NOT_FOUND;
+    }
+
+    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    kctx = (kdf != NULL) ? EVP_KDF_CTX_new(kdf) : NULL;
+    EVP_KDF_free(kdf);
+
+    if (kctx == NULL) {
+        return STRM_E_INTERNAL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                                 "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                                  (void *) info.key,
+                                                  info.key_len);
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                                  STRM_KEYS_FLEET_INFO,
+                                                  sizeof(STRM_KEYS_FLEET_INFO)
+                                                  - 1);
+    params[3] = OSSL_PARAM_construct_end();
+
+    ok = EVP_KDF_derive(kctx, out, len, params);
+    EVP_KDF_CTX_free(kctx);
+
+    return ok == 1 ? STRM_OK : STRM_E_INTERNAL;
+}
+
+
+static EVP_MAC_CTX *
+strm_keys_hmac_new(const unsigned char *key, size_t len)
+{
+    EVP_MAC      *mac;
+    OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    ctx = (mac != NULL) ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac);
+
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(ctx, key, len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+
+    return ctx;
+}
+
+
+strm_rc_t
+strm_keys_fleet_session(strm_keys_t *k, const char *value, size_t len,
+    unsigned char *session)
+{
+    size_t  n;
+
+    /* NULL key: the key set at open time is used again */
+    if (k->fleet == NULL
+        || EVP_MAC_init(k->fleet, NULL, 0, NULL) != 1
+        || EVP_MAC_update(k->fleet, (const unsigned char *) value, len) != 1
+        || EVP_MAC_final(k->fleet, session, &n, STRM_KEYSTORE_HMAC_LEN) != 1
+        || n != STRM_KEYSTORE_HMAC_LEN)
+    {
+        return STRM_E_INTERNAL;
+    }
+
+    return STRM_OK;
+}
+
+
+int64_t
+strm_keys_window(strm_keys_t *k, int64_t now)
+{
+    return (now >= 0) ? now / k->rotation : 0;
+}
+
+
+strm_rc_t
+strm_keys_candidate(strm_keys_t *k, const unsigned char *session,
+    int64_t window, int64_t now, strm_keyrec_t *rec)
+{
+    strm_rc_t  rc;
+
+    rc = strm_keys_new_link(k, now, rec);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    /* the window's end, the same on every box */
+    rec->expires = (window + 1) * k->rotation;
+    rec->fleet = 1;
+    rec->window = window;
+    memcpy(rec->session, session, STRM_KEYSTORE_HMAC_LEN);
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
+strm_keys_winner(strm_keys_t *k, const unsigned char *session,
+    int64_t window, strm_keys_session_t *s)
+{
+    int  n;
+
+    n = strm_keystore_winner(k->store, session, window, &s->rec);
+
+    if (n <= 0) {
+        return (n == 0) ? STRM_E_NOT_FOUND : STRM_E_INTERNAL;
+    }
+
+    memcpy(s->link, s->rec.link, sizeof(s->link));
+    s->key_id = s->rec.key_id;
+    s->created = 0;
+    s->publish = 0;
+
+    return strm_keys_cached(k, &s->rec, &s->daead);
+}
+
+
+int32_t
+strm_keys_partition(const unsigned char *session, int32_t n)
+{
+    uint32_t  h;
+
+    if (n <= 0) {
+        return 0;
+    }
+
+    /* the session is an HMAC: its first bytes are uniform already */
+    h = ((uint32_t) session[0] << 24) | ((uint32_t) session[1] << 16)
+        | ((uint32_t) session[2] << 8) | session[3];
+
+    return (int32_t) (h % (uint32_t) n);
 }
 
 

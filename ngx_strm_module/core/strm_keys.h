@@ -90,4 +90,37 @@ strm_rc_t strm_keys_read_kek(const char *path, strm_tink_keyset_t **kek,
     char *err, size_t errlen);
 
 
+/*
+ * The fleet (DESIGN.md section 3, docs/fleet.md).  A session is the
+ * HMAC-SHA256 of its key-field value under the fleet secret, which
+ * every box derives from the KEK it has anyway (HKDF-SHA256 of the
+ * KEK's primary key, info STRM_KEYS_FLEET_INFO); windows are aligned
+ * to the epoch (window = floor(now / rotation)), so every box agrees on
+ * both without talking.  A new session's candidate goes to the keys
+ * topic's partition of its session; the store learns the winner from
+ * the topic (strm_keystore_apply()).
+ */
+
+#define STRM_KEYS_FLEET_INFO  "strm fleet session hash v1"
+
+strm_rc_t strm_keys_fleet_session(strm_keys_t *k, const char *value,
+    size_t len, unsigned char *session);
+int64_t strm_keys_window(strm_keys_t *k, int64_t now);
+
+/* a fresh candidate key link of session for window, made at now */
+strm_rc_t strm_keys_candidate(strm_keys_t *k, const unsigned char *session,
+    int64_t window, int64_t now, strm_keyrec_t *rec);
+
+/*
+ * The winner of session and window with its keyset (s->created and
+ * s->publish are 0): STRM_OK, or STRM_E_NOT_FOUND when the topic has
+ * not decided yet.
+ */
+strm_rc_t strm_keys_winner(strm_keys_t *k, const unsigned char *session,
+    int64_t window, strm_keys_session_t *s);
+
+/* the keys topic's partition of a session among n partitions */
+int32_t strm_keys_partition(const unsigned char *session, int32_t n);
+
+
 #endif /* _STRM_KEYS_H_INCLUDED_ */

@@ -16,10 +16,20 @@
 #include "strm_keystore.h"
 
 
-/* version, key id, created, expires, wrapped length, flags, wrapped key */
+/*
+ * version, key id, created, expires, wrapped length, flags, [window,
+ * session,] wrapped key
+ */
 #define STRM_KEYREC_VERSION    1
 #define STRM_KEYREC_HEADER     (1 + 4 + 8 + 8 + 2 + 1)
 #define STRM_KEYREC_PUBLISHED  0x01
+#define STRM_KEYREC_FLEET      0x02
+#define STRM_KEYREC_FLEET_LEN  (8 + STRM_KEYSTORE_HMAC_LEN)
+#define STRM_KEYREC_MAX        (STRM_KEYREC_HEADER + STRM_KEYREC_FLEET_LEN \
+                                + STRM_KEYSTORE_WRAPPED_MAX)
+
+/* session || window: the key of the windows table */
+#define STRM_KEYSTORE_SW_LEN   (STRM_KEYSTORE_HMAC_LEN + 8)
 
 
 struct strm_keystore_s {
@@ -27,6 +37,9 @@ struct strm_keystore_s {
     MDB_dbi                 sessions;
     MDB_dbi                 links;
     MDB_dbi                 meta;
+    MDB_dbi                 windows;
+    MDB_dbi                 candidates;
+    MDB_dbi                 subjects;
     int                     read_only;
     int                     last;           /* last LMDB error */
 };
@@ -41,6 +54,11 @@ static void strm_put_u64(unsigned char *p, uint64_t v);
 static uint64_t strm_get_u64(const unsigned char *p);
 static int strm_keystore_drop_sessions(strm_keystore_t *ks, MDB_txn *txn,
     const char *link);
+static int strm_keystore_apply_rec(strm_keystore_t *ks, MDB_txn *txn,
+    const strm_keyrec_t *rec, int *won);
+static int strm_keystore_apply_tombstone(strm_keystore_t *ks, MDB_txn *txn,
+    const char *link);
+static void strm_keystore_offset_key(unsigned char *key, int32_t partition);
 
 
 strm_rc_t
@@ -67,7 +85,7 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
         goto failed;
     }
 
-    rc = mdb_env_set_maxdbs(ks->env, 3);
+    rc = mdb_env_set_maxdbs(ks->env, 6);
     if (rc == MDB_SUCCESS && map_size) {
         rc = mdb_env_set_mapsize(ks->env, map_size);
     }
@@ -109,6 +127,19 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
 
     if (rc == MDB_SUCCESS) {
         rc = mdb_dbi_open(txn, "meta", flags, &ks->meta);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "windows", flags, &ks->windows);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "candidates", flags, &ks->candidates);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "subjects", flags | MDB_DUPSORT,
+                          &ks->subjects);
     }
 
     if (rc != MDB_SUCCESS) {
@@ -230,7 +261,7 @@ strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
     size_t         n;
     MDB_val        k, v, lk;
     MDB_txn       *txn;
-    unsigned char  buf[STRM_KEYREC_HEADER + STRM_KEYSTORE_WRAPPED_MAX];
+    unsigned char  buf[STRM_KEYREC_MAX];
 
     if (candidate->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX
         || strlen(candidate->link) != STRM_UUID_LEN)
@@ -336,7 +367,7 @@ strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec)
     size_t         n;
     MDB_val        k, v;
     MDB_txn       *txn;
-    unsigned char  buf[STRM_KEYREC_HEADER + STRM_KEYSTORE_WRAPPED_MAX];
+    unsigned char  buf[STRM_KEYREC_MAX];
 
     if (rec->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX
         || strlen(rec->link) != STRM_UUID_LEN)
@@ -377,7 +408,7 @@ strm_keystore_published(strm_keystore_t *ks, const char *link)
     MDB_val        k, v;
     MDB_txn       *txn;
     strm_keyrec_t  rec;
-    unsigned char  buf[STRM_KEYREC_HEADER + STRM_KEYSTORE_WRAPPED_MAX];
+    unsigned char  buf[STRM_KEYREC_MAX];
 
     if (strlen(link) != STRM_UUID_LEN) {
         return 0;
@@ -732,10 +763,347 @@ strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
     return 1;
 }
 
+int
+strm_keystore_apply(strm_keystore_t *ks, int32_t partition, int64_t offset,
+    const strm_keyrec_t *rec, const char *link, int *won)
+{
+    int            rc;
+    MDB_val        k, v;
+    MDB_txn       *txn;
+    unsigned char  key[10], next[8];
+
+    *won = 0;
+
+    if (partition < 0 || offset < 0
+        || (rec == NULL && (link == NULL || strlen(link) != STRM_UUID_LEN))
+        || (rec != NULL && (rec->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX
+                            || strlen(rec->link) != STRM_UUID_LEN)))
+    {
+        return -1;
+    }
+
+    /* every worker of a box applies the topic: the first one writes */
+    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    strm_keystore_offset_key(key, partition);
+    k.mv_data = key;
+    k.mv_size = sizeof(key);
+
+    rc = mdb_get(txn, ks->meta, &k, &v);
+
+    if (rc == MDB_SUCCESS && v.mv_size == 8
+        && (int64_t) strm_get_u64(v.mv_data) > offset)
+    {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    if (rec != NULL) {
+        rc = strm_keystore_apply_rec(ks, txn, rec, won);
+
+    } else {
+        rc = strm_keystore_apply_tombstone(ks, txn, link);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        strm_put_u64(next, (uint64_t) offset + 1);
+        v.mv_data = next;
+        v.mv_size = sizeof(next);
+        rc = mdb_put(txn, ks->meta, &k, &v, 0);
+    }
+
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    return rc == MDB_SUCCESS ? 1 : strm_keystore_fail(ks, NULL, rc);
+}
+
+
+/*
+ * A candidate: the first of its session and window wins and gets its
+ * record; a later one is a loser, only indexed (its box withdraws it).
+ * A record without a session (before the fleet) is stored as it is.
+ */
+static int
+strm_keystore_apply_rec(strm_keystore_t *ks, MDB_txn *txn,
+    const strm_keyrec_t *rec, int *won)
+{
+    int            rc;
+    size_t         n;
+    MDB_val        k, v, lk, sk;
+    unsigned char  sw[STRM_KEYSTORE_SW_LEN];
+    unsigned char  buf[STRM_KEYREC_MAX];
+
+    lk.mv_data = (void *) rec->link;
+    lk.mv_size = STRM_UUID_LEN;
+
+    if (rec->fleet) {
+        memcpy(sw, rec->session, STRM_KEYSTORE_HMAC_LEN);
+        strm_put_u64(sw + STRM_KEYSTORE_HMAC_LEN, (uint64_t) rec->window);
+
+        k.mv_data = sw;
+        k.mv_size = sizeof(sw);
+
+        v = k;
+        rc = mdb_put(txn, ks->candidates, &lk, &v, 0);
+
+        if (rc == MDB_SUCCESS) {
+            sk.mv_data = (void *) rec->session;
+            sk.mv_size = STRM_KEYSTORE_HMAC_LEN;
+            v = lk;
+            rc = mdb_put(txn, ks->subjects, &sk, &v, MDB_NODUPDATA);
+
+            if (rc == MDB_KEYEXIST) {
+                rc = MDB_SUCCESS;
+            }
+        }
+
+        if (rc != MDB_SUCCESS) {
+            return rc;
+        }
+
+        rc = mdb_get(txn, ks->windows, &k, &v);
+
+        if (rc == MDB_SUCCESS) {
+            /* a loser: the session and window have their key link */
+            return MDB_SUCCESS;
+        }
+
+        if (rc != MDB_NOTFOUND) {
+            return rc;
+        }
+
+        v = lk;
+        rc = mdb_put(txn, ks->windows, &k, &v, 0);
+        if (rc != MDB_SUCCESS) {
+            return rc;
+        }
+    }
+
+    n = strm_keyrec_encode(rec, buf);
+    v.mv_data = buf;
+    v.mv_size = n;
+
+    rc = mdb_put(txn, ks->links, &lk, &v, 0);
+    OPENSSL_cleanse(buf, sizeof(buf));
+
+    if (rc == MDB_SUCCESS) {
+        *won = 1;
+    }
+
+    return rc;
+}
+
+
+/*
+ * A tombstone of a key link: its record goes, and every index entry of
+ * it; its session's next event in that window gets a new key link.
+ */
+static int
+strm_keystore_apply_tombstone(strm_keystore_t *ks, MDB_txn *txn,
+    const char *link)
+{
+    int            rc;
+    MDB_val        lk, c, k, v, sk;
+    unsigned char  sw[STRM_KEYSTORE_SW_LEN];
+
+    lk.mv_data = (void *) link;
+    lk.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_get(txn, ks->candidates, &lk, &c);
+
+    if (rc == MDB_SUCCESS && c.mv_size == STRM_KEYSTORE_SW_LEN) {
+        /* LMDB's pointers last until the next write: copy */
+        memcpy(sw, c.mv_data, sizeof(sw));
+        c.mv_data = sw;
+        k = c;
+        rc = mdb_get(txn, ks->windows, &k, &v);
+
+        if (rc == MDB_SUCCESS && v.mv_size == STRM_UUID_LEN
+            && memcmp(v.mv_data, link, STRM_UUID_LEN) == 0)
+        {
+            rc = mdb_del(txn, ks->windows, &k, NULL);
+        }
+
+        if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+            sk.mv_data = c.mv_data;
+            sk.mv_size = STRM_KEYSTORE_HMAC_LEN;
+            v = lk;
+            rc = mdb_del(txn, ks->subjects, &sk, &v);
+        }
+
+        if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+            rc = mdb_del(txn, ks->candidates, &lk, NULL);
+        }
+    }
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    rc = mdb_del(txn, ks->links, &lk, NULL);
+
+    if (rc == MDB_SUCCESS) {
+        rc = strm_keystore_drop_sessions(ks, txn, link);
+    }
+
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+
+int
+strm_keystore_applied(strm_keystore_t *ks, int32_t partition, int64_t *next)
+{
+    int            rc;
+    MDB_val        k, v;
+    MDB_txn       *txn;
+    unsigned char  key[10];
+
+    *next = 0;
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    strm_keystore_offset_key(key, partition);
+    k.mv_data = key;
+    k.mv_size = sizeof(key);
+
+    rc = mdb_get(txn, ks->meta, &k, &v);
+
+    if (rc == MDB_SUCCESS && v.mv_size == 8) {
+        *next = (int64_t) strm_get_u64(v.mv_data);
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
+    int64_t window, strm_keyrec_t *rec)
+{
+    int            rc, found;
+    MDB_val        k, v, lk;
+    MDB_txn       *txn;
+    unsigned char  sw[STRM_KEYSTORE_SW_LEN];
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    memcpy(sw, session, STRM_KEYSTORE_HMAC_LEN);
+    strm_put_u64(sw + STRM_KEYSTORE_HMAC_LEN, (uint64_t) window);
+
+    k.mv_data = sw;
+    k.mv_size = sizeof(sw);
+
+    found = 0;
+    rc = mdb_get(txn, ks->windows, &k, &lk);
+
+    if (rc == MDB_SUCCESS && lk.mv_size == STRM_UUID_LEN) {
+        rc = mdb_get(txn, ks->links, &lk, &v);
+
+        found = (rc == MDB_SUCCESS
+                 && strm_keyrec_decode(&v, lk.mv_data, lk.mv_size, rec)
+                    == 0);
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return found;
+}
+
+
+int
+strm_keystore_subject(strm_keystore_t *ks, const unsigned char *session,
+    int (*cb)(const char *link, void *data), void *data)
+{
+    int          rc, stop;
+    char         link[STRM_UUID_LEN + 1];
+    MDB_val      k, v;
+    MDB_txn     *txn;
+    MDB_cursor  *cur;
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    rc = mdb_cursor_open(txn, ks->subjects, &cur);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    k.mv_data = (void *) session;
+    k.mv_size = STRM_KEYSTORE_HMAC_LEN;
+    stop = 0;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+         rc == MDB_SUCCESS && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+    {
+        if (v.mv_size != STRM_UUID_LEN) {
+            continue;
+        }
+
+        memcpy(link, v.mv_data, STRM_UUID_LEN);
+        link[STRM_UUID_LEN] = '\0';
+        stop = cb(link, data);
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+strm_keystore_offset_key(unsigned char *key, int32_t partition)
+{
+    memcpy(key, "offset", 6);
+    key[6] = (unsigned char) ((uint32_t) partition >> 24);
+    key[7] = (unsigned char) ((uint32_t) partition >> 16);
+    key[8] = (unsigned char) ((uint32_t) partition >> 8);
+    key[9] = (unsigned char) partition;
+}
+
 
 static size_t
 strm_keyrec_encode(const strm_keyrec_t *rec, unsigned char *buf)
 {
+    unsigned char  *p;
+
     buf[0] = STRM_KEYREC_VERSION;
     buf[1] = (unsigned char) (rec->key_id >> 24);
     buf[2] = (unsigned char) (rec->key_id >> 16);
@@ -745,10 +1113,19 @@ strm_keyrec_encode(const strm_keyrec_t *rec, unsigned char *buf)
     strm_put_u64(buf + 13, (uint64_t) rec->expires);
     buf[21] = (unsigned char) (rec->wrapped_len >> 8);
     buf[22] = (unsigned char) rec->wrapped_len;
-    buf[23] = rec->published ? STRM_KEYREC_PUBLISHED : 0;
-    memcpy(buf + STRM_KEYREC_HEADER, rec->wrapped, rec->wrapped_len);
+    buf[23] = (rec->published ? STRM_KEYREC_PUBLISHED : 0)
+              | (rec->fleet ? STRM_KEYREC_FLEET : 0);
+    p = buf + STRM_KEYREC_HEADER;
 
-    return STRM_KEYREC_HEADER + rec->wrapped_len;
+    if (rec->fleet) {
+        strm_put_u64(p, (uint64_t) rec->window);
+        memcpy(p + 8, rec->session, STRM_KEYSTORE_HMAC_LEN);
+        p += STRM_KEYREC_FLEET_LEN;
+    }
+
+    memcpy(p, rec->wrapped, rec->wrapped_len);
+
+    return (size_t) (p - buf) + rec->wrapped_len;
 }
 
 
@@ -756,7 +1133,7 @@ static int
 strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
     strm_keyrec_t *rec)
 {
-    size_t                n;
+    size_t                n, extra;
     const unsigned char  *p;
 
     p = v->mv_data;
@@ -768,11 +1145,21 @@ strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
     }
 
     n = ((size_t) p[21] << 8) | p[22];
+    extra = (p[23] & STRM_KEYREC_FLEET) ? STRM_KEYREC_FLEET_LEN : 0;
 
     if (n > STRM_KEYSTORE_WRAPPED_MAX
-        || v->mv_size != STRM_KEYREC_HEADER + n)
+        || v->mv_size != STRM_KEYREC_HEADER + extra + n)
     {
         return -1;
+    }
+
+    rec->fleet = (extra != 0);
+    rec->window = 0;
+
+    if (rec->fleet) {
+        rec->window = (int64_t) strm_get_u64(p + STRM_KEYREC_HEADER);
+        memcpy(rec->session, p + STRM_KEYREC_HEADER + 8,
+               STRM_KEYSTORE_HMAC_LEN);
     }
 
     memcpy(rec->link, link, STRM_UUID_LEN);
@@ -783,7 +1170,7 @@ strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
     rec->expires = (int64_t) strm_get_u64(p + 13);
     rec->wrapped_len = n;
     rec->published = (p[23] & STRM_KEYREC_PUBLISHED) != 0;
-    memcpy(rec->wrapped, p + STRM_KEYREC_HEADER, n);
+    memcpy(rec->wrapped, p + STRM_KEYREC_HEADER + extra, n);
 
     return 0;
 }
@@ -820,10 +1207,14 @@ strm_get_u64(const unsigned char *p)
 char *
 strm_keyrec_to_json(const strm_keyrec_t *rec, size_t *len)
 {
-    int      n;
+    int      n, rc;
     char    *out;
+    size_t   i;
     json_t  *j;
+    char     hex[2 * STRM_KEYSTORE_HMAC_LEN + 1];
     char     b64[strm_b64_encoded_len(STRM_KEYSTORE_WRAPPED_MAX) + 1];
+
+    static const char  digits[] = "0123456789abcdef";
 
     n = (int) strm_b64_encode((unsigned char *) b64, rec->wrapped,
                               rec->wrapped_len);
@@ -838,6 +1229,27 @@ strm_keyrec_to_json(const strm_keyrec_t *rec, size_t *len)
         return NULL;
     }
 
+    if (rec->fleet) {
+        for (i = 0; i < STRM_KEYSTORE_HMAC_LEN; i++) {
+            hex[2 * i] = digits[rec->session[i] >> 4];
+            hex[2 * i + 1] = digits[rec->session[i] & 0x0f];
+        }
+
+        hex[2 * STRM_KEYSTORE_HMAC_LEN] = '\0';
+
+        rc = json_object_set_new(j, "sessionHash", json_string(hex));
+
+        if (rc == 0) {
+            rc = json_object_set_new(j, "window",
+                                     json_integer((json_int_t) rec->window));
+        }
+
+        if (rc != 0) {
+            json_decref(j);
+            return NULL;
+        }
+    }
+
     out = json_dumps(j, JSON_COMPACT);
     json_decref(j);
 
@@ -849,11 +1261,48 @@ strm_keyrec_to_json(const strm_keyrec_t *rec, size_t *len)
 }
 
 
+/* 64 hex digits into 32 bytes: 0, or -1 */
+static int
+strm_keyrec_hex(const char *hex, size_t len, unsigned char *out)
+{
+    int     v;
+    size_t  i;
+    char    c;
+
+    if (len != 2 * STRM_KEYSTORE_HMAC_LEN) {
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = hex[i];
+
+        if (c >= '0' && c <= '9') {
+            v = c - '0';
+
+        } else if (c >= 'a' && c <= 'f') {
+            v = c - 'a' + 10;
+
+        } else {
+            return -1;
+        }
+
+        if (i % 2 == 0) {
+            out[i / 2] = (unsigned char) (v << 4);
+
+        } else {
+            out[i / 2] |= (unsigned char) v;
+        }
+    }
+
+    return 0;
+}
+
+
 int
 strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec)
 {
     size_t        n, blen, llen;
-    json_t       *j;
+    json_t       *j, *hash, *window;
     const char   *link, *b64;
     json_int_t    key_id, created, expires;
     unsigned char raw[strm_b64_decoded_len(
@@ -886,6 +1335,29 @@ strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec)
     rec->wrapped_len = n;
     rec->published = 1;
     memcpy(rec->wrapped, raw, rec->wrapped_len);
+    OPENSSL_cleanse(raw, sizeof(raw));
+
+    /* a fleet record names its session and window (both or neither) */
+    rec->fleet = 0;
+    rec->window = 0;
+
+    hash = json_object_get(j, "sessionHash");
+    window = json_object_get(j, "window");
+
+    if (hash != NULL || window != NULL) {
+        if (!json_is_string(hash) || !json_is_integer(window)
+            || json_integer_value(window) < 0
+            || strm_keyrec_hex(json_string_value(hash),
+                               json_string_length(hash), rec->session)
+               != 0)
+        {
+            json_decref(j);
+            return -1;
+        }
+
+        rec->fleet = 1;
+        rec->window = json_integer_value(window);
+    }
 
     json_decref(j);
 

@@ -48,6 +48,11 @@ typedef struct {
     unsigned char        wrapped[STRM_KEYSTORE_WRAPPED_MAX];
     size_t               wrapped_len;
     int                  published;     /* Kafka has it (keys topic) */
+
+    /* a fleet record: the session (HMAC under the fleet secret), window */
+    int                  fleet;
+    int64_t              window;
+    unsigned char        session[STRM_KEYSTORE_HMAC_LEN];
 } strm_keyrec_t;
 
 
@@ -126,11 +131,62 @@ int strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
     size_t len, unsigned char *out, size_t size, size_t *out_len);
 
 /*
+ * The fleet (DESIGN.md section 3).  Every box of a fleet sends the
+ * candidate key link of a new session and window to the keys topic, in
+ * the partition of the session (strm_keys_partition()); the first
+ * candidate of a session and window in that partition wins.  Every
+ * store applies the topic's records in partition order with
+ * strm_keystore_apply(), so every box reaches the same winner, live or
+ * rebuilding from a compacted topic: compaction keeps the last record
+ * of a message key, and the message key is the key link, unique per
+ * candidate; a tombstone (a withdrawn loser, a forgotten link) names
+ * the link.  Four more tables:
+ *
+ *   windows     session (32) || window (8, big-endian) -> winner link
+ *   candidates  key link -> session || window, every candidate seen
+ *   subjects    session -> key link (duplicates: every link, every
+ *               window), what a forget by key-field value finds
+ *   meta        "offset" || partition (4) -> next offset to apply
+ *
+ * Only winners have a record (and a key) in links.
+ */
+
+/*
+ * Applies the record at offset of partition: rec, or a tombstone of
+ * link when rec is NULL.  1 applied (*won: 1 when rec became its
+ * session's and window's key link), 0 when that offset was applied
+ * before (by another process of the box), < 0 on an error.
+ */
+int strm_keystore_apply(strm_keystore_t *ks, int32_t partition,
+    int64_t offset, const strm_keyrec_t *rec, const char *link, int *won);
+
+/* the next offset of partition to apply (0 when none was): 0 or < 0 */
+int strm_keystore_applied(strm_keystore_t *ks, int32_t partition,
+    int64_t *next);
+
+/*
+ * The winner of a session and window: 1 and its record in rec, 0 when
+ * the topic has not decided (or it was forgotten), < 0 on an error.
+ */
+int strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
+    int64_t window, strm_keyrec_t *rec);
+
+/*
+ * Every key link a session ever had (winners and losers, every
+ * window): the callback returns 0 to go on.  0 or < 0.
+ */
+int strm_keystore_subject(strm_keystore_t *ks, const unsigned char *session,
+    int (*cb)(const char *link, void *data), void *data);
+
+/*
  * The record as it travels in the keys topic (message key: the key
  * link), compact JSON, malloc()ed:
  *
  *   {"keyLink":"...","keyId":3396989203,"created":1795436206023,
- *    "expires":1795522606023,"wrappedKey":"<base64>"}
+ *    "expires":1795522606023,"wrappedKey":"<base64>",
+ *    "sessionHash":"<64 hex digits>","window":20779}
+ *
+ * sessionHash and window come with fleet records only (fleet != 0).
  *
  * The key is wrapped by the key-encryption key: never in clear.
  */

@@ -101,12 +101,18 @@ strm_cleanup() {
 trap strm_cleanup EXIT
 
 # strm_gateway_start PORT [SERVER_LINES]: Debian's nginx with the module,
-# its files in $W (a new KEK in $W/kek.json, the key store in $W/keys,
+# its files in $W (a new KEK in $W/kek.json, or a copy of $STRM_KEK when
+# set (a fleet shares its KEK), the key store in $W/keys,
 # the keys topic src-keys), ingest at 127.0.0.1:PORT/event into topic
 # src; SERVER_LINES go into its server block.  Needs strm_devbroker_start.
 strm_gateway_start() {
     local port=$1 extra=${2:-}
-    "$STRM_ROOT/build/strm-keys" new-kek > "$W/kek.json" || return 1
+    if [ -n "${STRM_KEK:-}" ]; then
+        # a fleet: every gateway has the same KEK
+        cp "$STRM_KEK" "$W/kek.json" || return 1
+    else
+        "$STRM_ROOT/build/strm-keys" new-kek > "$W/kek.json" || return 1
+    fi
     chmod 0711 "$W"
     mkdir -p -m 0700 "$W/keys"
     [ "$(id -u)" = 0 ] && chown nobody:nogroup "$W/keys"

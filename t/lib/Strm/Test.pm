@@ -521,6 +521,24 @@ sub _strm_event_set {
 
 # one request with curl; returns (status, headers hashref, body); the
 # header names are lowercase, ':version' is the HTTP version answered
+# strm_wait_ready("/ready"): for a block's --- init (run once nginx is
+# up): polls the location until it answers 200, at most 10 s, as a load
+# balancer's health check would.  A worker is ready once its keys
+# consumer has read the keys topic to its end.
+sub strm_wait_ready {
+    my ($path) = @_;
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
+
+    for (1 .. 100) {
+        my $code = `curl -s -o /dev/null -w '%{http_code}' -m 2 http://127.0.0.1:$port$path`;
+        return 1 if $code eq '200';
+        select(undef, undef, undef, 0.1);
+    }
+
+    return 0;
+}
+
+
 sub strm_curl {
     my (@args) = @_;
     my $out = `curl -s -S -i --max-time 30 @args 2>&1`;
