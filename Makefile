@@ -128,6 +128,7 @@ test: all
 	$(MAKE) -s test-unit
 	$(MAKE) -s test-t
 	$(MAKE) -s test-workers
+	$(MAKE) -s test-fleet
 
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 

@@ -31,7 +31,7 @@
 #   FLEET_RACES=20 bash workers/tests/fleet/fleet.sh     (a quick one)
 #   FLEET_KEEP=1 ...                  keeps the run's files ($RUN)
 #
-# Not in "make test": it checks the fleet behaviour of issue 16.
+# Part of "make test" (make check): it needs root for the namespaces.
 #
 # Hooks for the fleet logic: fleet_shared_setup (what every box shares:
 # the KEK today, the fleet secret next), FLEET_GW_HTTP_EXTRA (more lines
