@@ -63,9 +63,9 @@ _EOC_
 
 # The count as Test::Nginx makes it: a block is its status and three
 # no_error_log (or error_log) lines, plus its own checks (bodies, the
-# strm_checks: 10 in all); each of the 3 config blocks is one must_die
+# strm_checks: 12 in all); each of the 3 config blocks is one must_die
 # test instead, and its strm_nginx_t_error two, once.
-plan tests => repeat_each() * (blocks() * 4 + 10 - 3 * 3) + 3 * 2;
+plan tests => repeat_each() * (blocks() * 4 + 12 - 3 * 3) + 3 * 2;
 
 # A raw client: the handshake, then it reads for $secs and goes away
 # without a close frame.  Returns the response head and the frames it got
