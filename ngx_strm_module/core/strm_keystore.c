@@ -4,6 +4,7 @@
  */
 
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,7 +464,7 @@ int
 strm_keystore_shred(strm_keystore_t *ks, const char *link)
 {
     int       rc;
-    MDB_val   k;
+    MDB_val   k, v;
     MDB_txn  *txn;
 
     if (strlen(link) != STRM_UUID_LEN) {
@@ -478,15 +479,16 @@ strm_keystore_shred(strm_keystore_t *ks, const char *link)
     k.mv_data = (void *) link;
     k.mv_size = STRM_UUID_LEN;
 
-    rc = mdb_del(txn, ks->links, &k, NULL);
+    rc = mdb_get(txn, ks->links, &k, &v);
 
     if (rc == MDB_NOTFOUND) {
         mdb_txn_abort(txn);
         return 0;
     }
 
+    /* as its tombstone would: the record and every index entry of it */
     if (rc == MDB_SUCCESS) {
-        rc = strm_keystore_drop_sessions(ks, txn, link);
+        rc = strm_keystore_apply_tombstone(ks, txn, link);
     }
 
     if (rc != MDB_SUCCESS) {
@@ -547,9 +549,12 @@ int
 strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
 {
     int            rc;
+    char          *links, *p;
+    size_t         i, count, size;
     MDB_val        k, v;
     MDB_txn       *txn;
     MDB_cursor    *cur;
+    MDB_stat       st;
     strm_keyrec_t  rec;
 
     *n = 0;
@@ -559,33 +564,59 @@ strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
         return strm_keystore_fail(ks, NULL, rc);
     }
 
-    rc = mdb_cursor_open(txn, ks->links, &cur);
+    rc = mdb_stat(txn, ks->links, &st);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, txn, rc);
     }
 
+    /* the expired key links first: removing them writes to the tables */
+    size = st.ms_entries ? st.ms_entries : 1;
+    links = malloc(size * STRM_UUID_LEN);
+    if (links == NULL) {
+        return strm_keystore_fail(ks, txn, ENOMEM);
+    }
+
+    rc = mdb_cursor_open(txn, ks->links, &cur);
+    if (rc != MDB_SUCCESS) {
+        free(links);
+        return strm_keystore_fail(ks, txn, rc);
+    }
+
+    count = 0;
+
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-         rc == MDB_SUCCESS;
+         rc == MDB_SUCCESS && count < size;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
-        if (strm_keyrec_decode(&v, k.mv_data, k.mv_size, &rec) == 0
-            && rec.expires >= before)
+        if (k.mv_size == STRM_UUID_LEN
+            && (strm_keyrec_decode(&v, k.mv_data, k.mv_size, &rec) != 0
+                || rec.expires < before))
         {
-            continue;
+            memcpy(links + count * STRM_UUID_LEN, k.mv_data,
+                   STRM_UUID_LEN);
+            count++;
         }
-
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != MDB_SUCCESS) {
-            break;
-        }
-
-        (*n)++;
     }
 
     OPENSSL_cleanse(&rec, sizeof(rec));
     mdb_cursor_close(cur);
 
-    if (rc == MDB_NOTFOUND) {
+    rc = (rc == MDB_NOTFOUND || rc == MDB_SUCCESS) ? MDB_SUCCESS : rc;
+
+    /* each as its tombstone would: the record and its index entries */
+    for (i = 0; i < count && rc == MDB_SUCCESS; i++) {
+        char  link[STRM_UUID_LEN + 1];
+
+        p = links + i * STRM_UUID_LEN;
+        memcpy(link, p, STRM_UUID_LEN);
+        link[STRM_UUID_LEN] = '\0';
+
+        rc = strm_keystore_apply_tombstone(ks, txn, link);
+    }
+
+    free(links);
+
+    if (rc == MDB_SUCCESS) {
         rc = strm_keystore_drop_sessions(ks, txn, NULL);
     }
 
@@ -594,8 +625,13 @@ strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
     }
 
     rc = mdb_txn_commit(txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
 
-    return rc == MDB_SUCCESS ? 0 : strm_keystore_fail(ks, NULL, rc);
+    *n = count;
+
+    return 0;
 }
 
 

@@ -352,6 +352,48 @@ test_json(strm_keys_t *k)
 }
 
 
+/* a local shred or purge removes what a tombstone would: no stale winner */
+static void
+test_shred_purge(strm_keys_t *k)
+{
+    int                  won;
+    char                 all[512];
+    size_t               n;
+    unsigned char        s[32];
+    strm_keyrec_t        a, b, old;
+    strm_keys_session_t  x;
+
+    (void) strm_keys_fleet_session(k, "shred-1", 7, s);
+
+    (void) strm_keys_candidate(k, s, 30, 30 * ROTATION, &a);
+    (void) strm_keystore_apply(strm_keys_store(k), 1, 0, &a, NULL, &won);
+
+    CHECK(strm_keystore_shred(strm_keys_store(k), a.link) == 1,
+          "a winner shredded");
+    CHECK(strm_keys_winner(k, s, 30, &x) == STRM_E_NOT_FOUND,
+          "no stale winner after a shred");
+
+    (void) strm_keys_candidate(k, s, 30, 30 * ROTATION + 1, &b);
+    CHECK(strm_keystore_apply(strm_keys_store(k), 1, 1, &b, NULL, &won) == 1
+          && won == 1, "the next candidate wins after a shred");
+
+    /* an old window's link, expired long ago */
+    (void) strm_keys_candidate(k, s, 2, 2 * ROTATION, &old);
+    (void) strm_keystore_apply(strm_keys_store(k), 1, 2, &old, NULL, &won);
+
+    CHECK(strm_keystore_purge(strm_keys_store(k), 10 * ROTATION, &n) == 0
+          && n == 1, "purge removes the expired link");
+    CHECK(strm_keys_winner(k, s, 2, &x) == STRM_E_NOT_FOUND,
+          "no winner of a purged window");
+
+    all[0] = '\0';
+    (void) strm_keystore_subject(strm_keys_store(k), s, collect_cb, all);
+    CHECK(!has_link(all, old.link) && !has_link(all, a.link)
+          && has_link(all, b.link), "the index forgets purged and shredded "
+          "links");
+}
+
+
 int
 main(void)
 {
@@ -386,6 +428,7 @@ main(void)
         test_sessions(a, b, c);
         test_winner(a, b);
         test_json(a);
+        test_shred_purge(c);
     }
 
     test_rebuild(dir, kek);

@@ -87,6 +87,9 @@ static int strm_kt_list_one(const strm_keyrec_t *rec, void *data);
 static int strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o,
     const char *link);
 static int strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o);
+static int32_t strm_kt_partitioner(const rd_kafka_topic_t *rkt,
+    const void *key, size_t keylen, int32_t partitions, void *rkt_opaque,
+    void *msg_opaque);
 static int strm_kt_sync_message(strm_keystore_t *ks,
     const rd_kafka_message_t *rkm);
 static int strm_kt_audit_shred(const char *path, const char *link,
@@ -403,6 +406,22 @@ strm_kt_list_one(const strm_keyrec_t *rec, void *data)
 }
 
 
+/* a fleet record's session picks its partition, as at the gateways */
+static int32_t
+strm_kt_partitioner(const rd_kafka_topic_t *rkt, const void *key,
+    size_t keylen, int32_t partitions, void *rkt_opaque, void *msg_opaque)
+{
+    if (msg_opaque == NULL) {
+        return rd_kafka_msg_partitioner_consistent_random(rkt, key, keylen,
+                                                          partitions,
+                                                          rkt_opaque,
+                                                          msg_opaque);
+    }
+
+    return strm_keys_partition(msg_opaque, partitions);
+}
+
+
 /*
  * The tombstone (the key link as message key, no value) makes Kafka's
  * compaction forget the key and every "strm-keys sync" shred it.
@@ -410,11 +429,24 @@ strm_kt_list_one(const strm_keyrec_t *rec, void *data)
 static int
 strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o, const char *link)
 {
-    int                  rc;
-    rd_kafka_t          *rk;
-    rd_kafka_conf_t     *conf;
-    rd_kafka_resp_err_t  err;
-    char                 errstr[512];
+    int                     rc, fleet;
+    rd_kafka_t             *rk;
+    strm_keyrec_t           rec;
+    rd_kafka_conf_t        *conf;
+    rd_kafka_topic_t       *rkt;
+    rd_kafka_resp_err_t     err;
+    rd_kafka_topic_conf_t  *tconf;
+    unsigned char           session[STRM_KEYSTORE_HMAC_LEN];
+    char                    errstr[512];
+
+    /* a fleet record's tombstone goes to its session's partition */
+    fleet = (strm_keystore_get(ks, link, &rec) == 1 && rec.fleet);
+
+    if (fleet) {
+        memcpy(session, rec.session, sizeof(session));
+    }
+
+    OPENSSL_cleanse(&rec, sizeof(rec));
 
     rc = strm_keystore_shred(ks, link);
 
@@ -455,13 +487,25 @@ strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o, const char *link)
         return 1;
     }
 
-    err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o->topic),
-                            RD_KAFKA_V_KEY(link, strlen(link)),
-                            RD_KAFKA_V_VALUE(NULL, 0),
-                            RD_KAFKA_V_END);
+    tconf = rd_kafka_topic_conf_new();
+    rd_kafka_topic_conf_set_partitioner_cb(tconf, strm_kt_partitioner);
+
+    /* the handle owns tconf */
+    rkt = rd_kafka_topic_new(rk, o->topic, tconf);
+
+    err = (rkt == NULL) ? rd_kafka_last_error()
+          : rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
+                              RD_KAFKA_V_KEY(link, strlen(link)),
+                              RD_KAFKA_V_VALUE(NULL, 0),
+                              RD_KAFKA_V_OPAQUE(fleet ? session : NULL),
+                              RD_KAFKA_V_END);
 
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         err = rd_kafka_flush(rk, 10000);
+    }
+
+    if (rkt != NULL) {
+        rd_kafka_topic_destroy(rkt);
     }
 
     rd_kafka_destroy(rk);
@@ -477,16 +521,17 @@ strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o, const char *link)
 
 
 /*
- * The keys topic is compacted and small: it is read from its beginning
- * every time, without a consumer group; a record already in the store
- * is simply written again.
+ * The keys topic is read without a consumer group, from where the store
+ * left off (its offsets, per partition) or from the beginning for an
+ * empty store, and applied as the gateways apply it: the machine's
+ * store holds the same winners as every gateway's.
  */
 static int
 strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
 {
     int                               i, rc, bad, nparts, remaining;
-    size_t                            copied, shredded;
-    int64_t                           lo, hi, *ends;
+    size_t                            copied, shredded, lost;
+    int64_t                           lo, hi, next, *ends;
     rd_kafka_t                       *rk;
     rd_kafka_conf_t                  *conf;
     rd_kafka_message_t               *rkm;
@@ -566,8 +611,13 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
     remaining = 0;
 
     for (i = 0; i < nparts; i++) {
+        /* where this store left off (an empty one: the beginning) */
+        if (strm_keystore_applied(ks, i, &next) < 0) {
+            next = 0;
+        }
+
         rd_kafka_topic_partition_list_add(parts, o->topic, i)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
+            (next > 0) ? next : RD_KAFKA_OFFSET_BEGINNING;
 
         lo = hi = 0;
         err = rd_kafka_query_watermark_offsets(rk, o->topic, i, &lo, &hi,
@@ -578,8 +628,8 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
             rc = 1;
         }
 
-        /* an empty (or fully compacted) partition has nothing to wait for */
-        ends[i] = (hi > lo) ? hi : 0;
+        /* nothing to wait for: an empty partition, or read before */
+        ends[i] = (hi > lo && hi > next) ? hi : 0;
         remaining += (ends[i] > 0);
     }
 
@@ -602,7 +652,7 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
         return 1;
     }
 
-    copied = shredded = 0;
+    copied = shredded = lost = 0;
     bad = 0;
 
     while (!strm_w_stopping() && !(o->once && remaining == 0)) {
@@ -630,6 +680,11 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
         case 2:
             shredded++;
             break;
+        case 3:
+            lost++;
+            break;
+        case 4:
+            break;
         case -1:
             rc = -1;
             strm_w_stop();
@@ -650,8 +705,8 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
         rd_kafka_message_destroy(rkm);
     }
 
-    printf("{\"copied\":%zu,\"shredded\":%zu,\"malformed\":%d}\n", copied,
-           shredded, bad);
+    printf("{\"copied\":%zu,\"shredded\":%zu,\"lost\":%zu,"
+           "\"malformed\":%d}\n", copied, shredded, lost, bad);
 
     free(ends);
     rd_kafka_consumer_close(rk);
@@ -661,10 +716,16 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
 }
 
 
-/* 1 copied, 2 shredded (tombstone), 0 malformed, -1 store error */
+/*
+ * As the gateways apply it (strm_keystore_apply(): the first candidate
+ * of a session and window wins, each offset once): 1 copied, 2
+ * shredded (tombstone), 3 a losing candidate (indexed, no key), 4
+ * applied before, 0 malformed, -1 store error
+ */
 static int
 strm_kt_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
 {
+    int            rc, won;
     char           link[STRM_UUID_LEN + 1];
     strm_keyrec_t  rec;
 
@@ -676,7 +737,9 @@ strm_kt_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
     link[STRM_UUID_LEN] = '\0';
 
     if (rkm->payload == NULL) {
-        return strm_keystore_shred(ks, link) < 0 ? -1 : 2;
+        rc = strm_keystore_apply(ks, rkm->partition, rkm->offset, NULL, link,
+                                 &won);
+        return (rc < 0) ? -1 : (rc == 0 ? 4 : 2);
     }
 
     if (strm_keyrec_from_json(rkm->payload, rkm->len, &rec) != 0
@@ -685,7 +748,11 @@ strm_kt_sync_message(strm_keystore_t *ks, const rd_kafka_message_t *rkm)
         return 0;
     }
 
-    return strm_keystore_put(ks, &rec) < 0 ? -1 : 1;
+    rc = strm_keystore_apply(ks, rkm->partition, rkm->offset, &rec, NULL,
+                             &won);
+    OPENSSL_cleanse(&rec, sizeof(rec));
+
+    return (rc < 0) ? -1 : (rc == 0 ? 4 : (won ? 1 : 3));
 }
 
 

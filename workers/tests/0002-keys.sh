@@ -43,7 +43,7 @@ check_eq "5 records written to the keys topic" 0 $?
 
 out=$("$KEYS" -s "$W/a.mdb" sync -b "$BOOTSTRAP" -t keys -o)
 check_eq "sync -o copies the topic, then exits" 0 $?
-check_eq "sync counts" '{"copied":4,"shredded":0,"malformed":1}' "$out"
+check_eq "sync counts" '{"copied":4,"shredded":0,"lost":0,"malformed":1}' "$out"
 
 mode=$(stat -c %a "$W/a.mdb")
 check_eq "the store file is 0600" 600 "$mode"
@@ -72,7 +72,7 @@ check_eq "the shredded key link is gone" 1 $?
 
 out=$("$KEYS" -s "$W/b.mdb" sync -b "$BOOTSTRAP" -t keys -o)
 check_eq "a second store syncs the topic with its tombstone" \
-    '{"copied":4,"shredded":1,"malformed":1}' "$out"
+    '{"copied":4,"shredded":1,"lost":0,"malformed":1}' "$out"
 "$KEYS" -s "$W/b.mdb" list | grep -q "${links[1]}"
 check_eq "and does not hold the shredded key link" 1 $?
 

@@ -27,7 +27,7 @@ check "the docs installed" test -f "$W/usr/share/doc/ngx_strm/export.md"
 check "the sample configurations installed" \
     test -f "$W/usr/share/ngx_strm/conf/decrypt.conf"
 
-for u in strm-decrypt@demo strm-export@events strm-devbroker; do
+for u in strm-decrypt@demo strm-export@events strm-devbroker strm-keys-sync; do
     f=$W/units/${u%@*}$([ "$u" != "${u%@*}" ] && echo @).service
     check "$u: @PREFIX@ filled in" bash -c "! grep -q @PREFIX@ '$f' && grep -q '$W/usr/bin/' '$f'"
     out=$(cd "$W" && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \

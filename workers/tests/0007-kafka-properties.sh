@@ -51,7 +51,7 @@ out=$("$KEYS" -s "$W/k.mdb" sync -b "$BOOTSTRAP" -t keys -o \
       -X client.id=strm-keys-x7 -X debug=metadata 2> "$W/keys.err")
 check_eq "strm-keys sync -X client.id=...: exits 0" 0 $?
 check_eq "strm-keys sync -X: reads the topic" \
-    '{"copied":0,"shredded":0,"malformed":1}' "$out"
+    '{"copied":0,"shredded":0,"lost":0,"malformed":1}' "$out"
 check "strm-keys sync -X: librdkafka's client is named by it" \
     grep -q 'strm-keys-x7#consumer-' "$W/keys.err"
 

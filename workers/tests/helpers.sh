@@ -121,7 +121,7 @@ strm_gateway_start() {
 load_module $STRM_ROOT/build/ngx_http_strm_module.so;
 error_log logs/error.log warn;
 pid $W/nginx.pid;
-worker_processes 2;
+worker_processes ${STRM_WORKERS:-2};
 events { worker_connections 256; }
 http {
     access_log off;
@@ -130,7 +130,7 @@ http {
     strm_schemas $STRM_ROOT/conf/registry;
     strm_keys_store $W/keys/keys.mdb;
     strm_keys_kek $W/kek.json;
-    strm_keys_topic src-keys;
+    strm_keys_topic ${STRM_KEYS_TOPIC:-src-keys};
     server {
         listen 127.0.0.1:$port;
         location = /event { strm_ingest src; }
