@@ -851,6 +851,14 @@ strm_keystore_drop_sessions(strm_keystore_t *ks, MDB_txn *txn,
 int
 strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
 {
+    return strm_keystore_purge_some(ks, before, (size_t) -1, n);
+}
+
+
+int
+strm_keystore_purge_some(strm_keystore_t *ks, int64_t before, size_t max,
+    size_t *n)
+{
     int            rc;
     char          *links, *p;
     size_t         i, count, size;
@@ -874,6 +882,7 @@ strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
 
     /* the expired key links first: removing them writes to the tables */
     size = st.ms_entries ? st.ms_entries : 1;
+    size = (size < max) ? size : (max ? max : 1);
     links = malloc(size * STRM_UUID_LEN);
     if (links == NULL) {
         return strm_keystore_fail(ks, txn, ENOMEM);

@@ -126,6 +126,10 @@ int strm_keystore_shred(strm_keystore_t *ks, const char *link);
  */
 int strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n);
 
+/* the same for at most max key links (a bounded step of a schedule) */
+int strm_keystore_purge_some(strm_keystore_t *ks, int64_t before,
+    size_t max, size_t *n);
+
 /* every record in key link order; the callback returns 0 to go on */
 int strm_keystore_each(strm_keystore_t *ks,
     int (*cb)(const strm_keyrec_t *rec, void *data), void *data);

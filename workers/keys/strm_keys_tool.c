@@ -25,11 +25,13 @@
  *                                        audit log
  *   strm-keys -s STORE purge -r SECONDS  remove key links expired more
  *                                        than SECONDS ago
- *   strm-keys -s STORE sync -b BROKERS -t TOPIC [-o]
+ *   strm-keys -s STORE sync -b BROKERS -t TOPIC [-o | -r SECONDS]
  *                                        copy the keys topic into the
  *                                        store (-o: up to its end, then
  *                                        exit; else follow it until
- *                                        SIGTERM/SIGINT)
+ *                                        SIGTERM/SIGINT, purging what
+ *                                        expired more than -r seconds
+ *                                        ago, 30 days by default)
  *
  * -X name=value (repeatable, as kcat's) sets any librdkafka property of
  * the clients of sync and shred: SASL, TLS.  It runs on the workers'
@@ -61,6 +63,8 @@
 #define STRM_KT_FORGET_MAX  4096   /* key links of one subject at most */
 #define STRM_KT_VALUE_MAX   4096   /* a key-field value on stdin */
 #define STRM_KT_KEK_KEYS    16     /* keys of the KEK looked at */
+#define STRM_KT_RETENTION   2592000    /* sync's purge: 30 days */
+#define STRM_KT_PURGE_EVERY 1000       /* ms between its steps */
 
 
 typedef struct {
@@ -104,6 +108,7 @@ static int strm_kt_audit_forget(strm_kt_opts_t *o, const char *by,
 static int32_t strm_kt_partitioner(const rd_kafka_topic_t *rkt,
     const void *key, size_t keylen, int32_t partitions, void *rkt_opaque,
     void *msg_opaque);
+static void strm_kt_sync_purge(strm_keystore_t *ks, strm_kt_opts_t *o);
 static int strm_kt_sync_message(strm_keystore_t *ks,
     const rd_kafka_message_t *rkm);
 static int strm_kt_audit_shred(const char *path, const char *link,
@@ -134,7 +139,8 @@ static const strm_w_program_t  strm_kt_program = {
     "       strm-keys -s STORE -k KEK [-b BROKERS -t KEYS_TOPIC] "
     "[-a AUDIT_LOG] forget link KEY_LINK\n"
     "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
-    "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC [-o]\n"
+    "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC "
+    "[-o | -r RETENTION_SECONDS]\n"
     "  -X name=value  a librdkafka property of shred's and sync's "
     "clients\n"
 };
@@ -898,7 +904,7 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
 {
     int                               i, rc, bad, nparts, remaining;
     size_t                            copied, shredded, lost;
-    int64_t                           lo, hi, next, *ends;
+    int64_t                           lo, hi, next, next_purge, *ends;
     rd_kafka_t                       *rk;
     rd_kafka_conf_t                  *conf;
     rd_kafka_message_t               *rkm;
@@ -1022,7 +1028,15 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
     copied = shredded = lost = 0;
     bad = 0;
 
+    next_purge = strm_w_now_ms();
+
     while (!strm_w_stopping() && !(o->once && remaining == 0)) {
+
+        /* following: key links expired longer ago than -r are purged */
+        if (!o->once && strm_w_now_ms() >= next_purge) {
+            strm_kt_sync_purge(ks, o);
+            next_purge = strm_w_now_ms() + STRM_KT_PURGE_EVERY;
+        }
 
         rkm = rd_kafka_consumer_poll(rk, 200);
         if (rkm == NULL) {
@@ -1080,6 +1094,31 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
     rd_kafka_destroy(rk);
 
     return rc;
+}
+
+
+/* a sync that follows purges on a schedule: an erasure, logged */
+static void
+strm_kt_sync_purge(strm_keystore_t *ks, strm_kt_opts_t *o)
+{
+    long    retention;
+    size_t  n;
+
+    retention = (o->retention >= 0) ? o->retention : STRM_KT_RETENTION;
+
+    if (strm_keystore_purge_some(ks, strm_w_now_ms() - retention * 1000,
+                                 1000, &n)
+        != 0)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "purge failed: %s",
+                   strm_keystore_error(ks));
+        return;
+    }
+
+    if (n > 0) {
+        strm_w_log(STRM_W_LOG_NOTICE, "%zu key links purged (expired more "
+                   "than %ld s ago)", n, retention);
+    }
 }
 
 
