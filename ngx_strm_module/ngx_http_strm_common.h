@@ -110,6 +110,7 @@ typedef struct {
     ngx_str_t                   keys_topic;     /* NUL-terminated */
     ngx_msec_t                  key_rotation;
     ngx_msec_t                  keys_wait;      /* for a new session */
+    ngx_msec_t                  keys_retention; /* purge after expiry */
     strm_tink_keyset_t         *kek;
 
     /* auth: streams, our own tokens, tokens of an identity provider */

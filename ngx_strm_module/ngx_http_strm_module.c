@@ -106,6 +106,13 @@ static ngx_command_t  ngx_http_strm_commands[] = {
       offsetof(ngx_http_strm_main_conf_t, keys_wait),
       NULL },
 
+    { ngx_string("strm_keys_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, keys_retention),
+      NULL },
+
     { ngx_string("strm_key_rotation"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -344,6 +351,7 @@ ngx_http_strm_create_main_conf(ngx_conf_t *cf)
     smcf->delivery_timeout = NGX_CONF_UNSET_MSEC;
     smcf->key_rotation = NGX_CONF_UNSET_MSEC;
     smcf->keys_wait = NGX_CONF_UNSET_MSEC;
+    smcf->keys_retention = NGX_CONF_UNSET_MSEC;
     smcf->token_lifetime = NGX_CONF_UNSET;
     smcf->refresh_lifetime = NGX_CONF_UNSET;
     smcf->auth_leeway = NGX_CONF_UNSET;

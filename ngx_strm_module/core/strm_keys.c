@@ -48,6 +48,8 @@ static strm_rc_t strm_keys_secret(strm_keys_t *k, char *err, size_t errlen);
 static EVP_MAC_CTX *strm_keys_hmac_new(const unsigned char *key, size_t len);
 static strm_rc_t strm_keys_fleet_secret(strm_tink_keyset_t *kek,
     unsigned char *out, size_t len);
+static strm_rc_t strm_keys_hkdf(const strm_tink_key_info_t *info,
+    unsigned char *out, size_t len);
 static strm_keys_entry_t *strm_keys_slot(strm_keys_t *k, const char *link);
 static strm_rc_t strm_keys_cached(strm_keys_t *k, const strm_keyrec_t *rec,
     strm_tink_keyset_t **daead);
@@ -461,12 +463,8 @@ static strm_rc_t
 strm_keys_fleet_secret(strm_tink_keyset_t *kek, unsigned char *out,
     size_t len)
 {
-    int                    ok;
     size_t                 i, n;
-    EVP_KDF               *kdf;
     uint32_t               primary;
-    OSSL_PARAM             params[4];
-    EVP_KDF_CTX           *kctx;
     strm_tink_key_info_t   info;
 
     primary = strm_tink_keyset_primary(kek);
@@ -476,13 +474,23 @@ strm_keys_fleet_secret(strm_tink_keyset_t *kek, unsigned char *out,
         if (strm_tink_keyset_key(kek, i, &info) == STRM_OK
             && info.id == primary && info.key != NULL)
         {
-            break;
+            return strm_keys_hkdf(&info, out, len);
         }
     }
 
-    if (i == n) {
-        return STRM_E_NOT_FOUND;
-    }
+    return STRM_E_NOT_FOUND;
+}
+
+
+/* HKDF-SHA256 of one KEK key, info STRM_KEYS_FLEET_INFO */
+static strm_rc_t
+strm_keys_hkdf(const strm_tink_key_info_t *info, unsigned char *out,
+    size_t len)
+{
+    int           ok;
+    EVP_KDF      *kdf;
+    OSSL_PARAM    params[4];
+    EVP_KDF_CTX  *kctx;
 
     kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
     kctx = (kdf != NULL) ? EVP_KDF_CTX_new(kdf) : NULL;
@@ -495,8 +503,8 @@ strm_keys_fleet_secret(strm_tink_keyset_t *kek, unsigned char *out,
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
                                                  "SHA256", 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-                                                  (void *) info.key,
-                                                  info.key_len);
+                                                  (void *) info->key,
+                                                  info->key_len);
     params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
                                                   STRM_KEYS_FLEET_INFO,
                                                   sizeof(STRM_KEYS_FLEET_INFO)
@@ -507,6 +515,58 @@ strm_keys_fleet_secret(strm_tink_keyset_t *kek, unsigned char *out,
     EVP_KDF_CTX_free(kctx);
 
     return ok == 1 ? STRM_OK : STRM_E_INTERNAL;
+}
+
+
+/*
+ * A value's session under the fleet secret of every key of the KEK:
+ * a forget finds the links made before the KEK's primary key rotated.
+ */
+strm_rc_t
+strm_keys_value_sessions(strm_tink_keyset_t *kek, const char *value,
+    size_t len, unsigned char *out, size_t max, size_t *count)
+{
+    size_t                 i, n, hlen;
+    strm_rc_t              rc;
+    EVP_MAC_CTX           *mac;
+    strm_tink_key_info_t   info;
+    unsigned char          secret[STRM_KEYSTORE_HMAC_LEN];
+
+    *count = 0;
+    n = strm_tink_keyset_size(kek);
+
+    for (i = 0; i < n && *count < max; i++) {
+        if (strm_tink_keyset_key(kek, i, &info) != STRM_OK
+            || info.key == NULL)
+        {
+            continue;
+        }
+
+        rc = strm_keys_hkdf(&info, secret, sizeof(secret));
+        mac = (rc == STRM_OK) ? strm_keys_hmac_new(secret, sizeof(secret))
+                              : NULL;
+        OPENSSL_cleanse(secret, sizeof(secret));
+
+        if (mac == NULL) {
+            return STRM_E_INTERNAL;
+        }
+
+        rc = (EVP_MAC_update(mac, (const unsigned char *) value, len) == 1
+              && EVP_MAC_final(mac, out + *count * STRM_KEYSTORE_HMAC_LEN,
+                               &hlen, STRM_KEYSTORE_HMAC_LEN) == 1
+              && hlen == STRM_KEYSTORE_HMAC_LEN)
+             ? STRM_OK : STRM_E_INTERNAL;
+
+        EVP_MAC_CTX_free(mac);
+
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        (*count)++;
+    }
+
+    return STRM_OK;
 }
 
 

@@ -119,6 +119,15 @@ strm_rc_t strm_keys_candidate(strm_keys_t *k, const unsigned char *session,
 strm_rc_t strm_keys_winner(strm_keys_t *k, const unsigned char *session,
     int64_t window, strm_keys_session_t *s);
 
+/*
+ * The sessions of a key-field value under the fleet secret of each key
+ * of the KEK (the primary's first when it is first in the keyset): at
+ * most max, 32 bytes each, into out; what a forget by value looks up.
+ */
+strm_rc_t strm_keys_value_sessions(strm_tink_keyset_t *kek,
+    const char *value, size_t len, unsigned char *out, size_t max,
+    size_t *count);
+
 /* the keys topic's partition of a session among n partitions */
 int32_t strm_keys_partition(const unsigned char *session, int32_t n);
 

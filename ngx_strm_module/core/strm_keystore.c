@@ -5,9 +5,12 @@
 
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <lmdb.h>
@@ -21,13 +24,13 @@
  * version, key id, created, expires, wrapped length, flags, [window,
  * session,] wrapped key
  */
-#define STRM_KEYREC_VERSION    1
+#define STRM_KEYREC_VERSION    2       /* 1: the wrapped key inline */
 #define STRM_KEYREC_HEADER     (1 + 4 + 8 + 8 + 2 + 1)
 #define STRM_KEYREC_PUBLISHED  0x01
 #define STRM_KEYREC_FLEET      0x02
 #define STRM_KEYREC_FLEET_LEN  (8 + STRM_KEYSTORE_HMAC_LEN)
 #define STRM_KEYREC_MAX        (STRM_KEYREC_HEADER + STRM_KEYREC_FLEET_LEN \
-                                + STRM_KEYSTORE_WRAPPED_MAX)
+                                + 8)
 
 /* session || window: the key of the windows table */
 #define STRM_KEYSTORE_SW_LEN   (STRM_KEYSTORE_HMAC_LEN + 8)
@@ -41,6 +44,9 @@ struct strm_keystore_s {
     MDB_dbi                 windows;
     MDB_dbi                 candidates;
     MDB_dbi                 subjects;
+    MDB_dbi                 free;           /* erased slots to reuse */
+    int                     slots;          /* the slot file, or -1 */
+    int                     zeroed;         /* slots to sync */
     int                     read_only;
     int                     last;           /* last LMDB error */
 };
@@ -49,8 +55,16 @@ struct strm_keystore_s {
 static int strm_keystore_fail(strm_keystore_t *ks, MDB_txn *txn, int rc);
 static size_t strm_keyrec_encode(const strm_keyrec_t *rec,
     unsigned char *buf);
-static int strm_keyrec_decode(const MDB_val *v, const char *link,
-    size_t link_len, strm_keyrec_t *rec);
+static int strm_keyrec_decode(strm_keystore_t *ks, const MDB_val *v,
+    const char *link, size_t link_len, strm_keyrec_t *rec);
+static int strm_keystore_put_rec(strm_keystore_t *ks, MDB_txn *txn,
+    const strm_keyrec_t *rec);
+static int strm_keystore_del_rec(strm_keystore_t *ks, MDB_txn *txn,
+    const char *link);
+static int strm_keystore_commit(strm_keystore_t *ks, MDB_txn *txn);
+static int strm_keystore_format(strm_keystore_t *ks, MDB_txn *txn,
+    int read_only);
+static int strm_keystore_wipe_slots(strm_keystore_t *ks);
 static void strm_put_u64(unsigned char *p, uint64_t v);
 static uint64_t strm_get_u64(const unsigned char *p);
 static int strm_keystore_drop_sessions(strm_keystore_t *ks, MDB_txn *txn,
@@ -67,6 +81,7 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
     strm_keystore_t **out, char *err, size_t errlen)
 {
     int               rc, dead;
+    char              slots[4096];
     MDB_txn          *txn;
     unsigned int      flags;
     strm_keystore_t  *ks;
@@ -79,6 +94,7 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
     }
 
     ks->read_only = read_only;
+    ks->slots = -1;
     txn = NULL;
 
     rc = mdb_env_create(&ks->env);
@@ -86,7 +102,7 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
         goto failed;
     }
 
-    rc = mdb_env_set_maxdbs(ks->env, 6);
+    rc = mdb_env_set_maxdbs(ks->env, 7);
     if (rc == MDB_SUCCESS && map_size) {
         rc = mdb_env_set_mapsize(ks->env, map_size);
     }
@@ -108,6 +124,22 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
 
     rc = mdb_env_open(ks->env, path, flags, 0600);
     if (rc != MDB_SUCCESS) {
+        goto failed;
+    }
+
+    /* the wrapped keys' slots, beside the LMDB file */
+    if (snprintf(slots, sizeof(slots), "%s.slots", path)
+        >= (int) sizeof(slots))
+    {
+        rc = ENAMETOOLONG;
+        goto failed;
+    }
+
+    ks->slots = open(slots, read_only ? O_RDONLY | O_CLOEXEC
+                                      : O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (ks->slots == -1 && !(read_only && errno == ENOENT)) {
+        rc = errno;
         goto failed;
     }
 
@@ -143,11 +175,19 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
                           &ks->subjects);
     }
 
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(txn, "free", flags, &ks->free);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = strm_keystore_format(ks, txn, read_only);
+    }
+
     if (rc != MDB_SUCCESS) {
         goto failed;
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
     txn = NULL;
 
     if (rc != MDB_SUCCESS) {
@@ -163,11 +203,20 @@ failed:
     if (err != NULL && errlen > 0) {
         snprintf(err, errlen, "%s: %s", path,
                  rc == MDB_NOTFOUND && read_only
-                 ? "the key store has no tables yet" : mdb_strerror(rc));
+                 ? "the key store has no tables yet"
+                 : rc == MDB_INCOMPATIBLE
+                 ? "the store keeps keys inline (before forensic erasure): "
+                   "stop its users and delete it, it is rebuilt from the "
+                   "keys topic"
+                 : mdb_strerror(rc));
     }
 
     if (txn != NULL) {
         mdb_txn_abort(txn);
+    }
+
+    if (ks->slots != -1) {
+        close(ks->slots);
     }
 
     if (ks->env != NULL) {
@@ -187,8 +236,271 @@ strm_keystore_close(strm_keystore_t *ks)
         return;
     }
 
+    if (ks->slots != -1) {
+        close(ks->slots);
+    }
+
     mdb_env_close(ks->env);
     free(ks);
+}
+
+
+/*
+ * meta "format" says how records keep their keys: 2, in the slot file.
+ * A store of format 1 (keys inline in LMDB's pages) cannot be made
+ * forensic by deleting: it must be deleted whole and rebuilt.
+ */
+static int
+strm_keystore_format(strm_keystore_t *ks, MDB_txn *txn, int read_only)
+{
+    int            rc;
+    MDB_val        k, v;
+    MDB_stat       st;
+    unsigned char  two = STRM_KEYREC_VERSION;
+
+    k.mv_data = "format";
+    k.mv_size = 6;
+
+    rc = mdb_get(txn, ks->meta, &k, &v);
+
+    if (rc == MDB_SUCCESS) {
+        return (v.mv_size == 1 && *(unsigned char *) v.mv_data == two)
+               ? MDB_SUCCESS : MDB_INCOMPATIBLE;
+    }
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    rc = mdb_stat(txn, ks->links, &st);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    if (st.ms_entries > 0) {
+        return MDB_INCOMPATIBLE;
+    }
+
+    if (read_only) {
+        return MDB_SUCCESS;
+    }
+
+    /* a new store: a slot file left by a lost one is wiped first */
+    rc = strm_keystore_wipe_slots(ks);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    v.mv_data = &two;
+    v.mv_size = 1;
+
+    return mdb_put(txn, ks->meta, &k, &v, 0);
+}
+
+
+/* zeros over the whole slot file, synced, then the file emptied */
+static int
+strm_keystore_wipe_slots(strm_keystore_t *ks)
+{
+    off_t          size, off;
+    ssize_t        w;
+    struct stat    st;
+    unsigned char  zeros[64 * STRM_KEYSTORE_SLOT];
+
+    if (fstat(ks->slots, &st) == -1) {
+        return errno;
+    }
+
+    size = st.st_size;
+
+    if (size == 0) {
+        return MDB_SUCCESS;
+    }
+
+    memset(zeros, 0, sizeof(zeros));
+
+    for (off = 0; off < size; off += w) {
+        w = pwrite(ks->slots, zeros,
+                   (size_t) ((size - off) < (off_t) sizeof(zeros)
+                             ? size - off : (off_t) sizeof(zeros)),
+                   off);
+        if (w <= 0) {
+            return (w == -1) ? errno : EIO;
+        }
+    }
+
+    if (fdatasync(ks->slots) == -1 || ftruncate(ks->slots, 0) == -1) {
+        return errno;
+    }
+
+    return MDB_SUCCESS;
+}
+
+
+/*
+ * A record into links, its wrapped key into a slot: a free one (an
+ * erased key's) or a new one at the end of the file.
+ */
+static int
+strm_keystore_put_rec(strm_keystore_t *ks, MDB_txn *txn,
+    const strm_keyrec_t *rec)
+{
+    int            rc;
+    size_t         n;
+    ssize_t        w;
+    uint64_t       slot;
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    strm_keyrec_t  r;
+    unsigned char  sk[8], buf[STRM_KEYREC_MAX];
+    unsigned char  data[STRM_KEYSTORE_SLOT];
+
+    if (ks->slots == -1 || rec->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX) {
+        return EINVAL;
+    }
+
+    rc = mdb_cursor_open(txn, ks->free, &cur);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    if (rc == MDB_SUCCESS && k.mv_size == 8) {
+        slot = strm_get_u64(k.mv_data);
+        rc = mdb_cursor_del(cur, 0);
+
+    } else if (rc == MDB_NOTFOUND) {
+        k.mv_data = "slots";
+        k.mv_size = 5;
+
+        rc = mdb_get(txn, ks->meta, &k, &v);
+        slot = (rc == MDB_SUCCESS && v.mv_size == 8)
+               ? strm_get_u64(v.mv_data) + 1 : 1;
+
+        strm_put_u64(sk, slot);
+        v.mv_data = sk;
+        v.mv_size = 8;
+
+        rc = (rc == MDB_SUCCESS || rc == MDB_NOTFOUND)
+             ? mdb_put(txn, ks->meta, &k, &v, 0) : rc;
+
+    } else if (rc == MDB_SUCCESS) {
+        rc = MDB_CORRUPTED;
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    memset(data, 0, sizeof(data));
+    data[0] = (unsigned char) (rec->wrapped_len >> 8);
+    data[1] = (unsigned char) rec->wrapped_len;
+    memcpy(data + 2, rec->wrapped, rec->wrapped_len);
+
+    w = pwrite(ks->slots, data, sizeof(data),
+               (off_t) ((slot - 1) * STRM_KEYSTORE_SLOT));
+    OPENSSL_cleanse(data, sizeof(data));
+
+    if (w != (ssize_t) sizeof(data)) {
+        return (w == -1) ? errno : EIO;
+    }
+
+    r = *rec;
+    r.slot = slot;
+    n = strm_keyrec_encode(&r, buf);
+    OPENSSL_cleanse(&r, sizeof(r));
+
+    k.mv_data = (void *) rec->link;
+    k.mv_size = STRM_UUID_LEN;
+    v.mv_data = buf;
+    v.mv_size = n;
+
+    return mdb_put(txn, ks->links, &k, &v, 0);
+}
+
+
+/*
+ * A record out of links, its key's slot overwritten with zeros (synced
+ * before the transaction commits: strm_keystore_commit()) and freed.
+ * MDB_NOTFOUND when the link has no record.
+ */
+static int
+strm_keystore_del_rec(strm_keystore_t *ks, MDB_txn *txn, const char *link)
+{
+    int            rc;
+    ssize_t        w;
+    uint64_t       slot;
+    MDB_val        k, v;
+    unsigned char  sk[8], zeros[STRM_KEYSTORE_SLOT];
+
+    k.mv_data = (void *) link;
+    k.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_get(txn, ks->links, &k, &v);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    slot = 0;
+
+    if (v.mv_size >= STRM_KEYREC_HEADER + 8
+        && ((unsigned char *) v.mv_data)[0] == STRM_KEYREC_VERSION)
+    {
+        slot = strm_get_u64((unsigned char *) v.mv_data + v.mv_size - 8);
+    }
+
+    rc = mdb_del(txn, ks->links, &k, NULL);
+    if (rc != MDB_SUCCESS || slot == 0) {
+        return rc;
+    }
+
+    if (ks->slots == -1) {
+        return EINVAL;
+    }
+
+    memset(zeros, 0, sizeof(zeros));
+
+    w = pwrite(ks->slots, zeros, sizeof(zeros),
+               (off_t) ((slot - 1) * STRM_KEYSTORE_SLOT));
+    if (w != (ssize_t) sizeof(zeros)) {
+        return (w == -1) ? errno : EIO;
+    }
+
+    ks->zeroed++;
+
+    strm_put_u64(sk, slot);
+    k.mv_data = sk;
+    k.mv_size = 8;
+    v.mv_data = "";
+    v.mv_size = 1;
+
+    return mdb_put(txn, ks->free, &k, &v, 0);
+}
+
+
+/*
+ * Commits a write transaction; erased slots reach the disk first, so a
+ * committed erasure is an erasure on disk too.
+ */
+static int
+strm_keystore_commit(strm_keystore_t *ks, MDB_txn *txn)
+{
+    int  rc;
+
+    if (ks->zeroed) {
+        ks->zeroed = 0;
+
+        if (fdatasync(ks->slots) == -1) {
+            rc = errno;
+            mdb_txn_abort(txn);
+            return rc;
+        }
+    }
+
+    return mdb_txn_commit(txn);
 }
 
 
@@ -236,7 +548,7 @@ strm_keystore_lookup(strm_keystore_t *ks, const unsigned char *hmac,
         rc = mdb_get(txn, ks->links, &k, &v);
 
         if (rc == MDB_SUCCESS
-            && strm_keyrec_decode(&v, k.mv_data, k.mv_size, rec) == 0
+            && strm_keyrec_decode(ks, &v, k.mv_data, k.mv_size, rec) == 0
             && rec->expires > now)
         {
             found = 1;
@@ -258,11 +570,9 @@ int
 strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
     int64_t now, const strm_keyrec_t *candidate, strm_keyrec_t *rec)
 {
-    int            rc;
-    size_t         n;
-    MDB_val        k, v, lk;
-    MDB_txn       *txn;
-    unsigned char  buf[STRM_KEYREC_MAX];
+    int       rc;
+    MDB_val   k, v, lk;
+    MDB_txn  *txn;
 
     if (candidate->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX
         || strlen(candidate->link) != STRM_UUID_LEN)
@@ -285,7 +595,7 @@ strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
         rc = mdb_get(txn, ks->links, &lk, &v);
 
         if (rc == MDB_SUCCESS
-            && strm_keyrec_decode(&v, lk.mv_data, lk.mv_size, rec) == 0
+            && strm_keyrec_decode(ks, &v, lk.mv_data, lk.mv_size, rec) == 0
             && rec->expires > now)
         {
             mdb_txn_abort(txn);
@@ -297,26 +607,20 @@ strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
         return strm_keystore_fail(ks, txn, rc);
     }
 
-    n = strm_keyrec_encode(candidate, buf);
-
     lk.mv_data = (void *) candidate->link;
     lk.mv_size = STRM_UUID_LEN;
-    v.mv_data = buf;
-    v.mv_size = n;
 
-    rc = mdb_put(txn, ks->links, &lk, &v, 0);
+    rc = strm_keystore_put_rec(ks, txn, candidate);
 
     if (rc == MDB_SUCCESS) {
         rc = mdb_put(txn, ks->sessions, &k, &lk, 0);
     }
 
-    OPENSSL_cleanse(buf, sizeof(buf));
-
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, txn, rc);
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -348,7 +652,7 @@ strm_keystore_get(strm_keystore_t *ks, const char *link, strm_keyrec_t *rec)
 
     rc = mdb_get(txn, ks->links, &k, &v);
     found = (rc == MDB_SUCCESS
-             && strm_keyrec_decode(&v, link, STRM_UUID_LEN, rec) == 0);
+             && strm_keyrec_decode(ks, &v, link, STRM_UUID_LEN, rec) == 0);
 
     mdb_txn_abort(txn);
 
@@ -364,11 +668,8 @@ strm_keystore_get(strm_keystore_t *ks, const char *link, strm_keyrec_t *rec)
 int
 strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec)
 {
-    int            rc;
-    size_t         n;
-    MDB_val        k, v;
-    MDB_txn       *txn;
-    unsigned char  buf[STRM_KEYREC_MAX];
+    int       rc;
+    MDB_txn  *txn;
 
     if (rec->wrapped_len > STRM_KEYSTORE_WRAPPED_MAX
         || strlen(rec->link) != STRM_UUID_LEN)
@@ -381,21 +682,18 @@ strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec)
         return strm_keystore_fail(ks, NULL, rc);
     }
 
-    n = strm_keyrec_encode(rec, buf);
+    /* a record written again: its old slot is erased first */
+    rc = strm_keystore_del_rec(ks, txn, rec->link);
 
-    k.mv_data = (void *) rec->link;
-    k.mv_size = STRM_UUID_LEN;
-    v.mv_data = buf;
-    v.mv_size = n;
-
-    rc = mdb_put(txn, ks->links, &k, &v, 0);
-    OPENSSL_cleanse(buf, sizeof(buf));
+    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+        rc = strm_keystore_put_rec(ks, txn, rec);
+    }
 
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, txn, rc);
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
 
     return rc == MDB_SUCCESS ? 0 : strm_keystore_fail(ks, NULL, rc);
 }
@@ -427,7 +725,7 @@ strm_keystore_published(strm_keystore_t *ks, const char *link)
 
     if (rc == MDB_NOTFOUND
         || (rc == MDB_SUCCESS
-            && strm_keyrec_decode(&v, link, STRM_UUID_LEN, &rec) != 0))
+            && strm_keyrec_decode(ks, &v, link, STRM_UUID_LEN, &rec) != 0))
     {
         mdb_txn_abort(txn);
         return 0;
@@ -454,7 +752,7 @@ strm_keystore_published(strm_keystore_t *ks, const char *link)
 
     OPENSSL_cleanse(&rec, sizeof(rec));
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
 
     return rc == MDB_SUCCESS ? 1 : strm_keystore_fail(ks, NULL, rc);
 }
@@ -479,7 +777,12 @@ strm_keystore_shred(strm_keystore_t *ks, const char *link)
     k.mv_data = (void *) link;
     k.mv_size = STRM_UUID_LEN;
 
+    /* a record, or a losing candidate's index entries only */
     rc = mdb_get(txn, ks->links, &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        rc = mdb_get(txn, ks->candidates, &k, &v);
+    }
 
     if (rc == MDB_NOTFOUND) {
         mdb_txn_abort(txn);
@@ -495,7 +798,7 @@ strm_keystore_shred(strm_keystore_t *ks, const char *link)
         return strm_keystore_fail(ks, txn, rc);
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
 
     return rc == MDB_SUCCESS ? 1 : strm_keystore_fail(ks, NULL, rc);
 }
@@ -548,6 +851,14 @@ strm_keystore_drop_sessions(strm_keystore_t *ks, MDB_txn *txn,
 int
 strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
 {
+    return strm_keystore_purge_some(ks, before, (size_t) -1, n);
+}
+
+
+int
+strm_keystore_purge_some(strm_keystore_t *ks, int64_t before, size_t max,
+    size_t *n)
+{
     int            rc;
     char          *links, *p;
     size_t         i, count, size;
@@ -571,6 +882,7 @@ strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
 
     /* the expired key links first: removing them writes to the tables */
     size = st.ms_entries ? st.ms_entries : 1;
+    size = (size < max) ? size : (max ? max : 1);
     links = malloc(size * STRM_UUID_LEN);
     if (links == NULL) {
         return strm_keystore_fail(ks, txn, ENOMEM);
@@ -589,7 +901,7 @@ strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
         if (k.mv_size == STRM_UUID_LEN
-            && (strm_keyrec_decode(&v, k.mv_data, k.mv_size, &rec) != 0
+            && (strm_keyrec_decode(ks, &v, k.mv_data, k.mv_size, &rec) != 0
                 || rec.expires < before))
         {
             memcpy(links + count * STRM_UUID_LEN, k.mv_data,
@@ -624,7 +936,7 @@ strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n)
         return strm_keystore_fail(ks, txn, rc);
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -661,7 +973,7 @@ strm_keystore_each(strm_keystore_t *ks,
          rc == MDB_SUCCESS && !stop;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
-        if (strm_keyrec_decode(&v, k.mv_data, k.mv_size, &rec) == 0) {
+        if (strm_keyrec_decode(ks, &v, k.mv_data, k.mv_size, &rec) == 0) {
             stop = cb(&rec, data);
         }
     }
@@ -788,7 +1100,7 @@ strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
         return strm_keystore_fail(ks, txn, rc);
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -859,7 +1171,7 @@ strm_keystore_apply(strm_keystore_t *ks, int32_t partition, int64_t offset,
         return strm_keystore_fail(ks, txn, rc);
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = strm_keystore_commit(ks, txn);
 
     return rc == MDB_SUCCESS ? 1 : strm_keystore_fail(ks, NULL, rc);
 }
@@ -875,10 +1187,8 @@ strm_keystore_apply_rec(strm_keystore_t *ks, MDB_txn *txn,
     const strm_keyrec_t *rec, int *won)
 {
     int            rc;
-    size_t         n;
     MDB_val        k, v, lk, sk;
     unsigned char  sw[STRM_KEYSTORE_SW_LEN];
-    unsigned char  buf[STRM_KEYREC_MAX];
 
     lk.mv_data = (void *) rec->link;
     lk.mv_size = STRM_UUID_LEN;
@@ -926,12 +1236,7 @@ strm_keystore_apply_rec(strm_keystore_t *ks, MDB_txn *txn,
         }
     }
 
-    n = strm_keyrec_encode(rec, buf);
-    v.mv_data = buf;
-    v.mv_size = n;
-
-    rc = mdb_put(txn, ks->links, &lk, &v, 0);
-    OPENSSL_cleanse(buf, sizeof(buf));
+    rc = strm_keystore_put_rec(ks, txn, rec);
 
     if (rc == MDB_SUCCESS) {
         *won = 1;
@@ -987,7 +1292,7 @@ strm_keystore_apply_tombstone(strm_keystore_t *ks, MDB_txn *txn,
         return rc;
     }
 
-    rc = mdb_del(txn, ks->links, &lk, NULL);
+    rc = strm_keystore_del_rec(ks, txn, link);
 
     if (rc == MDB_SUCCESS) {
         rc = strm_keystore_drop_sessions(ks, txn, link);
@@ -1060,8 +1365,48 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
         rc = mdb_get(txn, ks->links, &lk, &v);
 
         found = (rc == MDB_SUCCESS
-                 && strm_keyrec_decode(&v, lk.mv_data, lk.mv_size, rec)
+                 && strm_keyrec_decode(ks, &v, lk.mv_data, lk.mv_size, rec)
                     == 0);
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return found;
+}
+
+
+int
+strm_keystore_candidate(strm_keystore_t *ks, const char *link,
+    unsigned char *session, int64_t *window)
+{
+    int       rc, found;
+    MDB_val   k, v;
+    MDB_txn  *txn;
+
+    if (strlen(link) != STRM_UUID_LEN) {
+        return 0;
+    }
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = (void *) link;
+    k.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_get(txn, ks->candidates, &k, &v);
+    found = (rc == MDB_SUCCESS && v.mv_size == STRM_KEYSTORE_SW_LEN);
+
+    if (found) {
+        memcpy(session, v.mv_data, STRM_KEYSTORE_HMAC_LEN);
+        *window = (int64_t) strm_get_u64((unsigned char *) v.mv_data
+                                         + STRM_KEYSTORE_HMAC_LEN);
     }
 
     mdb_txn_abort(txn);
@@ -1135,6 +1480,7 @@ strm_keystore_offset_key(unsigned char *key, int32_t partition)
 }
 
 
+/* the record as LMDB holds it: no key, the number of its key's slot */
 static size_t
 strm_keyrec_encode(const strm_keyrec_t *rec, unsigned char *buf)
 {
@@ -1159,18 +1505,22 @@ strm_keyrec_encode(const strm_keyrec_t *rec, unsigned char *buf)
         p += STRM_KEYREC_FLEET_LEN;
     }
 
-    memcpy(p, rec->wrapped, rec->wrapped_len);
+    strm_put_u64(p, rec->slot);
 
-    return (size_t) (p - buf) + rec->wrapped_len;
+    return (size_t) (p - buf) + 8;
 }
 
 
+/* the record and, from its slot, its wrapped key: 0, or -1 */
 static int
-strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
-    strm_keyrec_t *rec)
+strm_keyrec_decode(strm_keystore_t *ks, const MDB_val *v, const char *link,
+    size_t link_len, strm_keyrec_t *rec)
 {
     size_t                n, extra;
+    ssize_t               r;
+    uint64_t              slot;
     const unsigned char  *p;
+    unsigned char         data[STRM_KEYSTORE_SLOT];
 
     p = v->mv_data;
 
@@ -1184,8 +1534,25 @@ strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
     extra = (p[23] & STRM_KEYREC_FLEET) ? STRM_KEYREC_FLEET_LEN : 0;
 
     if (n > STRM_KEYSTORE_WRAPPED_MAX
-        || v->mv_size != STRM_KEYREC_HEADER + extra + n)
+        || v->mv_size != STRM_KEYREC_HEADER + extra + 8)
     {
+        return -1;
+    }
+
+    slot = strm_get_u64(p + STRM_KEYREC_HEADER + extra);
+
+    if (slot == 0 || ks->slots == -1) {
+        return -1;
+    }
+
+    r = pread(ks->slots, data, sizeof(data),
+              (off_t) ((slot - 1) * STRM_KEYSTORE_SLOT));
+
+    /* a slot erased (and perhaps reused) since: no key of this link */
+    if (r != (ssize_t) sizeof(data)
+        || (((size_t) data[0] << 8) | data[1]) != n)
+    {
+        OPENSSL_cleanse(data, sizeof(data));
         return -1;
     }
 
@@ -1206,7 +1573,9 @@ strm_keyrec_decode(const MDB_val *v, const char *link, size_t link_len,
     rec->expires = (int64_t) strm_get_u64(p + 13);
     rec->wrapped_len = n;
     rec->published = (p[23] & STRM_KEYREC_PUBLISHED) != 0;
-    memcpy(rec->wrapped, p + STRM_KEYREC_HEADER + extra, n);
+    rec->slot = slot;
+    memcpy(rec->wrapped, data + 2, n);
+    OPENSSL_cleanse(data, sizeof(data));
 
     return 0;
 }

@@ -31,10 +31,21 @@
  * without fsync (MDB_NOSYNC): Kafka's keys topic is the durable copy,
  * and LMDB keeps its integrity without the sync (a crash of the machine
  * may lose the last transactions, not corrupt the file).
+ *
+ * Forensic erasure: LMDB is copy-on-write, so a deleted value stays in
+ * a free page.  The wrapped keys therefore never enter LMDB: they lie in
+ * fixed slots of a second file, "<path>.slots" (mode 0600), and LMDB
+ * holds the slot's number.  Erasing a key link (tombstone, shred,
+ * purge) overwrites its slot with zeros in place and syncs the file
+ * before the transaction commits; the slot is then reused.  No store
+ * file keeps a copy of an erased key, wrapped or not (docs/keys.md says
+ * what remains out of reach: filesystem journals, SSD remapping,
+ * backups taken before).
  */
 
 #define STRM_KEYSTORE_HMAC_LEN     32
 #define STRM_KEYSTORE_WRAPPED_MAX  256
+#define STRM_KEYSTORE_SLOT         264      /* length (2), key, zeros */
 
 
 typedef struct strm_keystore_s  strm_keystore_t;
@@ -53,6 +64,9 @@ typedef struct {
     int                  fleet;
     int64_t              window;
     unsigned char        session[STRM_KEYSTORE_HMAC_LEN];
+
+    /* the store's: where the wrapped key lies in the slot file (0: none) */
+    uint64_t             slot;
 } strm_keyrec_t;
 
 
@@ -99,8 +113,9 @@ int strm_keystore_published(strm_keystore_t *ks, const char *link);
 int strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec);
 
 /*
- * Shreds a key link: its record goes, and the sessions that point to
- * it.  1 deleted, 0 unknown.
+ * Shreds a key link as its tombstone would: its record and key (its
+ * slot overwritten), the sessions and index entries that point to it;
+ * a losing candidate's index entries.  1 deleted, 0 unknown.
  */
 int strm_keystore_shred(strm_keystore_t *ks, const char *link);
 
@@ -110,6 +125,10 @@ int strm_keystore_shred(strm_keystore_t *ks, const char *link);
  * to them; *n gets their count.  0 or < 0.
  */
 int strm_keystore_purge(strm_keystore_t *ks, int64_t before, size_t *n);
+
+/* the same for at most max key links (a bounded step of a schedule) */
+int strm_keystore_purge_some(strm_keystore_t *ks, int64_t before,
+    size_t max, size_t *n);
 
 /* every record in key link order; the callback returns 0 to go on */
 int strm_keystore_each(strm_keystore_t *ks,
@@ -170,6 +189,10 @@ int strm_keystore_applied(strm_keystore_t *ks, int32_t partition,
  */
 int strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     int64_t window, strm_keyrec_t *rec);
+
+/* the session and window of a candidate key link: 1, 0 unknown, < 0 */
+int strm_keystore_candidate(strm_keystore_t *ks, const char *link,
+    unsigned char *session, int64_t *window);
 
 /*
  * Every key link a session ever had (winners and losers, every

@@ -394,6 +394,50 @@ test_shred_purge(strm_keys_t *k)
 }
 
 
+/* a value's sessions under every KEK key: a rotated KEK still finds */
+static void
+test_value_sessions(const char *dir, strm_tink_keyset_t *kek)
+{
+    size_t         n;
+    strm_keys_t   *before, *after;
+    unsigned char  s_before[32], s_after[32], all[4 * 32];
+
+    before = open_box(dir, "rot-before", kek);
+    if (before == NULL) {
+        CHECK(0, "a store");
+        return;
+    }
+
+    (void) strm_keys_fleet_session(before, "rot-1", 5, s_before);
+
+    /* the KEK's primary key rotates: a new one is added as primary */
+    (void) strm_tink_keyset_add_random(kek, NULL);
+
+    after = open_box(dir, "rot-after", kek);
+    if (after == NULL) {
+        strm_keys_close(before);
+        CHECK(0, "a store after the rotation");
+        return;
+    }
+
+    (void) strm_keys_fleet_session(after, "rot-1", 5, s_after);
+
+    CHECK(memcmp(s_before, s_after, 32) != 0,
+          "a rotated KEK's primary hashes sessions anew");
+
+    CHECK(strm_keys_value_sessions(kek, "rot-1", 5, all, 4, &n) == STRM_OK
+          && n == 2, "one session per KEK key");
+    CHECK((memcmp(all, s_before, 32) == 0 || memcmp(all + 32, s_before, 32)
+           == 0)
+          && (memcmp(all, s_after, 32) == 0
+              || memcmp(all + 32, s_after, 32) == 0),
+          "the sessions under the old and the new primary key");
+
+    strm_keys_close(before);
+    strm_keys_close(after);
+}
+
+
 int
 main(void)
 {
@@ -432,6 +476,7 @@ main(void)
     }
 
     test_rebuild(dir, kek);
+    test_value_sessions(dir, kek);
 
     strm_keys_close(a);
     strm_keys_close(b);

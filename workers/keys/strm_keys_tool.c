@@ -25,11 +25,13 @@
  *                                        audit log
  *   strm-keys -s STORE purge -r SECONDS  remove key links expired more
  *                                        than SECONDS ago
- *   strm-keys -s STORE sync -b BROKERS -t TOPIC [-o]
+ *   strm-keys -s STORE sync -b BROKERS -t TOPIC [-o | -r SECONDS]
  *                                        copy the keys topic into the
  *                                        store (-o: up to its end, then
  *                                        exit; else follow it until
- *                                        SIGTERM/SIGINT)
+ *                                        SIGTERM/SIGINT, purging what
+ *                                        expired more than -r seconds
+ *                                        ago, 30 days by default)
  *
  * -X name=value (repeatable, as kcat's) sets any librdkafka property of
  * the clients of sync and shred: SASL, TLS.  It runs on the workers'
@@ -45,6 +47,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 #include <openssl/crypto.h>
@@ -55,7 +59,12 @@
 #include "strm_worker_main.h"
 
 
-#define STRM_KT_MAP_SIZE  ((size_t) 1 << 30)
+#define STRM_KT_MAP_SIZE    ((size_t) 1 << 30)
+#define STRM_KT_FORGET_MAX  4096   /* key links of one subject at most */
+#define STRM_KT_VALUE_MAX   4096   /* a key-field value on stdin */
+#define STRM_KT_KEK_KEYS    16     /* keys of the KEK looked at */
+#define STRM_KT_RETENTION   2592000    /* sync's purge: 30 days */
+#define STRM_KT_PURGE_EVERY 1000       /* ms between its steps */
 
 
 typedef struct {
@@ -66,7 +75,9 @@ typedef struct {
     const char          *brokers;
     const char          *topic;
     const char          *audit;
+    const char          *contract;
     const char          *cmd;
+    const char          *forget;        /* "value" or "link" */
     strm_keystore_t     *ks;
     long                 retention;
     int                  once;
@@ -87,9 +98,17 @@ static int strm_kt_list_one(const strm_keyrec_t *rec, void *data);
 static int strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o,
     const char *link);
 static int strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o);
+static int strm_kt_forget(strm_keystore_t *ks, strm_kt_opts_t *o);
+static int strm_kt_forget_link(const char *link, void *data);
+static int strm_kt_tombstones(strm_kt_opts_t *o,
+    char links[][STRM_UUID_LEN + 1],
+    unsigned char (*sessions)[STRM_KEYSTORE_HMAC_LEN], size_t n);
+static int strm_kt_audit_forget(strm_kt_opts_t *o, const char *by,
+    char links[][STRM_UUID_LEN + 1], size_t n);
 static int32_t strm_kt_partitioner(const rd_kafka_topic_t *rkt,
     const void *key, size_t keylen, int32_t partitions, void *rkt_opaque,
     void *msg_opaque);
+static void strm_kt_sync_purge(strm_keystore_t *ks, strm_kt_opts_t *o);
 static int strm_kt_sync_message(strm_keystore_t *ks,
     const rd_kafka_message_t *rkm);
 static int strm_kt_audit_shred(const char *path, const char *link,
@@ -98,7 +117,7 @@ static int strm_kt_audit_shred(const char *path, const char *link,
 
 static const strm_w_program_t  strm_kt_program = {
     "strm-keys",
-    "s:k:b:t:r:a:o",
+    "s:k:b:t:r:a:c:o",
     STRM_W_OPT_KAFKA,
     strm_kt_option,
     strm_kt_operands,
@@ -115,8 +134,13 @@ static const strm_w_program_t  strm_kt_program = {
     "       strm-keys -s STORE -k KEK export [KEY_LINK]\n"
     "       strm-keys -s STORE [-b BROKERS -t KEYS_TOPIC] "
     "[-a AUDIT_LOG] shred KEY_LINK\n"
+    "       strm-keys -s STORE -k KEK [-b BROKERS -t KEYS_TOPIC] "
+    "[-a AUDIT_LOG] [-c CONTRACT] forget value < FILE\n"
+    "       strm-keys -s STORE -k KEK [-b BROKERS -t KEYS_TOPIC] "
+    "[-a AUDIT_LOG] forget link KEY_LINK\n"
     "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
-    "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC [-o]\n"
+    "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC "
+    "[-o | -r RETENTION_SECONDS]\n"
     "  -X name=value  a librdkafka property of shred's and sync's "
     "clients\n"
 };
@@ -165,6 +189,9 @@ strm_kt_option(strm_w_t *w, int opt, char *arg)
     case 'a':
         o->audit = arg;
         break;
+    case 'c':
+        o->contract = arg;
+        break;
     default:
         return strm_w_usage(w);
     }
@@ -194,6 +221,15 @@ strm_kt_operands(strm_w_t *w)
 
     if (w->argc == 2 && strcmp(o->cmd, "shred") == 0) {
         o->link = w->argv[1];
+        return STRM_W_EX_OK;
+    }
+
+    if (strcmp(o->cmd, "forget") == 0 && o->kek != NULL
+        && ((w->argc == 2 && strcmp(w->argv[1], "value") == 0)
+            || (w->argc == 3 && strcmp(w->argv[1], "link") == 0)))
+    {
+        o->forget = w->argv[1];
+        o->link = (w->argc == 3) ? w->argv[2] : NULL;
         return STRM_W_EX_OK;
     }
 
@@ -263,6 +299,10 @@ strm_kt_run(strm_w_t *w)
 
     if (strcmp(o->cmd, "shred") == 0) {
         return strm_kt_shred(o->ks, o, o->link);
+    }
+
+    if (strcmp(o->cmd, "forget") == 0) {
+        return strm_kt_forget(o->ks, o);
     }
 
     if (strcmp(o->cmd, "purge") == 0) {
@@ -406,6 +446,339 @@ strm_kt_list_one(const strm_keyrec_t *rec, void *data)
 }
 
 
+/* the key links of one subject found in the store's index */
+typedef struct {
+    char                 (*links)[STRM_UUID_LEN + 1];
+    unsigned char        (*sessions)[STRM_KEYSTORE_HMAC_LEN];
+    const unsigned char   *session;     /* the one being looked up */
+    size_t                 n;
+    size_t                 max;
+} strm_kt_found_t;
+
+
+/*
+ * forget: every key link of one data subject, in every window, found
+ * through the store's index (sessions -> links), tombstoned in the keys
+ * topic (each in its session's partition: every gateway and synced
+ * store erases it) and erased in this store; a line in the audit log.
+ * By value: the key-field value comes on standard input (never an
+ * argument, which any user could read in the process list), is hashed
+ * under the fleet secret of every KEK key and wiped.  By link: the
+ * link's session.  The value is never printed, logged or audited.
+ */
+static int
+strm_kt_forget(strm_keystore_t *ks, strm_kt_opts_t *o)
+{
+    int              rc, n, kafka;
+    size_t           i, len, nsess;
+    int64_t          window;
+    strm_keyrec_t    rec;
+    strm_kt_found_t  f;
+    unsigned char    session[STRM_KEYSTORE_HMAC_LEN];
+    unsigned char    sessions[STRM_KT_KEK_KEYS * STRM_KEYSTORE_HMAC_LEN];
+    char             value[STRM_KT_VALUE_MAX + 1], err[512];
+
+    if (strm_keys_read_kek(o->kek, &o->kek_ks, err, sizeof(err)) != STRM_OK)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "%s: %s", o->kek, err);
+        return 1;
+    }
+
+    memset(&f, 0, sizeof(f));
+    f.max = STRM_KT_FORGET_MAX;
+    f.links = calloc(f.max, sizeof(*f.links));
+    f.sessions = calloc(f.max, sizeof(*f.sessions));
+
+    if (f.links == NULL || f.sessions == NULL) {
+        free(f.links);
+        free(f.sessions);
+        return 1;
+    }
+
+    rc = 0;
+
+    if (o->link == NULL) {
+        len = fread(value, 1, sizeof(value), stdin);
+
+        if (len == sizeof(value)) {
+            OPENSSL_cleanse(value, sizeof(value));
+            strm_w_log(STRM_W_LOG_ERR, "the value on standard input is "
+                       "longer than %d bytes", STRM_KT_VALUE_MAX);
+            rc = 1;
+            goto done;
+        }
+
+        /* the line's end is not the value's */
+        if (len > 0 && value[len - 1] == '\n') {
+            len--;
+        }
+
+        if (len > 0 && value[len - 1] == '\r') {
+            len--;
+        }
+
+        if (len == 0) {
+            strm_w_log(STRM_W_LOG_ERR, "no value on standard input");
+            rc = 1;
+            goto done;
+        }
+
+        n = strm_keys_value_sessions(o->kek_ks, value, len, sessions,
+                                     STRM_KT_KEK_KEYS, &nsess);
+        OPENSSL_cleanse(value, sizeof(value));
+
+        if (n != STRM_OK) {
+            rc = 1;
+            goto done;
+        }
+
+        for (i = 0; i < nsess; i++) {
+            f.session = sessions + i * STRM_KEYSTORE_HMAC_LEN;
+
+            if (strm_keystore_subject(ks, f.session, strm_kt_forget_link, &f)
+                < 0)
+            {
+                rc = -1;
+                goto done;
+            }
+        }
+
+        OPENSSL_cleanse(sessions, sizeof(sessions));
+
+    } else {
+        n = strm_keystore_candidate(ks, o->link, session, &window);
+
+        if (n < 0) {
+            rc = -1;
+            goto done;
+        }
+
+        if (n == 1) {
+            f.session = session;
+
+            if (strm_keystore_subject(ks, session, strm_kt_forget_link, &f)
+                < 0)
+            {
+                rc = -1;
+                goto done;
+            }
+        }
+
+        /* a link the index does not know: that link alone */
+        if (f.n == 0 && strm_keystore_get(ks, o->link, &rec) == 1) {
+            memcpy(f.links[0], o->link, STRM_UUID_LEN + 1);
+            memcpy(f.sessions[0], rec.session, STRM_KEYSTORE_HMAC_LEN);
+            f.n = rec.fleet ? 1 : 0;
+
+            if (!rec.fleet) {
+                /* before the fleet: no session, any partition */
+                memset(f.sessions[0], 0, STRM_KEYSTORE_HMAC_LEN);
+                f.n = 1;
+            }
+
+            OPENSSL_cleanse(&rec, sizeof(rec));
+        }
+    }
+
+    if (f.n == f.max) {
+        strm_w_log(STRM_W_LOG_WARN, "more than %d key links: forget again "
+                   "for the rest", STRM_KT_FORGET_MAX);
+    }
+
+    /* the fleet first: every box erases on the tombstones */
+    kafka = 0;
+
+    if (o->brokers != NULL && o->topic != NULL && f.n > 0) {
+        kafka = strm_kt_tombstones(o, f.links, f.sessions, f.n);
+    }
+
+    for (i = 0; i < f.n; i++) {
+        if (strm_keystore_shred(ks, f.links[i]) < 0) {
+            rc = -1;
+            goto done;
+        }
+    }
+
+    printf("{\"forgotten\":%zu,\"keyLinks\":[", f.n);
+
+    for (i = 0; i < f.n; i++) {
+        printf("%s\"%s\"", i ? "," : "", f.links[i]);
+    }
+
+    printf("]}\n");
+
+    if (o->audit != NULL
+        && strm_kt_audit_forget(o, o->link ? "link" : "value", f.links, f.n)
+           != 0)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "audit log \"%s\": %s", o->audit,
+                   strerror(errno));
+        rc = 1;
+    }
+
+    if (kafka != 0) {
+        rc = 1;
+    }
+
+done:
+
+    free(f.links);
+    free(f.sessions);
+
+    return rc;
+}
+
+
+static int
+strm_kt_forget_link(const char *link, void *data)
+{
+    strm_kt_found_t  *f = data;
+
+    size_t  i;
+
+    for (i = 0; i < f->n; i++) {
+        if (strcmp(f->links[i], link) == 0) {
+            return 0;
+        }
+    }
+
+    if (f->n == f->max) {
+        return 1;
+    }
+
+    memcpy(f->links[f->n], link, STRM_UUID_LEN + 1);
+    memcpy(f->sessions[f->n], f->session, STRM_KEYSTORE_HMAC_LEN);
+    f->n++;
+
+    return 0;
+}
+
+
+/* one tombstone per link, in its session's partition; 0 or 1 */
+static int
+strm_kt_tombstones(strm_kt_opts_t *o, char links[][STRM_UUID_LEN + 1],
+    unsigned char (*sessions)[STRM_KEYSTORE_HMAC_LEN], size_t n)
+{
+    size_t                  i;
+    rd_kafka_t             *rk;
+    rd_kafka_conf_t        *conf;
+    rd_kafka_topic_t       *rkt;
+    rd_kafka_resp_err_t     err;
+    rd_kafka_topic_conf_t  *tconf;
+    unsigned char           zero[STRM_KEYSTORE_HMAC_LEN];
+    char                    errstr[512];
+
+    conf = strm_kt_kafka_conf(o);
+    if (conf == NULL) {
+        return 1;
+    }
+
+    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (rk == NULL) {
+        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return 1;
+    }
+
+    tconf = rd_kafka_topic_conf_new();
+    rd_kafka_topic_conf_set_partitioner_cb(tconf, strm_kt_partitioner);
+
+    /* the handle owns tconf */
+    rkt = rd_kafka_topic_new(rk, o->topic, tconf);
+    err = (rkt == NULL) ? rd_kafka_last_error() : RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    memset(zero, 0, sizeof(zero));
+
+    for (i = 0; i < n && err == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
+        err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
+                                RD_KAFKA_V_KEY(links[i], STRM_UUID_LEN),
+                                RD_KAFKA_V_VALUE(NULL, 0),
+                                RD_KAFKA_V_OPAQUE(
+                                    memcmp(sessions[i], zero,
+                                           sizeof(zero)) == 0
+                                    ? NULL : sessions[i]),
+                                RD_KAFKA_V_END);
+    }
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = rd_kafka_flush(rk, 10000);
+    }
+
+    if (rkt != NULL) {
+        rd_kafka_topic_destroy(rkt);
+    }
+
+    rd_kafka_destroy(rk);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        strm_w_log(STRM_W_LOG_ERR, "tombstones to \"%s\" failed: %s",
+                   o->topic, rd_kafka_err2str(err));
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The audit trail strm-decrypt keeps: who forgot whom (by value or by
+ * link, never the value), when, which key links.
+ */
+static int
+strm_kt_audit_forget(strm_kt_opts_t *o, const char *by,
+    char links[][STRM_UUID_LEN + 1], size_t n)
+{
+    FILE            *f;
+    int              rc;
+    size_t           i;
+    const char      *who;
+    struct passwd   *pw;
+
+    f = fopen(o->audit, "a");
+    if (f == NULL) {
+        return -1;
+    }
+
+    who = getenv("SUDO_USER");
+
+    if (who == NULL) {
+        pw = getpwuid(geteuid());
+        who = (pw != NULL) ? pw->pw_name : "unknown";
+    }
+
+    fprintf(f, "{\"time\":%lld,\"event\":\"forget\",\"by\":\"%s\","
+            "\"subject\":\"%s\"", (long long) strm_w_now_ms(), who, by);
+
+    if (o->contract != NULL) {
+        fprintf(f, ",\"contract\":\"%s\"", o->contract);
+    }
+
+    fprintf(f, ",\"count\":%zu,\"keyLinks\":[", n);
+
+    for (i = 0; i < n; i++) {
+        fprintf(f, "%s\"%s\"", i ? "," : "", links[i]);
+    }
+
+    fprintf(f, "]}\n");
+
+    rc = fflush(f) == 0 ? 0 : -1;
+
+    if (fclose(f) != 0) {
+        rc = -1;
+    }
+
+    return rc;
+}
+
+
 /* a fleet record's session picks its partition, as at the gateways */
 static int32_t
 strm_kt_partitioner(const rd_kafka_topic_t *rkt, const void *key,
@@ -531,7 +904,7 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
 {
     int                               i, rc, bad, nparts, remaining;
     size_t                            copied, shredded, lost;
-    int64_t                           lo, hi, next, *ends;
+    int64_t                           lo, hi, next, next_purge, *ends;
     rd_kafka_t                       *rk;
     rd_kafka_conf_t                  *conf;
     rd_kafka_message_t               *rkm;
@@ -655,7 +1028,15 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
     copied = shredded = lost = 0;
     bad = 0;
 
+    next_purge = strm_w_now_ms();
+
     while (!strm_w_stopping() && !(o->once && remaining == 0)) {
+
+        /* following: key links expired longer ago than -r are purged */
+        if (!o->once && strm_w_now_ms() >= next_purge) {
+            strm_kt_sync_purge(ks, o);
+            next_purge = strm_w_now_ms() + STRM_KT_PURGE_EVERY;
+        }
 
         rkm = rd_kafka_consumer_poll(rk, 200);
         if (rkm == NULL) {
@@ -713,6 +1094,31 @@ strm_kt_sync(strm_keystore_t *ks, strm_kt_opts_t *o)
     rd_kafka_destroy(rk);
 
     return rc;
+}
+
+
+/* a sync that follows purges on a schedule: an erasure, logged */
+static void
+strm_kt_sync_purge(strm_keystore_t *ks, strm_kt_opts_t *o)
+{
+    long    retention;
+    size_t  n;
+
+    retention = (o->retention >= 0) ? o->retention : STRM_KT_RETENTION;
+
+    if (strm_keystore_purge_some(ks, strm_w_now_ms() - retention * 1000,
+                                 1000, &n)
+        != 0)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "purge failed: %s",
+                   strm_keystore_error(ks));
+        return;
+    }
+
+    if (n > 0) {
+        strm_w_log(STRM_W_LOG_NOTICE, "%zu key links purged (expired more "
+                   "than %ld s ago)", n, retention);
+    }
 }
 
 

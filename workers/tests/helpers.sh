@@ -131,6 +131,7 @@ http {
     strm_keys_store $W/keys/keys.mdb;
     strm_keys_kek $W/kek.json;
     strm_keys_topic ${STRM_KEYS_TOPIC:-src-keys};
+    ${STRM_GW_HTTP:-}
     server {
         listen 127.0.0.1:$port;
         location = /event { strm_ingest src; }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Purge on a schedule: a gateway (strm_keys_retention) and a workers'
+# machine's strm-keys sync (-r) purge the key links that expired longer
+# ago than their retention, by themselves, so that no store grows
+# without bound; a purge is an erasure (no copy of a purged key is left
+# in the store files).
+
+set -u
+. "$(dirname "$0")/helpers.sh"
+
+PORT=18583
+KEYS=$STRM_ROOT/build/strm-keys
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/strm-purge-XXXXXX")
+chmod 0711 "$T"
+trap '[ -f "$T/gw/nginx.pid" ] && kill -QUIT "$(cat "$T/gw/nginx.pid")"
+      [ -n "${SYNC_PID:-}" ] && kill "$SYNC_PID"
+      sleep 0.5; strm_cleanup; rm -rf "$T"' EXIT
+
+strm_devbroker_start -P 2 -t src -t src-keys || { FAIL "devbroker"; finish; }
+
+mkdir -p "$T/gw"
+W=$T/gw STRM_GW_HTTP="strm_key_rotation 2s; strm_keys_retention 1s;" \
+    strm_gateway_start $PORT "        location = /ready { strm_ready; }" \
+    || { FAIL "gateway starts"; finish; }
+
+"$KEYS" -s "$T/worker.mdb" sync -b "$BOOTSTRAP" -t src-keys -r 1 \
+    2> "$T/sync.log" &
+SYNC_PID=$!
+
+for ((i = 0; i < 50; i++)); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' \
+         "http://127.0.0.1:$PORT/ready")" = 200 ] && break
+    sleep 0.1
+done
+
+: > "$T/codes"
+for ((i = 0; i < 5; i++)); do
+    curl -s -o /dev/null -w '%{http_code}\n' -m 10 \
+        -H 'Content-Type: application/json' \
+        -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' \
+        --data "{\"strmMeta\":{\"eventContractRef\":\"strmprivacy/example/1.3.0\",\"consentLevels\":[0]},\"uniqueIdentifier\":\"u\",\"consistentValue\":\"purge-$i\",\"someSensitiveValue\":\"s\",\"notSensitiveValue\":\"n\"}" \
+        "http://127.0.0.1:$PORT/event" >> "$T/codes"
+done
+check_eq "5 new sessions answered 204" 5 "$(grep -c '^204$' "$T/codes")"
+
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-keys --min 5 > "$T/keys.jsonl"
+
+links_in() { "$KEYS" -s "$1" list | wc -l; }
+
+# the links are in both stores first
+for ((i = 0; i < 30; i++)); do
+    [ "$(links_in "$T/worker.mdb")" -ge 5 ] && break
+    sleep 0.1
+done
+check "the workers' store learnt the links" \
+    test "$(links_in "$T/worker.mdb")" -ge 5
+
+# expired within 2 s, purged 1 s after that, each in its next step
+gone() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ "$(links_in "$1")" = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "the gateway purged its store by itself" gone "$T/gw/keys/keys.mdb"
+check "strm-keys sync -r purged the workers' store by itself" \
+    gone "$T/worker.mdb"
+check "and said so" grep -q 'key links purged' "$T/sync.log"
+
+/usr/bin/python3 - "$T" > "$T/scan" <<'PY'
+import base64, glob, json, sys
+T = sys.argv[1]
+wrapped = [base64.b64decode(json.loads(json.loads(l)["value"])["wrappedKey"])
+           for l in open(T + "/keys.jsonl") if json.loads(l)["value"]]
+n = 0
+for f in glob.glob(T + "/gw/keys/keys.mdb*") + glob.glob(T + "/worker.mdb*"):
+    data = open(f, "rb").read()
+    n += sum(data.count(w) for w in wrapped)
+print(len(wrapped), n)
+PY
+check_eq "a purge is an erasure: no copy of the 5 keys in the store files" \
+    "5 0" "$(cat "$T/scan")"
+
+finish
