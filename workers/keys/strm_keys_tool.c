@@ -802,21 +802,16 @@ strm_kt_partitioner(const rd_kafka_topic_t *rkt, const void *key,
 static int
 strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o, const char *link)
 {
-    int                     rc, fleet;
-    rd_kafka_t             *rk;
-    strm_keyrec_t           rec;
-    rd_kafka_conf_t        *conf;
-    rd_kafka_topic_t       *rkt;
-    rd_kafka_resp_err_t     err;
-    rd_kafka_topic_conf_t  *tconf;
-    unsigned char           session[STRM_KEYSTORE_HMAC_LEN];
-    char                    errstr[512];
+    int            rc;
+    char           links[1][STRM_UUID_LEN + 1];
+    strm_keyrec_t  rec;
+    unsigned char  sessions[1][STRM_KEYSTORE_HMAC_LEN];
 
     /* a fleet record's tombstone goes to its session's partition */
-    fleet = (strm_keystore_get(ks, link, &rec) == 1 && rec.fleet);
+    memset(sessions, 0, sizeof(sessions));
 
-    if (fleet) {
-        memcpy(session, rec.session, sizeof(session));
+    if (strm_keystore_get(ks, link, &rec) == 1 && rec.fleet) {
+        memcpy(sessions[0], rec.session, STRM_KEYSTORE_HMAC_LEN);
     }
 
     OPENSSL_cleanse(&rec, sizeof(rec));
@@ -840,52 +835,13 @@ strm_kt_shred(strm_keystore_t *ks, strm_kt_opts_t *o, const char *link)
         return rc ? 0 : 1;
     }
 
-    conf = strm_kt_kafka_conf(o);
-    if (conf == NULL) {
+    if (strlen(link) != STRM_UUID_LEN) {
         return 1;
     }
 
-    if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
-                          sizeof(errstr)) != RD_KAFKA_CONF_OK)
-    {
-        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
-        rd_kafka_conf_destroy(conf);
-        return 1;
-    }
+    memcpy(links[0], link, STRM_UUID_LEN + 1);
 
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (rk == NULL) {
-        strm_w_log(STRM_W_LOG_ERR, "%s", errstr);
-        rd_kafka_conf_destroy(conf);
-        return 1;
-    }
-
-    tconf = rd_kafka_topic_conf_new();
-    rd_kafka_topic_conf_set_partitioner_cb(tconf, strm_kt_partitioner);
-
-    /* the handle owns tconf */
-    rkt = rd_kafka_topic_new(rk, o->topic, tconf);
-
-    err = (rkt == NULL) ? rd_kafka_last_error()
-          : rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
-                              RD_KAFKA_V_KEY(link, strlen(link)),
-                              RD_KAFKA_V_VALUE(NULL, 0),
-                              RD_KAFKA_V_OPAQUE(fleet ? session : NULL),
-                              RD_KAFKA_V_END);
-
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        err = rd_kafka_flush(rk, 10000);
-    }
-
-    if (rkt != NULL) {
-        rd_kafka_topic_destroy(rkt);
-    }
-
-    rd_kafka_destroy(rk);
-
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        strm_w_log(STRM_W_LOG_ERR, "tombstone to \"%s\" failed: %s",
-                   o->topic, rd_kafka_err2str(err));
+    if (strm_kt_tombstones(o, links, sessions, 1) != 0) {
         return 1;
     }
 

@@ -33,18 +33,9 @@ for w in a b; do
         || { FAIL "gateway $w starts"; finish; }
 done
 
-ready() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' \
-             "http://127.0.0.1:$1/ready")" = 200 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
-check "gateway a is ready (its keys consumer read the topic)" ready $PORT_A
-check "gateway b is ready" ready $PORT_B
+check "gateway a is ready (its keys consumer read the topic)" strm_wait_ready $PORT_A
+check "gateway b is ready" strm_wait_ready $PORT_B
 
 # post PORT SESSION N: one event of SESSION; prints "status event-id"
 post() {

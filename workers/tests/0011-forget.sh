@@ -38,18 +38,9 @@ for w in a b; do
         || { FAIL "gateway $w starts"; finish; }
 done
 
-ready() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' \
-             "http://127.0.0.1:$1/ready")" = 200 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 sleep 1
-check "gateway a ready" ready $PORT_A
-check "gateway b ready" ready $PORT_B
+check "gateway a ready" strm_wait_ready $PORT_A
+check "gateway b ready" strm_wait_ready $PORT_B
 
 post() {
     curl -s -o /dev/null -w '%{http_code}\n' -m 10 \

@@ -28,11 +28,7 @@ W=$T/gw STRM_GW_HTTP="strm_key_rotation 2s; strm_keys_retention 1s;" \
     2> "$T/sync.log" &
 SYNC_PID=$!
 
-for ((i = 0; i < 50; i++)); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' \
-         "http://127.0.0.1:$PORT/ready")" = 200 ] && break
-    sleep 0.1
-done
+check "the gateway is ready" strm_wait_ready $PORT
 
 : > "$T/codes"
 for ((i = 0; i < 5; i++)); do

@@ -141,3 +141,16 @@ $extra
 CONF
     "${TEST_NGINX_BINARY:-/usr/sbin/nginx}" -p "$W/" -c conf/nginx.conf
 }
+
+
+# strm_wait_ready PORT: polls the gateway's /ready (strm_ready) until it
+# answers 200, at most 10 s, as a load balancer's health check would
+strm_wait_ready() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' \
+             "http://127.0.0.1:$1/ready")" = 200 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
