@@ -1679,7 +1679,7 @@ strm_export_line_key(strm_export_t *x, strm_export_part_t *p,
  * key store has applied the keys topic to its end (the caller sees to
  * that): a key link the store does not hold is not written, whether it
  * was forgotten (its tombstone later in the topic, compacted or not),
- * purged, or lost to another candidate of its session and window.  The
+ * or lost to another candidate of its session and window.  The
  * key is unwrapped with the KEK and written as a Tink keyset, in clear
  * ("keyset") or encrypted with the customer's AES-GCM keyset
  * ("encryptedKeyset", empty associated data, as Tink's
@@ -2283,7 +2283,7 @@ strm_export_status(strm_export_t *x)
                      "Records that were not one JSON object (wrapped).",
                      x->wrapped)
     STRM_EXPORT_PROM("withheld_total", "counter",
-                     "Key links not exported: forgotten, purged or losing "
+                     "Key links not exported: forgotten or losing "
                      "candidates.", x->withheld)
     STRM_EXPORT_PROM("batches_waiting", "gauge",
                      "Batches waiting for a retry of their write.", waiting)
