@@ -57,6 +57,8 @@
 #define STRM_EXPORT_DRAIN_MS     30000
 #define STRM_EXPORT_META_PREFIX  "strm-export"
 #define STRM_EXPORT_LINE_MAX     (64 * 1024 * 1024)
+#define STRM_EXPORT_MAP_SIZE     ((size_t) 1 << 30)
+#define STRM_EXPORT_KEYS_POLL    1000
 
 
 typedef enum {
@@ -115,11 +117,28 @@ typedef struct {
     int64_t               retry_max;
     char                 *kek;
     char                 *customer_kek;
+    char                 *keys_store;
 
     /* run time */
     strm_tink_keyset_t   *kek_ks;
     strm_tink_keyset_t   *customer_ks;
     rd_kafka_t           *consumer;
+
+    /*
+     * keys mode: the exporter's own key store, a copy of the keys topic
+     * that "applier" (a consumer without group) keeps applied; kpos is
+     * the next offset it reads, per partition
+     */
+    strm_keystore_t      *ks;
+    rd_kafka_t           *applier;
+    int64_t              *kpos;
+    int32_t               nkparts;
+
+    /* every key link a tombstone named, whatever its partition */
+    char                 *gone;             /* slots of STRM_UUID_LEN */
+    size_t                ngone;
+    size_t                gone_size;        /* slots, a power of 2 */
+
     strm_export_part_t   *parts;
     int64_t               lag;
     int64_t               next_status;
@@ -128,6 +147,7 @@ typedef struct {
     uint64_t              wrapped;          /* records not one JSON line */
     uint64_t              tombstones;       /* keys: shredded key links */
     uint64_t              key_failures;     /* keys: did not unwrap */
+    uint64_t              withheld;         /* keys: not in the store */
     uint64_t              committed;
     uint64_t              retries;
     int64_t               started;
@@ -155,8 +175,19 @@ static int strm_export_line_key(strm_export_t *x, strm_export_part_t *p,
     const rd_kafka_message_t *rkm);
 static int strm_export_append(strm_export_part_t *p, const char *data,
     size_t len);
+static int strm_export_buf_append(char **buf, size_t *len, size_t *cap,
+    const char *data, size_t n);
+static int strm_export_keys_start(strm_export_t *x, char *err, size_t errlen);
+static int strm_export_keys_assign(strm_export_t *x);
+static int strm_export_keys_poll(strm_export_t *x, int timeout);
+static int strm_export_keys_current(strm_export_t *x);
+static int strm_export_gone(strm_export_t *x, const char *link, int add);
+static int strm_export_keys_lines(strm_export_t *x, strm_export_part_t *p,
+    uint64_t *lines, uint64_t *withheld);
 static void strm_export_close(strm_export_t *x, strm_export_part_t *p);
 static void strm_export_upload(strm_export_t *x, strm_export_part_t *p);
+static void strm_export_retry(strm_export_t *x, strm_export_part_t *p,
+    const char *name);
 static void strm_export_object_name(strm_export_t *x, strm_export_part_t *p,
     char *name, size_t size);
 static int strm_export_gzip(const char *in, size_t len, unsigned char **out,
@@ -291,6 +322,13 @@ strm_export_run(strm_w_t *w)
             rd_kafka_message_destroy(rkm);
         }
 
+        if (x->applier != NULL && strm_export_keys_poll(x, 0) != 0) {
+            strm_w_log(STRM_W_LOG_ALERT, "keys_store \"%s\": %s: stopping",
+                       x->keys_store, strm_keystore_error(x->ks));
+            strm_w_stop();
+            break;
+        }
+
         now = strm_w_now_ms();
         strm_export_tick(x, now, 0);
 
@@ -372,6 +410,12 @@ strm_export_stop(strm_w_t *w)
     rd_kafka_consumer_close(x->consumer);
     rd_kafka_destroy(x->consumer);
     x->consumer = NULL;
+
+    if (x->applier != NULL) {
+        rd_kafka_consumer_close(x->applier);
+        rd_kafka_destroy(x->applier);
+        x->applier = NULL;
+    }
 
     strm_w_log(STRM_W_LOG_NOTICE, "stopped: %llu records, %llu objects "
                "written", (unsigned long long) x->records,
@@ -666,6 +710,9 @@ strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk, char *err,
         } else if (strcmp(c->name, "customer_kek") == 0) {
             rc = strm_w_conf_str(c, &x->customer_kek, err, errlen);
 
+        } else if (strcmp(c->name, "keys_store") == 0) {
+            rc = strm_w_conf_str(c, &x->keys_store, err, errlen);
+
         } else {
             strm_conf_error(c, err, errlen, "unknown directive \"%s\" in "
                             "\"export\"", c->name);
@@ -709,11 +756,25 @@ strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk, char *err,
         return -1;
     }
 
+    if (x->mode == STRM_EXPORT_KEYS && x->keys_store == NULL) {
+        strm_conf_error(blk, err, errlen, "\"mode keys\" needs "
+                        "\"keys_store\": the exporter's own copy of the keys "
+                        "topic, so that no forgotten key link is exported");
+        return -1;
+    }
+
+    if (x->mode == STRM_EXPORT_KEYS && x->ntopics > 1) {
+        strm_conf_error(blk, err, errlen, "\"mode keys\" reads one keys "
+                        "topic (its \"keys_store\" is a copy of it)");
+        return -1;
+    }
+
     if (x->mode == STRM_EXPORT_EVENTS
-        && (x->kek != NULL || x->customer_kek != NULL))
+        && (x->kek != NULL || x->customer_kek != NULL
+            || x->keys_store != NULL))
     {
-        strm_conf_error(blk, err, errlen, "\"kek\" and \"customer_kek\" are "
-                        "for \"mode keys\"");
+        strm_conf_error(blk, err, errlen, "\"kek\", \"customer_kek\" and "
+                        "\"keys_store\" are for \"mode keys\"");
         return -1;
     }
 
@@ -753,6 +814,20 @@ strm_export_load(strm_export_t *x, char *err, size_t errlen)
            != 0)
     {
         return -1;
+    }
+
+    if (x->keys_store != NULL) {
+        char  why[512];
+
+        if (strm_keystore_open(x->keys_store, STRM_EXPORT_MAP_SIZE, 0,
+                               &x->ks, why, sizeof(why))
+            != STRM_OK)
+        {
+            x->ks = NULL;
+            snprintf(err, errlen, "keys_store \"%s\": %s", x->keys_store,
+                     why);
+            return -1;
+        }
     }
 
     return 0;
@@ -814,6 +889,10 @@ strm_export_kafka(strm_export_t *x, char *err, size_t errlen)
     if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, errlen, "subscribe: %s", rd_kafka_err2str(rerr));
         return -1;
+    }
+
+    if (x->mode == STRM_EXPORT_KEYS) {
+        return strm_export_keys_start(x, err, errlen);
     }
 
     return 0;
@@ -928,6 +1007,11 @@ strm_export_part(strm_export_t *x, const char *topic, int32_t partition,
 static void
 strm_export_part_reset(strm_export_part_t *p)
 {
+    if (p->obj != NULL) {
+        /* keys mode: keysets */
+        OPENSSL_cleanse(p->obj, p->obj_len);
+    }
+
     free(p->buf);
     free(p->obj);
     p->buf = NULL;
@@ -1026,7 +1110,11 @@ strm_export_record(strm_export_t *x, const rd_kafka_message_t *rkm)
 
     if (rc > 0) {
         p->lines++;
-        x->lines++;
+
+        /* keys mode counts its lines when they are written */
+        if (x->mode == STRM_EXPORT_EVENTS) {
+            x->lines++;
+        }
     }
 
     if (p->pending_last >= 0) {
@@ -1036,6 +1124,406 @@ strm_export_record(strm_export_t *x, const rd_kafka_message_t *rkm)
 
     } else if (p->records >= x->batch_events || p->len >= x->batch_size) {
         strm_export_close(x, p);
+    }
+}
+
+
+/*
+ * Keys mode keeps a key store of its own (keys_store), applied from the
+ * keys topic as every gateway applies it (strm_keystore_apply()): the
+ * first candidate of a session and window wins, losers and tombstoned
+ * links have no record.  The applier is a consumer without group that
+ * reads every partition of the keys topic from where the store stands;
+ * it is polled between records, and caught up to the end of every
+ * partition before each write of a batch (strm_export_keys_current()).
+ */
+static int
+strm_export_keys_start(strm_export_t *x, char *err, size_t errlen)
+{
+    rd_kafka_conf_t  *cc;
+    char              errstr[512];
+
+    cc = strm_w_kafka_conf(&x->common.kafka, RD_KAFKA_CONSUMER, err,
+                           errlen);
+    if (cc == NULL) {
+        return -1;
+    }
+
+    /* assign() needs a group id; it joins nothing and commits nothing */
+    if (rd_kafka_conf_set(cc, "group.id", "strm-export-keys-store", errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "enable.auto.commit", "false", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "enable.auto.offset.store", "false", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "enable.partition.eof", "true", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", errstr,
+                             sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    {
+        snprintf(err, errlen, "kafka: %s", errstr);
+        rd_kafka_conf_destroy(cc);
+        return -1;
+    }
+
+    x->applier = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, sizeof(errstr));
+    if (x->applier == NULL) {
+        snprintf(err, errlen, "kafka consumer (keys_store): %s", errstr);
+        return -1;
+    }
+
+    rd_kafka_poll_set_consumer(x->applier);
+
+    /* the topic may come later: assigned again before each write */
+    if (strm_export_keys_assign(x) != 0) {
+        strm_w_log(STRM_W_LOG_WARN, "keys_store: %s", x->conn.last_error);
+        x->conn.last_error[0] = '\0';
+    }
+
+    return 0;
+}
+
+
+/*
+ * The partitions of the keys topic, assigned to the applier from the
+ * store's next offsets; again when the topic has more of them.  0, or
+ * -1 (the reason in x->conn.last_error).
+ */
+static int
+strm_export_keys_assign(strm_export_t *x)
+{
+    int32_t                           i, n;
+    int64_t                          *kpos;
+    rd_kafka_topic_t                 *rkt;
+    rd_kafka_resp_err_t               err;
+    const rd_kafka_metadata_t        *md;
+    rd_kafka_topic_partition_list_t  *l;
+
+    rkt = rd_kafka_topic_new(x->applier, x->topics[0], NULL);
+    if (rkt == NULL) {
+        snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                 "keys topic \"%s\": %s", x->topics[0],
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
+
+    err = rd_kafka_metadata(x->applier, 0, rkt, &md, 5000);
+    rd_kafka_topic_destroy(rkt);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR
+        && (md->topic_cnt != 1 || md->topics[0].partition_cnt <= 0))
+    {
+        err = (md->topic_cnt == 1 && md->topics[0].err)
+              ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+        rd_kafka_metadata_destroy(md);
+    }
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                 "keys topic \"%s\": %s", x->topics[0],
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+
+    n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+
+    if (n <= x->nkparts) {
+        return 0;
+    }
+
+    kpos = realloc(x->kpos, n * sizeof(int64_t));
+    if (kpos == NULL) {
+        snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                 "keys_store: out of memory");
+        return -1;
+    }
+
+    x->kpos = kpos;
+
+    for (i = x->nkparts; i < n; i++) {
+        if (strm_keystore_applied(x->ks, i, &kpos[i]) != 0) {
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keys_store: %s", strm_keystore_error(x->ks));
+            return -1;
+        }
+    }
+
+    /* partition ids are 0 .. count - 1 */
+    l = rd_kafka_topic_partition_list_new(n);
+
+    for (i = 0; i < n; i++) {
+        rd_kafka_topic_partition_list_add(l, x->topics[0], i)->offset =
+            kpos[i] > 0 ? kpos[i] : RD_KAFKA_OFFSET_BEGINNING;
+    }
+
+    err = rd_kafka_assign(x->applier, l);
+    rd_kafka_topic_partition_list_destroy(l);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                 "keys topic: assign: %s", rd_kafka_err2str(err));
+        return -1;
+    }
+
+    strm_w_log(x->nkparts ? STRM_W_LOG_NOTICE : STRM_W_LOG_INFO,
+               "keys_store follows the %d partitions of \"%s\"", (int) n,
+               x->topics[0]);
+    x->nkparts = n;
+
+    return 0;
+}
+
+
+/*
+ * What the applier has read, applied to the store (the first poll waits
+ * up to timeout ms).  A record whose message key is not its key link is
+ * not applied (a tombstone of that key would not reach it).  0, or -1
+ * when the store failed.
+ */
+static int
+strm_export_keys_poll(strm_export_t *x, int timeout)
+{
+    int                  i, rc, won;
+    int32_t              part;
+    strm_keyrec_t        rec;
+    rd_kafka_message_t  *rkm;
+    char                 link[STRM_UUID_LEN + 1];
+
+    for (i = 0; i < STRM_EXPORT_KEYS_POLL; i++) {
+        rkm = rd_kafka_consumer_poll(x->applier, i == 0 ? timeout : 0);
+        if (rkm == NULL) {
+            return 0;
+        }
+
+        part = rkm->partition;
+
+        if (part < 0 || part >= x->nkparts) {
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+
+        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (rkm->offset > x->kpos[part]) {
+                x->kpos[part] = rkm->offset;
+            }
+
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+
+        if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            strm_w_log(STRM_W_LOG_ERR, "keys_store consumer: %s",
+                       rd_kafka_message_errstr(rkm));
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+
+        rc = 1;
+
+        if (rkm->key != NULL && rkm->key_len == STRM_UUID_LEN) {
+            memcpy(link, rkm->key, STRM_UUID_LEN);
+            link[STRM_UUID_LEN] = '\0';
+
+            if (rkm->payload == NULL || rkm->len == 0) {
+                rc = strm_keystore_apply(x->ks, part, rkm->offset, NULL,
+                                         link, &won);
+
+                if (rc >= 0 && strm_export_gone(x, link, 1) != 0) {
+                    rc = -1;
+                }
+
+            } else if (strm_keyrec_from_json(rkm->payload, rkm->len, &rec)
+                       == 0
+                       && strcmp(rec.link, link) == 0)
+            {
+                rc = strm_keystore_apply(x->ks, part, rkm->offset, &rec,
+                                         NULL, &won);
+
+                /* its tombstone came first, in another partition */
+                if (rc >= 0 && strm_export_gone(x, link, 0)) {
+                    rc = strm_keystore_shred(x->ks, link);
+                }
+            }
+
+            OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+        }
+
+        if (rc < 0) {
+            rd_kafka_message_destroy(rkm);
+            return -1;
+        }
+
+        x->kpos[part] = rkm->offset + 1;
+        rd_kafka_message_destroy(rkm);
+    }
+
+    return 0;
+}
+
+
+/*
+ * The key links tombstones named, as the applier read them: a record
+ * and its tombstone in two partitions (a tombstone written without the
+ * session's partition) may be read tombstone first; the store would
+ * then hold the link again.  add: 0 when added, -1 no memory; else 1
+ * when link is there, 0 not.
+ */
+static int
+strm_export_gone(strm_export_t *x, const char *link, int add)
+{
+    char      *slots, *s;
+    size_t     i, j, size;
+    uint32_t   h;
+
+    if (x->gone_size == 0) {
+        if (!add) {
+            return 0;
+        }
+
+        x->gone = calloc(1024, STRM_UUID_LEN);
+        if (x->gone == NULL) {
+            return -1;
+        }
+
+        x->gone_size = 1024;
+    }
+
+    /* FNV-1a: the links are random */
+    h = 2166136261u;
+
+    for (i = 0; i < STRM_UUID_LEN; i++) {
+        h = (h ^ (unsigned char) link[i]) * 16777619u;
+    }
+
+    for (i = h & (x->gone_size - 1); ; i = (i + 1) & (x->gone_size - 1)) {
+        s = x->gone + i * STRM_UUID_LEN;
+
+        if (s[0] == '\0') {
+            break;
+        }
+
+        if (memcmp(s, link, STRM_UUID_LEN) == 0) {
+            return add ? 0 : 1;
+        }
+    }
+
+    if (!add) {
+        return 0;
+    }
+
+    memcpy(s, link, STRM_UUID_LEN);
+    x->ngone++;
+
+    if (x->ngone * 2 < x->gone_size) {
+        return 0;
+    }
+
+    /* half full: twice the slots */
+    size = x->gone_size * 2;
+    slots = calloc(size, STRM_UUID_LEN);
+    if (slots == NULL) {
+        return -1;
+    }
+
+    for (j = 0; j < x->gone_size; j++) {
+        s = x->gone + j * STRM_UUID_LEN;
+
+        if (s[0] == '\0') {
+            continue;
+        }
+
+        h = 2166136261u;
+
+        for (i = 0; i < STRM_UUID_LEN; i++) {
+            h = (h ^ (unsigned char) s[i]) * 16777619u;
+        }
+
+        for (i = h & (size - 1); slots[i * STRM_UUID_LEN] != '\0';
+             i = (i + 1) & (size - 1))
+        {
+            /* void */
+        }
+
+        memcpy(slots + i * STRM_UUID_LEN, s, STRM_UUID_LEN);
+    }
+
+    free(x->gone);
+    x->gone = slots;
+    x->gone_size = size;
+
+    return 0;
+}
+
+
+/*
+ * The store applies the keys topic up to the end every partition has
+ * now: a tombstone written before this moment is applied, compacted
+ * away or not.  Bounded by the connector's timeout; 0, or -1 (the
+ * reason in x->conn.last_error).
+ */
+static int
+strm_export_keys_current(strm_export_t *x)
+{
+    int32_t              i, behind;
+    int64_t              lo, hi, *end, deadline;
+    rd_kafka_resp_err_t  err;
+
+    if (strm_export_keys_assign(x) != 0) {
+        return -1;
+    }
+
+    end = calloc(x->nkparts, sizeof(int64_t));
+    if (end == NULL) {
+        snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                 "keys_store: out of memory");
+        return -1;
+    }
+
+    for (i = 0; i < x->nkparts; i++) {
+        lo = hi = 0;
+        err = rd_kafka_query_watermark_offsets(x->applier, x->topics[0], i,
+                                               &lo, &hi, 10000);
+
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keys topic \"%s\" partition %d: end: %s", x->topics[0],
+                     (int) i, rd_kafka_err2str(err));
+            free(end);
+            return -1;
+        }
+
+        end[i] = hi;
+    }
+
+    deadline = strm_w_now_ms() + x->conn.timeout;
+
+    for ( ;; ) {
+        behind = 0;
+
+        for (i = 0; i < x->nkparts; i++) {
+            behind += (x->kpos[i] < end[i]);
+        }
+
+        if (behind == 0) {
+            free(end);
+            return 0;
+        }
+
+        if (strm_w_now_ms() > deadline || strm_w_stopping()) {
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keys_store: %d partitions of \"%s\" not applied to "
+                     "their end yet", (int) behind, x->topics[0]);
+            free(end);
+            return -1;
+        }
+
+        if (strm_export_keys_poll(x, 100) != 0) {
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keys_store: %s", strm_keystore_error(x->ks));
+            free(end);
+            return -1;
+        }
     }
 }
 
@@ -1136,20 +1624,18 @@ strm_export_line_event(strm_export_t *x, strm_export_part_t *p,
 
 
 /*
- * A key line from a keys-topic record: the key unwrapped with the key
- * store's KEK and written as a Tink keyset, in clear ("keyset") or
- * encrypted with the customer's AES-GCM keyset ("encryptedKeyset", empty
- * associated data, as Tink's KeysetHandle.write() does).  A tombstone
- * (a shredded key link) makes no line.  1 a line, 0 none, -1 no memory.
+ * A key record of the batch.  Its line is made when the batch is
+ * written (strm_export_keys_lines()), and only if the exporter's key
+ * store holds its key link then: here the record is only checked (a key
+ * record of this KEK, its message key its key link) and kept as it
+ * came, its key still wrapped (a 4-byte length, then the value).  A
+ * tombstone makes no line.  1 kept, 0 none, -1 no memory.
  */
 static int
 strm_export_line_key(strm_export_t *x, strm_export_part_t *p,
     const rd_kafka_message_t *rkm)
 {
-    int                  rc;
-    char                *ks, *line;
-    size_t               kslen;
-    strm_rc_t            trc;
+    uint32_t             n;
     strm_keyrec_t        rec;
     strm_tink_keyset_t  *daead;
 
@@ -1158,7 +1644,11 @@ strm_export_line_key(strm_export_t *x, strm_export_part_t *p,
         return 0;
     }
 
-    if (strm_keyrec_from_json(rkm->payload, rkm->len, &rec) != 0
+    if (rkm->len > STRM_EXPORT_LINE_MAX
+        || strm_keyrec_from_json(rkm->payload, rkm->len, &rec) != 0
+        || (rkm->key != NULL
+            && (rkm->key_len != strlen(rec.link)
+                || memcmp(rkm->key, rec.link, rkm->key_len) != 0))
         || strm_keys_unwrap(x->kek_ks, &rec, &daead) != STRM_OK)
     {
         OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
@@ -1169,42 +1659,168 @@ strm_export_line_key(strm_export_t *x, strm_export_part_t *p,
         return 0;
     }
 
-    if (x->customer_ks != NULL) {
-        trc = strm_tink_keyset_write_encrypted_json(daead, x->customer_ks,
-                                                    (unsigned char *) "", 0,
-                                                    &ks, &kslen);
-    } else {
-        trc = strm_tink_keyset_write_json(daead, &ks, &kslen);
-    }
-
     strm_tink_keyset_free(daead);
-
-    if (trc != STRM_OK) {
-        OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
-        return -1;
-    }
-
-    rc = asprintf(&line, "{\"keyLink\":\"%s\",\"created\":%lld,"
-                  "\"expires\":%lld,\"%s\":%s}\n", rec.link,
-                  (long long) rec.created, (long long) rec.expires,
-                  x->customer_ks ? "encryptedKeyset" : "keyset", ks);
-
     OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
 
-    if (x->customer_ks != NULL) {
-        free(ks);
+    n = (uint32_t) rkm->len;
 
-    } else {
-        strm_tink_secret_free(ks, kslen);
-    }
-
-    if (rc == -1) {
+    if (strm_export_append(p, (const char *) &n, sizeof(uint32_t)) != 0
+        || strm_export_append(p, rkm->payload, rkm->len) != 0)
+    {
         return -1;
     }
 
-    rc = strm_export_append(p, line, (size_t) rc) == 0 ? 1 : -1;
-    OPENSSL_cleanse(line, strlen(line));
-    free(line);
+    return 1;
+}
+
+
+/*
+ * The lines of a keys batch, made at each try of its write, after the
+ * key store has applied the keys topic to its end (the caller sees to
+ * that): a key link the store does not hold is not written, whether it
+ * was forgotten (its tombstone later in the topic, compacted or not),
+ * or lost to another candidate of its session and window.  The
+ * key is unwrapped with the KEK and written as a Tink keyset, in clear
+ * ("keyset") or encrypted with the customer's AES-GCM keyset
+ * ("encryptedKeyset", empty associated data, as Tink's
+ * KeysetHandle.write() does).  The lines go to p->obj (gzipped if so
+ * configured).  0, or -1 (the reason in x->conn.last_error).
+ */
+static int
+strm_export_keys_lines(strm_export_t *x, strm_export_part_t *p,
+    uint64_t *lines, uint64_t *withheld)
+{
+    int                  rc, found;
+    char                *ks, *line, *out;
+    size_t               i, kslen, len, cap;
+    uint32_t             n;
+    strm_rc_t            trc;
+    strm_keyrec_t        rec, held;
+    strm_tink_keyset_t  *daead;
+
+    *lines = *withheld = 0;
+    out = NULL;
+    len = cap = 0;
+    rc = -1;
+
+    for (i = 0; i + sizeof(uint32_t) <= p->len; i += n) {
+        memcpy(&n, p->buf + i, sizeof(uint32_t));
+        i += sizeof(uint32_t);
+
+        if (strm_keyrec_from_json(p->buf + i, n, &rec) != 0) {
+            continue;
+        }
+
+        found = strm_keystore_get(x->ks, rec.link, &held);
+        OPENSSL_cleanse(&held, sizeof(strm_keyrec_t));
+
+        if (found == 1 && strm_export_gone(x, rec.link, 0)) {
+            found = 0;
+        }
+
+        if (found < 0) {
+            OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keys_store: %s", strm_keystore_error(x->ks));
+            goto done;
+        }
+
+        if (found == 0) {
+            OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+            (*withheld)++;
+            continue;
+        }
+
+        if (strm_keys_unwrap(x->kek_ks, &rec, &daead) != STRM_OK) {
+            OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+            continue;
+        }
+
+        if (x->customer_ks != NULL) {
+            trc = strm_tink_keyset_write_encrypted_json(daead, x->customer_ks,
+                                                        (unsigned char *) "",
+                                                        0, &ks, &kslen);
+        } else {
+            trc = strm_tink_keyset_write_json(daead, &ks, &kslen);
+        }
+
+        strm_tink_keyset_free(daead);
+
+        if (trc != STRM_OK) {
+            OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keyset: out of memory");
+            goto done;
+        }
+
+        found = asprintf(&line, "{\"keyLink\":\"%s\",\"created\":%lld,"
+                         "\"expires\":%lld,\"%s\":%s}\n", rec.link,
+                         (long long) rec.created, (long long) rec.expires,
+                         x->customer_ks ? "encryptedKeyset" : "keyset", ks);
+
+        OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+
+        if (x->customer_ks != NULL) {
+            free(ks);
+
+        } else {
+            strm_tink_secret_free(ks, kslen);
+        }
+
+        if (found == -1) {
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keyset: out of memory");
+            goto done;
+        }
+
+        found = strm_export_buf_append(&out, &len, &cap, line,
+                                       (size_t) found);
+        OPENSSL_cleanse(line, strlen(line));
+        free(line);
+
+        if (found != 0) {
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "keyset: out of memory");
+            goto done;
+        }
+
+        (*lines)++;
+    }
+
+    if (p->obj != NULL) {
+        OPENSSL_cleanse(p->obj, p->obj_len);
+        free(p->obj);
+        p->obj = NULL;
+        p->obj_len = 0;
+    }
+
+    if (*lines == 0) {
+        rc = 0;
+        goto done;
+    }
+
+    if (x->gzip) {
+        if (strm_export_gzip(out, len, &p->obj, &p->obj_len) != 0) {
+            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                     "gzip failed");
+            goto done;
+        }
+
+        rc = 0;
+        goto done;
+    }
+
+    p->obj = (unsigned char *) out;
+    p->obj_len = len;
+    out = NULL;
+    rc = 0;
+
+done:
+
+    if (out != NULL) {
+        OPENSSL_cleanse(out, cap);
+        free(out);
+    }
 
     return rc;
 }
@@ -1234,6 +1850,43 @@ strm_export_append(strm_export_part_t *p, const char *data, size_t len)
 
     memcpy(p->buf + p->len, data, len);
     p->len += len;
+
+    return 0;
+}
+
+
+/* a growing buffer of keysets: what a move leaves behind is cleansed */
+static int
+strm_export_buf_append(char **buf, size_t *len, size_t *cap,
+    const char *data, size_t n)
+{
+    char    *b;
+    size_t   c;
+
+    if (*len + n > *cap) {
+        c = *cap ? *cap : 65536;
+
+        while (c < *len + n) {
+            c *= 2;
+        }
+
+        b = malloc(c);
+        if (b == NULL) {
+            return -1;
+        }
+
+        if (*buf != NULL) {
+            memcpy(b, *buf, *len);
+            OPENSSL_cleanse(*buf, *cap);
+            free(*buf);
+        }
+
+        *buf = b;
+        *cap = c;
+    }
+
+    memcpy(*buf + *len, data, n);
+    *len += n;
 
     return 0;
 }
@@ -1284,13 +1937,28 @@ static void
 strm_export_upload(strm_export_t *x, strm_export_part_t *p)
 {
     int                  rc;
+    uint64_t             lines, withheld;
     const char          *type;
     rd_kafka_resp_err_t  err;
     char                 name[2048];
 
-    if (p->lines > 0) {
-        strm_export_object_name(x, p, name, sizeof(name));
+    strm_export_object_name(x, p, name, sizeof(name));
+    lines = p->lines;
+    withheld = 0;
 
+    /*
+     * Keys: the store applies the keys topic to its end first, then the
+     * lines are made of the key links it holds, at every try.
+     */
+    if (x->mode == STRM_EXPORT_KEYS && p->lines > 0
+        && (strm_export_keys_current(x) != 0
+            || strm_export_keys_lines(x, p, &lines, &withheld) != 0))
+    {
+        strm_export_retry(x, p, name);
+        return;
+    }
+
+    if (lines > 0) {
         if (p->obj == NULL && x->gzip) {
             if (strm_export_gzip(p->buf, p->len, &p->obj, &p->obj_len) != 0) {
                 strm_w_log(STRM_W_LOG_ERR, "gzip failed: stopping");
@@ -1306,21 +1974,7 @@ strm_export_upload(strm_export_t *x, strm_export_part_t *p)
                                   p->obj ? p->obj_len : p->len);
 
         if (rc != 0) {
-            p->backoff = p->backoff ? p->backoff * 2 : 1000;
-
-            if (p->backoff > x->retry_max) {
-                p->backoff = x->retry_max;
-            }
-
-            p->retry_at = strm_w_now_ms() + p->backoff;
-            x->retries++;
-
-            strm_w_log(STRM_W_LOG_ERR, "writing %s failed: %s; %s[%d] "
-                       "paused, retry in %llds", name, x->conn.last_error,
-                       p->topic,
-                       (int) p->partition,
-                       (long long) p->backoff / 1000);
-            strm_export_pause(x, p, 1);
+            strm_export_retry(x, p, name);
             return;
         }
     }
@@ -1340,6 +1994,11 @@ strm_export_upload(strm_export_t *x, strm_export_part_t *p)
     }
 
     x->committed++;
+
+    if (x->mode == STRM_EXPORT_KEYS) {
+        x->lines += lines;
+        x->withheld += withheld;
+    }
 
     if (p->paused) {
         rd_kafka_topic_partition_list_t  *l;
@@ -1365,6 +2024,26 @@ strm_export_upload(strm_export_t *x, strm_export_part_t *p)
     }
 
     strm_export_part_reset(p);
+}
+
+
+/* a write failed: the partition waits, the batch is tried again later */
+static void
+strm_export_retry(strm_export_t *x, strm_export_part_t *p, const char *name)
+{
+    p->backoff = p->backoff ? p->backoff * 2 : 1000;
+
+    if (p->backoff > x->retry_max) {
+        p->backoff = x->retry_max;
+    }
+
+    p->retry_at = strm_w_now_ms() + p->backoff;
+    x->retries++;
+
+    strm_w_log(STRM_W_LOG_ERR, "writing %s failed: %s; %s[%d] paused, "
+               "retry in %llds", name, x->conn.last_error, p->topic,
+               (int) p->partition, (long long) p->backoff / 1000);
+    strm_export_pause(x, p, 1);
 }
 
 
@@ -1550,7 +2229,7 @@ strm_export_status(strm_export_t *x)
     }
 
     st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                   " s:I, s:I, s:I, s:I, s:s, s:s}",
+                   " s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
                    "export", x->name, "connector", x->conn.url,
                    "mode", x->mode == STRM_EXPORT_KEYS ? "keys" : "events",
                    "time", (json_int_t) strm_w_now_ms(),
@@ -1565,6 +2244,7 @@ strm_export_status(strm_export_t *x)
                    "batches_waiting", (json_int_t) waiting,
                    "wrapped", (json_int_t) x->wrapped,
                    "tombstones", (json_int_t) x->tombstones,
+                   "withheld", (json_int_t) x->withheld,
                    "last_object", x->conn.last_object,
                    "last_error", x->conn.last_error);
 
@@ -1602,6 +2282,9 @@ strm_export_status(strm_export_t *x)
     STRM_EXPORT_PROM("wrapped_total", "counter",
                      "Records that were not one JSON object (wrapped).",
                      x->wrapped)
+    STRM_EXPORT_PROM("withheld_total", "counter",
+                     "Key links not exported: forgotten or losing "
+                     "candidates.", x->withheld)
     STRM_EXPORT_PROM("batches_waiting", "gauge",
                      "Batches waiting for a retry of their write.", waiting)
     STRM_EXPORT_PROM("lag", "gauge", "Records not yet consumed.", x->lag)
@@ -1635,6 +2318,20 @@ strm_export_free(strm_w_t *w)
         rd_kafka_destroy(x->consumer);
         x->consumer = NULL;
     }
+
+    if (x->applier != NULL) {
+        rd_kafka_destroy(x->applier);
+        x->applier = NULL;
+    }
+
+    if (x->ks != NULL) {
+        strm_keystore_close(x->ks);
+        x->ks = NULL;
+    }
+
+    free(x->kpos);
+    free(x->gone);
+    free(x->keys_store);
 
     while (x->parts != NULL) {
         p = x->parts;

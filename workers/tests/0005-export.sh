@@ -70,6 +70,12 @@ export demo {
 }"
 bad "keys mode without the KEK" "bad.conf:2: \"mode keys\" needs \"kek\"" "$head
 export demo { connector file://$W/out; mode keys; }"
+bad "keys mode without its key store" "bad.conf:2: \"mode keys\" needs \"keys_store\"" "$head
+export demo { connector file://$W/out; mode keys; kek $W/kek.json; }"
+bad "keys mode reads one keys topic" "bad.conf:2: \"mode keys\" reads one keys topic" "$head
+export demo { connector file://$W/out; mode keys; kek $W/kek.json; keys_store $W/ks.mdb; topics a b; }"
+bad "a key store in events mode" "bad.conf:2: \"kek\", \"customer_kek\" and \"keys_store\" are for \"mode keys\"" "$head
+export demo { connector file://$W/out; keys_store $W/ks.mdb; }"
 bad "credentials on a file connector" "are for s3:// and gs://" "$head
 export demo { connector file://$W/out; region eu-west-1; }"
 bad "no export block" "no \"export\" block" "$head"
@@ -497,7 +503,7 @@ check "the gateway made one key link per session ($nlinks)" test "$nlinks" -ge 3
 
 mapfile -t creds < <(s3_creds)
 export_conf keys g-keys "$(s3_conn keys)" "mode keys;" "kek $W/kek.json;" \
-    "${creds[@]}"
+    "keys_store $W/export-keys.mdb;" "${creds[@]}"
 sed -i 's/topics src;/topics src-keys;/' "$W/keys.conf"
 export_start keys
 check "the keys exporter is done" wait_status "$W/keys.status" \
@@ -561,6 +567,7 @@ export keys-enc {
     connector file://$W/keys-enc;
     kek $W/kek.json;
     customer_kek $W/customer-kek.json;
+    keys_store $W/export-keys-enc.mdb;
     batch_idle 500ms;
     time_prefix off;
 }
