@@ -118,6 +118,7 @@ for line in open(sys.argv[1]):
 LINK_A=$(link_of 0)     # forgotten through the keys topic
 LINK_C=$(link_of 1)     # shredded in the workers' machine's store
 LINK_B=$(link_of 2)     # never forgotten
+LINK_D=$(link_of 3)     # shredded in the workers' machine's store
 
 # the workers' machine: its own store, kept by strm-keys sync
 mkdir -p "$W/worker"
@@ -217,24 +218,51 @@ assert "ruleMaxAcknowledged" not in a and "warning" not in a, a
 
 # --- 1. a forgotten key link stops decrypting ----------------------------
 
-# replay TAG S...: one source record of each session S again, its clear
-# field notSensitiveValue made "TAG-S" (the ciphertexts stay valid: their
-# associated data is their own path), key = key link, as the gateway's
+# replay [-v] TAG S...: one source record of each session S again, its
+# clear field notSensitiveValue made "TAG-S" (the ciphertexts stay
+# valid: their associated data is their own path), key = key link, as
+# the gateway's.  -v writes them as a gateway would not, to catch
+# strm-decrypt's scan for the key link out: decoys naming another live
+# key link first (a nested strmMeta, one inside a string), strmMeta last
+# with spaces around, and for session 3 its names escaped
+# ("strm\u004deta", "key\u004cink": jansson reads those).
 replay() {
-    local tag=$1
+    local variant=0 tag
+    if [ "$1" = -v ]; then
+        variant=1
+        shift
+    fi
+    tag=$1
     shift
-    "$PY" - "$W/src.jsonl" "$tag" "$@" <<'PY' |
+    "$PY" - "$W/src.jsonl" "$tag" "$variant" "$LINK_B" "$@" <<'PY' |
 import json, sys
-src, tag, sessions = sys.argv[1], sys.argv[2], sys.argv[3:]
+src, tag, variant, decoy, sessions = (sys.argv[1], sys.argv[2],
+                                      sys.argv[3] == "1", sys.argv[4],
+                                      sys.argv[5:])
 done = set()
 for line in open(src):
     e = json.loads(json.loads(line)["value"])
     s = e["notSensitiveValue"].split("-")[1]
-    if s in sessions and s not in done:
-        done.add(s)
-        e["notSensitiveValue"] = "%s-%s" % (tag, s)
-        print("%s\t%s" % (e["strmMeta"]["keyLink"],
-                          json.dumps(e, separators=(",", ":"))))
+    if s not in sessions or s in done:
+        continue
+    done.add(s)
+    e["notSensitiveValue"] = "%s-%s" % (tag, s)
+    link = e["strmMeta"]["keyLink"]
+    if not variant:
+        text = json.dumps(e, separators=(",", ":"))
+    else:
+        meta = e.pop("strmMeta")
+        d = json.dumps({"strmMeta": {"keyLink": decoy}})
+        body = json.dumps(e)[1:-1]
+        m = json.dumps(meta, separators=(" , ", " : "))
+        name = '"strmMeta"'
+        if s == "3":
+            m = m.replace('"keyLink"', '"key\\u004cink"')
+            name = '"strm\\u004deta"'
+        text = '{ "x" : %s , "decoy" : %s , %s , %s : %s }' % (
+            d, json.dumps(d), body, name, m)
+        assert json.loads(text)["strmMeta"]["keyLink"] == link
+    print("%s\t%s" % (link, text))
 PY
         kcat -b "$BOOTSTRAP" -P -t src -K $'\t' 2>/dev/null
 }
@@ -302,23 +330,33 @@ PY
 check "the workers' machine's store no longer has A" bash -c \
     "! '$KEYS' -s '$W/worker/keys.mdb' list | grep -qF '$LINK_A'"
 
-# shred C in the workers' machine's own store: the very next record of
-# C keeps its PII encrypted
+# shred C and D in the workers' machine's own store: the very next
+# record of each keeps its PII encrypted, even written so that a
+# careless scan for the key link would find B's first
+check "before: records written unusually decrypt too (cache warm)" \
+    replay -v vwarm 1 3
+check "delivered" wait_status src-all in $((35 + 2 * k))
+outputs $((35 + 2 * k))
+check_eq "before: C and D decrypt" "vwarm-1 1 vwarm-3 1" \
+    "$(grep '^vwarm-' "$W/outputs.txt" | sort | tr '\n' ' ' | sed 's/ $//')"
 before=$("$PY" -c '
 import json, sys
 print(json.load(open(sys.argv[1]))["derived"]["src-all"]["key_missing"])' \
     "$W/status.json")
 check "strm-keys shreds C in the workers' machine's store" \
     "$KEYS" -s "$W/worker/keys.mdb" shred "$LINK_C"
-replay c-now 1 2
-check "delivered" wait_status src-all in $((35 + 2 * k))
-outputs $((35 + 2 * k))
-check_eq "the next record of C after its shred is not decrypted, B's is" \
-    "c-now-1 0 c-now-2 1" \
-    "$(grep '^c-now-' "$W/outputs.txt" | sort | tr '\n' ' ' | sed 's/ $//')"
-check "key_missing counts it" wait_status src-all key_missing $((before + 1))
+check "strm-keys shreds D in the workers' machine's store" \
+    "$KEYS" -s "$W/worker/keys.mdb" shred "$LINK_D"
+replay -v vnow 1 3
+replay now 2
+check "delivered" wait_status src-all in $((38 + 2 * k))
+outputs $((38 + 2 * k))
+check_eq "the next records of C and D after their shred are not decrypted, B's is" \
+    "now-2 1 vnow-1 0 vnow-3 0" \
+    "$(grep -E '^v?now-' "$W/outputs.txt" | sort | tr '\n' ' ' | sed 's/ $//')"
+check "key_missing counts them" wait_status src-all key_missing $((before + 2))
 check "strm-decrypt logged the dropped cache, no key link in the log" \
-    bash -c "grep -q 'a key link left the key store' '$W/decrypt.log' && ! grep -qF -e '$LINK_A' -e '$LINK_C' '$W/decrypt.log'"
+    bash -c "grep -q 'a key link left the key store' '$W/decrypt.log' && ! grep -qF -e '$LINK_A' -e '$LINK_C' -e '$LINK_D' '$W/decrypt.log'"
 
 kill -TERM $DPID
 rc=0
