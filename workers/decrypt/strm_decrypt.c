@@ -819,6 +819,7 @@ strm_decrypt_conf_rule(strm_decrypt_derived_t *dv, const strm_conf_t *c,
     }
 
     dv->spec.max_rule = 1;
+    free(dv->rule_file);
     dv->rule_file = strdup(c->file);
     dv->rule_line = c->line;
 
