@@ -51,6 +51,7 @@
 #define STRM_DECRYPT_MAX_INFLIGHT  100000
 #define STRM_DECRYPT_DRAIN_MS      30000
 #define STRM_DECRYPT_LEVELS        STRM_DERIVE_MAX_LEVELS
+#define STRM_DECRYPT_RULE_MAX_ACK  "acknowledge_unconsented_levels"
 
 
 typedef struct strm_decrypt_rec_s  strm_decrypt_rec_t;
@@ -72,6 +73,8 @@ typedef struct {
     char                 *purpose;
     char                 *owner;
     strm_derive_spec_t    spec;
+    char                 *rule_file;    /* where "rule max" was */
+    unsigned              rule_line;
     strm_decrypt_count_t  n;
     strm_decrypt_count_t  audited;
 } strm_decrypt_derived_t;
@@ -142,6 +145,9 @@ static int strm_decrypt_conf_source(strm_decrypt_t *d, const strm_conf_t *src,
     char *err, size_t errlen);
 static int strm_decrypt_conf_derived(strm_decrypt_t *d, const strm_conf_t *src,
     const strm_conf_t *blk, char *err, size_t errlen);
+static int strm_decrypt_conf_rule(strm_decrypt_derived_t *dv,
+    const strm_conf_t *c, char *err, size_t errlen);
+static void strm_decrypt_warn_rule_max(strm_decrypt_t *d);
 static int strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen);
 static int strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen);
 static void strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -155,7 +161,7 @@ static int strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
     strm_decrypt_rec_t        *rec, const char *derived);
 static void strm_decrypt_dead_letter(strm_decrypt_t *d,
     const rd_kafka_message_t *rkm, strm_rc_t rc, const char *why,
-    strm_decrypt_rec_t *rec);
+    const unsigned char *failed, strm_decrypt_rec_t *rec);
 static void strm_decrypt_advance(strm_decrypt_t *d, int32_t partition);
 static strm_decrypt_queue_t *strm_decrypt_queue(strm_decrypt_t *d,
     int32_t partition);
@@ -164,6 +170,15 @@ static void strm_decrypt_audit_interval(strm_decrypt_t *d, int64_t now);
 static void strm_decrypt_audit_line(strm_decrypt_t *d, json_t *line);
 static void strm_decrypt_status(strm_decrypt_t *d);
 static int strm_decrypt_refresh_keys(strm_decrypt_t *d);
+static int strm_decrypt_forgotten(strm_decrypt_t *d,
+    const rd_kafka_message_t *rkm);
+static int strm_decrypt_key_link(const char *json, size_t len, char *link);
+static int strm_decrypt_json_member(const char **p, const char *end,
+    const char *name);
+static const char *strm_decrypt_json_string(const char *p, const char *end,
+    int *esc);
+static const char *strm_decrypt_json_skip(const char *p, const char *end);
+static const char *strm_decrypt_json_space(const char *p, const char *end);
 static int strm_decrypt_configure(strm_w_t *w);
 static int strm_decrypt_test(strm_w_t *w);
 static int strm_decrypt_start(strm_w_t *w);
@@ -223,6 +238,8 @@ strm_decrypt_test(strm_w_t *w)
 {
     strm_decrypt_t  *d = w->data;
 
+    strm_decrypt_warn_rule_max(d);
+
     printf("strm-decrypt: the configuration file %s syntax is ok, "
            "%zu derived streams of \"%s\"\n", w->conf_file, d->nderived,
            d->source);
@@ -245,6 +262,7 @@ strm_decrypt_start(strm_w_t *w)
     d->next_status = d->started;
     d->next_keys = d->started + d->keys_conf.refresh;
 
+    strm_decrypt_warn_rule_max(d);
     strm_decrypt_audit_definitions(d);
     strm_w_log(STRM_W_LOG_NOTICE, "consuming \"%s\" (group \"%s\") into "
                "%zu derived streams", d->topic, d->group, d->nderived);
@@ -392,6 +410,7 @@ strm_decrypt_stop(strm_w_t *w)
  *           type granular;  levels 0 1;  topic demo-0-1;
  *           purpose "...";  owner "...";  rule all;
  *       }
+ *       (rule max acknowledge_unconsented_levels; see below)
  *   }
  */
 static int
@@ -584,7 +603,8 @@ strm_decrypt_conf_source(strm_decrypt_t *d, const strm_conf_t *src, char *err,
 
 /*
  * derived { type granular|cumulative; levels N ...; topic T;
- *           purpose "..."; owner "..."; rule all|max; }
+ *           purpose "..."; owner "...";
+ *           rule all | rule max acknowledge_unconsented_levels; }
  */
 static int
 strm_decrypt_conf_derived(strm_decrypt_t *d, const strm_conf_t *src,
@@ -661,20 +681,7 @@ strm_decrypt_conf_derived(strm_decrypt_t *d, const strm_conf_t *src,
             levels = c;
 
         } else if (strcmp(c->name, "rule") == 0) {
-            if (strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
-                return -1;
-            }
-
-            if (strcmp(c->args[0], "all") == 0) {
-                dv->spec.max_rule = 0;
-
-            } else if (strcmp(c->args[0], "max") == 0) {
-                dv->spec.max_rule = 1;
-
-            } else {
-                strm_conf_error(c, err, errlen, "invalid rule \"%s\": all "
-                                "(every level 0..L) or max (highest level "
-                                ">= L)", c->args[0]);
+            if (strm_decrypt_conf_rule(dv, c, err, errlen) != 0) {
                 return -1;
             }
 
@@ -759,6 +766,88 @@ strm_decrypt_conf_derived(strm_decrypt_t *d, const strm_conf_t *src,
 }
 
 
+/*
+ * rule all;  or  rule max acknowledge_unconsented_levels;
+ *
+ * "rule max" (STRM's old reading of a cumulative stream) keeps an event
+ * whose highest consent level is L or more, then decrypts every level
+ * 0..L: levels the subject may never have consented to.  It stays
+ * possible for producers that send only the highest level, but only
+ * with the acknowledgement written next to it; it is warned about at -t
+ * and at every start, and marked in the stream's audit definition.
+ */
+static int
+strm_decrypt_conf_rule(strm_decrypt_derived_t *dv, const strm_conf_t *c,
+    char *err, size_t errlen)
+{
+    if (strm_conf_args(c, 1, 2, err, errlen) != STRM_OK) {
+        return -1;
+    }
+
+    if (strcmp(c->args[0], "all") == 0) {
+        if (c->argc != 1) {
+            strm_conf_error(c, err, errlen, "\"rule all\" takes no "
+                            "\"%s\"", c->args[1]);
+            return -1;
+        }
+
+        dv->spec.max_rule = 0;
+        return 0;
+    }
+
+    if (strcmp(c->args[0], "max") != 0) {
+        strm_conf_error(c, err, errlen, "invalid rule \"%s\": all (every "
+                        "level 0..L) or max (highest level >= L)",
+                        c->args[0]);
+        return -1;
+    }
+
+    if (c->argc == 1) {
+        strm_conf_error(c, err, errlen, "\"rule max\" decrypts PII levels "
+                        "the subject never consented to (it keeps an event "
+                        "whose highest level is L or more and decrypts "
+                        "levels 0..L): use \"rule all\", or write \"rule "
+                        "max %s;\"", STRM_DECRYPT_RULE_MAX_ACK);
+        return -1;
+    }
+
+    if (strcmp(c->args[1], STRM_DECRYPT_RULE_MAX_ACK) != 0) {
+        strm_conf_error(c, err, errlen, "invalid \"%s\": \"rule max\" "
+                        "takes \"%s\"", c->args[1],
+                        STRM_DECRYPT_RULE_MAX_ACK);
+        return -1;
+    }
+
+    dv->spec.max_rule = 1;
+    free(dv->rule_file);
+    dv->rule_file = strdup(c->file);
+    dv->rule_line = c->line;
+
+    return 0;
+}
+
+
+/* at -t and at every start: the streams that decrypt beyond consent */
+static void
+strm_decrypt_warn_rule_max(strm_decrypt_t *d)
+{
+    size_t                   i;
+    strm_decrypt_derived_t  *dv;
+
+    for (i = 0; i < d->nderived; i++) {
+        dv = &d->derived[i];
+
+        if (dv->spec.max_rule) {
+            strm_w_log(STRM_W_LOG_WARN, "%s:%u: derived stream \"%s\" has "
+                       "\"rule max\": it decrypts PII levels the subject "
+                       "never consented to (acknowledged)",
+                       dv->rule_file ? dv->rule_file : "", dv->rule_line,
+                       dv->topic);
+        }
+    }
+}
+
+
 static int
 strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen)
 {
@@ -797,9 +886,10 @@ strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen)
 
 
 /*
- * The key store, opened again every "refresh": a key link shredded
- * since (strm-keys shred) leaves the cache of ready keysets then, so
- * its PII stays encrypted in what follows.
+ * The key store, opened again every "refresh" (a store file replaced
+ * by a new one, rebuilt from the keys topic, is read from then on) and
+ * whenever a cached key link left it (strm_decrypt_forgotten()): the
+ * cache of ready keysets starts empty.
  */
 static int
 strm_decrypt_refresh_keys(strm_decrypt_t *d)
@@ -830,6 +920,295 @@ strm_decrypt_refresh_keys(strm_decrypt_t *d)
     }
 
     return 0;
+}
+
+
+/*
+ * A key link forgotten (shredded, purged, a tombstone applied by
+ * strm-keys sync or the gateway) must not decrypt one more event, yet
+ * the cache of ready keysets (strm_keys_by_link()) would keep its key
+ * for as long as the process runs.  So before a record goes through
+ * the derived streams, the store is asked whether it still has the
+ * record's key link: one LMDB read transaction (0.2 us).  When it does
+ * not but the cache still does, the cache goes (the store is opened
+ * again) and the record's PII stays encrypted (key_missing).  The delay
+ * of an erasure is then the store's, with nothing of ours added.
+ */
+static int
+strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
+{
+    int                  n;
+    strm_keyrec_t        rec;
+    strm_tink_keyset_t  *daead;
+    char                 link[STRM_UUID_LEN + 1];
+
+    if (strm_decrypt_key_link(rkm->payload, rkm->len, link) != 1) {
+        return 0;
+    }
+
+    n = strm_keystore_get(strm_keys_store(d->keys), link, &rec);
+    OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+
+    if (n == 1) {
+        return 0;
+    }
+
+    if (n < 0) {
+        strm_w_log(STRM_W_LOG_ERR, "partition %d offset %lld: the key "
+                   "store failed: stopping", (int) rkm->partition,
+                   (long long) rkm->offset);
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "keys store: cannot be read");
+        return -1;
+    }
+
+    /* not in the store: from the cache it would still decrypt */
+    if (strm_keys_by_link(d->keys, link, &daead) != STRM_OK) {
+        return 0;
+    }
+
+    strm_w_log(STRM_W_LOG_NOTICE, "a key link left the key store: the "
+               "cache of keys is dropped");
+
+    return strm_decrypt_refresh_keys(d);
+}
+
+
+/*
+ * strmMeta.keyLink of a record, as strm_derive_event() reads it: 1 and
+ * the link, or 0 when it has none (then nothing of it is decrypted).
+ * jansson takes 8 us to parse a 500-byte event, forty times the store's
+ * answer, so a scan looks for it first: exact for valid JSON (anything
+ * else fails in strm_derive_event() and decrypts nothing), it gives up
+ * on an escape in a member name on its way or in the link, and jansson
+ * reads such a record.
+ */
+static int
+strm_decrypt_key_link(const char *json, size_t len, char *link)
+{
+    int          rc, esc;
+    json_t      *event, *v;
+    const char  *p, *q, *end;
+
+    if (json == NULL) {
+        return 0;
+    }
+
+    p = json;
+    end = json + len;
+
+    rc = strm_decrypt_json_member(&p, end, "strmMeta");
+
+    if (rc == 1) {
+        rc = strm_decrypt_json_member(&p, end, "keyLink");
+    }
+
+    if (rc == 1) {
+        q = (p < end && *p == '"') ? strm_decrypt_json_string(p, end, &esc)
+                                   : NULL;
+        if (q == NULL) {
+            return 0;
+        }
+
+        if (!esc) {
+            if (q - p - 2 != STRM_UUID_LEN) {
+                return 0;
+            }
+
+            memcpy(link, p + 1, STRM_UUID_LEN);
+            link[STRM_UUID_LEN] = '\0';
+
+            return 1;
+        }
+
+        rc = -1;
+    }
+
+    if (rc == 0) {
+        return 0;
+    }
+
+    /* an escape: jansson decodes it as strm_derive_event() does */
+    event = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                       NULL);
+    v = json_object_get(json_object_get(event, "strmMeta"), "keyLink");
+
+    rc = (json_string_value(v) != NULL
+          && json_string_length(v) == STRM_UUID_LEN
+          && strlen(json_string_value(v)) == STRM_UUID_LEN);
+
+    if (rc) {
+        memcpy(link, json_string_value(v), STRM_UUID_LEN + 1);
+    }
+
+    json_decref(event);
+
+    return rc;
+}
+
+
+/*
+ * In the JSON object at *p, the member called name: 1 with *p on its
+ * value, 0 when the object has none (or is no object), -1 when a member
+ * name before it holds an escape (it could be name).
+ */
+static int
+strm_decrypt_json_member(const char **p, const char *end, const char *name)
+{
+    int          esc, match;
+    size_t       n;
+    const char  *s, *e;
+
+    n = strlen(name);
+    s = strm_decrypt_json_space(*p, end);
+
+    if (s == end || *s != '{') {
+        return 0;
+    }
+
+    s++;
+
+    for ( ;; ) {
+        s = strm_decrypt_json_space(s, end);
+
+        /* "}" too: no such member */
+        if (s == end || *s != '"') {
+            return 0;
+        }
+
+        e = strm_decrypt_json_string(s, end, &esc);
+
+        if (e == NULL) {
+            return 0;
+        }
+
+        if (esc) {
+            return -1;
+        }
+
+        match = ((size_t) (e - s - 2) == n && memcmp(s + 1, name, n) == 0);
+
+        s = strm_decrypt_json_space(e, end);
+
+        if (s == end || *s != ':') {
+            return 0;
+        }
+
+        s = strm_decrypt_json_space(s + 1, end);
+
+        if (match) {
+            *p = s;
+            return 1;
+        }
+
+        s = strm_decrypt_json_skip(s, end);
+
+        if (s == NULL) {
+            return 0;
+        }
+
+        s = strm_decrypt_json_space(s, end);
+
+        if (s == end || *s != ',') {
+            return 0;
+        }
+
+        s++;
+    }
+}
+
+
+/* past the JSON string whose opening quote is at p, or NULL */
+static const char *
+strm_decrypt_json_string(const char *p, const char *end, int *esc)
+{
+    *esc = 0;
+
+    for (p++; p < end; p++) {
+        if (*p == '"') {
+            return p + 1;
+        }
+
+        if (*p == '\\') {
+            *esc = 1;
+            p++;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Past the JSON value that starts at p: a string, an object or an array
+ * (brackets counted outside strings), or a scalar (up to the "," or the
+ * bracket after it).  NULL when the input ends inside it.
+ */
+static const char *
+strm_decrypt_json_skip(const char *p, const char *end)
+{
+    int     esc;
+    size_t  depth;
+
+    depth = 0;
+
+    while (p < end) {
+        switch (*p) {
+
+        case '"':
+            p = strm_decrypt_json_string(p, end, &esc);
+
+            if (p == NULL || depth == 0) {
+                return p;
+            }
+
+            continue;
+
+        case '{':
+        case '[':
+            depth++;
+            break;
+
+        case '}':
+        case ']':
+            if (depth == 0) {
+                return p;
+            }
+
+            if (--depth == 0) {
+                return p + 1;
+            }
+
+            break;
+
+        case ',':
+            if (depth == 0) {
+                return p;
+            }
+
+            break;
+
+        default:
+            break;
+        }
+
+        p++;
+    }
+
+    return (depth == 0) ? p : NULL;
+}
+
+
+static const char *
+strm_decrypt_json_space(const char *p, const char *end)
+{
+    while (p < end
+           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    {
+        p++;
+    }
+
+    return p;
 }
 
 
@@ -990,17 +1369,26 @@ strm_decrypt_queue(strm_decrypt_t *d, int32_t partition)
 }
 
 
+/*
+ * One record through every derived stream, each on its own: what one
+ * stream makes of the record (kept, dropped, failed) never depends on
+ * another one, nor on their order in the configuration.  A record that
+ * fails in some stream (malformed, a field it decrypts that does not
+ * decrypt) goes to the dead-letter topic once, naming those streams;
+ * the others still get it as usual.
+ */
 static int
 strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
 {
     char                    *out;
-    size_t                   i, l, outlen;
-    strm_rc_t                rc;
+    size_t                   i, l, outlen, nfailed;
+    strm_rc_t                rc, frc;
     strm_decrypt_rec_t      *rec;
     strm_decrypt_queue_t    *q;
     strm_decrypt_derived_t  *dv;
     strm_derive_result_t     res;
-    char                     why[256];
+    char                     why[256], fwhy[256];
+    unsigned char            failed[STRM_DECRYPT_MAX_DERIVED];
 
     q = strm_decrypt_queue(d, rkm->partition);
     rec = calloc(1, sizeof(strm_decrypt_rec_t));
@@ -1028,9 +1416,18 @@ strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
     q->tail = rec;
     d->inflight++;
 
+    if (strm_decrypt_forgotten(d, rkm) != 0) {
+        return -1;
+    }
+
+    nfailed = 0;
+    frc = STRM_OK;
+    fwhy[0] = '\0';
+
     for (i = 0; i < d->nderived; i++) {
         dv = &d->derived[i];
         dv->n.in++;
+        failed[i] = 0;
         out = NULL;
         why[0] = '\0';
 
@@ -1051,11 +1448,21 @@ strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
         }
 
         if (rc != STRM_OK) {
-            /* the record's fault, the same for every derived stream */
+            /*
+             * The record's fault, for this stream: a malformed record
+             * fails in every stream, a field that does not decrypt only
+             * in the streams that decrypt its level.  The next streams
+             * still get the record.
+             */
             dv->n.failures++;
-            d->malformed++;
-            strm_decrypt_dead_letter(d, rkm, rc, why, rec);
-            break;
+            failed[i] = 1;
+
+            if (nfailed++ == 0) {
+                frc = rc;
+                memcpy(fwhy, why, sizeof(fwhy));
+            }
+
+            continue;
         }
 
         if (!res.kept) {
@@ -1079,6 +1486,11 @@ strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
         if (rc != 0) {
             return -1;
         }
+    }
+
+    if (nfailed > 0) {
+        d->malformed++;
+        strm_decrypt_dead_letter(d, rkm, frc, fwhy, failed, rec);
     }
 
     rec->pending--;
@@ -1150,12 +1562,15 @@ strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
 }
 
 
+/* failed: per derived stream, 1 when the record failed in it */
 static void
 strm_decrypt_dead_letter(strm_decrypt_t *d, const rd_kafka_message_t *rkm,
-    strm_rc_t rc, const char *why, strm_decrypt_rec_t *rec)
+    strm_rc_t rc, const char *why, const unsigned char *failed,
+    strm_decrypt_rec_t *rec)
 {
     char                *json, *b64;
-    json_t              *dl;
+    size_t               i;
+    json_t              *dl, *streams;
     const strm_error_t  *e;
 
     e = strm_error_get(rc);
@@ -1178,11 +1593,20 @@ strm_decrypt_dead_letter(strm_decrypt_t *d, const rd_kafka_message_t *rkm,
     b64[strm_b64_encode((unsigned char *) b64, rkm->payload, rkm->len)] =
         '\0';
 
-    dl = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s}",
+    streams = json_array();
+
+    for (i = 0; i < d->nderived; i++) {
+        if (failed[i]) {
+            json_array_append_new(streams,
+                                  json_string(d->derived[i].topic));
+        }
+    }
+
+    dl = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:o, s:s}",
                    "topic", d->topic, "partition", (int) rkm->partition,
                    "offset", (json_int_t) rkm->offset, "code", e->code,
                    "error", e->message, "reason", why,
-                   "value_b64", b64);
+                   "derived", streams, "value_b64", b64);
     free(b64);
 
     json = dl ? json_dumps(dl, JSON_COMPACT) : NULL;
@@ -1310,6 +1734,15 @@ strm_decrypt_audit_definitions(strm_decrypt_t *d)
                                  ? "exact" : dv->spec.max_rule ? "max"
                                                                 : "all",
                          "purpose", dv->purpose, "owner", dv->owner);
+
+        if (line != NULL && dv->spec.max_rule) {
+            /* consent of the highest level only: said where it is read */
+            json_object_set_new(line, "ruleMaxAcknowledged", json_true());
+            json_object_set_new(line, "warning", json_string(
+                "rule max: decrypts PII levels the subject never "
+                "consented to"));
+        }
+
         strm_decrypt_audit_line(d, line);
     }
 }
@@ -1550,6 +1983,7 @@ strm_decrypt_free(strm_w_t *w)
         free(d->derived[i].topic);
         free(d->derived[i].purpose);
         free(d->derived[i].owner);
+        free(d->derived[i].rule_file);
     }
 
     /* a derived block that failed half-way holds strings too */
@@ -1557,6 +1991,7 @@ strm_decrypt_free(strm_w_t *w)
         free(d->derived[d->nderived].topic);
         free(d->derived[d->nderived].purpose);
         free(d->derived[d->nderived].owner);
+        free(d->derived[d->nderived].rule_file);
     }
 
     free(d->schemas);
