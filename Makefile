@@ -141,8 +141,11 @@ $(BUILD)/unit/%: t/unit/%.c $(SUPPORT_LIB) $(CORE_LIB)
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
+# t/servroot (the last block's nginx) is removed afterwards: a later run,
+# ours or OpenResty's Test::Nginx, starts from nothing
 test-t: all
-	$(TEST_ENV) prove -I t/runner/lib -r t/
+	$(TEST_ENV) prove -I t/runner/lib -r t/; rc=$$?; rm -rf t/servroot; \
+	    exit $$rc
 
 # Test tools built from the core (never installed)
 TEST_TOOLS := $(BUILD)/test/strm-keyset-decrypt
@@ -174,7 +177,8 @@ test-fleet: all
 # runner's self-test is left out: it tests the runner, not memory).
 test-valgrind: all
 	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove -I t/runner/lib \
-	    $(filter-out t/000-runner-selftest.t,$(wildcard t/[0-9]*.t))
+	    $(filter-out t/000-runner-selftest.t,$(wildcard t/[0-9]*.t)); \
+	    rc=$$?; rm -rf t/servroot; exit $$rc
 
 # libFuzzer targets (t/fuzz/fuzz_*.c) under ASan and UBSan, each for
 # FUZZ_SECONDS from its seed corpus t/fuzz/corpus/<name>/; a crash fails.
