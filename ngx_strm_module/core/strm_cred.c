@@ -20,6 +20,7 @@
 
 #include "strm_b64.h"
 #include "strm_cred.h"
+#include "strm_file.h"
 
 
 #define STRM_CRED_SCHEME        "hmac-sha256"
@@ -66,8 +67,6 @@ typedef struct {
 
 static strm_rc_t strm_cred_error(strm_rc_t rc, char *err, size_t errlen,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static strm_rc_t strm_cred_read_file(const char *path, char **text,
-    size_t *len, char *err, size_t errlen);
 static void strm_cred_free_text(char *text, size_t len);
 static size_t strm_cred_next_line(strm_cred_lines_t *ln, strm_cred_str_t *f,
     size_t max);
@@ -191,94 +190,6 @@ strm_cred_error(strm_rc_t rc, char *err, size_t errlen, const char *fmt,
     }
 
     return rc;
-}
-
-
-/*
- * Both files hold secrets or their verifiers: the copy in memory is
- * wiped by strm_cred_free_text() whatever happens.
- */
-static strm_rc_t
-strm_cred_read_file(const char *path, char **text, size_t *len, char *err,
-    size_t errlen)
-{
-    int          fd, e;
-    char        *buf;
-    size_t       size, n;
-    ssize_t      r;
-    struct stat  st;
-
-    *text = NULL;
-    *len = 0;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        e = errno;
-        return strm_cred_error((e == ENOENT) ? STRM_E_NOT_FOUND
-                                              : STRM_E_INTERNAL,
-                               err, errlen, "cannot open: %s", strerror(e));
-    }
-
-    if (fstat(fd, &st) == -1) {
-        e = errno;
-        close(fd);
-        return strm_cred_error(STRM_E_INTERNAL, err, errlen,
-                               "cannot stat: %s", strerror(e));
-    }
-
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return strm_cred_error(STRM_E_BAD_REQUEST, err, errlen,
-                               "not a regular file");
-    }
-
-    if (st.st_size > STRM_CRED_FILE_MAX) {
-        close(fd);
-        return strm_cred_error(STRM_E_BAD_REQUEST, err, errlen,
-                               "larger than %d MiB",
-                               STRM_CRED_FILE_MAX / (1024 * 1024));
-    }
-
-    /* what fstat() saw is read; a line appended meanwhile waits */
-    size = (size_t) st.st_size;
-
-    buf = malloc(size + 1);
-    if (buf == NULL) {
-        close(fd);
-        return STRM_E_NOMEM;
-    }
-
-    n = 0;
-
-    while (n < size) {
-        r = read(fd, buf + n, size - n);
-
-        if (r == -1 && errno == EINTR) {
-            continue;
-        }
-
-        if (r == -1) {
-            e = errno;
-            close(fd);
-            strm_cred_free_text(buf, size);
-            return strm_cred_error(STRM_E_INTERNAL, err, errlen,
-                                   "cannot read: %s", strerror(e));
-        }
-
-        if (r == 0) {
-            break;
-        }
-
-        n += (size_t) r;
-    }
-
-    close(fd);
-
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-
-    return STRM_OK;
 }
 
 
@@ -595,7 +506,7 @@ strm_cred_load(const char *path, strm_cred_client_t **clients, size_t *n,
     *clients = NULL;
     *n = 0;
 
-    rc = strm_cred_read_file(path, &text, &len, err, errlen);
+    rc = strm_file_read(path, STRM_CRED_FILE_MAX, &text, &len, err, errlen);
     if (rc != STRM_OK) {
         return rc;
     }
@@ -748,7 +659,7 @@ strm_cred_load_token_keys(const char *path, strm_jwt_keys_t *keys,
     *sign_key = NULL;
     *sign_len = 0;
 
-    rc = strm_cred_read_file(path, &text, &len, err, errlen);
+    rc = strm_file_read(path, STRM_CRED_FILE_MAX, &text, &len, err, errlen);
     if (rc != STRM_OK) {
         return rc;
     }

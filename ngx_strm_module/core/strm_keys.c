@@ -18,6 +18,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "strm_file.h"
 #include "strm_keys.h"
 
 
@@ -650,20 +651,39 @@ strm_rc_t
 strm_keys_winner(strm_keys_t *k, const unsigned char *session,
     int64_t window, strm_keys_session_t *s)
 {
-    int  n;
+    int                 n;
+    strm_rc_t           rc;
+    strm_keys_entry_t  *e;
 
-    n = strm_keystore_winner(k->store, session, window, &s->rec);
+    n = strm_keystore_winner(k->store, session, window, s->link);
 
     if (n <= 0) {
         return (n == 0) ? STRM_E_NOT_FOUND : STRM_E_INTERNAL;
     }
 
-    memcpy(s->link, s->rec.link, sizeof(s->link));
-    s->key_id = s->rec.key_id;
     s->created = 0;
     s->publish = 0;
 
-    return strm_keys_cached(k, &s->rec, &s->daead);
+    /* a known session's keyset is cached: its key is not read again */
+    e = strm_keys_slot(k, s->link);
+
+    if (e->daead != NULL && strcmp(e->link, s->link) == 0) {
+        s->key_id = e->key_id;
+        s->daead = e->daead;
+        return STRM_OK;
+    }
+
+    n = strm_keystore_get(k->store, s->link, &s->rec);
+
+    if (n <= 0) {
+        return (n == 0) ? STRM_E_NOT_FOUND : STRM_E_INTERNAL;
+    }
+
+    s->key_id = s->rec.key_id;
+    rc = strm_keys_cached(k, &s->rec, &s->daead);
+    OPENSSL_cleanse(&s->rec, sizeof(s->rec));
+
+    return rc;
 }
 
 
@@ -688,70 +708,27 @@ strm_rc_t
 strm_keys_read_kek(const char *path, strm_tink_keyset_t **kek, char *err,
     size_t errlen)
 {
-    int           fd, e;
-    char         *buf;
-    size_t        size, n;
-    ssize_t       r;
-    strm_rc_t     rc;
-    struct stat   st;
+    char       *buf;
+    size_t      n;
+    strm_rc_t   rc;
 
     *kek = NULL;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        e = errno;
-        snprintf(err, errlen, "cannot open: %s", strerror(e));
-        return (e == ENOENT) ? STRM_E_NOT_FOUND : STRM_E_INTERNAL;
-    }
+    rc = strm_file_read(path, STRM_KEYS_KEK_MAX, &buf, &n, err, errlen);
 
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)
-        || st.st_size > STRM_KEYS_KEK_MAX)
-    {
-        close(fd);
+    if (rc == STRM_E_BAD_REQUEST) {
         snprintf(err, errlen, "not a keyset file");
-        return STRM_E_BAD_REQUEST;
     }
 
-    size = (size_t) st.st_size;
-
-    buf = malloc(size + 1);
-    if (buf == NULL) {
-        close(fd);
-        return STRM_E_NOMEM;
+    if (rc != STRM_OK) {
+        return rc;
     }
-
-    n = 0;
-
-    while (n < size) {
-        r = read(fd, buf + n, size - n);
-
-        if (r == -1 && errno == EINTR) {
-            continue;
-        }
-
-        if (r == -1) {
-            e = errno;
-            close(fd);
-            OPENSSL_cleanse(buf, size + 1);
-            free(buf);
-            snprintf(err, errlen, "cannot read: %s", strerror(e));
-            return STRM_E_INTERNAL;
-        }
-
-        if (r == 0) {
-            break;
-        }
-
-        n += (size_t) r;
-    }
-
-    close(fd);
 
     err[0] = '\0';
     rc = strm_tink_keyset_read_json(buf, n, kek, err, errlen);
 
     /* the file holds the key-encryption key in clear */
-    OPENSSL_cleanse(buf, size + 1);
+    OPENSSL_cleanse(buf, n + 1);
     free(buf);
 
     if (rc != STRM_OK) {

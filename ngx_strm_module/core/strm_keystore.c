@@ -1338,10 +1338,10 @@ strm_keystore_applied(strm_keystore_t *ks, int32_t partition, int64_t *next)
 
 int
 strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
-    int64_t window, strm_keyrec_t *rec)
+    int64_t window, char *link)
 {
     int            rc, found;
-    MDB_val        k, v, lk;
+    MDB_val        k, lk;
     MDB_txn       *txn;
     unsigned char  sw[STRM_KEYSTORE_SW_LEN];
 
@@ -1356,15 +1356,12 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     k.mv_data = sw;
     k.mv_size = sizeof(sw);
 
-    found = 0;
     rc = mdb_get(txn, ks->windows, &k, &lk);
+    found = (rc == MDB_SUCCESS && lk.mv_size == STRM_UUID_LEN);
 
-    if (rc == MDB_SUCCESS && lk.mv_size == STRM_UUID_LEN) {
-        rc = mdb_get(txn, ks->links, &lk, &v);
-
-        found = (rc == MDB_SUCCESS
-                 && strm_keyrec_decode(ks, &v, lk.mv_data, lk.mv_size, rec)
-                    == 0);
+    if (found) {
+        memcpy(link, lk.mv_data, STRM_UUID_LEN);
+        link[STRM_UUID_LEN] = '\0';
     }
 
     mdb_txn_abort(txn);
@@ -1375,6 +1372,37 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     }
 
     return found;
+}
+
+
+int
+strm_keystore_has(strm_keystore_t *ks, const char *link)
+{
+    int       rc;
+    MDB_val   k, v;
+    MDB_txn  *txn;
+
+    if (strlen(link) != STRM_UUID_LEN) {
+        return 0;
+    }
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    k.mv_data = (void *) link;
+    k.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_get(txn, ks->links, &k, &v);
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        ks->last = rc;
+        return -1;
+    }
+
+    return rc == MDB_SUCCESS;
 }
 
 

@@ -184,11 +184,19 @@ int strm_keystore_applied(strm_keystore_t *ks, int32_t partition,
     int64_t *next);
 
 /*
- * The winner of a session and window: 1 and its record in rec, 0 when
- * the topic has not decided (or it was forgotten), < 0 on an error.
+ * The winner of a session and window: 1 and its key link in link (37
+ * bytes), 0 when the topic has not decided (or it was forgotten), < 0
+ * on an error.  An LMDB read only: its key is the caller's to fetch,
+ * when it has no keyset of that link cached.
  */
 int strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
-    int64_t window, strm_keyrec_t *rec);
+    int64_t window, char *link);
+
+/*
+ * Whether the store holds a key link's record (1, 0, < 0 on an error),
+ * without reading its key: what a check on every record needs.
+ */
+int strm_keystore_has(strm_keystore_t *ks, const char *link);
 
 /* the session and window of a candidate key link: 1, 0 unknown, < 0 */
 int strm_keystore_candidate(strm_keystore_t *ks, const char *link,

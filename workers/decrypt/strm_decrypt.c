@@ -938,7 +938,6 @@ static int
 strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
 {
     int                  n;
-    strm_keyrec_t        rec;
     strm_tink_keyset_t  *daead;
     char                 link[STRM_UUID_LEN + 1];
 
@@ -946,8 +945,7 @@ strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
         return 0;
     }
 
-    n = strm_keystore_get(strm_keys_store(d->keys), link, &rec);
-    OPENSSL_cleanse(&rec, sizeof(strm_keyrec_t));
+    n = strm_keystore_has(strm_keys_store(d->keys), link);
 
     if (n == 1) {
         return 0;
