@@ -92,7 +92,7 @@ check_eq "usage error exits 64" 64 "$rc"
 
 strm_devbroker_start -n 1 -P 4 || { FAIL "devbroker"; finish; }
 
-port=18561
+port=$((18561 + STRM_PORT_SHIFT))
 strm_gateway_start $port || { FAIL "nginx starts"; finish; }
 
 # post N events of 40 sessions with random consent levels (0..3 each

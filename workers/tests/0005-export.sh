@@ -129,7 +129,7 @@ PASS "s3rver (SigV4 checked) listens on 127.0.0.1:$S3_PORT"
 check "s3rver refuses a wrong secret (403)" bash -c \
     "curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:nope -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' http://127.0.0.1:$S3_PORT/exports | grep -qx 403"
 
-port=18562
+port=$((18562 + STRM_PORT_SHIFT))
 # a worker's metrics, served by nginx (docs/operations.md)
 strm_gateway_start $port "        location = /metrics/export {
             alias $W/s3.status.prom;

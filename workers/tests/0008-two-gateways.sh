@@ -11,8 +11,8 @@ set -u
 
 SESSIONS=${SESSIONS:-20}
 RACES=${RACES:-20}
-PORT_A=18571
-PORT_B=18572
+PORT_A=$((18571 + STRM_PORT_SHIFT))
+PORT_B=$((18572 + STRM_PORT_SHIFT))
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/strm-2gw-XXXXXX")
 trap 'for w in a b; do

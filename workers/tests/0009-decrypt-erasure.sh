@@ -75,7 +75,7 @@ bad "rule all acknowledges nothing" \
 
 strm_devbroker_start -n 1 -P 4 || { FAIL "devbroker"; finish; }
 
-port=18595
+port=$((18595 + STRM_PORT_SHIFT))
 strm_gateway_start $port || { FAIL "nginx starts"; finish; }
 
 # events of 10 sessions, every level consented; session-S is the key

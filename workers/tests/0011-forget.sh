@@ -15,8 +15,8 @@ set -u
 . "$(dirname "$0")/helpers.sh"
 
 ROTATION=${ROTATION:-6}
-PORT_A=18581
-PORT_B=18582
+PORT_A=$((18581 + STRM_PORT_SHIFT))
+PORT_B=$((18582 + STRM_PORT_SHIFT))
 KEYS=$STRM_ROOT/build/strm-keys
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/strm-forget-XXXXXX")

@@ -8,7 +8,7 @@
 set -u
 . "$(dirname "$0")/helpers.sh"
 
-PORT=18583
+PORT=$((18583 + STRM_PORT_SHIFT))
 KEYS=$STRM_ROOT/build/strm-keys
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/strm-purge-XXXXXX")

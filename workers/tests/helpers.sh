@@ -9,6 +9,9 @@
 STRM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STRM_DEVBROKER=${STRM_DEVBROKER:-$STRM_ROOT/build/strm-devbroker}
 KAFKA_READ=$STRM_ROOT/scripts/kafka-read
+# the gateways' fixed ports (185xx) move by this much, so that two
+# checkouts can run the worker tests side by side
+STRM_PORT_SHIFT=${STRM_PORT_SHIFT:-0}
 
 N_PASSED=0
 N_FAILED=0
