@@ -557,6 +557,13 @@ ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle)
 }
 
 
+rd_kafka_t *
+ngx_http_strm_kafka_handle(void)
+{
+    return ngx_http_strm_kafka.rk;
+}
+
+
 ngx_uint_t
 ngx_http_strm_kafka_ready(void)
 {

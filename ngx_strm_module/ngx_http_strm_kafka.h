@@ -42,6 +42,9 @@ ngx_int_t ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
 void ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_strm_kafka_ready(void);
 
+/* the worker's producer (NULL before init_process): for admin requests */
+rd_kafka_t *ngx_http_strm_kafka_handle(void);
+
 /*
  * Serves a librdkafka queue in the event loop: serve() runs whenever q
  * gets something (through an eventfd watched as a connection).  The

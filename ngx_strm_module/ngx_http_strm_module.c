@@ -15,6 +15,7 @@
 #include "ngx_http_strm_kafka.h"
 #include "ngx_http_strm_keys.h"
 #include "ngx_http_strm_keys_sync.h"
+#include "ngx_http_strm_keys_topic.h"
 #include "ngx_http_strm_ready.h"
 #include "ngx_http_strm_schema.h"
 #include "ngx_http_strm_status.h"
@@ -467,6 +468,10 @@ ngx_http_strm_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_strm_keys_topic_init_process(cycle, smcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_strm_keys_sync_init_process(cycle, smcf);
 }
 
@@ -474,7 +479,11 @@ ngx_http_strm_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_strm_exit_process(ngx_cycle_t *cycle)
 {
-    /* the producer first: its last delivery reports may still answer */
+    /*
+     * The producer first (its last delivery reports may still answer),
+     * after the admin queue it carries
+     */
+    ngx_http_strm_keys_topic_exit_process(cycle);
     ngx_http_strm_kafka_exit_process(cycle);
     ngx_http_strm_keys_sync_exit_process(cycle);
     ngx_http_strm_keys_exit_process(cycle);

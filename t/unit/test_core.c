@@ -163,6 +163,86 @@ test_topic_valid(void)
 }
 
 
+typedef struct {
+    int   n;
+    char  last[320];
+} test_problems_t;
+
+
+static void
+test_topic_problem(void *arg, const char *sentence)
+{
+    test_problems_t  *p = arg;
+
+    p->n++;
+    snprintf(p->last, sizeof(p->last), "%s", sentence);
+}
+
+
+static void
+test_topic_check_keys(void)
+{
+    int                    n;
+    int64_t                bound;
+    test_problems_t        p;
+    strm_topic_setting_t   s[6];
+
+    /* what "strm-keys topic -c" creates passes, with a 2 h bound */
+    memset(&p, 0, sizeof(p));
+    n = strm_topic_check_keys(strm_topic_keys_settings,
+                              strm_topic_keys_nsettings,
+                              test_topic_problem, &p, &bound);
+    CHECK(n == 0 && p.n == 0, "the settings we create pass");
+    CHECK(bound == 2 * 3600000LL, "their bound is 2 h");
+
+    /* Kafka's defaults for a compacted topic: no bound */
+    s[0].name = "cleanup.policy";
+    s[0].value = "compact";
+    s[1].name = "segment.ms";
+    s[1].value = "604800000";
+    s[2].name = "max.compaction.lag.ms";
+    s[2].value = "9223372036854775807";
+    s[3].name = "delete.retention.ms";
+    s[3].value = "86400000";
+    s[4].name = "min.cleanable.dirty.ratio";
+    s[4].value = "0.5";
+    s[5].name = "min.compaction.lag.ms";
+    s[5].value = "0";
+
+    memset(&p, 0, sizeof(p));
+    n = strm_topic_check_keys(s, 6, test_topic_problem, &p, &bound);
+    CHECK(n == 1 && bound == -1, "Kafka's defaults: one problem, no bound");
+    CHECK(strstr(p.last, "without bound") != NULL
+          && strstr(p.last, "max.compaction.lag.ms") != NULL,
+          "the sentence says so and names the setting");
+
+    /* a bound, but a long one */
+    s[2].value = "172800000";
+    memset(&p, 0, sizeof(p));
+    n = strm_topic_check_keys(s, 6, test_topic_problem, &p, &bound);
+    CHECK(n == 1 && bound == 604800000LL + 172800000LL,
+          "9 days is a bound, over a day is a problem");
+    CHECK(strstr(p.last, "up to 9 d") != NULL, "said as 9 d");
+
+    /* "delete" in the policy and tombstones kept for an hour */
+    s[0].value = "compact,delete";
+    s[1].value = "3600000";
+    s[2].value = "3600000";
+    s[3].value = "3600000";
+    memset(&p, 0, sizeof(p));
+    n = strm_topic_check_keys(s, 6, test_topic_problem, &p, &bound);
+    CHECK(n == 2 && bound == 7200000, "compact,delete and 1 h tombstones");
+    CHECK(strstr(p.last, "delete.retention.ms is 1.0 h") != NULL,
+          "the tombstones' sentence comes last");
+
+    /* nothing reported (a broker that says nothing): all problems */
+    memset(&p, 0, sizeof(p));
+    n = strm_topic_check_keys(s, 0, test_topic_problem, &p, &bound);
+    CHECK(n == 2 && bound == -1, "no settings: policy and bound");
+    CHECK(strstr(p.last, "not reported") != NULL, "said as not reported");
+}
+
+
 int
 main(void)
 {
@@ -171,6 +251,7 @@ main(void)
     test_json_escape();
     test_uuid4();
     test_topic_valid();
+    test_topic_check_keys();
 
     return UNIT_DONE();
 }

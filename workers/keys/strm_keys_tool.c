@@ -25,6 +25,10 @@
  *                                        audit log
  *   strm-keys -s STORE purge -r SECONDS  remove key links expired more
  *                                        than SECONDS ago
+ *   strm-keys -b BROKERS -t TOPIC topic [create PARTITIONS REPLICAS]
+ *                                        check the keys topic's compaction
+ *                                        settings (creating the topic
+ *                                        with them if it is missing)
  *   strm-keys -s STORE sync -b BROKERS -t TOPIC [-o | -r SECONDS]
  *                                        copy the keys topic into the
  *                                        store (-o: up to its end, then
@@ -55,6 +59,7 @@
 
 #include "strm_keys.h"
 #include "strm_keystore.h"
+#include "strm_keys_topic.h"
 #include "strm_tink.h"
 #include "strm_worker_main.h"
 
@@ -65,6 +70,7 @@
 #define STRM_KT_KEK_KEYS    16     /* keys of the KEK looked at */
 #define STRM_KT_RETENTION   2592000    /* sync's purge: 30 days */
 #define STRM_KT_PURGE_EVERY 1000       /* ms between its steps */
+#define STRM_KT_ADMIN_WAIT  10000      /* ms for an admin request */
 
 
 typedef struct {
@@ -81,6 +87,9 @@ typedef struct {
     strm_keystore_t     *ks;
     long                 retention;
     int                  once;
+    int                  create;        /* topic create P R */
+    int                  partitions;
+    int                  replicas;
 } strm_kt_opts_t;
 
 
@@ -141,8 +150,10 @@ static const strm_w_program_t  strm_kt_program = {
     "       strm-keys -s STORE purge -r RETENTION_SECONDS\n"
     "       strm-keys -s STORE sync -b BROKERS -t KEYS_TOPIC "
     "[-o | -r RETENTION_SECONDS]\n"
-    "  -X name=value  a librdkafka property of shred's and sync's "
-    "clients\n"
+    "       strm-keys -b BROKERS -t KEYS_TOPIC topic "
+    "[create PARTITIONS REPLICAS]\n"
+    "  -X name=value  a librdkafka property of the Kafka clients "
+    "(shred, forget, sync, topic)\n"
 };
 
 
@@ -206,12 +217,38 @@ strm_kt_operands(strm_w_t *w)
 {
     strm_kt_opts_t  *o = w->data;
 
-    if (o->store == NULL || w->argc == 0) {
+    if (w->argc == 0) {
         return strm_w_usage(w);
     }
 
     o->cmd = w->argv[0];
     w->oneshot = 1;
+
+    /* the only command without a store: the keys topic's settings */
+
+    if (strcmp(o->cmd, "topic") == 0 && o->brokers != NULL
+        && o->topic != NULL)
+    {
+        if (w->argc == 1) {
+            return STRM_W_EX_OK;
+        }
+
+        if (w->argc == 4 && strcmp(w->argv[1], "create") == 0) {
+            o->create = 1;
+            o->partitions = atoi(w->argv[2]);
+            o->replicas = atoi(w->argv[3]);
+
+            if (o->partitions > 0 && o->replicas > 0) {
+                return STRM_W_EX_OK;
+            }
+        }
+
+        return strm_w_usage(w);
+    }
+
+    if (o->store == NULL) {
+        return strm_w_usage(w);
+    }
 
     if (w->argc == 1
         && (strcmp(o->cmd, "list") == 0 || strcmp(o->cmd, "stats") == 0))
@@ -260,6 +297,10 @@ strm_kt_start(strm_w_t *w)
 
     int  ro;
 
+    if (strcmp(o->cmd, "topic") == 0) {
+        return STRM_W_EX_OK;
+    }
+
     ro = strcmp(o->cmd, "list") == 0 || strcmp(o->cmd, "stats") == 0
          || strcmp(o->cmd, "export") == 0;
 
@@ -281,8 +322,19 @@ strm_kt_run(strm_w_t *w)
 {
     strm_kt_opts_t  *o = w->data;
 
-    int     rc;
-    size_t  links, sessions, n;
+    int               rc;
+    size_t            links, sessions, n;
+    rd_kafka_conf_t  *conf;
+
+    if (strcmp(o->cmd, "topic") == 0) {
+        conf = strm_kt_kafka_conf(o);
+        if (conf == NULL) {
+            return 1;
+        }
+
+        return strm_kt_topic(conf, o->topic, o->create, o->partitions,
+                             o->replicas, STRM_KT_ADMIN_WAIT);
+    }
 
     if (strcmp(o->cmd, "list") == 0) {
         return strm_kt_list(o->ks);
@@ -327,6 +379,10 @@ static int
 strm_kt_stop(strm_w_t *w)
 {
     strm_kt_opts_t  *o = w->data;
+
+    if (o->ks == NULL) {
+        return w->rc == 0 ? STRM_W_EX_OK : STRM_W_EX_FAILED;
+    }
 
     if (w->rc < 0) {
         strm_w_log(STRM_W_LOG_ERR, "%s failed: %s", o->cmd,

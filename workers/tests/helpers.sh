@@ -107,7 +107,8 @@ trap strm_cleanup EXIT
 # its files in $W (a new KEK in $W/kek.json, or a copy of $STRM_KEK when
 # set (a fleet shares its KEK), the key store in $W/keys,
 # the keys topic src-keys), ingest at 127.0.0.1:PORT/event into topic
-# src; SERVER_LINES go into its server block.  Needs strm_devbroker_start.
+# src; SERVER_LINES go into its server block; STRM_GW_LOG_LEVEL is its
+# error_log level (warn).  Needs strm_devbroker_start.
 strm_gateway_start() {
     local port=$1 extra=${2:-}
     if [ -n "${STRM_KEK:-}" ]; then
@@ -122,7 +123,7 @@ strm_gateway_start() {
     mkdir -p "$W/logs" "$W/conf"
     cat > "$W/conf/nginx.conf" <<CONF
 load_module $STRM_ROOT/build/ngx_http_strm_module.so;
-error_log logs/error.log warn;
+error_log logs/error.log ${STRM_GW_LOG_LEVEL:-warn};
 pid $W/nginx.pid;
 worker_processes ${STRM_WORKERS:-2};
 events { worker_connections 256; }
