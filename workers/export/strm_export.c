@@ -59,6 +59,9 @@
 #define STRM_EXPORT_LINE_MAX     (64 * 1024 * 1024)
 #define STRM_EXPORT_MAP_SIZE     ((size_t) 1 << 30)
 #define STRM_EXPORT_KEYS_POLL    1000
+#define STRM_EXPORT_RETENTION    (30 * 86400 * 1000LL)  /* keys_retention */
+#define STRM_EXPORT_PURGE_EVERY  1000                   /* ms */
+#define STRM_EXPORT_PURGE_STEP   1000                   /* links a step */
 
 
 typedef enum {
@@ -118,6 +121,7 @@ typedef struct {
     char                 *kek;
     char                 *customer_kek;
     char                 *keys_store;
+    int64_t               keys_retention;   /* ms, 0: never purge */
 
     /* run time */
     strm_tink_keyset_t   *kek_ks;
@@ -142,6 +146,7 @@ typedef struct {
     strm_export_part_t   *parts;
     int64_t               lag;
     int64_t               next_status;
+    int64_t               next_purge;
     uint64_t              records;
     uint64_t              lines;
     uint64_t              wrapped;          /* records not one JSON line */
@@ -181,6 +186,7 @@ static int strm_export_keys_start(strm_export_t *x, char *err, size_t errlen);
 static int strm_export_keys_assign(strm_export_t *x);
 static int strm_export_keys_poll(strm_export_t *x, int timeout);
 static int strm_export_keys_current(strm_export_t *x);
+static void strm_export_keys_purge(strm_export_t *x, int64_t now);
 static int strm_export_gone(strm_export_t *x, const char *link, int add);
 static int strm_export_keys_lines(strm_export_t *x, strm_export_part_t *p,
     uint64_t *lines, uint64_t *withheld);
@@ -331,6 +337,12 @@ strm_export_run(strm_w_t *w)
 
         now = strm_w_now_ms();
         strm_export_tick(x, now, 0);
+
+        if (x->ks != NULL && x->keys_retention > 0 && now >= x->next_purge)
+        {
+            strm_export_keys_purge(x, now);
+            x->next_purge = now + STRM_EXPORT_PURGE_EVERY;
+        }
 
         if (now >= x->next_status) {
             x->lag = strm_w_lag(x->consumer);
@@ -543,6 +555,7 @@ strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk, char *err,
     x->batch_age = 60000;
     x->batch_idle = 10000;
     x->retry_max = 60000;
+    x->keys_retention = STRM_EXPORT_RETENTION;
 
     cn = &x->conn;
     cn->path_style = -1;
@@ -712,6 +725,9 @@ strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk, char *err,
 
         } else if (strcmp(c->name, "keys_store") == 0) {
             rc = strm_w_conf_str(c, &x->keys_store, err, errlen);
+
+        } else if (strcmp(c->name, "keys_retention") == 0) {
+            rc = strm_w_conf_msec(c, 0, &x->keys_retention, err, errlen);
 
         } else {
             strm_conf_error(c, err, errlen, "unknown directive \"%s\" in "
@@ -1453,6 +1469,34 @@ strm_export_gone(strm_export_t *x, const char *link, int add)
     x->gone_size = size;
 
     return 0;
+}
+
+
+/*
+ * The exporter's store is a store like any other: the key links that
+ * expired more than keys_retention ago are purged (an erasure, slots
+ * overwritten), a bounded step each second, so that it does not grow
+ * without bound; a batch made later withholds them.
+ */
+static void
+strm_export_keys_purge(strm_export_t *x, int64_t now)
+{
+    size_t  n;
+
+    if (strm_keystore_purge_some(x->ks, now - x->keys_retention,
+                                 STRM_EXPORT_PURGE_STEP, &n)
+        != 0)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "keys_store: purge failed: %s",
+                   strm_keystore_error(x->ks));
+        return;
+    }
+
+    if (n > 0) {
+        strm_w_log(STRM_W_LOG_NOTICE, "keys_store: %zu key links purged "
+                   "(expired more than %lld s ago)", n,
+                   (long long) (x->keys_retention / 1000));
+    }
 }
 
 

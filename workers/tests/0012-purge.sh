@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Purge on a schedule: a gateway (strm_keys_retention) and a workers'
-# machine's strm-keys sync (-r) purge the key links that expired longer
-# ago than their retention, by themselves, so that no store grows
-# without bound; a purge is an erasure (no copy of a purged key is left
-# in the store files).
+# Purge on a schedule: a gateway (strm_keys_retention), a workers'
+# machine's strm-keys sync (-r) and strm-export's own store in keys mode
+# (keys_retention) purge the key links that expired longer ago than
+# their retention, by themselves, so that no store grows without bound;
+# a purge is an erasure (no copy of a purged key is left in the store
+# files).
 
 set -u
 . "$(dirname "$0")/helpers.sh"
@@ -15,6 +16,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/strm-purge-XXXXXX")
 chmod 0711 "$T"
 trap '[ -f "$T/gw/nginx.pid" ] && kill -QUIT "$(cat "$T/gw/nginx.pid")"
       [ -n "${SYNC_PID:-}" ] && kill "$SYNC_PID"
+      [ -n "${XPID:-}" ] && kill "$XPID" && wait "$XPID"
       sleep 0.5; strm_cleanup; rm -rf "$T"' EXIT
 
 strm_devbroker_start -P 2 -t src -t src-keys || { FAIL "devbroker"; finish; }
@@ -27,6 +29,25 @@ W=$T/gw STRM_GW_HTTP="strm_key_rotation 2s; strm_keys_retention 1s;" \
 "$KEYS" -s "$T/worker.mdb" sync -b "$BOOTSTRAP" -t src-keys -r 1 \
     2> "$T/sync.log" &
 SYNC_PID=$!
+
+cat > "$T/export.conf" <<CONF
+kafka { brokers_file $DB_DIR/bootstrap; }
+status_file $T/export.status;
+status_interval 200ms;
+error_log $T/export.log;
+export keys {
+    mode keys;
+    topics src-keys;
+    group g-purge;
+    connector file://$T/out;
+    kek $T/gw/kek.json;
+    keys_store $T/export.mdb;
+    keys_retention 1s;
+    batch_idle 300ms;
+}
+CONF
+"$STRM_ROOT/build/strm-export" -c "$T/export.conf" &
+XPID=$!
 
 check "the gateway is ready" strm_wait_ready $PORT
 
@@ -51,6 +72,12 @@ for ((i = 0; i < 30; i++)); do
 done
 check "the workers' store learnt the links" \
     test "$(links_in "$T/worker.mdb")" -ge 5
+for ((i = 0; i < 30; i++)); do
+    [ "$(links_in "$T/export.mdb")" -ge 5 ] && break
+    sleep 0.1
+done
+check "strm-export's store learnt them" \
+    test "$(links_in "$T/export.mdb")" -ge 5
 
 # expired within 2 s, purged 1 s after that, each in its next step
 gone() {
@@ -65,6 +92,10 @@ check "the gateway purged its store by itself" gone "$T/gw/keys/keys.mdb"
 check "strm-keys sync -r purged the workers' store by itself" \
     gone "$T/worker.mdb"
 check "and said so" grep -q 'key links purged' "$T/sync.log"
+check "strm-export's keys_retention purged its store by itself" \
+    gone "$T/export.mdb"
+check "and said so" grep -q 'keys_store: [0-9]* key links purged' \
+    "$T/export.log"
 
 /usr/bin/python3 - "$T" > "$T/scan" <<'PY'
 import base64, glob, json, sys
@@ -72,7 +103,8 @@ T = sys.argv[1]
 wrapped = [base64.b64decode(json.loads(json.loads(l)["value"])["wrappedKey"])
            for l in open(T + "/keys.jsonl") if json.loads(l)["value"]]
 n = 0
-for f in glob.glob(T + "/gw/keys/keys.mdb*") + glob.glob(T + "/worker.mdb*"):
+for f in (glob.glob(T + "/gw/keys/keys.mdb*") + glob.glob(T + "/worker.mdb*")
+          + glob.glob(T + "/export.mdb*")):
     data = open(f, "rb").read()
     n += sum(data.count(w) for w in wrapped)
 print(len(wrapped), n)
