@@ -73,6 +73,16 @@
 #define STRM_KT_ADMIN_WAIT  10000      /* ms for an admin request */
 
 
+/* the expired key links a purge tombstones first */
+typedef struct {
+    int64_t              before;
+    size_t               max;
+    size_t               n;
+    char               (*links)[STRM_UUID_LEN + 1];
+    unsigned char      (*sessions)[STRM_KEYSTORE_HMAC_LEN];
+} strm_kt_expired_t;
+
+
 typedef struct {
     const char          *store;
     const char          *kek;
@@ -118,6 +128,9 @@ static int32_t strm_kt_partitioner(const rd_kafka_topic_t *rkt,
     const void *key, size_t keylen, int32_t partitions, void *rkt_opaque,
     void *msg_opaque);
 static void strm_kt_sync_purge(strm_keystore_t *ks, strm_kt_opts_t *o);
+static int strm_kt_purge(strm_keystore_t *ks, strm_kt_opts_t *o,
+    int64_t before, size_t max, size_t *n);
+static int strm_kt_purge_one(const strm_keyrec_t *rec, void *data);
 static int strm_kt_sync_message(strm_keystore_t *ks,
     const rd_kafka_message_t *rkm);
 static int strm_kt_audit_shred(const char *path, const char *link,
@@ -358,8 +371,8 @@ strm_kt_run(strm_w_t *w)
     }
 
     if (strcmp(o->cmd, "purge") == 0) {
-        rc = strm_keystore_purge(o->ks,
-                                 strm_w_now_ms() - o->retention * 1000, &n);
+        rc = strm_kt_purge(o->ks, o, strm_w_now_ms() - o->retention * 1000,
+                           (size_t) -1, &n);
         if (rc == 0) {
             printf("{\"purged\":%zu}\n", n);
         }
@@ -1118,8 +1131,7 @@ strm_kt_sync_purge(strm_keystore_t *ks, strm_kt_opts_t *o)
 
     retention = (o->retention >= 0) ? o->retention : STRM_KT_RETENTION;
 
-    if (strm_keystore_purge_some(ks, strm_w_now_ms() - retention * 1000,
-                                 1000, &n)
+    if (strm_kt_purge(ks, o, strm_w_now_ms() - retention * 1000, 1000, &n)
         != 0)
     {
         strm_w_log(STRM_W_LOG_ERR, "purge failed: %s",
@@ -1231,4 +1243,89 @@ strm_kt_kafka_conf(strm_kt_opts_t *o)
     }
 
     return conf;
+}
+
+
+/*
+ * A purge: the key links that expired before "before" (at most max)
+ * are erased from this store.  With -b and -t they first get their
+ * tombstones in the keys topic, in their sessions' partitions, as a
+ * forget's: every store that follows the topic erases them too and
+ * compaction removes the keys from Kafka, so that expiry is an erasure
+ * of the fleet's copies (docs/keys.md).  When the tombstones cannot be
+ * written, nothing is purged (the next step tries again): a link
+ * erased here without its tombstone would stay in Kafka for good.
+ */
+static int
+strm_kt_purge(strm_keystore_t *ks, strm_kt_opts_t *o, int64_t before,
+    size_t max, size_t *n)
+{
+    int                rc;
+    size_t             size, stored, sessions;
+    strm_kt_expired_t  ex;
+
+    *n = 0;
+
+    if (o->brokers == NULL || o->topic == NULL) {
+        return strm_keystore_purge_some(ks, before, max, n);
+    }
+
+    if (strm_keystore_stat(ks, &stored, &sessions) != 0) {
+        return -1;
+    }
+
+    size = (stored < max) ? stored : max;
+    if (size == 0) {
+        return 0;
+    }
+
+    memset(&ex, 0, sizeof(strm_kt_expired_t));
+    ex.before = before;
+    ex.max = size;
+    ex.links = calloc(size, sizeof(*ex.links));
+    ex.sessions = calloc(size, sizeof(*ex.sessions));
+
+    if (ex.links == NULL || ex.sessions == NULL) {
+        free(ex.links);
+        free(ex.sessions);
+        strm_w_log(STRM_W_LOG_ERR, "purge: out of memory");
+        return 1;
+    }
+
+    rc = strm_keystore_each(ks, strm_kt_purge_one, &ex);
+
+    if (rc == 0 && ex.n > 0) {
+        if (strm_kt_tombstones(o, ex.links, ex.sessions, ex.n) != 0) {
+            rc = 1;
+
+        } else {
+            rc = strm_keystore_purge_some(ks, before, ex.n, n);
+        }
+    }
+
+    free(ex.links);
+    free(ex.sessions);
+
+    return rc;
+}
+
+
+static int
+strm_kt_purge_one(const strm_keyrec_t *rec, void *data)
+{
+    strm_kt_expired_t  *ex = data;
+
+    if (rec->expires >= ex->before) {
+        return 0;
+    }
+
+    memcpy(ex->links[ex->n], rec->link, STRM_UUID_LEN + 1);
+
+    if (rec->fleet) {
+        memcpy(ex->sessions[ex->n], rec->session, STRM_KEYSTORE_HMAC_LEN);
+    }
+
+    ex->n++;
+
+    return ex->n < ex->max ? 0 : 1;
 }

@@ -3,8 +3,10 @@
 # two, each its own store) and a workers' machine's store (strm-keys
 # sync) take 50 subjects' events in two windows.  5 subjects are
 # forgotten by value, 2 by key link, on gateway a; the first window is
-# purged everywhere.  Then: gateway b and the workers' store erase the
-# links by themselves; no store file (LMDB's, free pages included, and
+# purged everywhere (the workers' machine's purge writes tombstones, as
+# forgets do).  Then: gateway b and the workers' store erase the links
+# by themselves; the keys topic's live records (the last of each link)
+# hold none of them, and a new consumer group's keys export none; no store file (LMDB's, free pages included, and
 # the slot file) of any box holds a copy of an erased wrapped key
 # (taken from the keys topic before the erasure), and no window of them
 # unwraps with the KEK as an erased key; the other subjects' keys still
@@ -23,7 +25,9 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/strm-forget-XXXXXX")
 chmod 0711 "$T"
 trap 'for w in a b; do
           [ -f "$T/$w/nginx.pid" ] && kill -QUIT "$(cat "$T/$w/nginx.pid")"
-      done 2> /dev/null; sleep 0.5; strm_cleanup; rm -rf "$T"' EXIT
+      done 2> /dev/null
+      [ -n "${XPID:-}" ] && kill "$XPID" && wait "$XPID"
+      sleep 0.5; strm_cleanup; rm -rf "$T"' EXIT
 
 strm_devbroker_start -P 3 -t src -t src-keys || { FAIL "devbroker"; finish; }
 "$KEYS" new-kek > "$T/kek.json"
@@ -160,10 +164,20 @@ check "the workers' store erased them on sync" gone_from "$T/worker.mdb"
 
 # the first window is over: purge it everywhere
 sleep $(( ROTATION - $(date +%s) % ROTATION ))
-for s in a/keys/keys.mdb b/keys/keys.mdb worker.mdb; do
-    # expired more than a window ago: the first window, not the second
-    "$KEYS" -s "$T/$s" purge -r "$ROTATION" >> "$T/purged.jsonl"
+# retention: SECONDS such that the first window expired longer ago and
+# the second did not (a load that made the steps above slow may have
+# let both expire: the retention keeps the second whatever the time)
+retention() {
+    /usr/bin/python3 -c 'import json, sys, time
+exp = max(r["expires"] for r in json.load(open(sys.argv[1])).values())
+print(max(0, int(time.time() * 1000) - exp) // 1000 + 3)' "$T/links.json"
+}
+for s in a/keys/keys.mdb b/keys/keys.mdb; do
+    "$KEYS" -s "$T/$s" purge -r "$(retention)" >> "$T/purged.jsonl"
 done
+# the workers' machine purges for the fleet: tombstones to the topic
+"$KEYS" -s "$T/worker.mdb" -b "$BOOTSTRAP" -t src-keys \
+    purge -r "$(retention)" >> "$T/purged.jsonl"
 check "a purge removed the first window's links" \
     grep -q '"purged":[1-9]' "$T/purged.jsonl"
 
@@ -181,6 +195,69 @@ check_eq "one new link on both boxes" "1 2" \
 check "the value is in no store file and no log" \
     bash -c "! grep -rqa 'PII-forget-subject' '$T/a/keys' '$T/b/keys' \
               '$T'/worker.mdb* '$T/a/logs' '$T/b/logs' '$T/audit'"
+
+# the keys topic's live records, as compaction leaves them (the last
+# record of each key link; the dev broker never compacts, so this is
+# what a compacting cluster keeps): no erased key
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-keys > "$T/keys-after.jsonl"
+/usr/bin/python3 - "$T" > "$T/live" <<'PY'
+import json, sys
+T = sys.argv[1]
+links = json.load(open(T + "/links.json"))
+forgotten = set(open(T + "/forgotten.links").read().split())
+first = min(r["window"] for r in links.values())
+erased = {l for l, r in links.items() if l in forgotten or r["window"] == first}
+last = {}
+for l in open(T + "/keys-after.jsonl"):
+    r = json.loads(l)
+    last[r["key"]] = r["value"]
+live = {k for k, v in last.items() if v is not None}
+print(len(erased), len(erased & live), len(live - erased) > 30)
+PY
+check "no erased key link is live in the keys topic (its tombstone last)" \
+    grep -Eq '^[0-9]+ 0 True$' "$T/live"
+
+# a new consumer group's keys export after the erasure: none of them
+cat > "$T/export.conf" <<CONF
+kafka { brokers_file $DB_DIR/bootstrap; }
+status_file $T/export.status;
+status_interval 200ms;
+error_log $T/export.log;
+export keys {
+    mode keys;
+    topics src-keys;
+    group g-after-erasure;
+    connector file://$T/out;
+    kek $T/kek.json;
+    keys_store $T/export.mdb;
+    batch_idle 300ms;
+    time_prefix off;
+}
+CONF
+nkeys=$(wc -l < "$T/keys-after.jsonl")
+"$STRM_ROOT/build/strm-export" -c "$T/export.conf" &
+XPID=$!
+for ((i = 0; i < 300; i++)); do
+    /usr/bin/python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if s["records"] >= int(sys.argv[2]) and s["batches_open"] == 0
+         and s["batches_waiting"] == 0 else 1)' "$T/export.status" "$nkeys" \
+        2> /dev/null && break
+    sleep 0.1
+done
+kill -TERM "$XPID" && wait "$XPID"
+XPID=
+cat "$T"/out/*.jsonl 2> /dev/null | jq -r .keyLink | sort > "$T/exported"
+check "the export has the kept key links (more than 30)" \
+    test "$(wc -l < "$T/exported")" -gt 30
+check "and none of the erased ones" bash -c "/usr/bin/python3 -c '
+import json, sys
+T = sys.argv[1]
+links = json.load(open(T + \"/links.json\"))
+forgotten = set(open(T + \"/forgotten.links\").read().split())
+first = min(r[\"window\"] for r in links.values())
+erased = {l for l, r in links.items() if l in forgotten or r[\"window\"] == first}
+sys.exit(1 if erased & set(open(T + \"/exported\").read().split()) else 0)' '$T'"
 
 # the forensic scan of every store file of every box
 for w in a b; do
@@ -217,7 +294,9 @@ erased = {l: r for l, r in links.items()
 kept = {l: r for l, r in links.items() if l not in erased}
 files = sorted(glob.glob(T + "/a/keys/keys.mdb*") +
                glob.glob(T + "/b/keys/keys.mdb*") +
-               glob.glob(T + "/worker.mdb*"))
+               glob.glob(T + "/worker.mdb*") +
+               glob.glob(T + "/export.mdb*") +
+               glob.glob(T + "/out/*"))
 copies = 0
 tried = ok = 0
 kept_found = set()
@@ -268,8 +347,8 @@ PY
 
 fact() { awk -v k="$1" '$1 == k { print $2 }' "$T/scan"; }
 echo "# $(tr '\n' ' ' < "$T/scan")"
-check_eq "9 store files scanned (LMDB, its lock, the slots, three boxes)" \
-    9 "$(fact files)"
+check "the store files of four stores (LMDB, its lock, the slots) and the export scanned" \
+    test "$(fact files)" -ge 13
 check "erased: the forgotten and the purged links" \
     test "$(fact erased)" -gt 50
 check_eq "no copy of an erased wrapped key in any store file" 0 \

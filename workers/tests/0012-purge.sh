@@ -4,7 +4,8 @@
 # (keys_retention) purge the key links that expired longer ago than
 # their retention, by themselves, so that no store grows without bound;
 # a purge is an erasure (no copy of a purged key is left in the store
-# files).
+# files), and sync's is the fleet's: it writes the purged links'
+# tombstones to the keys topic, so that compaction removes them there.
 
 set -u
 . "$(dirname "$0")/helpers.sh"
@@ -92,6 +93,14 @@ check "the gateway purged its store by itself" gone "$T/gw/keys/keys.mdb"
 check "strm-keys sync -r purged the workers' store by itself" \
     gone "$T/worker.mdb"
 check "and said so" grep -q 'key links purged' "$T/sync.log"
+"$KAFKA_READ" -b "$BOOTSTRAP" -t src-keys --min 10 > "$T/keys-after.jsonl"
+check_eq "sync's purge wrote a tombstone per purged link to the topic" 5 \
+    "$(/usr/bin/python3 -c 'import json, sys
+links = set(json.loads(json.loads(l)["value"])["keyLink"]
+            for l in open(sys.argv[1]) if json.loads(l)["value"])
+print(len(set(json.loads(l)["key"] for l in open(sys.argv[2])
+              if json.loads(l)["value"] is None) & links))' \
+        "$T/keys.jsonl" "$T/keys-after.jsonl")"
 check "strm-export's keys_retention purged its store by itself" \
     gone "$T/export.mdb"
 check "and said so" grep -q 'keys_store: [0-9]* key links purged' \
