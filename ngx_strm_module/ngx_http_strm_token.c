@@ -446,6 +446,19 @@ ngx_http_strm_token_grant(ngx_http_request_t *r,
             }
         }
 
+        if (rc == STRM_OK) {
+            /* nor to a credential revoked since, made again or not */
+            v = json_object_get(claims, STRM_CRED_CLAIM);
+
+            if ((v != NULL && !json_is_string(v))
+                || !strm_cred_same(client, json_string_value(v),
+                                   v ? json_string_length(v) : 0))
+            {
+                why = "credential revoked";
+                rc = STRM_E_FORBIDDEN;
+            }
+        }
+
         if (rc == STRM_E_FORBIDDEN) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "strm token: refresh token refused: %s", why);
@@ -536,6 +549,16 @@ ngx_http_strm_token_sign(ngx_http_strm_main_conf_t *smcf,
                        "clientId", client->client_id,
                        "stream", (char *) stream->name.data);
     if (claims == NULL) {
+        return NULL;
+    }
+
+    /* generation 0, a line without a credential id: no claim */
+    if (client->cred_id[0] != '\0'
+        && json_object_set_new(claims, STRM_CRED_CLAIM,
+                               json_string(client->cred_id))
+           != 0)
+    {
+        json_decref(claims);
         return NULL;
     }
 
