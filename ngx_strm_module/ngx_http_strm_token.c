@@ -11,6 +11,7 @@
 #include "ngx_http_strm_common.h"
 #include "ngx_http_strm_answer.h"
 #include "ngx_http_strm_headers.h"
+#include "ngx_http_strm_status.h"
 #include "ngx_http_strm_stream.h"
 #include "ngx_http_strm_token.h"
 
@@ -350,6 +351,8 @@ ngx_http_strm_token_client(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "strm token: client authentication failed");
 
+        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_TOKEN_BAD_CLIENT);
+
         res = ngx_http_strm_token_error(r, NGX_HTTP_UNAUTHORIZED,
                                         "invalid_client",
                                         "Invalid client or Invalid client "
@@ -462,6 +465,8 @@ ngx_http_strm_token_grant(ngx_http_request_t *r,
         if (rc == STRM_E_FORBIDDEN) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "strm token: refresh token refused: %s", why);
+
+            ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_TOKEN_BAD_GRANT);
 
             res = ngx_http_strm_token_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid_grant",
