@@ -112,9 +112,13 @@ for s in h1 h2c tls; do
     check_eq "$s: an unknown path is 404" 404 "$st"
     check_eq "$s: in JSON, code not_found" not_found "$(json code)"
 
-    st=$(answer "$base" /event -H 'Content-Type: application/json' \
-         -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2' --data '{}')
+    # without a body: over h2c, curl sometimes reports a stream error
+    # instead of the 401 when a body was on its way (nginx 1.22 resets
+    # the stream it answered early); that is not what is tested here
+    st=$(answer "$base" /event -X POST -H 'Content-Type: application/json' \
+         -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2')
     check_eq "$s: /event without a token is 401" 401 "$st"
+    check_eq "$s: in JSON, code invalid_token" invalid_token "$(json code)"
 
     st=$(answer "$base" /event -H "Authorization: Bearer $tok" \
          -H 'Content-Type: application/json' \
