@@ -557,6 +557,7 @@ ngx_http_strm_verify(ngx_http_request_t *r, ngx_http_strm_main_conf_t *smcf,
     const char              *s, *stream_claim, *client_claim;
     ngx_uint_t               own;
     strm_jwt_params_t        params;
+    strm_cred_client_t      *client;
     ngx_http_strm_stream_t  *st;
 
     claims = NULL;
@@ -654,15 +655,33 @@ ngx_http_strm_verify(ngx_http_request_t *r, ngx_http_strm_main_conf_t *smcf,
         goto done;
     }
 
-    /* a client revoked by a reload loses its tokens with it */
-    if (own && ngx_http_strm_stream_client(st, s, n) == NULL) {
-        *why = "unknown client";
+    if (own) {
+        /* a client revoked by a reload loses its tokens with it */
+        client = ngx_http_strm_stream_client(st, s, n);
+
+        if (client == NULL) {
+            *why = "unknown client";
+            goto done;
+        }
+
+        /* and a client made again under its id does not get them back */
+        v = json_object_get(claims, STRM_CRED_CLAIM);
+
+        if ((v != NULL && !json_is_string(v))
+            || !strm_cred_same(client, json_string_value(v),
+                               v ? json_string_length(v) : 0))
+        {
+            *why = "credential revoked";
+            goto done;
+        }
+    }
+
+    /* strm_jwt_verify() checked it is a NumericDate in range */
+    if (strm_jwt_claim_time(claims, "exp", &entry->exp) != STRM_OK) {
+        *why = "exp missing";
         goto done;
     }
 
-    v = json_object_get(claims, "exp");
-
-    entry->exp = (time_t) json_number_value(v);
     entry->stream = st;
 
     rc = STRM_OK;

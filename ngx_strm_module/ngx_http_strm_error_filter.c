@@ -53,7 +53,7 @@ ngx_http_strm_error_header_filter(ngx_http_request_t *r)
     if (slcf == NULL
         || slcf->json_errors == 0
         || (slcf->json_errors == NGX_CONF_UNSET && slcf->topic.len == 0
-            && slcf->auth == NULL))
+            && slcf->auth == NULL && !slcf->token))
     {
         return ngx_http_next_header_filter(r);
     }

@@ -1046,9 +1046,12 @@ ngx_http_strm_status_json_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
                                        h ? &h[NGX_HTTP_STRM_HIST_KEY_SYNC]
                                          : &zero);
 
-    p = ngx_slprintf(p, last, "},\"auth\":{\"failures\":%uA},"
-                     "\"requestMs\":",
-                     v[NGX_HTTP_STRM_STAT_AUTH_FAILURES]);
+    p = ngx_slprintf(p, last, "},\"auth\":{\"failures\":%uA,"
+                     "\"tokenFailures\":{\"invalid_client\":%uA,"
+                     "\"invalid_grant\":%uA}},\"requestMs\":",
+                     v[NGX_HTTP_STRM_STAT_AUTH_FAILURES],
+                     v[NGX_HTTP_STRM_STAT_TOKEN_BAD_CLIENT],
+                     v[NGX_HTTP_STRM_STAT_TOKEN_BAD_GRANT]);
 
     return ngx_http_strm_status_json_hist(p, last,
                                           h ? &h[NGX_HTTP_STRM_HIST_REQUEST]
@@ -1095,7 +1098,9 @@ ngx_http_strm_status_prom_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
           "Messages refused because the local queue was full." },
         { "strm_keys_lookups_total", "Key links asked for by events." },
         { "strm_keys_created_total", "Key links created." },
-        { "strm_auth_failures_total", "Bearer tokens refused." }
+        { "strm_auth_failures_total", "Bearer tokens refused." },
+        { NULL, NULL },     /* strm_token_failures_total, by reason */
+        { NULL, NULL }
     };
 
     static const char  *hists[NGX_HTTP_STRM_HIST_N][2] = {
@@ -1110,12 +1115,26 @@ ngx_http_strm_status_prom_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
     ngx_memzero(&zero, sizeof(ngx_http_strm_status_hist_t));
 
     for (i = 0; i < NGX_HTTP_STRM_STAT_N; i++) {
+        if (counters[i][0] == NULL) {
+            continue;
+        }
+
         v = (sh != NULL) ? sh->stat[i] : 0;
 
         p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s counter\n%s %uA\n",
                          counters[i][0], counters[i][1], counters[i][0],
                          counters[i][0], v);
     }
+
+    p = ngx_slprintf(p, last, "# HELP strm_token_failures_total Token "
+                     "requests refused, by reason.\n"
+                     "# TYPE strm_token_failures_total counter\n"
+                     "strm_token_failures_total{reason=\"invalid_client\"} "
+                     "%uA\n"
+                     "strm_token_failures_total{reason=\"invalid_grant\"} "
+                     "%uA\n",
+                     sh ? sh->stat[NGX_HTTP_STRM_STAT_TOKEN_BAD_CLIENT] : 0,
+                     sh ? sh->stat[NGX_HTTP_STRM_STAT_TOKEN_BAD_GRANT] : 0);
 
     produced = (sh != NULL) ? sh->stat[NGX_HTTP_STRM_STAT_KAFKA_PRODUCED] : 0;
     done = (sh != NULL) ? sh->stat[NGX_HTTP_STRM_STAT_KAFKA_DELIVERED]

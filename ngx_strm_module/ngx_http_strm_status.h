@@ -39,6 +39,8 @@ typedef enum {
     NGX_HTTP_STRM_STAT_KEYS_LOOKUPS,        /* key links asked for */
     NGX_HTTP_STRM_STAT_KEYS_CREATED,        /* new key links */
     NGX_HTTP_STRM_STAT_AUTH_FAILURES,       /* bearer tokens refused */
+    NGX_HTTP_STRM_STAT_TOKEN_BAD_CLIENT,    /* token endpoint: bad secret */
+    NGX_HTTP_STRM_STAT_TOKEN_BAD_GRANT,     /* token endpoint: bad refresh */
     NGX_HTTP_STRM_STAT_N
 } ngx_http_strm_stat_e;
 

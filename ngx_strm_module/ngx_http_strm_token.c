@@ -11,6 +11,7 @@
 #include "ngx_http_strm_common.h"
 #include "ngx_http_strm_answer.h"
 #include "ngx_http_strm_headers.h"
+#include "ngx_http_strm_status.h"
 #include "ngx_http_strm_stream.h"
 #include "ngx_http_strm_token.h"
 
@@ -350,6 +351,8 @@ ngx_http_strm_token_client(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "strm token: client authentication failed");
 
+        ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_TOKEN_BAD_CLIENT);
+
         res = ngx_http_strm_token_error(r, NGX_HTTP_UNAUTHORIZED,
                                         "invalid_client",
                                         "Invalid client or Invalid client "
@@ -446,9 +449,24 @@ ngx_http_strm_token_grant(ngx_http_request_t *r,
             }
         }
 
+        if (rc == STRM_OK) {
+            /* nor to a credential revoked since, made again or not */
+            v = json_object_get(claims, STRM_CRED_CLAIM);
+
+            if ((v != NULL && !json_is_string(v))
+                || !strm_cred_same(client, json_string_value(v),
+                                   v ? json_string_length(v) : 0))
+            {
+                why = "credential revoked";
+                rc = STRM_E_FORBIDDEN;
+            }
+        }
+
         if (rc == STRM_E_FORBIDDEN) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "strm token: refresh token refused: %s", why);
+
+            ngx_http_strm_status_incr(NGX_HTTP_STRM_STAT_TOKEN_BAD_GRANT);
 
             res = ngx_http_strm_token_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid_grant",
@@ -536,6 +554,16 @@ ngx_http_strm_token_sign(ngx_http_strm_main_conf_t *smcf,
                        "clientId", client->client_id,
                        "stream", (char *) stream->name.data);
     if (claims == NULL) {
+        return NULL;
+    }
+
+    /* generation 0, a line without a credential id: no claim */
+    if (client->cred_id[0] != '\0'
+        && json_object_set_new(claims, STRM_CRED_CLAIM,
+                               json_string(client->cred_id))
+           != 0)
+    {
+        json_decref(claims);
         return NULL;
     }
 

@@ -23,8 +23,8 @@ add_block_preprocessor(sub {
 
 # The count as Test::Nginx makes it: a block is its status and three
 # no_error_log lines, plus its own checks (headers, bodies, each strm_*
-# section: 119 in all, 9 of them TEST 55's three requests).
-plan tests => repeat_each() * (blocks() * 4 + 119);
+# section: 120 in all, 9 of them TEST 55's three requests).
+plan tests => repeat_each() * (blocks() * 4 + 120);
 
 run_tests();
 
@@ -1398,6 +1398,26 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 --- error_code: 400
 --- response_body_like chomp
 ^\{"error":"[^"]+","code":"schema_violation","field":"strmMeta\/eventContractRef","rule":"required","detail":"[^"]+","schemaRef":"strmprivacy\/demo\/1\.0\.2"\}$
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 62: a JSON body sent with another content type (text/plain) is read as Avro binary, and the refusal says to send Content-Type: application/json
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- more_headers
+Content-Type: text/plain
+Strm-Schema-Ref: strmprivacy/demo/1.0.2
+--- request eval
+"POST /event\n \n" . Strm::Test::strm_json(Strm::Test::strm_demo_event())
+--- error_code: 400
+--- response_body_like chomp
+^\{"error":"[^"]+","code":"invalid_avro","field":"[^"]*","rule":"length","detail":"the body looks like JSON: send Content-Type: application/json \(read as Avro binary: [^"]+\)","schemaRef":"strmprivacy\/demo\/1\.0\.2"\}$
 --- no_error_log
 [error]
 [alert]

@@ -32,6 +32,30 @@ for (['demo.clients', 'demo-client'], ['demo.clients', 'demo-two'],
     $Secret{$id} = $c->{clientSecret};
 }
 
+# a client of a credentials file made before credential ids: its line
+# has four fields (generation 0)
+{
+    my $c = decode_json(sh("$Root/build/strm-credentials new -f $D/regen.clients -c legacy-client"));
+    $Secret{'legacy-client'} = $c->{clientSecret};
+    sh("sed -i -E 's/^(legacy-client( [^ ]+){3}) [^ ]+\$/\\1/' $D/regen.clients");
+    $c = decode_json(sh("$Root/build/strm-credentials new -f $D/regen.clients -c regen-client"));
+    $Secret{'regen-client'} = $c->{clientSecret};
+}
+
+# the credential id of each client (the fifth field of its line): our
+# tokens carry it as "credId", minted ones too
+our %Cred;
+sub read_creds {
+    for my $f (glob "$D/*.clients") {
+        open my $fh, '<', $f or die "$f: $!";
+        while (<$fh>) {
+            my @f = split;
+            $Cred{$f[0]} = $f[4] if @f == 5 && $f[0] !~ /^#/;
+        }
+    }
+}
+read_creds();
+
 # k2 signs, k1 is the previous key: it still verifies (rotation)
 for my $kid (qw(k2 k1)) {
     my $line = sh("$Root/build/strm-credentials token-key -k $kid");
@@ -61,6 +85,8 @@ sub tok {
         : (iss => 'ngx_strm', typ => 'Bearer', clientId => 'demo-client',
            stream => 'demo');
     %c = (%c, iat => $now, exp => $now + 600, %{ $o{claims} || {} });
+    $c{credId} //= $Cred{$c{clientId}}
+        if !$o{idp} && defined $c{clientId} && defined $Cred{$c{clientId}};
     delete $c{$_} for @{ $o{without} || [] };
     my $alg = $o{alg} // 'HS256';
     my $key = $o{key} // ($alg eq 'RS256' ? "$D/rsa.pem"
@@ -69,6 +95,8 @@ sub tok {
     my $kid = $o{kid} // ($alg eq 'RS256' ? 'rsa-1' : $alg eq 'EdDSA' ? 'ed-1'
                         : $alg eq 'ES256' ? 'ec-1' : 'k2');
     my $claims = JSON::PP->new->canonical->encode(\%c);
+    # a claim JSON::PP cannot write (1e400): its text as given
+    $claims =~ s/"RAW:([^"]*)"/$1/g;
     my @h = $o{header} ? ("'" . $o{header} . "'") : ();
     return sh("$Jwt sign $alg '$key' $kid '$claims' @h");
 }
@@ -125,10 +153,10 @@ add_block_preprocessor(sub {
 
 # The count as Test::Nginx makes it: a block is its status and three
 # no_error_log (or error_log) lines, plus its own checks (headers,
-# bodies, strm_* sections, the requests of request arrays: 160 in all);
+# bodies, strm_* sections, the requests of request arrays: 243 in all);
 # each of the 11 config blocks is one must_die test instead, and its
 # strm_nginx_t_error two, once.
-plan tests => repeat_each() * (blocks() * 4 + 160 - 11 * 3) + 11 * 2;
+plan tests => repeat_each() * (blocks() * 4 + 243 - 11 * 3) + 11 * 2;
 
 run_tests();
 
@@ -1011,6 +1039,106 @@ ok(strm_nginx_reload(), "reloaded: the old workers have exited");
 is((strm_retry(204, sub { send_with($ed) }))[0], 204,
    "the added key works after the reload");
 is((send_with($rsa))[0], 401, "the dropped one no longer does");
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 45: revoked stays revoked: a client made again under the same id does not get its old access or refresh token back; a line without a credential id is generation 0
+--- http_config
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+    strm_token_keys $TEST_NGINX_AUTH_DIR/token.keys;
+    strm_stream demo {
+        topic $TEST_NGINX_STRM_TOPIC;
+        clients $TEST_NGINX_AUTH_DIR/regen.clients;
+    }
+--- request
+GET /token
+--- error_code: 405
+--- strm_check
+my ($s, $t) = grant('regen-client');
+is($s, 200, "the client gets tokens");
+my $claims = decode_json(MIME::Base64::decode_base64url((split /\./, $t->{access_token})[1]));
+is($claims->{credId}, $main::Cred{'regen-client'}, "the access token names its credential");
+is((send_with($t->{access_token}))[0], 204, "and sends with it");
+my $old_secret = $main::Secret{'regen-client'};
+revoke_client('regen.clients', 'regen-client');
+ok(strm_nginx_reload(), "reloaded after the revocation");
+is((strm_retry(401, sub { send_with($t->{access_token}) }))[0], 401,
+   "revoked: the access token is refused");
+$main::Secret{'regen-client'} = new_client('regen.clients', 'regen-client');
+ok(strm_nginx_reload(), "reloaded after the client was made again");
+is((strm_retry(200, sub { grant('regen-client') }))[0], 200,
+   "the new credential gets tokens");
+my ($so, $bo) = send_with($t->{access_token});
+is($so, 401, "the old access token stays refused");
+like($bo, qr/"reason":"credential revoked"/, "as a revoked credential, in JSON");
+my ($sr, $er) = refresh('regen-client', $t->{refresh_token});
+is($sr, 400, "the old refresh token with the new secret: refused (RFC 6749 5.2)");
+is($er->{error}, "invalid_grant", "invalid_grant");
+my ($sr2, $er2) = token_post("grant_type=refresh_token&client_id=regen-client"
+    . "&client_secret=$old_secret&refresh_token=$t->{refresh_token}");
+is($sr2, 401, "the old refresh token with the old secret: 401");
+is($er2->{error}, "invalid_client", "invalid_client, in JSON");
+my ($sn, $tn) = grant('regen-client');
+is((send_with($tn->{access_token}))[0], 204, "the new access token sends");
+is((refresh('regen-client', $tn->{refresh_token}))[0], 200,
+   "the new refresh token refreshes");
+my ($sl, $tl) = grant('legacy-client');
+is($sl, 200, "a client of a line without a credential id gets tokens");
+my $lc = decode_json(MIME::Base64::decode_base64url((split /\./, $tl->{access_token})[1]));
+ok(!exists $lc->{credId}, "without a credId claim (generation 0)");
+is((send_with($tl->{access_token}))[0], 204, "and sends with them");
+is((refresh('legacy-client', $tl->{refresh_token}))[0], 200, "and refreshes");
+my ($sx, $bx) = send_with(tok(claims => { clientId => 'legacy-client', credId => 'x' }));
+is($sx, 401, "a credId claim for a generation 0 client is refused");
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 46: our tokens: exp, nbf and iat must be integer NumericDates in range (1e300 was accepted through an undefined cast)
+--- more_headers eval
+[map { $main::Event . main::bearer(claims => $_) }
+ { exp => 1e300 }, { exp => -1e300 }, { exp => time + 600.5 },
+ { exp => "" . (time + 600) }, { exp => 'RAW:1e400' },
+ { nbf => 1e300 }, { nbf => -1e300 }, { iat => 1.5 }, { iat => "123" }]
+--- request eval
+[map { main::event() } 1 .. 9]
+--- error_code eval
+[(401) x 9]
+--- response_body_like eval
+['"reason":"exp not an integer"', '"reason":"exp not an integer"',
+ '"reason":"exp not an integer"', '"reason":"exp not an integer"',
+ '"reason":"malformed"',
+ '"reason":"nbf not an integer"', '"reason":"nbf not an integer"',
+ '"reason":"iat not an integer"', '"reason":"iat not an integer"']
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 47: identity provider tokens (EdDSA, JWKS): the same NumericDate checks, in range too
+--- more_headers eval
+[map { $main::Event . main::bearer(idp => 1, alg => 'EdDSA', claims => $_) }
+ { exp => 1e300 }, { exp => -1e300 }, { exp => 1.5 }, { exp => "123" },
+ { exp => 'RAW:1e400' }, { exp => 253402300800 }, { nbf => -1 },
+ { iat => 1e300 }, { exp => 253402300799 }]
+--- request eval
+[map { main::event() } 1 .. 9]
+--- error_code eval
+[(401) x 8, 204]
+--- response_body_like eval
+['"reason":"exp not an integer"', '"reason":"exp not an integer"',
+ '"reason":"exp not an integer"', '"reason":"exp not an integer"',
+ '"reason":"malformed"', '"reason":"exp out of range"',
+ '"reason":"nbf out of range"', '"reason":"iat not an integer"', '^$']
 --- no_error_log
 [error]
 [alert]

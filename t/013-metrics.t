@@ -110,6 +110,14 @@ sub post_mix {
     return { codes => \%codes, workers => \%pids };
 }
 
+# POST /token on the second server with the form $form; (status, body)
+sub token_post {
+    my ($form) = @_;
+    my ($s, undef, $b) = strm_post("http://127.0.0.1:$Port2/token", $form,
+        'Content-Type: application/x-www-form-urlencoded');
+    return ($s, $b);
+}
+
 # The mix was answered with these statuses ({status => count})
 sub answers_are {
     my ($mix, %want) = @_;
@@ -249,6 +257,84 @@ like($prom, qr/^strm_auth_failures_total \Q$st->{auth}{failures}\E\r?$/m,
 like($prom, qr/^strm_kafka_delivery_seconds_count \Q$st->{kafka}{deliveryMs}{count}\E\r?$/m,
      "Prometheus: the same delivery count");
 strm_promtool_accepts($prom);
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 4: failed token requests are counted by reason (invalid_client, invalid_grant), in JSON and in Prometheus
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- request
+GET /status
+--- error_code: 200
+--- strm_check
+my $before = strm_status();
+my %want = (invalid_client => 0, invalid_grant => 0);
+for my $form ("grant_type=client_credentials&client_id=demo-client&client_secret=wrong",
+              "grant_type=client_credentials&client_id=nobody&client_secret=x",
+              "grant_type=refresh_token&client_id=demo-client&client_secret=wrong&refresh_token=x") {
+    is((token_post($form))[0], 401, "a wrong secret or an unknown client: 401");
+    $want{invalid_client}++;
+}
+my ($s, $b) = token_post("grant_type=refresh_token&client_id=demo-client"
+                         . "&client_secret=$main::Secret&refresh_token=not.a.token");
+is($s, 400, "a bad refresh token: 400");
+$want{invalid_grant}++;
+is((token_post("grant_type=client_credentials&client_id=demo-client"
+               . "&client_secret=$main::Secret"))[0], 200,
+   "a good request is no failure");
+is((token_post("grant_type=password"))[0], 400,
+   "an unsupported grant type is no credential failure");
+my $after = strm_status();
+moved_by($before, $after,
+         'auth/tokenFailures/invalid_client' => $want{invalid_client},
+         'auth/tokenFailures/invalid_grant' => $want{invalid_grant},
+         'auth/failures' => 0);
+my $prom = strm_prometheus();
+for my $r (sort keys %want) {
+    like($prom, qr/^strm_token_failures_total\{reason="$r"\} \Q$after->{auth}{tokenFailures}{$r}\E\r?$/m,
+         "Prometheus: strm_token_failures_total of $r");
+}
+strm_promtool_accepts($prom);
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 5: limit_req on the token endpoint (as the demo ships it) answers 429 in JSON
+--- http_config
+    strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
+    strm_token_keys $TEST_NGINX_AUTH_DIR/token.keys;
+    strm_stream demo {
+        topic $TEST_NGINX_STRM_TOPIC;
+        clients $TEST_NGINX_AUTH_DIR/demo.clients;
+    }
+    limit_req_zone $binary_remote_addr zone=strm_token:1m rate=1r/m;
+    server {
+        listen 127.0.0.1:$TEST_NGINX_PORT2 reuseport;
+        location = /token {
+            limit_req zone=strm_token burst=2 nodelay;
+            limit_req_status 429;
+            limit_req_log_level warn;
+            strm_token;
+        }
+    }
+--- config eval: $::Config
+--- request
+GET /status
+--- error_code: 200
+--- strm_check
+my @s = map { [token_post("grant_type=client_credentials&client_id=demo-client"
+                          . "&client_secret=wrong")] } 1 .. 5;
+is(join(',', map { $_->[0] } @s), '401,401,401,429,429',
+   "three guesses pass the limit (1 and a burst of 2), the next are 429");
+my $e = eval { decode_json($s[4][1]) } // {};
+is($e->{code}, 'too_many_requests', "the 429 is JSON, code too_many_requests");
 --- no_error_log
 [error]
 [alert]

@@ -24,7 +24,7 @@
 
 
 #define STRM_CRED_SCHEME        "hmac-sha256"
-#define STRM_CRED_FIELDS        4
+#define STRM_CRED_FIELDS        5   /* the fifth, the credential id, optional */
 #define STRM_CRED_GEN_PREFIX    "strm-"
 #define STRM_CRED_GEN_CHARS     20
 #define STRM_CRED_SECRET_BYTES  32
@@ -369,10 +369,10 @@ strm_cred_parse_client(const strm_cred_str_t *f, size_t nf,
     size_t  dlen;
 
     if (nf > STRM_CRED_FIELDS) {
-        return "extra fields after the hash";
+        return "extra fields after the credential id";
     }
 
-    if (nf < STRM_CRED_FIELDS) {
+    if (nf < STRM_CRED_FIELDS - 1) {
         return "expected \"<clientId> " STRM_CRED_SCHEME
                " <salt> <hash>\"";
     }
@@ -407,6 +407,14 @@ strm_cred_parse_client(const strm_cred_str_t *f, size_t nf,
         || dlen != STRM_CRED_HASH_LEN)
     {
         return "the hash is not base64url of 32 bytes";
+    }
+
+    if (nf == STRM_CRED_FIELDS) {
+        if (!strm_cred_valid_id(f[4].data, f[4].len, STRM_CRED_CRED_MAX)) {
+            return "invalid credential id";
+        }
+
+        memcpy(c->cred_id, f[4].data, f[4].len);
     }
 
     return NULL;
@@ -534,6 +542,7 @@ strm_cred_new(const char *client_id, char *secret_out, strm_cred_client_t *c)
     size_t         len;
     strm_rc_t      rc;
     unsigned char  raw[STRM_CRED_SECRET_BYTES];
+    unsigned char  cred[STRM_CRED_CRED_BYTES];
 
     memset(c, 0, sizeof(strm_cred_client_t));
     secret_out[0] = '\0';
@@ -560,12 +569,18 @@ strm_cred_new(const char *client_id, char *secret_out, strm_cred_client_t *c)
     }
 
     if (RAND_bytes(raw, sizeof(raw)) != 1
+        || RAND_bytes(cred, sizeof(cred)) != 1
         || RAND_bytes(c->salt, STRM_CRED_SALT_LEN) != 1)
     {
         ERR_clear_error();
         rc = STRM_E_INTERNAL;
         goto failed;
     }
+
+    /* 16 random bytes: a client made again never gets an old id back */
+    len = strm_b64url_encode((unsigned char *) c->cred_id, cred,
+                             sizeof(cred));
+    c->cred_id[len] = '\0';
 
     len = strm_b64url_encode((unsigned char *) secret_out, raw, sizeof(raw));
     secret_out[len] = '\0';
@@ -620,6 +635,18 @@ strm_cred_random_chars(char *dst, size_t n)
 }
 
 
+int
+strm_cred_same(const strm_cred_client_t *c, const char *cred_id, size_t len)
+{
+    if (cred_id == NULL) {
+        return (c->cred_id[0] == '\0');
+    }
+
+    return (len > 0 && len == strlen(c->cred_id)
+            && memcmp(c->cred_id, cred_id, len) == 0);
+}
+
+
 size_t
 strm_cred_format(const strm_cred_client_t *c, char *buf, size_t size)
 {
@@ -631,8 +658,9 @@ strm_cred_format(const strm_cred_client_t *c, char *buf, size_t size)
     hash[strm_b64url_encode((unsigned char *) hash, c->hash,
                             STRM_CRED_HASH_LEN)] = '\0';
 
-    n = snprintf(buf, size, "%s " STRM_CRED_SCHEME " %s %s\n",
-                 c->client_id, salt, hash);
+    n = snprintf(buf, size, "%s " STRM_CRED_SCHEME " %s %s%s%s\n",
+                 c->client_id, salt, hash, c->cred_id[0] ? " " : "",
+                 c->cred_id);
 
     OPENSSL_cleanse(hash, sizeof(hash));
 

@@ -27,6 +27,11 @@
 #define STRM_CRED_HASH_LEN    32
 #define STRM_CRED_SECRET_LEN  43    /* base64url of 32 random bytes */
 #define STRM_CRED_KID_MAX     64    /* token key id: same charset, 1..64 */
+#define STRM_CRED_CRED_MAX    64    /* credential id: same charset, 1..64 */
+#define STRM_CRED_CRED_BYTES  16    /* a new credential id: 16 random bytes */
+
+/* the claim of our tokens that names the credential they were issued for */
+#define STRM_CRED_CLAIM       "credId"
 
 /* a file larger than this is refused: it is read whole into memory */
 #define STRM_CRED_FILE_MAX    (16 * 1024 * 1024)
@@ -34,6 +39,13 @@
 
 typedef struct {
     char           client_id[STRM_CRED_ID_MAX + 1];
+    /*
+     * The credential id, "" on a line written before credential ids
+     * existed (generation 0): tokens carry it in STRM_CRED_CLAIM, so a
+     * client revoked and made again under the same id does not get its
+     * old tokens back.
+     */
+    char           cred_id[STRM_CRED_CRED_MAX + 1];
     unsigned char  salt[STRM_CRED_SALT_LEN];
     unsigned char  hash[STRM_CRED_HASH_LEN];
 } strm_cred_client_t;
@@ -60,8 +72,9 @@ int strm_cred_check(const strm_cred_client_t *c, const char *secret,
 /*
  * Parses a credentials file, one client per line:
  *
- *   <clientId> hmac-sha256 <salt base64url> <hash base64url>
+ *   <clientId> hmac-sha256 <salt base64url> <hash base64url> [<credId>]
  *
+ * The credential id is optional: a line without it is generation 0.
  * '#' starts a comment line, blank lines are ignored, fields are
  * separated by spaces or tabs, CRLF line ends are tolerated.  An error
  * is STRM_E_BAD_REQUEST with "line N: ..." in err (never a salt or a
@@ -89,11 +102,20 @@ void strm_cred_free(strm_cred_client_t *clients, size_t n);
  * A new client: client_id (validated) or, when NULL, "strm-" and 20
  * random characters of [a-z0-9].  secret_out (STRM_CRED_SECRET_LEN + 1
  * bytes) gets the secret, base64url of 32 random bytes, NUL-terminated;
- * c gets the id, a random salt and the hash.  The secret exists nowhere
+ * c gets the id, a random credential id (base64url of
+ * STRM_CRED_CRED_BYTES random bytes), a random salt and the hash.  The
+ * secret exists nowhere
  * else: the caller shows it once and wipes it.
  */
 strm_rc_t strm_cred_new(const char *client_id, char *secret_out,
     strm_cred_client_t *c);
+
+/*
+ * 1 when a token's credential id claim (NULL: absent) names the
+ * credential of c: equal ids, or both absent (generation 0).
+ */
+int strm_cred_same(const strm_cred_client_t *c, const char *cred_id,
+    size_t len);
 
 /* the file line of c with its '\n'; returns the length like snprintf */
 size_t strm_cred_format(const strm_cred_client_t *c, char *buf,

@@ -4,6 +4,7 @@
  */
 
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ static int strm_event_pii_level(const strm_contract_t *c, const char *path);
 static strm_rc_t strm_event_encrypt_field(json_t *event, const char *path,
     strm_tink_keyset_t *daead, size_t *n);
 static int strm_event_level_cmp(const void *a, const void *b);
+static void strm_event_json_hint(const unsigned char *body, size_t len,
+    strm_rc_t rc, strm_reject_t *rej);
 static int strm_event_depth(const json_t *v, int depth);
 static int strm_event_strip(json_t *event, const strm_contract_t *c);
 static int strm_event_del_path(json_t *root, const char *path);
@@ -68,6 +71,7 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
         rc = strm_avro_decode(s->avro, body, len, &ev->event, rej);
         if (rc != STRM_OK) {
             ev->event = NULL;
+            strm_event_json_hint(body, len, rc, rej);
             return rc;
         }
 
@@ -95,6 +99,45 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
     }
 
     return strm_contract_check(ev->contract, ev->event, rej);
+}
+
+
+/*
+ * A body refused as Avro binary that starts like a JSON object ('{'
+ * after optional whitespace) was most likely JSON sent without
+ * "Content-Type: application/json": the Avro error alone ("a negative
+ * length", '{' being -62 as a zigzag varint) would give no hint.
+ */
+static void
+strm_event_json_hint(const unsigned char *body, size_t len, strm_rc_t rc,
+    strm_reject_t *rej)
+{
+    size_t  i;
+    char    avro[sizeof(rej->detail)];
+
+    if (rej == NULL || rc != STRM_E_INVALID_AVRO) {
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r'
+            && body[i] != '\n')
+        {
+            break;
+        }
+    }
+
+    if (i == len || body[i] != '{') {
+        return;
+    }
+
+    /* the hint first: a long Avro detail is what gets cut */
+    memcpy(avro, rej->detail, sizeof(avro));
+    avro[sizeof(avro) - 1] = '\0';
+
+    snprintf(rej->detail, sizeof(rej->detail),
+             "the body looks like JSON: send Content-Type: application/json "
+             "(read as Avro binary: %.150s)", avro);
 }
 
 

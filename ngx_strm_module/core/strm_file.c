@@ -119,3 +119,74 @@ strm_file_error(strm_rc_t rc, char *err, size_t errlen, const char *fmt, ...)
 
     return rc;
 }
+
+
+strm_rc_t
+strm_file_write_new(const char *path, const void *data, size_t len,
+    char *err, size_t errlen)
+{
+    int          fd, e;
+    size_t       off;
+    ssize_t      n;
+    const char  *what;
+
+    /* O_EXCL fails on any existing name, a dangling symlink included */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd == -1) {
+        e = errno;
+
+        if (e == EEXIST) {
+            return strm_file_error(STRM_E_BAD_REQUEST, err, errlen,
+                                   "already exists (not overwritten)");
+        }
+
+        return strm_file_error(STRM_E_INTERNAL, err, errlen,
+                               "cannot create: %s", strerror(e));
+    }
+
+    what = "cannot set its mode";
+
+    /* the umask took bits from 0600 at most: put them back */
+    if (fchmod(fd, 0600) == -1) {
+        goto failed;
+    }
+
+    what = "cannot write";
+
+    for (off = 0; off < len; off += (size_t) n) {
+        n = write(fd, (const char *) data + off, len - off);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                n = 0;
+                continue;
+            }
+
+            goto failed;
+        }
+    }
+
+    if (fsync(fd) == -1) {
+        goto failed;
+    }
+
+    if (close(fd) == -1) {
+        fd = -1;
+        goto failed;
+    }
+
+    return STRM_OK;
+
+failed:
+
+    e = errno;
+
+    if (fd != -1) {
+        close(fd);
+    }
+
+    unlink(path);
+
+    return strm_file_error(STRM_E_INTERNAL, err, errlen, "%s: %s", what,
+                           strerror(e));
+}

@@ -916,16 +916,63 @@ strm_jwt_check_sig(const strm_jwt_key_t *k, const unsigned char *data,
 }
 
 
+/*
+ * A NumericDate (RFC 7519 section 2) we accept: a JSON integer from 0
+ * to STRM_JWT_TIME_MAX.  A real (1.5, 1e300) or a string is refused
+ * rather than cast: a double out of range of time_t is undefined
+ * behaviour when converted.  RFC 7519 allows fractions; no issuer we
+ * know sends them.  Returns NULL when v is one (*out set), else why.
+ */
+static strm_jwt_err_t
+strm_jwt_numeric_date(json_t *v, strm_jwt_err_t not_int,
+    strm_jwt_err_t range, time_t *out)
+{
+    json_int_t  n;
+
+    if (!json_is_integer(v)) {
+        return not_int;
+    }
+
+    n = json_integer_value(v);
+
+    if (n < 0 || n > STRM_JWT_TIME_MAX) {
+        return range;
+    }
+
+    *out = (time_t) n;
+
+    return NULL;
+}
+
+
+strm_rc_t
+strm_jwt_claim_time(json_t *claims, const char *name, time_t *out)
+{
+    json_t  *v;
+
+    v = json_object_get(claims, name);
+
+    if (v == NULL) {
+        return STRM_E_NOT_FOUND;
+    }
+
+    return (strm_jwt_numeric_date(v, "", "", out) == NULL)
+           ? STRM_OK : STRM_E_BAD_REQUEST;
+}
+
+
 static strm_rc_t
 strm_jwt_check_claims(json_t *c, const strm_jwt_params_t *params,
     time_t now, strm_jwt_err_t *why)
 {
-    size_t   i;
-    json_t  *v, *a;
-    double   t, leeway;
+    size_t          i;
+    json_t         *v, *a;
+    time_t          t, leeway, exp, nbf, iat;
+    strm_jwt_err_t  bad;
 
-    leeway = params ? (double) params->leeway : 0;
-    t = (double) now;
+    /* now and the leeway are ours: bounded, no overflow below */
+    leeway = params ? params->leeway : 0;
+    t = now;
 
     v = json_object_get(c, "exp");
     if (v == NULL) {
@@ -933,25 +980,29 @@ strm_jwt_check_claims(json_t *c, const strm_jwt_params_t *params,
         return STRM_E_FORBIDDEN;
     }
 
-    if (!json_is_number(v)) {
-        *why = "malformed";
+    bad = strm_jwt_numeric_date(v, "exp not an integer", "exp out of range",
+                                &exp);
+    if (bad != NULL) {
+        *why = bad;
         return STRM_E_FORBIDDEN;
     }
 
     /* RFC 7519 4.1.4: valid only before exp */
-    if (t >= json_number_value(v) + leeway) {
+    if (t >= exp + leeway) {
         *why = "expired";
         return STRM_E_FORBIDDEN;
     }
 
     v = json_object_get(c, "nbf");
     if (v != NULL) {
-        if (!json_is_number(v)) {
-            *why = "malformed";
+        bad = strm_jwt_numeric_date(v, "nbf not an integer",
+                                    "nbf out of range", &nbf);
+        if (bad != NULL) {
+            *why = bad;
             return STRM_E_FORBIDDEN;
         }
 
-        if (t + leeway < json_number_value(v)) {
+        if (t + leeway < nbf) {
             *why = "not yet valid";
             return STRM_E_FORBIDDEN;
         }
@@ -959,12 +1010,14 @@ strm_jwt_check_claims(json_t *c, const strm_jwt_params_t *params,
 
     v = json_object_get(c, "iat");
     if (v != NULL) {
-        if (!json_is_number(v)) {
-            *why = "malformed";
+        bad = strm_jwt_numeric_date(v, "iat not an integer",
+                                    "iat out of range", &iat);
+        if (bad != NULL) {
+            *why = bad;
             return STRM_E_FORBIDDEN;
         }
 
-        if (json_number_value(v) > t + leeway) {
+        if (iat > t + leeway) {
             *why = "issued in the future";
             return STRM_E_FORBIDDEN;
         }

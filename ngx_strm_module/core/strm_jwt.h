@@ -19,6 +19,14 @@
 /* tokens longer than this are refused before any decoding */
 #define STRM_JWT_MAX_LEN      8192
 
+/*
+ * The largest NumericDate accepted in exp, nbf and iat: 9999-12-31
+ * 23:59:59 UTC.  Larger values, negative ones, reals and strings are
+ * refused ("exp out of range", "exp not an integer", same for nbf and
+ * iat).
+ */
+#define STRM_JWT_TIME_MAX     253402300799LL
+
 /* RFC 7518 section 3.2: an HS256 key is at least as long as the hash */
 #define STRM_JWT_HS256_MIN    32
 
@@ -101,6 +109,14 @@ strm_rc_t strm_jwt_sign_hs256(const unsigned char *key, size_t keylen,
 strm_rc_t strm_jwt_verify(const strm_jwt_keys_t *keys,
     const strm_jwt_params_t *params, const char *token, size_t len,
     time_t now, json_t **claims, strm_jwt_err_t *why);
+
+/*
+ * The NumericDate claim name of verified claims into *out: STRM_OK,
+ * STRM_E_NOT_FOUND when absent, STRM_E_BAD_REQUEST when it is not one
+ * strm_jwt_verify() accepts.
+ */
+strm_rc_t strm_jwt_claim_time(json_t *claims, const char *name,
+    time_t *out);
 
 /* the name of an alg as in a JWS header */
 const char *strm_jwt_alg_name(strm_jwt_alg_e alg);

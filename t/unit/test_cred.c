@@ -298,9 +298,33 @@ test_parse(void)
     /* every kind of error, with its line */
     CHECK(parse_fails("# x\nc/1 hmac-sha256 " KAT_SALT " " KAT_HASH "\n",
                       "line 2: invalid client id"), "bad id");
-    CHECK(parse_fails("\n\n\n#\n" KAT_LINE " more\n",
-                      "line 5: extra fields after the hash"),
+    CHECK(parse_fails("\n\n\n#\n" KAT_LINE " cred-1 more\n",
+                      "line 5: extra fields after the credential id"),
           "extra field");
+    CHECK(parse_fails(KAT_LINE " cred/1\n",
+                      "line 1: invalid credential id"), "bad credential id");
+
+    /* the credential id: optional, "" when absent (generation 0) */
+    text = KAT_LINE "\nc2 hmac-sha256 " KAT_SALT " " KAT_HASH " Xy_9-z\n";
+    rc = strm_cred_parse(text, strlen(text), &cl, &n, err, sizeof(err));
+    CHECK(rc == STRM_OK && n == 2 && cl[0].cred_id[0] == '\0'
+          && strcmp(cl[1].cred_id, "Xy_9-z") == 0,
+          "a line without a credential id and one with");
+
+    if (rc == STRM_OK && n == 2) {
+        CHECK(strm_cred_same(&cl[0], NULL, 0)
+              && !strm_cred_same(&cl[0], "Xy_9-z", 6)
+              && !strm_cred_same(&cl[0], "", 0),
+              "generation 0 matches only a token without the claim");
+        CHECK(strm_cred_same(&cl[1], "Xy_9-z", 6)
+              && !strm_cred_same(&cl[1], NULL, 0)
+              && !strm_cred_same(&cl[1], "Xy_9-", 5)
+              && !strm_cred_same(&cl[1], "Xy_9-zz", 7)
+              && !strm_cred_same(&cl[1], "Xy_9-Z", 6),
+              "a credential id matches only itself");
+    }
+
+    strm_cred_free(cl, n);
     CHECK(parse_fails("c1 hmac-sha256 " KAT_SALT "\n",
                       "line 1: expected \"<clientId> hmac-sha256 <salt> "
                       "<hash>\""), "missing hash");
@@ -411,8 +435,13 @@ test_new_round_trip(void)
     CHECK(strm_cred_check(&c, secret, strlen(secret)), "new secret checks");
 
     len = strm_cred_format(&c, line, sizeof(line));
-    CHECK(len == strlen(line) && len == 25 + 1 + 11 + 1 + 22 + 1 + 43 + 1
-          && line[len - 1] == '\n', "the file line");
+    CHECK(len == strlen(line)
+          && len == 25 + 1 + 11 + 1 + 22 + 1 + 43 + 1 + 22 + 1
+          && line[len - 1] == '\n', "the file line, with a credential id");
+    CHECK(strlen(c.cred_id) == 22
+          && strspn(c.cred_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                               "qrstuvwxyz0123456789-_") == 22,
+          "credential id: base64url of 16 bytes");
     CHECK(strstr(line, secret) == NULL, "the line does not hold the secret");
     CHECK(strm_cred_format(&c, line, 10) == len && strlen(line) == 9,
           "format into a short buffer: snprintf semantics");
@@ -421,8 +450,9 @@ test_new_round_trip(void)
     CHECK(rc == STRM_OK && strcmp(c2.client_id, "svc.ingest-1") == 0,
           "new with a given id");
     CHECK(strcmp(secret, secret2) != 0
-          && memcmp(c.salt, c2.salt, STRM_CRED_SALT_LEN) != 0,
-          "secrets and salts differ");
+          && memcmp(c.salt, c2.salt, STRM_CRED_SALT_LEN) != 0
+          && strcmp(c.cred_id, c2.cred_id) != 0,
+          "secrets, salts and credential ids differ");
 
     /* new -> format -> parse -> check, through a file */
     len = strm_cred_format(&c, line, sizeof(line));

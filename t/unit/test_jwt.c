@@ -445,8 +445,58 @@ test_hs256(void)
 
     json_object_set_new(c, "exp", json_string("soon"));
     strm_jwt_sign_hs256(key1, 32, "k1", c, &tok);
-    CHECK(verify_why(keys, NULL, tok, NOW, "malformed"), "exp a string");
+    CHECK(verify_why(keys, NULL, tok, NOW, "exp not an integer"),
+          "exp a string");
     free(tok);
+
+    /*
+     * NumericDates: integers in range only.  1e300 was cast to time_t
+     * (undefined behaviour) and accepted; 1.5 compared as a double.
+     */
+    {
+        size_t       j, k;
+        json_t      *bad;
+        char         want[64];
+
+        static const char  *claims[] = { "exp", "nbf", "iat" };
+
+        for (k = 0; k < 3; k++) {
+            for (j = 0; j < 8; j++) {
+                switch (j) {
+                case 0: bad = json_real(1e300); break;
+                case 1: bad = json_real(-1e300); break;
+                case 2: bad = json_real(NOW + 1.5); break;
+                case 3: bad = json_string("123"); break;
+                case 4: bad = json_real(NOW + 600.0); break;
+                case 5: bad = json_integer(-1); break;
+                case 6: bad = json_integer(STRM_JWT_TIME_MAX + 1); break;
+                default: bad = json_integer(INT64_MAX); break;
+                }
+
+                json_object_set_new(c, "exp", json_integer(NOW + 600));
+                json_object_set_new(c, claims[k], bad);
+                strm_jwt_sign_hs256(key1, 32, "k1", c, &tok);
+
+                snprintf(want, sizeof(want), "%s %s", claims[k],
+                         (j < 5) ? "not an integer" : "out of range");
+
+                CHECK(verify_why(keys, NULL, tok, NOW, want),
+                      "a NumericDate claim neither an integer nor in range");
+                free(tok);
+                json_object_del(c, claims[k]);
+            }
+        }
+
+        json_object_set_new(c, "exp", json_integer(STRM_JWT_TIME_MAX));
+        json_object_set_new(c, "nbf", json_integer(0));
+        json_object_set_new(c, "iat", json_integer(NOW));
+        strm_jwt_sign_hs256(key1, 32, "k1", c, &tok);
+        CHECK(verify_why(keys, NULL, tok, NOW, NULL),
+              "exp at the largest NumericDate, nbf at 0: accepted");
+        free(tok);
+        json_object_del(c, "nbf");
+        json_object_del(c, "iat");
+    }
 
     json_decref(c);
     strm_jwt_keys_free(keys);

@@ -8,16 +8,20 @@
  * strm-credentials: the operator's tool for the OAuth2 client
  * credentials file and the token keys file (docs/credentials.md).
  *
- *   strm-credentials new -f FILE [-c CLIENT_ID]
+ *   strm-credentials new -f FILE [-c CLIENT_ID] [-o SECRET_FILE]
  *                                  a new client: its line is appended to
  *                                  FILE (created 0600), its id and secret
- *                                  are printed once as JSON
+ *                                  are printed once as JSON, or written
+ *                                  to a new SECRET_FILE made 0600
  *   strm-credentials revoke -f FILE CLIENT_ID
  *                                  FILE without that client
  *   strm-credentials list -f FILE  the client ids, one per line
  *   strm-credentials check -f FILE parses FILE as nginx would
- *   strm-credentials token-key [-k KID]
- *                                  a line for the token keys file
+ *   strm-credentials token-key [-k KID] [-o KEYS_FILE]
+ *                                  a line for the token keys file, on
+ *                                  stdout or in a new KEYS_FILE made 0600
+ *
+ * -o never overwrites: an existing file is refused (exit 1).
  *
  * The secret of a client is never stored, only a salted hash of it:
  * lost, it cannot be recovered, the client is revoked and made again.
@@ -44,6 +48,7 @@
 
 #include "strm_b64.h"
 #include "strm_cred.h"
+#include "strm_file.h"
 
 
 #define STRM_CREDENTIALS_EX_USAGE    2
@@ -57,13 +62,17 @@ typedef struct {
     const char  *file;
     const char  *client_id;
     const char  *kid;
+    const char  *out;
 } strm_credentials_opts_t;
 
 
-static int strm_credentials_new(const char *path, const char *client_id);
+static int strm_credentials_new(const char *path, const char *client_id,
+    const char *out_path);
 static int strm_credentials_revoke(const char *path, const char *client_id);
 static int strm_credentials_list(const char *path, int check);
-static int strm_credentials_token_key(const char *kid);
+static int strm_credentials_token_key(const char *kid, const char *out_path);
+static int strm_credentials_out(const char *out_path, const char *buf,
+    size_t len);
 static int strm_credentials_open_locked(const char *path, int flags, int op,
     int *created);
 static int strm_credentials_read(const char *path, int fd, char **text,
@@ -97,7 +106,7 @@ main(int argc, char **argv)
     cmd = argv[1];
 
     /* the subcommand plays argv[0]: options may come before or after */
-    while ((c = getopt(argc - 1, argv + 1, "f:c:k:")) != -1) {
+    while ((c = getopt(argc - 1, argv + 1, "f:c:k:o:")) != -1) {
         switch (c) {
         case 'f':
             o.file = optarg;
@@ -107,6 +116,9 @@ main(int argc, char **argv)
             break;
         case 'k':
             o.kid = optarg;
+            break;
+        case 'o':
+            o.out = optarg;
             break;
         default:
             return strm_credentials_usage();
@@ -128,11 +140,11 @@ main(int argc, char **argv)
     if (strcmp(cmd, "new") == 0 && o.file != NULL && o.kid == NULL
         && nargs == 0)
     {
-        return strm_credentials_new(o.file, o.client_id);
+        return strm_credentials_new(o.file, o.client_id, o.out);
     }
 
     if (strcmp(cmd, "revoke") == 0 && o.file != NULL && o.client_id == NULL
-        && o.kid == NULL && nargs == 1)
+        && o.kid == NULL && o.out == NULL && nargs == 1)
     {
         if (!strm_cred_valid_id(args[0], strlen(args[0]), STRM_CRED_ID_MAX))
         {
@@ -145,7 +157,7 @@ main(int argc, char **argv)
 
     if ((strcmp(cmd, "list") == 0 || strcmp(cmd, "check") == 0)
         && o.file != NULL && o.client_id == NULL && o.kid == NULL
-        && nargs == 0)
+        && o.out == NULL && nargs == 0)
     {
         return strm_credentials_list(o.file, strcmp(cmd, "check") == 0);
     }
@@ -161,7 +173,7 @@ main(int argc, char **argv)
             return STRM_CREDENTIALS_EX_USAGE;
         }
 
-        return strm_credentials_token_key(o.kid);
+        return strm_credentials_token_key(o.kid, o.out);
     }
 
     return strm_credentials_usage();
@@ -169,15 +181,24 @@ main(int argc, char **argv)
 
 
 static int
-strm_credentials_new(const char *path, const char *client_id)
+strm_credentials_new(const char *path, const char *client_id,
+    const char *out_path)
 {
     int                  fd, rc, created, tries;
+    struct stat          ost;
     char                *text;
     size_t               len, n, off, ll;
     strm_cred_client_t  *cl, c;
     char                 secret[STRM_CRED_SECRET_LEN + 1];
     char                 line[STRM_CREDENTIALS_LINE_MAX];
     char                 out[STRM_CREDENTIALS_LINE_MAX];
+
+    /* refused before the client exists: its secret would be lost */
+    if (out_path != NULL && lstat(out_path, &ost) == 0) {
+        fprintf(stderr, "strm-credentials: %s: already exists (not "
+                "overwritten)\n", out_path);
+        return 1;
+    }
 
     fd = strm_credentials_open_locked(path, O_RDWR | O_APPEND | O_CREAT,
                                       LOCK_EX, &created);
@@ -256,8 +277,15 @@ strm_credentials_new(const char *path, const char *client_id)
                   "{\"clientId\": \"%s\", \"clientSecret\": \"%s\"}\n",
                   c.client_id, secret);
 
+    if (out_path != NULL) {
+        if (strm_credentials_out(out_path, out, ll) != 0) {
+            fprintf(stderr, "strm-credentials: the secret of \"%s\" is "
+                    "lost: revoke it and make a new one\n", c.client_id);
+            goto done;
+        }
+
     /* stdio would keep a copy of the secret in its buffer */
-    if (strm_credentials_write_all(STDOUT_FILENO, out, ll) != 0) {
+    } else if (strm_credentials_write_all(STDOUT_FILENO, out, ll) != 0) {
         fprintf(stderr, "strm-credentials: cannot print the secret of "
                 "\"%s\": %s; revoke it and make a new one\n", c.client_id,
                 strerror(errno));
@@ -452,8 +480,24 @@ done:
 }
 
 
+/* a new file, 0600, never one that exists; says why it failed */
 static int
-strm_credentials_token_key(const char *kid)
+strm_credentials_out(const char *out_path, const char *buf, size_t len)
+{
+    char  err[256];
+
+    if (strm_file_write_new(out_path, buf, len, err, sizeof(err)) != STRM_OK)
+    {
+        fprintf(stderr, "strm-credentials: %s: %s\n", out_path, err);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+strm_credentials_token_key(const char *kid, const char *out_path)
 {
     int            rc;
     size_t         n;
@@ -489,6 +533,15 @@ strm_credentials_token_key(const char *kid)
     line[n++] = ' ';
     n += strm_b64url_encode((unsigned char *) line + n, key, sizeof(key));
     line[n++] = '\n';
+
+    if (out_path != NULL) {
+        rc = strm_credentials_out(out_path, line, n);
+
+        OPENSSL_cleanse(key, sizeof(key));
+        OPENSSL_cleanse(line, sizeof(line));
+
+        return rc;
+    }
 
     rc = strm_credentials_write_all(STDOUT_FILENO, line, n);
 
@@ -828,11 +881,12 @@ static int
 strm_credentials_usage(void)
 {
     fprintf(stderr,
-            "usage: strm-credentials new -f FILE [-c CLIENT_ID]\n"
+            "usage: strm-credentials new -f FILE [-c CLIENT_ID] "
+            "[-o SECRET_FILE]\n"
             "       strm-credentials revoke -f FILE CLIENT_ID\n"
             "       strm-credentials list -f FILE\n"
             "       strm-credentials check -f FILE\n"
-            "       strm-credentials token-key [-k KID]\n");
+            "       strm-credentials token-key [-k KID] [-o KEYS_FILE]\n");
 
     return STRM_CREDENTIALS_EX_USAGE;
 }

@@ -7,8 +7,10 @@
 /*
  * strm-keys: the operator's tool for a box's key store.
  *
- *   strm-keys new-kek                    a new key-encryption key: a Tink
- *                                        AES-GCM JSON keyset on stdout
+ *   strm-keys new-kek [-o FILE]          a new key-encryption key: a Tink
+ *                                        AES-GCM JSON keyset on stdout,
+ *                                        or in a new FILE made 0600
+ *                                        (an existing FILE is refused)
  *   strm-keys -s STORE list              key links, one JSON line each
  *                                        (never key bytes)
  *   strm-keys -s STORE stats             counts
@@ -57,6 +59,7 @@
 #include <librdkafka/rdkafka.h>
 #include <openssl/crypto.h>
 
+#include "strm_file.h"
 #include "strm_keys.h"
 #include "strm_keystore.h"
 #include "strm_keys_topic.h"
@@ -109,7 +112,7 @@ static int strm_kt_start(strm_w_t *w);
 static int strm_kt_run(strm_w_t *w);
 static int strm_kt_stop(strm_w_t *w);
 static rd_kafka_conf_t *strm_kt_kafka_conf(strm_kt_opts_t *o);
-static int strm_kt_new_kek(void);
+static int strm_kt_new_kek(const char *out);
 static int strm_kt_export(strm_keystore_t *ks, strm_kt_opts_t *o);
 static int strm_kt_export_one(const strm_keyrec_t *rec, void *data);
 static int strm_kt_list(strm_keystore_t *ks);
@@ -150,7 +153,7 @@ static const strm_w_program_t  strm_kt_program = {
     NULL,
     strm_kt_stop,
     NULL,
-    "strm-keys new-kek > kek.json\n"
+    "strm-keys new-kek [-o KEK_FILE]\n"
     "       strm-keys -s STORE list\n"
     "       strm-keys -s STORE stats\n"
     "       strm-keys -s STORE -k KEK export [KEY_LINK]\n"
@@ -176,7 +179,13 @@ main(int argc, char **argv)
     strm_kt_opts_t  o;
 
     if (argc == 2 && strcmp(argv[1], "new-kek") == 0) {
-        return strm_kt_new_kek();
+        return strm_kt_new_kek(NULL);
+    }
+
+    if (argc == 4 && strcmp(argv[1], "new-kek") == 0
+        && strcmp(argv[2], "-o") == 0)
+    {
+        return strm_kt_new_kek(argv[3]);
     }
 
     memset(&o, 0, sizeof(strm_kt_opts_t));
@@ -408,13 +417,18 @@ strm_kt_stop(strm_w_t *w)
 }
 
 
+/*
+ * With out, the keyset goes to a new file made 0600 whatever the umask:
+ * "new-kek > file" gives the file the shell's umask (0644 by default).
+ */
 static int
-strm_kt_new_kek(void)
+strm_kt_new_kek(const char *out)
 {
     int                  rc;
     char                *json;
     size_t               len;
     strm_tink_keyset_t  *ks;
+    char                 err[256];
 
     ks = strm_tink_keyset_new(STRM_TINK_AEAD);
 
@@ -426,8 +440,26 @@ strm_kt_new_kek(void)
         return 1;
     }
 
-    rc = (fwrite(json, 1, len, stdout) == len && putchar('\n') != EOF)
-         ? 0 : 1;
+    if (out != NULL) {
+        /* the keyset and its newline, as on stdout */
+        json[len] = '\n';
+
+        if (strm_file_write_new(out, json, len + 1, err, sizeof(err))
+            != STRM_OK)
+        {
+            strm_w_log(STRM_W_LOG_ERR, "%s: %s", out, err);
+            rc = 1;
+
+        } else {
+            rc = 0;
+        }
+
+        json[len] = '\0';
+
+    } else {
+        rc = (fwrite(json, 1, len, stdout) == len && putchar('\n') != EOF)
+             ? 0 : 1;
+    }
 
     strm_tink_secret_free(json, len);
     strm_tink_keyset_free(ks);

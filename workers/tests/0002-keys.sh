@@ -82,6 +82,26 @@ check_eq "purge removes what expired more than a day ago" \
 check_eq "two key links left" '{"keyLinks":2,"sessions":0}' \
     "$("$KEYS" -s "$W/b.mdb" stats)"
 
+# new-kek -o: a new file made 0600 whatever the umask ("new-kek > file"
+# takes the umask: 0644 under 022), never over an existing one
+(
+    umask 022
+    "$KEYS" new-kek -o "$W/kek-o.json"
+)
+check_eq "new-kek -o exits 0" 0 $?
+check_eq "new-kek -o: the file is 0600 under umask 022" 600 \
+    "$(stat -c %a "$W/kek-o.json")"
+/usr/bin/python3 -c '
+import json, sys
+k = json.load(open(sys.argv[1]))
+assert k["primaryKeyId"] and k["key"][0]["keyData"]["typeUrl"].endswith("AesGcmKey")' \
+    "$W/kek-o.json"
+check_eq "new-kek -o: a Tink AES-GCM keyset" 0 $?
+sum=$(sha256sum < "$W/kek-o.json")
+"$KEYS" new-kek -o "$W/kek-o.json" 2> "$W/err"
+check_eq "new-kek -o refuses an existing file" 1 $?
+check_eq "and leaves it as it was" "$sum" "$(sha256sum < "$W/kek-o.json")"
+
 "$KEYS" -s "$W/b.mdb" frobnicate 2> /dev/null
 check_eq "an unknown command exits 64" 64 $?
 

@@ -46,10 +46,12 @@ check_eq "the secret is 43 characters of base64url" 0 $?
 grep -qF -- "$secret1" "$F"
 check_eq "the secret is not in the file" 1 $?
 
-read -r f_id f_scheme f_salt f_hash f_extra < "$F"
+read -r f_id f_scheme f_salt f_hash f_cred f_extra < "$F"
 check_eq "the line: id" "$id1" "$f_id"
 check_eq "the line: scheme" hmac-sha256 "$f_scheme"
-check_eq "the line: four fields" "" "$f_extra"
+[[ $f_cred =~ ^[A-Za-z0-9_-]{22}$ ]]
+check_eq "the line: a credential id, base64url of 16 bytes" 0 $?
+check_eq "the line: five fields" "" "$f_extra"
 
 # the stored hash is HMAC-SHA256(salt, secret), computed here apart
 ok=$(python3 - "$f_salt" "$f_hash" "$secret1" << 'EOF'
@@ -110,6 +112,16 @@ check_eq "saying so" 0 $?
 
 "$CRED" revoke -f "$W/none" x 2> /dev/null
 check_eq "revoke in a missing file exits 1" 1 $?
+
+# a client made again under its id gets a new credential id: the
+# gateway refuses the tokens of the old one (docs/credentials.md)
+"$CRED" new -f "$W/again" -c again > /dev/null
+cred1=$(awk '$1 == "again" {print $5}' "$W/again")
+"$CRED" revoke -f "$W/again" again
+"$CRED" new -f "$W/again" -c again > /dev/null
+cred2=$(awk '$1 == "again" {print $5}' "$W/again")
+[ -n "$cred1" ] && [ -n "$cred2" ] && [ "$cred1" != "$cred2" ]
+check_eq "revoked and made again: another credential id" 0 $?
 "$CRED" list -f "$W/none" 2> /dev/null
 check_eq "list of a missing file exits 1" 1 $?
 
@@ -178,6 +190,40 @@ check_eq "two keys differ" 0 $?
 line=$("$CRED" token-key -k tk-2024.06)
 [[ $line =~ ^tk-2024\.06\ [A-Za-z0-9_-]{43}$ ]]
 check_eq "token-key -k" 0 $?
+
+# -o: secrets go to a new file made 0600 whatever the umask (a shell
+# redirection takes the umask: 0644 under 022), never over a file
+umask 022
+"$CRED" token-key -k k-o -o "$W/token.keys"
+check_eq "token-key -o exits 0" 0 $?
+check_eq "token-key -o: the file is 0600 under umask 022" 600 \
+    "$(stat -c %a "$W/token.keys")"
+grep -Eq '^k-o [A-Za-z0-9_-]{43}$' "$W/token.keys"
+check_eq "token-key -o: the key line is in the file" 0 $?
+"$CRED" token-key -o "$W/token.keys" 2> "$W/err"
+check_eq "token-key -o refuses an existing file" 1 $?
+grep -q "already exists" "$W/err" && grep -Eq '^k-o ' "$W/token.keys"
+check_eq "saying so, the file untouched" 0 $?
+ln -s "$W/elsewhere" "$W/link"
+"$CRED" token-key -o "$W/link" 2> /dev/null
+check_eq "token-key -o does not write through a symbolic link" \
+    "1 no" "$? $([ -e "$W/elsewhere" ] && echo yes || echo no)"
+
+"$CRED" new -f "$W/o.clients" -c o-client -o "$W/o-secret.json" > "$W/out"
+check_eq "new -o exits 0" 0 $?
+check_eq "new -o: the secret file is 0600 under umask 022" 600 \
+    "$(stat -c %a "$W/o-secret.json")"
+check_eq "new -o: nothing on stdout" 0 "$(wc -c < "$W/out")"
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["clientId"] == "o-client" and len(d["clientSecret"]) == 43' \
+    "$W/o-secret.json"
+check_eq "new -o: the id and secret as JSON" 0 $?
+"$CRED" new -f "$W/o.clients" -c o-two -o "$W/o-secret.json" 2> "$W/err"
+check_eq "new -o refuses an existing file" 1 $?
+check_eq "and adds no client whose secret would be lost" "o-client" \
+    "$("$CRED" list -f "$W/o.clients")"
 
 # usage errors (is_usage runs through check, which shellcheck cannot see)
 # shellcheck disable=SC2317
