@@ -21,6 +21,7 @@ MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
 
 .PHONY: all core module workers check demo test test-unit test-t test-workers install \
         install-module install-programs test-tools test-fleet \
+        test-packages test-monitoring \
         test-valgrind clean distclean style bench bench-event fuzz
 
 all: module workers
@@ -165,6 +166,18 @@ test-workers: all test-tools
 	    echo "== $$s"; STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker \
 	        bash "$$s"; \
 	done
+
+# Two of the worker suites on their own (test-workers runs them too):
+# the Debian packages built from a clean copy, installed, used and purged
+# (root), and the alert rules' unit tests with the dashboard's metric
+# check against a real run.
+test-packages:
+	STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker \
+	    bash workers/tests/0020-packages.sh
+
+test-monitoring: all
+	STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker \
+	    bash workers/tests/0021-monitoring.sh
 
 # A fleet of gateways on simulated hosts (network namespaces, root):
 # issue 16's multi-host test.  Not part of "test" yet: its one-key-link
