@@ -184,6 +184,11 @@ for b in strm-decrypt strm-export strm-keys strm-credentials strm-devbroker; do
         bash -c "test -x /usr/bin/$b && dpkg-deb -c '$deb' | grep ' ./usr/share/man/man1/$b.1.gz$' > /dev/null"
 done
 
+out=$($NGINX -T 2>&1)
+rc=$?
+check "stock nginx -t loads the module through modules-enabled" bash -c \
+    "[ $rc = 0 ] && grep -q '^load_module modules/ngx_http_strm_module.so;' <<< \"\$1\"" _ "$out"
+
 # 3. the stock configuration with the package's sample server block,
 # on the dev broker of the strm-devbroker package
 STRM_DEVBROKER=/usr/bin/strm-devbroker
