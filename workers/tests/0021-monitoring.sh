@@ -158,6 +158,15 @@ rc=$?
 check "check-metrics fails on a metric that is not exported" \
     bash -c "[ $rc = 1 ] && grep -q '^missing: strm_no_such_metric_total ' <<< '$out'"
 
+# and on a label the metric does not have
+jq '.panels[1].targets[0].expr = "rate(strm_rejected_total{reason=\"x\"}[5m])"' \
+    "$DASH" > "$W/bad-dashboard.json"
+out=$("$CHECK" --dashboard "$W/bad-dashboard.json" "$W/gateway.prom" \
+      "$W/decrypt.status.prom" "$W/export.status.prom")
+rc=$?
+check "check-metrics fails on a label the metric does not have" \
+    bash -c "[ $rc = 1 ] && grep -q '^no such label: strm_rejected_total{reason}' <<< '$out'"
+
 out=$("$CHECK" --dashboard "$DASH" --rules "$RULES" "$W/gateway.prom" \
       "$W/decrypt.status.prom" "$W/export.status.prom")
 rc=$?
