@@ -95,7 +95,9 @@ check "the clean copy has debian/ and no build/" \
     bash -c "test -x '$SRC/debian/rules' && ! test -e '$SRC/build'"
 
 t0=$(date +%s)
-if (cd "$SRC" && dpkg-buildpackage -b -uc -us -j2) > "$W/build.log" 2>&1; then
+# (no -dbgsym packages: the test does not use them)
+if (cd "$SRC" && DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" \
+        dpkg-buildpackage -b -uc -us -j2) > "$W/build.log" 2>&1; then
     PASS "dpkg-buildpackage -b -uc -us builds ($(( $(date +%s) - t0 )) s)"
 else
     FAIL "dpkg-buildpackage -b -uc -us"
@@ -154,6 +156,15 @@ check "/etc/strm/keys-sync.env is a conffile" \
     bash -c "dpkg-query -W -f='\${Conffiles}' strm-tools | grep -q ' /etc/strm/keys-sync.env '"
 check "/etc/logrotate.d/strm is a conffile" \
     bash -c "dpkg-query -W -f='\${Conffiles}' strm-tools | grep -q ' /etc/logrotate.d/strm '"
+# an admin's change to a conffile survives a reinstall (and its
+# maintainer scripts run again without harm)
+echo 'STRM_KEYS_TOPIC=pkgtest-keys' >> /etc/strm/keys-sync.env
+check "dpkg -i strm-tools again" bash -c "dpkg -i '${DEBS[1]}' > '$W/reinstall.log' 2>&1"
+check "the changed conffile is kept" \
+    grep -qx 'STRM_KEYS_TOPIC=pkgtest-keys' /etc/strm/keys-sync.env
+check_eq "/var/lib/strm still strm:strm 2770" "strm:strm 2770" \
+    "$(stat -c '%U:%G %a' /var/lib/strm)"
+
 if command -v logrotate > /dev/null; then
     # a log as strm-decrypt (www-data) leaves it; logrotate refuses a
     # group-writable directory unless told which user to work as
@@ -258,6 +269,7 @@ check "the module is gone" \
 check "the key store outlives the purge (erasing keys is strm-keys' job)" \
     test -f "$STORE"
 check "the logs directory is gone" test ! -e /var/log/strm
+check "the conffiles and /etc/strm are gone" test ! -e /etc/strm
 check "www-data left the group strm" \
     bash -c '! id -nG www-data | grep -qw strm'
 rm -f "$STORE" "$STORE.slots" "$STORE-lock"
