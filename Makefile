@@ -20,7 +20,8 @@ MODULE_SRCS := $(wildcard ngx_strm_module/*.c ngx_strm_module/*.h \
                           $(CORE_DIR)/*.h) config config.make
 
 .PHONY: all core module workers check demo test test-unit test-t test-workers install \
-        test-tools test-fleet \
+        install-module install-programs test-tools test-fleet \
+        test-packages test-monitoring \
         test-valgrind clean distclean style bench bench-event fuzz
 
 all: module workers
@@ -166,6 +167,18 @@ test-workers: all test-tools
 	        bash "$$s"; \
 	done
 
+# Two of the worker suites on their own (test-workers runs them too):
+# the Debian packages built from a clean copy, installed, used and purged
+# (root), and the alert rules' unit tests with the dashboard's metric
+# check against a real run.
+test-packages:
+	STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker \
+	    bash workers/tests/0020-packages.sh
+
+test-monitoring: all
+	STRM_DEVBROKER=$(TOP)/$(BUILD)/strm-devbroker \
+	    bash workers/tests/0021-monitoring.sh
+
 # A fleet of gateways on simulated hosts (network namespaces, root):
 # issue 16's multi-host test.  Not part of "test" yet: its one-key-link
 # checks fail until the fleet logic lands.
@@ -251,24 +264,35 @@ bench-event: $(BUILD)/bench/bench_event
 bench-crypto: $(BUILD)/bench/bench_crypto
 	$(BUILD)/bench/bench_crypto
 
-# Installs the module, the workers, the systemd units (with PREFIX filled
-# in), the sample configurations and the docs.  DESTDIR for packaging.
+# Installs the module, the workers, the systemd units (with PREFIX and
+# DOCDIR filled in), the man pages, the sample configurations and the
+# docs.  DESTDIR for packaging; debian/rules uses install-programs only
+# (the module is built and installed by Debian's nginx_mod helper).
 PREFIX     ?= /usr/local
 UNITDIR    ?= /etc/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/ngx_strm
+MANDIR     ?= $(PREFIX)/share/man
 BINS       := strm-decrypt strm-export strm-keys strm-credentials \
               strm-devbroker
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/nginx/modules \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/ngx_strm \
+install: install-module install-programs
+
+install-module: $(MODULE)
+	install -d $(DESTDIR)$(PREFIX)/lib/nginx/modules
+	install -m 0644 $(MODULE) $(DESTDIR)$(PREFIX)/lib/nginx/modules/
+
+install-programs: workers
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(PREFIX)/share/ngx_strm/conf
 	install -m 0755 $(addprefix $(BUILD)/,$(BINS)) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(MODULE) $(DESTDIR)$(PREFIX)/lib/nginx/modules/
+	install -m 0644 $(addprefix docs/man/,$(addsuffix .1,$(BINS))) \
+	    $(DESTDIR)$(MANDIR)/man1/
 	for u in conf/systemd/*.service; do \
-	    sed 's|@PREFIX@|$(PREFIX)|g' $$u \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $$u \
 	        > $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ngx_strm/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 conf/*.conf $(DESTDIR)$(PREFIX)/share/ngx_strm/conf/
 	install -m 0644 conf/logrotate/strm $(DESTDIR)$(PREFIX)/share/ngx_strm/conf/logrotate
 

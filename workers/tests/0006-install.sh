@@ -26,11 +26,18 @@ check "the module installed" \
 check "the docs installed" test -f "$W/usr/share/doc/ngx_strm/export.md"
 check "the sample configurations installed" \
     test -f "$W/usr/share/ngx_strm/conf/decrypt.conf"
+for b in strm-decrypt strm-export strm-keys strm-credentials strm-devbroker; do
+    check "$b: its man page installed" test -f "$W/usr/share/man/man1/$b.1"
+    out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$W/usr/share/man/man1/$b.1" 2>&1 > /dev/null)
+    check_eq "$b: man finds nothing to say about its page" "" "$out"
+done
 
 for u in strm-decrypt@demo strm-export@events strm-devbroker strm-keys-sync; do
     f=$W/units/${u%@*}$([ "$u" != "${u%@*}" ] && echo @).service
-    check "$u: @PREFIX@ filled in" bash -c "! grep -q @PREFIX@ '$f' && grep -q '$W/usr/bin/' '$f'"
-    out=$(cd "$W" && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
+    check "$u: @PREFIX@ and @DOCDIR@ filled in" bash -c "! grep -q '@[A-Z]*@' '$f' && grep -q '$W/usr/bin/' '$f'"
+    # (verify runs man for the units' man: documentation: our pages)
+    out=$(cd "$W" && MANPATH=$W/usr/share/man \
+          SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
           "$W/units/$u.service" 2>&1)
     rc=$?
     check_eq "$u: systemd-analyze verify exits 0 and says nothing" "0:" "$rc:$out"
