@@ -548,7 +548,8 @@ ngx_http_strm_status_worker(ngx_uint_t ready, ngx_uint_t brokers_up)
     w->ready = ready;
     w->brokers_up = brokers_up;
     w->pid = ngx_pid;
-    ctx->sh->workers = ccf->worker_processes;
+    ctx->sh->workers = (ngx_process == NGX_PROCESS_SINGLE)
+                       ? 1 : (ngx_atomic_uint_t) ccf->worker_processes;
 }
 
 
