@@ -693,6 +693,10 @@ ngx_http_strm_kafka_scope(ngx_str_t *table, ngx_str_t *name)
 {
     u_char  *p, *last;
 
+    if (name->len == 0) {
+        return '*';
+    }
+
     p = table->data;
     last = table->data + table->len;
 
