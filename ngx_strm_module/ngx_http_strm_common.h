@@ -99,7 +99,9 @@ typedef struct {
     ngx_str_t                   brokers_file;
     ngx_str_t                   bootstrap;      /* NUL-terminated */
     ngx_array_t                *properties;     /* of ngx_keyval_t */
+    ngx_array_t                *consumer_properties;  /* of them */
     ngx_msec_t                  delivery_timeout;
+    ngx_msec_t                  delivery_net;   /* the 504 safety net */
     rd_kafka_conf_t            *rk_conf;        /* checked template */
     ngx_str_t                   schemas;        /* registry directory */
     strm_registry_t            *registry;

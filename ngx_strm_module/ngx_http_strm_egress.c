@@ -448,11 +448,16 @@ ngx_http_strm_egress_consumer(ngx_cycle_t *cycle,
 
     w = &ngx_http_strm_egress_w;
 
-    /* the producer's settings (brokers, security), consumer's on top */
-    conf = rd_kafka_conf_dup(smcf->rk_conf);
+    /* the brokers and a consumer's properties, its own on top */
+    conf = ngx_http_strm_kafka_consumer_conf(smcf, errstr, sizeof(errstr));
     if (conf == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "strm egress: %s", errstr);
         return NGX_ERROR;
     }
+
+    rd_kafka_conf_set_log_cb(conf, ngx_http_strm_kafka_log);
+    rd_kafka_conf_set_error_cb(conf, ngx_http_strm_kafka_error);
 
     ngx_snprintf((u_char *) group, sizeof(group) - 1,
                  "strm-egress-%V-%P%Z", &cycle->hostname, ngx_pid);

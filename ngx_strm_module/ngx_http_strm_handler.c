@@ -27,9 +27,6 @@
  */
 
 
-#define NGX_HTTP_STRM_TIMER_MARGIN  2000
-
-
 static ngx_int_t ngx_http_strm_ingest_handler(ngx_http_request_t *r);
 static void ngx_http_strm_body_handler(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_body_copy(ngx_http_request_t *r,
@@ -429,8 +426,7 @@ ngx_http_strm_ingest_candidate(ngx_http_request_t *r)
     msg->keyrec = NULL;
     ctx->keys_inflight = kin;
 
-    ngx_http_strm_ingest_timer(r, smcf->delivery_timeout
-                                  + NGX_HTTP_STRM_TIMER_MARGIN);
+    ngx_http_strm_ingest_timer(r, smcf->delivery_net);
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "strm ingest: waiting for the candidate's delivery");
@@ -612,8 +608,7 @@ ngx_http_strm_ingest_send(ngx_http_request_t *r)
     ctx->msg->payload = NULL;
     ctx->inflight = in;
 
-    ngx_http_strm_ingest_timer(r, smcf->delivery_timeout
-                                  + NGX_HTTP_STRM_TIMER_MARGIN);
+    ngx_http_strm_ingest_timer(r, smcf->delivery_net);
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "strm ingest: waiting for the delivery report");

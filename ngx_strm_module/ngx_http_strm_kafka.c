@@ -9,17 +9,38 @@
 #include <ngx_http.h>
 
 #include <sys/eventfd.h>
+#include <pthread.h>
 
 #include "strm_topic.h"
 
 #include "ngx_http_strm_common.h"
 #include "ngx_http_strm_conf_file.h"
 #include "ngx_http_strm_kafka.h"
+#include "ngx_http_strm_ready.h"
 #include "ngx_http_strm_status.h"
 
 
 #define NGX_HTTP_STRM_POLL_INTERVAL  100
 #define NGX_HTTP_STRM_BROKERS_MAX    4096
+
+/* librdkafka's scan for timed-out messages, and the report's way here */
+#define NGX_HTTP_STRM_DELIVERY_SCAN   1000
+#define NGX_HTTP_STRM_DELIVERY_SLACK  500
+
+/* brokers whose state is followed; more are not counted */
+#define NGX_HTTP_STRM_KAFKA_BROKERS  64
+#define NGX_HTTP_STRM_KAFKA_NAME     256
+
+/* the Kafka protocol's Metadata request */
+#define NGX_HTTP_STRM_KAFKA_API_METADATA  3
+
+
+/* a broker of the producer, by its address, as librdkafka reports it */
+typedef struct {
+    char                        name[NGX_HTTP_STRM_KAFKA_NAME];
+    int                         port;
+    ngx_uint_t                  up;
+} ngx_http_strm_kafka_broker_t;
 
 
 typedef struct {
@@ -31,6 +52,16 @@ typedef struct {
     ngx_log_t                  *log;
     ngx_uint_t                  exiting;
     ngx_uint_t                  fatal;
+    ngx_http_strm_main_conf_t  *smcf;
+
+    /*
+     * Written by librdkafka's threads (its interceptors), read by the
+     * event loop: under the lock.
+     */
+    pthread_mutex_t             lock;
+    ngx_uint_t                  nbrokers;
+    ngx_uint_t                  metadata;   /* a Metadata response came */
+    ngx_http_strm_kafka_broker_t  brokers[NGX_HTTP_STRM_KAFKA_BROKERS];
 } ngx_http_strm_kafka_t;
 
 
@@ -41,10 +72,19 @@ typedef struct {
 
 static ngx_int_t ngx_http_strm_kafka_bootstrap(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
+static ngx_int_t ngx_http_strm_kafka_split_brokers(ngx_conf_t *cf,
+    ngx_array_t *brokers, u_char *p, size_t len);
 static ngx_int_t ngx_http_strm_kafka_brokers_file(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
 static char *ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf);
+static ngx_int_t ngx_http_strm_kafka_set_defaults(ngx_conf_t *cf,
+    rd_kafka_conf_t *conf);
+static ngx_int_t ngx_http_strm_kafka_set_timeouts(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf, rd_kafka_conf_t *conf);
+static ngx_int_t ngx_http_strm_kafka_property_table(ngx_conf_t *cf,
+    ngx_str_t *table);
+static u_char ngx_http_strm_kafka_scope(ngx_str_t *table, ngx_str_t *name);
 static int32_t ngx_http_strm_kafka_partitioner(const rd_kafka_topic_t *rkt,
     const void *key, size_t keylen, int32_t partitions, void *rkt_opaque,
     void *msg_opaque);
@@ -53,15 +93,23 @@ static void ngx_http_strm_kafka_poll_handler(ngx_event_t *ev);
 static void ngx_http_strm_kafka_serve(void);
 static void ngx_http_strm_kafka_dr(rd_kafka_t *rk,
     const rd_kafka_message_t *rkm, void *opaque);
-static void ngx_http_strm_kafka_log(const rd_kafka_t *rk, int level,
-    const char *fac, const char *buf);
-static void ngx_http_strm_kafka_error(rd_kafka_t *rk, int err,
-    const char *reason, void *opaque);
 static void ngx_http_strm_kafka_conf_cleanup(void *data);
+static rd_kafka_resp_err_t ngx_http_strm_kafka_on_new(rd_kafka_t *rk,
+    const rd_kafka_conf_t *conf, void *ic_opaque, char *errstr,
+    size_t errstr_size);
+static rd_kafka_resp_err_t ngx_http_strm_kafka_on_broker_state(
+    rd_kafka_t *rk, int32_t broker_id, const char *secproto,
+    const char *name, int port, const char *state, void *ic_opaque);
+static rd_kafka_resp_err_t ngx_http_strm_kafka_on_response(rd_kafka_t *rk,
+    int sockfd, const char *brokername, int32_t brokerid, int16_t api_key,
+    int16_t api_version, int32_t corr_id, size_t size, int64_t rtt,
+    rd_kafka_resp_err_t err, void *ic_opaque);
 
 
 /* one producer per worker process */
-static ngx_http_strm_kafka_t  ngx_http_strm_kafka;
+static ngx_http_strm_kafka_t  ngx_http_strm_kafka = {
+    .lock = PTHREAD_MUTEX_INITIALIZER
+};
 
 
 /*
@@ -73,18 +121,22 @@ static const char  *ngx_http_strm_kafka_defaults[][2] = {
     { "linger.ms", "2" },
     { "log.queue", "true" },
     { "client.id", "ngx_strm" },
+    { "reconnect.backoff.max.ms", "1000" },
     { NULL, NULL }
 };
 
 
-/* strm_kafka_brokers host:port ... */
+/*
+ * strm_kafka_brokers host:port ...: spaces, commas (as librdkafka and
+ * every Kafka tool write a broker list) or both
+ */
 
 char *
 ngx_http_strm_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_strm_main_conf_t  *smcf = conf;
 
-    ngx_str_t   *value, *b;
+    ngx_str_t   *value;
     ngx_uint_t   i;
 
     if (smcf->brokers != NULL) {
@@ -100,27 +152,78 @@ ngx_http_strm_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
-        if (value[i].len == 0
-            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ':')
-               == NULL
-            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ',')
-               != NULL)
+        if (ngx_http_strm_kafka_split_brokers(cf, smcf->brokers,
+                                              value[i].data,
+                                              value[i].len)
+            != NGX_OK)
         {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Kafka broker \"%V\", "
-                               "expected host:port", &value[i]);
             return NGX_CONF_ERROR;
         }
+    }
 
-        b = ngx_array_push(smcf->brokers);
-        if (b == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *b = value[i];
+    if (smcf->brokers->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no Kafka brokers in \"strm_kafka_brokers\"");
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * Adds the host:port items of a list separated by commas and white
+ * space to brokers; empty items ("a:1, b:2") are skipped.
+ */
+static ngx_int_t
+ngx_http_strm_kafka_split_brokers(ngx_conf_t *cf, ngx_array_t *brokers,
+    u_char *p, size_t len)
+{
+    u_char     *last, *start;
+    ngx_str_t  *b;
+
+    last = p + len;
+
+    while (p < last) {
+        while (p < last
+               && (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r'
+                   || *p == '\n'))
+        {
+            p++;
+        }
+
+        start = p;
+
+        while (p < last
+               && *p != ',' && *p != ' ' && *p != '\t' && *p != '\r'
+               && *p != '\n')
+        {
+            p++;
+        }
+
+        if (p == start) {
+            break;
+        }
+
+        if (ngx_strlchr(start, p, ':') == NULL || *start == ':'
+            || p[-1] == ':')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Kafka broker \"%*s\", "
+                               "expected host:port", p - start, start);
+            return NGX_ERROR;
+        }
+
+        b = ngx_array_push(brokers);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->data = start;
+        b->len = p - start;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -227,8 +330,10 @@ ngx_http_strm_kafka_bootstrap(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
         return NGX_ERROR;
     }
 
-    if (smcf->brokers_file.len) {
-        return ngx_http_strm_kafka_brokers_file(cf, smcf);
+    if (smcf->brokers_file.len
+        && ngx_http_strm_kafka_brokers_file(cf, smcf) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (smcf->brokers == NULL) {
@@ -266,14 +371,15 @@ ngx_http_strm_kafka_bootstrap(ngx_conf_t *cf, ngx_http_strm_main_conf_t *smcf)
 
 
 /*
- * The file strm-devbroker writes: one line, brokers joined by commas.
- * Read at configuration time so that "nginx -t" and a reload see it.
+ * The file strm-devbroker writes: brokers joined by commas (spaces and
+ * lines too, as strm_kafka_brokers takes them).  Read at configuration
+ * time so that "nginx -t" and a reload see it.
  */
 static ngx_int_t
 ngx_http_strm_kafka_brokers_file(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf)
 {
-    u_char  *p, *last;
+    u_char  *p, *copy;
     size_t   len;
 
     if (ngx_http_strm_conf_read_file(cf, "strm_kafka_brokers_file",
@@ -284,28 +390,27 @@ ngx_http_strm_kafka_brokers_file(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    last = p + len;
+    /* the file's buffer is temporary; the brokers point into a copy */
+    copy = ngx_pnalloc(cf->pool, len);
+    smcf->brokers = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
 
-    while (last > p && (last[-1] == '\n' || last[-1] == '\r'
-                        || last[-1] == ' '))
-    {
-        last--;
+    if (copy == NULL || smcf->brokers == NULL) {
+        return NGX_ERROR;
     }
 
-    if (last == p || ngx_strlchr(p, last, ':') == NULL) {
+    ngx_memcpy(copy, p, len);
+
+    if (ngx_http_strm_kafka_split_brokers(cf, smcf->brokers, copy, len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (smcf->brokers->nelts == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "no Kafka brokers in \"%V\"", &smcf->brokers_file);
         return NGX_ERROR;
     }
-
-    smcf->bootstrap.len = last - p;
-    smcf->bootstrap.data = ngx_pnalloc(cf->pool, smcf->bootstrap.len + 1);
-    if (smcf->bootstrap.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(smcf->bootstrap.data, p, smcf->bootstrap.len);
-    smcf->bootstrap.data[smcf->bootstrap.len] = '\0';
 
     return NGX_OK;
 }
@@ -334,15 +439,23 @@ ngx_http_strm_conf_topic(ngx_conf_t *cf, ngx_str_t *topic)
 }
 
 
+/*
+ * The producer's configuration, checked by librdkafka, and the
+ * properties the consumers (keys topic, strm_egress) take.  Each
+ * client gets only the properties of its kind: librdkafka's own table
+ * (CONFIGURATION.md) marks each one P (producer), C (consumer) or *
+ * (both), and a client given one of the other kind logs a CONFWARN at
+ * every start.
+ */
 static char *
 ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf)
 {
-    char                *value;
-    u_char               timeout[NGX_INT_T_LEN + 1];
+    u_char               scope;
+    ngx_str_t            table;
     ngx_uint_t           i;
-    ngx_keyval_t        *kv;
-    rd_kafka_conf_t     *conf;
+    ngx_keyval_t        *kv, *ckv;
+    rd_kafka_conf_t     *conf, *cconf;
     ngx_pool_cleanup_t  *cln;
     char                 errstr[512];
 
@@ -360,27 +473,62 @@ ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
     cln->handler = ngx_http_strm_kafka_conf_cleanup;
     cln->data = conf;
 
-    for (i = 0; ngx_http_strm_kafka_defaults[i][0] != NULL; i++) {
-        if (rd_kafka_conf_set(conf, ngx_http_strm_kafka_defaults[i][0],
-                              ngx_http_strm_kafka_defaults[i][1],
+    if (ngx_http_strm_kafka_set_defaults(cf, conf) != NGX_OK
+        || ngx_http_strm_kafka_property_table(cf, &table) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->consumer_properties = ngx_array_create(cf->pool, 4,
+                                                 sizeof(ngx_keyval_t));
+    if (smcf->consumer_properties == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a consumer's properties are checked on a consumer's configuration */
+    cconf = rd_kafka_conf_new();
+    if (cconf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    kv = smcf->properties ? smcf->properties->elts : NULL;
+
+    for (i = 0; smcf->properties && i < smcf->properties->nelts; i++) {
+        scope = ngx_http_strm_kafka_scope(&table, &kv[i].key);
+
+        if (scope != 'C'
+            && rd_kafka_conf_set(conf, (char *) kv[i].key.data,
+                                 (char *) kv[i].value.data,
+                                 errstr, sizeof(errstr))
+               != RD_KAFKA_CONF_OK)
+        {
+            goto invalid;
+        }
+
+        if (scope == 'P') {
+            continue;
+        }
+
+        if (rd_kafka_conf_set(cconf, (char *) kv[i].key.data,
+                              (char *) kv[i].value.data,
                               errstr, sizeof(errstr))
             != RD_KAFKA_CONF_OK)
         {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "strm kafka: default \"%s\": %s",
-                               ngx_http_strm_kafka_defaults[i][0], errstr);
+            goto invalid;
+        }
+
+        ckv = ngx_array_push(smcf->consumer_properties);
+        if (ckv == NULL) {
+            rd_kafka_conf_destroy(cconf);
             return NGX_CONF_ERROR;
         }
+
+        *ckv = kv[i];
     }
 
-    *ngx_sprintf(timeout, "%M", smcf->delivery_timeout) = '\0';
+    rd_kafka_conf_destroy(cconf);
 
-    if (rd_kafka_conf_set(conf, "message.timeout.ms", (char *) timeout,
-                          errstr, sizeof(errstr))
-        != RD_KAFKA_CONF_OK)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid strm_kafka_delivery_timeout: %s", errstr);
+    if (ngx_http_strm_kafka_set_timeouts(cf, smcf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -395,24 +543,6 @@ ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (smcf->properties != NULL) {
-        kv = smcf->properties->elts;
-
-        for (i = 0; i < smcf->properties->nelts; i++) {
-            value = (char *) kv[i].value.data;
-
-            if (rd_kafka_conf_set(conf, (char *) kv[i].key.data, value,
-                                  errstr, sizeof(errstr))
-                != RD_KAFKA_CONF_OK)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid strm_kafka_property \"%V\": %s",
-                                   &kv[i].key, errstr);
-                return NGX_CONF_ERROR;
-            }
-        }
-    }
-
     rd_kafka_conf_set_dr_msg_cb(conf, ngx_http_strm_kafka_dr);
     rd_kafka_conf_set_log_cb(conf, ngx_http_strm_kafka_log);
     rd_kafka_conf_set_error_cb(conf, ngx_http_strm_kafka_error);
@@ -420,6 +550,231 @@ ngx_http_strm_kafka_check_conf(ngx_conf_t *cf,
     smcf->rk_conf = conf;
 
     return NGX_CONF_OK;
+
+invalid:
+
+    rd_kafka_conf_destroy(cconf);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid strm_kafka_property \"%V\": %s",
+                       &kv[i].key, errstr);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_strm_kafka_set_defaults(ngx_conf_t *cf, rd_kafka_conf_t *conf)
+{
+    ngx_uint_t  i;
+    char        errstr[512];
+
+    for (i = 0; ngx_http_strm_kafka_defaults[i][0] != NULL; i++) {
+        if (rd_kafka_conf_set(conf, ngx_http_strm_kafka_defaults[i][0],
+                              ngx_http_strm_kafka_defaults[i][1],
+                              errstr, sizeof(errstr))
+            != RD_KAFKA_CONF_OK)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "strm kafka: default \"%s\": %s",
+                               ngx_http_strm_kafka_defaults[i][0], errstr);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * librdkafka's message.timeout.ms is strm_kafka_delivery_timeout, so
+ * that its delivery report answers 503 kafka_timeout.  The report can
+ * come late: librdkafka scans for timed-out messages about every
+ * second, but not while a broker's thread waits to reconnect, which is
+ * up to reconnect.backoff.max.ms and half again (its jitter).  The
+ * request's own timer (504 delivery_timeout, a safety net for a report
+ * that never comes) is set past that bound, from the configuration
+ * librdkafka will run with: it cannot fire first.
+ */
+static ngx_int_t
+ngx_http_strm_kafka_set_timeouts(ngx_conf_t *cf,
+    ngx_http_strm_main_conf_t *smcf, rd_kafka_conf_t *conf)
+{
+    size_t      size;
+    ngx_int_t   backoff;
+    u_char      timeout[NGX_INT_T_LEN + 1];
+    char        value[64], errstr[512];
+
+    *ngx_sprintf(timeout, "%M", smcf->delivery_timeout) = '\0';
+
+    if (rd_kafka_conf_set(conf, "message.timeout.ms", (char *) timeout,
+                          errstr, sizeof(errstr))
+        != RD_KAFKA_CONF_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid strm_kafka_delivery_timeout: %s", errstr);
+        return NGX_ERROR;
+    }
+
+    size = sizeof(value);
+
+    if (rd_kafka_conf_get(conf, "reconnect.backoff.max.ms", value, &size)
+        != RD_KAFKA_CONF_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm kafka: no reconnect.backoff.max.ms");
+        return NGX_ERROR;
+    }
+
+    backoff = ngx_atoi((u_char *) value, ngx_strlen(value));
+    if (backoff == NGX_ERROR) {
+        backoff = 0;
+    }
+
+    smcf->delivery_net = smcf->delivery_timeout
+                         + (ngx_msec_t) backoff * 3 / 2
+                         + NGX_HTTP_STRM_DELIVERY_SCAN
+                         + NGX_HTTP_STRM_DELIVERY_SLACK;
+
+    return NGX_OK;
+}
+
+
+/*
+ * librdkafka's table of properties, as its CONFIGURATION.md: lines of
+ * "name | C/P | range | default | importance | description"
+ */
+static ngx_int_t
+ngx_http_strm_kafka_property_table(ngx_conf_t *cf, ngx_str_t *table)
+{
+    FILE    *fp;
+    char    *buf;
+    size_t   len;
+
+    buf = NULL;
+    len = 0;
+
+    fp = open_memstream(&buf, &len);
+    if (fp == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "open_memstream() failed");
+        return NGX_ERROR;
+    }
+
+    rd_kafka_conf_properties_show(fp);
+
+    if (fclose(fp) != 0 || buf == NULL) {
+        free(buf);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "strm kafka: no property table");
+        return NGX_ERROR;
+    }
+
+    table->data = ngx_pnalloc(cf->temp_pool, len + 1);
+    if (table->data == NULL) {
+        free(buf);
+        return NGX_ERROR;
+    }
+
+    /* a leading newline: every row starts after one */
+    table->data[0] = '\n';
+    ngx_memcpy(table->data + 1, buf, len);
+    table->len = len + 1;
+
+    free(buf);
+
+    return NGX_OK;
+}
+
+
+/* 'P', 'C' or '*' ('*' for a name the table does not have) */
+static u_char
+ngx_http_strm_kafka_scope(ngx_str_t *table, ngx_str_t *name)
+{
+    u_char  *p, *last;
+
+    if (name->len == 0) {
+        return '*';
+    }
+
+    p = table->data;
+    last = table->data + table->len;
+
+    for ( ;; ) {
+        p = ngx_strlcasestrn(p, last, name->data, name->len - 1);
+
+        if (p == NULL) {
+            return '*';
+        }
+
+        if (p[-1] == '\n' && p + name->len < last
+            && (p[name->len] == ' ' || p[name->len] == '|'))
+        {
+            break;
+        }
+
+        p += name->len;
+    }
+
+    p += name->len;
+
+    while (p < last && (*p == ' ' || *p == '|')) {
+        p++;
+    }
+
+    if (p < last && (*p == 'P' || *p == 'C')) {
+        return *p;
+    }
+
+    return '*';
+}
+
+
+/*
+ * A consumer's configuration: the brokers and the properties of
+ * strm_kafka_property a consumer takes; the caller adds its own.
+ */
+rd_kafka_conf_t *
+ngx_http_strm_kafka_consumer_conf(ngx_http_strm_main_conf_t *smcf,
+    char *errstr, size_t size)
+{
+    ngx_uint_t        i;
+    ngx_keyval_t     *kv;
+    rd_kafka_conf_t  *conf;
+
+    conf = rd_kafka_conf_new();
+    if (conf == NULL) {
+        ngx_cpystrn((u_char *) errstr, (u_char *) "rd_kafka_conf_new() failed",
+                    size);
+        return NULL;
+    }
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers",
+                          (char *) smcf->bootstrap.data, errstr, size)
+        != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "log.queue", "true", errstr, size)
+           != RD_KAFKA_CONF_OK)
+    {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+
+    kv = smcf->consumer_properties ? smcf->consumer_properties->elts : NULL;
+
+    for (i = 0;
+         smcf->consumer_properties && i < smcf->consumer_properties->nelts;
+         i++)
+    {
+        if (rd_kafka_conf_set(conf, (char *) kv[i].key.data,
+                              (char *) kv[i].value.data, errstr, size)
+            != RD_KAFKA_CONF_OK)
+        {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
+
+    return conf;
 }
 
 
@@ -443,11 +798,33 @@ ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
     char                    errstr[512];
 
     k = &ngx_http_strm_kafka;
-    ngx_memzero(k, sizeof(ngx_http_strm_kafka_t));
+
+    k->rk = NULL;
+    k->mainq = NULL;
+    k->keys_rkt = NULL;
+    k->c = NULL;
+    ngx_memzero(&k->poll_ev, sizeof(ngx_event_t));
+    k->exiting = 0;
+    k->fatal = 0;
+    k->nbrokers = 0;
+    k->metadata = 0;
     k->log = cycle->log;
+    k->smcf = smcf;
 
     conf = rd_kafka_conf_dup(smcf->rk_conf);
     if (conf == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* what readiness needs to know: brokers up, metadata received */
+    if (rd_kafka_conf_interceptor_add_on_new(conf, "strm",
+                                             ngx_http_strm_kafka_on_new,
+                                             NULL)
+        != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+        rd_kafka_conf_destroy(conf);
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "strm kafka: cannot add an interceptor");
         return NGX_ERROR;
     }
 
@@ -570,6 +947,147 @@ ngx_http_strm_kafka_ready(void)
     return ngx_http_strm_kafka.rk != NULL
            && !ngx_http_strm_kafka.exiting
            && !ngx_http_strm_kafka.fatal;
+}
+
+
+ngx_uint_t
+ngx_http_strm_kafka_brokers_up(void)
+{
+    ngx_uint_t              i, n;
+    ngx_http_strm_kafka_t  *k;
+
+    k = &ngx_http_strm_kafka;
+
+    if (k->rk == NULL) {
+        return 0;
+    }
+
+    n = 0;
+
+    (void) pthread_mutex_lock(&k->lock);
+
+    for (i = 0; i < k->nbrokers; i++) {
+        n += k->brokers[i].up;
+    }
+
+    (void) pthread_mutex_unlock(&k->lock);
+
+    return n;
+}
+
+
+ngx_uint_t
+ngx_http_strm_kafka_metadata(void)
+{
+    ngx_uint_t              m;
+    ngx_http_strm_kafka_t  *k;
+
+    k = &ngx_http_strm_kafka;
+
+    if (k->rk == NULL) {
+        return 0;
+    }
+
+    (void) pthread_mutex_lock(&k->lock);
+    m = k->metadata;
+    (void) pthread_mutex_unlock(&k->lock);
+
+    return m;
+}
+
+
+static rd_kafka_resp_err_t
+ngx_http_strm_kafka_on_new(rd_kafka_t *rk, const rd_kafka_conf_t *conf,
+    void *ic_opaque, char *errstr, size_t errstr_size)
+{
+    rd_kafka_resp_err_t  err;
+
+    err = rd_kafka_interceptor_add_on_broker_state_change(rk, "strm",
+                                        ngx_http_strm_kafka_on_broker_state,
+                                        NULL);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = rd_kafka_interceptor_add_on_response_received(rk, "strm",
+                                        ngx_http_strm_kafka_on_response,
+                                        NULL);
+    }
+
+    return err;
+}
+
+
+/*
+ * librdkafka's broker threads: a broker (by its address: a bootstrap
+ * broker becomes the broker of that address) is up in state UP or
+ * UPDATE.  Only the producer's brokers are followed.
+ */
+static rd_kafka_resp_err_t
+ngx_http_strm_kafka_on_broker_state(rd_kafka_t *rk, int32_t broker_id,
+    const char *secproto, const char *name, int port, const char *state,
+    void *ic_opaque)
+{
+    size_t                         len;
+    ngx_uint_t                     i;
+    ngx_http_strm_kafka_t         *k;
+    ngx_http_strm_kafka_broker_t  *b;
+
+    k = &ngx_http_strm_kafka;
+
+    /* the internal broker, a logical one, or a name too long */
+    len = ngx_strlen(name);
+
+    if (port <= 0 || len == 0 || len >= NGX_HTTP_STRM_KAFKA_NAME) {
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+
+    (void) pthread_mutex_lock(&k->lock);
+
+    for (i = 0; i < k->nbrokers; i++) {
+        b = &k->brokers[i];
+
+        if (b->port == port && ngx_strcmp(b->name, name) == 0) {
+            break;
+        }
+    }
+
+    if (i == k->nbrokers && i < NGX_HTTP_STRM_KAFKA_BROKERS) {
+        b = &k->brokers[i];
+        ngx_memcpy(b->name, name, len + 1);
+        b->port = port;
+        k->nbrokers++;
+    }
+
+    if (i < k->nbrokers) {
+        k->brokers[i].up = (ngx_strcmp(state, "UP") == 0
+                            || ngx_strcmp(state, "UPDATE") == 0);
+    }
+
+    (void) pthread_mutex_unlock(&k->lock);
+
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+
+/* librdkafka's broker threads: the first Metadata response */
+static rd_kafka_resp_err_t
+ngx_http_strm_kafka_on_response(rd_kafka_t *rk, int sockfd,
+    const char *brokername, int32_t brokerid, int16_t api_key,
+    int16_t api_version, int32_t corr_id, size_t size, int64_t rtt,
+    rd_kafka_resp_err_t err, void *ic_opaque)
+{
+    ngx_http_strm_kafka_t  *k;
+
+    k = &ngx_http_strm_kafka;
+
+    if (api_key == NGX_HTTP_STRM_KAFKA_API_METADATA
+        && err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+        (void) pthread_mutex_lock(&k->lock);
+        k->metadata = 1;
+        (void) pthread_mutex_unlock(&k->lock);
+    }
+
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 
@@ -794,6 +1312,9 @@ ngx_http_strm_kafka_poll_handler(ngx_event_t *ev)
 
     ngx_http_strm_kafka_serve();
 
+    /* the strm_ready and strm_kafka_brokers_up gauges of strm_status */
+    ngx_http_strm_ready_publish(k->smcf);
+
     if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
         ngx_add_timer(ev, NGX_HTTP_STRM_POLL_INTERVAL);
     }
@@ -842,19 +1363,20 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         break;
     }
 
+    /* microseconds since produce, -1 when librdkafka does not know */
+    latency = rd_kafka_message_latency(rkm);
+
     if (rc != STRM_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_http_strm_kafka.log, 0,
-                      "strm kafka: delivery to \"%s\" failed: %s",
-                      rd_kafka_topic_name(rkm->rkt),
+                      "strm kafka: delivery to \"%s\" failed after %L ms: "
+                      "%s", rd_kafka_topic_name(rkm->rkt),
+                      latency >= 0 ? latency / 1000 : -1,
                       rd_kafka_err2str(rkm->err));
     }
 
     ngx_http_strm_status_incr(rc == STRM_OK
                               ? NGX_HTTP_STRM_STAT_KAFKA_DELIVERED
                               : NGX_HTTP_STRM_STAT_KAFKA_FAILED);
-
-    /* microseconds since produce, -1 when librdkafka does not know */
-    latency = rd_kafka_message_latency(rkm);
 
     if (latency >= 0) {
         ngx_http_strm_status_observe(NGX_HTTP_STRM_HIST_DELIVERY,
@@ -888,7 +1410,7 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 }
 
 
-static void
+void
 ngx_http_strm_kafka_log(const rd_kafka_t *rk, int level, const char *fac,
     const char *buf)
 {
@@ -916,7 +1438,7 @@ ngx_http_strm_kafka_log(const rd_kafka_t *rk, int level, const char *fac,
 }
 
 
-static void
+void
 ngx_http_strm_kafka_error(rd_kafka_t *rk, int err, const char *reason,
     void *opaque)
 {

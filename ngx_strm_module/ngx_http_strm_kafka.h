@@ -37,6 +37,20 @@ ngx_int_t ngx_http_strm_valid_topic(ngx_str_t *topic);
 /* the same for a directive's argument, logged as EMERG when invalid */
 ngx_int_t ngx_http_strm_conf_topic(ngx_conf_t *cf, ngx_str_t *topic);
 
+/*
+ * A new consumer's configuration: the brokers and the properties of
+ * strm_kafka_property that are a consumer's (or both kinds'); NULL with
+ * errstr set on an error.
+ */
+rd_kafka_conf_t *ngx_http_strm_kafka_consumer_conf(
+    ngx_http_strm_main_conf_t *smcf, char *errstr, size_t size);
+
+/* librdkafka's log and error callbacks: to the error log */
+void ngx_http_strm_kafka_log(const rd_kafka_t *rk, int level,
+    const char *fac, const char *buf);
+void ngx_http_strm_kafka_error(rd_kafka_t *rk, int err, const char *reason,
+    void *opaque);
+
 ngx_int_t ngx_http_strm_kafka_init_process(ngx_cycle_t *cycle,
     ngx_http_strm_main_conf_t *smcf);
 void ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle);
@@ -44,6 +58,12 @@ ngx_uint_t ngx_http_strm_kafka_ready(void);
 
 /* the worker's producer (NULL before init_process): for admin requests */
 rd_kafka_t *ngx_http_strm_kafka_handle(void);
+
+/* the producer's brokers librdkafka reports up (UP or UPDATE) */
+ngx_uint_t ngx_http_strm_kafka_brokers_up(void);
+
+/* the producer has had a Metadata response from a broker */
+ngx_uint_t ngx_http_strm_kafka_metadata(void);
 
 /*
  * Serves a librdkafka queue in the event loop: serve() runs whenever q

@@ -65,17 +65,6 @@ static void ngx_http_strm_keys_sync_wake(void);
 static ngx_http_strm_keys_sync_t  ngx_http_strm_keys_sync;
 
 
-/*
- * Properties of the gateway's that a consumer takes too: how to reach
- * and authenticate to the brokers.  The producer's own ones (acks,
- * linger.ms, ...) stay with the producer.
- */
-static const char  *ngx_http_strm_keys_sync_shared[] = {
-    "security.", "sasl.", "ssl.", "socket.", "client.", "api.version",
-    "broker.", "reconnect.", "metadata.", "topic.metadata.", NULL
-};
-
-
 ngx_int_t
 ngx_http_strm_keys_sync_init_process(ngx_cycle_t *cycle,
     ngx_http_strm_main_conf_t *smcf)
@@ -118,9 +107,7 @@ static ngx_int_t
 ngx_http_strm_keys_sync_consumer(ngx_cycle_t *cycle,
     ngx_http_strm_main_conf_t *smcf)
 {
-    size_t                            n;
-    ngx_uint_t                        i, j;
-    ngx_keyval_t                     *kv;
+    ngx_uint_t                        i;
     rd_kafka_conf_t                  *conf;
     ngx_http_strm_keys_sync_t        *s;
     rd_kafka_topic_partition_list_t  *sub;
@@ -140,9 +127,10 @@ ngx_http_strm_keys_sync_consumer(ngx_cycle_t *cycle,
 
     s = &ngx_http_strm_keys_sync;
 
-    conf = rd_kafka_conf_new();
+    /* the brokers and a consumer's properties of strm_kafka_property */
+    conf = ngx_http_strm_kafka_consumer_conf(smcf, errstr, sizeof(errstr));
     if (conf == NULL) {
-        return NGX_ERROR;
+        goto failed;
     }
 
     /* a group of its own: the worker reads every partition */
@@ -150,11 +138,8 @@ ngx_http_strm_keys_sync_consumer(ngx_cycle_t *cycle,
                  "strm-keys-%V-%P-%T%Z", &cycle->hostname, ngx_pid,
                  ngx_time());
 
-    if (rd_kafka_conf_set(conf, "bootstrap.servers",
-                          (char *) smcf->bootstrap.data, errstr,
-                          sizeof(errstr)) != RD_KAFKA_CONF_OK
-        || rd_kafka_conf_set(conf, "group.id", group, errstr,
-                             sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr))
+        != RD_KAFKA_CONF_OK)
     {
         goto failed;
     }
@@ -163,30 +148,6 @@ ngx_http_strm_keys_sync_consumer(ngx_cycle_t *cycle,
         if (rd_kafka_conf_set(conf, props[i][0], props[i][1], errstr,
                               sizeof(errstr))
             != RD_KAFKA_CONF_OK)
-        {
-            goto failed;
-        }
-    }
-
-    kv = smcf->properties ? smcf->properties->elts : NULL;
-
-    for (i = 0; smcf->properties && i < smcf->properties->nelts; i++) {
-        for (j = 0; ngx_http_strm_keys_sync_shared[j] != NULL; j++) {
-            n = ngx_strlen(ngx_http_strm_keys_sync_shared[j]);
-
-            if (kv[i].key.len >= n
-                && ngx_strncmp(kv[i].key.data,
-                               ngx_http_strm_keys_sync_shared[j], n) == 0)
-            {
-                break;
-            }
-        }
-
-        if (ngx_http_strm_keys_sync_shared[j] != NULL
-            && rd_kafka_conf_set(conf, (char *) kv[i].key.data,
-                                 (char *) kv[i].value.data, errstr,
-                                 sizeof(errstr))
-               != RD_KAFKA_CONF_OK)
         {
             goto failed;
         }

@@ -26,6 +26,9 @@
 
 #define NGX_HTTP_STRM_STATUS_OTHER  "_other"
 
+/* workers that report their readiness (ngx_worker below this) */
+#define NGX_HTTP_STRM_STATUS_WORKERS  256
+
 /* histogram bucket bounds, milliseconds; one more bucket for +Inf */
 #define NGX_HTTP_STRM_STATUS_NBUCKETS  12
 
@@ -61,6 +64,14 @@ typedef struct {
 } ngx_http_strm_status_hist_t;
 
 
+/* what one worker reports of itself (ngx_http_strm_status_worker()) */
+typedef struct {
+    ngx_atomic_t                   pid;
+    ngx_atomic_t                   ready;
+    ngx_atomic_t                   brokers_up;
+} ngx_http_strm_status_worker_t;
+
+
 typedef struct {
     ngx_rbtree_t                   rbtree;
     ngx_rbtree_node_t              sentinel;
@@ -69,6 +80,8 @@ typedef struct {
     ngx_uint_t                     full;          /* logged once */
     ngx_atomic_t                   stat[NGX_HTTP_STRM_STAT_N];
     ngx_http_strm_status_hist_t    hist[NGX_HTTP_STRM_HIST_N];
+    ngx_atomic_t                   workers;       /* worker_processes */
+    ngx_http_strm_status_worker_t  worker[NGX_HTTP_STRM_STATUS_WORKERS];
 } ngx_http_strm_status_shctx_t;
 
 
@@ -123,6 +136,8 @@ static u_char *ngx_http_strm_status_json_hist(u_char *p, u_char *last,
     ngx_http_strm_status_hist_t *h);
 static u_char *ngx_http_strm_status_prom_zone(
     ngx_http_strm_status_shctx_t *sh, u_char *p, u_char *last);
+static void ngx_http_strm_status_workers(ngx_http_strm_status_shctx_t *sh,
+    ngx_atomic_uint_t *ready, ngx_atomic_uint_t *brokers_up);
 
 
 /*
@@ -510,6 +525,73 @@ ngx_http_strm_status_incr(ngx_http_strm_stat_e what)
 
 
 void
+ngx_http_strm_status_worker(ngx_uint_t ready, ngx_uint_t brokers_up)
+{
+    ngx_core_conf_t                *ccf;
+    ngx_http_strm_status_ctx_t     *ctx;
+    ngx_http_strm_status_worker_t  *w;
+
+    ctx = ngx_http_strm_status_zone_ctx;
+
+    /* an old generation's worker (a reload) no longer speaks */
+    if (ctx == NULL || ctx->sh == NULL || ngx_exiting
+        || ngx_worker >= NGX_HTTP_STRM_STATUS_WORKERS)
+    {
+        return;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                           ngx_core_module);
+
+    w = &ctx->sh->worker[ngx_worker];
+
+    w->ready = ready;
+    w->brokers_up = brokers_up;
+    w->pid = ngx_pid;
+    ctx->sh->workers = (ngx_process == NGX_PROCESS_SINGLE)
+                       ? 1 : (ngx_atomic_uint_t) ccf->worker_processes;
+}
+
+
+/*
+ * strm_ready: 1 while every worker is ready; strm_kafka_brokers_up: the
+ * fewest brokers any worker's producer has up
+ */
+static void
+ngx_http_strm_status_workers(ngx_http_strm_status_shctx_t *sh,
+    ngx_atomic_uint_t *ready, ngx_atomic_uint_t *brokers_up)
+{
+    ngx_uint_t                      i, n;
+    ngx_http_strm_status_worker_t  *w;
+
+    *ready = 0;
+    *brokers_up = 0;
+
+    n = (sh != NULL) ? ngx_min(sh->workers, NGX_HTTP_STRM_STATUS_WORKERS)
+                     : 0;
+
+    if (n == 0) {
+        return;
+    }
+
+    *ready = 1;
+    *brokers_up = (ngx_atomic_uint_t) -1;
+
+    for (i = 0; i < n; i++) {
+        w = &sh->worker[i];
+
+        if (w->pid == 0 || !w->ready) {
+            *ready = 0;
+        }
+
+        if (w->pid == 0 || w->brokers_up < *brokers_up) {
+            *brokers_up = (w->pid == 0) ? 0 : w->brokers_up;
+        }
+    }
+}
+
+
+void
 ngx_http_strm_status_observe(ngx_http_strm_hist_e h, ngx_msec_t ms)
 {
     ngx_uint_t                    i;
@@ -822,7 +904,7 @@ ngx_http_strm_status_size(ngx_http_strm_status_shctx_t *sh,
     }
 
     /* the zone-wide counters and histograms, either format */
-    size += 4096 + (NGX_HTTP_STRM_STAT_N
+    size += 4096 + 512 + (NGX_HTTP_STRM_STAT_N
                     + NGX_HTTP_STRM_HIST_N
                       * (NGX_HTTP_STRM_STATUS_NBUCKETS + 3))
                    * (96 + NGX_ATOMIC_T_LEN);
@@ -1005,6 +1087,7 @@ ngx_http_strm_status_json_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
     u_char *last)
 {
     ngx_atomic_uint_t             v[NGX_HTTP_STRM_STAT_N], inflight;
+    ngx_atomic_uint_t             ready, brokers_up;
     ngx_http_strm_status_hist_t   zero, *h;
     ngx_uint_t                    i;
 
@@ -1046,12 +1129,16 @@ ngx_http_strm_status_json_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
                                        h ? &h[NGX_HTTP_STRM_HIST_KEY_SYNC]
                                          : &zero);
 
+    ngx_http_strm_status_workers(sh, &ready, &brokers_up);
+
     p = ngx_slprintf(p, last, "},\"auth\":{\"failures\":%uA,"
                      "\"tokenFailures\":{\"invalid_client\":%uA,"
-                     "\"invalid_grant\":%uA}},\"requestMs\":",
+                     "\"invalid_grant\":%uA}},"
+                     "\"ready\":%uA,\"kafkaBrokersUp\":%uA,"
+                     "\"requestMs\":",
                      v[NGX_HTTP_STRM_STAT_AUTH_FAILURES],
                      v[NGX_HTTP_STRM_STAT_TOKEN_BAD_CLIENT],
-                     v[NGX_HTTP_STRM_STAT_TOKEN_BAD_GRANT]);
+                     v[NGX_HTTP_STRM_STAT_TOKEN_BAD_GRANT], ready, brokers_up);
 
     return ngx_http_strm_status_json_hist(p, last,
                                           h ? &h[NGX_HTTP_STRM_HIST_REQUEST]
@@ -1087,7 +1174,7 @@ ngx_http_strm_status_prom_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
     u_char *last)
 {
     ngx_uint_t                    i, b;
-    ngx_atomic_uint_t             v, c, produced, done;
+    ngx_atomic_uint_t             v, c, produced, done, ready, brokers_up;
     ngx_http_strm_status_hist_t   zero, *h;
 
     static const char  *counters[NGX_HTTP_STRM_STAT_N][2] = {
@@ -1146,6 +1233,16 @@ ngx_http_strm_status_prom_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
                      "# TYPE strm_kafka_in_flight gauge\n"
                      "strm_kafka_in_flight %uA\n",
                      produced >= done ? produced - done : 0);
+
+    ngx_http_strm_status_workers(sh, &ready, &brokers_up);
+
+    p = ngx_slprintf(p, last, "# HELP strm_ready 1 while every worker "
+                     "would answer strm_ready 200.\n"
+                     "# TYPE strm_ready gauge\nstrm_ready %uA\n"
+                     "# HELP strm_kafka_brokers_up Kafka brokers up, "
+                     "the fewest of any worker's producer.\n"
+                     "# TYPE strm_kafka_brokers_up gauge\n"
+                     "strm_kafka_brokers_up %uA\n", ready, brokers_up);
 
     for (i = 0; i < NGX_HTTP_STRM_HIST_N; i++) {
         h = (sh != NULL) ? &sh->hist[i] : &zero;

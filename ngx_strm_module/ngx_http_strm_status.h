@@ -61,6 +61,13 @@ typedef enum {
  * loop).
  */
 void ngx_http_strm_status_incr(ngx_http_strm_stat_e what);
+
+/*
+ * This worker's gauges: ready (strm_ready would answer 200) and the
+ * brokers its producer has up; a no-op in a worker of an old
+ * generation (a reload) or without a zone.
+ */
+void ngx_http_strm_status_worker(ngx_uint_t ready, ngx_uint_t brokers_up);
 void ngx_http_strm_status_observe(ngx_http_strm_hist_e h, ngx_msec_t ms);
 
 

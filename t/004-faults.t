@@ -7,13 +7,14 @@ use lib 't/lib';
 use Test::Nginx::Socket;
 use Strm::Test;
 use Time::HiRes qw(time sleep);
+use File::Temp ();
 
 repeat_each(2);
 
 # The count as Test::Nginx makes it: a block is its status and three
 # no_error_log (or error_log) lines, plus its own checks (its
-# strm_check; TEST 3's error_log line: 4 in all).
-plan tests => repeat_each() * (blocks() * 4 + 4);
+# strm_check; TEST 3's error_log line: 5 in all).
+plan tests => repeat_each() * (blocks() * 4 + 5);
 
 run_tests();
 
@@ -65,6 +66,43 @@ sub burst_with_slow_brokers {
     my %by;
     $by{ $_->[0] }++ for @$res;
     return (\%by, scalar @$res);
+}
+
+# While every broker answers after $rtt ms, $n POSTs of $body, $par at
+# a time; all brokers go down $after seconds in, and up again once every
+# answer is in.  Returns [[status, Retry-After, Content-Type, body], ...]
+sub burst_through_an_outage {
+    my (%o) = @_;
+    my $dir = File::Temp::tempdir('strm-outage-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+    open my $fh, '>', "$dir/cfg" or die $!;
+    for my $i (1 .. $o{n}) {
+        print $fh "next\n" if $i > 1;
+        print $fh "url = \"" . strm_url('/event') . "\"\n"
+                  . "output = \"$dir/body-$i\"\nrequest = \"POST\"\n"
+                  . "data = \"{\\\"outage\\\":$i}\"\n"
+                  . "write-out = \"$i %{http_code} %header{retry-after}"
+                  . " %{content_type}\\n\"\n";
+    }
+    close $fh;
+    strm_broker_ctl("broker/all/rtt/$o{rtt}");
+    my $pid = open my $curl, '-|',
+        "curl -s --parallel --parallel-max $o{par} --max-time 60 -K $dir/cfg 2>/dev/null"
+        // die "curl: $!";
+    sleep $o{after};
+    strm_broker_ctl("broker/all/down");
+    my @res;
+    while (my $line = <$curl>) {
+        chomp $line;
+        my ($i, $status, $retry, $type) = split / /, $line, 4;
+        open my $b, '<', "$dir/body-$i" or die "body $i: $!";
+        local $/;
+        push @res, [$status, $retry, $type, scalar <$b>];
+    }
+    close $curl;
+    strm_broker_ctl("broker/all/up");
+    strm_broker_ctl("broker/all/rtt/0");
+    return \@res;
 }
 
 __DATA__
@@ -157,3 +195,43 @@ strm kafka: local queue full
 [error]
 [alert]
 [emerg]
+
+
+
+=== TEST 4: a full outage with events in flight: each one 503 kafka_timeout (never 504), JSON, Retry-After
+--- http_config
+    strm_kafka_brokers_file $TEST_NGINX_STRM_BOOTSTRAP_FILE;
+    strm_kafka_delivery_timeout 2s;
+    log_format strm_acked '$status $strm_event_id';
+    access_log logs/strm_acked.log strm_acked;
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC raw;
+    }
+--- request
+POST /event
+{"before":"outage"}
+--- error_code: 204
+--- strm_check
+my $res = burst_through_an_outage(rtt => 200, n => 160, par => 40,
+                                  after => 0.5);
+my (%by, @bad);
+for (@$res) {
+    my ($status, $retry, $type, $body) = @$_;
+    $by{$status}++;
+    push @bad, "@$_" if $status != 204
+        && !($status == 503 && $retry eq '1'
+             && $type =~ m{^application/json}
+             && $body =~ /"code":"kafka_timeout"/);
+}
+is(scalar @$res, 160, "160 answers");
+is($by{504} // 0, 0, "no 504 delivery_timeout");
+cmp_ok($by{503} // 0, '>=', 40,
+       "the events in flight and after: 503 (" . ($by{503} // 0) . ")");
+is(scalar @bad, 0, "every other answer is 503 kafka_timeout, JSON, "
+                   . "Retry-After: 1") or diag(join "\n", @bad[0 .. 4]);
+strm_check_acked_in_kafka("outage", $topic, unacked => 1);
+--- no_error_log
+[alert]
+[emerg]
+no delivery report

@@ -84,7 +84,7 @@ GET /status?format=json
 --- response_headers
 Content-Type: application/json
 --- response_body
-{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}},"kafka":{"produced":0,"delivered":0,"failed":0,"queueFull":0,"inFlight":0,"deliveryMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"keys":{"lookups":0,"created":0,"syncMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"auth":{"failures":0,"tokenFailures":{"invalid_client":0,"invalid_grant":0}},"requestMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}}
+{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}},"kafka":{"produced":0,"delivered":0,"failed":0,"queueFull":0,"inFlight":0,"deliveryMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"keys":{"lookups":0,"created":0,"syncMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"auth":{"failures":0,"tokenFailures":{"invalid_client":0,"invalid_grant":0}},"ready":0,"kafkaBrokersUp":0,"requestMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}}
 --- no_error_log
 [error]
 [alert]
@@ -139,6 +139,12 @@ strm_token_failures_total{reason="invalid_grant"} 0
 # HELP strm_kafka_in_flight Messages queued to Kafka without a delivery report yet.
 # TYPE strm_kafka_in_flight gauge
 strm_kafka_in_flight 0
+# HELP strm_ready 1 while every worker would answer strm_ready 200.
+# TYPE strm_ready gauge
+strm_ready 0
+# HELP strm_kafka_brokers_up Kafka brokers up, the fewest of any worker's producer.
+# TYPE strm_kafka_brokers_up gauge
+strm_kafka_brokers_up 0
 # HELP strm_request_duration_seconds Ingest requests, from the request to the answer.
 # TYPE strm_request_duration_seconds histogram
 strm_request_duration_seconds_bucket{le="0.001"} 0
@@ -207,7 +213,7 @@ HEAD /status
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
-Content-Length: 697
+Content-Length: 726
 --- response_body
 --- no_error_log
 [error]
@@ -289,7 +295,7 @@ Content-Type: application/json
 GET /status
 --- error_code: 200
 --- response_body
-{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}},"kafka":{"produced":0,"delivered":0,"failed":0,"queueFull":0,"inFlight":0,"deliveryMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"keys":{"lookups":0,"created":0,"syncMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"auth":{"failures":0,"tokenFailures":{"invalid_client":0,"invalid_grant":0}},"requestMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}}
+{"version":1,"streams":[],"totals":{"requests":0,"accepted":0,"bytes":0,"rejected":{}},"kafka":{"produced":0,"delivered":0,"failed":0,"queueFull":0,"inFlight":0,"deliveryMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"keys":{"lookups":0,"created":0,"syncMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}},"auth":{"failures":0,"tokenFailures":{"invalid_client":0,"invalid_grant":0}},"ready":0,"kafkaBrokersUp":0,"requestMs":{"le":{"1":0,"5":0,"10":0,"25":0,"50":0,"100":0,"250":0,"500":0,"1000":0,"2500":0,"5000":0,"10000":0,"+Inf":0},"sum":0,"count":0}}
 --- no_error_log
 [error]
 [alert]

@@ -9,7 +9,9 @@ package Strm::Test;
 #     use Strm::Test;        # after Test::Nginx::Socket
 #
 # Sets $ENV{TEST_NGINX_STRM_BROKERS} (bootstrap list),
-# TEST_NGINX_STRM_BOOTSTRAP_FILE and TEST_NGINX_STRM_CTL_PORT.  The broker
+# TEST_NGINX_STRM_BROKER_1 and _2 (each broker), TEST_NGINX_STRM_BOOTSTRAP_FILE,
+# TEST_NGINX_STRM_BOOTSTRAP_SPACED (the brokers on lines, with spaces) and
+# TEST_NGINX_STRM_CTL_PORT.  The broker
 # has 2 brokers; topics a client names are auto-created by the mock (4
 # partitions, random leaders); strm_broker_ctl("topic/NAME/N") declares
 # one with N partitions, partition p led by broker p % 2 + 1.
@@ -718,6 +720,15 @@ sub _start {
     chomp($ENV{TEST_NGINX_STRM_CTL_PORT} = _slurp($f{ctl_port}));
     $ENV{TEST_NGINX_STRM_BOOTSTRAP_FILE} = $f{bootstrap};
 
+    # each broker on its own (TEST_NGINX_STRM_BROKER_1, ...), and a
+    # brokers file that separates them with spaces and lines
+    my @b = split /,/, $ENV{TEST_NGINX_STRM_BROKERS};
+    $ENV{"TEST_NGINX_STRM_BROKER_$_"} = $b[$_ - 1] for 1 .. @b;
+    open my $sp, '>', "$Dir/bootstrap-spaced" or die "$Dir: $!";
+    print $sp join(" \n", @b), "\n";
+    close $sp;
+    $ENV{TEST_NGINX_STRM_BOOTSTRAP_SPACED} = "$Dir/bootstrap-spaced";
+
     for my $pkg (qw(Test::Nginx::Socket Test::Nginx::Util)) {
         my $add = $pkg->can('add_cleanup_handler') or next;
         $add->(\&_stop);
@@ -775,7 +786,8 @@ sub _stop {
 
     remove_tree($Dir) if $Dir;
     delete @ENV{qw(TEST_NGINX_STRM_BROKERS TEST_NGINX_STRM_CTL_PORT
-                   TEST_NGINX_STRM_BOOTSTRAP_FILE)};
+                   TEST_NGINX_STRM_BOOTSTRAP_FILE
+                   TEST_NGINX_STRM_BOOTSTRAP_SPACED)};
 }
 
 END { _stop() }
