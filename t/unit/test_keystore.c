@@ -119,6 +119,129 @@ race(const char *path, const unsigned char *hmac, int procs)
 }
 
 
+/* a fleet record of session n, window 1 */
+static void
+make_fleet(strm_keyrec_t *rec, uint32_t n)
+{
+    make_rec(rec, n, 1000, 2000000000000LL);
+    rec->fleet = 1;
+    rec->window = 1;
+    memset(rec->session, 0, STRM_KEYSTORE_HMAC_LEN);
+    memcpy(rec->session, &n, sizeof(n));
+    rec->session[31] = 0xa5;
+}
+
+
+/*
+ * strm_keys_store_size: a small store fills up (LMDB's map or the slot
+ * file, whichever first) with an error that says it is full, its usage
+ * approaches its size, it remembers its size, and it is emptied when
+ * its slot file is lost; a deleted or replaced file is detected.
+ */
+static void
+small_store(const char *file)
+{
+    int                 won, rc;
+    char                err[256], why[256], slots[128];
+    uint32_t            n;
+    uint64_t            used, size;
+    int64_t             next;
+    strm_keyrec_t       rec, first;
+    strm_keystore_t    *ks;
+    strm_keystore_id_t  id;
+
+    CHECK(strm_keystore_open(file, 256 * 1024, 0, &ks, err, sizeof(err))
+          == STRM_OK, "a 256k store opens");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 256 * 1024
+          && used > 0 && used < size / 4, "an empty store uses little");
+
+    make_fleet(&first, 0);
+    rc = 1;
+
+    for (n = 0; n < 100000 && rc == 1; n++) {
+        if (n == 0) {
+            rec = first;
+        } else {
+            make_fleet(&rec, n);
+        }
+
+        rc = strm_keystore_apply(ks, 0, n, &rec, NULL, &won);
+    }
+
+    CHECK(rc < 0 && strm_keystore_full(ks), "the store fills up");
+    CHECK(n > 50 && n < 1000, "after some hundred sessions");
+
+    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 256 * 1024
+          && used > size / 4 && used <= size,
+          "a full store's usage is a good part of its size");
+    CHECK(strm_keystore_get(ks, first.link, &rec) == 1,
+          "a full store still reads");
+    CHECK(strm_keystore_check_files(ks, why, sizeof(why)) == 0,
+          "its files are the ones at its path");
+    CHECK(strm_keystore_id(ks, &id) == 0 && id.ino != 0
+          && id.slots_ino != 0, "their identity");
+
+    strm_keystore_close(ks);
+
+    CHECK(strm_keystore_open(file, 0, 0, &ks, err, sizeof(err)) == STRM_OK
+          && strm_keystore_usage(ks, &used, &size) == 0
+          && size == 256 * 1024, "size 0: the store's own size");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    strm_keystore_close(ks);
+
+    CHECK(strm_keystore_open(file, 1024 * 1024, 0, &ks, err, sizeof(err))
+          == STRM_OK, "reopened larger");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    make_fleet(&rec, 200000);
+    CHECK(strm_keystore_apply(ks, 0, n, &rec, NULL, &won) == 1 && won,
+          "a larger size takes new sessions again");
+
+    snprintf(slots, sizeof(slots), "%s.slots", file);
+    unlink(slots);
+
+    CHECK(strm_keystore_check_files(ks, why, sizeof(why)) == 1
+          && strstr(why, "slots: deleted") != NULL,
+          "a deleted slot file is detected");
+
+    strm_keystore_close(ks);
+
+    CHECK(strm_keystore_open(file, 0, 0, &ks, err, sizeof(err)) == STRM_OK,
+          "a store whose slot file was lost opens");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    CHECK(strm_keystore_get(ks, first.link, &rec) == 0
+          && strm_keystore_applied(ks, 0, &next) == 0 && next == 0,
+          "emptied: no record, no offset (rebuilt from the keys topic)");
+    CHECK(strm_keystore_apply(ks, 0, 0, &first, NULL, &won) == 1 && won
+          && strm_keystore_get(ks, first.link, &rec) == 1,
+          "and rebuilt, the same winner");
+
+    unlink(file);
+
+    CHECK(strm_keystore_check_files(ks, why, sizeof(why)) == 1
+          && strstr(why, "small.mdb: deleted") != NULL,
+          "a deleted LMDB file is detected");
+
+    strm_keystore_close(ks);
+}
+
+
 int
 main(void)
 {
@@ -259,7 +382,19 @@ main(void)
           "an impossible path fails with the path in the reason");
 
     unlink(file);
+    snprintf(file, sizeof(file), "%s/keys.mdb.slots", path);
+    unlink(file);
     snprintf(file, sizeof(file), "%s/keys.mdb-lock", path);
+    unlink(file);
+
+    snprintf(file, sizeof(file), "%s/small.mdb", path);
+    small_store(file);
+
+    snprintf(file, sizeof(file), "%s/small.mdb", path);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/small.mdb.slots", path);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/small.mdb-lock", path);
     unlink(file);
     rc = rmdir(path);
     (void) rc;
