@@ -49,6 +49,7 @@ static ngx_int_t
 ngx_http_strm_ready_handler(ngx_http_request_t *r)
 {
     ngx_int_t                   rc;
+    const char                 *why;
     ngx_http_strm_main_conf_t  *smcf;
 
     static u_char  ready[] = "{\"status\":\"ready\"}";
@@ -74,6 +75,16 @@ ngx_http_strm_ready_handler(ngx_http_request_t *r)
     if (smcf->keys_store.len && ngx_http_strm_keys() == NULL) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "strm ready: the key store is not open");
+        return ngx_http_strm_send(r, STRM_E_KEYS_UNAVAILABLE);
+    }
+
+    /* full, or a file deleted or replaced (keys.c) */
+    why = smcf->keys_store.len && smcf->ingest
+          ? ngx_http_strm_keys_store_ready(r->connection->log) : NULL;
+
+    if (why != NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "strm ready: %s", why);
         return ngx_http_strm_send(r, STRM_E_KEYS_UNAVAILABLE);
     }
 
