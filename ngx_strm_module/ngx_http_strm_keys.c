@@ -29,6 +29,7 @@
  */
 typedef struct {
     ngx_atomic_t                full;
+    ngx_atomic_t                full_logged;    /* until below 75 % */
     ngx_atomic_t                warned;
     ngx_atomic_t                lost;
     ngx_atomic_t                path;       /* crc32 of the store's path */
@@ -242,6 +243,7 @@ ngx_http_strm_keys_init_process(ngx_cycle_t *cycle,
 
     ngx_http_strm_keys_check_ev.handler = ngx_http_strm_keys_check;
     ngx_http_strm_keys_check_ev.log = cycle->log;
+    ngx_http_strm_keys_check_ev.data = smcf;
     ngx_http_strm_keys_check_ev.cancelable = 1;
     ngx_add_timer(&ngx_http_strm_keys_check_ev, NGX_HTTP_STRM_KEYS_CHECK);
 
@@ -451,6 +453,7 @@ ngx_http_strm_keys_reloaded(ngx_http_strm_keys_zone_t *z, ngx_log_t *log)
     if (!same || gone || slots_gone) {
         sh->lost = 0;
         sh->warned = 0;
+        sh->full_logged = 0;
     }
 
     /* the new workers find out again, and the first says so once */
@@ -553,6 +556,13 @@ ngx_http_strm_keys_warn(ngx_log_t *log)
 
     } else if (used * 100 < size * NGX_HTTP_STRM_KEYS_CALM) {
         (void) ngx_atomic_cmp_set(&sh->warned, 1, 0);
+
+        if (ngx_atomic_cmp_set(&sh->full_logged, 1, 0)) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "strm keys: the key store \"%V\" has room again "
+                          "(%uL of %uL bytes)", &ngx_http_strm_keys_path,
+                          used, size);
+        }
     }
 }
 
@@ -573,7 +583,10 @@ ngx_http_strm_keys_store_failed(ngx_log_t *log)
         return 0;
     }
 
-    if (ngx_atomic_cmp_set(&ngx_http_strm_keys_sh->full, 0, 1)) {
+    ngx_http_strm_keys_sh->full = 1;
+
+    /* at the edge a write may fit again: logged once until below 75 % */
+    if (ngx_atomic_cmp_set(&ngx_http_strm_keys_sh->full_logged, 0, 1)) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "strm keys: the key store \"%V\" is full (%s): new "
                       "sessions get 503 keys_unavailable and strm_ready "
@@ -595,12 +608,8 @@ ngx_http_strm_keys_store_failed(ngx_log_t *log)
 void
 ngx_http_strm_keys_store_written(ngx_log_t *log)
 {
-    if (ngx_http_strm_keys_sh != NULL && ngx_http_strm_keys_sh->full
-        && ngx_atomic_cmp_set(&ngx_http_strm_keys_sh->full, 1, 0))
-    {
-        ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "strm keys: the key store \"%V\" takes new key "
-                      "links again", &ngx_http_strm_keys_path);
+    if (ngx_http_strm_keys_sh != NULL && ngx_http_strm_keys_sh->full) {
+        ngx_http_strm_keys_sh->full = 0;
     }
 }
 
