@@ -73,6 +73,21 @@ sub key_link_of {
     return $links[-1];
 }
 
+# the block's nginx.conf with strm_keys_store_size $from made $to
+sub raise_store_size {
+    my ($from, $to) = @_;
+    my $conf = server_root() . "/conf/nginx.conf";
+    open my $in, '<', $conf or return 0;
+    local $/;
+    my $text = <$in>;
+    close $in;
+    $text =~ s/strm_keys_store_size $from;/strm_keys_store_size $to;/
+        or return 0;
+    open my $out, '>', $conf or return 0;
+    print $out $text;
+    return close $out;
+}
+
 sub ready_status {
     my ($st) = strm_curl(strm_url('/ready'));
     return $st;
@@ -144,6 +159,13 @@ my $prom = strm_prometheus();
 like($prom, qr/^strm_keys_store_used_bytes (\d+)$/m, "Prometheus: the use");
 like($prom, qr/^strm_keys_store_size_bytes 1048576$/m, "and the size");
 unlike(error_log(), qr/PII-/, "no key-field value in the log");
+ok(raise_store_size("1m", "4m") && strm_nginx_reload(),
+   "strm_keys_store_size 4m, reload");
+is((strm_retry('200', sub { ready_status() }))[0], 200,
+   "ready again: the records the full store refused are applied");
+($s) = strm_retry('204', sub { post_session("PII-after-resize") });
+is($s, 204, "a new session: 204");
+is(strm_status()->{keys}{storeSizeBytes}, 4194304, "the new size");
 --- no_error_log
 [alert]
 [emerg]
