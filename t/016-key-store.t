@@ -95,11 +95,11 @@ sub ready_status {
 
 __DATA__
 
-=== TEST 1: a 1m store fills: new sessions 503 keys_unavailable, the cause logged once, not ready; known sessions 204; its use in strm_status
+=== TEST 1: a 2m store fills: new sessions 503 keys_unavailable, the cause logged once, not ready; known sessions 204; its use in strm_status
 --- http_config
     strm_schemas $TEST_NGINX_STRM_ROOT/conf/registry;
     strm_keys_store keys.mdb;
-    strm_keys_store_size 1m;
+    strm_keys_store_size 2m;
     strm_keys_kek $TEST_NGINX_STRM_ROOT/t/data/test-kek.json;
     strm_keys_topic $TEST_NGINX_STRM_TOPIC-keys;
 --- config
@@ -122,15 +122,15 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 --- strm_check
 ok(Strm::Test::strm_wait_ready('/ready'), "ready before");
 my $st = strm_status();
-is($st->{keys}{storeSizeBytes}, 1048576, "strm_status: the store's size");
+is($st->{keys}{storeSizeBytes}, 2097152, "strm_status: the store's size");
 ok($st->{keys}{storeUsedBytes} > 0
-   && $st->{keys}{storeUsedBytes} < 1048576 / 2, "and its use, low");
-my $res = strm_burst(url => strm_url('/event'), n => 1600, parallel => 10,
+   && $st->{keys}{storeUsedBytes} < 2097152 / 4, "and its use, low");
+my $res = strm_burst(url => strm_url('/event'), n => 3000, parallel => 10,
     body => strm_json(strm_demo_event(consistentValue => "PII-fill-%d")),
     headers => ["Content-Type: application/json",
                 "Strm-Schema-Ref: strmprivacy/demo/1.0.2"]);
 my $by = strm_statuses($res);
-ok($by->{204} > 500 && $by->{204} < 1500, "the store took some sessions")
+ok($by->{204} > 1000 && $by->{204} < 3000, "the store took some sessions")
     or diag(explain($by));
 ok($by->{503} > 0, "then new sessions got 503");
 is(scalar(grep { $_ ne '204' && $_ ne '503' } keys %$by), 0,
@@ -142,7 +142,7 @@ is(eval { decode_json($body)->{code} }, "keys_unavailable",
    "a JSON body, code keys_unavailable") or diag($body);
 my @full = log_lines(qr/\[error\].*the key store "[^"]+" is full \(MDB_MAP_FULL/);
 is(scalar @full, 1, "the cause is logged once") or diag(join "\n", @full);
-my @warn = log_lines(qr/\[warn\].*the key store "[^"]+" uses \d+ of 1048576 bytes \((8\d|9\d|100)%/);
+my @warn = log_lines(qr/\[warn\].*the key store "[^"]+" uses \d+ of 2097152 bytes \((8\d|9\d|100)%/);
 is(scalar @warn, 1, "the 80 % warning, once") or diag(join "\n", @warn);
 is((strm_retry('503', sub { ready_status() }))[0], 503,
    "strm_ready: 503 while full");
@@ -151,21 +151,33 @@ like($rbody, qr/"code":"keys_unavailable"/, "with keys_unavailable");
 ($s) = post_session("PII-known-session");
 is($s, 204, "a known session still gets 204");
 $st = strm_status();
-ok($st->{keys}{storeUsedBytes} >= 1048576 * 0.8
-   && $st->{keys}{storeUsedBytes} <= 1048576,
+ok($st->{keys}{storeUsedBytes} >= 2097152 * 0.75
+   && $st->{keys}{storeUsedBytes} <= 2097152,
    "strm_status: the use near the size")
     or diag($st->{keys}{storeUsedBytes});
 my $prom = strm_prometheus();
 like($prom, qr/^strm_keys_store_used_bytes (\d+)$/m, "Prometheus: the use");
-like($prom, qr/^strm_keys_store_size_bytes 1048576$/m, "and the size");
+like($prom, qr/^strm_keys_store_size_bytes 2097152$/m, "and the size");
 unlike(error_log(), qr/PII-/, "no key-field value in the log");
-ok(raise_store_size("1m", "4m") && strm_nginx_reload(),
-   "strm_keys_store_size 4m, reload");
+my $store = server_root() . "/conf/keys.mdb";
+my @links = map { /"keyLink":"([^"]+)"/ ? $1 : () }
+            `$Root/build/strm-keys -s $store list`;
+my $shredded = grep {
+    system("$Root/build/strm-keys -s $store shred $_ > /dev/null 2>&1") == 0
+} @links[0 .. 299];
+ok($shredded > 100, "strm-keys shred erased key links meanwhile")
+    or diag("$shredded of " . scalar @links);
+is((strm_retry('200', sub { ready_status() }))[0], 200,
+   "ready again: the keys consumer read the refused records again");
+($s) = strm_retry('204', sub { post_session("PII-after-shred-" . rand()) });
+is($s, 204, "a new session: 204");
+ok(raise_store_size("2m", "8m") && strm_nginx_reload(),
+   "strm_keys_store_size 8m, reload");
 is((strm_retry('200', sub { ready_status() }))[0], 200,
    "ready again: the records the full store refused are applied");
 ($s) = strm_retry('204', sub { post_session("PII-after-resize") });
 is($s, 204, "a new session: 204");
-is(strm_status()->{keys}{storeSizeBytes}, 4194304, "the new size");
+is(strm_status()->{keys}{storeSizeBytes}, 8388608, "the new size");
 --- no_error_log
 [alert]
 [emerg]

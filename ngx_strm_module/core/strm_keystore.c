@@ -82,6 +82,7 @@ static void strm_keystore_offset_key(unsigned char *key, int32_t partition);
 static int strm_keystore_size(strm_keystore_t *ks, MDB_txn *txn,
     size_t size);
 static int strm_keystore_reset(strm_keystore_t *ks, MDB_txn *txn);
+static int strm_keystore_room(strm_keystore_t *ks);
 
 
 strm_rc_t
@@ -504,6 +505,77 @@ strm_keystore_wipe_slots(strm_keystore_t *ks)
 
 
 /*
+ * Whether a new key link may take room: LMDB copies pages to delete
+ * too, so the last pages of its map (a 64th, at least 32, at most a
+ * quarter) are kept for erasures, purges and tombstones.  A full store
+ * then still forgets, and that is what gives it room again.
+ * MDB_MAP_FULL when only the reserve is left.
+ */
+static int
+strm_keystore_room(strm_keystore_t *ks)
+{
+    int          rc;
+    size_t       n;
+    MDB_val      k, v;
+    MDB_txn     *txn;
+    uint64_t     maxpg, reserve, last, free_pages;
+    MDB_stat     st;
+    MDB_cursor  *cur;
+    MDB_envinfo  info;
+
+    if (mdb_env_info(ks->env, &info) != MDB_SUCCESS
+        || mdb_env_stat(ks->env, &st) != MDB_SUCCESS || st.ms_psize == 0)
+    {
+        return MDB_SUCCESS;
+    }
+
+    maxpg = info.me_mapsize / st.ms_psize;
+    reserve = maxpg / 64;
+    reserve = (reserve < 32) ? 32 : reserve;
+    reserve = (reserve > maxpg / 4) ? maxpg / 4 : reserve;
+    last = (uint64_t) info.me_last_pgno + 1;
+
+    if (last + reserve <= maxpg) {
+        return MDB_SUCCESS;
+    }
+
+    /* near the end of the map: its free pages are room too */
+    free_pages = 0;
+
+    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    rc = mdb_cursor_open(txn, 0, &cur);
+    if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (v.mv_size >= sizeof(size_t)) {
+            memcpy(&n, v.mv_data, sizeof(size_t));
+            free_pages += n;
+        }
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    return (last + reserve <= maxpg + free_pages) ? MDB_SUCCESS
+                                                  : MDB_MAP_FULL;
+}
+
+
+/*
  * A record into links, its wrapped key into a slot: a free one (an
  * erased key's) or a new one at the end of the file.
  */
@@ -855,6 +927,12 @@ strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
         || strlen(candidate->link) != STRM_UUID_LEN)
     {
         return -1;
+    }
+
+    /* the map's last pages stay for erasures */
+    rc = strm_keystore_room(ks);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
     }
 
     /* the write lock serialises the workers: check again under it */
@@ -1393,6 +1471,7 @@ strm_keystore_apply(strm_keystore_t *ks, int32_t partition, int64_t offset,
     const strm_keyrec_t *rec, const char *link, int *won)
 {
     int            rc;
+    int64_t        last;
     MDB_val        k, v;
     MDB_txn       *txn;
     unsigned char  key[10], next[8];
@@ -1405,6 +1484,20 @@ strm_keystore_apply(strm_keystore_t *ks, int32_t partition, int64_t offset,
                             || strlen(rec->link) != STRM_UUID_LEN)))
     {
         return -1;
+    }
+
+    /* a new record: the map's last pages stay for erasures */
+    if (rec != NULL) {
+        /* applied by another process already: nothing to make room for */
+        rc = strm_keystore_applied(ks, partition, &last);
+        if (rc == 0 && last > offset) {
+            return 0;
+        }
+
+        rc = strm_keystore_room(ks);
+        if (rc != MDB_SUCCESS) {
+            return strm_keystore_fail(ks, NULL, rc);
+        }
     }
 
     /* every worker of a box applies the topic: the first one writes */

@@ -150,14 +150,14 @@ small_store(const char *file)
     strm_keystore_t    *ks;
     strm_keystore_id_t  id;
 
-    CHECK(strm_keystore_open(file, 256 * 1024, 0, &ks, err, sizeof(err))
-          == STRM_OK, "a 256k store opens");
+    CHECK(strm_keystore_open(file, 1024 * 1024, 0, &ks, err, sizeof(err))
+          == STRM_OK, "a 1m store opens");
 
     if (ks == NULL) {
         return;
     }
 
-    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 256 * 1024
+    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 1024 * 1024
           && used > 0 && used < size / 4, "an empty store uses little");
 
     make_fleet(&first, 0);
@@ -174,13 +174,21 @@ small_store(const char *file)
     }
 
     CHECK(rc < 0 && strm_keystore_full(ks), "the store fills up");
-    CHECK(n > 50 && n < 1000, "after some hundred sessions");
+    CHECK(n > 500 && n < 2000, "after about a thousand sessions");
 
-    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 256 * 1024
+    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 1024 * 1024
           && used > size / 4 && used <= size,
           "a full store's usage is a good part of its size");
     CHECK(strm_keystore_get(ks, first.link, &rec) == 1,
           "a full store still reads");
+    CHECK(strm_keystore_apply(ks, 0, 0, &first, NULL, &won) == 0,
+          "an offset applied before is no error when full");
+    make_fleet(&rec, 1);
+    CHECK(strm_keystore_shred(ks, rec.link) == 0
+          && strm_keystore_apply(ks, 0, n, NULL, first.link, &won) == 1
+          && strm_keystore_get(ks, first.link, &rec) == 0,
+          "a full store still erases (a tombstone): its last pages are "
+          "kept for it");
     CHECK(strm_keystore_check_files(ks, why, sizeof(why)) == 0,
           "its files are the ones at its path");
     CHECK(strm_keystore_id(ks, &id) == 0 && id.ino != 0
@@ -190,7 +198,7 @@ small_store(const char *file)
 
     CHECK(strm_keystore_open(file, 0, 0, &ks, err, sizeof(err)) == STRM_OK
           && strm_keystore_usage(ks, &used, &size) == 0
-          && size == 256 * 1024, "size 0: the store's own size");
+          && size == 1024 * 1024, "size 0: the store's own size");
 
     if (ks == NULL) {
         return;
@@ -198,7 +206,7 @@ small_store(const char *file)
 
     strm_keystore_close(ks);
 
-    CHECK(strm_keystore_open(file, 1024 * 1024, 0, &ks, err, sizeof(err))
+    CHECK(strm_keystore_open(file, 4096 * 1024, 0, &ks, err, sizeof(err))
           == STRM_OK, "reopened larger");
 
     if (ks == NULL) {
@@ -206,7 +214,7 @@ small_store(const char *file)
     }
 
     make_fleet(&rec, 200000);
-    CHECK(strm_keystore_apply(ks, 0, n, &rec, NULL, &won) == 1 && won,
+    CHECK(strm_keystore_apply(ks, 0, n + 1, &rec, NULL, &won) == 1 && won,
           "a larger size takes new sessions again");
 
     snprintf(slots, sizeof(slots), "%s.slots", file);
