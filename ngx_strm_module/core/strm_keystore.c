@@ -83,6 +83,8 @@ static int strm_keystore_size(strm_keystore_t *ks, MDB_txn *txn,
     size_t size);
 static int strm_keystore_reset(strm_keystore_t *ks, MDB_txn *txn);
 static int strm_keystore_room(strm_keystore_t *ks);
+static int strm_keystore_begin(strm_keystore_t *ks, unsigned int flags,
+    MDB_txn **txn);
 
 
 strm_rc_t
@@ -165,7 +167,7 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
     /* slots of readers killed (kill -9) would pin old pages forever */
     (void) mdb_reader_check(ks->env, &dead);
 
-    rc = mdb_txn_begin(ks->env, NULL, read_only ? MDB_RDONLY : 0, &txn);
+    rc = strm_keystore_begin(ks, read_only ? MDB_RDONLY : 0, &txn);
     if (rc != MDB_SUCCESS) {
         goto failed;
     }
@@ -321,6 +323,29 @@ strm_keystore_size(strm_keystore_t *ks, MDB_txn *txn, size_t size)
     ks->max_slots = strm_keystore_slot_share(ks->size) / STRM_KEYSTORE_SLOT;
 
     return MDB_SUCCESS;
+}
+
+
+/*
+ * A transaction; when another process grew the map (a larger size),
+ * this one takes the new size first (LMDB: MDB_MAP_RESIZED).
+ */
+static int
+strm_keystore_begin(strm_keystore_t *ks, unsigned int flags, MDB_txn **txn)
+{
+    int  rc;
+
+    rc = mdb_txn_begin(ks->env, NULL, flags, txn);
+
+    if (rc == MDB_MAP_RESIZED) {
+        rc = mdb_env_set_mapsize(ks->env, 0);
+
+        if (rc == MDB_SUCCESS) {
+            rc = mdb_txn_begin(ks->env, NULL, flags, txn);
+        }
+    }
+
+    return rc;
 }
 
 
@@ -542,7 +567,7 @@ strm_keystore_room(strm_keystore_t *ks)
     /* near the end of the map: its free pages are room too */
     free_pages = 0;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return rc;
     }
@@ -795,7 +820,7 @@ strm_keystore_usage(strm_keystore_t *ks, uint64_t *used, uint64_t *size)
     pages = (uint64_t) info.me_last_pgno + 1;
     psize = st.ms_psize;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -881,7 +906,7 @@ strm_keystore_lookup(strm_keystore_t *ks, const unsigned char *hmac,
     MDB_val   k, v;
     MDB_txn  *txn;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -936,7 +961,7 @@ strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
     }
 
     /* the write lock serialises the workers: check again under it */
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -997,7 +1022,7 @@ strm_keystore_get(strm_keystore_t *ks, const char *link, strm_keyrec_t *rec)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1032,7 +1057,7 @@ strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec)
         return -1;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1068,7 +1093,7 @@ strm_keystore_published(strm_keystore_t *ks, const char *link)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1124,7 +1149,7 @@ strm_keystore_shred(strm_keystore_t *ks, const char *link)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1225,7 +1250,7 @@ strm_keystore_purge_some(strm_keystore_t *ks, int64_t before, size_t max,
 
     *n = 0;
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1312,7 +1337,7 @@ strm_keystore_each(strm_keystore_t *ks,
     MDB_cursor    *cur;
     strm_keyrec_t  rec;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1353,7 +1378,7 @@ strm_keystore_stat(strm_keystore_t *ks, size_t *links, size_t *sessions)
     MDB_txn  *txn;
     MDB_stat  st;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1385,7 +1410,7 @@ strm_keystore_secret_get(strm_keystore_t *ks, unsigned char *out,
     MDB_val   k, v;
     MDB_txn  *txn;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1420,7 +1445,7 @@ strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
     MDB_val   k, v;
     MDB_txn  *txn;
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1501,7 +1526,7 @@ strm_keystore_apply(strm_keystore_t *ks, int32_t partition, int64_t offset,
     }
 
     /* every worker of a box applies the topic: the first one writes */
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1682,7 +1707,7 @@ strm_keystore_applied(strm_keystore_t *ks, int32_t partition, int64_t *next)
 
     *next = 0;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1717,7 +1742,7 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     MDB_txn       *txn;
     unsigned char  sw[STRM_KEYSTORE_SW_LEN];
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1758,7 +1783,7 @@ strm_keystore_has(strm_keystore_t *ks, const char *link)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1790,7 +1815,7 @@ strm_keystore_candidate(strm_keystore_t *ks, const char *link,
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1828,7 +1853,7 @@ strm_keystore_subject(strm_keystore_t *ks, const unsigned char *session,
     MDB_txn     *txn;
     MDB_cursor  *cur;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }

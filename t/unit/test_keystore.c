@@ -250,6 +250,41 @@ small_store(const char *file)
 }
 
 
+/* a store grown by another process is read at its new size */
+static void
+grown_store(const char *file)
+{
+    int               won, rc;
+    char              err[256];
+    uint32_t          n;
+    strm_keyrec_t     rec, got;
+    strm_keystore_t  *a, *b;
+
+    CHECK(strm_keystore_open(file, 1024 * 1024, 0, &a, err, sizeof(err))
+          == STRM_OK
+          && strm_keystore_open(file, 8192 * 1024, 0, &b, err, sizeof(err))
+             == STRM_OK, "two processes, 1m and 8m");
+
+    if (a == NULL || b == NULL) {
+        return;
+    }
+
+    rc = 1;
+
+    for (n = 0; n < 3000 && rc == 1; n++) {
+        make_fleet(&rec, n);
+        rc = strm_keystore_apply(b, 0, n, &rec, NULL, &won);
+    }
+
+    CHECK(rc == 1, "the 8m one writes more than 1m holds");
+    CHECK(strm_keystore_get(a, rec.link, &got) == 1,
+          "the 1m one reads it (it takes the grown map)");
+
+    strm_keystore_close(a);
+    strm_keystore_close(b);
+}
+
+
 int
 main(void)
 {
@@ -397,6 +432,14 @@ main(void)
 
     snprintf(file, sizeof(file), "%s/small.mdb", path);
     small_store(file);
+
+    snprintf(file, sizeof(file), "%s/grown.mdb", path);
+    grown_store(file);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/grown.mdb.slots", path);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/grown.mdb-lock", path);
+    unlink(file);
 
     snprintf(file, sizeof(file), "%s/small.mdb", path);
     unlink(file);
