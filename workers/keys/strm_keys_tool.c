@@ -337,8 +337,9 @@ strm_kt_run(strm_w_t *w)
 {
     strm_kt_opts_t  *o = w->data;
 
-    int     rc;
-    size_t  links, sessions, n;
+    int       rc;
+    size_t    links, sessions, n;
+    uint64_t  used, size;
 
     if (strcmp(o->cmd, "list") == 0) {
         return strm_kt_list(o->ks);
@@ -346,8 +347,15 @@ strm_kt_run(strm_w_t *w)
 
     if (strcmp(o->cmd, "stats") == 0) {
         rc = strm_keystore_stat(o->ks, &links, &sessions);
+
         if (rc == 0) {
-            printf("{\"keyLinks\":%zu,\"sessions\":%zu}\n", links, sessions);
+            rc = strm_keystore_usage(o->ks, &used, &size);
+        }
+
+        if (rc == 0) {
+            printf("{\"keyLinks\":%zu,\"sessions\":%zu,\"usedBytes\":%llu,"
+                   "\"sizeBytes\":%llu}\n", links, sessions,
+                   (unsigned long long) used, (unsigned long long) size);
         }
 
         return rc;
