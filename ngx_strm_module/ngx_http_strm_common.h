@@ -108,6 +108,8 @@ typedef struct {
     ngx_uint_t                  ingest;         /* ingest locations */
     ngx_uint_t                  checked;        /* of them not raw */
     ngx_str_t                   keys_store;     /* LMDB file */
+    size_t                      keys_store_size; /* both its files */
+    ngx_shm_zone_t             *keys_zone;      /* its state, per box */
     ngx_str_t                   keys_kek;       /* KEK keyset file */
     ngx_str_t                   keys_topic;     /* NUL-terminated */
     ngx_msec_t                  key_rotation;

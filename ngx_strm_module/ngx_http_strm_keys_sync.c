@@ -38,7 +38,10 @@ typedef struct {
     ngx_log_t                  *log;
     ngx_queue_t                 waiting;
     int64_t                    *next;       /* read up to, per partition */
+    int64_t                    *stuck;      /* the store was full: -1 or
+                                               the offset to read again */
     u_char                     *eof;        /* reached the end once */
+    const char                 *topic;
     int32_t                     npart;
     ngx_uint_t                  assigned;
     ngx_uint_t                  down;       /* all brokers down */
@@ -60,6 +63,9 @@ static void ngx_http_strm_keys_sync_serve(void);
 static void ngx_http_strm_keys_sync_poll(ngx_event_t *ev);
 static void ngx_http_strm_keys_sync_record(rd_kafka_message_t *rkm);
 static void ngx_http_strm_keys_sync_wake(void);
+static void ngx_http_strm_keys_sync_full(int32_t p, int64_t offset);
+static void ngx_http_strm_keys_sync_retry(void);
+static void ngx_http_strm_keys_sync_fail(int32_t p, int64_t offset);
 
 
 static ngx_http_strm_keys_sync_t  ngx_http_strm_keys_sync;
@@ -75,6 +81,7 @@ ngx_http_strm_keys_sync_init_process(ngx_cycle_t *cycle,
     ngx_memzero(s, sizeof(ngx_http_strm_keys_sync_t));
     ngx_queue_init(&s->waiting);
     s->log = cycle->log;
+    s->topic = (const char *) smcf->keys_topic.data;
 
     if (smcf->keys_store.len == 0 || ngx_http_strm_keys() == NULL) {
         return NGX_OK;
@@ -248,6 +255,11 @@ ngx_http_strm_keys_sync_exit_process(ngx_cycle_t *cycle)
         s->eof = NULL;
     }
 
+    if (s->stuck != NULL) {
+        ngx_free(s->stuck);
+        s->stuck = NULL;
+    }
+
     s->assigned = 0;
 }
 
@@ -383,11 +395,13 @@ ngx_http_strm_keys_sync_start(rd_kafka_topic_partition_list_t *parts)
     if (n > s->npart) {
         ngx_free(s->next);
         ngx_free(s->eof);
+        ngx_free(s->stuck);
 
         s->next = ngx_alloc(n * sizeof(int64_t), s->log);
+        s->stuck = ngx_alloc(n * sizeof(int64_t), s->log);
         s->eof = ngx_alloc(n, s->log);
 
-        if (s->next == NULL || s->eof == NULL) {
+        if (s->next == NULL || s->eof == NULL || s->stuck == NULL) {
             s->npart = 0;
             return NGX_ERROR;
         }
@@ -397,6 +411,7 @@ ngx_http_strm_keys_sync_start(rd_kafka_topic_partition_list_t *parts)
 
     for (p = 0; p < s->npart; p++) {
         s->next[p] = 0;
+        s->stuck[p] = -1;
         s->eof[p] = 1;
     }
 
@@ -469,6 +484,7 @@ ngx_http_strm_keys_sync_error(rd_kafka_t *rk, int err, const char *reason,
 static void
 ngx_http_strm_keys_sync_poll(ngx_event_t *ev)
 {
+    ngx_http_strm_keys_sync_retry();
     ngx_http_strm_keys_sync_serve();
 
     if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
@@ -549,6 +565,21 @@ ngx_http_strm_keys_sync_record(rd_kafka_message_t *rkm)
         return;
     }
 
+    /* read before the partition was paused: it comes again */
+    if (s->stuck[p] >= 0) {
+        return;
+    }
+
+    /*
+     * A store whose files were deleted or replaced takes nothing more:
+     * what it would apply would be lost with it; the requests waiting
+     * for it are answered now (503 keys_unavailable), a reload rebuilds
+     */
+    if (ngx_http_strm_keys_store_lost()) {
+        ngx_http_strm_keys_sync_fail(p, rkm->offset);
+        return;
+    }
+
     if (rkm->payload == NULL) {
         if (rkm->key_len != STRM_UUID_LEN) {
             goto skip;
@@ -568,6 +599,16 @@ ngx_http_strm_keys_sync_record(rd_kafka_message_t *rkm)
         rc = strm_keystore_apply(strm_keys_store(k), p, rkm->offset, &rec,
                                  NULL, &won);
         ngx_explicit_memzero(&rec, sizeof(strm_keyrec_t));
+    }
+
+    if (rc < 0 && ngx_http_strm_keys_store_failed(s->log)) {
+        /* full (logged once for the box): read again later, in order */
+        ngx_http_strm_keys_sync_full(p, rkm->offset);
+        return;
+    }
+
+    if (rc > 0) {
+        ngx_http_strm_keys_store_written(s->log);
     }
 
     if (rc < 0) {
@@ -680,6 +721,116 @@ ngx_http_strm_keys_sync_wake(void)
 
         ngx_http_set_log_request(c->log, r);
 
+        ctx->keys_resume(r);
+
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+/*
+ * The store was full at offset of partition p: the partition is paused
+ * (nothing after the offset may be applied before it: the first
+ * candidate wins), the requests waiting for it or later offsets are
+ * answered now, and every second the offset is read again (a purge, an
+ * erasure may have made room; a reload with a larger size reads it
+ * again anyway, from the store's offsets).
+ */
+static void
+ngx_http_strm_keys_sync_full(int32_t p, int64_t offset)
+{
+    ngx_http_strm_keys_sync_t        *s;
+    rd_kafka_topic_partition_list_t  *parts;
+
+    s = &ngx_http_strm_keys_sync;
+    s->stuck[p] = offset;
+
+    parts = rd_kafka_topic_partition_list_new(1);
+
+    if (parts != NULL) {
+        rd_kafka_topic_partition_list_add(parts, s->topic, p);
+        (void) rd_kafka_pause_partitions(s->rk, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+    }
+
+    ngx_http_strm_keys_sync_fail(p, offset);
+}
+
+
+static void
+ngx_http_strm_keys_sync_retry(void)
+{
+    int32_t                           p;
+    rd_kafka_error_t                 *err;
+    ngx_http_strm_keys_sync_t        *s;
+    rd_kafka_topic_partition_list_t  *parts;
+
+    s = &ngx_http_strm_keys_sync;
+
+    for (p = 0; s->rk != NULL && p < s->npart; p++) {
+        if (s->stuck[p] < 0) {
+            continue;
+        }
+
+        parts = rd_kafka_topic_partition_list_new(1);
+        if (parts == NULL) {
+            return;
+        }
+
+        rd_kafka_topic_partition_list_add(parts, s->topic, p)->offset =
+                                                                s->stuck[p];
+
+        err = rd_kafka_seek_partitions(s->rk, parts, 0);
+
+        if (err != NULL) {
+            ngx_log_error(NGX_LOG_WARN, s->log, 0,
+                          "strm keys sync: partition %D not read again: %s",
+                          p, rd_kafka_error_string(err));
+            rd_kafka_error_destroy(err);
+
+        } else {
+            s->stuck[p] = -1;
+            (void) rd_kafka_resume_partitions(s->rk, parts);
+        }
+
+        rd_kafka_topic_partition_list_destroy(parts);
+    }
+}
+
+
+/* the requests waiting for partition p at offset or later: 503 now */
+static void
+ngx_http_strm_keys_sync_fail(int32_t p, int64_t offset)
+{
+    ngx_queue_t                 *q, *next;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_strm_ctx_t         *ctx;
+    ngx_http_strm_keys_sync_t   *s;
+
+    s = &ngx_http_strm_keys_sync;
+
+    for (q = ngx_queue_head(&s->waiting);
+         q != ngx_queue_sentinel(&s->waiting);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        ctx = ngx_queue_data(q, ngx_http_strm_ctx_t, keys_queue);
+
+        if (ctx->keys_partition != p || ctx->keys_offset < offset) {
+            continue;
+        }
+
+        r = ctx->keys_request;
+        c = r->connection;
+
+        ngx_queue_remove(q);
+        ngx_queue_init(q);
+        ctx->keys_request = NULL;
+
+        ngx_http_set_log_request(c->log, r);
+
+        /* the store does not know the session: 503 keys_unavailable */
         ctx->keys_resume(r);
 
         ngx_http_run_posted_requests(c);

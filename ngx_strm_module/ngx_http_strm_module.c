@@ -86,6 +86,13 @@ static ngx_command_t  ngx_http_strm_commands[] = {
       offsetof(ngx_http_strm_main_conf_t, keys_store),
       NULL },
 
+    { ngx_string("strm_keys_store_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_strm_main_conf_t, keys_store_size),
+      NULL },
+
     { ngx_string("strm_keys_kek"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -353,6 +360,7 @@ ngx_http_strm_create_main_conf(ngx_conf_t *cf)
     smcf->key_rotation = NGX_CONF_UNSET_MSEC;
     smcf->keys_wait = NGX_CONF_UNSET_MSEC;
     smcf->keys_retention = NGX_CONF_UNSET_MSEC;
+    smcf->keys_store_size = NGX_CONF_UNSET_SIZE;
     smcf->token_lifetime = NGX_CONF_UNSET;
     smcf->refresh_lifetime = NGX_CONF_UNSET;
     smcf->auth_leeway = NGX_CONF_UNSET;

@@ -62,6 +62,11 @@ ngx_http_strm_pii_encrypt(ngx_http_request_t *r,
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "strm pii: a new session in window %L", window);
 
+        /* a full or lost store takes no new key link: none is made */
+        if (make && ngx_http_strm_keys_store_refuses(r->connection->log)) {
+            return STRM_E_KEYS_UNAVAILABLE;
+        }
+
         if (make) {
             rc = ngx_http_strm_pii_candidate(r, k, window, msg);
             return (rc == STRM_OK) ? STRM_E_NOT_FOUND : rc;

@@ -69,7 +69,8 @@ ngx_http_strm_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  *                   or brokers never reached, is not ready
  *   kafka_metadata  a broker has answered a Metadata request since the
  *                   worker started: it knows the cluster
- *   keys_store      the key store is open
+ *   keys_store      the key store is open, not full, and its files are
+ *                   the ones it opened (not deleted or replaced)
  *   keys_topic      the store is as current as the keys topic (read to
  *                   its end once, brokers reachable)
  */
@@ -101,10 +102,11 @@ ngx_http_strm_ready_check(ngx_http_strm_main_conf_t *smcf)
         failed |= NGX_HTTP_STRM_READY_STORE;
     }
 
-    /*
-     * The key store's own conditions (writable, not full) go here, as
-     * NGX_HTTP_STRM_READY_STORE or a bit and a name of their own.
-     */
+    /* full, or a file of it deleted or replaced (keys.c) */
+    if (smcf->ingest && ngx_http_strm_keys_store_ready(ngx_cycle->log) != NULL)
+    {
+        failed |= NGX_HTTP_STRM_READY_STORE;
+    }
 
     if (smcf->ingest && !ngx_http_strm_keys_sync_ready()) {
         failed |= NGX_HTTP_STRM_READY_KEYS;

@@ -11,6 +11,7 @@
 #include "ngx_http_strm_common.h"
 #include "ngx_http_strm_headers.h"
 #include "ngx_http_strm_answer.h"
+#include "ngx_http_strm_keys.h"
 #include "ngx_http_strm_status.h"
 
 
@@ -903,7 +904,7 @@ ngx_http_strm_status_size(ngx_http_strm_status_shctx_t *sh,
         size = 128 + 3 * NGX_ATOMIC_T_LEN + codes;
     }
 
-    /* the zone-wide counters and histograms, either format */
+    /* the zone-wide counters and histograms, either format; the store */
     size += 4096 + 512 + (NGX_HTTP_STRM_STAT_N
                     + NGX_HTTP_STRM_HIST_N
                       * (NGX_HTTP_STRM_STATUS_NBUCKETS + 3))
@@ -1086,6 +1087,7 @@ static u_char *
 ngx_http_strm_status_json_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
     u_char *last)
 {
+    uint64_t                      used, size;
     ngx_atomic_uint_t             v[NGX_HTTP_STRM_STAT_N], inflight;
     ngx_atomic_uint_t             ready, brokers_up;
     ngx_http_strm_status_hist_t   zero, *h;
@@ -1121,10 +1123,18 @@ ngx_http_strm_status_json_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
                                          : &zero);
 
     p = ngx_slprintf(p, last,
-                     "},\"keys\":{\"lookups\":%uA,\"created\":%uA,"
-                     "\"syncMs\":",
+                     "},\"keys\":{\"lookups\":%uA,\"created\":%uA,",
                      v[NGX_HTTP_STRM_STAT_KEYS_LOOKUPS],
                      v[NGX_HTTP_STRM_STAT_KEYS_CREATED]);
+
+    /* the key store's use, read from the store (this box's file) */
+    if (ngx_http_strm_keys_store_usage(&used, &size) == NGX_OK) {
+        p = ngx_slprintf(p, last,
+                         "\"storeUsedBytes\":%uL,\"storeSizeBytes\":%uL,",
+                         used, size);
+    }
+
+    p = ngx_slprintf(p, last, "\"syncMs\":");
     p = ngx_http_strm_status_json_hist(p, last,
                                        h ? &h[NGX_HTTP_STRM_HIST_KEY_SYNC]
                                          : &zero);
@@ -1173,6 +1183,7 @@ static u_char *
 ngx_http_strm_status_prom_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
     u_char *last)
 {
+    uint64_t                      used, size;
     ngx_uint_t                    i, b;
     ngx_atomic_uint_t             v, c, produced, done, ready, brokers_up;
     ngx_http_strm_status_hist_t   zero, *h;
@@ -1227,6 +1238,18 @@ ngx_http_strm_status_prom_zone(ngx_http_strm_status_shctx_t *sh, u_char *p,
     done = (sh != NULL) ? sh->stat[NGX_HTTP_STRM_STAT_KAFKA_DELIVERED]
                           + sh->stat[NGX_HTTP_STRM_STAT_KAFKA_FAILED]
                         : 0;
+
+    if (ngx_http_strm_keys_store_usage(&used, &size) == NGX_OK) {
+        p = ngx_slprintf(p, last,
+                         "# HELP strm_keys_store_used_bytes Bytes of the key "
+                         "store in use (both files).\n"
+                         "# TYPE strm_keys_store_used_bytes gauge\n"
+                         "strm_keys_store_used_bytes %uL\n"
+                         "# HELP strm_keys_store_size_bytes The key store's "
+                         "size (strm_keys_store_size).\n"
+                         "# TYPE strm_keys_store_size_bytes gauge\n"
+                         "strm_keys_store_size_bytes %uL\n", used, size);
+    }
 
     p = ngx_slprintf(p, last, "# HELP strm_kafka_in_flight Messages queued "
                      "to Kafka without a delivery report yet.\n"

@@ -47,7 +47,14 @@ struct strm_keystore_s {
     int                     zeroed;         /* slots to sync */
     int                     read_only;
     int                     last;           /* last LMDB error */
+    uint64_t                size;           /* both files together */
+    uint64_t                max_slots;      /* the slot file's share */
+    char                   *path;
 };
+
+/* LMDB's map: two thirds of the size; the slot file: the rest */
+#define strm_keystore_map_share(size)  ((size) - (size) / 3)
+#define strm_keystore_slot_share(size) ((size) / 3)
 
 
 static int strm_keystore_fail(strm_keystore_t *ks, MDB_txn *txn, int rc);
@@ -72,6 +79,12 @@ static int strm_keystore_apply_rec(strm_keystore_t *ks, MDB_txn *txn,
 static int strm_keystore_apply_tombstone(strm_keystore_t *ks, MDB_txn *txn,
     const char *link);
 static void strm_keystore_offset_key(unsigned char *key, int32_t partition);
+static int strm_keystore_size(strm_keystore_t *ks, MDB_txn *txn,
+    size_t size);
+static int strm_keystore_reset(strm_keystore_t *ks, MDB_txn *txn);
+static int strm_keystore_room(strm_keystore_t *ks);
+static int strm_keystore_begin(strm_keystore_t *ks, unsigned int flags,
+    MDB_txn **txn);
 
 
 strm_rc_t
@@ -95,6 +108,12 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
     ks->slots = -1;
     txn = NULL;
 
+    ks->path = strdup(path);
+    if (ks->path == NULL) {
+        free(ks);
+        return STRM_E_NOMEM;
+    }
+
     rc = mdb_env_create(&ks->env);
     if (rc != MDB_SUCCESS) {
         goto failed;
@@ -102,7 +121,11 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
 
     rc = mdb_env_set_maxdbs(ks->env, 7);
     if (rc == MDB_SUCCESS && map_size) {
-        rc = mdb_env_set_mapsize(ks->env, map_size);
+        if (map_size < STRM_KEYSTORE_SIZE_MIN) {
+            map_size = STRM_KEYSTORE_SIZE_MIN;
+        }
+
+        rc = mdb_env_set_mapsize(ks->env, strm_keystore_map_share(map_size));
     }
 
     if (rc != MDB_SUCCESS) {
@@ -144,7 +167,7 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
     /* slots of readers killed (kill -9) would pin old pages forever */
     (void) mdb_reader_check(ks->env, &dead);
 
-    rc = mdb_txn_begin(ks->env, NULL, read_only ? MDB_RDONLY : 0, &txn);
+    rc = strm_keystore_begin(ks, read_only ? MDB_RDONLY : 0, &txn);
     if (rc != MDB_SUCCESS) {
         goto failed;
     }
@@ -181,12 +204,22 @@ strm_keystore_open(const char *path, size_t map_size, int read_only,
         rc = strm_keystore_format(ks, txn, read_only);
     }
 
+    if (rc == MDB_SUCCESS) {
+        rc = strm_keystore_size(ks, txn, map_size);
+    }
+
     if (rc != MDB_SUCCESS) {
         goto failed;
     }
 
     rc = strm_keystore_commit(ks, txn);
     txn = NULL;
+
+    /* the store's own size: LMDB's map follows it (no transaction open) */
+    if (rc == MDB_SUCCESS && map_size == 0 && !read_only) {
+        rc = mdb_env_set_mapsize(ks->env,
+                                 strm_keystore_map_share(ks->size));
+    }
 
     if (rc != MDB_SUCCESS) {
         goto failed;
@@ -221,6 +254,7 @@ failed:
         mdb_env_close(ks->env);
     }
 
+    free(ks->path);
     free(ks);
 
     return STRM_E_INTERNAL;
@@ -239,7 +273,79 @@ strm_keystore_close(strm_keystore_t *ks)
     }
 
     mdb_env_close(ks->env);
+    free(ks->path);
     free(ks);
+}
+
+
+/*
+ * The size: the caller's (recorded when it differs), else the one the
+ * store recorded, else the default.  The slot file gets its share.
+ */
+static int
+strm_keystore_size(strm_keystore_t *ks, MDB_txn *txn, size_t size)
+{
+    int            rc;
+    MDB_val        k, v;
+    unsigned char  buf[8];
+
+    k.mv_data = "size";
+    k.mv_size = 4;
+
+    rc = mdb_get(txn, ks->meta, &k, &v);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    ks->size = (rc == MDB_SUCCESS && v.mv_size == 8)
+               ? strm_get_u64(v.mv_data) : 0;
+
+    if (size != 0 && size != ks->size && !ks->read_only) {
+        strm_put_u64(buf, size);
+        v.mv_data = buf;
+        v.mv_size = 8;
+
+        rc = mdb_put(txn, ks->meta, &k, &v, 0);
+        if (rc != MDB_SUCCESS) {
+            return rc;
+        }
+    }
+
+    if (size != 0) {
+        ks->size = size;
+    }
+
+    if (ks->size < STRM_KEYSTORE_SIZE_MIN) {
+        ks->size = (ks->size == 0) ? STRM_KEYSTORE_SIZE
+                                   : STRM_KEYSTORE_SIZE_MIN;
+    }
+
+    ks->max_slots = strm_keystore_slot_share(ks->size) / STRM_KEYSTORE_SLOT;
+
+    return MDB_SUCCESS;
+}
+
+
+/*
+ * A transaction; when another process grew the map (a larger size),
+ * this one takes the new size first (LMDB: MDB_MAP_RESIZED).
+ */
+static int
+strm_keystore_begin(strm_keystore_t *ks, unsigned int flags, MDB_txn **txn)
+{
+    int  rc;
+
+    rc = mdb_txn_begin(ks->env, NULL, flags, txn);
+
+    if (rc == MDB_MAP_RESIZED) {
+        rc = mdb_env_set_mapsize(ks->env, 0);
+
+        if (rc == MDB_SUCCESS) {
+            rc = mdb_txn_begin(ks->env, NULL, flags, txn);
+        }
+    }
+
+    return rc;
 }
 
 
@@ -262,8 +368,11 @@ strm_keystore_format(strm_keystore_t *ks, MDB_txn *txn, int read_only)
     rc = mdb_get(txn, ks->meta, &k, &v);
 
     if (rc == MDB_SUCCESS) {
-        return (v.mv_size == 1 && *(unsigned char *) v.mv_data == two)
-               ? MDB_SUCCESS : MDB_INCOMPATIBLE;
+        if (v.mv_size != 1 || *(unsigned char *) v.mv_data != two) {
+            return MDB_INCOMPATIBLE;
+        }
+
+        return read_only ? MDB_SUCCESS : strm_keystore_reset(ks, txn);
     }
 
     if (rc != MDB_NOTFOUND) {
@@ -293,6 +402,91 @@ strm_keystore_format(strm_keystore_t *ks, MDB_txn *txn, int read_only)
     v.mv_size = 1;
 
     return mdb_put(txn, ks->meta, &k, &v, 0);
+}
+
+
+/*
+ * A slot file shorter than the slots LMDB gave out was lost (deleted,
+ * replaced, truncated) while LMDB's file was not: the records point at
+ * keys that are gone.  The tables are emptied (the HMAC secret and the
+ * size stay), so that the store is rebuilt from the keys topic, from
+ * its beginning, as a new one.
+ */
+static int
+strm_keystore_reset(strm_keystore_t *ks, MDB_txn *txn)
+{
+    int          rc, i;
+    MDB_val      k, v;
+    MDB_dbi      dbs[6];
+    uint64_t     high;
+    MDB_cursor  *cur;
+    struct stat  st;
+
+    k.mv_data = "slots";
+    k.mv_size = 5;
+
+    rc = mdb_get(txn, ks->meta, &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return MDB_SUCCESS;
+    }
+
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    high = (v.mv_size == 8) ? strm_get_u64(v.mv_data) : 0;
+
+    if (fstat(ks->slots, &st) == -1) {
+        return errno;
+    }
+
+    if ((uint64_t) st.st_size >= high * STRM_KEYSTORE_SLOT) {
+        return MDB_SUCCESS;
+    }
+
+    dbs[0] = ks->sessions;
+    dbs[1] = ks->links;
+    dbs[2] = ks->windows;
+    dbs[3] = ks->candidates;
+    dbs[4] = ks->subjects;
+    dbs[5] = ks->free;
+
+    for (i = 0; i < 6; i++) {
+        rc = mdb_drop(txn, dbs[i], 0);
+        if (rc != MDB_SUCCESS) {
+            return rc;
+        }
+    }
+
+    /* the slot counter and the topic's offsets go: read it all again */
+    rc = mdb_cursor_open(txn, ks->meta, &cur);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if ((k.mv_size == 5 && memcmp(k.mv_data, "slots", 5) == 0)
+            || (k.mv_size == 10 && memcmp(k.mv_data, "offset", 6) == 0))
+        {
+            rc = mdb_cursor_del(cur, 0);
+            if (rc != MDB_SUCCESS) {
+                break;
+            }
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    /* what is left of the slot file holds keys of no record now */
+    return strm_keystore_wipe_slots(ks);
 }
 
 
@@ -336,6 +530,77 @@ strm_keystore_wipe_slots(strm_keystore_t *ks)
 
 
 /*
+ * Whether a new key link may take room: LMDB copies pages to delete
+ * too, so the last pages of its map (a 64th, at least 32, at most a
+ * quarter) are kept for erasures, purges and tombstones.  A full store
+ * then still forgets, and that is what gives it room again.
+ * MDB_MAP_FULL when only the reserve is left.
+ */
+static int
+strm_keystore_room(strm_keystore_t *ks)
+{
+    int          rc;
+    size_t       n;
+    MDB_val      k, v;
+    MDB_txn     *txn;
+    uint64_t     maxpg, reserve, last, free_pages;
+    MDB_stat     st;
+    MDB_cursor  *cur;
+    MDB_envinfo  info;
+
+    if (mdb_env_info(ks->env, &info) != MDB_SUCCESS
+        || mdb_env_stat(ks->env, &st) != MDB_SUCCESS || st.ms_psize == 0)
+    {
+        return MDB_SUCCESS;
+    }
+
+    maxpg = info.me_mapsize / st.ms_psize;
+    reserve = maxpg / 64;
+    reserve = (reserve < 32) ? 32 : reserve;
+    reserve = (reserve > maxpg / 4) ? maxpg / 4 : reserve;
+    last = (uint64_t) info.me_last_pgno + 1;
+
+    if (last + reserve <= maxpg) {
+        return MDB_SUCCESS;
+    }
+
+    /* near the end of the map: its free pages are room too */
+    free_pages = 0;
+
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+
+    rc = mdb_cursor_open(txn, 0, &cur);
+    if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (v.mv_size >= sizeof(size_t)) {
+            memcpy(&n, v.mv_data, sizeof(size_t));
+            free_pages += n;
+        }
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    return (last + reserve <= maxpg + free_pages) ? MDB_SUCCESS
+                                                  : MDB_MAP_FULL;
+}
+
+
+/*
  * A record into links, its wrapped key into a slot: a free one (an
  * erased key's) or a new one at the end of the file.
  */
@@ -375,6 +640,12 @@ strm_keystore_put_rec(strm_keystore_t *ks, MDB_txn *txn,
         rc = mdb_get(txn, ks->meta, &k, &v);
         slot = (rc == MDB_SUCCESS && v.mv_size == 8)
                ? strm_get_u64(v.mv_data) + 1 : 1;
+
+        /* the slot file counts in the size too */
+        if (ks->max_slots && slot > ks->max_slots) {
+            mdb_cursor_close(cur);
+            return STRM_KEYSTORE_SLOTS_FULL;
+        }
 
         strm_put_u64(sk, slot);
         v.mv_data = sk;
@@ -505,7 +776,112 @@ strm_keystore_commit(strm_keystore_t *ks, MDB_txn *txn)
 const char *
 strm_keystore_error(strm_keystore_t *ks)
 {
+    if (ks->last == STRM_KEYSTORE_SLOTS_FULL) {
+        return "STRM_KEYSTORE_SLOTS_FULL: no free slot left in the slot "
+               "file";
+    }
+
     return mdb_strerror(ks->last);
+}
+
+
+int
+strm_keystore_full(strm_keystore_t *ks)
+{
+    return ks->last == MDB_MAP_FULL || ks->last == STRM_KEYSTORE_SLOTS_FULL;
+}
+
+
+int
+strm_keystore_usage(strm_keystore_t *ks, uint64_t *used, uint64_t *size)
+{
+    int          rc;
+    size_t       i;
+    MDB_val      k, v;
+    MDB_txn     *txn;
+    MDB_stat     st;
+    MDB_cursor  *cur;
+    MDB_envinfo  info;
+    uint64_t     pages, free_pages, slots, free_slots, psize;
+
+    *used = 0;
+    *size = ks->size;
+
+    rc = mdb_env_info(ks->env, &info);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_stat(ks->env, &st);
+    }
+
+    if (rc != MDB_SUCCESS) {
+        ks->last = rc;
+        return -1;
+    }
+
+    pages = (uint64_t) info.me_last_pgno + 1;
+    psize = st.ms_psize;
+
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
+    /* LMDB's free pages: table 0, each value a count and page numbers */
+    free_pages = 0;
+
+    rc = mdb_cursor_open(txn, 0, &cur);
+
+    if (rc == MDB_SUCCESS) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+             rc == MDB_SUCCESS;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (v.mv_size >= sizeof(size_t)) {
+                memcpy(&i, v.mv_data, sizeof(size_t));
+                free_pages += i;
+            }
+        }
+
+        mdb_cursor_close(cur);
+    }
+
+    slots = 0;
+    free_slots = 0;
+
+    if (rc == MDB_NOTFOUND) {
+        k.mv_data = "slots";
+        k.mv_size = 5;
+
+        rc = mdb_get(txn, ks->meta, &k, &v);
+
+        if (rc == MDB_SUCCESS && v.mv_size == 8) {
+            slots = strm_get_u64(v.mv_data);
+        }
+    }
+
+    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+        rc = mdb_stat(txn, ks->free, &st);
+        free_slots = st.ms_entries;
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc != MDB_SUCCESS) {
+        ks->last = rc;
+        return -1;
+    }
+
+    if (free_pages > pages) {
+        free_pages = pages;
+    }
+
+    if (free_slots > slots) {
+        free_slots = slots;
+    }
+
+    *used = (pages - free_pages) * psize
+            + (slots - free_slots) * STRM_KEYSTORE_SLOT;
+
+    return 0;
 }
 
 
@@ -530,7 +906,7 @@ strm_keystore_lookup(strm_keystore_t *ks, const unsigned char *hmac,
     MDB_val   k, v;
     MDB_txn  *txn;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -578,8 +954,14 @@ strm_keystore_insert(strm_keystore_t *ks, const unsigned char *hmac,
         return -1;
     }
 
+    /* the map's last pages stay for erasures */
+    rc = strm_keystore_room(ks);
+    if (rc != MDB_SUCCESS) {
+        return strm_keystore_fail(ks, NULL, rc);
+    }
+
     /* the write lock serialises the workers: check again under it */
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -640,7 +1022,7 @@ strm_keystore_get(strm_keystore_t *ks, const char *link, strm_keyrec_t *rec)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -675,7 +1057,7 @@ strm_keystore_put(strm_keystore_t *ks, const strm_keyrec_t *rec)
         return -1;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -711,7 +1093,7 @@ strm_keystore_published(strm_keystore_t *ks, const char *link)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -767,7 +1149,7 @@ strm_keystore_shred(strm_keystore_t *ks, const char *link)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -868,7 +1250,7 @@ strm_keystore_purge_some(strm_keystore_t *ks, int64_t before, size_t max,
 
     *n = 0;
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -955,7 +1337,7 @@ strm_keystore_each(strm_keystore_t *ks,
     MDB_cursor    *cur;
     strm_keyrec_t  rec;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -996,7 +1378,7 @@ strm_keystore_stat(strm_keystore_t *ks, size_t *links, size_t *sessions)
     MDB_txn  *txn;
     MDB_stat  st;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1028,7 +1410,7 @@ strm_keystore_secret_get(strm_keystore_t *ks, unsigned char *out,
     MDB_val   k, v;
     MDB_txn  *txn;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1063,7 +1445,7 @@ strm_keystore_secret_set(strm_keystore_t *ks, const unsigned char *in,
     MDB_val   k, v;
     MDB_txn  *txn;
 
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1114,6 +1496,7 @@ strm_keystore_apply(strm_keystore_t *ks, int32_t partition, int64_t offset,
     const strm_keyrec_t *rec, const char *link, int *won)
 {
     int            rc;
+    int64_t        last;
     MDB_val        k, v;
     MDB_txn       *txn;
     unsigned char  key[10], next[8];
@@ -1128,8 +1511,22 @@ strm_keystore_apply(strm_keystore_t *ks, int32_t partition, int64_t offset,
         return -1;
     }
 
+    /* a new record: the map's last pages stay for erasures */
+    if (rec != NULL) {
+        /* applied by another process already: nothing to make room for */
+        rc = strm_keystore_applied(ks, partition, &last);
+        if (rc == 0 && last > offset) {
+            return 0;
+        }
+
+        rc = strm_keystore_room(ks);
+        if (rc != MDB_SUCCESS) {
+            return strm_keystore_fail(ks, NULL, rc);
+        }
+    }
+
     /* every worker of a box applies the topic: the first one writes */
-    rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
+    rc = strm_keystore_begin(ks, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1310,7 +1707,7 @@ strm_keystore_applied(strm_keystore_t *ks, int32_t partition, int64_t *next)
 
     *next = 0;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1345,7 +1742,7 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     MDB_txn       *txn;
     unsigned char  sw[STRM_KEYSTORE_SW_LEN];
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1386,7 +1783,7 @@ strm_keystore_has(strm_keystore_t *ks, const char *link)
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1418,7 +1815,7 @@ strm_keystore_candidate(strm_keystore_t *ks, const char *link,
         return 0;
     }
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1456,7 +1853,7 @@ strm_keystore_subject(strm_keystore_t *ks, const unsigned char *session,
     MDB_txn     *txn;
     MDB_cursor  *cur;
 
-    rc = mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn);
+    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1632,4 +2029,76 @@ strm_get_u64(const unsigned char *p)
     }
 
     return v;
+}
+
+
+int
+strm_keystore_id(strm_keystore_t *ks, strm_keystore_id_t *id)
+{
+    int          fd;
+    struct stat  st;
+
+    memset(id, 0, sizeof(strm_keystore_id_t));
+
+    if (mdb_env_get_fd(ks->env, &fd) != MDB_SUCCESS
+        || fstat(fd, &st) == -1)
+    {
+        return -1;
+    }
+
+    id->dev = (uint64_t) st.st_dev;
+    id->ino = (uint64_t) st.st_ino;
+
+    if (ks->slots != -1) {
+        if (fstat(ks->slots, &st) == -1) {
+            return -1;
+        }
+
+        id->slots_dev = (uint64_t) st.st_dev;
+        id->slots_ino = (uint64_t) st.st_ino;
+    }
+
+    return 0;
+}
+
+
+int
+strm_keystore_check_files(strm_keystore_t *ks, char *why, size_t len)
+{
+    int                  i;
+    char                 slots[4096];
+    uint64_t             dev, ino;
+    const char          *path;
+    struct stat          st;
+    strm_keystore_id_t   id;
+
+    if (strm_keystore_id(ks, &id) != 0) {
+        snprintf(why, len, "the open store cannot be checked");
+        return 1;
+    }
+
+    snprintf(slots, sizeof(slots), "%s.slots", ks->path);
+
+    for (i = 0; i < 2; i++) {
+        if (i == 1 && ks->slots == -1) {
+            break;
+        }
+
+        path = (i == 0) ? ks->path : slots;
+        dev = (i == 0) ? id.dev : id.slots_dev;
+        ino = (i == 0) ? id.ino : id.slots_ino;
+
+        if (stat(path, &st) == -1) {
+            snprintf(why, len, "%s: %s", path,
+                     errno == ENOENT ? "deleted" : strerror(errno));
+            return 1;
+        }
+
+        if ((uint64_t) st.st_dev != dev || (uint64_t) st.st_ino != ino) {
+            snprintf(why, len, "%s: replaced by another file", path);
+            return 1;
+        }
+    }
+
+    return 0;
 }

@@ -47,6 +47,19 @@
 #define STRM_KEYSTORE_WRAPPED_MAX  256
 #define STRM_KEYSTORE_SLOT         264      /* length (2), key, zeros */
 
+/*
+ * The store's size bounds its two files together: LMDB's map gets two
+ * thirds of it, the slot file one third (STRM_KEYSTORE_SLOT bytes a key
+ * link; a session costs about twice that in LMDB's tables).  A size of
+ * 0 at open is the size the store was last given (meta "size"), or
+ * STRM_KEYSTORE_SIZE for a store that has none.
+ */
+#define STRM_KEYSTORE_SIZE         ((size_t) 1 << 30)
+#define STRM_KEYSTORE_SIZE_MIN     ((size_t) 128 * 1024)
+
+/* strm_keystore_error(): no free slot within the size */
+#define STRM_KEYSTORE_SLOTS_FULL   (-30500)
+
 
 typedef struct strm_keystore_s  strm_keystore_t;
 
@@ -76,8 +89,11 @@ typedef int strm_keystore_found_t;
 
 /*
  * Opens (creating with mode 0600 unless read_only) the store file at
- * path.  map_size bounds the file (LMDB's map size).  Readers left by
- * a killed process are cleared.  err gets LMDB's reason on failure.
+ * path.  size bounds the LMDB file and the slot file together (0: the
+ * store's own, see STRM_KEYSTORE_SIZE); a writer records it.  Readers
+ * left by a killed process are cleared.  A store whose slot file is
+ * shorter than its slots (the slot file was lost) is emptied, to be
+ * rebuilt from the keys topic.  err gets LMDB's reason on failure.
  */
 strm_rc_t strm_keystore_open(const char *path, size_t map_size,
     int read_only, strm_keystore_t **out, char *err, size_t errlen);
@@ -228,6 +244,37 @@ int strm_keyrec_from_json(const char *buf, size_t len, strm_keyrec_t *rec);
 
 /* LMDB's message for the last error of this store */
 const char *strm_keystore_error(strm_keystore_t *ks);
+
+/*
+ * 1 when the last error was the store being full: LMDB's MDB_MAP_FULL,
+ * or no free slot in the slot file (STRM_KEYSTORE_SLOTS_FULL).
+ */
+int strm_keystore_full(strm_keystore_t *ks);
+
+/*
+ * The bytes in use, both files together (LMDB's pages less its free
+ * ones, the slots less the free ones), and the store's size: 0, < 0.
+ */
+int strm_keystore_usage(strm_keystore_t *ks, uint64_t *used,
+    uint64_t *size);
+
+/* the identity of the two files (st_dev, st_ino) */
+typedef struct {
+    uint64_t             dev;
+    uint64_t             ino;
+    uint64_t             slots_dev;
+    uint64_t             slots_ino;
+} strm_keystore_id_t;
+
+/* the files this store has open: 0, < 0 */
+int strm_keystore_id(strm_keystore_t *ks, strm_keystore_id_t *id);
+
+/*
+ * Whether the paths still name the files this store has open: 0 yes;
+ * 1 when one of them was deleted or replaced (why says which), its keys
+ * then live only in the open files and are gone at the next open.
+ */
+int strm_keystore_check_files(strm_keystore_t *ks, char *why, size_t len);
 
 
 #endif /* _STRM_KEYSTORE_H_INCLUDED_ */

@@ -119,6 +119,172 @@ race(const char *path, const unsigned char *hmac, int procs)
 }
 
 
+/* a fleet record of session n, window 1 */
+static void
+make_fleet(strm_keyrec_t *rec, uint32_t n)
+{
+    make_rec(rec, n, 1000, 2000000000000LL);
+    rec->fleet = 1;
+    rec->window = 1;
+    memset(rec->session, 0, STRM_KEYSTORE_HMAC_LEN);
+    memcpy(rec->session, &n, sizeof(n));
+    rec->session[31] = 0xa5;
+}
+
+
+/*
+ * strm_keys_store_size: a small store fills up (LMDB's map or the slot
+ * file, whichever first) with an error that says it is full, its usage
+ * approaches its size, it remembers its size, and it is emptied when
+ * its slot file is lost; a deleted or replaced file is detected.
+ */
+static void
+small_store(const char *file)
+{
+    int                 won, rc;
+    char                err[256], why[256], slots[128];
+    uint32_t            n;
+    uint64_t            used, size;
+    int64_t             next;
+    strm_keyrec_t       rec, first;
+    strm_keystore_t    *ks;
+    strm_keystore_id_t  id;
+
+    CHECK(strm_keystore_open(file, 1024 * 1024, 0, &ks, err, sizeof(err))
+          == STRM_OK, "a 1m store opens");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 1024 * 1024
+          && used > 0 && used < size / 4, "an empty store uses little");
+
+    make_fleet(&first, 0);
+    rc = 1;
+
+    for (n = 0; n < 100000 && rc == 1; n++) {
+        if (n == 0) {
+            rec = first;
+        } else {
+            make_fleet(&rec, n);
+        }
+
+        rc = strm_keystore_apply(ks, 0, n, &rec, NULL, &won);
+    }
+
+    CHECK(rc < 0 && strm_keystore_full(ks), "the store fills up");
+    CHECK(n > 500 && n < 2000, "after about a thousand sessions");
+
+    CHECK(strm_keystore_usage(ks, &used, &size) == 0 && size == 1024 * 1024
+          && used > size / 4 && used <= size,
+          "a full store's usage is a good part of its size");
+    CHECK(strm_keystore_get(ks, first.link, &rec) == 1,
+          "a full store still reads");
+    CHECK(strm_keystore_apply(ks, 0, 0, &first, NULL, &won) == 0,
+          "an offset applied before is no error when full");
+    make_fleet(&rec, 1);
+    CHECK(strm_keystore_shred(ks, rec.link) == 0
+          && strm_keystore_apply(ks, 0, n, NULL, first.link, &won) == 1
+          && strm_keystore_get(ks, first.link, &rec) == 0,
+          "a full store still erases (a tombstone): its last pages are "
+          "kept for it");
+    CHECK(strm_keystore_check_files(ks, why, sizeof(why)) == 0,
+          "its files are the ones at its path");
+    CHECK(strm_keystore_id(ks, &id) == 0 && id.ino != 0
+          && id.slots_ino != 0, "their identity");
+
+    strm_keystore_close(ks);
+
+    CHECK(strm_keystore_open(file, 0, 0, &ks, err, sizeof(err)) == STRM_OK
+          && strm_keystore_usage(ks, &used, &size) == 0
+          && size == 1024 * 1024, "size 0: the store's own size");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    strm_keystore_close(ks);
+
+    CHECK(strm_keystore_open(file, 4096 * 1024, 0, &ks, err, sizeof(err))
+          == STRM_OK, "reopened larger");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    make_fleet(&rec, 200000);
+    CHECK(strm_keystore_apply(ks, 0, n + 1, &rec, NULL, &won) == 1 && won,
+          "a larger size takes new sessions again");
+
+    snprintf(slots, sizeof(slots), "%s.slots", file);
+    unlink(slots);
+
+    CHECK(strm_keystore_check_files(ks, why, sizeof(why)) == 1
+          && strstr(why, "slots: deleted") != NULL,
+          "a deleted slot file is detected");
+
+    strm_keystore_close(ks);
+
+    CHECK(strm_keystore_open(file, 0, 0, &ks, err, sizeof(err)) == STRM_OK,
+          "a store whose slot file was lost opens");
+
+    if (ks == NULL) {
+        return;
+    }
+
+    CHECK(strm_keystore_get(ks, first.link, &rec) == 0
+          && strm_keystore_applied(ks, 0, &next) == 0 && next == 0,
+          "emptied: no record, no offset (rebuilt from the keys topic)");
+    CHECK(strm_keystore_apply(ks, 0, 0, &first, NULL, &won) == 1 && won
+          && strm_keystore_get(ks, first.link, &rec) == 1,
+          "and rebuilt, the same winner");
+
+    unlink(file);
+
+    CHECK(strm_keystore_check_files(ks, why, sizeof(why)) == 1
+          && strstr(why, "small.mdb: deleted") != NULL,
+          "a deleted LMDB file is detected");
+
+    strm_keystore_close(ks);
+}
+
+
+/* a store grown by another process is read at its new size */
+static void
+grown_store(const char *file)
+{
+    int               won, rc;
+    char              err[256];
+    uint32_t          n;
+    strm_keyrec_t     rec, got;
+    strm_keystore_t  *a, *b;
+
+    CHECK(strm_keystore_open(file, 1024 * 1024, 0, &a, err, sizeof(err))
+          == STRM_OK
+          && strm_keystore_open(file, 8192 * 1024, 0, &b, err, sizeof(err))
+             == STRM_OK, "two processes, 1m and 8m");
+
+    if (a == NULL || b == NULL) {
+        return;
+    }
+
+    rc = 1;
+
+    for (n = 0; n < 3000 && rc == 1; n++) {
+        make_fleet(&rec, n);
+        rc = strm_keystore_apply(b, 0, n, &rec, NULL, &won);
+    }
+
+    CHECK(rc == 1, "the 8m one writes more than 1m holds");
+    CHECK(strm_keystore_get(a, rec.link, &got) == 1,
+          "the 1m one reads it (it takes the grown map)");
+
+    strm_keystore_close(a);
+    strm_keystore_close(b);
+}
+
+
 int
 main(void)
 {
@@ -259,7 +425,27 @@ main(void)
           "an impossible path fails with the path in the reason");
 
     unlink(file);
+    snprintf(file, sizeof(file), "%s/keys.mdb.slots", path);
+    unlink(file);
     snprintf(file, sizeof(file), "%s/keys.mdb-lock", path);
+    unlink(file);
+
+    snprintf(file, sizeof(file), "%s/small.mdb", path);
+    small_store(file);
+
+    snprintf(file, sizeof(file), "%s/grown.mdb", path);
+    grown_store(file);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/grown.mdb.slots", path);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/grown.mdb-lock", path);
+    unlink(file);
+
+    snprintf(file, sizeof(file), "%s/small.mdb", path);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/small.mdb.slots", path);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/small.mdb-lock", path);
     unlink(file);
     rc = rmdir(path);
     (void) rc;

@@ -57,7 +57,7 @@
 #define STRM_EXPORT_DRAIN_MS     30000
 #define STRM_EXPORT_META_PREFIX  "strm-export"
 #define STRM_EXPORT_LINE_MAX     (64 * 1024 * 1024)
-#define STRM_EXPORT_MAP_SIZE     ((size_t) 1 << 30)
+#define STRM_EXPORT_MAP_SIZE     0       /* the store's own size */
 #define STRM_EXPORT_KEYS_POLL    1000
 #define STRM_EXPORT_RETENTION    (30 * 86400 * 1000LL)  /* keys_retention */
 #define STRM_EXPORT_PURGE_EVERY  1000                   /* ms */

@@ -67,7 +67,6 @@
 #include "strm_worker_main.h"
 
 
-#define STRM_KT_MAP_SIZE    ((size_t) 1 << 30)
 #define STRM_KT_FORGET_MAX  4096   /* key links of one subject at most */
 #define STRM_KT_VALUE_MAX   4096   /* a key-field value on stdin */
 #define STRM_KT_KEK_KEYS    16     /* keys of the KEK looked at */
@@ -88,6 +87,7 @@ typedef struct {
 
 typedef struct {
     const char          *store;
+    size_t               store_size;    /* -S: 0, the store's own */
     const char          *kek;
     const char          *link;
     strm_tink_keyset_t  *kek_ks;
@@ -138,11 +138,12 @@ static int strm_kt_sync_message(strm_keystore_t *ks,
     const rd_kafka_message_t *rkm);
 static int strm_kt_audit_shred(const char *path, const char *link,
     int shredded);
+static int strm_kt_size(const char *arg, size_t *size);
 
 
 static const strm_w_program_t  strm_kt_program = {
     "strm-keys",
-    "s:k:b:t:r:a:c:o",
+    "s:S:k:b:t:r:a:c:o",
     STRM_W_OPT_KAFKA,
     strm_kt_option,
     strm_kt_operands,
@@ -168,8 +169,11 @@ static const strm_w_program_t  strm_kt_program = {
     "[-o | -r RETENTION_SECONDS]\n"
     "       strm-keys -b BROKERS -t KEYS_TOPIC topic "
     "[create PARTITIONS REPLICAS]\n"
+    "  -S SIZE        the store's size, both files (as "
+    "strm_keys_store_size: 1g, 512m;\n"
+    "                 default: the size the store was given, else 1g)\n"
     "  -X name=value  a librdkafka property of the Kafka clients "
-    "(shred, forget, sync, topic)\n"
+    "(shred, forget, purge, sync, topic)\n"
 };
 
 
@@ -195,6 +199,49 @@ main(int argc, char **argv)
 }
 
 
+/* nginx's sizes: a number of bytes, or of k, m, g */
+static int
+strm_kt_size(const char *arg, size_t *size)
+{
+    char                *end;
+    unsigned long long   n, unit;
+
+    errno = 0;
+    n = strtoull(arg, &end, 10);
+
+    if (errno != 0 || end == arg || arg[0] == '-') {
+        return -1;
+    }
+
+    unit = 1;
+
+    switch (*end) {
+    case 'k': case 'K':
+        unit = 1ULL << 10;
+        end++;
+        break;
+    case 'm': case 'M':
+        unit = 1ULL << 20;
+        end++;
+        break;
+    case 'g': case 'G':
+        unit = 1ULL << 30;
+        end++;
+        break;
+    }
+
+    if (*end != '\0' || n > (unsigned long long) SIZE_MAX / unit
+        || n * unit < STRM_KEYSTORE_SIZE_MIN)
+    {
+        return -1;
+    }
+
+    *size = (size_t) (n * unit);
+
+    return 0;
+}
+
+
 static int
 strm_kt_option(strm_w_t *w, int opt, char *arg)
 {
@@ -203,6 +250,15 @@ strm_kt_option(strm_w_t *w, int opt, char *arg)
     switch (opt) {
     case 's':
         o->store = arg;
+        break;
+    case 'S':
+        if (strm_kt_size(arg, &o->store_size) != 0) {
+            strm_w_log(STRM_W_LOG_EMERG, "invalid -S \"%s\": a size of "
+                       "at least %zuk (k, m, g)", arg,
+                       STRM_KEYSTORE_SIZE_MIN / 1024);
+            return STRM_W_EX_USAGE;
+        }
+
         break;
     case 'k':
         o->kek = arg;
@@ -326,7 +382,7 @@ strm_kt_start(strm_w_t *w)
     ro = strcmp(o->cmd, "list") == 0 || strcmp(o->cmd, "stats") == 0
          || strcmp(o->cmd, "export") == 0;
 
-    if (strm_keystore_open(o->store, STRM_KT_MAP_SIZE, ro, &o->ks, w->err,
+    if (strm_keystore_open(o->store, o->store_size, ro, &o->ks, w->err,
                            sizeof(w->err))
         != STRM_OK)
     {
@@ -346,6 +402,7 @@ strm_kt_run(strm_w_t *w)
 
     int               rc;
     size_t            links, sessions, n;
+    uint64_t          used, size;
     rd_kafka_conf_t  *conf;
 
     if (strcmp(o->cmd, "topic") == 0) {
@@ -364,8 +421,15 @@ strm_kt_run(strm_w_t *w)
 
     if (strcmp(o->cmd, "stats") == 0) {
         rc = strm_keystore_stat(o->ks, &links, &sessions);
+
         if (rc == 0) {
-            printf("{\"keyLinks\":%zu,\"sessions\":%zu}\n", links, sessions);
+            rc = strm_keystore_usage(o->ks, &used, &size);
+        }
+
+        if (rc == 0) {
+            printf("{\"keyLinks\":%zu,\"sessions\":%zu,\"usedBytes\":%llu,"
+                   "\"sizeBytes\":%llu}\n", links, sessions,
+                   (unsigned long long) used, (unsigned long long) size);
         }
 
         return rc;

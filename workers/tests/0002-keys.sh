@@ -57,8 +57,22 @@ check_eq "list never shows the wrapped key" 1 $?
 "$KEYS" -s "$W/a.mdb" list | grep -q "\"keyId\":3000000001,"
 check_eq "key ids above 2^31 stay unsigned" 0 $?
 
-check_eq "stats" '{"keyLinks":4,"sessions":0}' \
-    "$("$KEYS" -s "$W/a.mdb" stats)"
+out=$("$KEYS" -s "$W/a.mdb" stats)
+check_eq "stats" '{"keyLinks":4,"sessions":0,"sizeBytes":1073741824}' \
+    "$(sed 's/,"usedBytes":[0-9]*//' <<< "$out")"
+used=$(sed -n 's/.*"usedBytes":\([0-9]*\).*/\1/p' <<< "$out")
+[ "${used:-0}" -gt 4096 ] && [ "$used" -lt 1048576 ]
+check_eq "stats: the bytes in use" 0 $?
+
+"$KEYS" -S 10 -s "$W/c.mdb" stats 2> "$W/err"
+check_eq "-S under 128k exits 64" 64 $?
+grep -q 'invalid -S "10"' "$W/err"
+check_eq "and says so" 0 $?
+
+out=$("$KEYS" -S 512k -s "$W/c.mdb" sync -b "$BOOTSTRAP" -t keys -o)
+check_eq "sync -S 512k into a new store" 0 $?
+check_eq "the store keeps its size" '"sizeBytes":524288}' \
+    "$("$KEYS" -s "$W/c.mdb" stats | grep -o '"sizeBytes":[0-9]*}')"
 
 out=$("$KEYS" -s "$W/a.mdb" -b "$BOOTSTRAP" -t keys shred "${links[1]}")
 check_eq "shred with a tombstone" 0 $?
@@ -79,8 +93,8 @@ check_eq "and does not hold the shredded key link" 1 $?
 out=$("$KEYS" -s "$W/b.mdb" purge -r 86400)
 check_eq "purge removes what expired more than a day ago" \
     '{"purged":1}' "$out"
-check_eq "two key links left" '{"keyLinks":2,"sessions":0}' \
-    "$("$KEYS" -s "$W/b.mdb" stats)"
+check_eq "two key links left" '"keyLinks":2,"sessions":0,' \
+    "$("$KEYS" -s "$W/b.mdb" stats | grep -o '"keyLinks":[0-9]*,"sessions":[0-9]*,')"
 
 # new-kek -o: a new file made 0600 whatever the umask ("new-kek > file"
 # takes the umask: 0644 under 022), never over an existing one
