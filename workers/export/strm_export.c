@@ -109,6 +109,7 @@ typedef struct {
     char                 *topics[STRM_EXPORT_MAX_TOPICS];
     size_t                ntopics;
     char                 *group;
+    char                 *instance_id;      /* NULL: dynamic member */
     strm_export_mode_e    mode;
     strm_export_conn_t    conn;
     int                   gzip;
@@ -292,8 +293,11 @@ strm_export_start(strm_w_t *w)
     x->started = strm_w_now_ms();
     x->next_status = x->started;
 
-    strm_w_log(STRM_W_LOG_NOTICE, "exporting %zu topics (group \"%s\") to "
-               "%s as %s", x->ntopics, x->group, x->conn.url,
+    strm_w_log(STRM_W_LOG_NOTICE, "exporting %zu topics (group \"%s\", "
+               "instance %s%s%s) to %s as %s", x->ntopics, x->group,
+               x->instance_id ? "\"" : "",
+               x->instance_id ? x->instance_id : "off (dynamic member)",
+               x->instance_id ? "\"" : "", x->conn.url,
                x->mode == STRM_EXPORT_KEYS ? "keysets" : "events");
 
     return STRM_W_EX_OK;
@@ -305,8 +309,11 @@ strm_export_run(strm_w_t *w)
 {
     strm_export_t  *x = w->data;
 
+    int                  rc;
     int64_t              now;
     rd_kafka_message_t  *rkm;
+
+    rc = STRM_W_EX_OK;
 
     while (!strm_w_stopping()) {
         (void) strm_w_reopen();
@@ -319,6 +326,18 @@ strm_export_run(strm_w_t *w)
 
             } else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 strm_export_eof(x, rkm);
+
+            } else if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                char  why[512];
+
+                /* e.g. fenced: another instance has our instance_id */
+                (void) rd_kafka_fatal_error(x->consumer, why, sizeof(why));
+                strm_w_log(STRM_W_LOG_ALERT, "consumer: fatal: %s: "
+                           "stopping", why);
+                rd_kafka_message_destroy(rkm);
+                rc = STRM_W_EX_FAILED;
+                strm_w_stop();
+                break;
 
             } else {
                 strm_w_log(STRM_W_LOG_ERR, "consumer: %s",
@@ -345,7 +364,7 @@ strm_export_run(strm_w_t *w)
         }
     }
 
-    return STRM_W_EX_OK;
+    return rc;
 }
 
 
@@ -597,6 +616,13 @@ strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk, char *err,
 
         } else if (strcmp(c->name, "group") == 0) {
             rc = strm_w_conf_str(c, &x->group, err, errlen);
+
+        } else if (strcmp(c->name, "instance_id") == 0) {
+            char  what[300];
+
+            snprintf(what, sizeof(what), "export-%s", x->name);
+            rc = strm_w_conf_instance_id(c, what, &x->instance_id, err,
+                                         errlen);
 
         } else if (strcmp(c->name, "mode") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -873,6 +899,10 @@ strm_export_kafka(strm_export_t *x, char *err, size_t errlen)
 
     if (rd_kafka_conf_set(cc, "group.id", x->group, errstr, sizeof(errstr))
         != RD_KAFKA_CONF_OK
+        || (x->instance_id != NULL
+            && rd_kafka_conf_set(cc, "group.instance.id", x->instance_id,
+                                 errstr, sizeof(errstr))
+               != RD_KAFKA_CONF_OK)
         || rd_kafka_conf_set(cc, "enable.auto.commit", "false", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(cc, "enable.auto.offset.store", "false", errstr,
@@ -2338,9 +2368,10 @@ strm_export_status(strm_export_t *x)
         open += (p->records > 0);
     }
 
-    st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                   " s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
+    st = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+                   " s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
                    "export", x->name, "connector", x->conn.url,
+                   "instance_id", x->instance_id ? x->instance_id : "",
                    "mode", x->mode == STRM_EXPORT_KEYS ? "keys" : "events",
                    "time", (json_int_t) strm_w_now_ms(),
                    "lag", (json_int_t) x->lag,
@@ -2468,6 +2499,7 @@ strm_export_free(strm_w_t *w)
 
     free(x->name);
     free(x->group);
+    free(x->instance_id);
     free(x->kek);
     free(x->customer_kek);
 }
