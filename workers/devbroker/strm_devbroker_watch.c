@@ -241,10 +241,10 @@ strm_devbroker_watch_thread(void *arg)
 static void
 strm_devbroker_watch_once(void)
 {
-    int                             t, p;
-    int64_t                         lo, hi;
-    rd_kafka_resp_err_t             err;
-    const rd_kafka_metadata_t      *md;
+    int                               t, p;
+    int64_t                           lo, hi;
+    rd_kafka_resp_err_t               err;
+    const rd_kafka_metadata_t        *md;
     const rd_kafka_metadata_topic_t  *mt;
 
     err = rd_kafka_metadata(strm_devbroker_watch_rk, 1, NULL, &md,
@@ -262,7 +262,9 @@ strm_devbroker_watch_once(void)
             continue;
         }
 
-        for (p = 0; p < mt->partition_cnt; p++) {
+        for (p = 0; p < mt->partition_cnt && !strm_devbroker_watch_quit;
+             p++)
+        {
             err = rd_kafka_query_watermark_offsets(
                       strm_devbroker_watch_rk, mt->topic,
                       mt->partitions[p].id, &lo, &hi,
