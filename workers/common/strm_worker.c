@@ -44,6 +44,61 @@ strm_w_conf_str(const strm_conf_t *c, char **field, char *err,
 
 
 int
+strm_w_conf_instance_id(const strm_conf_t *c, const char *what, char **id,
+    char *err, size_t errlen)
+{
+    size_t       n;
+    const char  *p;
+    char         host[256], buf[512];
+
+    if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK) {
+        if (c->block) {
+            strm_conf_error(c, err, errlen, "\"%s\" is not a block",
+                            c->name);
+        }
+
+        return -1;
+    }
+
+    free(*id);
+    *id = NULL;
+
+    p = c->args[0];
+
+    if (strcmp(p, "off") == 0) {
+        return 0;
+    }
+
+    if (strcmp(p, "auto") == 0) {
+        if (gethostname(host, sizeof(host)) != 0) {
+            strm_conf_error(c, err, errlen, "gethostname() failed (%s): "
+                            "give \"%s\" an id", strerror(errno), c->name);
+            return -1;
+        }
+
+        host[sizeof(host) - 1] = '\0';
+        snprintf(buf, sizeof(buf), "%s-%s", host, what);
+        p = buf;
+    }
+
+    n = strlen(p);
+
+    if (n == 0 || n > 249 || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "abcdefghijklmnopqrstuvwxyz"
+                                       "0123456789._-") != n)
+    {
+        strm_conf_error(c, err, errlen, "invalid %s \"%.300s\" (1 to 249 "
+                        "of A-Z a-z 0-9 . _ -)", c->name, p);
+        return -1;
+    }
+
+    *id = strdup(p);
+
+    return *id == NULL ? -1 : 0;
+}
+
+
+int
 strm_w_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
     char *err, size_t errlen)
 {

@@ -68,6 +68,15 @@ typedef struct {
 int strm_w_conf_str(const strm_conf_t *c, char **field, char *err,
     size_t errlen);
 
+/*
+ * "instance_id off | auto | ID;": the consumer's group.instance.id
+ * (static group membership) into *id: NULL for off, "<host>-<what>" for
+ * auto (the host name), else ID; Kafka's rules (1..249 of [A-Za-z0-9._-]).
+ * 0, or -1 with err.
+ */
+int strm_w_conf_instance_id(const strm_conf_t *c, const char *what,
+    char **id, char *err, size_t errlen);
+
 /* "name TIME;" (ms, s, m, h, d) of at least min ms */
 int strm_w_conf_msec(const strm_conf_t *c, int64_t min, int64_t *ms,
     char *err, size_t errlen);

@@ -109,6 +109,7 @@ typedef struct {
     char                   *source;
     char                   *topic;
     char                   *group;
+    char                   *instance_id;    /* NULL: dynamic member */
     char                   *dead_letter;
     char                   *audit_log;
     char                   *audit_topic;
@@ -264,8 +265,11 @@ strm_decrypt_start(strm_w_t *w)
 
     strm_decrypt_warn_rule_max(d);
     strm_decrypt_audit_definitions(d);
-    strm_w_log(STRM_W_LOG_NOTICE, "consuming \"%s\" (group \"%s\") into "
-               "%zu derived streams", d->topic, d->group, d->nderived);
+    strm_w_log(STRM_W_LOG_NOTICE, "consuming \"%s\" (group \"%s\", "
+               "instance %s%s%s) into %zu derived streams", d->topic,
+               d->group, d->instance_id ? "\"" : "",
+               d->instance_id ? d->instance_id : "off (dynamic member)",
+               d->instance_id ? "\"" : "", d->nderived);
 
     return STRM_W_EX_OK;
 }
@@ -306,6 +310,17 @@ strm_decrypt_run(strm_w_t *w)
                     rc = STRM_W_EX_FAILED;
                     break;
                 }
+
+            } else if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                char  why[512];
+
+                /* e.g. fenced: another instance has our instance_id */
+                (void) rd_kafka_fatal_error(d->consumer, why, sizeof(why));
+                strm_w_log(STRM_W_LOG_ALERT, "consumer: fatal: %s: "
+                           "stopping", why);
+                rd_kafka_message_destroy(rkm);
+                rc = STRM_W_EX_FAILED;
+                break;
 
             } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 strm_w_log(STRM_W_LOG_ERR, "consumer: %s",
@@ -554,6 +569,21 @@ strm_decrypt_conf_source(strm_decrypt_t *d, const strm_conf_t *src, char *err,
             } else {
                 free(d->group);
                 d->group = strdup(c->args[0]);
+            }
+
+            continue;
+        }
+
+        if (strcmp(c->name, "instance_id") == 0) {
+            char  what[300];
+
+            snprintf(what, sizeof(what), "decrypt-%s", d->source);
+
+            if (strm_w_conf_instance_id(c, what, &d->instance_id, err,
+                                        errlen)
+                != 0)
+            {
+                return -1;
             }
 
             continue;
@@ -1231,6 +1261,10 @@ strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen)
 
     if (rd_kafka_conf_set(cc, "group.id", d->group, errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
+        || (d->instance_id != NULL
+            && rd_kafka_conf_set(cc, "group.instance.id", d->instance_id,
+                                 errstr, sizeof(errstr))
+               != RD_KAFKA_CONF_OK)
         || rd_kafka_conf_set(cc, "enable.auto.offset.store", "false", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", errstr,
@@ -1858,8 +1892,9 @@ strm_decrypt_status(strm_decrypt_t *d)
             "purpose", dv->purpose, "owner", dv->owner));
     }
 
-    st = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
+    st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
                    "source", d->source, "topic", d->topic,
+                   "instance_id", d->instance_id ? d->instance_id : "",
                    "time", (json_int_t) strm_w_now_ms(),
                    "lag", (json_int_t) d->lag,
                    "in_flight", (json_int_t) d->inflight,
@@ -1996,6 +2031,7 @@ strm_decrypt_free(strm_w_t *w)
     free(d->source);
     free(d->topic);
     free(d->group);
+    free(d->instance_id);
     free(d->dead_letter);
     free(d->audit_log);
     free(d->audit_topic);

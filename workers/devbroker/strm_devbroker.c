@@ -40,11 +40,13 @@
 #define STRM_DEVBROKER_TOPICS_MAX    64
 #define STRM_DEVBROKER_PARTS_MAX     1000
 #define STRM_DEVBROKER_RTT_MAX       600000
+/* librdkafka 2.0.2's mock: the bytes a partition keeps */
+#define STRM_DEVBROKER_PART_CAP      (5 * 1024 * 1024)
 #define STRM_DEVBROKER_CTL_CONNS     16
 #define STRM_DEVBROKER_CTL_REQ_MAX   4096
 #define STRM_DEVBROKER_CTL_BODY_MAX  1024
 #define STRM_DEVBROKER_CTL_TIMEOUT   2000
-#define STRM_DEVBROKER_RESP_MAX      1024
+#define STRM_DEVBROKER_RESP_MAX      4096
 
 
 typedef struct {
@@ -127,10 +129,14 @@ static const strm_w_program_t  strm_devbroker_program = {
     "  POST /broker/N/down, /broker/N/up, /broker/N/rtt/MS\n"
     "       (N: broker id from 1, or \"all\")\n"
     "  POST /topic/NAME/PARTITIONS\n"
-    "  GET  /status\n"
+    "  GET  /status   (with the records dropped by the cap below)\n"
     "\n"
     "-P is the partition count of -t topics given without one; topics\n"
     "a client merely names get the mock cluster's default (4).\n"
+    "\n"
+    "A partition keeps about 5 MiB (librdkafka's mock): older records\n"
+    "are dropped, and each drop is logged (WARN) and counted in\n"
+    "GET /status.  Size topics by partitions; never production.\n"
 };
 
 
@@ -352,6 +358,10 @@ strm_devbroker_start(strm_w_t *w)
         }
     }
 
+    if (strm_devbroker_watch_start(strm_devbroker_bootstraps) != 0) {
+        goto failed;
+    }
+
     n = snprintf(errstr, sizeof(errstr), "%s\n", strm_devbroker_bootstraps);
 
     if (n < 0 || (size_t) n >= sizeof(errstr)
@@ -362,7 +372,9 @@ strm_devbroker_start(strm_w_t *w)
 
     strm_w_log(STRM_W_LOG_NOTICE,
                "started, %d broker(s) at %s, %d default partition(s), "
-               "control on 127.0.0.1:%d",
+               "control on 127.0.0.1:%d; a partition keeps about 5 MiB, "
+               "older records are dropped (logged here, counted in "
+               "GET /status)",
                cf->brokers, strm_devbroker_bootstraps, cf->partitions,
                cf->port);
 
@@ -372,6 +384,7 @@ failed:
 
     close(cf->lfd);
     strm_devbroker_files_remove();
+    strm_devbroker_watch_stop();
 
     if (strm_devbroker_mc != NULL) {
         rd_kafka_mock_cluster_destroy(strm_devbroker_mc);
@@ -530,6 +543,9 @@ strm_devbroker_stop(strm_w_t *w)
 
     close(cf->lfd);
     strm_devbroker_files_remove();
+
+    /* its client talks to the cluster: gone before the cluster */
+    strm_devbroker_watch_stop();
 
     rd_kafka_mock_cluster_destroy(strm_devbroker_mc);
     rd_kafka_destroy(cf->rk);
@@ -936,8 +952,9 @@ static int
 strm_devbroker_ctl_route(const char *method, char *target, char *body,
     size_t size)
 {
-    int    nseg, get, status;
-    char  *p, *seg[6], path[256];
+    int     nseg, get, status;
+    char   *p, *seg[6], path[256];
+    size_t  n;
 
     p = strchr(target, '?');
     if (p != NULL) {
@@ -968,11 +985,28 @@ strm_devbroker_ctl_route(const char *method, char *target, char *body,
             status = 405;
 
         } else {
-            snprintf(body, size,
-                     "{\"bootstrap\":\"%s\",\"brokers\":%d,"
-                     "\"default_partitions\":%d}",
-                     strm_devbroker_bootstraps, strm_devbroker_brokers,
-                     strm_devbroker_partitions);
+            n = snprintf(body, size,
+                         "{\"bootstrap\":\"%s\",\"brokers\":%d,"
+                         "\"default_partitions\":%d,"
+                         "\"partition_cap_bytes\":%d,",
+                         strm_devbroker_bootstraps, strm_devbroker_brokers,
+                         strm_devbroker_partitions,
+                         STRM_DEVBROKER_PART_CAP);
+
+            /* the watcher's members, or none: the ',' becomes the '}' */
+
+            if (n < size) {
+                n += strm_devbroker_watch_status(body + n, size - n - 1);
+            }
+
+            if (n < size - 1 && n > 0) {
+                if (body[n - 1] == ',') {
+                    n--;
+                }
+
+                body[n++] = '}';
+                body[n] = '\0';
+            }
 
             strm_w_log(STRM_W_LOG_INFO, "control: %s %s: 200", method, path);
 

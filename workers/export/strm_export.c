@@ -92,6 +92,9 @@ struct strm_export_part_s {
     int64_t               pending_last;     /* -1 none */
     int64_t               pending_ts;
 
+    /* the group's committed offset (< 0: none), for the lag */
+    int64_t               committed;
+
     /* a closed batch that waits for a retry of its upload */
     int                   full;
     int                   paused;
@@ -109,6 +112,7 @@ typedef struct {
     char                 *topics[STRM_EXPORT_MAX_TOPICS];
     size_t                ntopics;
     char                 *group;
+    char                 *instance_id;      /* NULL: dynamic member */
     strm_export_mode_e    mode;
     strm_export_conn_t    conn;
     int                   gzip;
@@ -167,6 +171,8 @@ static int strm_export_load(strm_export_t *x, char *err, size_t errlen);
 static int strm_export_kafka(strm_export_t *x, char *err, size_t errlen);
 static void strm_export_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
+static void strm_export_assigned(strm_export_t *x,
+    rd_kafka_topic_partition_list_t *parts);
 static strm_export_part_t *strm_export_part(strm_export_t *x, const char *topic,
     int32_t partition, int create);
 static void strm_export_part_reset(strm_export_part_t *p);
@@ -203,6 +209,7 @@ static rd_kafka_resp_err_t strm_export_commit(strm_export_t *x,
 static void strm_export_pause(strm_export_t *x, strm_export_part_t *p,
     int pause);
 static void strm_export_tick(strm_export_t *x, int64_t now, int draining);
+static int64_t strm_export_lag(strm_export_t *x);
 static void strm_export_status(strm_export_t *x);
 static int strm_export_configure(strm_w_t *w);
 static int strm_export_test(strm_w_t *w);
@@ -292,8 +299,11 @@ strm_export_start(strm_w_t *w)
     x->started = strm_w_now_ms();
     x->next_status = x->started;
 
-    strm_w_log(STRM_W_LOG_NOTICE, "exporting %zu topics (group \"%s\") to "
-               "%s as %s", x->ntopics, x->group, x->conn.url,
+    strm_w_log(STRM_W_LOG_NOTICE, "exporting %zu topics (group \"%s\", "
+               "instance %s%s%s) to %s as %s", x->ntopics, x->group,
+               x->instance_id ? "\"" : "",
+               x->instance_id ? x->instance_id : "off (dynamic member)",
+               x->instance_id ? "\"" : "", x->conn.url,
                x->mode == STRM_EXPORT_KEYS ? "keysets" : "events");
 
     return STRM_W_EX_OK;
@@ -305,8 +315,11 @@ strm_export_run(strm_w_t *w)
 {
     strm_export_t  *x = w->data;
 
+    int                  rc;
     int64_t              now;
     rd_kafka_message_t  *rkm;
+
+    rc = STRM_W_EX_OK;
 
     while (!strm_w_stopping()) {
         (void) strm_w_reopen();
@@ -319,6 +332,18 @@ strm_export_run(strm_w_t *w)
 
             } else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 strm_export_eof(x, rkm);
+
+            } else if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                char  why[512];
+
+                /* e.g. fenced: another instance has our instance_id */
+                (void) rd_kafka_fatal_error(x->consumer, why, sizeof(why));
+                strm_w_log(STRM_W_LOG_ALERT, "consumer: fatal: %s: "
+                           "stopping", why);
+                rd_kafka_message_destroy(rkm);
+                rc = STRM_W_EX_FAILED;
+                strm_w_stop();
+                break;
 
             } else {
                 strm_w_log(STRM_W_LOG_ERR, "consumer: %s",
@@ -345,13 +370,13 @@ strm_export_run(strm_w_t *w)
         }
 
         if (now >= x->next_status) {
-            x->lag = strm_w_lag(x->consumer);
+            x->lag = strm_export_lag(x);
             strm_export_status(x);
             x->next_status = now + x->common.status_interval;
         }
     }
 
-    return STRM_W_EX_OK;
+    return rc;
 }
 
 
@@ -368,9 +393,25 @@ strm_export_drain(strm_w_t *w)
     drain = strm_w_now_ms() + STRM_EXPORT_DRAIN_MS;
 
     for (p = x->parts; p != NULL; p = p->next) {
-        if (!p->full && p->records > 0) {
-            strm_export_close(x, p);
+        if (p->full || p->records == 0) {
+            continue;
         }
+
+        /*
+         * A batch bound by its commit is written at its bound or not at
+         * all: cut short, it would be a second object with some of the
+         * same records.  Not committed, it is read again, to the bound,
+         * by the next owner.
+         */
+        if (p->pending_last >= 0 && p->last < p->pending_last) {
+            strm_w_log(STRM_W_LOG_NOTICE, "%s[%d]: the batch %lld..%lld is "
+                       "read only to %lld: left to the next owner",
+                       p->topic, (int) p->partition, (long long) p->first,
+                       (long long) p->pending_last, (long long) p->last);
+            continue;
+        }
+
+        strm_export_close(x, p);
     }
 
     for ( ;; ) {
@@ -416,7 +457,7 @@ strm_export_stop(strm_w_t *w)
         }
     }
 
-    x->lag = strm_w_lag(x->consumer);
+    x->lag = strm_export_lag(x);
     strm_export_status(x);
 
     rd_kafka_consumer_close(x->consumer);
@@ -588,6 +629,13 @@ strm_export_conf_export(strm_export_t *x, const strm_conf_t *blk, char *err,
 
         } else if (strcmp(c->name, "group") == 0) {
             rc = strm_w_conf_str(c, &x->group, err, errlen);
+
+        } else if (strcmp(c->name, "instance_id") == 0) {
+            char  what[300];
+
+            snprintf(what, sizeof(what), "export-%s", x->name);
+            rc = strm_w_conf_instance_id(c, what, &x->instance_id, err,
+                                         errlen);
 
         } else if (strcmp(c->name, "mode") == 0) {
             if (c->block || strm_conf_args(c, 1, 1, err, errlen) != STRM_OK)
@@ -867,6 +915,10 @@ strm_export_kafka(strm_export_t *x, char *err, size_t errlen)
 
     if (rd_kafka_conf_set(cc, "group.id", x->group, errstr, sizeof(errstr))
         != RD_KAFKA_CONF_OK
+        || (x->instance_id != NULL
+            && rd_kafka_conf_set(cc, "group.instance.id", x->instance_id,
+                                 errstr, sizeof(errstr))
+               != RD_KAFKA_CONF_OK)
         || rd_kafka_conf_set(cc, "enable.auto.commit", "false", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(cc, "enable.auto.offset.store", "false", errstr,
@@ -949,6 +1001,10 @@ strm_export_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 continue;
             }
 
+            p->committed = (cerr == RD_KAFKA_RESP_ERR_NO_ERROR
+                            && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                           ? tp->offset : -1;
+
             if (tp->metadata_size > 0 && tp->metadata_size < sizeof(meta)) {
                 memcpy(meta, tp->metadata, tp->metadata_size);
                 meta[tp->metadata_size] = '\0';
@@ -970,6 +1026,7 @@ strm_export_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
         strm_w_log(STRM_W_LOG_NOTICE, "assigned %d partitions", parts->cnt);
         rd_kafka_assign(rk, parts);
+        strm_export_assigned(x, parts);
         return;
     }
 
@@ -980,6 +1037,48 @@ strm_export_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
     strm_w_log(STRM_W_LOG_NOTICE, "revoked %d partitions", parts->cnt);
     rd_kafka_assign(rk, NULL);
+}
+
+
+/*
+ * A partition keeps its pause across a rebalance (librdkafka's), the
+ * batch that paused it does not: after every assignment each partition
+ * is paused or resumed by the state of its batch, or a partition given
+ * back to the member that paused it would never be read again.
+ */
+static void
+strm_export_assigned(strm_export_t *x, rd_kafka_topic_partition_list_t *parts)
+{
+    int                               i;
+    strm_export_part_t               *p;
+    rd_kafka_topic_partition_t       *tp;
+    rd_kafka_topic_partition_list_t  *run, *wait;
+
+    run = rd_kafka_topic_partition_list_new(parts->cnt);
+    wait = rd_kafka_topic_partition_list_new(parts->cnt);
+
+    for (i = 0; i < parts->cnt; i++) {
+        tp = &parts->elems[i];
+        p = strm_export_part(x, tp->topic, tp->partition, 0);
+
+        rd_kafka_topic_partition_list_add((p != NULL && p->full) ? wait : run,
+                                          tp->topic, tp->partition);
+
+        if (p != NULL) {
+            p->paused = p->full;
+        }
+    }
+
+    if (run->cnt > 0) {
+        rd_kafka_resume_partitions(x->consumer, run);
+    }
+
+    if (wait->cnt > 0) {
+        rd_kafka_pause_partitions(x->consumer, wait);
+    }
+
+    rd_kafka_topic_partition_list_destroy(run);
+    rd_kafka_topic_partition_list_destroy(wait);
 }
 
 
@@ -1013,6 +1112,7 @@ strm_export_part(strm_export_t *x, const char *topic, int32_t partition,
     p->partition = partition;
     p->first = -1;
     p->pending_last = -1;
+    p->committed = -1;
     p->next = x->parts;
     x->parts = p;
 
@@ -2187,6 +2287,10 @@ strm_export_commit(strm_export_t *x, strm_export_part_t *p, int64_t offset,
         err = l->elems[0].err;
     }
 
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        p->committed = offset;
+    }
+
     rd_kafka_topic_partition_list_destroy(l);
 
     return err;
@@ -2250,6 +2354,42 @@ strm_export_tick(strm_export_t *x, int64_t now, int draining)
 }
 
 
+/*
+ * The records not yet exported: the high watermark less the committed
+ * offset (the whole partition when nothing is committed), whatever was
+ * fetched.  A batch closed but not written is lag: its commit is its
+ * first offset.  The watermarks are librdkafka's cached ones.
+ */
+static int64_t
+strm_export_lag(strm_export_t *x)
+{
+    int64_t              lag, lo, hi;
+    strm_export_part_t  *p;
+
+    lag = 0;
+
+    for (p = x->parts; p != NULL; p = p->next) {
+        if (rd_kafka_get_watermark_offsets(x->consumer, p->topic,
+                                           p->partition, &lo, &hi)
+            != RD_KAFKA_RESP_ERR_NO_ERROR
+            || hi < 0)
+        {
+            continue;
+        }
+
+        if (p->committed >= 0) {
+            lo = p->committed;
+        }
+
+        if (hi > lo) {
+            lag += hi - lo;
+        }
+    }
+
+    return lag;
+}
+
+
 /* the status file (JSON) and, beside it, .prom (Prometheus text) */
 static void
 strm_export_status(strm_export_t *x)
@@ -2272,9 +2412,10 @@ strm_export_status(strm_export_t *x)
         open += (p->records > 0);
     }
 
-    st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                   " s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
+    st = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+                   " s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
                    "export", x->name, "connector", x->conn.url,
+                   "instance_id", x->instance_id ? x->instance_id : "",
                    "mode", x->mode == STRM_EXPORT_KEYS ? "keys" : "events",
                    "time", (json_int_t) strm_w_now_ms(),
                    "lag", (json_int_t) x->lag,
@@ -2402,6 +2543,7 @@ strm_export_free(strm_w_t *w)
 
     free(x->name);
     free(x->group);
+    free(x->instance_id);
     free(x->kek);
     free(x->customer_kek);
 }
