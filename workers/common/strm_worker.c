@@ -555,8 +555,8 @@ int64_t
 strm_w_lag(rd_kafka_t *consumer)
 {
     int                               i;
-    int64_t                           lag, lo, hi;
-    rd_kafka_topic_partition_list_t  *parts;
+    int64_t                           lag, lo, hi, at;
+    rd_kafka_topic_partition_list_t  *parts, *committed;
 
     if (rd_kafka_assignment(consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
     {
@@ -564,6 +564,30 @@ strm_w_lag(rd_kafka_t *consumer)
     }
 
     rd_kafka_position(consumer, parts);
+    committed = NULL;
+
+    /*
+     * A partition nothing was read from yet has no position: where the
+     * group committed is where this member starts, not the log's start
+     * (a member given partitions committed at their end is not the whole
+     * log behind)
+     */
+    for (i = 0; i < parts->cnt; i++) {
+        if (parts->elems[i].offset < 0) {
+            committed = rd_kafka_topic_partition_list_copy(parts);
+            break;
+        }
+    }
+
+    if (committed != NULL
+        && rd_kafka_committed(consumer, committed, STRM_W_LAG_WAIT)
+           != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+        rd_kafka_topic_partition_list_destroy(committed);
+        rd_kafka_topic_partition_list_destroy(parts);
+        return -1;
+    }
+
     lag = 0;
 
     for (i = 0; i < parts->cnt; i++) {
@@ -576,8 +600,17 @@ strm_w_lag(rd_kafka_t *consumer)
             continue;
         }
 
-        lag += hi - (parts->elems[i].offset >= 0 ? parts->elems[i].offset
-                                                 : lo);
+        at = parts->elems[i].offset;
+
+        if (at < 0 && committed != NULL) {
+            at = committed->elems[i].offset;
+        }
+
+        lag += hi - (at >= 0 ? at : lo);
+    }
+
+    if (committed != NULL) {
+        rd_kafka_topic_partition_list_destroy(committed);
     }
 
     rd_kafka_topic_partition_list_destroy(parts);

@@ -29,6 +29,7 @@
 
 #define STRM_W_EX_USAGE        64
 #define STRM_W_EX_CONFIG       78
+#define STRM_W_LAG_WAIT        2000    /* ms for the committed offsets */
 
 
 /* kafka { brokers h:p ...; brokers_file F; property N V;
@@ -131,7 +132,12 @@ int strm_w_read_keyset(const char *path, const char *what,
  */
 int strm_w_write_file(const char *path, const char *data, size_t len);
 
-/* records behind the end of the consumer's assigned partitions; -1 */
+/*
+ * Records behind the end of the consumer's assigned partitions: the
+ * high watermark minus where the member stands (its position, or for a
+ * partition it has read nothing from, the group's committed offset;
+ * the log's start only when nothing was committed); -1 when unknown.
+ */
 int64_t strm_w_lag(rd_kafka_t *consumer);
 
 
