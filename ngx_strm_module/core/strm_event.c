@@ -13,6 +13,13 @@
 #include "strm_event.h"
 
 
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   size;
+} strm_event_buf_t;
+
+
 static strm_rc_t strm_event_json(const strm_schema_t *s,
     const unsigned char *body, size_t len, json_t **out, strm_reject_t *rej);
 static strm_rc_t strm_event_meta(const strm_registry_t *reg,
@@ -25,6 +32,11 @@ static int strm_event_depth(const json_t *v, int depth);
 static int strm_event_strip(json_t *event, const strm_contract_t *c);
 static int strm_event_del_path(json_t *root, const char *path);
 static json_t *strm_event_strn(const char *s, size_t len);
+static int strm_event_grow(strm_event_buf_t *b, size_t n);
+static int strm_event_put(strm_event_buf_t *b, const char *s, size_t n);
+static int strm_event_dump_string(strm_event_buf_t *b, const char *s,
+    size_t len);
+static int strm_event_dump(strm_event_buf_t *b, const json_t *v);
 
 
 strm_rc_t
@@ -595,20 +607,280 @@ strm_event_decrypt_value(strm_tink_keyset_t *daead, const char *path,
 }
 
 
+/*
+ * The event's compact JSON, written here rather than by json_dumps():
+ * jansson decodes every string again, code point by code point, and
+ * hands each piece to a callback; here a string is copied in runs of
+ * bytes that need no escape.  The text is byte for byte what
+ * json_dumps(JSON_COMPACT) writes (t/unit/test_event.c compares them):
+ * members in insertion order, "\\u00XX" in upper case hex for the
+ * other control characters, numbers as jansson prints them.
+ */
 strm_rc_t
 strm_event_serialize(strm_event_t *ev)
 {
-    free(ev->json);
+    strm_event_buf_t  b;
 
-    ev->json = json_dumps(ev->event, JSON_COMPACT);
-    if (ev->json == NULL) {
-        ev->len = 0;
+    free(ev->json);
+    ev->json = NULL;
+    ev->len = 0;
+
+    b.size = 1024;
+    b.len = 0;
+    b.data = malloc(b.size);
+
+    if (b.data == NULL) {
         return STRM_E_NOMEM;
     }
 
-    ev->len = strlen(ev->json);
+    if (strm_event_dump(&b, ev->event) != 0
+        || strm_event_put(&b, "", 1) != 0)
+    {
+        free(b.data);
+        return STRM_E_NOMEM;
+    }
+
+    ev->json = b.data;
+    ev->len = b.len - 1;
 
     return STRM_OK;
+}
+
+
+char *
+strm_event_dumps(const json_t *v, size_t *len)
+{
+    strm_event_buf_t  b;
+
+    b.size = 256;
+    b.len = 0;
+    b.data = malloc(b.size);
+
+    if (b.data == NULL) {
+        return NULL;
+    }
+
+    if (strm_event_dump(&b, v) != 0 || strm_event_put(&b, "", 1) != 0) {
+        free(b.data);
+        return NULL;
+    }
+
+    *len = b.len - 1;
+
+    return b.data;
+}
+
+
+static int
+strm_event_grow(strm_event_buf_t *b, size_t n)
+{
+    char    *p;
+    size_t   size;
+
+    size = b->size;
+
+    while (size - b->len < n) {
+        size *= 2;
+    }
+
+    p = realloc(b->data, size);
+    if (p == NULL) {
+        return -1;
+    }
+
+    b->data = p;
+    b->size = size;
+
+    return 0;
+}
+
+
+static int
+strm_event_put(strm_event_buf_t *b, const char *s, size_t n)
+{
+    if (b->size - b->len < n && strm_event_grow(b, n) != 0) {
+        return -1;
+    }
+
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+
+    return 0;
+}
+
+
+/* a JSON string: runs that need no escape copied whole */
+static int
+strm_event_dump_string(strm_event_buf_t *b, const char *s, size_t len)
+{
+    char           *p;
+    size_t          i, run;
+    unsigned char   c;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    /* the worst case: every byte a 6-byte escape, and the quotes */
+    if (b->size - b->len < len * 6 + 2
+        && strm_event_grow(b, len * 6 + 2) != 0)
+    {
+        return -1;
+    }
+
+    p = b->data + b->len;
+    *p++ = '"';
+
+    i = 0;
+
+    while (i < len) {
+        run = i;
+
+        while (i < len) {
+            c = (unsigned char) s[i];
+
+            if (c < 0x20 || c == '"' || c == '\\') {
+                break;
+            }
+
+            i++;
+        }
+
+        if (i > run) {
+            memcpy(p, s + run, i - run);
+            p += i - run;
+        }
+
+        if (i == len) {
+            break;
+        }
+
+        c = (unsigned char) s[i++];
+        *p++ = '\\';
+
+        switch (c) {
+        case '"':
+        case '\\':
+            *p++ = (char) c;
+            break;
+        case '\b':
+            *p++ = 'b';
+            break;
+        case '\f':
+            *p++ = 'f';
+            break;
+        case '\n':
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = 'r';
+            break;
+        case '\t':
+            *p++ = 't';
+            break;
+        default:
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0x0f];
+        }
+    }
+
+    *p++ = '"';
+    b->len = p - b->data;
+
+    return 0;
+}
+
+
+static int
+strm_event_dump(strm_event_buf_t *b, const json_t *v)
+{
+    int          rc;
+    char        *text, num[24], *p;
+    size_t       i, klen;
+    json_t      *m;
+    uint64_t     u;
+    const char  *k;
+
+    switch (json_typeof(v)) {
+
+    case JSON_OBJECT:
+        if (strm_event_put(b, "{", 1) != 0) {
+            return -1;
+        }
+
+        i = 0;
+
+        json_object_keylen_foreach((json_t *) v, k, klen, m) {
+            if ((i++ > 0 && strm_event_put(b, ",", 1) != 0)
+                || strm_event_dump_string(b, k, klen) != 0
+                || strm_event_put(b, ":", 1) != 0
+                || strm_event_dump(b, m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_event_put(b, "}", 1);
+
+    case JSON_ARRAY:
+        if (strm_event_put(b, "[", 1) != 0) {
+            return -1;
+        }
+
+        json_array_foreach(v, i, m) {
+            if ((i > 0 && strm_event_put(b, ",", 1) != 0)
+                || strm_event_dump(b, m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_event_put(b, "]", 1);
+
+    case JSON_STRING:
+        return strm_event_dump_string(b, json_string_value(v),
+                                      json_string_length(v));
+
+    case JSON_INTEGER:
+        p = num + sizeof(num);
+
+        u = (json_integer_value(v) < 0)
+            ? 0 - (uint64_t) json_integer_value(v)
+            : (uint64_t) json_integer_value(v);
+
+        do {
+            *--p = (char) ('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+
+        if (json_integer_value(v) < 0) {
+            *--p = '-';
+        }
+
+        return strm_event_put(b, p, num + sizeof(num) - p);
+
+    case JSON_TRUE:
+        return strm_event_put(b, "true", 4);
+
+    case JSON_FALSE:
+        return strm_event_put(b, "false", 5);
+
+    case JSON_NULL:
+        return strm_event_put(b, "null", 4);
+
+    default:
+        /* a real: rare, and jansson's own digits */
+        text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text == NULL) {
+            return -1;
+        }
+
+        rc = strm_event_put(b, text, strlen(text));
+        free(text);
+
+        return rc;
+    }
 }
 
 
