@@ -11,6 +11,7 @@
 
 #include "strm_b64.h"
 #include "strm_event.h"
+#include "strm_json.h"
 
 
 typedef struct {
@@ -124,6 +125,17 @@ strm_event_json(const strm_schema_t *s, const unsigned char *body,
     strm_rc_t      rc;
     json_error_t   err;
 
+    /*
+     * The everyday event in one pass (no deeper than the limit below);
+     * anything it declines, valid or not, goes to jansson, whose answer
+     * (and refusal, with its position) stands.
+     */
+    in = strm_json_parse_object(body, len, STRM_AVRO_MAX_DEPTH);
+
+    if (in != NULL) {
+        goto parsed;
+    }
+
     /* a NUL in a string is valid JSON, and valid in Avro strings too */
     in = json_loadb((const char *) body, len,
                     JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
@@ -172,6 +184,8 @@ strm_event_json(const strm_schema_t *s, const unsigned char *body,
                            "the event nests deeper than %d levels",
                            STRM_AVRO_MAX_DEPTH);
     }
+
+parsed:
 
     if (s->avro != NULL) {
         rc = strm_avro_check_json(s->avro, in, &plain, rej);
