@@ -1149,8 +1149,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return STRM_E_NOMEM;
         }
 
-        strm_avro_full_name(t, full, sizeof(full));
-        defs = json_object_get(s->defaults, full);
+        /* the record's defaults, looked up for its first absent field */
+        defs = NULL;
         n = avro_schema_record_size(t);
 
         for (i = 0; i < n; i++) {
@@ -1161,6 +1161,11 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             len = strm_avro_push(path, key);
 
             if (v == NULL) {
+                if (defs == NULL) {
+                    strm_avro_full_name(t, full, sizeof(full));
+                    defs = json_object_get(s->defaults, full);
+                }
+
                 v = json_object_get(defs, key);
 
                 if (v == NULL) {

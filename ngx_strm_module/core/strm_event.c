@@ -563,8 +563,9 @@ strm_event_encrypt_field(json_t *event, const char *path,
     }
 
     if (rc == STRM_OK) {
+        /* base64 is ASCII: no UTF-8 check */
         blen = strm_b64_encode(b64, ct, clen);
-        enc = json_stringn((const char *) b64, blen);
+        enc = json_stringn_nocheck((const char *) b64, blen);
 
         rc = (enc == NULL || json_object_set_new(parent, name, enc) != 0)
              ? STRM_E_NOMEM : STRM_OK;
