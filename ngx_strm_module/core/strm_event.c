@@ -14,6 +14,10 @@
 #include "strm_json.h"
 
 
+/* a field's ciphertext and its base64 up to this fit on the stack */
+#define STRM_EVENT_FIELD_BUF  1024
+
+
 typedef struct {
     char    *data;
     size_t   len;
@@ -505,11 +509,12 @@ strm_event_encrypt_field(json_t *event, const char *path,
     strm_tink_keyset_t *daead, size_t *n)
 {
     char           *text, *slash;
-    size_t          len, clen, blen;
+    size_t          len, clen, blen, need;
     json_t         *v, *parent, *enc;
     strm_rc_t       rc;
     const char     *name;
-    unsigned char  *ct, *b64;
+    unsigned char  *ct, *b64, *heap;
+    unsigned char   buf[STRM_EVENT_FIELD_BUF];
 
     v = strm_json_path(event, path);
 
@@ -547,10 +552,22 @@ strm_event_encrypt_field(json_t *event, const char *path,
         len = strlen(text);
     }
 
-    ct = malloc(strm_tink_ciphertext_len(daead, len));
-    b64 = malloc(strm_b64_encoded_len(strm_tink_ciphertext_len(daead, len)));
+    /* the ciphertext and its base64 (no secret), on the stack if short */
+    clen = strm_tink_ciphertext_len(daead, len);
+    need = clen + strm_b64_encoded_len(clen);
+    heap = NULL;
 
-    rc = (ct == NULL || b64 == NULL) ? STRM_E_NOMEM
+    if (need <= sizeof(buf)) {
+        ct = buf;
+
+    } else {
+        heap = malloc(need);
+        ct = heap;
+    }
+
+    b64 = (ct != NULL) ? ct + clen : NULL;
+
+    rc = (ct == NULL) ? STRM_E_NOMEM
          : strm_tink_encrypt(daead, (const unsigned char *) path,
                              strlen(path),
                              (const unsigned char *)
@@ -571,8 +588,7 @@ strm_event_encrypt_field(json_t *event, const char *path,
              ? STRM_E_NOMEM : STRM_OK;
     }
 
-    free(ct);
-    free(b64);
+    free(heap);
 
     if (rc == STRM_OK) {
         (*n)++;
@@ -724,6 +740,12 @@ strm_event_put(strm_event_buf_t *b, const char *s, size_t n)
 }
 
 
+/* the bytes a JSON string escapes: the control characters, '"', '\\' */
+static const unsigned char  strm_event_escaped[256] = {
+    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1
+};
+
+
 /* a JSON string: runs that need no escape copied whole */
 static int
 strm_event_dump_string(strm_event_buf_t *b, const char *s, size_t len)
@@ -749,13 +771,7 @@ strm_event_dump_string(strm_event_buf_t *b, const char *s, size_t len)
     while (i < len) {
         run = i;
 
-        while (i < len) {
-            c = (unsigned char) s[i];
-
-            if (c < 0x20 || c == '"' || c == '\\') {
-                break;
-            }
-
+        while (i < len && !strm_event_escaped[(unsigned char) s[i]]) {
             i++;
         }
 
