@@ -1190,7 +1190,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 goto failed;
             }
 
-            if (json_object_set_new(j, key, item) != 0) {
+            /* a field name of the schema: valid UTF-8 already */
+            if (json_object_set_new_nocheck(j, key, item) != 0) {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }

@@ -442,9 +442,11 @@ strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
 
     link = (key_link != NULL) ? json_stringn(key_link, 36) : json_null();
 
-    if (json_object_set_new(meta, "timestamp", json_integer(now_ms)) != 0
-        || json_object_set_new(meta, "nonce", json_integer(nonce)) != 0
-        || json_object_set_new(meta, "keyLink", link) != 0)
+    if (json_object_set_new_nocheck(meta, "timestamp", json_integer(now_ms))
+        != 0
+        || json_object_set_new_nocheck(meta, "nonce", json_integer(nonce))
+           != 0
+        || json_object_set_new_nocheck(meta, "keyLink", link) != 0)
     {
         return STRM_E_NOMEM;
     }
