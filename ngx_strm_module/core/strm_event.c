@@ -33,6 +33,7 @@ static int strm_event_pii_level(const strm_contract_t *c, const char *path);
 static strm_rc_t strm_event_encrypt_field(json_t *event, const char *path,
     strm_tink_keyset_t *daead, size_t *n);
 static int strm_event_level_cmp(const void *a, const void *b);
+static char *strm_event_decimal(char *p, int l);
 static int strm_event_depth(const json_t *v, int depth);
 static int strm_event_strip(json_t *event, const strm_contract_t *c);
 static int strm_event_del_path(json_t *root, const char *path);
@@ -306,7 +307,7 @@ strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
         }
 
         /* at most 4 digits and a comma per level: the buffer holds 64 */
-        p += sprintf(p, "%d", l);
+        p = strm_event_decimal(p, l);
     }
 
     *p = '\0';
@@ -419,6 +420,27 @@ strm_event_depth(const json_t *v, int depth)
     }
 
     return 0;
+}
+
+
+/* a level (0 to STRM_EVENT_MAX_LEVEL) in decimal at p; returns its end */
+static char *
+strm_event_decimal(char *p, int l)
+{
+    char  *q, tmp[8];
+
+    q = tmp + sizeof(tmp);
+
+    do {
+        *--q = (char) ('0' + l % 10);
+        l /= 10;
+    } while (l > 0);
+
+    while (q < tmp + sizeof(tmp)) {
+        *p++ = *q++;
+    }
+
+    return p;
 }
 
 
