@@ -46,6 +46,8 @@ typedef struct {
 static void ngx_http_strm_auth_cleanup(void *data);
 static ngx_int_t ngx_http_strm_auth_resolve(ngx_conf_t *cf,
     ngx_http_strm_main_conf_t *smcf, ngx_http_strm_loc_conf_t *conf);
+static ngx_int_t ngx_http_strm_auth_digest(u_char *token, size_t len,
+    u_char *digest);
 static ngx_http_strm_auth_cache_t *ngx_http_strm_auth_cached(
     ngx_http_strm_main_conf_t *smcf, u_char *digest);
 static strm_rc_t ngx_http_strm_verify(ngx_http_request_t *r,
@@ -57,6 +59,10 @@ static ngx_int_t ngx_http_strm_set_www_authenticate(ngx_http_request_t *r,
 
 /* the worker's cache: made in init_process, for one configuration */
 static ngx_http_strm_auth_cache_t  *ngx_http_strm_cache;
+
+/* the cache's SHA-256, fetched once per process (not per token) */
+static EVP_MD                      *ngx_http_strm_sha256;
+static EVP_MD_CTX                  *ngx_http_strm_sha256_ctx;
 static ngx_uint_t                   ngx_http_strm_cache_size;
 static ngx_http_strm_main_conf_t   *ngx_http_strm_cache_conf;
 
@@ -463,7 +469,7 @@ ngx_http_strm_auth_check(ngx_http_request_t *r)
         return ctx->auth_rc;
     }
 
-    if (EVP_Digest(token, len, digest, NULL, EVP_sha256(), NULL) != 1) {
+    if (ngx_http_strm_auth_digest(token, len, digest) != NGX_OK) {
         ctx->auth_rc = STRM_E_INTERNAL;
         ctx->auth_why = "internal error";
         return ctx->auth_rc;
@@ -700,6 +706,40 @@ done:
 
 
 /*
+ * SHA-256 of a token, on a digest fetched and a context made once:
+ * EVP_Digest() with EVP_sha256() fetched the implementation and made a
+ * context for every request.
+ */
+static ngx_int_t
+ngx_http_strm_auth_digest(u_char *token, size_t len, u_char *digest)
+{
+    if (ngx_http_strm_sha256 == NULL) {
+        ngx_http_strm_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        if (ngx_http_strm_sha256 == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_strm_sha256_ctx == NULL) {
+        ngx_http_strm_sha256_ctx = EVP_MD_CTX_new();
+        if (ngx_http_strm_sha256_ctx == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex2(ngx_http_strm_sha256_ctx, ngx_http_strm_sha256,
+                           NULL) != 1
+        || EVP_DigestUpdate(ngx_http_strm_sha256_ctx, token, len) != 1
+        || EVP_DigestFinal_ex(ngx_http_strm_sha256_ctx, digest, NULL) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * The slot of a token's digest in the worker's cache, NULL without a
  * cache.  A single process keeps its workers' memory across a reload:
  * entries of another configuration point to its streams, so the cache
@@ -771,4 +811,10 @@ ngx_http_strm_auth_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_strm_cache_size = 0;
     ngx_http_strm_cache_conf = NULL;
+
+    EVP_MD_CTX_free(ngx_http_strm_sha256_ctx);
+    ngx_http_strm_sha256_ctx = NULL;
+
+    EVP_MD_free(ngx_http_strm_sha256);
+    ngx_http_strm_sha256 = NULL;
 }

@@ -115,10 +115,15 @@ static ngx_http_strm_kafka_t  ngx_http_strm_kafka = {
 /*
  * Defaults of the gateway's producer; strm_kafka_property overrides
  * them.  Idempotence keeps retried batches from becoming duplicates.
+ * The answer waits for the ack, and a batch's first event waits
+ * linger.ms before it is sent: at 2 ms that wait was most of an h1
+ * request's time; at 0.5 ms it costs no more instructions per event
+ * under load (scripts/bench-callgrind -k linger.ms=...), see
+ * docs/performance.md.
  */
 static const char  *ngx_http_strm_kafka_defaults[][2] = {
     { "enable.idempotence", "true" },
-    { "linger.ms", "2" },
+    { "linger.ms", "0.5" },
     { "log.queue", "true" },
     { "client.id", "ngx_strm" },
     { "reconnect.backoff.max.ms", "1000" },

@@ -389,16 +389,31 @@ strm_avro_has_field(const strm_avro_schema_t *s, const char *path,
 }
 
 
-/* appends "/name" (or "name") to path; returns the old length */
+/*
+ * appends "/name" (or "name") to path, cut to the buffer as snprintf()
+ * would; returns the old length (on every field of every event: no
+ * formatted print)
+ */
 static size_t
 strm_avro_push(char *path, const char *name)
 {
-    size_t  len;
+    char    *p, *end;
+    size_t   len;
 
     len = strlen(path);
 
-    snprintf(path + len, STRM_AVRO_PATH_LEN - len, "%s%s",
-             len ? "/" : "", name);
+    p = path + len;
+    end = path + STRM_AVRO_PATH_LEN - 1;
+
+    if (len > 0 && p < end) {
+        *p++ = '/';
+    }
+
+    while (*name != '\0' && p < end) {
+        *p++ = *name++;
+    }
+
+    *p = '\0';
 
     return len;
 }
@@ -859,6 +874,24 @@ strm_avro_decode(const strm_avro_schema_t *s, const unsigned char *buf,
 }
 
 
+/* the decimal text of an array index, in buf (at least 21 bytes) */
+static const char *
+strm_avro_index(char *buf, size_t i)
+{
+    char  *p;
+
+    p = buf + 20;
+    *p = '\0';
+
+    do {
+        *--p = (char) ('0' + i % 10);
+        i /= 10;
+    } while (i != 0);
+
+    return p;
+}
+
+
 static strm_rc_t
 strm_avro_violation(strm_reject_t *rej, const char *path, const char *rule,
     const char *what)
@@ -984,7 +1017,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "a 32-bit int");
         }
 
-        j = json_integer(iv);
+        j = json_incref(in);
         break;
 
     case AVRO_FLOAT:
@@ -1005,7 +1038,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "a string");
         }
 
-        j = json_stringn(json_string_value(in), json_string_length(in));
+        /* the parsed value, shared: checked UTF-8 already, never changed */
+        j = json_incref(in);
         break;
 
     case AVRO_BYTES:
@@ -1047,8 +1081,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         sub = avro_schema_array_items(t);
 
         json_array_foreach(in, i, v) {
-            snprintf(idx, sizeof(idx), "%zu", i);
-            len = strm_avro_push(path, idx);
+            len = strm_avro_push(path, strm_avro_index(idx, i));
             rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
             path[len] = '\0';
 
@@ -1116,8 +1149,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return STRM_E_NOMEM;
         }
 
-        strm_avro_full_name(t, full, sizeof(full));
-        defs = json_object_get(s->defaults, full);
+        /* the record's defaults, looked up for its first absent field */
+        defs = NULL;
         n = avro_schema_record_size(t);
 
         for (i = 0; i < n; i++) {
@@ -1128,6 +1161,11 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             len = strm_avro_push(path, key);
 
             if (v == NULL) {
+                if (defs == NULL) {
+                    strm_avro_full_name(t, full, sizeof(full));
+                    defs = json_object_get(s->defaults, full);
+                }
+
                 v = json_object_get(defs, key);
 
                 if (v == NULL) {
@@ -1152,7 +1190,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 goto failed;
             }
 
-            if (json_object_set_new(j, key, item) != 0) {
+            /* a field name of the schema: valid UTF-8 already */
+            if (json_object_set_new_nocheck(j, key, item) != 0) {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }
@@ -1185,6 +1224,14 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
         for (i = 0; i < n; i++) {
             sub = avro_schema_union_branch(t, i);
+
+            /* a null branch refuses any other value, and its reason is
+             * never the one given: no need to write it */
+            if (!json_is_null(in)
+                && avro_typeof(strm_avro_resolve(sub)) == AVRO_NULL)
+            {
+                continue;
+            }
 
             rc = strm_avro_chk(s, sub, in, depth, path, out, rej);
 

@@ -12,6 +12,18 @@
 
 #include "strm_b64.h"
 #include "strm_event.h"
+#include "strm_json.h"
+
+
+/* a field's ciphertext and its base64 up to this fit on the stack */
+#define STRM_EVENT_FIELD_BUF  1024
+
+
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   size;
+} strm_event_buf_t;
 
 
 static strm_rc_t strm_event_json(const strm_schema_t *s,
@@ -24,10 +36,16 @@ static strm_rc_t strm_event_encrypt_field(json_t *event, const char *path,
 static int strm_event_level_cmp(const void *a, const void *b);
 static void strm_event_json_hint(const unsigned char *body, size_t len,
     strm_rc_t rc, strm_reject_t *rej);
+static char *strm_event_decimal(char *p, int l);
 static int strm_event_depth(const json_t *v, int depth);
 static int strm_event_strip(json_t *event, const strm_contract_t *c);
 static int strm_event_del_path(json_t *root, const char *path);
 static json_t *strm_event_strn(const char *s, size_t len);
+static int strm_event_grow(strm_event_buf_t *b, size_t n);
+static int strm_event_put(strm_event_buf_t *b, const char *s, size_t n);
+static int strm_event_dump_string(strm_event_buf_t *b, const char *s,
+    size_t len);
+static int strm_event_dump(strm_event_buf_t *b, const json_t *v);
 
 
 strm_rc_t
@@ -155,6 +173,17 @@ strm_event_json(const strm_schema_t *s, const unsigned char *body,
     strm_rc_t      rc;
     json_error_t   err;
 
+    /*
+     * The everyday event in one pass (no deeper than the limit below);
+     * anything it declines, valid or not, goes to jansson, whose answer
+     * (and refusal, with its position) stands.
+     */
+    in = strm_json_parse_object(body, len, STRM_AVRO_MAX_DEPTH);
+
+    if (in != NULL) {
+        goto parsed;
+    }
+
     /* a NUL in a string is valid JSON, and valid in Avro strings too */
     in = json_loadb((const char *) body, len,
                     JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
@@ -203,6 +232,8 @@ strm_event_json(const strm_schema_t *s, const unsigned char *body,
                            "the event nests deeper than %d levels",
                            STRM_AVRO_MAX_DEPTH);
     }
+
+parsed:
 
     if (s->avro != NULL) {
         rc = strm_avro_check_json(s->avro, in, &plain, rej);
@@ -319,7 +350,7 @@ strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
         }
 
         /* at most 4 digits and a comma per level: the buffer holds 64 */
-        p += sprintf(p, "%d", l);
+        p = strm_event_decimal(p, l);
     }
 
     *p = '\0';
@@ -435,6 +466,27 @@ strm_event_depth(const json_t *v, int depth)
 }
 
 
+/* a level (0 to STRM_EVENT_MAX_LEVEL) in decimal at p; returns its end */
+static char *
+strm_event_decimal(char *p, int l)
+{
+    char  *q, tmp[8];
+
+    q = tmp + sizeof(tmp);
+
+    do {
+        *--q = (char) ('0' + l % 10);
+        l /= 10;
+    } while (l > 0);
+
+    while (q < tmp + sizeof(tmp)) {
+        *p++ = *q++;
+    }
+
+    return p;
+}
+
+
 static int
 strm_event_level_cmp(const void *a, const void *b)
 {
@@ -455,9 +507,11 @@ strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
 
     link = (key_link != NULL) ? json_stringn(key_link, 36) : json_null();
 
-    if (json_object_set_new(meta, "timestamp", json_integer(now_ms)) != 0
-        || json_object_set_new(meta, "nonce", json_integer(nonce)) != 0
-        || json_object_set_new(meta, "keyLink", link) != 0)
+    if (json_object_set_new_nocheck(meta, "timestamp", json_integer(now_ms))
+        != 0
+        || json_object_set_new_nocheck(meta, "nonce", json_integer(nonce))
+           != 0
+        || json_object_set_new_nocheck(meta, "keyLink", link) != 0)
     {
         return STRM_E_NOMEM;
     }
@@ -522,11 +576,12 @@ strm_event_encrypt_field(json_t *event, const char *path,
     strm_tink_keyset_t *daead, size_t *n)
 {
     char           *text, *slash;
-    size_t          len, clen, blen;
+    size_t          len, clen, blen, need;
     json_t         *v, *parent, *enc;
     strm_rc_t       rc;
     const char     *name;
-    unsigned char  *ct, *b64;
+    unsigned char  *ct, *b64, *heap;
+    unsigned char   buf[STRM_EVENT_FIELD_BUF];
 
     v = strm_json_path(event, path);
 
@@ -564,10 +619,22 @@ strm_event_encrypt_field(json_t *event, const char *path,
         len = strlen(text);
     }
 
-    ct = malloc(strm_tink_ciphertext_len(daead, len));
-    b64 = malloc(strm_b64_encoded_len(strm_tink_ciphertext_len(daead, len)));
+    /* the ciphertext and its base64 (no secret), on the stack if short */
+    clen = strm_tink_ciphertext_len(daead, len);
+    need = clen + strm_b64_encoded_len(clen);
+    heap = NULL;
 
-    rc = (ct == NULL || b64 == NULL) ? STRM_E_NOMEM
+    if (need <= sizeof(buf)) {
+        ct = buf;
+
+    } else {
+        heap = malloc(need);
+        ct = heap;
+    }
+
+    b64 = (ct != NULL) ? ct + clen : NULL;
+
+    rc = (ct == NULL) ? STRM_E_NOMEM
          : strm_tink_encrypt(daead, (const unsigned char *) path,
                              strlen(path),
                              (const unsigned char *)
@@ -580,15 +647,15 @@ strm_event_encrypt_field(json_t *event, const char *path,
     }
 
     if (rc == STRM_OK) {
+        /* base64 is ASCII: no UTF-8 check */
         blen = strm_b64_encode(b64, ct, clen);
-        enc = json_stringn((const char *) b64, blen);
+        enc = json_stringn_nocheck((const char *) b64, blen);
 
         rc = (enc == NULL || json_object_set_new(parent, name, enc) != 0)
              ? STRM_E_NOMEM : STRM_OK;
     }
 
-    free(ct);
-    free(b64);
+    free(heap);
 
     if (rc == STRM_OK) {
         (*n)++;
@@ -638,20 +705,280 @@ strm_event_decrypt_value(strm_tink_keyset_t *daead, const char *path,
 }
 
 
+/*
+ * The event's compact JSON, written here rather than by json_dumps():
+ * jansson decodes every string again, code point by code point, and
+ * hands each piece to a callback; here a string is copied in runs of
+ * bytes that need no escape.  The text is byte for byte what
+ * json_dumps(JSON_COMPACT) writes (t/unit/test_event.c compares them):
+ * members in insertion order, "\\u00XX" in upper case hex for the
+ * other control characters, numbers as jansson prints them.
+ */
 strm_rc_t
 strm_event_serialize(strm_event_t *ev)
 {
-    free(ev->json);
+    strm_event_buf_t  b;
 
-    ev->json = json_dumps(ev->event, JSON_COMPACT);
-    if (ev->json == NULL) {
-        ev->len = 0;
+    free(ev->json);
+    ev->json = NULL;
+    ev->len = 0;
+
+    b.size = 1024;
+    b.len = 0;
+    b.data = malloc(b.size);
+
+    if (b.data == NULL) {
         return STRM_E_NOMEM;
     }
 
-    ev->len = strlen(ev->json);
+    if (strm_event_dump(&b, ev->event) != 0
+        || strm_event_put(&b, "", 1) != 0)
+    {
+        free(b.data);
+        return STRM_E_NOMEM;
+    }
+
+    ev->json = b.data;
+    ev->len = b.len - 1;
 
     return STRM_OK;
+}
+
+
+char *
+strm_event_dumps(const json_t *v, size_t *len)
+{
+    strm_event_buf_t  b;
+
+    b.size = 256;
+    b.len = 0;
+    b.data = malloc(b.size);
+
+    if (b.data == NULL) {
+        return NULL;
+    }
+
+    if (strm_event_dump(&b, v) != 0 || strm_event_put(&b, "", 1) != 0) {
+        free(b.data);
+        return NULL;
+    }
+
+    *len = b.len - 1;
+
+    return b.data;
+}
+
+
+static int
+strm_event_grow(strm_event_buf_t *b, size_t n)
+{
+    char    *p;
+    size_t   size;
+
+    size = b->size;
+
+    while (size - b->len < n) {
+        size *= 2;
+    }
+
+    p = realloc(b->data, size);
+    if (p == NULL) {
+        return -1;
+    }
+
+    b->data = p;
+    b->size = size;
+
+    return 0;
+}
+
+
+static int
+strm_event_put(strm_event_buf_t *b, const char *s, size_t n)
+{
+    if (b->size - b->len < n && strm_event_grow(b, n) != 0) {
+        return -1;
+    }
+
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+
+    return 0;
+}
+
+
+/* the bytes a JSON string escapes: the control characters, '"', '\\' */
+static const unsigned char  strm_event_escaped[256] = {
+    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1
+};
+
+
+/* a JSON string: runs that need no escape copied whole */
+static int
+strm_event_dump_string(strm_event_buf_t *b, const char *s, size_t len)
+{
+    char           *p;
+    size_t          i, run;
+    unsigned char   c;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    /* the worst case: every byte a 6-byte escape, and the quotes */
+    if (b->size - b->len < len * 6 + 2
+        && strm_event_grow(b, len * 6 + 2) != 0)
+    {
+        return -1;
+    }
+
+    p = b->data + b->len;
+    *p++ = '"';
+
+    i = 0;
+
+    while (i < len) {
+        run = i;
+
+        while (i < len && !strm_event_escaped[(unsigned char) s[i]]) {
+            i++;
+        }
+
+        if (i > run) {
+            memcpy(p, s + run, i - run);
+            p += i - run;
+        }
+
+        if (i == len) {
+            break;
+        }
+
+        c = (unsigned char) s[i++];
+        *p++ = '\\';
+
+        switch (c) {
+        case '"':
+        case '\\':
+            *p++ = (char) c;
+            break;
+        case '\b':
+            *p++ = 'b';
+            break;
+        case '\f':
+            *p++ = 'f';
+            break;
+        case '\n':
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = 'r';
+            break;
+        case '\t':
+            *p++ = 't';
+            break;
+        default:
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0x0f];
+        }
+    }
+
+    *p++ = '"';
+    b->len = p - b->data;
+
+    return 0;
+}
+
+
+static int
+strm_event_dump(strm_event_buf_t *b, const json_t *v)
+{
+    int          rc;
+    char        *text, num[24], *p;
+    size_t       i, klen;
+    json_t      *m;
+    uint64_t     u;
+    const char  *k;
+
+    switch (json_typeof(v)) {
+
+    case JSON_OBJECT:
+        if (strm_event_put(b, "{", 1) != 0) {
+            return -1;
+        }
+
+        i = 0;
+
+        json_object_keylen_foreach((json_t *) v, k, klen, m) {
+            if ((i++ > 0 && strm_event_put(b, ",", 1) != 0)
+                || strm_event_dump_string(b, k, klen) != 0
+                || strm_event_put(b, ":", 1) != 0
+                || strm_event_dump(b, m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_event_put(b, "}", 1);
+
+    case JSON_ARRAY:
+        if (strm_event_put(b, "[", 1) != 0) {
+            return -1;
+        }
+
+        json_array_foreach(v, i, m) {
+            if ((i > 0 && strm_event_put(b, ",", 1) != 0)
+                || strm_event_dump(b, m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_event_put(b, "]", 1);
+
+    case JSON_STRING:
+        return strm_event_dump_string(b, json_string_value(v),
+                                      json_string_length(v));
+
+    case JSON_INTEGER:
+        p = num + sizeof(num);
+
+        u = (json_integer_value(v) < 0)
+            ? 0 - (uint64_t) json_integer_value(v)
+            : (uint64_t) json_integer_value(v);
+
+        do {
+            *--p = (char) ('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+
+        if (json_integer_value(v) < 0) {
+            *--p = '-';
+        }
+
+        return strm_event_put(b, p, num + sizeof(num) - p);
+
+    case JSON_TRUE:
+        return strm_event_put(b, "true", 4);
+
+    case JSON_FALSE:
+        return strm_event_put(b, "false", 5);
+
+    case JSON_NULL:
+        return strm_event_put(b, "null", 4);
+
+    default:
+        /* a real: rare, and jansson's own digits */
+        text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text == NULL) {
+            return -1;
+        }
+
+        rc = strm_event_put(b, text, strlen(text));
+        free(text);
+
+        return rc;
+    }
 }
 
 

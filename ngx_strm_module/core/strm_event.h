@@ -106,6 +106,13 @@ strm_rc_t strm_event_decrypt_value(strm_tink_keyset_t *daead,
 strm_rc_t strm_event_serialize(strm_event_t *ev);
 
 /*
+ * Any JSON value as compact text (malloc()ed, NUL-terminated, *len
+ * without the NUL), byte for byte what json_dumps(JSON_COMPACT |
+ * JSON_ENCODE_ANY) gives, in a fraction of its instructions.
+ */
+char *strm_event_dumps(const json_t *v, size_t *len);
+
+/*
  * A dead letter for a refused event, as malloc()ed compact JSON:
  *
  *   {"eventId", "schemaRef", "contractRef", "clientId", "timestamp",

@@ -4,9 +4,32 @@
  */
 
 
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "strm_id.h"
+
+
+/*
+ * Random bytes for ids and nonces are taken from OpenSSL's DRBG a block
+ * at a time: a RAND_bytes() call costs as much as the rest of an id,
+ * and every event takes two.  The block is per thread (no lock), is
+ * dropped in a forked child (which must not hand out its parent's
+ * bytes), and each byte is wiped as it is handed out, so no id can be
+ * read back from memory once given.
+ */
+#define STRM_ID_POOL  512
+
+
+static strm_rc_t strm_id_random(unsigned char *out, size_t n);
+
+
+static __thread unsigned char  strm_id_pool[STRM_ID_POOL];
+static __thread size_t         strm_id_pos = STRM_ID_POOL;
+static __thread pid_t          strm_id_pid;
 
 
 strm_rc_t
@@ -17,7 +40,7 @@ strm_uuid4(char *out)
 
     static const char  hex[] = "0123456789abcdef";
 
-    if (RAND_bytes(b, sizeof(b)) != 1) {
+    if (strm_id_random(b, sizeof(b)) != STRM_OK) {
         return STRM_E_INTERNAL;
     }
 
@@ -44,11 +67,41 @@ strm_random_i32(int32_t *out)
 {
     uint32_t  v;
 
-    if (RAND_bytes((unsigned char *) &v, sizeof(v)) != 1) {
+    if (strm_id_random((unsigned char *) &v, sizeof(v)) != STRM_OK) {
         return STRM_E_INTERNAL;
     }
 
     *out = (int32_t) v;
+
+    return STRM_OK;
+}
+
+
+static strm_rc_t
+strm_id_random(unsigned char *out, size_t n)
+{
+    pid_t  pid;
+
+    if (n > STRM_ID_POOL) {
+        return (RAND_bytes(out, (int) n) == 1) ? STRM_OK : STRM_E_INTERNAL;
+    }
+
+    pid = getpid();
+
+    if (strm_id_pid != pid || STRM_ID_POOL - strm_id_pos < n) {
+        if (RAND_bytes(strm_id_pool, STRM_ID_POOL) != 1) {
+            OPENSSL_cleanse(strm_id_pool, STRM_ID_POOL);
+            strm_id_pos = STRM_ID_POOL;
+            return STRM_E_INTERNAL;
+        }
+
+        strm_id_pid = pid;
+        strm_id_pos = 0;
+    }
+
+    memcpy(out, strm_id_pool + strm_id_pos, n);
+    OPENSSL_cleanse(strm_id_pool + strm_id_pos, n);
+    strm_id_pos += n;
 
     return STRM_OK;
 }

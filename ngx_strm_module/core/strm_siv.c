@@ -7,24 +7,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "strm_siv.h"
 
 
+/*
+ * Both halves of the key are kept as keyed AES-ECB contexts, set up
+ * once: CMAC (RFC 4493) and CTR are a handful of block encryptions of a
+ * short field, done here on those contexts.  EVP_MAC re-initialised per
+ * S2V step and an IV set per CTR operation cost several times the
+ * encryptions themselves (issue 19's profile).
+ */
 struct strm_siv_s {
-    EVP_MAC_CTX     *cmac;       /* keyed with K1, re-initialized per use */
-    EVP_CIPHER_CTX  *ctr;        /* keyed with K2, only the IV changes */
+    EVP_CIPHER_CTX  *mac;        /* AES-ECB keyed with K1 (S2V's CMAC) */
+    EVP_CIPHER_CTX  *ctr;        /* AES-ECB keyed with K2 (CTR) */
+
+    /* CMAC's subkeys of K1 (RFC 4493 section 2.3) */
+    unsigned char    k1[STRM_SIV_BLOCK];
+    unsigned char    k2[STRM_SIV_BLOCK];
 
     /* dbl(CMAC(K1, 0^128)): the first S2V step, the same for every op */
     unsigned char    d0[STRM_SIV_BLOCK];
 };
 
 
+/* CMAC over a message given in pieces */
+typedef struct {
+    unsigned char    x[STRM_SIV_BLOCK];
+    unsigned char    buf[STRM_SIV_BLOCK];
+    size_t           n;
+} strm_siv_cmac_t;
+
+
+/* the counter blocks encrypted at once */
+#define STRM_SIV_CTR_BLOCKS  32
+
+
 static void strm_siv_dbl(unsigned char *b);
+static EVP_CIPHER_CTX *strm_siv_ecb(const char *name,
+    const unsigned char *key);
+static strm_rc_t strm_siv_block(EVP_CIPHER_CTX *ecb, unsigned char *b);
+static void strm_siv_cmac_init(strm_siv_cmac_t *c);
+static strm_rc_t strm_siv_cmac_update(strm_siv_t *siv, strm_siv_cmac_t *c,
+    const unsigned char *in, size_t len);
+static strm_rc_t strm_siv_cmac_final(strm_siv_t *siv, strm_siv_cmac_t *c,
+    unsigned char *out);
 static strm_rc_t strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad,
     size_t adlen, const unsigned char *pt, size_t len, unsigned char *v);
 static strm_rc_t strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
@@ -34,26 +63,21 @@ static strm_rc_t strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
 strm_siv_t *
 strm_siv_new(const unsigned char *key, size_t len)
 {
-    size_t            half, n;
-    EVP_MAC          *mac;
+    size_t            half;
     strm_siv_t       *siv;
-    const char       *cbc, *ctr;
-    EVP_CIPHER       *cipher;
-    OSSL_PARAM        params[2];
+    const char       *ecb;
+    strm_siv_cmac_t   c;
     unsigned char     zero[STRM_SIV_BLOCK];
 
     switch (len) {
     case 32:
-        cbc = "AES-128-CBC";
-        ctr = "AES-128-CTR";
+        ecb = "AES-128-ECB";
         break;
     case 48:
-        cbc = "AES-192-CBC";
-        ctr = "AES-192-CTR";
+        ecb = "AES-192-ECB";
         break;
     case 64:
-        cbc = "AES-256-CBC";
-        ctr = "AES-256-CTR";
+        ecb = "AES-256-ECB";
         break;
     default:
         return NULL;
@@ -66,48 +90,29 @@ strm_siv_new(const unsigned char *key, size_t len)
         return NULL;
     }
 
-    mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-    if (mac == NULL) {
+    siv->mac = strm_siv_ecb(ecb, key);
+    siv->ctr = strm_siv_ecb(ecb, key + half);
+
+    if (siv->mac == NULL || siv->ctr == NULL) {
         goto failed;
     }
 
-    siv->cmac = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);
+    /* L = AES(K1, 0^128); K1 = dbl(L), K2 = dbl(K1) */
+    memset(siv->k1, 0, STRM_SIV_BLOCK);
 
-    if (siv->cmac == NULL) {
+    if (strm_siv_block(siv->mac, siv->k1) != STRM_OK) {
         goto failed;
     }
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-                                                 (char *) cbc, 0);
-    params[1] = OSSL_PARAM_construct_end();
-
-    if (EVP_MAC_init(siv->cmac, key, half, params) != 1) {
-        goto failed;
-    }
-
-    cipher = EVP_CIPHER_fetch(NULL, ctr, NULL);
-    if (cipher == NULL) {
-        goto failed;
-    }
-
-    siv->ctr = EVP_CIPHER_CTX_new();
-
-    if (siv->ctr == NULL
-        || EVP_EncryptInit_ex2(siv->ctr, cipher, key + half, NULL, NULL)
-           != 1)
-    {
-        EVP_CIPHER_free(cipher);
-        goto failed;
-    }
-
-    EVP_CIPHER_free(cipher);
+    strm_siv_dbl(siv->k1);
+    memcpy(siv->k2, siv->k1, STRM_SIV_BLOCK);
+    strm_siv_dbl(siv->k2);
 
     memset(zero, 0, sizeof(zero));
+    strm_siv_cmac_init(&c);
 
-    if (EVP_MAC_update(siv->cmac, zero, sizeof(zero)) != 1
-        || EVP_MAC_final(siv->cmac, siv->d0, &n, sizeof(siv->d0)) != 1
-        || n != STRM_SIV_BLOCK)
+    if (strm_siv_cmac_update(siv, &c, zero, sizeof(zero)) != STRM_OK
+        || strm_siv_cmac_final(siv, &c, siv->d0) != STRM_OK)
     {
         goto failed;
     }
@@ -124,6 +129,50 @@ failed:
 }
 
 
+/* an AES-ECB context keyed once, no padding: it encrypts whole blocks */
+static EVP_CIPHER_CTX *
+strm_siv_ecb(const char *name, const unsigned char *key)
+{
+    EVP_CIPHER      *cipher;
+    EVP_CIPHER_CTX  *ctx;
+
+    cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+    if (cipher == NULL) {
+        return NULL;
+    }
+
+    ctx = EVP_CIPHER_CTX_new();
+
+    if (ctx == NULL
+        || EVP_EncryptInit_ex2(ctx, cipher, key, NULL, NULL) != 1
+        || EVP_CIPHER_CTX_set_padding(ctx, 0) != 1)
+    {
+        EVP_CIPHER_CTX_free(ctx);
+        ctx = NULL;
+    }
+
+    EVP_CIPHER_free(cipher);
+
+    return ctx;
+}
+
+
+/* one block encrypted in place */
+static strm_rc_t
+strm_siv_block(EVP_CIPHER_CTX *ecb, unsigned char *b)
+{
+    int  n;
+
+    if (EVP_EncryptUpdate(ecb, b, &n, b, STRM_SIV_BLOCK) != 1
+        || n != STRM_SIV_BLOCK)
+    {
+        return STRM_E_INTERNAL;
+    }
+
+    return STRM_OK;
+}
+
+
 void
 strm_siv_free(strm_siv_t *siv)
 {
@@ -131,8 +180,8 @@ strm_siv_free(strm_siv_t *siv)
         return;
     }
 
-    /* both free functions wipe the key schedules they hold */
-    EVP_MAC_CTX_free(siv->cmac);
+    /* EVP_CIPHER_CTX_free() wipes the key schedule it holds */
+    EVP_CIPHER_CTX_free(siv->mac);
     EVP_CIPHER_CTX_free(siv->ctr);
 
     OPENSSL_cleanse(siv, sizeof(strm_siv_t));
@@ -210,6 +259,89 @@ strm_siv_dbl(unsigned char *b)
 
 
 /*
+ * CMAC (RFC 4493) on K1's context: whole blocks are chained as they
+ * come; the last one, complete or padded, waits for the final step.
+ */
+
+static void
+strm_siv_cmac_init(strm_siv_cmac_t *c)
+{
+    memset(c, 0, sizeof(strm_siv_cmac_t));
+}
+
+
+static strm_rc_t
+strm_siv_cmac_update(strm_siv_t *siv, strm_siv_cmac_t *c,
+    const unsigned char *in, size_t len)
+{
+    size_t  i, n;
+
+    while (len > 0) {
+        if (c->n == STRM_SIV_BLOCK) {
+            /* more follows: the buffered block is not the last */
+            for (i = 0; i < STRM_SIV_BLOCK; i++) {
+                c->x[i] ^= c->buf[i];
+            }
+
+            if (strm_siv_block(siv->mac, c->x) != STRM_OK) {
+                return STRM_E_INTERNAL;
+            }
+
+            c->n = 0;
+        }
+
+        n = STRM_SIV_BLOCK - c->n;
+        if (n > len) {
+            n = len;
+        }
+
+        memcpy(c->buf + c->n, in, n);
+        c->n += n;
+        in += n;
+        len -= n;
+    }
+
+    return STRM_OK;
+}
+
+
+static strm_rc_t
+strm_siv_cmac_final(strm_siv_t *siv, strm_siv_cmac_t *c, unsigned char *out)
+{
+    size_t          i;
+    strm_rc_t       rc;
+    unsigned char  *k;
+
+    if (c->n == STRM_SIV_BLOCK) {
+        k = siv->k1;
+
+    } else {
+        c->buf[c->n] = 0x80;
+
+        for (i = c->n + 1; i < STRM_SIV_BLOCK; i++) {
+            c->buf[i] = 0;
+        }
+
+        k = siv->k2;
+    }
+
+    for (i = 0; i < STRM_SIV_BLOCK; i++) {
+        c->x[i] ^= c->buf[i] ^ k[i];
+    }
+
+    rc = strm_siv_block(siv->mac, c->x);
+
+    if (rc == STRM_OK) {
+        memcpy(out, c->x, STRM_SIV_BLOCK);
+    }
+
+    OPENSSL_cleanse(c, sizeof(strm_siv_cmac_t));
+
+    return rc;
+}
+
+
+/*
  * S2V(K1; ad, pt), with the CMAC of the zero block precomputed; the
  * plaintext is streamed into the last CMAC, never copied whole.
  */
@@ -218,17 +350,18 @@ static strm_rc_t
 strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
     const unsigned char *pt, size_t len, unsigned char *v)
 {
-    int            i;
-    size_t         n;
-    strm_rc_t      rc;
-    unsigned char  d[STRM_SIV_BLOCK], t[STRM_SIV_BLOCK];
+    int              i;
+    size_t           n;
+    strm_rc_t        rc;
+    unsigned char    d[STRM_SIV_BLOCK], t[STRM_SIV_BLOCK];
+    strm_siv_cmac_t  c;
 
     rc = STRM_E_INTERNAL;
 
-    if (EVP_MAC_init(siv->cmac, NULL, 0, NULL) != 1
-        || (adlen > 0 && EVP_MAC_update(siv->cmac, ad, adlen) != 1)
-        || EVP_MAC_final(siv->cmac, d, &n, sizeof(d)) != 1
-        || EVP_MAC_init(siv->cmac, NULL, 0, NULL) != 1)
+    strm_siv_cmac_init(&c);
+
+    if (strm_siv_cmac_update(siv, &c, ad, adlen) != STRM_OK
+        || strm_siv_cmac_final(siv, &c, d) != STRM_OK)
     {
         goto failed;
     }
@@ -236,6 +369,8 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
     for (i = 0; i < STRM_SIV_BLOCK; i++) {
         d[i] ^= siv->d0[i];
     }
+
+    strm_siv_cmac_init(&c);
 
     if (len >= STRM_SIV_BLOCK) {
         /* T = pt xorend D */
@@ -245,8 +380,8 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
             t[i] = pt[n + i] ^ d[i];
         }
 
-        if ((n > 0 && EVP_MAC_update(siv->cmac, pt, n) != 1)
-            || EVP_MAC_update(siv->cmac, t, STRM_SIV_BLOCK) != 1)
+        if (strm_siv_cmac_update(siv, &c, pt, n) != STRM_OK
+            || strm_siv_cmac_update(siv, &c, t, STRM_SIV_BLOCK) != STRM_OK)
         {
             goto failed;
         }
@@ -265,14 +400,12 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
             t[i] ^= d[i];
         }
 
-        if (EVP_MAC_update(siv->cmac, t, STRM_SIV_BLOCK) != 1) {
+        if (strm_siv_cmac_update(siv, &c, t, STRM_SIV_BLOCK) != STRM_OK) {
             goto failed;
         }
     }
 
-    if (EVP_MAC_final(siv->cmac, v, &n, STRM_SIV_BLOCK) != 1
-        || n != STRM_SIV_BLOCK)
-    {
+    if (strm_siv_cmac_final(siv, &c, v) != STRM_OK) {
         goto failed;
     }
 
@@ -282,20 +415,27 @@ failed:
 
     OPENSSL_cleanse(d, sizeof(d));
     OPENSSL_cleanse(t, sizeof(t));
+    OPENSSL_cleanse(&c, sizeof(c));
 
     return rc;
 }
 
 
-/* CTR with Q = V & 1^64 0 1^31 0 1^31 (RFC 5297 section 2.6) */
+/*
+ * CTR with Q = V & 1^64 0 1^31 0 1^31 (RFC 5297 section 2.6), the
+ * counter a 128-bit big-endian number: the counter blocks of up to
+ * STRM_SIV_CTR_BLOCKS blocks are encrypted in one call on K2's context.
+ */
 
 static strm_rc_t
 strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
     const unsigned char *in, size_t len, unsigned char *out)
 {
-    int            n;
+    int            j, n;
+    size_t         i, chunk, blocks;
     strm_rc_t      rc;
     unsigned char  q[STRM_SIV_BLOCK];
+    unsigned char  ks[STRM_SIV_CTR_BLOCKS * STRM_SIV_BLOCK];
 
     if (len == 0) {
         return STRM_OK;
@@ -309,16 +449,43 @@ strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
     q[8] &= 0x7f;
     q[12] &= 0x7f;
 
-    rc = STRM_E_INTERNAL;
+    rc = STRM_OK;
+    blocks = 0;
 
-    if (EVP_EncryptInit_ex2(siv->ctr, NULL, NULL, q, NULL) == 1
-        && EVP_EncryptUpdate(siv->ctr, out, &n, in, (int) len) == 1
-        && (size_t) n == len)
-    {
-        rc = STRM_OK;
+    while (len > 0) {
+        chunk = (len < sizeof(ks)) ? len : sizeof(ks);
+        blocks = (chunk + STRM_SIV_BLOCK - 1) / STRM_SIV_BLOCK;
+
+        for (i = 0; i < blocks; i++) {
+            memcpy(ks + i * STRM_SIV_BLOCK, q, STRM_SIV_BLOCK);
+
+            for (j = STRM_SIV_BLOCK - 1; j >= 0; j--) {
+                if (++q[j] != 0) {
+                    break;
+                }
+            }
+        }
+
+        if (EVP_EncryptUpdate(siv->ctr, ks, &n, ks,
+                              (int) (blocks * STRM_SIV_BLOCK)) != 1
+            || (size_t) n != blocks * STRM_SIV_BLOCK)
+        {
+            rc = STRM_E_INTERNAL;
+            break;
+        }
+
+        for (i = 0; i < chunk; i++) {
+            out[i] = in[i] ^ ks[i];
+        }
+
+        in += chunk;
+        out += chunk;
+        len -= chunk;
     }
 
+    /* the key stream of the last chunk; earlier ones were overwritten */
     OPENSSL_cleanse(q, sizeof(q));
+    OPENSSL_cleanse(ks, blocks * STRM_SIV_BLOCK);
 
     return rc;
 }

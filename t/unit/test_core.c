@@ -13,6 +13,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "strm_error.h"
 #include "strm_id.h"
@@ -143,6 +145,66 @@ test_uuid4(void)
 }
 
 
+/*
+ * Ids come from a per-thread block of random bytes: a forked child
+ * must not hand out the bytes its parent will hand out next.
+ */
+static void
+test_uuid4_fork(void)
+{
+    int      fd[2], i, same;
+    char     mine[STRM_UUID_LEN], theirs[STRM_UUID_LEN];
+    pid_t    pid;
+    int32_t  n;
+
+    /* the parent's block is filled, most of it still to hand out */
+    CHECK(strm_uuid4(mine) == STRM_OK, "uuid4 before fork");
+    CHECK(strm_random_i32(&n) == STRM_OK, "random i32 before fork");
+
+    if (pipe(fd) != 0) {
+        CHECK(0, "pipe");
+        return;
+    }
+
+    pid = fork();
+
+    if (pid == 0) {
+        close(fd[0]);
+
+        if (strm_uuid4(theirs) != STRM_OK) {
+            memset(theirs, 0, sizeof(theirs));
+        }
+
+        i = (write(fd[1], theirs, sizeof(theirs)) == sizeof(theirs));
+        _exit(i ? 0 : 1);
+    }
+
+    close(fd[1]);
+
+    CHECK(pid > 0, "fork");
+    CHECK(strm_uuid4(mine) == STRM_OK, "uuid4 after fork");
+    CHECK(read(fd[0], theirs, sizeof(theirs)) == sizeof(theirs),
+          "the child's uuid");
+    close(fd[0]);
+
+    if (pid > 0) {
+        waitpid(pid, &i, 0);
+    }
+
+    same = (memcmp(mine, theirs, STRM_UUID_LEN) == 0);
+    CHECK(!same, "a forked child's id differs from its parent's next one");
+
+    /* a thousand ids (more than one block) are all well formed */
+    for (i = 0; i < 1000; i++) {
+        if (strm_uuid4(mine) != STRM_OK || mine[14] != '4') {
+            break;
+        }
+    }
+
+    CHECK(i == 1000, "ids across blocks");
+}
+
+
 static void
 test_topic_valid(void)
 {
@@ -250,6 +312,7 @@ main(void)
     test_error_json();
     test_json_escape();
     test_uuid4();
+    test_uuid4_fork();
     test_topic_valid();
     test_topic_check_keys();
 

@@ -1160,6 +1160,82 @@ test_foreign_contract(void)
 }
 
 
+/*
+ * The event's JSON is written by strm_event_dumps(), not json_dumps():
+ * the bytes must be jansson's, for every escape, number and nesting.
+ */
+static void
+test_dumps(void)
+{
+    int          i;
+    char        *mine, *theirs, what[96], s[4];
+    size_t       len;
+    json_t      *v;
+    json_error_t err;
+
+    static const char  *docs[] = {
+        "{}", "[]", "{\"a\":[]}", "{\"a\":{}}", "[[[]],{}]",
+        "{\"a\":1,\"b\":-1,\"c\":0,\"d\":9223372036854775807,"
+        "\"e\":-9223372036854775808}",
+        "{\"t\":true,\"f\":false,\"n\":null}",
+        "{\"r\":1.5,\"s\":-0.0,\"x\":1e300,\"y\":0.1,\"z\":123456789.0}",
+        "{\"q\":\"a\\\"b\\\\c\\/d\"}",
+        "{\"c\":\"\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\"}",
+        "{\"nul\":\"a\\u0000b\",\"k\\u0001\":1}",
+        "{\"u\":\"h\u00e9llo \u20ac \U0001F600\\u00e9\\ud83d\\ude00\"}",
+        "{\"\\\"key\\n\":\"v\",\"z\":\"\",\"a\":\"\"}",
+        "[1,\"two\",[3,[4,{\"five\":[5]}]],null,true,false,-7]",
+        "{\"long\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
+        DEMO_PLAIN,
+    };
+
+    for (i = 0; i < (int) (sizeof(docs) / sizeof(docs[0])); i++) {
+        v = json_loads(docs[i], JSON_ALLOW_NUL, &err);
+        snprintf(what, sizeof(what), "dumps: document %d parses", i);
+        CHECK(v != NULL, what);
+
+        if (v == NULL) {
+            continue;
+        }
+
+        theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        mine = strm_event_dumps(v, &len);
+
+        snprintf(what, sizeof(what), "dumps: document %d as jansson", i);
+        CHECK(mine != NULL && theirs != NULL && strcmp(mine, theirs) == 0
+              && len == strlen(theirs), what);
+
+        if (mine != NULL && theirs != NULL && strcmp(mine, theirs) != 0) {
+            printf("  mine   %s\n  theirs %s\n", mine, theirs);
+        }
+
+        free(mine);
+        free(theirs);
+        json_decref(v);
+    }
+
+    /* every byte below 0x80 alone in a string, and a long run of them */
+    for (i = 0; i < 0x80; i++) {
+        s[0] = 'a';
+        s[1] = (char) i;
+        s[2] = 'z';
+
+        v = json_stringn(s, 3);
+        theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        mine = strm_event_dumps(v, &len);
+
+        snprintf(what, sizeof(what), "dumps: byte 0x%02x as jansson", i);
+        CHECK(mine != NULL && theirs != NULL && strcmp(mine, theirs) == 0,
+              what);
+
+        free(mine);
+        free(theirs);
+        json_decref(v);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1193,6 +1269,7 @@ main(int argc, char **argv)
     test_contract();
     test_dead_letter();
     test_foreign_contract();
+    test_dumps();
 
     strm_registry_free(reg);
     strm_registry_free(loose);
