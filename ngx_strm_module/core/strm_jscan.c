@@ -17,6 +17,21 @@
 #define STRM_JSCAN_NUMBER   64
 
 
+/* 1 for the bytes a string holds as they are: printable ASCII, not '"'
+   and not '\' */
+static const unsigned char  strm_jscan_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    /* 0x80 and up: 0, UTF-8 is checked on its own */
+};
+
+
 typedef struct {
     const unsigned char  *p;
     const unsigned char  *end;
@@ -66,6 +81,11 @@ static void
 strm_jscan_space(strm_jscan_t *s)
 {
     if (s->flags & STRM_JSCAN_COMPACT) {
+        return;
+    }
+
+    /* most often there is none */
+    if (s->p < s->end && *s->p > ' ') {
         return;
     }
 
@@ -255,10 +275,8 @@ strm_jscan_string(strm_jscan_t *s, int *esc)
     p = s->p + 1;
 
     for ( ;; ) {
-        /* the plain run: printable ASCII */
-        while (p < s->end && *p >= 0x20 && *p < 0x80 && *p != '"'
-               && *p != '\\')
-        {
+        /* the plain run: printable ASCII but '"' and '\' */
+        while (p < s->end && strm_jscan_plain[*p]) {
             p++;
         }
 
