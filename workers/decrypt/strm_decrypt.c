@@ -49,6 +49,8 @@
 #define STRM_DECRYPT_MAP_SIZE      ((size_t) 1 << 30)
 #define STRM_DECRYPT_MAX_DERIVED   64
 #define STRM_DECRYPT_MAX_INFLIGHT  100000
+#define STRM_DECRYPT_BATCH         1000
+#define STRM_DECRYPT_KEY_CACHE     65536
 #define STRM_DECRYPT_DRAIN_MS      30000
 #define STRM_DECRYPT_LEVELS        STRM_DERIVE_MAX_LEVELS
 #define STRM_DECRYPT_RULE_MAX_ACK  "acknowledge_unconsented_levels"
@@ -121,6 +123,7 @@ typedef struct {
     strm_tink_keyset_t     *kek_ks;
     strm_keys_t            *keys;
     rd_kafka_t             *consumer;
+    rd_kafka_queue_t       *cq;               /* the consumer's queue */
     rd_kafka_t             *producer;
     FILE                   *audit;
     strm_decrypt_queue_t   *queues;           /* by partition */
@@ -277,8 +280,11 @@ strm_decrypt_run(strm_w_t *w)
     strm_decrypt_t  *d = w->data;
 
     int                  rc;
+    size_t               max;
     int64_t              now;
+    ssize_t              i, n;
     rd_kafka_message_t  *rkm;
+    rd_kafka_message_t  *batch[STRM_DECRYPT_BATCH];
 
     rc = STRM_W_EX_OK;
 
@@ -296,15 +302,23 @@ strm_decrypt_run(strm_w_t *w)
             continue;
         }
 
-        rkm = rd_kafka_consumer_poll(d->consumer, 100);
+        /*
+         * A batch of records at a time: the producer's delivery
+         * reports, the clock and the timers are served once a batch,
+         * not once a record.
+         */
+        max = STRM_DECRYPT_MAX_INFLIGHT - d->inflight;
+        n = rd_kafka_consume_batch_queue(d->cq, 100, batch,
+                                         max < STRM_DECRYPT_BATCH
+                                         ? max : STRM_DECRYPT_BATCH);
         rd_kafka_poll(d->producer, 0);
 
-        if (rkm != NULL) {
+        for (i = 0; i < n; i++) {
+            rkm = batch[i];
+
             if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                if (strm_decrypt_record(d, rkm) != 0) {
-                    rd_kafka_message_destroy(rkm);
+                if (rc == STRM_W_EX_OK && strm_decrypt_record(d, rkm) != 0) {
                     rc = STRM_W_EX_FAILED;
-                    break;
                 }
 
             } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -315,6 +329,10 @@ strm_decrypt_run(strm_w_t *w)
             }
 
             rd_kafka_message_destroy(rkm);
+        }
+
+        if (rc != STRM_W_EX_OK) {
+            break;
         }
 
         now = strm_w_now_ms();
@@ -371,6 +389,9 @@ static int
 strm_decrypt_stop(strm_w_t *w)
 {
     strm_decrypt_t  *d = w->data;
+
+    rd_kafka_queue_destroy(d->cq);
+    d->cq = NULL;
 
     rd_kafka_commit(d->consumer, NULL, 0);
     rd_kafka_consumer_close(d->consumer);
@@ -908,7 +929,8 @@ strm_decrypt_refresh_keys(strm_decrypt_t *d)
     why[0] = '\0';
 
     if (strm_keys_open(d->keys_conf.store, STRM_DECRYPT_MAP_SIZE, 1, d->kek_ks,
-                       86400000, 4096, &d->keys, why, sizeof(why))
+                       86400000, STRM_DECRYPT_KEY_CACHE, &d->keys, why,
+                       sizeof(why))
         != STRM_OK)
     {
         strm_w_log(STRM_W_LOG_ERR, "keys store \"%s\": %s",
@@ -1263,6 +1285,7 @@ strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen)
     }
 
     rd_kafka_poll_set_consumer(d->consumer);
+    d->cq = rd_kafka_queue_get_consumer(d->consumer);
 
     {
         rd_kafka_topic_partition_list_t  *sub;
@@ -1507,23 +1530,11 @@ strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
     const rd_kafka_message_t  *in, const char *value, size_t len,
     strm_decrypt_rec_t        *rec, const char *derived)
 {
-    size_t                i, n;
-    const void           *hv;
-    const char           *hn;
     rd_kafka_headers_t   *hin, *hout;
     rd_kafka_resp_err_t   err;
 
-    hout = rd_kafka_headers_new(8);
-
-    if (rd_kafka_message_headers(in, &hin) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (i = 0;
-             rd_kafka_header_get_all(hin, i, &hn, &hv, &n)
-             == RD_KAFKA_RESP_ERR_NO_ERROR;
-             i++)
-        {
-            rd_kafka_header_add(hout, hn, -1, hv, n);
-        }
-    }
+    hout = (rd_kafka_message_headers(in, &hin) == RD_KAFKA_RESP_ERR_NO_ERROR)
+           ? rd_kafka_headers_copy(hin) : rd_kafka_headers_new(1);
 
     if (derived != NULL) {
         rd_kafka_header_add(hout, "strm-derived", -1, derived, -1);
