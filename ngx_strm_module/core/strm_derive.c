@@ -49,8 +49,6 @@ static void strm_derive_wipe(json_t *v);
 static int strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     const strm_derive_spec_t *spec, const char *json, size_t len,
     char **out, size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp);
-static int strm_derive_span(const char *json, size_t len, const char *path,
-    const char **v, const char **vend);
 static size_t strm_derive_escaped(const unsigned char *p, size_t n,
     char *out);
 
@@ -741,6 +739,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     size_t                  i, j, k, n, nconsent, used, nspan, olen, clen;
     strm_rc_t               rc;
     const char             *end, *meta, *mend, *v, *vend, *p, *path;
+    size_t                  hi;
     strm_tink_keyset_t     *daead;
     const strm_schema_t    *schema;
     const strm_contract_t  *c;
@@ -752,26 +751,28 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
         unsigned char      *pt;
         size_t              len;
     }                       span[STRM_DERIVE_SPLICE_MAX], t;
+    strm_jscan_index_t      ix;
     unsigned char           buf[STRM_DERIVE_SPLICE_BUF];
 
     if (json == NULL
-        || !strm_jscan_object(json, len, STRM_JSCAN_COMPACT
-                                         | STRM_JSCAN_UNIQUE
-                                         | STRM_JSCAN_ALLOW_NUL))
+        || !strm_jscan_object_index(json, len, STRM_JSCAN_COMPACT
+                                               | STRM_JSCAN_UNIQUE
+                                               | STRM_JSCAN_ALLOW_NUL,
+                                    &ix))
     {
         return 0;
     }
 
     end = json + len;
 
-    if (!strm_jscan_member(json, end, "strmMeta", 8, &meta, &mend)
+    if (!strm_jscan_path(&ix, json, len, "strmMeta", &meta, &mend)
         || *meta != '{')
     {
         return 0;
     }
 
     /* consentLevels: integers from 0 to STRM_EVENT_MAX_LEVEL */
-    if (!strm_jscan_member(meta, mend, "consentLevels", 13, &v, &vend)
+    if (!strm_jscan_path(&ix, json, len, "strmMeta/consentLevels", &v, &vend)
         || *v != '[')
     {
         return 0;
@@ -807,7 +808,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     }
 
     /* keyLink: a UUID string, no escape */
-    if (!strm_jscan_member(meta, mend, "keyLink", 7, &v, &vend)
+    if (!strm_jscan_path(&ix, json, len, "strmMeta/keyLink", &v, &vend)
         || vend - v != STRM_UUID_LEN + 2 || *v != '"'
         || !strm_derive_uuid(v + 1, STRM_UUID_LEN))
     {
@@ -817,7 +818,8 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     memcpy(link, v + 1, STRM_UUID_LEN);
     link[STRM_UUID_LEN] = '\0';
 
-    if (!strm_jscan_member(meta, mend, "eventContractRef", 16, &v, &vend)
+    if (!strm_jscan_path(&ix, json, len, "strmMeta/eventContractRef", &v,
+                         &vend)
         || *v != '"' || memchr(v, '\\', vend - v) != NULL)
     {
         return 0;
@@ -848,13 +850,14 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     daead = NULL;
     nspan = 0;
     used = 0;
+    hi = 0;
     rc = STRM_OK;
 
     for (i = c->npii; i-- > 0; /* void */) {
         path = c->pii[i].path;
         level = c->pii[i].level;
 
-        if (!strm_derive_span(json, len, path, &v, &vend)
+        if (!strm_jscan_path(&ix, json, len, path, &v, &vend)
             || (vend - v == 4 && memcmp(v, "null", 4) == 0))
         {
             continue;
@@ -896,6 +899,10 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
             goto tree;
         }
 
+        if (hi < used + 2 * clen) {
+            hi = used + 2 * clen;
+        }
+
         if (strm_b64_decode(buf + used + clen, &k,
                             (const unsigned char *) v + 1, n) != STRM_OK
             || strm_tink_decrypt(daead, (const unsigned char *) path,
@@ -920,7 +927,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     }
 
     if (strm_derive_pii(c, c->key_field) < 0
-        && strm_derive_span(json, len, c->key_field, &v, &vend)
+        && strm_jscan_path(&ix, json, len, c->key_field, &v, &vend)
         && !(vend - v == 4 && memcmp(v, "null", 4) == 0))
     {
         res->encrypted++;
@@ -969,7 +976,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
 
 done:
 
-    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, hi);
 
     if (rc != STRM_OK) {
         memset(res, 0, sizeof(strm_derive_result_t));
@@ -981,39 +988,10 @@ done:
 
 tree:
 
-    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(buf, hi);
     memset(res, 0, sizeof(strm_derive_result_t));
 
     return 0;
-}
-
-
-/* the value at path (segments split by "/") in accepted text */
-static int
-strm_derive_span(const char *json, size_t len, const char *path,
-    const char **v, const char **vend)
-{
-    const char  *p, *e, *o, *oend;
-
-    o = json;
-    oend = json + len;
-    p = path;
-
-    for ( ;; ) {
-        e = strchr(p, '/');
-
-        if (e == NULL) {
-            return strm_jscan_member(o, oend, p, strlen(p), v, vend);
-        }
-
-        if (!strm_jscan_member(o, oend, p, e - p, &o, &oend)
-            || *o != '{')
-        {
-            return 0;
-        }
-
-        p = e + 1;
-    }
 }
 
 

@@ -37,6 +37,8 @@ typedef struct {
     const unsigned char  *end;
     unsigned              flags;
     unsigned              depth;
+    strm_jscan_index_t   *ix;
+    int                   top;          /* the top-level member in m */
 } strm_jscan_t;
 
 
@@ -54,12 +56,27 @@ static int strm_jscan_hex(int c);
 int
 strm_jscan_object(const char *p, size_t len, unsigned flags)
 {
+    return strm_jscan_object_index(p, len, flags, NULL);
+}
+
+
+int
+strm_jscan_object_index(const char *p, size_t len, unsigned flags,
+    strm_jscan_index_t *ix)
+{
     strm_jscan_t  s;
 
     s.p = (const unsigned char *) p;
     s.end = s.p + len;
     s.flags = flags;
     s.depth = 0;
+    s.ix = ix;
+    s.top = -1;
+
+    if (ix != NULL) {
+        ix->n = 0;
+        ix->complete = 1;
+    }
 
     strm_jscan_space(&s);
 
@@ -138,7 +155,8 @@ strm_jscan_object_body(strm_jscan_t *s)
 {
     int                   esc;
     size_t                i, n, len;
-    const unsigned char  *name;
+    const unsigned char  *name, *nend;
+    strm_jscan_member_t  *m;
     const unsigned char  *names[STRM_JSCAN_MEMBERS];
     size_t                lens[STRM_JSCAN_MEMBERS];
 
@@ -168,6 +186,8 @@ strm_jscan_object_body(strm_jscan_t *s)
             return 0;
         }
 
+        nend = s->p - 1;
+
         if (s->flags & STRM_JSCAN_UNIQUE) {
             if (esc || n == STRM_JSCAN_MEMBERS) {
                 return 0;
@@ -195,8 +215,33 @@ strm_jscan_object_body(strm_jscan_t *s)
         s->p++;
         strm_jscan_space(s);
 
+        m = NULL;
+
+        if (s->ix != NULL && s->depth <= 2) {
+            if (s->ix->n == STRM_JSCAN_INDEX) {
+                s->ix->complete = 0;
+
+            } else {
+                m = &s->ix->m[s->ix->n];
+                m->name = (const char *) name;
+                m->nlen = nend - name;
+                m->v = (const char *) s->p;
+                m->parent = (s->depth == 1) ? -1 : s->top;
+
+                if (s->depth == 1) {
+                    s->top = (int) s->ix->n;
+                }
+
+                s->ix->n++;
+            }
+        }
+
         if (!strm_jscan_value(s)) {
             return 0;
+        }
+
+        if (m != NULL) {
+            m->vend = (const char *) s->p;
         }
 
         strm_jscan_space(s);
@@ -695,6 +740,14 @@ strm_jscan_skip(const char *p, const char *end)
 
     if (*p == '"') {
         for (p++; p < end; p++) {
+            while (p < end && strm_jscan_plain[(unsigned char) *p]) {
+                p++;
+            }
+
+            if (p == end) {
+                break;
+            }
+
             if (*p == '\\') {
                 p++;
 
@@ -756,4 +809,59 @@ strm_jscan_skip(const char *p, const char *end)
     }
 
     return NULL;
+}
+
+
+int
+strm_jscan_path(const strm_jscan_index_t *ix, const char *p, size_t len,
+    const char *path, const char **v, const char **vend)
+{
+    int          parent;
+    size_t       i, n;
+    const char  *e, *o, *oend;
+
+    o = p;
+    oend = p + len;
+    parent = -1;
+
+    for ( ;; ) {
+        e = strchr(path, '/');
+        n = (e != NULL) ? (size_t) (e - path) : strlen(path);
+
+        if (ix != NULL && ix->complete && parent >= -1) {
+            for (i = 0; i < ix->n; i++) {
+                if (ix->m[i].parent == parent && ix->m[i].nlen == n
+                    && memcmp(ix->m[i].name, path, n) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (i == ix->n) {
+                return 0;
+            }
+
+            o = ix->m[i].v;
+            oend = ix->m[i].vend;
+
+            /* only objects that are values of top-level members have
+               their members in the index */
+            parent = (parent == -1) ? (int) i : -2;
+
+        } else if (!strm_jscan_member(o, oend, path, n, &o, &oend)) {
+            return 0;
+        }
+
+        if (e == NULL) {
+            *v = o;
+            *vend = oend;
+            return 1;
+        }
+
+        if (*o != '{') {
+            return 0;
+        }
+
+        path = e + 1;
+    }
 }

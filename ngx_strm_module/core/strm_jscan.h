@@ -35,6 +35,40 @@
 
 int strm_jscan_object(const char *p, size_t len, unsigned flags);
 
+
+#define STRM_JSCAN_INDEX  128
+
+/* a member of the top-level object or of an object that is its value */
+typedef struct {
+    const char           *name;       /* its raw bytes, without quotes */
+    size_t                nlen;
+    const char           *v;          /* its value */
+    const char           *vend;
+    int                   parent;     /* the top-level member holding it,
+                                         -1 for a top-level member */
+} strm_jscan_member_t;
+
+typedef struct {
+    strm_jscan_member_t   m[STRM_JSCAN_INDEX];
+    size_t                n;
+    int                   complete;   /* every such member is in m */
+} strm_jscan_index_t;
+
+/*
+ * strm_jscan_object() that also notes, as it goes, the members of the
+ * two outer levels of objects (ix may be NULL).
+ */
+int strm_jscan_object_index(const char *p, size_t len, unsigned flags,
+    strm_jscan_index_t *ix);
+
+/*
+ * In text that strm_jscan_object_index() accepted: the value at path
+ * (member names split by "/"), found in the index for two levels, by a
+ * scan below.  1 with *v and *vend around it, 0 when there is none.
+ */
+int strm_jscan_path(const strm_jscan_index_t *ix, const char *p,
+    size_t len, const char *path, const char **v, const char **vend);
+
 /*
  * In text that strm_jscan_object() accepted: in the object at p (its
  * "{"), the value of the member called name (n bytes, compared with the

@@ -163,5 +163,49 @@ main(void)
     CHECK(!strm_jscan_member(ev, ev + strlen(ev), "strm", 4, &v, &vend),
           "member: a prefix of a name is no name");
 
+    /* the index: two levels noted, deeper ones scanned */
+    {
+        size_t               i;
+        strm_jscan_index_t   ix;
+        const char          *d, *paths[] = { "strmMeta", "strmMeta/nonce",
+                                             "strmMeta/consentLevels", "o/x",
+                                             "u", "a", "w/x/y", NULL };
+
+        d = "{\"strmMeta\":{\"nonce\":-1,\"consentLevels\":[0,1]},"
+            "\"o\":{\"x\":\"\\\"}\"},\"a\":[{\"u\":1}],\"u\":2,"
+            "\"w\":{\"x\":{\"y\":[3]}}}";
+
+        CHECK(strm_jscan_object_index(d, strlen(d), ALL, &ix) == 1
+              && ix.complete && ix.n == 9,
+              "index: accepted, the members of two levels");
+
+        for (i = 0; paths[i] != NULL; i++) {
+            CHECK(strm_jscan_path(&ix, d, strlen(d), paths[i], &v, &vend)
+                  == 1, paths[i]);
+        }
+
+        CHECK(strm_jscan_path(&ix, d, strlen(d), "o/x", &v, &vend)
+              && vend - v == 5 && memcmp(v, "\"\\\"}\"", 5) == 0,
+              "index: a string with an escaped quote");
+        CHECK(strm_jscan_path(&ix, d, strlen(d), "u", &v, &vend)
+              && vend - v == 1 && *v == '2',
+              "index: a top-level member, not the one in an array");
+        CHECK(strm_jscan_path(&ix, d, strlen(d), "w/x/y", &v, &vend)
+              && vend - v == 3 && memcmp(v, "[3]", 3) == 0,
+              "index: three levels");
+        CHECK(!strm_jscan_path(&ix, d, strlen(d), "nonce", &v, &vend)
+              && !strm_jscan_path(&ix, d, strlen(d), "a/u", &v, &vend)
+              && !strm_jscan_path(&ix, d, strlen(d), "u/x", &v, &vend)
+              && !strm_jscan_path(&ix, d, strlen(d), "strmMeta/x", &v,
+                                  &vend),
+              "index: no such paths");
+
+        ix.complete = 0;
+        CHECK(strm_jscan_path(&ix, d, strlen(d), "strmMeta/nonce", &v,
+                              &vend)
+              && vend - v == 2 && memcmp(v, "-1", 2) == 0,
+              "index incomplete: the scan finds the value");
+    }
+
     return UNIT_DONE();
 }
