@@ -7,24 +7,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "strm_siv.h"
 
 
+/*
+ * Both halves of the key are set up once, as AES in ECB mode: CMAC
+ * (RFC 4493) and CTR are built here on single blocks, so that an
+ * operation initialises no OpenSSL context (an EVP_MAC_init() or an
+ * EVP_EncryptInit_ex2() per use cost more than the AES itself on short
+ * values).
+ */
 struct strm_siv_s {
-    EVP_MAC_CTX     *cmac;       /* keyed with K1, re-initialized per use */
-    EVP_CIPHER_CTX  *ctr;        /* keyed with K2, only the IV changes */
+    EVP_CIPHER_CTX  *k1;         /* AES-ECB under K1: CMAC */
+    EVP_CIPHER_CTX  *k2;         /* AES-ECB under K2: the CTR stream */
+
+    /* the CMAC subkeys of K1 (RFC 4493 section 2.3) */
+    unsigned char    sub1[STRM_SIV_BLOCK];
+    unsigned char    sub2[STRM_SIV_BLOCK];
 
     /* dbl(CMAC(K1, 0^128)): the first S2V step, the same for every op */
     unsigned char    d0[STRM_SIV_BLOCK];
 };
 
 
+/* a CMAC on its way: x the chained value, buf the last block so far */
+typedef struct {
+    unsigned char    x[STRM_SIV_BLOCK];
+    unsigned char    buf[STRM_SIV_BLOCK];
+    size_t           nbuf;
+} strm_siv_cmac_t;
+
+
+#define STRM_SIV_STREAM  (16 * STRM_SIV_BLOCK)
+
+
+static EVP_CIPHER_CTX *strm_siv_ecb(const char *name,
+    const unsigned char *key);
+static int strm_siv_aes(EVP_CIPHER_CTX *ctx, unsigned char *b);
 static void strm_siv_dbl(unsigned char *b);
+static void strm_siv_cmac_init(strm_siv_cmac_t *c);
+static int strm_siv_cmac_update(strm_siv_t *siv, strm_siv_cmac_t *c,
+    const unsigned char *in, size_t len);
+static int strm_siv_cmac_final(strm_siv_t *siv, strm_siv_cmac_t *c,
+    unsigned char *out);
 static strm_rc_t strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad,
     size_t adlen, const unsigned char *pt, size_t len, unsigned char *v);
 static strm_rc_t strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
@@ -34,26 +62,20 @@ static strm_rc_t strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
 strm_siv_t *
 strm_siv_new(const unsigned char *key, size_t len)
 {
-    size_t            half, n;
-    EVP_MAC          *mac;
+    size_t            half;
     strm_siv_t       *siv;
-    const char       *cbc, *ctr;
-    EVP_CIPHER       *cipher;
-    OSSL_PARAM        params[2];
-    unsigned char     zero[STRM_SIV_BLOCK];
+    const char       *ecb;
+    strm_siv_cmac_t   c;
 
     switch (len) {
     case 32:
-        cbc = "AES-128-CBC";
-        ctr = "AES-128-CTR";
+        ecb = "AES-128-ECB";
         break;
     case 48:
-        cbc = "AES-192-CBC";
-        ctr = "AES-192-CTR";
+        ecb = "AES-192-ECB";
         break;
     case 64:
-        cbc = "AES-256-CBC";
-        ctr = "AES-256-CTR";
+        ecb = "AES-256-ECB";
         break;
     default:
         return NULL;
@@ -66,49 +88,29 @@ strm_siv_new(const unsigned char *key, size_t len)
         return NULL;
     }
 
-    mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-    if (mac == NULL) {
+    siv->k1 = strm_siv_ecb(ecb, key);
+    siv->k2 = strm_siv_ecb(ecb, key + half);
+
+    if (siv->k1 == NULL || siv->k2 == NULL) {
         goto failed;
     }
 
-    siv->cmac = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);
+    /* L = AES(K1, 0^128), K1' = dbl(L), K2' = dbl(K1') */
+    memset(siv->sub1, 0, STRM_SIV_BLOCK);
 
-    if (siv->cmac == NULL) {
+    if (!strm_siv_aes(siv->k1, siv->sub1)) {
         goto failed;
     }
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-                                                 (char *) cbc, 0);
-    params[1] = OSSL_PARAM_construct_end();
+    strm_siv_dbl(siv->sub1);
+    memcpy(siv->sub2, siv->sub1, STRM_SIV_BLOCK);
+    strm_siv_dbl(siv->sub2);
 
-    if (EVP_MAC_init(siv->cmac, key, half, params) != 1) {
-        goto failed;
-    }
+    /* CMAC(K1, 0^128) */
+    strm_siv_cmac_init(&c);
+    c.nbuf = STRM_SIV_BLOCK;
 
-    cipher = EVP_CIPHER_fetch(NULL, ctr, NULL);
-    if (cipher == NULL) {
-        goto failed;
-    }
-
-    siv->ctr = EVP_CIPHER_CTX_new();
-
-    if (siv->ctr == NULL
-        || EVP_EncryptInit_ex2(siv->ctr, cipher, key + half, NULL, NULL)
-           != 1)
-    {
-        EVP_CIPHER_free(cipher);
-        goto failed;
-    }
-
-    EVP_CIPHER_free(cipher);
-
-    memset(zero, 0, sizeof(zero));
-
-    if (EVP_MAC_update(siv->cmac, zero, sizeof(zero)) != 1
-        || EVP_MAC_final(siv->cmac, siv->d0, &n, sizeof(siv->d0)) != 1
-        || n != STRM_SIV_BLOCK)
-    {
+    if (!strm_siv_cmac_final(siv, &c, siv->d0)) {
         goto failed;
     }
 
@@ -124,6 +126,44 @@ failed:
 }
 
 
+static EVP_CIPHER_CTX *
+strm_siv_ecb(const char *name, const unsigned char *key)
+{
+    EVP_CIPHER      *cipher;
+    EVP_CIPHER_CTX  *ctx;
+
+    cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+    if (cipher == NULL) {
+        return NULL;
+    }
+
+    ctx = EVP_CIPHER_CTX_new();
+
+    if (ctx == NULL
+        || EVP_EncryptInit_ex2(ctx, cipher, key, NULL, NULL) != 1
+        || EVP_CIPHER_CTX_set_padding(ctx, 0) != 1)
+    {
+        EVP_CIPHER_CTX_free(ctx);
+        ctx = NULL;
+    }
+
+    EVP_CIPHER_free(cipher);
+
+    return ctx;
+}
+
+
+/* one block, in place */
+static int
+strm_siv_aes(EVP_CIPHER_CTX *ctx, unsigned char *b)
+{
+    int  n;
+
+    return EVP_EncryptUpdate(ctx, b, &n, b, STRM_SIV_BLOCK) == 1
+           && n == STRM_SIV_BLOCK;
+}
+
+
 void
 strm_siv_free(strm_siv_t *siv)
 {
@@ -131,9 +171,9 @@ strm_siv_free(strm_siv_t *siv)
         return;
     }
 
-    /* both free functions wipe the key schedules they hold */
-    EVP_MAC_CTX_free(siv->cmac);
-    EVP_CIPHER_CTX_free(siv->ctr);
+    /* the free function wipes the key schedule it holds */
+    EVP_CIPHER_CTX_free(siv->k1);
+    EVP_CIPHER_CTX_free(siv->k2);
 
     OPENSSL_cleanse(siv, sizeof(strm_siv_t));
     free(siv);
@@ -189,6 +229,84 @@ strm_siv_decrypt(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
 }
 
 
+/* CMAC (RFC 4493) under K1, streamed: the last block is held back */
+
+static void
+strm_siv_cmac_init(strm_siv_cmac_t *c)
+{
+    memset(c, 0, sizeof(strm_siv_cmac_t));
+}
+
+
+static int
+strm_siv_cmac_update(strm_siv_t *siv, strm_siv_cmac_t *c,
+    const unsigned char *in, size_t len)
+{
+    int     i;
+    size_t  n;
+
+    while (len > 0) {
+        if (c->nbuf == STRM_SIV_BLOCK) {
+            /* more follows: the held block is not the last one */
+            for (i = 0; i < STRM_SIV_BLOCK; i++) {
+                c->x[i] ^= c->buf[i];
+            }
+
+            if (!strm_siv_aes(siv->k1, c->x)) {
+                return 0;
+            }
+
+            c->nbuf = 0;
+        }
+
+        n = STRM_SIV_BLOCK - c->nbuf;
+        n = (len < n) ? len : n;
+
+        memcpy(c->buf + c->nbuf, in, n);
+        c->nbuf += n;
+        in += n;
+        len -= n;
+    }
+
+    return 1;
+}
+
+
+static int
+strm_siv_cmac_final(strm_siv_t *siv, strm_siv_cmac_t *c,
+    unsigned char *out)
+{
+    int             i;
+    unsigned char  *sub;
+
+    if (c->nbuf == STRM_SIV_BLOCK) {
+        sub = siv->sub1;
+
+    } else {
+        /* padded: 10* */
+        c->buf[c->nbuf] = 0x80;
+
+        for (i = (int) c->nbuf + 1; i < STRM_SIV_BLOCK; i++) {
+            c->buf[i] = 0;
+        }
+
+        sub = siv->sub2;
+    }
+
+    for (i = 0; i < STRM_SIV_BLOCK; i++) {
+        c->x[i] ^= c->buf[i] ^ sub[i];
+    }
+
+    if (!strm_siv_aes(siv->k1, c->x)) {
+        return 0;
+    }
+
+    memcpy(out, c->x, STRM_SIV_BLOCK);
+
+    return 1;
+}
+
+
 /* multiplication by x in GF(2^128), RFC 5297 section 2.3 */
 
 static void
@@ -218,17 +336,18 @@ static strm_rc_t
 strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
     const unsigned char *pt, size_t len, unsigned char *v)
 {
-    int            i;
-    size_t         n;
-    strm_rc_t      rc;
-    unsigned char  d[STRM_SIV_BLOCK], t[STRM_SIV_BLOCK];
+    int              i;
+    size_t           n;
+    strm_rc_t        rc;
+    strm_siv_cmac_t  c;
+    unsigned char    d[STRM_SIV_BLOCK], t[STRM_SIV_BLOCK];
 
     rc = STRM_E_INTERNAL;
 
-    if (EVP_MAC_init(siv->cmac, NULL, 0, NULL) != 1
-        || (adlen > 0 && EVP_MAC_update(siv->cmac, ad, adlen) != 1)
-        || EVP_MAC_final(siv->cmac, d, &n, sizeof(d)) != 1
-        || EVP_MAC_init(siv->cmac, NULL, 0, NULL) != 1)
+    strm_siv_cmac_init(&c);
+
+    if (!strm_siv_cmac_update(siv, &c, ad, adlen)
+        || !strm_siv_cmac_final(siv, &c, d))
     {
         goto failed;
     }
@@ -236,6 +355,8 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
     for (i = 0; i < STRM_SIV_BLOCK; i++) {
         d[i] ^= siv->d0[i];
     }
+
+    strm_siv_cmac_init(&c);
 
     if (len >= STRM_SIV_BLOCK) {
         /* T = pt xorend D */
@@ -245,8 +366,8 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
             t[i] = pt[n + i] ^ d[i];
         }
 
-        if ((n > 0 && EVP_MAC_update(siv->cmac, pt, n) != 1)
-            || EVP_MAC_update(siv->cmac, t, STRM_SIV_BLOCK) != 1)
+        if (!strm_siv_cmac_update(siv, &c, pt, n)
+            || !strm_siv_cmac_update(siv, &c, t, STRM_SIV_BLOCK))
         {
             goto failed;
         }
@@ -265,14 +386,12 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
             t[i] ^= d[i];
         }
 
-        if (EVP_MAC_update(siv->cmac, t, STRM_SIV_BLOCK) != 1) {
+        if (!strm_siv_cmac_update(siv, &c, t, STRM_SIV_BLOCK)) {
             goto failed;
         }
     }
 
-    if (EVP_MAC_final(siv->cmac, v, &n, STRM_SIV_BLOCK) != 1
-        || n != STRM_SIV_BLOCK)
-    {
+    if (!strm_siv_cmac_final(siv, &c, v)) {
         goto failed;
     }
 
@@ -282,20 +401,27 @@ failed:
 
     OPENSSL_cleanse(d, sizeof(d));
     OPENSSL_cleanse(t, sizeof(t));
+    OPENSSL_cleanse(&c, sizeof(c));
 
     return rc;
 }
 
 
-/* CTR with Q = V & 1^64 0 1^31 0 1^31 (RFC 5297 section 2.6) */
+/*
+ * CTR with Q = V & 1^64 0 1^31 0 1^31 (RFC 5297 section 2.6), the
+ * counter a 128-bit big-endian number: up to 16 counter blocks are
+ * encrypted in one call, and the stream is wiped after use.
+ */
 
 static strm_rc_t
 strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
     const unsigned char *in, size_t len, unsigned char *out)
 {
-    int            n;
+    int            i, n;
+    size_t         k, m, done;
     strm_rc_t      rc;
     unsigned char  q[STRM_SIV_BLOCK];
+    unsigned char  ks[STRM_SIV_STREAM];
 
     if (len == 0) {
         return STRM_OK;
@@ -309,16 +435,40 @@ strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
     q[8] &= 0x7f;
     q[12] &= 0x7f;
 
-    rc = STRM_E_INTERNAL;
+    rc = STRM_OK;
 
-    if (EVP_EncryptInit_ex2(siv->ctr, NULL, NULL, q, NULL) == 1
-        && EVP_EncryptUpdate(siv->ctr, out, &n, in, (int) len) == 1
-        && (size_t) n == len)
-    {
-        rc = STRM_OK;
+    for (done = 0; done < len; done += m) {
+        m = len - done;
+        m = (m < STRM_SIV_STREAM) ? m : STRM_SIV_STREAM;
+
+        /* the counter blocks of this part */
+        for (k = 0; k < m; k += STRM_SIV_BLOCK) {
+            memcpy(ks + k, q, STRM_SIV_BLOCK);
+
+            for (i = STRM_SIV_BLOCK - 1; i >= 0; i--) {
+                if (++q[i] != 0) {
+                    break;
+                }
+            }
+        }
+
+        k = (m + STRM_SIV_BLOCK - 1) & ~((size_t) STRM_SIV_BLOCK - 1);
+
+        if (EVP_EncryptUpdate(siv->k2, ks, &n, ks, (int) k) != 1
+            || (size_t) n != k)
+        {
+            rc = STRM_E_INTERNAL;
+            break;
+        }
+
+        for (k = 0; k < m; k++) {
+            out[done + k] = in[done + k] ^ ks[k];
+        }
     }
 
     OPENSSL_cleanse(q, sizeof(q));
+    k = (len + STRM_SIV_BLOCK - 1) & ~((size_t) STRM_SIV_BLOCK - 1);
+    OPENSSL_cleanse(ks, (k < sizeof(ks)) ? k : sizeof(ks));
 
     return rc;
 }
