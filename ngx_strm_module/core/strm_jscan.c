@@ -51,6 +51,8 @@ static int strm_jscan_number(strm_jscan_t *s);
 static int strm_jscan_literal(strm_jscan_t *s, const char *lit, size_t n);
 static void strm_jscan_space(strm_jscan_t *s);
 static int strm_jscan_hex(int c);
+static const unsigned char *strm_jscan_run(const unsigned char *p,
+    const unsigned char *end);
 
 
 int
@@ -321,9 +323,7 @@ strm_jscan_string(strm_jscan_t *s, int *esc)
 
     for ( ;; ) {
         /* the plain run: printable ASCII but '"' and '\' */
-        while (p < s->end && strm_jscan_plain[*p]) {
-            p++;
-        }
+        p = strm_jscan_run(p, s->end);
 
         if (p == s->end) {
             return 0;
@@ -365,6 +365,44 @@ strm_jscan_string(strm_jscan_t *s, int *esc)
 
         p = q;
     }
+}
+
+
+/*
+ * Past the bytes a string holds as they are: eight at a time while none
+ * of the eight is below 0x20, '"', '\' or 0x80 and up (the word
+ * tests of "has a zero byte" never miss one), then byte by byte.
+ */
+
+#define STRM_JSCAN_ONES   0x0101010101010101ULL
+#define STRM_JSCAN_HIGHS  0x8080808080808080ULL
+#define strm_jscan_zero(x)  (((x) - STRM_JSCAN_ONES) & ~(x))
+
+static const unsigned char *
+strm_jscan_run(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t  x, q, b;
+
+    while (end - p >= 8) {
+        memcpy(&x, p, 8);
+        q = x ^ (STRM_JSCAN_ONES * '"');
+        b = x ^ (STRM_JSCAN_ONES * '\\');
+
+        if ((((x - STRM_JSCAN_ONES * 0x20) & ~x) | x | strm_jscan_zero(q)
+             | strm_jscan_zero(b))
+            & STRM_JSCAN_HIGHS)
+        {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < end && strm_jscan_plain[*p]) {
+        p++;
+    }
+
+    return p;
 }
 
 
@@ -740,9 +778,8 @@ strm_jscan_skip(const char *p, const char *end)
 
     if (*p == '"') {
         for (p++; p < end; p++) {
-            while (p < end && strm_jscan_plain[(unsigned char) *p]) {
-                p++;
-            }
+            p = (const char *) strm_jscan_run((const unsigned char *) p,
+                                              (const unsigned char *) end);
 
             if (p == end) {
                 break;

@@ -146,6 +146,35 @@ main(void)
             jansson_takes("{\"a\":0.10000000000000001}", 25, ALL),
             "compact: a real as jansson writes it");
 
+    /* a byte a string cannot hold as it is, at every place of a word */
+    {
+        int            ok;
+        char           text[64];
+        size_t         i, b;
+        unsigned char  bad[] = { 0x01, 0x1f, '"', 0x80, 0xff, 0xc3 };
+
+        ok = 1;
+
+        for (i = 0; i < 24; i++) {
+            for (b = 0; b < sizeof(bad); b++) {
+                memcpy(text, "{\"a\":\"", 6);
+                memset(text + 6, 'x', 24);
+                text[6 + i] = (char) bad[b];
+                memcpy(text + 30, "\"}", 3);
+
+                ok = ok && strm_jscan_object(text, 32, 0) == 0;
+            }
+
+            text[6 + i] = 0x7f;
+            ok = ok && strm_jscan_object(text, 32, ALL) == 1;
+            text[6 + i] = ' ';
+            ok = ok && strm_jscan_object(text, 32, ALL) == 1;
+        }
+
+        CHECK(ok, "a control character, a quote, a lone UTF-8 byte: "
+              "found at every place of a string");
+    }
+
     /* lookups */
     CHECK(strm_jscan_member(ev, ev + strlen(ev), "uniqueIdentifier", 16,
                             &v, &vend)
