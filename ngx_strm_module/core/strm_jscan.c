@@ -49,7 +49,7 @@ static int strm_jscan_string(strm_jscan_t *s, int *esc);
 static int strm_jscan_escape(strm_jscan_t *s);
 static int strm_jscan_number(strm_jscan_t *s);
 static int strm_jscan_literal(strm_jscan_t *s, const char *lit, size_t n);
-static void strm_jscan_space(strm_jscan_t *s);
+static inline void strm_jscan_space(strm_jscan_t *s);
 static int strm_jscan_hex(int c);
 static const unsigned char *strm_jscan_run(const unsigned char *p,
     const unsigned char *end);
@@ -96,7 +96,7 @@ strm_jscan_object_index(const char *p, size_t len, unsigned flags,
 }
 
 
-static void
+static inline void
 strm_jscan_space(strm_jscan_t *s)
 {
     if (s->flags & STRM_JSCAN_COMPACT) {

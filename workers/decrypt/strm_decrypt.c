@@ -49,7 +49,7 @@
 #define STRM_DECRYPT_MAP_SIZE      ((size_t) 1 << 30)
 #define STRM_DECRYPT_MAX_DERIVED   64
 #define STRM_DECRYPT_MAX_INFLIGHT  100000
-#define STRM_DECRYPT_BATCH         1000
+#define STRM_DECRYPT_BATCH         100
 #define STRM_DECRYPT_KEY_CACHE     65536
 #define STRM_DECRYPT_DRAIN_MS      30000
 #define STRM_DECRYPT_LEVELS        STRM_DERIVE_MAX_LEVELS
@@ -123,8 +123,8 @@ typedef struct {
     strm_tink_keyset_t     *kek_ks;
     strm_keys_t            *keys;
     rd_kafka_t             *consumer;
-    rd_kafka_queue_t       *cq;               /* the consumer's queue */
     rd_kafka_t             *producer;
+    unsigned                batched;          /* records since timers */
     FILE                   *audit;
     strm_decrypt_queue_t   *queues;           /* by partition */
     int32_t                 nqueues;
@@ -280,11 +280,8 @@ strm_decrypt_run(strm_w_t *w)
     strm_decrypt_t  *d = w->data;
 
     int                  rc;
-    size_t               max;
     int64_t              now;
-    ssize_t              i, n;
     rd_kafka_message_t  *rkm;
-    rd_kafka_message_t  *batch[STRM_DECRYPT_BATCH];
 
     rc = STRM_W_EX_OK;
 
@@ -302,23 +299,14 @@ strm_decrypt_run(strm_w_t *w)
             continue;
         }
 
-        /*
-         * A batch of records at a time: the producer's delivery
-         * reports, the clock and the timers are served once a batch,
-         * not once a record.
-         */
-        max = STRM_DECRYPT_MAX_INFLIGHT - d->inflight;
-        n = rd_kafka_consume_batch_queue(d->cq, 100, batch,
-                                         max < STRM_DECRYPT_BATCH
-                                         ? max : STRM_DECRYPT_BATCH);
-        rd_kafka_poll(d->producer, 0);
+        rkm = rd_kafka_consumer_poll(d->consumer, 100);
 
-        for (i = 0; i < n; i++) {
-            rkm = batch[i];
-
+        if (rkm != NULL) {
             if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                if (rc == STRM_W_EX_OK && strm_decrypt_record(d, rkm) != 0) {
+                if (strm_decrypt_record(d, rkm) != 0) {
+                    rd_kafka_message_destroy(rkm);
                     rc = STRM_W_EX_FAILED;
+                    break;
                 }
 
             } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -329,11 +317,22 @@ strm_decrypt_run(strm_w_t *w)
             }
 
             rd_kafka_message_destroy(rkm);
+
+            /*
+             * Records one at a time: rd_kafka_consumer_poll() drops
+             * those of a partition revoked meanwhile, where the batch
+             * calls of librdkafka 2.0 may hand them out (a known issue
+             * of that release).  The producer's delivery reports, the
+             * clock and the timers are served once in a batch of
+             * records, not once a record.
+             */
+            if (++d->batched < STRM_DECRYPT_BATCH) {
+                continue;
+            }
         }
 
-        if (rc != STRM_W_EX_OK) {
-            break;
-        }
+        d->batched = 0;
+        rd_kafka_poll(d->producer, 0);
 
         now = strm_w_now_ms();
 
@@ -389,9 +388,6 @@ static int
 strm_decrypt_stop(strm_w_t *w)
 {
     strm_decrypt_t  *d = w->data;
-
-    rd_kafka_queue_destroy(d->cq);
-    d->cq = NULL;
 
     rd_kafka_commit(d->consumer, NULL, 0);
     rd_kafka_consumer_close(d->consumer);
@@ -1285,7 +1281,6 @@ strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen)
     }
 
     rd_kafka_poll_set_consumer(d->consumer);
-    d->cq = rd_kafka_queue_get_consumer(d->consumer);
 
     {
         rd_kafka_topic_partition_list_t  *sub;
