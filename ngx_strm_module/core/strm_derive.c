@@ -564,6 +564,11 @@ strm_derive_is_string(const strm_schema_t *s, const char *path)
         return 1;
     }
 
+    /* the common case first */
+    if (strcmp(type, "string") == 0) {
+        return 1;
+    }
+
     return strcmp(type, "int") != 0
            && strcmp(type, "long") != 0
            && strcmp(type, "float") != 0
