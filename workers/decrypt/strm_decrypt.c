@@ -124,6 +124,7 @@ typedef struct {
     strm_keys_t            *keys;
     rd_kafka_t             *consumer;
     rd_kafka_t             *producer;
+    rd_kafka_headers_t     *move;             /* detached, for produce */
     unsigned                batched;          /* records since timers */
     FILE                   *audit;
     strm_decrypt_queue_t   *queues;           /* by partition */
@@ -157,8 +158,7 @@ static void strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
 static void strm_decrypt_delivered(rd_kafka_t *rk,
     const rd_kafka_message_t *rkm, void *opaque);
-static int strm_decrypt_record(strm_decrypt_t *d,
-    const rd_kafka_message_t *rkm);
+static int strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm);
 static int strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
     const rd_kafka_message_t  *in, const char *value, size_t len,
     strm_decrypt_rec_t        *rec, const char *derived);
@@ -1394,7 +1394,7 @@ strm_decrypt_queue(strm_decrypt_t *d, int32_t partition)
  * the others still get it as usual.
  */
 static int
-strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
+strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
 {
     char                    *out;
     size_t                   i, l, outlen, nfailed;
@@ -1493,6 +1493,17 @@ strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
             dv->n.by_level[l] += res.by_level[l];
         }
 
+        /*
+         * One derived stream: the record's only output takes its
+         * headers as they are, not a copy (no dead letter follows).
+         */
+        if (d->nderived == 1
+            && rd_kafka_message_detach_headers(rkm, &d->move)
+               != RD_KAFKA_RESP_ERR_NO_ERROR)
+        {
+            d->move = NULL;
+        }
+
         rc = strm_decrypt_produce(d, dv->topic, rkm, out, outlen, rec,
                                   dv->topic);
 
@@ -1528,8 +1539,18 @@ strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
     rd_kafka_headers_t   *hin, *hout;
     rd_kafka_resp_err_t   err;
 
-    hout = (rd_kafka_message_headers(in, &hin) == RD_KAFKA_RESP_ERR_NO_ERROR)
-           ? rd_kafka_headers_copy(hin) : rd_kafka_headers_new(1);
+    if (d->move != NULL) {
+        hout = d->move;
+        d->move = NULL;
+
+    } else if (rd_kafka_message_headers(in, &hin)
+               == RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+        hout = rd_kafka_headers_copy(hin);
+
+    } else {
+        hout = rd_kafka_headers_new(1);
+    }
 
     if (derived != NULL) {
         rd_kafka_header_add(hout, "strm-derived", -1, derived, -1);
