@@ -878,6 +878,13 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
             goto tree;
         }
 
+        /* a field listed twice: the tree decrypts it once, then fails */
+        for (j = 0; j < nspan; j++) {
+            if (span[j].v == v) {
+                goto tree;
+            }
+        }
+
         if (daead == NULL) {
             rc = strm_keys_by_link(keys, link, &daead);
 
