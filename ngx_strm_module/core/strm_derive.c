@@ -11,8 +11,15 @@
 
 #include <openssl/crypto.h>
 
+#include "strm_b64.h"
 #include "strm_derive.h"
 #include "strm_event.h"
+#include "strm_jscan.h"
+
+
+/* the plaintexts of one event the splice holds (more: the tree's way) */
+#define STRM_DERIVE_SPLICE_BUF  8192
+#define STRM_DERIVE_SPLICE_MAX  64
 
 
 /* what strmMeta says */
@@ -39,6 +46,11 @@ static strm_rc_t strm_derive_field(strm_tink_keyset_t *daead,
 static strm_rc_t strm_derive_dump(json_t *event, char **out,
     size_t *outlen, size_t hint);
 static void strm_derive_wipe(json_t *v);
+static int strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
+    const strm_derive_spec_t *spec, const char *json, size_t len,
+    char **out, size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp);
+static size_t strm_derive_escaped(const unsigned char *p, size_t n,
+    char *out);
 
 
 int
@@ -177,8 +189,43 @@ strm_derive_check(const strm_derive_spec_t *s, char *err, size_t errlen)
 }
 
 
+/*
+ * An event as the gateway writes it (compact JSON, as jansson dumps
+ * it) takes the splice; anything else, and every event that fails, is
+ * parsed into a tree (strm_derive_event_tree()), which says why.  Both
+ * give the same bytes for the events the splice takes.
+ */
 strm_rc_t
 strm_derive_event(const strm_registry_t *reg, strm_keys_t *keys,
+    const strm_derive_spec_t *spec, const char *json, size_t len,
+    char **out, size_t *outlen, strm_derive_result_t *res, char *why,
+    size_t whylen)
+{
+    strm_rc_t  rc;
+
+    if (why != NULL && whylen > 0) {
+        why[0] = '\0';
+    }
+
+    if (strm_derive_splice(reg, keys, spec, json, len, out, outlen, res,
+                           &rc))
+    {
+        if (rc != STRM_OK) {
+            strm_derive_fail(why, whylen, rc, "%s",
+                             rc == STRM_E_NOMEM ? "out of memory"
+                                                : "the key store failed");
+        }
+
+        return rc;
+    }
+
+    return strm_derive_event_tree(reg, keys, spec, json, len, out, outlen,
+                                  res, why, whylen);
+}
+
+
+strm_rc_t
+strm_derive_event_tree(const strm_registry_t *reg, strm_keys_t *keys,
     const strm_derive_spec_t *spec, const char *json, size_t len,
     char **out, size_t *outlen, strm_derive_result_t *res, char *why,
     size_t whylen)
@@ -517,6 +564,11 @@ strm_derive_is_string(const strm_schema_t *s, const char *path)
         return 1;
     }
 
+    /* the common case first */
+    if (strcmp(type, "string") == 0) {
+        return 1;
+    }
+
     return strcmp(type, "int") != 0
            && strcmp(type, "long") != 0
            && strcmp(type, "float") != 0
@@ -667,4 +719,352 @@ strm_derive_wipe(json_t *v)
     default:
         break;
     }
+}
+
+
+/*
+ * The splice: one scan checks the event (strm_jscan_object(), compact
+ * text that jansson would accept as it is, no duplicate member), then
+ * strmMeta and the PII fields are found by their byte spans, each
+ * ciphertext is decrypted into a buffer on the stack and written over
+ * its span as jansson would write the string; every other byte is
+ * copied.  1 when it is done (*rcp says how: STRM_OK, or a failure of
+ * the key store or of memory, not the record's fault), 0 when the
+ * event is one for the tree: anything unusual in it, a field that is
+ * no string in the schema, a ciphertext that does not decrypt (the
+ * tree then says why).
+ */
+static int
+strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
+    const strm_derive_spec_t *spec, const char *json, size_t len,
+    char **out, size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp)
+{
+    int                     level, l;
+    char                   *o, *w;
+    size_t                  i, j, k, n, nconsent, used, nspan, olen, clen;
+    strm_rc_t               rc;
+    const char             *end, *meta, *mend, *v, *vend, *p, *path;
+    size_t                  hi;
+    strm_tink_keyset_t     *daead;
+    const strm_schema_t    *schema;
+    const strm_contract_t  *c;
+    int                     consent[STRM_EVENT_MAX_LEVELS];
+    char                    link[STRM_UUID_LEN + 1];
+    struct {
+        const char         *v;
+        const char         *vend;
+        unsigned char      *pt;
+        size_t              len;
+    }                       span[STRM_DERIVE_SPLICE_MAX], t;
+    strm_jscan_index_t      ix;
+    unsigned char           buf[STRM_DERIVE_SPLICE_BUF];
+
+    if (json == NULL
+        || !strm_jscan_object_index(json, len, STRM_JSCAN_COMPACT
+                                               | STRM_JSCAN_UNIQUE
+                                               | STRM_JSCAN_ALLOW_NUL,
+                                    &ix))
+    {
+        return 0;
+    }
+
+    end = json + len;
+
+    if (!strm_jscan_path(&ix, json, len, "strmMeta", &meta, &mend)
+        || *meta != '{')
+    {
+        return 0;
+    }
+
+    /* consentLevels: integers from 0 to STRM_EVENT_MAX_LEVEL */
+    if (!strm_jscan_path(&ix, json, len, "strmMeta/consentLevels", &v, &vend)
+        || *v != '[')
+    {
+        return 0;
+    }
+
+    nconsent = 0;
+    p = v + 1;
+
+    while (*p != ']') {
+        if (nconsent == STRM_EVENT_MAX_LEVELS || *p < '0' || *p > '9') {
+            return 0;
+        }
+
+        l = 0;
+
+        for (k = 0; *p >= '0' && *p <= '9'; k++, p++) {
+            l = l * 10 + (*p - '0');
+
+            if (k == 4) {
+                return 0;
+            }
+        }
+
+        if (l > STRM_EVENT_MAX_LEVEL || (*p != ',' && *p != ']')) {
+            return 0;
+        }
+
+        consent[nconsent++] = l;
+
+        if (*p == ',') {
+            p++;
+        }
+    }
+
+    /* keyLink: a UUID string, no escape */
+    if (!strm_jscan_path(&ix, json, len, "strmMeta/keyLink", &v, &vend)
+        || vend - v != STRM_UUID_LEN + 2 || *v != '"'
+        || !strm_derive_uuid(v + 1, STRM_UUID_LEN))
+    {
+        return 0;
+    }
+
+    memcpy(link, v + 1, STRM_UUID_LEN);
+    link[STRM_UUID_LEN] = '\0';
+
+    if (!strm_jscan_path(&ix, json, len, "strmMeta/eventContractRef", &v,
+                         &vend)
+        || *v != '"' || memchr(v, '\\', vend - v) != NULL)
+    {
+        return 0;
+    }
+
+    c = strm_registry_contract(reg, v + 1, vend - v - 2);
+
+    if (c == NULL) {
+        return 0;
+    }
+
+    memset(res, 0, sizeof(strm_derive_result_t));
+    *out = NULL;
+    *outlen = 0;
+    *rcp = STRM_OK;
+
+    if (!strm_derive_keeps(spec, consent, nconsent)) {
+        return 1;
+    }
+
+    if (c->npii > STRM_DERIVE_SPLICE_MAX) {
+        return 0;
+    }
+
+    res->kept = 1;
+
+    schema = strm_registry_schema(reg, c->ref, strlen(c->ref));
+    daead = NULL;
+    nspan = 0;
+    used = 0;
+    hi = 0;
+    rc = STRM_OK;
+
+    for (i = c->npii; i-- > 0; /* void */) {
+        path = c->pii[i].path;
+        level = c->pii[i].level;
+
+        if (!strm_jscan_path(&ix, json, len, path, &v, &vend)
+            || (vend - v == 4 && memcmp(v, "null", 4) == 0))
+        {
+            continue;
+        }
+
+        if (!strm_derive_level_in(spec, level) || res->key_missing) {
+            res->encrypted++;
+            continue;
+        }
+
+        /* a string ciphertext, decrypted to a string, or the tree */
+        if (*v != '"' || !strm_derive_is_string(schema, path)) {
+            goto tree;
+        }
+
+        /* a field listed twice: the tree decrypts it once, then fails */
+        for (j = 0; j < nspan; j++) {
+            if (span[j].v == v) {
+                goto tree;
+            }
+        }
+
+        if (daead == NULL) {
+            rc = strm_keys_by_link(keys, link, &daead);
+
+            if (rc == STRM_E_NOT_FOUND) {
+                rc = STRM_OK;
+                res->key_missing = 1;
+                res->encrypted++;
+                continue;
+            }
+
+            if (rc != STRM_OK) {
+                goto done;
+            }
+        }
+
+        /* the base64 in the upper half of what is left, the plaintext
+           below it */
+        n = vend - v - 2;
+        clen = strm_b64_decoded_len(n);
+
+        if (memchr(v + 1, '\\', n) != NULL
+            || used + 2 * clen + 1 > sizeof(buf))
+        {
+            goto tree;
+        }
+
+        if (hi < used + 2 * clen) {
+            hi = used + 2 * clen;
+        }
+
+        if (strm_b64_decode(buf + used + clen, &k,
+                            (const unsigned char *) v + 1, n) != STRM_OK
+            || strm_tink_decrypt(daead, (const unsigned char *) path,
+                                 strlen(path), buf + used + clen, k,
+                                 buf + used, &n)
+               != STRM_OK
+            || !strm_jscan_utf8(buf + used, n))
+        {
+            goto tree;
+        }
+
+        span[nspan].v = v;
+        span[nspan].vend = vend;
+        span[nspan].pt = buf + used;
+        span[nspan].len = n;
+        nspan++;
+        used += n;
+
+        res->decrypted++;
+        res->by_level[level < STRM_DERIVE_MAX_LEVELS - 1
+                      ? level : STRM_DERIVE_MAX_LEVELS - 1]++;
+    }
+
+    if (strm_derive_pii(c, c->key_field) < 0
+        && strm_jscan_path(&ix, json, len, c->key_field, &v, &vend)
+        && !(vend - v == 4 && memcmp(v, "null", 4) == 0))
+    {
+        res->encrypted++;
+    }
+
+    /* the spans in the order of the text */
+    for (i = 1; i < nspan; i++) {
+        t = span[i];
+
+        for (j = i; j > 0 && span[j - 1].v > t.v; j--) {
+            span[j] = span[j - 1];
+        }
+
+        span[j] = t;
+    }
+
+    olen = len;
+
+    for (i = 0; i < nspan; i++) {
+        olen -= span[i].vend - span[i].v;
+        olen += strm_derive_escaped(span[i].pt, span[i].len, NULL);
+    }
+
+    o = malloc(olen + 1);
+    if (o == NULL) {
+        rc = STRM_E_NOMEM;
+        goto done;
+    }
+
+    w = o;
+    p = json;
+
+    for (i = 0; i < nspan; i++) {
+        memcpy(w, p, span[i].v - p);
+        w += span[i].v - p;
+        w += strm_derive_escaped(span[i].pt, span[i].len, w);
+        p = span[i].vend;
+    }
+
+    memcpy(w, p, end - p);
+    w += end - p;
+    *w = '\0';
+
+    *out = o;
+    *outlen = olen;
+
+done:
+
+    OPENSSL_cleanse(buf, hi);
+
+    if (rc != STRM_OK) {
+        memset(res, 0, sizeof(strm_derive_result_t));
+    }
+
+    *rcp = rc;
+
+    return 1;
+
+tree:
+
+    OPENSSL_cleanse(buf, hi);
+    memset(res, 0, sizeof(strm_derive_result_t));
+
+    return 0;
+}
+
+
+/*
+ * A JSON string as jansson writes it: '"' and '\' escaped, control
+ * characters as \b \f \n \r \t or \u00XX, everything else as it is.
+ * The length it takes; out NULL only counts.
+ */
+static size_t
+strm_derive_escaped(const unsigned char *p, size_t n, char *out)
+{
+    size_t         i, m;
+    unsigned char  c;
+    static const char  hex[] = "0123456789ABCDEF";
+
+    m = 0;
+
+    if (out != NULL) {
+        out[m] = '"';
+    }
+
+    m++;
+
+    for (i = 0; i < n; i++) {
+        c = p[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            if (out != NULL) {
+                out[m] = (char) c;
+            }
+
+            m++;
+            continue;
+        }
+
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n'
+            || c == '\r' || c == '\t')
+        {
+            if (out != NULL) {
+                out[m] = '\\';
+                out[m + 1] = (c == '\b') ? 'b' : (c == '\f') ? 'f'
+                             : (c == '\n') ? 'n' : (c == '\r') ? 'r'
+                             : (c == '\t') ? 't' : (char) c;
+            }
+
+            m += 2;
+            continue;
+        }
+
+        if (out != NULL) {
+            memcpy(out + m, "\\u00", 4);
+            out[m + 4] = hex[c >> 4];
+            out[m + 5] = hex[c & 0xf];
+        }
+
+        m += 6;
+    }
+
+    if (out != NULL) {
+        out[m] = '"';
+    }
+
+    return m + 1;
 }

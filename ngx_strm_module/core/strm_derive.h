@@ -125,4 +125,16 @@ strm_rc_t strm_derive_event(const strm_registry_t *reg, strm_keys_t *keys,
     size_t whylen);
 
 
+/*
+ * strm_derive_event() parsing the event into a jansson tree whatever it
+ * is (strm_derive_event() takes a splice for the compact events the
+ * gateway writes and gives them to this one otherwise): the reference
+ * the splice is tested against.
+ */
+strm_rc_t strm_derive_event_tree(const strm_registry_t *reg,
+    strm_keys_t *keys, const strm_derive_spec_t *spec, const char *json,
+    size_t len, char **out, size_t *outlen, strm_derive_result_t *res,
+    char *why, size_t whylen);
+
+
 #endif /* _STRM_DERIVE_H_INCLUDED_ */

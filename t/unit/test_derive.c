@@ -307,6 +307,39 @@ ciphertext(strm_tink_keyset_t *daead, const char *path, const char *text)
  * Runs one record through spec; 1 when the rc is want and, for STRM_OK,
  * the output is exp (NULL: dropped).
  */
+/*
+ * What strm_derive_event() gave (its splice, for compact events) is
+ * what the tree gives: code, output bytes and counts.
+ */
+static int
+same_as_tree(const strm_derive_spec_t *spec, const char *in, strm_rc_t rc,
+    const char *out, size_t outlen, const strm_derive_result_t *res)
+{
+    int                   ok;
+    char                 *tout, why[256];
+    size_t                tlen;
+    strm_rc_t             trc;
+    strm_derive_result_t  tres;
+
+    trc = strm_derive_event_tree(reg, keys, spec, in, strlen(in), &tout,
+                                 &tlen, &tres, why, sizeof(why));
+
+    ok = (trc == rc)
+         && memcmp(&tres, res, sizeof(strm_derive_result_t)) == 0
+         && ((out == NULL && tout == NULL)
+             || (out != NULL && tout != NULL && tlen == outlen
+                 && memcmp(out, tout, tlen) == 0));
+
+    if (!ok) {
+        printf("  the splice and the tree differ: rc %d/%d\n", rc, trc);
+    }
+
+    free(tout);
+
+    return ok;
+}
+
+
 static int
 derive_is(const strm_derive_spec_t *spec, const char *in, strm_rc_t want,
     const char *exp, strm_derive_result_t *res)
@@ -320,7 +353,7 @@ derive_is(const strm_derive_spec_t *spec, const char *in, strm_rc_t want,
     rc = strm_derive_event(reg, keys, spec, in, strlen(in), &out, &outlen,
                            res, why, sizeof(why));
 
-    ok = (rc == want);
+    ok = (rc == want) && same_as_tree(spec, in, rc, out, outlen, res);
 
     if (rc != want) {
         printf("  rc %d: %s\n", rc, why);
@@ -1092,6 +1125,22 @@ test_malformed(const char *a, const char *a_plain, const char *b,
           && out != NULL
           && strstr(out, "\"uniqueIdentifier\":\"PII-new\"") != NULL,
           "a fresh ciphertext of the key link's key");
+    free(out);
+    free(in);
+
+    /* plaintexts that need escapes: the splice writes them as jansson */
+    in = replace(a, "uniqueIdentifier",
+                 ciphertext(daead, "uniqueIdentifier",
+                            "PII \"q\" \\ /\b\f\n\r\t\x01\x1f\x7f \xc3\xa9"));
+    out = NULL;
+    CHECK(strm_derive_event(reg, keys, &s, in, strlen(in), &out, &outlen,
+                            &res, why, sizeof(why)) == STRM_OK
+          && out != NULL
+          && strstr(out, "\"uniqueIdentifier\":\"PII \\\"q\\\" "
+                         "\\\\ /\\b\\f\\n\\r\\t\\u0001\\u001F"
+                         "\x7f \xc3\xa9\"") != NULL
+          && same_as_tree(&s, in, STRM_OK, out, outlen, &res),
+          "a plaintext with quotes and control characters, escaped");
     free(out);
     free(in);
 

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "strm_siv.h"
 #include "unit.h"
@@ -242,6 +244,64 @@ test_api(void)
 }
 
 
+/*
+ * Long values against OpenSSL's own AES-SIV (EVP "AES-n-SIV", one
+ * associated-data component): many counter blocks, carries across the
+ * counter's bytes, every key size.
+ */
+static void
+test_long(void)
+{
+    int              i, n, ok, good;
+    size_t           len, adlen, klen;
+    strm_siv_t      *siv;
+    const char      *name;
+    EVP_CIPHER      *cipher;
+    EVP_CIPHER_CTX  *ctx;
+    unsigned char    key[64], ad[40], pt[1300], ct[1316], ref[1316];
+    unsigned char    back[1300];
+
+    good = 0;
+
+    for (i = 0; i < 60; i++) {
+        klen = (i % 3 == 0) ? 32 : (i % 3 == 1) ? 48 : 64;
+        name = (klen == 32) ? "AES-128-SIV"
+               : (klen == 48) ? "AES-192-SIV" : "AES-256-SIV";
+        len = 1 + (size_t) (i * 97 % 1299);
+        adlen = 1 + (size_t) (i % 39);
+
+        RAND_bytes(key, sizeof(key));
+        RAND_bytes(ad, sizeof(ad));
+        RAND_bytes(pt, sizeof(pt));
+
+        siv = strm_siv_new(key, klen);
+        cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+        ctx = EVP_CIPHER_CTX_new();
+
+        ok = siv != NULL && cipher != NULL && ctx != NULL
+             && strm_siv_encrypt(siv, ad, adlen, pt, len, ct) == STRM_OK
+             && EVP_EncryptInit_ex2(ctx, cipher, key, NULL, NULL) == 1
+             && EVP_EncryptUpdate(ctx, NULL, &n, ad, (int) adlen) == 1
+             && EVP_EncryptUpdate(ctx, ref + 16, &n, pt, (int) len) == 1
+             && EVP_EncryptFinal_ex(ctx, ref + 16 + n, &n) == 1
+             && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, ref)
+                == 1
+             && memcmp(ct, ref, 16 + len) == 0
+             && strm_siv_decrypt(siv, ad, adlen, ct, 16 + len, back)
+                == STRM_OK
+             && memcmp(back, pt, len) == 0;
+
+        good += ok;
+
+        EVP_CIPHER_CTX_free(ctx);
+        EVP_CIPHER_free(cipher);
+        strm_siv_free(siv);
+    }
+
+    CHECK(good == 60, "values up to 1300 bytes: as OpenSSL's AES-SIV");
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -251,6 +311,7 @@ main(int argc, char **argv)
 
     test_wycheproof();
     test_api();
+    test_long();
 
     return UNIT_DONE();
 }

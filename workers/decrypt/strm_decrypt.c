@@ -49,6 +49,8 @@
 #define STRM_DECRYPT_MAP_SIZE      ((size_t) 1 << 30)
 #define STRM_DECRYPT_MAX_DERIVED   64
 #define STRM_DECRYPT_MAX_INFLIGHT  100000
+#define STRM_DECRYPT_BATCH         100
+#define STRM_DECRYPT_KEY_CACHE     65536
 #define STRM_DECRYPT_DRAIN_MS      30000
 #define STRM_DECRYPT_LEVELS        STRM_DERIVE_MAX_LEVELS
 #define STRM_DECRYPT_RULE_MAX_ACK  "acknowledge_unconsented_levels"
@@ -123,6 +125,8 @@ typedef struct {
     strm_keys_t            *keys;
     rd_kafka_t             *consumer;
     rd_kafka_t             *producer;
+    rd_kafka_headers_t     *move;             /* detached, for produce */
+    unsigned                batched;          /* records since timers */
     FILE                   *audit;
     strm_decrypt_queue_t   *queues;           /* by partition */
     int32_t                 nqueues;
@@ -155,8 +159,7 @@ static void strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
 static void strm_decrypt_delivered(rd_kafka_t *rk,
     const rd_kafka_message_t *rkm, void *opaque);
-static int strm_decrypt_record(strm_decrypt_t *d,
-    const rd_kafka_message_t *rkm);
+static int strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm);
 static int strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
     const rd_kafka_message_t  *in, const char *value, size_t len,
     strm_decrypt_rec_t        *rec, const char *derived);
@@ -301,7 +304,6 @@ strm_decrypt_run(strm_w_t *w)
         }
 
         rkm = rd_kafka_consumer_poll(d->consumer, 100);
-        rd_kafka_poll(d->producer, 0);
 
         if (rkm != NULL) {
             if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -330,7 +332,22 @@ strm_decrypt_run(strm_w_t *w)
             }
 
             rd_kafka_message_destroy(rkm);
+
+            /*
+             * Records one at a time: rd_kafka_consumer_poll() drops
+             * those of a partition revoked meanwhile, where the batch
+             * calls of librdkafka 2.0 may hand them out (a known issue
+             * of that release).  The producer's delivery reports, the
+             * clock and the timers are served once in a batch of
+             * records, not once a record.
+             */
+            if (++d->batched < STRM_DECRYPT_BATCH) {
+                continue;
+            }
         }
+
+        d->batched = 0;
+        rd_kafka_poll(d->producer, 0);
 
         now = strm_w_now_ms();
 
@@ -938,7 +955,8 @@ strm_decrypt_refresh_keys(strm_decrypt_t *d)
     why[0] = '\0';
 
     if (strm_keys_open(d->keys_conf.store, STRM_DECRYPT_MAP_SIZE, 1, d->kek_ks,
-                       86400000, 4096, &d->keys, why, sizeof(why))
+                       86400000, STRM_DECRYPT_KEY_CACHE, &d->keys, why,
+                       sizeof(why))
         != STRM_OK)
     {
         strm_w_log(STRM_W_LOG_ERR, "keys store \"%s\": %s",
@@ -1410,7 +1428,7 @@ strm_decrypt_queue(strm_decrypt_t *d, int32_t partition)
  * the others still get it as usual.
  */
 static int
-strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
+strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
 {
     char                    *out;
     size_t                   i, l, outlen, nfailed;
@@ -1509,6 +1527,17 @@ strm_decrypt_record(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
             dv->n.by_level[l] += res.by_level[l];
         }
 
+        /*
+         * One derived stream: the record's only output takes its
+         * headers as they are, not a copy (no dead letter follows).
+         */
+        if (d->nderived == 1
+            && rd_kafka_message_detach_headers(rkm, &d->move)
+               != RD_KAFKA_RESP_ERR_NO_ERROR)
+        {
+            d->move = NULL;
+        }
+
         rc = strm_decrypt_produce(d, dv->topic, rkm, out, outlen, rec,
                                   dv->topic);
 
@@ -1541,22 +1570,20 @@ strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
     const rd_kafka_message_t  *in, const char *value, size_t len,
     strm_decrypt_rec_t        *rec, const char *derived)
 {
-    size_t                i, n;
-    const void           *hv;
-    const char           *hn;
     rd_kafka_headers_t   *hin, *hout;
     rd_kafka_resp_err_t   err;
 
-    hout = rd_kafka_headers_new(8);
+    if (d->move != NULL) {
+        hout = d->move;
+        d->move = NULL;
 
-    if (rd_kafka_message_headers(in, &hin) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (i = 0;
-             rd_kafka_header_get_all(hin, i, &hn, &hv, &n)
-             == RD_KAFKA_RESP_ERR_NO_ERROR;
-             i++)
-        {
-            rd_kafka_header_add(hout, hn, -1, hv, n);
-        }
+    } else if (rd_kafka_message_headers(in, &hin)
+               == RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+        hout = rd_kafka_headers_copy(hin);
+
+    } else {
+        hout = rd_kafka_headers_new(1);
     }
 
     if (derived != NULL) {

@@ -46,6 +46,7 @@
 #include <zlib.h>
 
 #include "strm_b64.h"
+#include "strm_jscan.h"
 #include "strm_keys.h"
 #include "strm_keystore.h"
 #include "strm_tink.h"
@@ -1714,13 +1715,19 @@ strm_export_line_event(strm_export_t *x, strm_export_part_t *p,
     json_t        *v;
     json_error_t   jerr;
 
+    /*
+     * The scan (no tree, no allocation) answers for almost every line;
+     * what it is not sure of, jansson decides.
+     */
     if (rkm->len > 0 && rkm->len < STRM_EXPORT_LINE_MAX
         && memchr(rkm->payload, '\n', rkm->len) == NULL
         && ((const char *) rkm->payload)[0] == '{')
     {
-        v = json_loadb(rkm->payload, rkm->len, 0, &jerr);
+        v = NULL;
 
-        if (v != NULL) {
+        if (strm_jscan_object(rkm->payload, rkm->len, 0)
+            || (v = json_loadb(rkm->payload, rkm->len, 0, &jerr)) != NULL)
+        {
             json_decref(v);
 
             if (strm_export_append(p, rkm->payload, rkm->len) != 0
