@@ -393,6 +393,19 @@ main(void)
                       "\"consentLevels\":[]},\"consistentValue\":\"c\","
                       "\"extra\":1}", STRM_E_SCHEMA_VIOLATION, "extra",
                       "additionalProperties"), "unknown member");
+
+    /* a field's name, a NUL and more: another member, refused too
+     * (jansson's parser refuses it; an object made by hand has it) */
+    j = json_loads("{\"strmMeta\":{\"eventContractRef\":\"e\","
+                   "\"consentLevels\":[]},\"consistentValue\":\"c\"}", 0,
+                   NULL);
+    CHECK(j != NULL
+          && json_object_setn_new(j, "uniqueIdentifier\0x", 18,
+                                  json_string("u")) == 0
+          && json_object_size(j) == 3
+          && rejects(s, j, STRM_E_SCHEMA_VIOLATION, "uniqueIdentifier",
+                     "additionalProperties"), "a member named with a NUL");
+    json_decref(j);
     CHECK(rejects_str(s, "{\"strmMeta\":{\"eventContractRef\":\"e\","
                       "\"nonce\":\"x\",\"consentLevels\":[]},"
                       "\"consistentValue\":\"c\"}", STRM_E_SCHEMA_VIOLATION,
