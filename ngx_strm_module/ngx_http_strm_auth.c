@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ngx_http_strm_common.h"
@@ -27,7 +28,11 @@
  * verified with the keys of strm_jwks.  A worker keeps the
  * verifications that succeeded in a small direct-mapped cache keyed by
  * the SHA-256 of the token, so a producer's next event costs a hash,
- * not a signature check.
+ * not a signature check.  A connection keeps the last token it
+ * verified (a memo): an h2 producer sends the same token on every
+ * stream, which then costs a comparison, not even the hash.  Both
+ * check the token's times and, for our tokens, its client and
+ * credential against the configuration's every time they are used.
  */
 
 
@@ -37,10 +42,25 @@
 typedef struct {
     u_char                       digest[32];
     time_t                       exp;
+    time_t                       nbf;           /* 0: none */
     ngx_http_strm_stream_t      *stream;
     size_t                       client_len;
     u_char                       client[STRM_CRED_ID_MAX];
+    unsigned                     own:1;         /* one of our tokens */
+    unsigned                     has_cred:1;    /* it has a credId */
+    size_t                       cred_len;
+    u_char                       cred[STRM_CRED_CRED_MAX];
 } ngx_http_strm_auth_cache_t;
+
+
+/* a connection's last verified token, in its pool */
+typedef struct {
+    ngx_http_strm_main_conf_t   *conf;          /* it was verified in */
+    u_char                      *token;         /* ngx_alloc(), wiped */
+    size_t                       len;
+    size_t                       size;
+    ngx_http_strm_auth_cache_t   entry;
+} ngx_http_strm_auth_memo_t;
 
 
 static void ngx_http_strm_auth_cleanup(void *data);
@@ -55,6 +75,14 @@ static strm_rc_t ngx_http_strm_verify(ngx_http_request_t *r,
     ngx_http_strm_auth_cache_t *entry, const char **why);
 static ngx_int_t ngx_http_strm_set_www_authenticate(ngx_http_request_t *r,
     const char *why);
+static ngx_uint_t ngx_http_strm_auth_fresh(ngx_http_strm_main_conf_t *smcf,
+    ngx_http_strm_auth_cache_t *e);
+static ngx_http_strm_auth_memo_t *ngx_http_strm_auth_memo(
+    ngx_http_request_t *r, ngx_uint_t create);
+static void ngx_http_strm_auth_memo_set(ngx_http_strm_auth_memo_t *m,
+    ngx_http_strm_main_conf_t *smcf, u_char *token, size_t len,
+    ngx_http_strm_auth_cache_t *e);
+static void ngx_http_strm_auth_memo_cleanup(void *data);
 
 
 /* the worker's cache: made in init_process, for one configuration */
@@ -414,6 +442,7 @@ ngx_http_strm_auth_check(ngx_http_request_t *r)
     ngx_http_strm_stream_t     **allowed;
     ngx_http_strm_loc_conf_t    *slcf;
     ngx_http_strm_main_conf_t   *smcf;
+    ngx_http_strm_auth_memo_t   *m;
     ngx_http_strm_auth_cache_t  *e, *slot, fresh;
     u_char                       digest[32];
 
@@ -469,6 +498,20 @@ ngx_http_strm_auth_check(ngx_http_request_t *r)
         return ctx->auth_rc;
     }
 
+    /* the connection's last token: compared whole, in constant time */
+    m = (smcf->auth_cache > 0) ? ngx_http_strm_auth_memo(r, 0) : NULL;
+
+    if (m != NULL && m->conf == smcf && m->len == len
+        && CRYPTO_memcmp(m->token, token, len) == 0
+        && ngx_http_strm_auth_fresh(smcf, &m->entry))
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "strm auth: token of the connection");
+
+        e = &m->entry;
+        goto verified;
+    }
+
     if (ngx_http_strm_auth_digest(token, len, digest) != NGX_OK) {
         ctx->auth_rc = STRM_E_INTERNAL;
         ctx->auth_why = "internal error";
@@ -478,9 +521,8 @@ ngx_http_strm_auth_check(ngx_http_request_t *r)
     e = ngx_http_strm_auth_cached(smcf, digest);
 
     if (e != NULL
-        && (e->stream == NULL
-            || ngx_memcmp(e->digest, digest, 32) != 0
-            || ngx_time() >= e->exp + smcf->auth_leeway))
+        && (ngx_memcmp(e->digest, digest, 32) != 0
+            || !ngx_http_strm_auth_fresh(smcf, e)))
     {
         slot = e;
         e = NULL;
@@ -514,6 +556,16 @@ ngx_http_strm_auth_check(ngx_http_request_t *r)
             e = &fresh;
         }
     }
+
+    if (smcf->auth_cache > 0) {
+        m = ngx_http_strm_auth_memo(r, 1);
+
+        if (m != NULL) {
+            ngx_http_strm_auth_memo_set(m, smcf, token, len, e);
+        }
+    }
+
+verified:
 
     allowed = slcf->auth->elts;
 
@@ -680,11 +732,27 @@ ngx_http_strm_verify(ngx_http_request_t *r, ngx_http_strm_main_conf_t *smcf,
             *why = "credential revoked";
             goto done;
         }
+
+        /* kept to check again each time the verification is reused */
+        entry->own = 1;
+
+        if (v != NULL) {
+            entry->has_cred = 1;
+            entry->cred_len = json_string_length(v);
+            ngx_memcpy(entry->cred, json_string_value(v), entry->cred_len);
+        }
     }
 
     /* strm_jwt_verify() checked it is a NumericDate in range */
     if (strm_jwt_claim_time(claims, "exp", &entry->exp) != STRM_OK) {
         *why = "exp missing";
+        goto done;
+    }
+
+    if (json_object_get(claims, "nbf") != NULL
+        && strm_jwt_claim_time(claims, "nbf", &entry->nbf) != STRM_OK)
+    {
+        *why = "nbf not an integer";
         goto done;
     }
 
@@ -702,6 +770,138 @@ done:
                    own ? "own" : "jwks");
 
     return rc;
+}
+
+
+/*
+ * Is a verification kept (in the cache or a connection's memo) still
+ * good now: not expired, not before its nbf (the clock checked each
+ * time, with the leeway strm_jwt_verify() allows), and for our tokens
+ * its client still in its stream with the same credential (the
+ * entries are of smcf: the clients loaded now).
+ */
+static ngx_uint_t
+ngx_http_strm_auth_fresh(ngx_http_strm_main_conf_t *smcf,
+    ngx_http_strm_auth_cache_t *e)
+{
+    time_t               now;
+    strm_cred_client_t  *client;
+
+    if (e->stream == NULL) {
+        return 0;
+    }
+
+    now = ngx_time();
+
+    if (now >= e->exp + smcf->auth_leeway
+        || (e->nbf != 0 && now + smcf->auth_leeway < e->nbf))
+    {
+        return 0;
+    }
+
+    if (!e->own) {
+        return 1;
+    }
+
+    client = ngx_http_strm_stream_client(e->stream, (char *) e->client,
+                                         e->client_len);
+
+    return client != NULL
+           && strm_cred_same(client, e->has_cred ? (char *) e->cred : NULL,
+                             e->cred_len);
+}
+
+
+/*
+ * The memo of the request's connection: h2's streams are requests on
+ * connections of their own (fake ones); the memo is in the pool of the
+ * client's connection, which lives as long as it.  The pool of a
+ * connection is of one configuration (a reload makes new connections;
+ * nginx without a master process keeps old ones): the memo names its
+ * configuration and is used in that one only.
+ */
+static ngx_http_strm_auth_memo_t *
+ngx_http_strm_auth_memo(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_connection_t           *c;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_strm_auth_memo_t  *m;
+
+    c = r->main->connection;
+
+#if (NGX_HTTP_V2)
+    if (r->main->stream != NULL) {
+        c = r->main->stream->connection->connection;
+    }
+#endif
+
+    for (cln = c->pool->cleanup; cln != NULL; cln = cln->next) {
+        if (cln->handler == ngx_http_strm_auth_memo_cleanup) {
+            return cln->data;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool, sizeof(ngx_http_strm_auth_memo_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    m = cln->data;
+    ngx_memzero(m, sizeof(ngx_http_strm_auth_memo_t));
+    m->entry.stream = NULL;
+
+    cln->handler = ngx_http_strm_auth_memo_cleanup;
+
+    return m;
+}
+
+
+static void
+ngx_http_strm_auth_memo_set(ngx_http_strm_auth_memo_t *m,
+    ngx_http_strm_main_conf_t *smcf, u_char *token, size_t len,
+    ngx_http_strm_auth_cache_t *e)
+{
+    if (m->token != NULL && m->size < len) {
+        OPENSSL_cleanse(m->token, m->size);
+        ngx_free(m->token);
+        m->token = NULL;
+        m->size = 0;
+    }
+
+    if (m->token == NULL) {
+        m->token = ngx_alloc(len, ngx_cycle->log);
+        if (m->token == NULL) {
+            m->conf = NULL;
+            m->len = 0;
+            return;
+        }
+
+        m->size = len;
+    }
+
+    OPENSSL_cleanse(m->token, m->size);
+    ngx_memcpy(m->token, token, len);
+    m->len = len;
+    m->entry = *e;
+    m->conf = smcf;
+}
+
+
+static void
+ngx_http_strm_auth_memo_cleanup(void *data)
+{
+    ngx_http_strm_auth_memo_t  *m = data;
+
+    if (m->token != NULL) {
+        OPENSSL_cleanse(m->token, m->size);
+        ngx_free(m->token);
+    }
+
+    OPENSSL_cleanse(m, sizeof(ngx_http_strm_auth_memo_t));
 }
 
 

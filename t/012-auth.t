@@ -153,10 +153,10 @@ add_block_preprocessor(sub {
 
 # The count as Test::Nginx makes it: a block is its status and three
 # no_error_log (or error_log) lines, plus its own checks (headers,
-# bodies, strm_* sections, the requests of request arrays: 243 in all);
+# bodies, strm_* sections, the requests of request arrays: 244 in all);
 # each of the 11 config blocks is one must_die test instead, and its
 # strm_nginx_t_error two, once.
-plan tests => repeat_each() * (blocks() * 4 + 243 - 11 * 3) + 11 * 2;
+plan tests => repeat_each() * (blocks() * 4 + 244 - 11 * 3) + 11 * 2;
 
 run_tests();
 
@@ -1139,6 +1139,64 @@ is($sx, 401, "a credId claim for a generation 0 client is refused");
  '"reason":"exp not an integer"', '"reason":"exp not an integer"',
  '"reason":"malformed"', '"reason":"exp out of range"',
  '"reason":"nbf out of range"', '"reason":"iat not an integer"', '^$']
+--- no_error_log
+[error]
+[alert]
+[emerg]
+
+
+
+=== TEST 48: a connection keeps its last verified token (h1 and h2c): the same token again is taken from it, still against the clock (refused on that connection once expired), another token on it is verified
+--- http_config eval
+$main::Http
+. "    server {\n        listen 127.0.0.1:$main::H2Port http2;\n"
+. "        location = /event {\n            strm_auth demo;\n"
+. "            strm_ingest \$TEST_NGINX_STRM_TOPIC;\n        }\n    }\n"
+--- log_level: debug
+--- request
+GET /token
+--- error_code: 405
+--- timeout: 60
+--- strm_check
+my $body = "$main::D/memo-event.json";
+open my $fh, '>', $body or die "$body: $!";
+print $fh strm_json(strm_demo_event());
+close $fh;
+my $hdrs = "-H 'Content-Type: application/json'"
+    . " -H 'Strm-Schema-Ref: strmprivacy/demo/1.0.2'";
+# h1 (curl reuses its connection for the URLs of one command line):
+# six requests 1 s apart on one connection, the token expiring in
+# between (exp 3 s from now): the first ones pass, the last is refused
+my $url = "http://127.0.0.1:" . server_port() . "/event";
+my $curl = "curl -s --max-time 30 $hdrs --data-binary \@$body"
+    . " -w '%{http_code} %{num_connects}\\n'";
+my $tok = main::tok(claims => { exp => time + 3 });
+my @w = split /\n/, `$curl --rate 1/s -H 'Authorization: Bearer $tok' -o '$main::D/memo-#1' '$url?[1-6]'`;
+is("$w[0], $w[1], $w[5]", "204 1, 204 0, 401 0",
+   "h1: accepted, accepted again on that connection, refused on it once expired");
+like(do { local $/; open my $o, '<', "$main::D/memo-6"; <$o> // '' },
+     qr/"reason":"expired"/, "h1: as expired");
+# the token kept, a token of one character changed, the token again
+$tok = main::tok();
+my $bad = $tok;
+substr($bad, 20, 1) = substr($bad, 20, 1) eq 'A' ? 'B' : 'A';
+(my $opts = $curl) =~ s/^curl //;
+my $w = `$curl -o /dev/null -H 'Authorization: Bearer $tok' '$url' --next $opts -o /dev/null -H 'Authorization: Bearer $bad' '$url' --next $opts -o /dev/null -H 'Authorization: Bearer $tok' '$url'`;
+is($w, "204 1\n401 0\n204 0\n",
+   "h1: one connection: its token, a changed one refused, its token");
+# h2c: one connection (h2load -c1), one request a second, the token
+# expiring in between
+$tok = main::tok(claims => { exp => time + 3 });
+my $h2 = `h2load -n 6 -c 1 -m 1 --rps=1 -d $body $hdrs -H 'Authorization: Bearer $tok' --log-file=$main::D/memo-h2.log http://127.0.0.1:$main::H2Port/event`;
+my @st = map { (split /\t/)[1] }
+         do { open my $l, '<', "$main::D/memo-h2.log"; <$l> };
+# one client, one connection: h2load does not connect again
+is(join(' ', scalar @st, @st[0, 1], $st[-1]), "6 204 204 401",
+   "h2c: accepted, again on that connection, refused on it once expired");
+sleep 0.3;    # the last request's log phase lines
+my @memo = grep { /strm auth: token of the connection/ }
+           do { open my $e, '<', $Test::Nginx::Util::ErrLogFile; <$e> };
+ok(@memo >= 3, "the connections' tokens were taken from them (" . @memo . ")");
 --- no_error_log
 [error]
 [alert]

@@ -961,12 +961,17 @@ strm_avro_branch_is(avro_schema_t b, const char *name)
 }
 
 
+/* a record of at most this many fields is looked up field by field */
+#define STRM_AVRO_FIELDS_AT_ONCE  32
+
+
 static strm_rc_t
 strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     int depth, char *path, json_t **out, strm_reject_t *rej)
 {
-    size_t          i, n, len, blen, klen;
+    size_t          i, n, len, blen, klen, found;
     json_t         *j, *v, *defs, *item;
+    json_t         *vals[STRM_AVRO_FIELDS_AT_ONCE];
     int64_t         iv;
     strm_rc_t       rc;
     const char     *key;
@@ -1131,7 +1136,27 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "an object");
         }
 
+        /*
+         * The event's value of each field, looked up once; when as many
+         * were found as the event has members, each member is a field
+         * (the names differ), and no member needs a lookup of its own.
+         */
+        n = avro_schema_record_size(t);
+        found = 0;
+
+        if (n <= STRM_AVRO_FIELDS_AT_ONCE) {
+            for (i = 0; i < n; i++) {
+                vals[i] = json_object_get(in,
+                                          avro_schema_record_field_name(t, i));
+                found += (vals[i] != NULL);
+            }
+        }
+
         json_object_keylen_foreach(in, key, klen, v) {
+            if (found == json_object_size(in)) {
+                break;
+            }
+
             if (strlen(key) != klen
                 || avro_schema_record_field_get_index(t, key) < 0)
             {
@@ -1151,12 +1176,12 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
         /* the record's defaults, looked up for its first absent field */
         defs = NULL;
-        n = avro_schema_record_size(t);
 
         for (i = 0; i < n; i++) {
             key = avro_schema_record_field_name(t, i);
             sub = avro_schema_record_field_get_by_index(t, i);
-            v = json_object_get(in, key);
+            v = (n <= STRM_AVRO_FIELDS_AT_ONCE) ? vals[i]
+                                                : json_object_get(in, key);
 
             len = strm_avro_push(path, key);
 

@@ -269,12 +269,11 @@ static strm_rc_t
 strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
     strm_reject_t *rej)
 {
-    int        l, last;
-    char      *p;
-    size_t     i, n, ref_len;
-    json_t                 *meta, *ref, *levels, *v;
-    const char             *s;
-    const strm_contract_t  *own;
+    int          l, last;
+    char        *p;
+    size_t       i, n, ref_len;
+    json_t      *meta, *ref, *levels, *v;
+    const char  *s;
 
     meta = json_object_get(ev->event, "strmMeta");
 
@@ -386,28 +385,27 @@ strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
      * The contract says which fields are PII: one written for another
      * schema would leave this event's PII in clear.  It must name
      * fields of this schema only and, when the schema has a contract
-     * of its own, protect at least the PII fields that one names.
+     * of its own, protect at least the PII fields that one names
+     * (worked out for every pair when the registry loads).
      */
-    if (!strm_contract_fits(ev->schema, ev->contract)) {
+    switch (strm_registry_fit(ev->schema, ev->contract)) {
+
+    case STRM_FIT_OK:
+        break;
+
+    case STRM_FIT_FIELDS:
         ev->contract = NULL;
         return strm_reject(rej, STRM_E_CONTRACT_MISMATCH,
                            "strmMeta/eventContractRef", "schema",
                            "the contract names fields the schema of the "
                            "event does not have");
-    }
 
-    own = ev->schema->contract;
-
-    if (own != NULL && own != ev->contract) {
-        for (i = 0; i < own->npii; i++) {
-            if (strm_event_pii_level(ev->contract, own->pii[i].path) < 0) {
-                ev->contract = NULL;
-                return strm_reject(rej, STRM_E_CONTRACT_MISMATCH,
-                                   "strmMeta/eventContractRef", "piiFields",
-                                   "the contract leaves a PII field of the "
-                                   "schema's own contract unprotected");
-            }
-        }
+    default: /* STRM_FIT_PII */
+        ev->contract = NULL;
+        return strm_reject(rej, STRM_E_CONTRACT_MISMATCH,
+                           "strmMeta/eventContractRef", "piiFields",
+                           "the contract leaves a PII field of the "
+                           "schema's own contract unprotected");
     }
 
     return STRM_OK;

@@ -50,6 +50,7 @@ struct strm_keystore_s {
     uint64_t                size;           /* both files together */
     uint64_t                max_slots;      /* the slot file's share */
     char                   *path;
+    MDB_txn                *rd;             /* a reset read transaction */
 };
 
 /* LMDB's map: two thirds of the size; the slot file: the rest */
@@ -85,6 +86,8 @@ static int strm_keystore_reset(strm_keystore_t *ks, MDB_txn *txn);
 static int strm_keystore_room(strm_keystore_t *ks);
 static int strm_keystore_begin(strm_keystore_t *ks, unsigned int flags,
     MDB_txn **txn);
+static int strm_keystore_read(strm_keystore_t *ks, MDB_txn **txn);
+static void strm_keystore_read_done(strm_keystore_t *ks, MDB_txn *txn);
 
 
 strm_rc_t
@@ -272,6 +275,10 @@ strm_keystore_close(strm_keystore_t *ks)
         close(ks->slots);
     }
 
+    if (ks->rd != NULL) {
+        mdb_txn_abort(ks->rd);
+    }
+
     mdb_env_close(ks->env);
     free(ks->path);
     free(ks);
@@ -346,6 +353,47 @@ strm_keystore_begin(strm_keystore_t *ks, unsigned int flags, MDB_txn **txn)
     }
 
     return rc;
+}
+
+
+/*
+ * A read transaction for a lookup: the last one's handle, reset when it
+ * ended, is renewed (LMDB: mdb_txn_renew()), which spares allocating and
+ * setting up a handle per lookup.  A renewed transaction reads the
+ * latest commit, of this process or another, as a new one does.  A
+ * store handle is used by one thread (a worker's event loop, a
+ * program's main loop); the reader slot stays that thread's.
+ */
+static int
+strm_keystore_read(strm_keystore_t *ks, MDB_txn **txn)
+{
+    if (ks->rd != NULL) {
+        *txn = ks->rd;
+        ks->rd = NULL;
+
+        if (mdb_txn_renew(*txn) == MDB_SUCCESS) {
+            return MDB_SUCCESS;
+        }
+
+        /* e.g. another process grew the map: a new one copes */
+        mdb_txn_abort(*txn);
+    }
+
+    return strm_keystore_begin(ks, MDB_RDONLY, txn);
+}
+
+
+/* a read transaction from strm_keystore_read() ended: kept for the next */
+static void
+strm_keystore_read_done(strm_keystore_t *ks, MDB_txn *txn)
+{
+    if (ks->rd != NULL) {
+        mdb_txn_abort(txn);
+        return;
+    }
+
+    mdb_txn_reset(txn);
+    ks->rd = txn;
 }
 
 
@@ -906,7 +954,7 @@ strm_keystore_lookup(strm_keystore_t *ks, const unsigned char *hmac,
     MDB_val   k, v;
     MDB_txn  *txn;
 
-    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
+    rc = strm_keystore_read(ks, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -929,7 +977,7 @@ strm_keystore_lookup(strm_keystore_t *ks, const unsigned char *hmac,
         }
     }
 
-    mdb_txn_abort(txn);
+    strm_keystore_read_done(ks, txn);
 
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
         ks->last = rc;
@@ -1022,7 +1070,7 @@ strm_keystore_get(strm_keystore_t *ks, const char *link, strm_keyrec_t *rec)
         return 0;
     }
 
-    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
+    rc = strm_keystore_read(ks, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1034,7 +1082,7 @@ strm_keystore_get(strm_keystore_t *ks, const char *link, strm_keyrec_t *rec)
     found = (rc == MDB_SUCCESS
              && strm_keyrec_decode(ks, &v, link, STRM_UUID_LEN, rec) == 0);
 
-    mdb_txn_abort(txn);
+    strm_keystore_read_done(ks, txn);
 
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
         ks->last = rc;
@@ -1742,7 +1790,7 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     MDB_txn       *txn;
     unsigned char  sw[STRM_KEYSTORE_SW_LEN];
 
-    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
+    rc = strm_keystore_read(ks, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1761,7 +1809,7 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
         link[STRM_UUID_LEN] = '\0';
     }
 
-    mdb_txn_abort(txn);
+    strm_keystore_read_done(ks, txn);
 
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
         ks->last = rc;
@@ -1783,7 +1831,7 @@ strm_keystore_has(strm_keystore_t *ks, const char *link)
         return 0;
     }
 
-    rc = strm_keystore_begin(ks, MDB_RDONLY, &txn);
+    rc = strm_keystore_read(ks, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
@@ -1792,7 +1840,7 @@ strm_keystore_has(strm_keystore_t *ks, const char *link)
     k.mv_size = STRM_UUID_LEN;
 
     rc = mdb_get(txn, ks->links, &k, &v);
-    mdb_txn_abort(txn);
+    strm_keystore_read_done(ks, txn);
 
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
         ks->last = rc;

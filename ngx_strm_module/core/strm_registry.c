@@ -79,6 +79,8 @@ static strm_rc_t strm_registry_load_contract(strm_registry_t *reg,
 static strm_rc_t strm_registry_resolve(strm_registry_t *reg, char *err,
     size_t errlen);
 static int strm_schema_has_field(const strm_schema_t *s, const char *path);
+static int strm_registry_fit_of(const strm_schema_t *s,
+    const strm_contract_t *c);
 static strm_schema_t *strm_registry_find_schema(strm_registry_t *reg,
     const char *ref);
 static void strm_json_schema_free(strm_json_schema_t *js);
@@ -1161,13 +1163,76 @@ strm_registry_resolve(strm_registry_t *reg, char *err, size_t errlen)
     /* only now: the arrays no longer move */
 
     for (i = 0; i < reg->ncontracts; i++) {
+        reg->contracts[i].contract.index = i;
+
         s = strm_registry_find_schema(reg, reg->contracts[i].contract.ref);
         if (s != NULL) {
             s->contract = &reg->contracts[i].contract;
         }
     }
 
+    /* every schema against every contract: once, not per event */
+
+    for (i = 0; i < reg->nschemas; i++) {
+        s = &reg->schemas[i];
+
+        s->fits = malloc(reg->ncontracts ? reg->ncontracts : 1);
+        if (s->fits == NULL) {
+            return STRM_E_NOMEM;
+        }
+
+        for (j = 0; j < reg->ncontracts; j++) {
+            s->fits[j] = strm_registry_fit_of(s,
+                                              &reg->contracts[j].contract);
+        }
+    }
+
     return STRM_OK;
+}
+
+
+static int
+strm_registry_fit_of(const strm_schema_t *s, const strm_contract_t *c)
+{
+    size_t                  i, k;
+    const strm_contract_t  *own;
+
+    if (!strm_contract_fits(s, c)) {
+        return STRM_FIT_FIELDS;
+    }
+
+    own = s->contract;
+
+    if (own == NULL || own == c) {
+        return STRM_FIT_OK;
+    }
+
+    for (i = 0; i < own->npii; i++) {
+        for (k = 0; k < c->npii; k++) {
+            if (strcmp(c->pii[k].path, own->pii[i].path) == 0) {
+                break;
+            }
+        }
+
+        if (k == c->npii) {
+            return STRM_FIT_PII;
+        }
+    }
+
+    return STRM_FIT_OK;
+}
+
+
+int
+strm_registry_fit(const strm_schema_t *s, const strm_contract_t *c)
+{
+    if (s->fits != NULL) {
+        return s->fits[c->index];
+    }
+
+    /* a schema not of a loaded registry */
+
+    return strm_registry_fit_of(s, c);
 }
 
 
@@ -1189,6 +1254,7 @@ strm_registry_free(strm_registry_t *reg)
         }
 
         strm_json_schema_free(reg->schemas[i].json);
+        free(reg->schemas[i].fits);
     }
 
     for (i = 0; i < reg->ncontracts; i++) {

@@ -82,7 +82,14 @@ typedef struct {
     strm_validation_t      *validations;
     size_t                  nvalidations;
     int                     is_public;
+    size_t                  index;          /* in its registry */
 } strm_contract_t;
+
+
+/* does a contract fit a schema (strm_registry_fit()) */
+#define STRM_FIT_OK          0
+#define STRM_FIT_FIELDS      1  /* it names fields the schema lacks */
+#define STRM_FIT_PII         2  /* it leaves the schema's own PII clear */
 
 
 typedef struct {
@@ -90,6 +97,7 @@ typedef struct {
     strm_avro_schema_t     *avro;           /* schema.avsc or NULL */
     strm_json_schema_t     *json;           /* schema.json or NULL */
     const strm_contract_t  *contract;       /* contract.json or NULL */
+    unsigned char          *fits;           /* STRM_FIT_* by contract */
 } strm_schema_t;
 
 
@@ -130,10 +138,19 @@ strm_rc_t strm_contract_check(const strm_contract_t *c, const json_t *event,
 
 /*
  * Does the contract fit the schema: are its key field, PII fields and
- * validation fields all fields of the schema?  An event may name any
- * contract in strmMeta.eventContractRef, so this is checked per event.
+ * validation fields all fields of the schema?
  */
 int strm_contract_fits(const strm_schema_t *s, const strm_contract_t *c);
+
+/*
+ * An event may name any contract in strmMeta.eventContractRef: does that
+ * contract fit the event's schema (STRM_FIT_OK), name fields the schema
+ * does not have (STRM_FIT_FIELDS) or, when the schema has a contract of
+ * its own, leave a PII field of that one unprotected (STRM_FIT_PII)?
+ * Both come from one registry; the answers are worked out once, when
+ * the registry loads.
+ */
+int strm_registry_fit(const strm_schema_t *s, const strm_contract_t *c);
 
 /* the value at a slash path, or NULL (borrowed reference) */
 json_t *strm_json_path(const json_t *root, const char *path);

@@ -269,6 +269,10 @@ grown_store(const char *file)
         return;
     }
 
+    /* a has read before the map grows: its kept read handle must cope */
+    CHECK(strm_keystore_get(a, "00000000-0000-4000-8000-000000000000",
+                            &got) == 0, "the 1m one reads before");
+
     rc = 1;
 
     for (n = 0; n < 3000 && rc == 1; n++) {
@@ -282,6 +286,78 @@ grown_store(const char *file)
 
     strm_keystore_close(a);
     strm_keystore_close(b);
+}
+
+
+/*
+ * A store handle keeps its read transaction between lookups (reset,
+ * then renewed): each lookup still sees what was committed since, by
+ * another process and by this one.
+ */
+static void
+other_writer(const char *file)
+{
+    int               st, won;
+    char              link[STRM_UUID_LEN + 1];
+    pid_t             pid;
+    strm_keyrec_t     f, g, cand, got;
+    unsigned char     h[32];
+    strm_keystore_t  *ks, *other;
+
+    if (strm_keystore_open(file, 1 << 24, 0, &ks, NULL, 0) != STRM_OK) {
+        CHECK(0, "other writer: open");
+        return;
+    }
+
+    make_fleet(&f, 77);
+    make_fleet(&g, 78);
+    make_hmac(h, 9);
+    make_rec(&cand, 9, 1000, 1000 + 86400000);
+
+    CHECK(strm_keystore_winner(ks, f.session, 1, link) == 0
+          && strm_keystore_has(ks, f.link) == 0
+          && strm_keystore_get(ks, f.link, &got) == 0
+          && strm_keystore_lookup(ks, h, 2000, &got) == 0,
+          "other writer: nothing yet");
+
+    pid = fork();
+
+    if (pid == 0) {
+        if (strm_keystore_open(file, 1 << 24, 0, &other, NULL, 0)
+            != STRM_OK
+            || strm_keystore_apply(other, 0, 0, &f, NULL, &won) != 1
+            || won != 1
+            || strm_keystore_insert(other, h, 2000, &cand, &got) != 1)
+        {
+            _exit(1);
+        }
+
+        strm_keystore_close(other);
+        _exit(0);
+    }
+
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)
+          && WEXITSTATUS(st) == 0, "other writer: the other process wrote");
+
+    CHECK(strm_keystore_winner(ks, f.session, 1, link) == 1
+          && strcmp(link, f.link) == 0,
+          "other writer: its winner is seen");
+    CHECK(strm_keystore_has(ks, f.link) == 1
+          && strm_keystore_get(ks, f.link, &got) == 1 && got.key_id == 77,
+          "other writer: its record is seen");
+    CHECK(strm_keystore_lookup(ks, h, 2000, &got) == 1
+          && strcmp(got.link, cand.link) == 0,
+          "other writer: its session is seen");
+
+    /* and what this process writes, after its own lookups */
+    CHECK(strm_keystore_winner(ks, g.session, 1, link) == 0,
+          "other writer: this process's session not yet");
+    CHECK(strm_keystore_apply(ks, 0, 1, &g, NULL, &won) == 1 && won == 1
+          && strm_keystore_winner(ks, g.session, 1, link) == 1
+          && strcmp(link, g.link) == 0,
+          "other writer: this process's winner is seen");
+
+    strm_keystore_close(ks);
 }
 
 
@@ -428,6 +504,14 @@ main(void)
     snprintf(file, sizeof(file), "%s/keys.mdb.slots", path);
     unlink(file);
     snprintf(file, sizeof(file), "%s/keys.mdb-lock", path);
+    unlink(file);
+
+    snprintf(file, sizeof(file), "%s/other.mdb", path);
+    other_writer(file);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/other.mdb.slots", path);
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/other.mdb-lock", path);
     unlink(file);
 
     snprintf(file, sizeof(file), "%s/small.mdb", path);
