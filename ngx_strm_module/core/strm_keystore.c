@@ -1679,6 +1679,18 @@ strm_keystore_apply_rec(strm_keystore_t *ks, MDB_txn *txn,
         }
     }
 
+    /*
+     * the record met again (the topic read from an earlier offset): its
+     * key keeps its one slot, or a tombstone would leave a copy behind
+     */
+    k.mv_data = (void *) rec->link;
+    k.mv_size = STRM_UUID_LEN;
+
+    rc = mdb_get(txn, ks->links, &k, &v);
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
     rc = strm_keystore_put_rec(ks, txn, rec);
 
     if (rc == MDB_SUCCESS) {

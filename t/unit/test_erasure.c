@@ -133,7 +133,7 @@ main(void)
     int64_t              off;
     struct stat          st;
     strm_keys_t         *k;
-    strm_keyrec_t        recs[N], erased[N], again;
+    strm_keyrec_t        recs[N], erased[N + 1], again, solo;
     unsigned char       *lmdb_buf, *slots_buf, s[32];
     strm_tink_keyset_t  *kek;
     strm_keys_session_t  x;
@@ -210,6 +210,25 @@ main(void)
         CHECK(stat(slots, &st2) == 0 && st2.st_size == st.st_size,
               "an erased slot is reused");
     }
+
+    /*
+     * A record without a session, met twice (the keys topic read again
+     * from an earlier offset by a new box): one slot, which its
+     * tombstone erases.
+     */
+    (void) strm_keys_fleet_session(k, "solo", 4, s);
+    (void) strm_keys_candidate(k, s, 10, 10 * ROTATION, &solo);
+    solo.fleet = 0;
+
+    CHECK(strm_keystore_apply(strm_keys_store(k), 0, off++, &solo, NULL,
+                              &won) == 1 && won == 1
+          && strm_keystore_apply(strm_keys_store(k), 0, off++, &solo, NULL,
+                                 &won) == 1
+          && strm_keystore_apply(strm_keys_store(k), 0, off++, NULL,
+                                 solo.link, &won) == 1,
+          "a record without a session applied twice, then its tombstone");
+
+    erased[ne++] = solo;
 
     strm_keys_close(k);
 
