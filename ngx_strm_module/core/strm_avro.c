@@ -99,8 +99,10 @@ strm_avro_type(avro_schema_t t)
 static void
 strm_avro_full_name(avro_schema_t t, char *buf, size_t size)
 {
+    char        *p, *end;
     const char  *ns, *name;
 
+    /* on the event path (a record's defaults): no formatted print */
     name = avro_schema_name(t);
     ns = avro_schema_namespace(t);
 
@@ -108,12 +110,24 @@ strm_avro_full_name(avro_schema_t t, char *buf, size_t size)
         name = "";
     }
 
-    if (ns != NULL && ns[0] != '\0' && strchr(name, '.') == NULL) {
-        snprintf(buf, size, "%s.%s", ns, name);
+    p = buf;
+    end = buf + size - 1;
 
-    } else {
-        snprintf(buf, size, "%s", name);
+    if (ns != NULL && ns[0] != '\0' && strchr(name, '.') == NULL) {
+        while (*ns != '\0' && p < end) {
+            *p++ = *ns++;
+        }
+
+        if (p < end) {
+            *p++ = '.';
+        }
     }
+
+    while (*name != '\0' && p < end) {
+        *p++ = *name++;
+    }
+
+    *p = '\0';
 }
 
 
@@ -965,6 +979,57 @@ strm_avro_branch_is(avro_schema_t b, const char *name)
 #define STRM_AVRO_FIELDS_AT_ONCE  32
 
 
+/*
+ * The event's value of each of the n fields of record t in vals (n at
+ * most STRM_AVRO_FIELDS_AT_ONCE); returns how many were found.  The
+ * members mostly come in the schema's order: they are matched walking
+ * along the fields, with no lookup.  When that leaves a member over
+ * (out of order, or no field of the record), each field is looked up.
+ */
+static size_t
+strm_avro_fields(avro_schema_t t, json_t *in, size_t n, json_t **vals)
+{
+    void        *it;
+    size_t       i, klen, found;
+    const char  *name, *key;
+
+    it = json_object_iter(in);
+    found = 0;
+
+    for (i = 0; i < n; i++) {
+        name = avro_schema_record_field_name(t, i);
+        vals[i] = NULL;
+
+        if (it == NULL) {
+            continue;
+        }
+
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
+
+        if (klen == strlen(name) && memcmp(key, name, klen) == 0) {
+            vals[i] = json_object_iter_value(it);
+            it = json_object_iter_next(in, it);
+            found++;
+        }
+    }
+
+    if (it == NULL) {
+        /* each member matched a field of its own: the others are absent */
+        return found;
+    }
+
+    found = 0;
+
+    for (i = 0; i < n; i++) {
+        vals[i] = json_object_get(in, avro_schema_record_field_name(t, i));
+        found += (vals[i] != NULL);
+    }
+
+    return found;
+}
+
+
 static strm_rc_t
 strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     int depth, char *path, json_t **out, strm_reject_t *rej)
@@ -980,7 +1045,10 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     strm_reject_t   first;
     char            full[256], idx[32];
 
-    *out = NULL;
+    /* out is NULL: checked only, nothing built */
+    if (out != NULL) {
+        *out = NULL;
+    }
 
     if (depth > STRM_AVRO_MAX_DEPTH) {
         return strm_reject(rej, STRM_E_TOO_DEEP, path, "depth",
@@ -997,7 +1065,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "null");
         }
 
-        j = json_null();
+        j = (out != NULL) ? json_null() : NULL;
         break;
 
     case AVRO_BOOLEAN:
@@ -1005,7 +1073,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "a boolean");
         }
 
-        j = json_boolean(json_is_true(in));
+        j = (out != NULL) ? json_boolean(json_is_true(in)) : NULL;
         break;
 
     case AVRO_INT32:
@@ -1022,7 +1090,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "a 32-bit int");
         }
 
-        j = json_incref(in);
+        j = (out != NULL) ? json_incref(in) : NULL;
         break;
 
     case AVRO_FLOAT:
@@ -1035,7 +1103,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "a number");
         }
 
-        j = json_real(json_number_value(in));
+        j = (out != NULL) ? json_real(json_number_value(in)) : NULL;
         break;
 
     case AVRO_STRING:
@@ -1044,7 +1112,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         }
 
         /* the parsed value, shared: checked UTF-8 already, never changed */
-        j = json_incref(in);
+        j = (out != NULL) ? json_incref(in) : NULL;
         break;
 
     case AVRO_BYTES:
@@ -1057,7 +1125,9 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         }
 
         free(bytes);
-        j = json_stringn(json_string_value(in), json_string_length(in));
+        j = (out != NULL) ? json_stringn(json_string_value(in),
+                                         json_string_length(in))
+                          : NULL;
         break;
 
     case AVRO_ENUM:
@@ -1070,7 +1140,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                                        "a symbol of the enum");
         }
 
-        j = json_string(json_string_value(in));
+        j = (out != NULL) ? json_string(json_string_value(in)) : NULL;
         break;
 
     case AVRO_ARRAY:
@@ -1078,23 +1148,26 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "an array");
         }
 
-        j = json_array();
-        if (j == NULL) {
-            return STRM_E_NOMEM;
+        if (out != NULL) {
+            j = json_array();
+            if (j == NULL) {
+                return STRM_E_NOMEM;
+            }
         }
 
         sub = avro_schema_array_items(t);
 
         json_array_foreach(in, i, v) {
             len = strm_avro_push(path, strm_avro_index(idx, i));
-            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
+            rc = strm_avro_chk(s, sub, v, depth + 1, path,
+                               (out != NULL) ? &item : NULL, rej);
             path[len] = '\0';
 
             if (rc != STRM_OK) {
                 goto failed;
             }
 
-            if (json_array_append_new(j, item) != 0) {
+            if (out != NULL && json_array_append_new(j, item) != 0) {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }
@@ -1107,23 +1180,27 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return strm_avro_violation(rej, path, "type", "an object");
         }
 
-        j = json_object();
-        if (j == NULL) {
-            return STRM_E_NOMEM;
+        if (out != NULL) {
+            j = json_object();
+            if (j == NULL) {
+                return STRM_E_NOMEM;
+            }
         }
 
         sub = avro_schema_map_values(t);
 
         json_object_keylen_foreach(in, key, klen, v) {
             len = strm_avro_push(path, "*");
-            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
+            rc = strm_avro_chk(s, sub, v, depth + 1, path,
+                               (out != NULL) ? &item : NULL, rej);
             path[len] = '\0';
 
             if (rc != STRM_OK) {
                 goto failed;
             }
 
-            if (json_object_setn_new(j, key, klen, item) != 0) {
+            if (out != NULL && json_object_setn_new(j, key, klen, item) != 0)
+            {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }
@@ -1145,11 +1222,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         found = 0;
 
         if (n <= STRM_AVRO_FIELDS_AT_ONCE) {
-            for (i = 0; i < n; i++) {
-                vals[i] = json_object_get(in,
-                                          avro_schema_record_field_name(t, i));
-                found += (vals[i] != NULL);
-            }
+            found = strm_avro_fields(t, in, n, vals);
         }
 
         json_object_keylen_foreach(in, key, klen, v) {
@@ -1169,9 +1242,11 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             }
         }
 
-        j = json_object();
-        if (j == NULL) {
-            return STRM_E_NOMEM;
+        if (out != NULL) {
+            j = json_object();
+            if (j == NULL) {
+                return STRM_E_NOMEM;
+            }
         }
 
         /* the record's defaults, looked up for its first absent field */
@@ -1208,7 +1283,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 }
             }
 
-            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
+            rc = strm_avro_chk(s, sub, v, depth + 1, path,
+                               (out != NULL) ? &item : NULL, rej);
             path[len] = '\0';
 
             if (rc != STRM_OK) {
@@ -1216,7 +1292,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             }
 
             /* a field name of the schema: valid UTF-8 already */
-            if (json_object_set_new_nocheck(j, key, item) != 0) {
+            if (out != NULL && json_object_set_new_nocheck(j, key, item) != 0)
+            {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }
@@ -1285,6 +1362,10 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         return strm_avro_violation(rej, path, "type", "of a known type");
     }
 
+    if (out == NULL) {
+        return STRM_OK;
+    }
+
     if (j == NULL) {
         return STRM_E_NOMEM;
     }
@@ -1296,7 +1377,10 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 failed:
 
     json_decref(j);
-    *out = NULL;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
 
     return rc;
 }
@@ -1311,4 +1395,382 @@ strm_avro_check_json(const strm_avro_schema_t *s, json_t *in, json_t **out,
     path[0] = '\0';
 
     return strm_avro_chk(s, s->root, in, 0, path, out, rej);
+}
+
+
+/*
+ * The branch of union t that strm_avro_chk() takes for in, and the
+ * value it checks there (in, or a wrapped Avro-JSON member's value).
+ */
+static strm_rc_t
+strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
+    int depth, avro_schema_t *b, json_t **v)
+{
+    size_t          i, n;
+    json_t         *inner;
+    strm_rc_t       rc;
+    const char     *key;
+    avro_schema_t   sub;
+    strm_reject_t   rej;
+    char            path[STRM_AVRO_PATH_LEN];
+
+    path[0] = '\0';
+    n = avro_schema_union_size(t);
+
+    if (json_is_object(in) && json_object_size(in) == 1) {
+        key = json_object_iter_key(json_object_iter(in));
+        inner = json_object_iter_value(json_object_iter(in));
+
+        for (i = 0; i < n; i++) {
+            sub = avro_schema_union_branch(t, i);
+
+            if (strm_avro_branch_is(sub, key)
+                && avro_typeof(strm_avro_resolve(sub)) != AVRO_NULL
+                && strm_avro_chk(s, sub, inner, depth, path, NULL, &rej)
+                   == STRM_OK)
+            {
+                *b = sub;
+                *v = inner;
+                return STRM_OK;
+            }
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        sub = avro_schema_union_branch(t, i);
+
+        if (!json_is_null(in)
+            && avro_typeof(strm_avro_resolve(sub)) == AVRO_NULL)
+        {
+            continue;
+        }
+
+        rc = strm_avro_chk(s, sub, in, depth, path, NULL, &rej);
+
+        if (rc == STRM_OK) {
+            *b = sub;
+            *v = in;
+            return STRM_OK;
+        }
+
+        if (rc == STRM_E_NOMEM || rc == STRM_E_TOO_DEEP) {
+            return rc;
+        }
+    }
+
+    return STRM_E_SCHEMA_VIOLATION;
+}
+
+
+/*
+ * A record field's default, and the type it is a value of; *defs is
+ * the record's defaults, looked up on the first call.
+ */
+static json_t *
+strm_avro_default(const strm_avro_schema_t *s, avro_schema_t t,
+    const char *name, json_t **defs, avro_schema_t *sub)
+{
+    json_t  *v;
+    char     full[256];
+
+    if (*defs == NULL) {
+        strm_avro_full_name(t, full, sizeof(full));
+        *defs = json_object_get(s->defaults, full);
+    }
+
+    v = json_object_get(*defs, name);
+
+    /* a union's default is a value of its first branch */
+    *sub = strm_avro_resolve(*sub);
+    if (avro_typeof(*sub) == AVRO_UNION) {
+        *sub = avro_schema_union_branch(*sub, 0);
+    }
+
+    return v;
+}
+
+
+/* what strm_avro_chk() builds of a checked value, written as it goes */
+static int
+strm_avro_wr(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
+    int depth, strm_jw_t *w, const strm_jw_obj_t *ctx, const char **str,
+    size_t *slen)
+{
+    size_t          i, n, klen;
+    json_t         *v;
+    strm_rc_t       rc;
+    const char     *key;
+    avro_schema_t   sub;
+    strm_jw_obj_t   o, none;
+    strm_jw_mem_t   m;
+    json_t         *defs, *vals[STRM_AVRO_FIELDS_AT_ONCE];
+
+    t = strm_avro_resolve(t);
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_NULL:
+        return strm_jw_put(w, "null", 4);
+
+    case AVRO_BOOLEAN:
+        return json_is_true(in) ? strm_jw_put(w, "true", 4)
+                                : strm_jw_put(w, "false", 5);
+
+    case AVRO_INT32:
+    case AVRO_INT64:
+        return strm_jw_integer(w, json_integer_value(in));
+
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE:
+        return strm_jw_real(w, json_number_value(in));
+
+    case AVRO_STRING:
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+    case AVRO_ENUM:
+        key = json_string_value(in);
+
+        /* an enum's symbol is taken as a C string, as the check does */
+        n = (avro_typeof(t) == AVRO_ENUM) ? strlen(key)
+                                          : json_string_length(in);
+
+        if (str != NULL) {
+            *str = key;
+            *slen = n;
+        }
+
+        return strm_jw_string(w, key, n);
+
+    case AVRO_ARRAY:
+        if (strm_jw_put(w, "[", 1) != 0) {
+            return -1;
+        }
+
+        strm_jw_none(&none);
+        sub = avro_schema_array_items(t);
+
+        json_array_foreach(in, i, v) {
+            if ((i > 0 && strm_jw_put(w, ",", 1) != 0)
+                || strm_avro_wr(s, sub, v, depth + 1, w, &none, NULL, NULL)
+                   != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_jw_put(w, "]", 1);
+
+    case AVRO_MAP:
+        if (strm_jw_obj_begin(w, &o, ctx) != 0) {
+            return -1;
+        }
+
+        sub = avro_schema_map_values(t);
+
+        json_object_keylen_foreach(in, key, klen, v) {
+            if (strm_jw_member(w, &o, key, klen, &m) != 0
+                || (m.stamp
+                    ? strm_jw_stamp(w, &m)
+                    : strm_avro_wr(s, sub, v, depth + 1, w, &m.child,
+                                   &m.str, &m.slen))
+                   != 0
+                || strm_jw_member_end(w, &m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_jw_obj_end(w, &o);
+
+    case AVRO_RECORD:
+        if (strm_jw_obj_begin(w, &o, ctx) != 0) {
+            return -1;
+        }
+
+        n = avro_schema_record_size(t);
+
+        if (n <= STRM_AVRO_FIELDS_AT_ONCE) {
+            (void) strm_avro_fields(t, in, n, vals);
+        }
+
+        defs = NULL;
+
+        for (i = 0; i < n; i++) {
+            key = avro_schema_record_field_name(t, i);
+            sub = avro_schema_record_field_get_by_index(t, i);
+            v = (n <= STRM_AVRO_FIELDS_AT_ONCE) ? vals[i]
+                                                : json_object_get(in, key);
+
+            if (v == NULL) {
+                v = strm_avro_default(s, t, key, &defs, &sub);
+                if (v == NULL) {
+                    w->rc = STRM_E_INTERNAL;
+                    return -1;
+                }
+            }
+
+            if (strm_jw_member(w, &o, key, strlen(key), &m) != 0
+                || (m.stamp
+                    ? strm_jw_stamp(w, &m)
+                    : strm_avro_wr(s, sub, v, depth + 1, w, &m.child,
+                                   &m.str, &m.slen))
+                   != 0
+                || strm_jw_member_end(w, &m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_jw_obj_end(w, &o);
+
+    case AVRO_UNION:
+        rc = strm_avro_pick(s, t, in, depth, &sub, &v);
+        if (rc != STRM_OK) {
+            /* checked already: only memory can fail here */
+            w->rc = (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+            return -1;
+        }
+
+        return strm_avro_wr(s, sub, v, depth, w, ctx, str, slen);
+
+    default:
+        w->rc = STRM_E_INTERNAL;
+        return -1;
+    }
+}
+
+
+strm_rc_t
+strm_avro_write(const strm_avro_schema_t *s, json_t *in, strm_jw_t *w)
+{
+    strm_jw_obj_t  root;
+
+    strm_jw_root(w, &root);
+
+    if (strm_avro_wr(s, s->root, in, 0, w, &root, NULL, NULL) != 0) {
+        return w->rc;
+    }
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
+strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
+    int shallow, json_t **out)
+{
+    int             k, depth;
+    size_t          n;
+    json_t         *v, *defs;
+    strm_rc_t       rc;
+    avro_schema_t   t, sub;
+    strm_reject_t   rej;
+    const char     *p, *e;
+    char            name[256], buf[STRM_AVRO_PATH_LEN];
+
+    *out = NULL;
+
+    t = s->root;
+    v = in;
+    p = path;
+    depth = 0;
+
+    if (*p == '\0') {
+        return STRM_OK;
+    }
+
+    for ( ;; ) {
+        t = strm_avro_resolve(t);
+
+        if (avro_typeof(t) == AVRO_UNION) {
+            rc = strm_avro_pick(s, t, v, depth, &t, &v);
+            if (rc != STRM_OK) {
+                return (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+            }
+
+            t = strm_avro_resolve(t);
+        }
+
+        if (!json_is_object(v)) {
+            return STRM_OK;
+        }
+
+        e = strchr(p, '/');
+        n = (e == NULL) ? strlen(p) : (size_t) (e - p);
+
+        switch (avro_typeof(t)) {
+
+        case AVRO_RECORD:
+            if (n >= sizeof(name)) {
+                return STRM_OK;
+            }
+
+            memcpy(name, p, n);
+            name[n] = '\0';
+
+            k = avro_schema_record_field_get_index(t, name);
+            if (k < 0) {
+                return STRM_OK;
+            }
+
+            sub = avro_schema_record_field_get_by_index(t, k);
+            v = json_object_get(v, name);
+
+            if (v == NULL) {
+                defs = NULL;
+                v = strm_avro_default(s, t, name, &defs, &sub);
+                if (v == NULL) {
+                    return STRM_E_INTERNAL;
+                }
+            }
+
+            break;
+
+        case AVRO_MAP:
+            sub = avro_schema_map_values(t);
+            v = json_object_getn(v, p, n);
+
+            if (v == NULL) {
+                return STRM_OK;
+            }
+
+            break;
+
+        default:
+            return STRM_OK;
+        }
+
+        t = sub;
+        depth++;
+
+        if (e == NULL) {
+            break;
+        }
+
+        p = e + 1;
+    }
+
+    t = strm_avro_resolve(t);
+
+    if (shallow) {
+        if (avro_typeof(t) == AVRO_UNION) {
+            rc = strm_avro_pick(s, t, v, depth, &t, &v);
+            if (rc != STRM_OK) {
+                return (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+            }
+
+            t = strm_avro_resolve(t);
+        }
+
+        if (avro_typeof(t) == AVRO_RECORD || avro_typeof(t) == AVRO_MAP) {
+            *out = json_object();
+            return (*out != NULL) ? STRM_OK : STRM_E_NOMEM;
+        }
+    }
+
+    buf[0] = '\0';
+
+    rc = strm_avro_chk(s, t, v, depth, buf, out, &rej);
+
+    return (rc == STRM_OK || rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
 }
