@@ -1406,6 +1406,7 @@ static strm_rc_t
 strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     int depth, avro_schema_t *b, json_t **v)
 {
+    int             k;
     size_t          i, n;
     json_t         *inner;
     strm_rc_t       rc;
@@ -1414,8 +1415,29 @@ strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     strm_reject_t   rej;
     char            path[STRM_AVRO_PATH_LEN];
 
-    path[0] = '\0';
     n = avro_schema_union_size(t);
+
+    /*
+     * The everyday union, null and one other type, for a value that is
+     * not an object (so not wrapped): null is the null branch's (no
+     * other type takes null), anything else the other branch's.
+     */
+    if (n == 2 && !json_is_object(in)) {
+        k = (avro_typeof(strm_avro_resolve(avro_schema_union_branch(t, 0)))
+             == AVRO_NULL);
+        sub = strm_avro_resolve(avro_schema_union_branch(t, k));
+
+        if (avro_typeof(sub) != AVRO_UNION
+            && (k || avro_typeof(strm_avro_resolve(
+                         avro_schema_union_branch(t, 1))) == AVRO_NULL))
+        {
+            *b = avro_schema_union_branch(t, json_is_null(in) ? 1 - k : k);
+            *v = in;
+            return STRM_OK;
+        }
+    }
+
+    path[0] = '\0';
 
     if (json_is_object(in) && json_object_size(in) == 1) {
         key = json_object_iter_key(json_object_iter(in));
@@ -1487,6 +1509,45 @@ strm_avro_default(const strm_avro_schema_t *s, avro_schema_t t,
     }
 
     return v;
+}
+
+
+/*
+ * Is the plain JSON strm_avro_chk() builds of a value of type t always
+ * equal to the value (json_equal())?  Null, booleans, integers,
+ * strings, bytes and fixed, and arrays and maps of those: yes; reals
+ * (an integer becomes one), enums (a symbol is taken up to a NUL),
+ * records (defaults, order) and unions (wrapped values): not always.
+ */
+static int
+strm_avro_same(avro_schema_t t, int depth)
+{
+    t = strm_avro_resolve(t);
+
+    if (depth > 8) {
+        return 0;
+    }
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_NULL:
+    case AVRO_BOOLEAN:
+    case AVRO_INT32:
+    case AVRO_INT64:
+    case AVRO_STRING:
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+        return 1;
+
+    case AVRO_ARRAY:
+        return strm_avro_same(avro_schema_array_items(t), depth + 1);
+
+    case AVRO_MAP:
+        return strm_avro_same(avro_schema_map_values(t), depth + 1);
+
+    default:
+        return 0;
+    }
 }
 
 
@@ -1766,6 +1827,12 @@ strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
             *out = json_object();
             return (*out != NULL) ? STRM_OK : STRM_E_NOMEM;
         }
+    }
+
+    /* what the check would only copy is the checked value itself */
+    if (strm_avro_same(t, 0)) {
+        *out = json_incref(v);
+        return STRM_OK;
     }
 
     buf[0] = '\0';

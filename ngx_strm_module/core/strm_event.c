@@ -105,13 +105,13 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
         return rc;
     }
 
-    rc = strm_contract_check_by(ev->contract, strm_event_get, ev, rej);
+    /* the key field looked up once: the contract's check asks for it */
+    rc = strm_event_get(ev, ev->contract->key_field, 0, &ev->key);
     if (rc != STRM_OK) {
         return rc;
     }
 
-    /* a non-empty string: the contract check saw to it */
-    return strm_event_get(ev, ev->contract->key_field, 0, &ev->key);
+    return strm_contract_check_by(ev->contract, strm_event_get, ev, rej);
 }
 
 
@@ -126,6 +126,11 @@ strm_event_get(void *data, const char *path, int shallow, json_t **v)
     strm_event_t  *ev;
 
     ev = data;
+
+    if (ev->key != NULL && path == ev->contract->key_field) {
+        *v = json_incref(ev->key);
+        return STRM_OK;
+    }
 
     if (ev->in != NULL) {
         return strm_avro_value(ev->schema->avro, ev->in, path, shallow, v);

@@ -16,6 +16,19 @@
 /* a field's ciphertext and its base64 up to this fit on the stack */
 #define STRM_JW_FIELD_BUF  1024
 
+/*
+ * Does any of a word's eight bytes need an escape: a control character
+ * (below 0x20), '"' or '\\'?  (x - n) & ~x & 0x80.. finds a byte below
+ * n; a byte equal to c is a zero byte of x ^ c.)
+ */
+#define STRM_JW_ONES       0x0101010101010101ULL
+#define STRM_JW_HIGH       0x8080808080808080ULL
+#define strm_jw_zero(x)    (((x) - STRM_JW_ONES) & ~(x) & STRM_JW_HIGH)
+#define strm_jw_escape(x)                                                    \
+    ((((x) - STRM_JW_ONES * 0x20) & ~(x) & STRM_JW_HIGH)                      \
+     | strm_jw_zero((x) ^ (STRM_JW_ONES * '"'))                              \
+     | strm_jw_zero((x) ^ (STRM_JW_ONES * '\\')))
+
 
 static int strm_jw_grow(strm_jw_t *w, size_t n);
 static int strm_jw_encrypt(strm_jw_t *w, strm_jw_mem_t *m);
@@ -129,6 +142,7 @@ strm_jw_string(strm_jw_t *w, const char *s, size_t len)
 {
     char           *p;
     size_t          i, run;
+    uint64_t        x;
     unsigned char   c;
 
     static const char  hex[] = "0123456789ABCDEF";
@@ -146,6 +160,17 @@ strm_jw_string(strm_jw_t *w, const char *s, size_t len)
 
     while (i < len) {
         run = i;
+
+        /* eight bytes at a time, then the one that stopped the word */
+        while (len - i >= 8) {
+            memcpy(&x, s + i, 8);
+
+            if (strm_jw_escape(x)) {
+                break;
+            }
+
+            i += 8;
+        }
 
         while (i < len && !strm_jw_escaped[(unsigned char) s[i]]) {
             i++;

@@ -1180,8 +1180,8 @@ test_foreign_contract(void)
 static void
 test_dumps(void)
 {
-    int          i;
-    char        *mine, *theirs, what[96], s[4];
+    int          i, ok;
+    char        *mine, *theirs, what[96], s[4], l[26];
     size_t       len;
     json_t      *v;
     json_error_t err;
@@ -1246,6 +1246,29 @@ test_dumps(void)
         free(theirs);
         json_decref(v);
     }
+
+    /* each byte at each place of a string long enough for word scans */
+    ok = 1;
+
+    for (i = 0; i < 0x80 * 21; i++) {
+        memset(l, 'a', 21);
+        memcpy(l + 21, "\xc3\xa9\xe2\x82\xac", 5);
+        l[i / 0x80] = (char) (i % 0x80);
+
+        v = json_stringn(l, 26);
+        theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        mine = strm_event_dumps(v, &len);
+
+        if (mine == NULL || theirs == NULL || strcmp(mine, theirs) != 0) {
+            ok = 0;
+        }
+
+        free(mine);
+        free(theirs);
+        json_decref(v);
+    }
+
+    CHECK(ok, "dumps: every byte below 0x80 at every place of 26");
 }
 
 
