@@ -19,10 +19,20 @@
 #define STRM_AVRO_PATH_LEN  256
 
 
+/* a record's defaults by field index (NULL: the field has none) */
+typedef struct {
+    avro_schema_t   rec;
+    json_t        **vals;
+    size_t          n;
+} strm_avro_rec_t;
+
+
 struct strm_avro_schema_s {
-    avro_schema_t   root;
-    json_t         *defaults;
-    char            name[256];
+    avro_schema_t     root;
+    json_t           *defaults;
+    strm_avro_rec_t  *recs;
+    size_t            nrecs;
+    char              name[256];
 };
 
 
@@ -36,6 +46,9 @@ static avro_schema_t strm_avro_resolve(avro_schema_t t);
 static const char *strm_avro_type(avro_schema_t t);
 static void strm_avro_full_name(avro_schema_t t, char *buf, size_t size);
 static int strm_avro_collect(json_t *node, const char *ns, json_t *defaults);
+static int strm_avro_records(strm_avro_schema_t *s, avro_schema_t t);
+static json_t **strm_avro_defaults(const strm_avro_schema_t *s,
+    avro_schema_t t);
 static size_t strm_avro_push(char *path, const char *name);
 static strm_rc_t strm_avro_read_long(strm_avro_rd_t *rd, int64_t *v,
     const char *path, strm_reject_t *rej);
@@ -279,6 +292,11 @@ strm_avro_compile(const char *json, size_t len, char *err, size_t errlen)
 
     json_decref(doc);
 
+    if (strm_avro_records(s, s->root) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto failed;
+    }
+
     return s;
 
 failed:
@@ -299,8 +317,114 @@ strm_avro_free(strm_avro_schema_t *s)
         avro_schema_decref(s->root);
     }
 
+    while (s->nrecs > 0) {
+        free(s->recs[--s->nrecs].vals);
+    }
+
+    free(s->recs);
     json_decref(s->defaults);
     free(s);
+}
+
+
+/*
+ * Every record the schema reaches, with its defaults by field index
+ * (references into s->defaults): a field left out of an event costs a
+ * scan of a few pointers, not the record's full name and two lookups.
+ */
+static int
+strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
+{
+    size_t            i, n;
+    json_t           *defs;
+    strm_avro_rec_t  *recs;
+    char              full[256];
+
+    t = strm_avro_resolve(t);
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_ARRAY:
+        return strm_avro_records(s, avro_schema_array_items(t));
+
+    case AVRO_MAP:
+        return strm_avro_records(s, avro_schema_map_values(t));
+
+    case AVRO_UNION:
+        n = avro_schema_union_size(t);
+
+        for (i = 0; i < n; i++) {
+            if (strm_avro_records(s, avro_schema_union_branch(t, i)) != 0) {
+                return -1;
+            }
+        }
+
+        return 0;
+
+    case AVRO_RECORD:
+        break;
+
+    default:
+        return 0;
+    }
+
+    for (i = 0; i < s->nrecs; i++) {
+        if (s->recs[i].rec == t) {
+            return 0;
+        }
+    }
+
+    recs = realloc(s->recs, (s->nrecs + 1) * sizeof(strm_avro_rec_t));
+    if (recs == NULL) {
+        return -1;
+    }
+
+    s->recs = recs;
+    n = avro_schema_record_size(t);
+
+    recs[s->nrecs].rec = t;
+    recs[s->nrecs].n = n;
+    recs[s->nrecs].vals = calloc(n + 1, sizeof(json_t *));
+
+    if (recs[s->nrecs].vals == NULL) {
+        return -1;
+    }
+
+    strm_avro_full_name(t, full, sizeof(full));
+    defs = json_object_get(s->defaults, full);
+
+    for (i = 0; i < n; i++) {
+        recs[s->nrecs].vals[i] =
+            json_object_get(defs, avro_schema_record_field_name(t, i));
+    }
+
+    s->nrecs++;
+
+    for (i = 0; i < n; i++) {
+        if (strm_avro_records(s, avro_schema_record_field_get_by_index(t, i))
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* record t's defaults by field index, or NULL */
+static json_t **
+strm_avro_defaults(const strm_avro_schema_t *s, avro_schema_t t)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nrecs; i++) {
+        if (s->recs[i].rec == t) {
+            return s->recs[i].vals;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -1034,8 +1158,9 @@ static strm_rc_t
 strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     int depth, char *path, json_t **out, strm_reject_t *rej)
 {
+    int             got;
     size_t          i, n, len, blen, klen, found;
-    json_t         *j, *v, *defs, *item;
+    json_t         *j, *v, **defs, *item;
     json_t         *vals[STRM_AVRO_FIELDS_AT_ONCE];
     int64_t         iv;
     strm_rc_t       rc;
@@ -1043,7 +1168,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     avro_schema_t   sub;
     unsigned char  *bytes;
     strm_reject_t   first;
-    char            full[256], idx[32];
+    char            idx[32];
 
     /* out is NULL: checked only, nothing built */
     if (out != NULL) {
@@ -1251,6 +1376,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
         /* the record's defaults, looked up for its first absent field */
         defs = NULL;
+        got = 0;
 
         for (i = 0; i < n; i++) {
             key = avro_schema_record_field_name(t, i);
@@ -1261,12 +1387,12 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             len = strm_avro_push(path, key);
 
             if (v == NULL) {
-                if (defs == NULL) {
-                    strm_avro_full_name(t, full, sizeof(full));
-                    defs = json_object_get(s->defaults, full);
+                if (!got) {
+                    defs = strm_avro_defaults(s, t);
+                    got = 1;
                 }
 
-                v = json_object_get(defs, key);
+                v = (defs != NULL) ? defs[i] : NULL;
 
                 if (v == NULL) {
                     rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
@@ -1484,23 +1610,14 @@ strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 }
 
 
-/*
- * A record field's default, and the type it is a value of; *defs is
- * the record's defaults, looked up on the first call.
- */
+/* record t's field i's default, and the type it is a value of */
 static json_t *
-strm_avro_default(const strm_avro_schema_t *s, avro_schema_t t,
-    const char *name, json_t **defs, avro_schema_t *sub)
+strm_avro_default(const strm_avro_schema_t *s, avro_schema_t t, size_t i,
+    avro_schema_t *sub)
 {
-    json_t  *v;
-    char     full[256];
+    json_t  **defs;
 
-    if (*defs == NULL) {
-        strm_avro_full_name(t, full, sizeof(full));
-        *defs = json_object_get(s->defaults, full);
-    }
-
-    v = json_object_get(*defs, name);
+    defs = strm_avro_defaults(s, t);
 
     /* a union's default is a value of its first branch */
     *sub = strm_avro_resolve(*sub);
@@ -1508,7 +1625,7 @@ strm_avro_default(const strm_avro_schema_t *s, avro_schema_t t,
         *sub = avro_schema_union_branch(*sub, 0);
     }
 
-    return v;
+    return (defs != NULL) ? defs[i] : NULL;
 }
 
 
@@ -1564,7 +1681,7 @@ strm_avro_wr(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     avro_schema_t   sub;
     strm_jw_obj_t   o, none;
     strm_jw_mem_t   m;
-    json_t         *defs, *vals[STRM_AVRO_FIELDS_AT_ONCE];
+    json_t         *vals[STRM_AVRO_FIELDS_AT_ONCE];
 
     t = strm_avro_resolve(t);
 
@@ -1654,8 +1771,6 @@ strm_avro_wr(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             (void) strm_avro_fields(t, in, n, vals);
         }
 
-        defs = NULL;
-
         for (i = 0; i < n; i++) {
             key = avro_schema_record_field_name(t, i);
             sub = avro_schema_record_field_get_by_index(t, i);
@@ -1663,7 +1778,7 @@ strm_avro_wr(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                                                 : json_object_get(in, key);
 
             if (v == NULL) {
-                v = strm_avro_default(s, t, key, &defs, &sub);
+                v = strm_avro_default(s, t, i, &sub);
                 if (v == NULL) {
                     w->rc = STRM_E_INTERNAL;
                     return -1;
@@ -1722,7 +1837,7 @@ strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
 {
     int             k, depth;
     size_t          n;
-    json_t         *v, *defs;
+    json_t         *v;
     strm_rc_t       rc;
     avro_schema_t   t, sub;
     strm_reject_t   rej;
@@ -1778,8 +1893,7 @@ strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
             v = json_object_get(v, name);
 
             if (v == NULL) {
-                defs = NULL;
-                v = strm_avro_default(s, t, name, &defs, &sub);
+                v = strm_avro_default(s, t, (size_t) k, &sub);
                 if (v == NULL) {
                     return STRM_E_INTERNAL;
                 }
