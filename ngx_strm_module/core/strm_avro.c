@@ -42,6 +42,9 @@ typedef struct {
 } strm_avro_rd_t;
 
 
+typedef struct strm_avro_at_s  strm_avro_at_t;
+
+
 static avro_schema_t strm_avro_resolve(avro_schema_t t);
 static const char *strm_avro_type(avro_schema_t t);
 static void strm_avro_full_name(avro_schema_t t, char *buf, size_t size);
@@ -55,7 +58,8 @@ static strm_rc_t strm_avro_read_long(strm_avro_rd_t *rd, int64_t *v,
 static strm_rc_t strm_avro_dec(strm_avro_rd_t *rd, avro_schema_t t,
     int depth, char *path, json_t **out, strm_reject_t *rej);
 static strm_rc_t strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t,
-    json_t *in, int depth, char *path, json_t **out, strm_reject_t *rej);
+    json_t *in, int depth, const strm_avro_at_t *at, json_t **out,
+    strm_reject_t *rej);
 
 
 static avro_schema_t
@@ -1030,11 +1034,43 @@ strm_avro_index(char *buf, size_t i)
 }
 
 
-static strm_rc_t
-strm_avro_violation(strm_reject_t *rej, const char *path, const char *rule,
-    const char *what)
+/*
+ * Where the check is: a chain of names up to the top, the path written
+ * out (as strm_avro_push() builds it) only for a refusal.
+ */
+struct strm_avro_at_s {
+    const strm_avro_at_t  *up;
+    const char            *name;            /* NULL: an array index */
+    size_t                 index;
+};
+
+
+static const char *
+strm_avro_where(const strm_avro_at_t *at, char *path)
 {
-    return strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path, rule,
+    char  idx[32];
+
+    if (at == NULL) {
+        path[0] = '\0';
+        return path;
+    }
+
+    (void) strm_avro_where(at->up, path);
+    (void) strm_avro_push(path, at->name != NULL
+                                ? at->name : strm_avro_index(idx, at->index));
+
+    return path;
+}
+
+
+static strm_rc_t
+strm_avro_violation(strm_reject_t *rej, const strm_avro_at_t *at,
+    const char *rule, const char *what)
+{
+    char  path[STRM_AVRO_PATH_LEN];
+
+    return strm_reject(rej, STRM_E_SCHEMA_VIOLATION,
+                       strm_avro_where(at, path), rule,
                        "the value is not %s", what);
 }
 
@@ -1044,14 +1080,14 @@ strm_avro_violation(strm_reject_t *rej, const char *path, const char *rule,
  * "type" violation.
  */
 static strm_rc_t
-strm_avro_json_bytes(avro_schema_t t, json_t *in, const char *path,
+strm_avro_json_bytes(avro_schema_t t, json_t *in, const strm_avro_at_t *at,
     strm_reject_t *rej, unsigned char **out, size_t *outlen)
 {
     size_t          len;
     unsigned char  *bytes;
 
     if (!json_is_string(in)) {
-        return strm_avro_violation(rej, path, "type", "a string");
+        return strm_avro_violation(rej, at, "type", "a string");
     }
 
     len = json_string_length(in);
@@ -1065,7 +1101,7 @@ strm_avro_json_bytes(avro_schema_t t, json_t *in, const char *path,
             && (int64_t) *outlen != avro_schema_fixed_size(t)))
     {
         free(bytes);
-        return strm_avro_violation(rej, path, "type",
+        return strm_avro_violation(rej, at, "type",
                                    "bytes of the right size");
     }
 
@@ -1156,10 +1192,10 @@ strm_avro_fields(avro_schema_t t, json_t *in, size_t n, json_t **vals)
 
 static strm_rc_t
 strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
-    int depth, char *path, json_t **out, strm_reject_t *rej)
+    int depth, const strm_avro_at_t *at, json_t **out, strm_reject_t *rej)
 {
     int             got;
-    size_t          i, n, len, blen, klen, found;
+    size_t          i, n, blen, klen, found;
     json_t         *j, *v, **defs, *item;
     json_t         *vals[STRM_AVRO_FIELDS_AT_ONCE];
     int64_t         iv;
@@ -1168,15 +1204,22 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     avro_schema_t   sub;
     unsigned char  *bytes;
     strm_reject_t   first;
-    char            idx[32];
+    strm_avro_at_t  here;
+    char            path[STRM_AVRO_PATH_LEN];
 
     /* out is NULL: checked only, nothing built */
     if (out != NULL) {
         *out = NULL;
     }
 
+    /* a member's or an item's place, below this one */
+    here.up = at;
+    here.name = NULL;
+    here.index = 0;
+
     if (depth > STRM_AVRO_MAX_DEPTH) {
-        return strm_reject(rej, STRM_E_TOO_DEEP, path, "depth",
+        return strm_reject(rej, STRM_E_TOO_DEEP, strm_avro_where(at, path),
+                           "depth",
                            "the event nests too deeply");
     }
 
@@ -1187,7 +1230,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_NULL:
         if (!json_is_null(in)) {
-            return strm_avro_violation(rej, path, "type", "null");
+            return strm_avro_violation(rej, at, "type", "null");
         }
 
         j = (out != NULL) ? json_null() : NULL;
@@ -1195,7 +1238,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_BOOLEAN:
         if (!json_is_boolean(in)) {
-            return strm_avro_violation(rej, path, "type", "a boolean");
+            return strm_avro_violation(rej, at, "type", "a boolean");
         }
 
         j = (out != NULL) ? json_boolean(json_is_true(in)) : NULL;
@@ -1204,7 +1247,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     case AVRO_INT32:
     case AVRO_INT64:
         if (!json_is_integer(in)) {
-            return strm_avro_violation(rej, path, "type", "an integer");
+            return strm_avro_violation(rej, at, "type", "an integer");
         }
 
         iv = json_integer_value(in);
@@ -1212,7 +1255,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         if (avro_typeof(t) == AVRO_INT32
             && (iv < INT32_MIN || iv > INT32_MAX))
         {
-            return strm_avro_violation(rej, path, "type", "a 32-bit int");
+            return strm_avro_violation(rej, at, "type", "a 32-bit int");
         }
 
         j = (out != NULL) ? json_incref(in) : NULL;
@@ -1225,7 +1268,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 && (json_number_value(in) > FLT_MAX
                     || json_number_value(in) < -FLT_MAX)))
         {
-            return strm_avro_violation(rej, path, "type", "a number");
+            return strm_avro_violation(rej, at, "type", "a number");
         }
 
         j = (out != NULL) ? json_real(json_number_value(in)) : NULL;
@@ -1233,7 +1276,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_STRING:
         if (!json_is_string(in)) {
-            return strm_avro_violation(rej, path, "type", "a string");
+            return strm_avro_violation(rej, at, "type", "a string");
         }
 
         /* the parsed value, shared: checked UTF-8 already, never changed */
@@ -1244,7 +1287,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     case AVRO_FIXED:
         bytes = NULL;
 
-        rc = strm_avro_json_bytes(t, in, path, rej, &bytes, &blen);
+        rc = strm_avro_json_bytes(t, in, at, rej, &bytes, &blen);
         if (rc != STRM_OK) {
             return rc;
         }
@@ -1257,11 +1300,11 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_ENUM:
         if (!json_is_string(in)) {
-            return strm_avro_violation(rej, path, "type", "a string");
+            return strm_avro_violation(rej, at, "type", "a string");
         }
 
         if (avro_schema_enum_get_by_name(t, json_string_value(in)) < 0) {
-            return strm_avro_violation(rej, path, "enum",
+            return strm_avro_violation(rej, at, "enum",
                                        "a symbol of the enum");
         }
 
@@ -1270,7 +1313,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_ARRAY:
         if (!json_is_array(in)) {
-            return strm_avro_violation(rej, path, "type", "an array");
+            return strm_avro_violation(rej, at, "type", "an array");
         }
 
         if (out != NULL) {
@@ -1283,10 +1326,10 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         sub = avro_schema_array_items(t);
 
         json_array_foreach(in, i, v) {
-            len = strm_avro_push(path, strm_avro_index(idx, i));
-            rc = strm_avro_chk(s, sub, v, depth + 1, path,
+            here.name = NULL;
+            here.index = i;
+            rc = strm_avro_chk(s, sub, v, depth + 1, &here,
                                (out != NULL) ? &item : NULL, rej);
-            path[len] = '\0';
 
             if (rc != STRM_OK) {
                 goto failed;
@@ -1302,7 +1345,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_MAP:
         if (!json_is_object(in)) {
-            return strm_avro_violation(rej, path, "type", "an object");
+            return strm_avro_violation(rej, at, "type", "an object");
         }
 
         if (out != NULL) {
@@ -1315,10 +1358,9 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         sub = avro_schema_map_values(t);
 
         json_object_keylen_foreach(in, key, klen, v) {
-            len = strm_avro_push(path, "*");
-            rc = strm_avro_chk(s, sub, v, depth + 1, path,
+            here.name = "*";
+            rc = strm_avro_chk(s, sub, v, depth + 1, &here,
                                (out != NULL) ? &item : NULL, rej);
-            path[len] = '\0';
 
             if (rc != STRM_OK) {
                 goto failed;
@@ -1335,7 +1377,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_RECORD:
         if (!json_is_object(in)) {
-            return strm_avro_violation(rej, path, "type", "an object");
+            return strm_avro_violation(rej, at, "type", "an object");
         }
 
         /*
@@ -1358,12 +1400,11 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             if (strlen(key) != klen
                 || avro_schema_record_field_get_index(t, key) < 0)
             {
-                len = strm_avro_push(path, key);
-                rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
-                                 "additionalProperties",
-                                 "the schema has no such field");
-                path[len] = '\0';
-                return rc;
+                here.name = key;
+                return strm_reject(rej, STRM_E_SCHEMA_VIOLATION,
+                                   strm_avro_where(&here, path),
+                                   "additionalProperties",
+                                   "the schema has no such field");
             }
         }
 
@@ -1384,7 +1425,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             v = (n <= STRM_AVRO_FIELDS_AT_ONCE) ? vals[i]
                                                 : json_object_get(in, key);
 
-            len = strm_avro_push(path, key);
+            here.name = key;
 
             if (v == NULL) {
                 if (!got) {
@@ -1395,10 +1436,10 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 v = (defs != NULL) ? defs[i] : NULL;
 
                 if (v == NULL) {
-                    rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
+                    rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION,
+                                     strm_avro_where(&here, path),
                                      "required", "a required field is "
                                      "missing");
-                    path[len] = '\0';
                     goto failed;
                 }
 
@@ -1409,9 +1450,8 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 }
             }
 
-            rc = strm_avro_chk(s, sub, v, depth + 1, path,
+            rc = strm_avro_chk(s, sub, v, depth + 1, &here,
                                (out != NULL) ? &item : NULL, rej);
-            path[len] = '\0';
 
             if (rc != STRM_OK) {
                 goto failed;
@@ -1440,7 +1480,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
                 if (strm_avro_branch_is(sub, key)
                     && avro_typeof(strm_avro_resolve(sub)) != AVRO_NULL
-                    && strm_avro_chk(s, sub, v, depth, path, out, rej)
+                    && strm_avro_chk(s, sub, v, depth, at, out, rej)
                        == STRM_OK)
                 {
                     return STRM_OK;
@@ -1461,7 +1501,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 continue;
             }
 
-            rc = strm_avro_chk(s, sub, in, depth, path, out, rej);
+            rc = strm_avro_chk(s, sub, in, depth, at, out, rej);
 
             if (rc == STRM_OK || rc == STRM_E_NOMEM || rc == STRM_E_TOO_DEEP)
             {
@@ -1481,11 +1521,11 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return STRM_E_SCHEMA_VIOLATION;
         }
 
-        return strm_avro_violation(rej, path, "union",
+        return strm_avro_violation(rej, at, "union",
                                    "any branch of the union");
 
     default:
-        return strm_avro_violation(rej, path, "type", "of a known type");
+        return strm_avro_violation(rej, at, "type", "of a known type");
     }
 
     if (out == NULL) {
@@ -1516,11 +1556,7 @@ strm_rc_t
 strm_avro_check_json(const strm_avro_schema_t *s, json_t *in, json_t **out,
     strm_reject_t *rej)
 {
-    char  path[STRM_AVRO_PATH_LEN];
-
-    path[0] = '\0';
-
-    return strm_avro_chk(s, s->root, in, 0, path, out, rej);
+    return strm_avro_chk(s, s->root, in, 0, NULL, out, rej);
 }
 
 
@@ -1539,7 +1575,6 @@ strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     const char     *key;
     avro_schema_t   sub;
     strm_reject_t   rej;
-    char            path[STRM_AVRO_PATH_LEN];
 
     n = avro_schema_union_size(t);
 
@@ -1563,8 +1598,6 @@ strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         }
     }
 
-    path[0] = '\0';
-
     if (json_is_object(in) && json_object_size(in) == 1) {
         key = json_object_iter_key(json_object_iter(in));
         inner = json_object_iter_value(json_object_iter(in));
@@ -1574,7 +1607,7 @@ strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
             if (strm_avro_branch_is(sub, key)
                 && avro_typeof(strm_avro_resolve(sub)) != AVRO_NULL
-                && strm_avro_chk(s, sub, inner, depth, path, NULL, &rej)
+                && strm_avro_chk(s, sub, inner, depth, NULL, NULL, &rej)
                    == STRM_OK)
             {
                 *b = sub;
@@ -1593,7 +1626,7 @@ strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             continue;
         }
 
-        rc = strm_avro_chk(s, sub, in, depth, path, NULL, &rej);
+        rc = strm_avro_chk(s, sub, in, depth, NULL, NULL, &rej);
 
         if (rc == STRM_OK) {
             *b = sub;
@@ -1842,7 +1875,7 @@ strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
     avro_schema_t   t, sub;
     strm_reject_t   rej;
     const char     *p, *e;
-    char            name[256], buf[STRM_AVRO_PATH_LEN];
+    char            name[256];
 
     *out = NULL;
 
@@ -1949,9 +1982,7 @@ strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
         return STRM_OK;
     }
 
-    buf[0] = '\0';
-
-    rc = strm_avro_chk(s, t, v, depth, buf, out, &rej);
+    rc = strm_avro_chk(s, t, v, depth, NULL, out, &rej);
 
     return (rc == STRM_OK || rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
 }
