@@ -56,7 +56,7 @@ strm_event_ref_write(const strm_event_t *ev, int64_t now_ms, int32_t nonce,
         return STRM_E_INTERNAL;
     }
 
-    /* the stamps, as strm_event_stamp() set them */
+    /* the stamps, as strm_event_stamp() set them before the writer */
     meta = json_object_get(plain, "strmMeta");
     if (!json_is_object(meta)) {
         json_decref(plain);
@@ -75,7 +75,7 @@ strm_event_ref_write(const strm_event_t *ev, int64_t now_ms, int32_t nonce,
         return STRM_E_NOMEM;
     }
 
-    /* the fields, as strm_event_encrypt() encrypted them */
+    /* the fields, as strm_event_encrypt() did, one by one by path */
     rc = STRM_OK;
 
     for (i = 0; daead != NULL && rc == STRM_OK && i < c->npii; i++) {
