@@ -551,7 +551,7 @@ ngx_http_strm_ingest_withdraw(ngx_http_request_t *r)
 }
 
 
-/* strmMeta stamped, JSON out, then the Kafka hand-off */
+/* the event's JSON (written with its encryption) out to Kafka */
 static void
 ngx_http_strm_ingest_serialize(ngx_http_request_t *r)
 {
@@ -560,7 +560,7 @@ ngx_http_strm_ingest_serialize(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    rc = ngx_http_strm_schema_serialize(r, ctx->ev, ctx->now, ctx->msg);
+    rc = ngx_http_strm_schema_serialize(r, ctx->ev, ctx->msg);
 
     /* serialize freed the event */
     ctx->ev = NULL;

@@ -24,6 +24,7 @@ ngx_http_strm_pii_encrypt(ngx_http_request_t *r,
 {
     size_t                len, n;
     u_char               *link;
+    int32_t               nonce;
     int64_t               window;
     strm_rc_t             rc;
     const char           *value;
@@ -95,13 +96,21 @@ ngx_http_strm_pii_encrypt(ngx_http_request_t *r,
     msg->key = link;
     msg->key_len = STRM_UUID_LEN;
 
-    rc = strm_event_encrypt(ctx->ev, s.daead, &n);
+    rc = strm_random_i32(&nonce);
     if (rc != STRM_OK) {
         return rc;
     }
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "strm pii: %uz fields encrypted", n);
+    /* the event's JSON in one pass: stamped, its PII encrypted */
+    rc = strm_event_write(ctx->ev, ctx->now, nonce, (char *) link, s.daead,
+                          &n);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "strm pii: %uz fields encrypted, %uz bytes of JSON", n,
+                   ctx->ev->len);
 
     return STRM_OK;
 }

@@ -185,28 +185,17 @@ ngx_http_strm_schema_check(ngx_http_request_t *r,
 
 strm_rc_t
 ngx_http_strm_schema_serialize(ngx_http_request_t *r, strm_event_t *ev,
-    int64_t now, ngx_http_strm_message_t *msg)
+    ngx_http_strm_message_t *msg)
 {
     u_char               *p;
-    int32_t               nonce;
-    strm_rc_t             rc;
     ngx_http_strm_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    rc = strm_random_i32(&nonce);
-
-    if (rc == STRM_OK) {
-        rc = strm_event_stamp(ev, now, nonce, (char *) msg->key);
-    }
-
-    if (rc == STRM_OK) {
-        rc = strm_event_serialize(ev);
-    }
-
-    if (rc != STRM_OK) {
+    /* written, stamped and encrypted by ngx_http_strm_pii_encrypt() */
+    if (ev->json == NULL) {
         strm_event_free(ev);
-        return rc;
+        return STRM_E_INTERNAL;
     }
 
     p = ngx_pnalloc(r->pool, ngx_strlen(ev->consent));

@@ -33,13 +33,12 @@ strm_rc_t ngx_http_strm_schema_check(ngx_http_request_t *r,
     ngx_http_strm_message_t *dead);
 
 /*
- * strmMeta stamped (timestamp now, a nonce, the key link msg->key) and
- * the event serialized as JSON into msg->payload (malloc()ed, for
- * librdkafka to free; the body buffer is freed), with its Kafka
- * headers.  ev is freed in any case.
+ * The event's JSON, which ngx_http_strm_pii_encrypt() wrote, into
+ * msg->payload (malloc()ed, for librdkafka to free; the body buffer is
+ * freed), with its Kafka headers.  ev is freed in any case.
  */
 strm_rc_t ngx_http_strm_schema_serialize(ngx_http_request_t *r,
-    strm_event_t *ev, int64_t now, ngx_http_strm_message_t *msg);
+    strm_event_t *ev, ngx_http_strm_message_t *msg);
 
 
 #endif /* _NGX_HTTP_STRM_SCHEMA_H_INCLUDED_ */

@@ -19,10 +19,20 @@
 #define STRM_AVRO_PATH_LEN  256
 
 
+/* a record's defaults by field index (NULL: the field has none) */
+typedef struct {
+    avro_schema_t   rec;
+    json_t        **vals;
+    size_t          n;
+} strm_avro_rec_t;
+
+
 struct strm_avro_schema_s {
-    avro_schema_t   root;
-    json_t         *defaults;
-    char            name[256];
+    avro_schema_t     root;
+    json_t           *defaults;
+    strm_avro_rec_t  *recs;
+    size_t            nrecs;
+    char              name[256];
 };
 
 
@@ -32,17 +42,24 @@ typedef struct {
 } strm_avro_rd_t;
 
 
+typedef struct strm_avro_at_s  strm_avro_at_t;
+
+
 static avro_schema_t strm_avro_resolve(avro_schema_t t);
 static const char *strm_avro_type(avro_schema_t t);
 static void strm_avro_full_name(avro_schema_t t, char *buf, size_t size);
 static int strm_avro_collect(json_t *node, const char *ns, json_t *defaults);
+static int strm_avro_records(strm_avro_schema_t *s, avro_schema_t t);
+static json_t **strm_avro_defaults(const strm_avro_schema_t *s,
+    avro_schema_t t);
 static size_t strm_avro_push(char *path, const char *name);
 static strm_rc_t strm_avro_read_long(strm_avro_rd_t *rd, int64_t *v,
     const char *path, strm_reject_t *rej);
 static strm_rc_t strm_avro_dec(strm_avro_rd_t *rd, avro_schema_t t,
     int depth, char *path, json_t **out, strm_reject_t *rej);
 static strm_rc_t strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t,
-    json_t *in, int depth, char *path, json_t **out, strm_reject_t *rej);
+    json_t *in, int depth, const strm_avro_at_t *at, json_t **out,
+    strm_reject_t *rej);
 
 
 static avro_schema_t
@@ -99,8 +116,10 @@ strm_avro_type(avro_schema_t t)
 static void
 strm_avro_full_name(avro_schema_t t, char *buf, size_t size)
 {
+    char        *p, *end;
     const char  *ns, *name;
 
+    /* on the event path (a record's defaults): no formatted print */
     name = avro_schema_name(t);
     ns = avro_schema_namespace(t);
 
@@ -108,12 +127,24 @@ strm_avro_full_name(avro_schema_t t, char *buf, size_t size)
         name = "";
     }
 
-    if (ns != NULL && ns[0] != '\0' && strchr(name, '.') == NULL) {
-        snprintf(buf, size, "%s.%s", ns, name);
+    p = buf;
+    end = buf + size - 1;
 
-    } else {
-        snprintf(buf, size, "%s", name);
+    if (ns != NULL && ns[0] != '\0' && strchr(name, '.') == NULL) {
+        while (*ns != '\0' && p < end) {
+            *p++ = *ns++;
+        }
+
+        if (p < end) {
+            *p++ = '.';
+        }
     }
+
+    while (*name != '\0' && p < end) {
+        *p++ = *name++;
+    }
+
+    *p = '\0';
 }
 
 
@@ -265,6 +296,11 @@ strm_avro_compile(const char *json, size_t len, char *err, size_t errlen)
 
     json_decref(doc);
 
+    if (strm_avro_records(s, s->root) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto failed;
+    }
+
     return s;
 
 failed:
@@ -285,8 +321,114 @@ strm_avro_free(strm_avro_schema_t *s)
         avro_schema_decref(s->root);
     }
 
+    while (s->nrecs > 0) {
+        free(s->recs[--s->nrecs].vals);
+    }
+
+    free(s->recs);
     json_decref(s->defaults);
     free(s);
+}
+
+
+/*
+ * Every record the schema reaches, with its defaults by field index
+ * (references into s->defaults): a field left out of an event costs a
+ * scan of a few pointers, not the record's full name and two lookups.
+ */
+static int
+strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
+{
+    size_t            i, n;
+    json_t           *defs;
+    strm_avro_rec_t  *recs;
+    char              full[256];
+
+    t = strm_avro_resolve(t);
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_ARRAY:
+        return strm_avro_records(s, avro_schema_array_items(t));
+
+    case AVRO_MAP:
+        return strm_avro_records(s, avro_schema_map_values(t));
+
+    case AVRO_UNION:
+        n = avro_schema_union_size(t);
+
+        for (i = 0; i < n; i++) {
+            if (strm_avro_records(s, avro_schema_union_branch(t, i)) != 0) {
+                return -1;
+            }
+        }
+
+        return 0;
+
+    case AVRO_RECORD:
+        break;
+
+    default:
+        return 0;
+    }
+
+    for (i = 0; i < s->nrecs; i++) {
+        if (s->recs[i].rec == t) {
+            return 0;
+        }
+    }
+
+    recs = realloc(s->recs, (s->nrecs + 1) * sizeof(strm_avro_rec_t));
+    if (recs == NULL) {
+        return -1;
+    }
+
+    s->recs = recs;
+    n = avro_schema_record_size(t);
+
+    recs[s->nrecs].rec = t;
+    recs[s->nrecs].n = n;
+    recs[s->nrecs].vals = calloc(n + 1, sizeof(json_t *));
+
+    if (recs[s->nrecs].vals == NULL) {
+        return -1;
+    }
+
+    strm_avro_full_name(t, full, sizeof(full));
+    defs = json_object_get(s->defaults, full);
+
+    for (i = 0; i < n; i++) {
+        recs[s->nrecs].vals[i] =
+            json_object_get(defs, avro_schema_record_field_name(t, i));
+    }
+
+    s->nrecs++;
+
+    for (i = 0; i < n; i++) {
+        if (strm_avro_records(s, avro_schema_record_field_get_by_index(t, i))
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* record t's defaults by field index, or NULL */
+static json_t **
+strm_avro_defaults(const strm_avro_schema_t *s, avro_schema_t t)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nrecs; i++) {
+        if (s->recs[i].rec == t) {
+            return s->recs[i].vals;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -892,11 +1034,43 @@ strm_avro_index(char *buf, size_t i)
 }
 
 
-static strm_rc_t
-strm_avro_violation(strm_reject_t *rej, const char *path, const char *rule,
-    const char *what)
+/*
+ * Where the check is: a chain of names up to the top, the path written
+ * out (as strm_avro_push() builds it) only for a refusal.
+ */
+struct strm_avro_at_s {
+    const strm_avro_at_t  *up;
+    const char            *name;            /* NULL: an array index */
+    size_t                 index;
+};
+
+
+static const char *
+strm_avro_where(const strm_avro_at_t *at, char *path)
 {
-    return strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path, rule,
+    char  idx[32];
+
+    if (at == NULL) {
+        path[0] = '\0';
+        return path;
+    }
+
+    (void) strm_avro_where(at->up, path);
+    (void) strm_avro_push(path, at->name != NULL
+                                ? at->name : strm_avro_index(idx, at->index));
+
+    return path;
+}
+
+
+static strm_rc_t
+strm_avro_violation(strm_reject_t *rej, const strm_avro_at_t *at,
+    const char *rule, const char *what)
+{
+    char  path[STRM_AVRO_PATH_LEN];
+
+    return strm_reject(rej, STRM_E_SCHEMA_VIOLATION,
+                       strm_avro_where(at, path), rule,
                        "the value is not %s", what);
 }
 
@@ -906,14 +1080,14 @@ strm_avro_violation(strm_reject_t *rej, const char *path, const char *rule,
  * "type" violation.
  */
 static strm_rc_t
-strm_avro_json_bytes(avro_schema_t t, json_t *in, const char *path,
+strm_avro_json_bytes(avro_schema_t t, json_t *in, const strm_avro_at_t *at,
     strm_reject_t *rej, unsigned char **out, size_t *outlen)
 {
     size_t          len;
     unsigned char  *bytes;
 
     if (!json_is_string(in)) {
-        return strm_avro_violation(rej, path, "type", "a string");
+        return strm_avro_violation(rej, at, "type", "a string");
     }
 
     len = json_string_length(in);
@@ -927,7 +1101,7 @@ strm_avro_json_bytes(avro_schema_t t, json_t *in, const char *path,
             && (int64_t) *outlen != avro_schema_fixed_size(t)))
     {
         free(bytes);
-        return strm_avro_violation(rej, path, "type",
+        return strm_avro_violation(rej, at, "type",
                                    "bytes of the right size");
     }
 
@@ -965,12 +1139,64 @@ strm_avro_branch_is(avro_schema_t b, const char *name)
 #define STRM_AVRO_FIELDS_AT_ONCE  32
 
 
+/*
+ * The event's value of each of the n fields of record t in vals (n at
+ * most STRM_AVRO_FIELDS_AT_ONCE); returns how many were found.  The
+ * members mostly come in the schema's order: they are matched walking
+ * along the fields, with no lookup.  When that leaves a member over
+ * (out of order, or no field of the record), each field is looked up.
+ */
+static size_t
+strm_avro_fields(avro_schema_t t, json_t *in, size_t n, json_t **vals)
+{
+    void        *it;
+    size_t       i, klen, found;
+    const char  *name, *key;
+
+    it = json_object_iter(in);
+    found = 0;
+
+    for (i = 0; i < n; i++) {
+        name = avro_schema_record_field_name(t, i);
+        vals[i] = NULL;
+
+        if (it == NULL) {
+            continue;
+        }
+
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
+
+        if (klen == strlen(name) && memcmp(key, name, klen) == 0) {
+            vals[i] = json_object_iter_value(it);
+            it = json_object_iter_next(in, it);
+            found++;
+        }
+    }
+
+    if (it == NULL) {
+        /* each member matched a field of its own: the others are absent */
+        return found;
+    }
+
+    found = 0;
+
+    for (i = 0; i < n; i++) {
+        vals[i] = json_object_get(in, avro_schema_record_field_name(t, i));
+        found += (vals[i] != NULL);
+    }
+
+    return found;
+}
+
+
 static strm_rc_t
 strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
-    int depth, char *path, json_t **out, strm_reject_t *rej)
+    int depth, const strm_avro_at_t *at, json_t **out, strm_reject_t *rej)
 {
-    size_t          i, n, len, blen, klen, found;
-    json_t         *j, *v, *defs, *item;
+    int             got;
+    size_t          i, n, blen, klen, found;
+    json_t         *j, *v, **defs, *item;
     json_t         *vals[STRM_AVRO_FIELDS_AT_ONCE];
     int64_t         iv;
     strm_rc_t       rc;
@@ -978,12 +1204,22 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
     avro_schema_t   sub;
     unsigned char  *bytes;
     strm_reject_t   first;
-    char            full[256], idx[32];
+    strm_avro_at_t  here;
+    char            path[STRM_AVRO_PATH_LEN];
 
-    *out = NULL;
+    /* out is NULL: checked only, nothing built */
+    if (out != NULL) {
+        *out = NULL;
+    }
+
+    /* a member's or an item's place, below this one */
+    here.up = at;
+    here.name = NULL;
+    here.index = 0;
 
     if (depth > STRM_AVRO_MAX_DEPTH) {
-        return strm_reject(rej, STRM_E_TOO_DEEP, path, "depth",
+        return strm_reject(rej, STRM_E_TOO_DEEP, strm_avro_where(at, path),
+                           "depth",
                            "the event nests too deeply");
     }
 
@@ -994,24 +1230,24 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_NULL:
         if (!json_is_null(in)) {
-            return strm_avro_violation(rej, path, "type", "null");
+            return strm_avro_violation(rej, at, "type", "null");
         }
 
-        j = json_null();
+        j = (out != NULL) ? json_null() : NULL;
         break;
 
     case AVRO_BOOLEAN:
         if (!json_is_boolean(in)) {
-            return strm_avro_violation(rej, path, "type", "a boolean");
+            return strm_avro_violation(rej, at, "type", "a boolean");
         }
 
-        j = json_boolean(json_is_true(in));
+        j = (out != NULL) ? json_boolean(json_is_true(in)) : NULL;
         break;
 
     case AVRO_INT32:
     case AVRO_INT64:
         if (!json_is_integer(in)) {
-            return strm_avro_violation(rej, path, "type", "an integer");
+            return strm_avro_violation(rej, at, "type", "an integer");
         }
 
         iv = json_integer_value(in);
@@ -1019,10 +1255,10 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         if (avro_typeof(t) == AVRO_INT32
             && (iv < INT32_MIN || iv > INT32_MAX))
         {
-            return strm_avro_violation(rej, path, "type", "a 32-bit int");
+            return strm_avro_violation(rej, at, "type", "a 32-bit int");
         }
 
-        j = json_incref(in);
+        j = (out != NULL) ? json_incref(in) : NULL;
         break;
 
     case AVRO_FLOAT:
@@ -1032,69 +1268,74 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 && (json_number_value(in) > FLT_MAX
                     || json_number_value(in) < -FLT_MAX)))
         {
-            return strm_avro_violation(rej, path, "type", "a number");
+            return strm_avro_violation(rej, at, "type", "a number");
         }
 
-        j = json_real(json_number_value(in));
+        j = (out != NULL) ? json_real(json_number_value(in)) : NULL;
         break;
 
     case AVRO_STRING:
         if (!json_is_string(in)) {
-            return strm_avro_violation(rej, path, "type", "a string");
+            return strm_avro_violation(rej, at, "type", "a string");
         }
 
         /* the parsed value, shared: checked UTF-8 already, never changed */
-        j = json_incref(in);
+        j = (out != NULL) ? json_incref(in) : NULL;
         break;
 
     case AVRO_BYTES:
     case AVRO_FIXED:
         bytes = NULL;
 
-        rc = strm_avro_json_bytes(t, in, path, rej, &bytes, &blen);
+        rc = strm_avro_json_bytes(t, in, at, rej, &bytes, &blen);
         if (rc != STRM_OK) {
             return rc;
         }
 
         free(bytes);
-        j = json_stringn(json_string_value(in), json_string_length(in));
+        j = (out != NULL) ? json_stringn(json_string_value(in),
+                                         json_string_length(in))
+                          : NULL;
         break;
 
     case AVRO_ENUM:
         if (!json_is_string(in)) {
-            return strm_avro_violation(rej, path, "type", "a string");
+            return strm_avro_violation(rej, at, "type", "a string");
         }
 
         if (avro_schema_enum_get_by_name(t, json_string_value(in)) < 0) {
-            return strm_avro_violation(rej, path, "enum",
+            return strm_avro_violation(rej, at, "enum",
                                        "a symbol of the enum");
         }
 
-        j = json_string(json_string_value(in));
+        j = (out != NULL) ? json_string(json_string_value(in)) : NULL;
         break;
 
     case AVRO_ARRAY:
         if (!json_is_array(in)) {
-            return strm_avro_violation(rej, path, "type", "an array");
+            return strm_avro_violation(rej, at, "type", "an array");
         }
 
-        j = json_array();
-        if (j == NULL) {
-            return STRM_E_NOMEM;
+        if (out != NULL) {
+            j = json_array();
+            if (j == NULL) {
+                return STRM_E_NOMEM;
+            }
         }
 
         sub = avro_schema_array_items(t);
 
         json_array_foreach(in, i, v) {
-            len = strm_avro_push(path, strm_avro_index(idx, i));
-            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
-            path[len] = '\0';
+            here.name = NULL;
+            here.index = i;
+            rc = strm_avro_chk(s, sub, v, depth + 1, &here,
+                               (out != NULL) ? &item : NULL, rej);
 
             if (rc != STRM_OK) {
                 goto failed;
             }
 
-            if (json_array_append_new(j, item) != 0) {
+            if (out != NULL && json_array_append_new(j, item) != 0) {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }
@@ -1104,26 +1345,29 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_MAP:
         if (!json_is_object(in)) {
-            return strm_avro_violation(rej, path, "type", "an object");
+            return strm_avro_violation(rej, at, "type", "an object");
         }
 
-        j = json_object();
-        if (j == NULL) {
-            return STRM_E_NOMEM;
+        if (out != NULL) {
+            j = json_object();
+            if (j == NULL) {
+                return STRM_E_NOMEM;
+            }
         }
 
         sub = avro_schema_map_values(t);
 
         json_object_keylen_foreach(in, key, klen, v) {
-            len = strm_avro_push(path, "*");
-            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
-            path[len] = '\0';
+            here.name = "*";
+            rc = strm_avro_chk(s, sub, v, depth + 1, &here,
+                               (out != NULL) ? &item : NULL, rej);
 
             if (rc != STRM_OK) {
                 goto failed;
             }
 
-            if (json_object_setn_new(j, key, klen, item) != 0) {
+            if (out != NULL && json_object_setn_new(j, key, klen, item) != 0)
+            {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }
@@ -1133,7 +1377,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
     case AVRO_RECORD:
         if (!json_is_object(in)) {
-            return strm_avro_violation(rej, path, "type", "an object");
+            return strm_avro_violation(rej, at, "type", "an object");
         }
 
         /*
@@ -1145,11 +1389,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
         found = 0;
 
         if (n <= STRM_AVRO_FIELDS_AT_ONCE) {
-            for (i = 0; i < n; i++) {
-                vals[i] = json_object_get(in,
-                                          avro_schema_record_field_name(t, i));
-                found += (vals[i] != NULL);
-            }
+            found = strm_avro_fields(t, in, n, vals);
         }
 
         json_object_keylen_foreach(in, key, klen, v) {
@@ -1160,22 +1400,24 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             if (strlen(key) != klen
                 || avro_schema_record_field_get_index(t, key) < 0)
             {
-                len = strm_avro_push(path, key);
-                rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
-                                 "additionalProperties",
-                                 "the schema has no such field");
-                path[len] = '\0';
-                return rc;
+                here.name = key;
+                return strm_reject(rej, STRM_E_SCHEMA_VIOLATION,
+                                   strm_avro_where(&here, path),
+                                   "additionalProperties",
+                                   "the schema has no such field");
             }
         }
 
-        j = json_object();
-        if (j == NULL) {
-            return STRM_E_NOMEM;
+        if (out != NULL) {
+            j = json_object();
+            if (j == NULL) {
+                return STRM_E_NOMEM;
+            }
         }
 
         /* the record's defaults, looked up for its first absent field */
         defs = NULL;
+        got = 0;
 
         for (i = 0; i < n; i++) {
             key = avro_schema_record_field_name(t, i);
@@ -1183,21 +1425,21 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             v = (n <= STRM_AVRO_FIELDS_AT_ONCE) ? vals[i]
                                                 : json_object_get(in, key);
 
-            len = strm_avro_push(path, key);
+            here.name = key;
 
             if (v == NULL) {
-                if (defs == NULL) {
-                    strm_avro_full_name(t, full, sizeof(full));
-                    defs = json_object_get(s->defaults, full);
+                if (!got) {
+                    defs = strm_avro_defaults(s, t);
+                    got = 1;
                 }
 
-                v = json_object_get(defs, key);
+                v = (defs != NULL) ? defs[i] : NULL;
 
                 if (v == NULL) {
-                    rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION, path,
+                    rc = strm_reject(rej, STRM_E_SCHEMA_VIOLATION,
+                                     strm_avro_where(&here, path),
                                      "required", "a required field is "
                                      "missing");
-                    path[len] = '\0';
                     goto failed;
                 }
 
@@ -1208,15 +1450,16 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 }
             }
 
-            rc = strm_avro_chk(s, sub, v, depth + 1, path, &item, rej);
-            path[len] = '\0';
+            rc = strm_avro_chk(s, sub, v, depth + 1, &here,
+                               (out != NULL) ? &item : NULL, rej);
 
             if (rc != STRM_OK) {
                 goto failed;
             }
 
             /* a field name of the schema: valid UTF-8 already */
-            if (json_object_set_new_nocheck(j, key, item) != 0) {
+            if (out != NULL && json_object_set_new_nocheck(j, key, item) != 0)
+            {
                 rc = STRM_E_NOMEM;
                 goto failed;
             }
@@ -1237,7 +1480,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 
                 if (strm_avro_branch_is(sub, key)
                     && avro_typeof(strm_avro_resolve(sub)) != AVRO_NULL
-                    && strm_avro_chk(s, sub, v, depth, path, out, rej)
+                    && strm_avro_chk(s, sub, v, depth, at, out, rej)
                        == STRM_OK)
                 {
                     return STRM_OK;
@@ -1258,7 +1501,7 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
                 continue;
             }
 
-            rc = strm_avro_chk(s, sub, in, depth, path, out, rej);
+            rc = strm_avro_chk(s, sub, in, depth, at, out, rej);
 
             if (rc == STRM_OK || rc == STRM_E_NOMEM || rc == STRM_E_TOO_DEEP)
             {
@@ -1278,11 +1521,15 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
             return STRM_E_SCHEMA_VIOLATION;
         }
 
-        return strm_avro_violation(rej, path, "union",
+        return strm_avro_violation(rej, at, "union",
                                    "any branch of the union");
 
     default:
-        return strm_avro_violation(rej, path, "type", "of a known type");
+        return strm_avro_violation(rej, at, "type", "of a known type");
+    }
+
+    if (out == NULL) {
+        return STRM_OK;
     }
 
     if (j == NULL) {
@@ -1296,7 +1543,10 @@ strm_avro_chk(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
 failed:
 
     json_decref(j);
-    *out = NULL;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
 
     return rc;
 }
@@ -1306,9 +1556,433 @@ strm_rc_t
 strm_avro_check_json(const strm_avro_schema_t *s, json_t *in, json_t **out,
     strm_reject_t *rej)
 {
-    char  path[STRM_AVRO_PATH_LEN];
+    return strm_avro_chk(s, s->root, in, 0, NULL, out, rej);
+}
 
-    path[0] = '\0';
 
-    return strm_avro_chk(s, s->root, in, 0, path, out, rej);
+/*
+ * The branch of union t that strm_avro_chk() takes for in, and the
+ * value it checks there (in, or a wrapped Avro-JSON member's value).
+ */
+static strm_rc_t
+strm_avro_pick(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
+    int depth, avro_schema_t *b, json_t **v)
+{
+    int             k;
+    size_t          i, n;
+    json_t         *inner;
+    strm_rc_t       rc;
+    const char     *key;
+    avro_schema_t   sub;
+    strm_reject_t   rej;
+
+    n = avro_schema_union_size(t);
+
+    /*
+     * The everyday union, null and one other type, for a value that is
+     * not an object (so not wrapped): null is the null branch's (no
+     * other type takes null), anything else the other branch's.
+     */
+    if (n == 2 && !json_is_object(in)) {
+        k = (avro_typeof(strm_avro_resolve(avro_schema_union_branch(t, 0)))
+             == AVRO_NULL);
+        sub = strm_avro_resolve(avro_schema_union_branch(t, k));
+
+        if (avro_typeof(sub) != AVRO_UNION
+            && (k || avro_typeof(strm_avro_resolve(
+                         avro_schema_union_branch(t, 1))) == AVRO_NULL))
+        {
+            *b = avro_schema_union_branch(t, json_is_null(in) ? 1 - k : k);
+            *v = in;
+            return STRM_OK;
+        }
+    }
+
+    if (json_is_object(in) && json_object_size(in) == 1) {
+        key = json_object_iter_key(json_object_iter(in));
+        inner = json_object_iter_value(json_object_iter(in));
+
+        for (i = 0; i < n; i++) {
+            sub = avro_schema_union_branch(t, i);
+
+            if (strm_avro_branch_is(sub, key)
+                && avro_typeof(strm_avro_resolve(sub)) != AVRO_NULL
+                && strm_avro_chk(s, sub, inner, depth, NULL, NULL, &rej)
+                   == STRM_OK)
+            {
+                *b = sub;
+                *v = inner;
+                return STRM_OK;
+            }
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        sub = avro_schema_union_branch(t, i);
+
+        if (!json_is_null(in)
+            && avro_typeof(strm_avro_resolve(sub)) == AVRO_NULL)
+        {
+            continue;
+        }
+
+        rc = strm_avro_chk(s, sub, in, depth, NULL, NULL, &rej);
+
+        if (rc == STRM_OK) {
+            *b = sub;
+            *v = in;
+            return STRM_OK;
+        }
+
+        if (rc == STRM_E_NOMEM || rc == STRM_E_TOO_DEEP) {
+            return rc;
+        }
+    }
+
+    return STRM_E_SCHEMA_VIOLATION;
+}
+
+
+/* record t's field i's default, and the type it is a value of */
+static json_t *
+strm_avro_default(const strm_avro_schema_t *s, avro_schema_t t, size_t i,
+    avro_schema_t *sub)
+{
+    json_t  **defs;
+
+    defs = strm_avro_defaults(s, t);
+
+    /* a union's default is a value of its first branch */
+    *sub = strm_avro_resolve(*sub);
+    if (avro_typeof(*sub) == AVRO_UNION) {
+        *sub = avro_schema_union_branch(*sub, 0);
+    }
+
+    return (defs != NULL) ? defs[i] : NULL;
+}
+
+
+/*
+ * Is the plain JSON strm_avro_chk() builds of a value of type t always
+ * equal to the value (json_equal())?  Null, booleans, integers,
+ * strings, bytes and fixed, and arrays and maps of those: yes; reals
+ * (an integer becomes one), enums (a symbol is taken up to a NUL),
+ * records (defaults, order) and unions (wrapped values): not always.
+ */
+static int
+strm_avro_same(avro_schema_t t, int depth)
+{
+    t = strm_avro_resolve(t);
+
+    if (depth > 8) {
+        return 0;
+    }
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_NULL:
+    case AVRO_BOOLEAN:
+    case AVRO_INT32:
+    case AVRO_INT64:
+    case AVRO_STRING:
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+        return 1;
+
+    case AVRO_ARRAY:
+        return strm_avro_same(avro_schema_array_items(t), depth + 1);
+
+    case AVRO_MAP:
+        return strm_avro_same(avro_schema_map_values(t), depth + 1);
+
+    default:
+        return 0;
+    }
+}
+
+
+/* what strm_avro_chk() builds of a checked value, written as it goes */
+static int
+strm_avro_wr(const strm_avro_schema_t *s, avro_schema_t t, json_t *in,
+    int depth, strm_jw_t *w, const strm_jw_obj_t *ctx, const char **str,
+    size_t *slen)
+{
+    size_t          i, n, klen;
+    json_t         *v;
+    strm_rc_t       rc;
+    const char     *key;
+    avro_schema_t   sub;
+    strm_jw_obj_t   o, none;
+    strm_jw_mem_t   m;
+    json_t         *vals[STRM_AVRO_FIELDS_AT_ONCE];
+
+    t = strm_avro_resolve(t);
+
+    switch (avro_typeof(t)) {
+
+    case AVRO_NULL:
+        return strm_jw_put(w, "null", 4);
+
+    case AVRO_BOOLEAN:
+        return json_is_true(in) ? strm_jw_put(w, "true", 4)
+                                : strm_jw_put(w, "false", 5);
+
+    case AVRO_INT32:
+    case AVRO_INT64:
+        return strm_jw_integer(w, json_integer_value(in));
+
+    case AVRO_FLOAT:
+    case AVRO_DOUBLE:
+        return strm_jw_real(w, json_number_value(in));
+
+    case AVRO_STRING:
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+    case AVRO_ENUM:
+        key = json_string_value(in);
+
+        /* an enum's symbol is taken as a C string, as the check does */
+        n = (avro_typeof(t) == AVRO_ENUM) ? strlen(key)
+                                          : json_string_length(in);
+
+        if (str != NULL) {
+            *str = key;
+            *slen = n;
+        }
+
+        return strm_jw_string(w, key, n);
+
+    case AVRO_ARRAY:
+        if (strm_jw_put(w, "[", 1) != 0) {
+            return -1;
+        }
+
+        strm_jw_none(&none);
+        sub = avro_schema_array_items(t);
+
+        json_array_foreach(in, i, v) {
+            if ((i > 0 && strm_jw_put(w, ",", 1) != 0)
+                || strm_avro_wr(s, sub, v, depth + 1, w, &none, NULL, NULL)
+                   != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_jw_put(w, "]", 1);
+
+    case AVRO_MAP:
+        if (strm_jw_obj_begin(w, &o, ctx) != 0) {
+            return -1;
+        }
+
+        sub = avro_schema_map_values(t);
+
+        json_object_keylen_foreach(in, key, klen, v) {
+            if (strm_jw_member(w, &o, key, klen, &m) != 0
+                || (m.stamp
+                    ? strm_jw_stamp(w, &m)
+                    : strm_avro_wr(s, sub, v, depth + 1, w, &m.child,
+                                   &m.str, &m.slen))
+                   != 0
+                || strm_jw_member_end(w, &m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_jw_obj_end(w, &o);
+
+    case AVRO_RECORD:
+        if (strm_jw_obj_begin(w, &o, ctx) != 0) {
+            return -1;
+        }
+
+        n = avro_schema_record_size(t);
+
+        if (n <= STRM_AVRO_FIELDS_AT_ONCE) {
+            (void) strm_avro_fields(t, in, n, vals);
+        }
+
+        for (i = 0; i < n; i++) {
+            key = avro_schema_record_field_name(t, i);
+            sub = avro_schema_record_field_get_by_index(t, i);
+            v = (n <= STRM_AVRO_FIELDS_AT_ONCE) ? vals[i]
+                                                : json_object_get(in, key);
+
+            if (v == NULL) {
+                v = strm_avro_default(s, t, i, &sub);
+                if (v == NULL) {
+                    w->rc = STRM_E_INTERNAL;
+                    return -1;
+                }
+            }
+
+            if (strm_jw_member(w, &o, key, strlen(key), &m) != 0
+                || (m.stamp
+                    ? strm_jw_stamp(w, &m)
+                    : strm_avro_wr(s, sub, v, depth + 1, w, &m.child,
+                                   &m.str, &m.slen))
+                   != 0
+                || strm_jw_member_end(w, &m) != 0)
+            {
+                return -1;
+            }
+        }
+
+        return strm_jw_obj_end(w, &o);
+
+    case AVRO_UNION:
+        rc = strm_avro_pick(s, t, in, depth, &sub, &v);
+        if (rc != STRM_OK) {
+            /* checked already: only memory can fail here */
+            w->rc = (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+            return -1;
+        }
+
+        return strm_avro_wr(s, sub, v, depth, w, ctx, str, slen);
+
+    default:
+        w->rc = STRM_E_INTERNAL;
+        return -1;
+    }
+}
+
+
+strm_rc_t
+strm_avro_write(const strm_avro_schema_t *s, json_t *in, strm_jw_t *w)
+{
+    strm_jw_obj_t  root;
+
+    strm_jw_root(w, &root);
+
+    if (strm_avro_wr(s, s->root, in, 0, w, &root, NULL, NULL) != 0) {
+        return w->rc;
+    }
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
+strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
+    int shallow, json_t **out)
+{
+    int             k, depth;
+    size_t          n;
+    json_t         *v;
+    strm_rc_t       rc;
+    avro_schema_t   t, sub;
+    strm_reject_t   rej;
+    const char     *p, *e;
+    char            name[256];
+
+    *out = NULL;
+
+    t = s->root;
+    v = in;
+    p = path;
+    depth = 0;
+
+    if (*p == '\0') {
+        return STRM_OK;
+    }
+
+    for ( ;; ) {
+        t = strm_avro_resolve(t);
+
+        if (avro_typeof(t) == AVRO_UNION) {
+            rc = strm_avro_pick(s, t, v, depth, &t, &v);
+            if (rc != STRM_OK) {
+                return (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+            }
+
+            t = strm_avro_resolve(t);
+        }
+
+        if (!json_is_object(v)) {
+            return STRM_OK;
+        }
+
+        e = strchr(p, '/');
+        n = (e == NULL) ? strlen(p) : (size_t) (e - p);
+
+        switch (avro_typeof(t)) {
+
+        case AVRO_RECORD:
+            if (n >= sizeof(name)) {
+                return STRM_OK;
+            }
+
+            memcpy(name, p, n);
+            name[n] = '\0';
+
+            k = avro_schema_record_field_get_index(t, name);
+            if (k < 0) {
+                return STRM_OK;
+            }
+
+            sub = avro_schema_record_field_get_by_index(t, k);
+            v = json_object_get(v, name);
+
+            if (v == NULL) {
+                v = strm_avro_default(s, t, (size_t) k, &sub);
+                if (v == NULL) {
+                    return STRM_E_INTERNAL;
+                }
+            }
+
+            break;
+
+        case AVRO_MAP:
+            sub = avro_schema_map_values(t);
+            v = json_object_getn(v, p, n);
+
+            if (v == NULL) {
+                return STRM_OK;
+            }
+
+            break;
+
+        default:
+            return STRM_OK;
+        }
+
+        t = sub;
+        depth++;
+
+        if (e == NULL) {
+            break;
+        }
+
+        p = e + 1;
+    }
+
+    t = strm_avro_resolve(t);
+
+    if (shallow) {
+        if (avro_typeof(t) == AVRO_UNION) {
+            rc = strm_avro_pick(s, t, v, depth, &t, &v);
+            if (rc != STRM_OK) {
+                return (rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+            }
+
+            t = strm_avro_resolve(t);
+        }
+
+        if (avro_typeof(t) == AVRO_RECORD || avro_typeof(t) == AVRO_MAP) {
+            *out = json_object();
+            return (*out != NULL) ? STRM_OK : STRM_E_NOMEM;
+        }
+    }
+
+    /* what the check would only copy is the checked value itself */
+    if (strm_avro_same(t, 0)) {
+        *out = json_incref(v);
+        return STRM_OK;
+    }
+
+    rc = strm_avro_chk(s, t, v, depth, NULL, out, &rej);
+
+    return (rc == STRM_OK || rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
 }

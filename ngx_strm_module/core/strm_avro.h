@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "strm_error.h"
+#include "strm_jw.h"
 
 
 /*
@@ -80,10 +81,31 @@ strm_rc_t strm_avro_decode(const strm_avro_schema_t *s,
  * A JSON event (plain or Avro-JSON) checked against the schema and
  * normalised to plain JSON: STRM_E_SCHEMA_VIOLATION naming the field
  * and the rule ("type", "required", "additionalProperties", "enum",
- * "union") on a mismatch.  *out is a new reference on STRM_OK.
+ * "union") on a mismatch.  *out is a new reference on STRM_OK; with
+ * out NULL the event is checked only, and nothing is built (the
+ * gateway's path: strm_avro_write() writes the plain JSON).
  */
 strm_rc_t strm_avro_check_json(const strm_avro_schema_t *s, json_t *in,
     json_t **out, strm_reject_t *rej);
+
+/*
+ * A JSON event that strm_avro_check_json() passed, written by w as the
+ * plain JSON that function builds (byte for byte what its tree gives
+ * to strm_jw_tree()), without building it: records in schema order
+ * with their defaults, unions on the branch the check takes, numbers
+ * of float and double fields as reals.
+ */
+strm_rc_t strm_avro_write(const strm_avro_schema_t *s, json_t *in,
+    strm_jw_t *w);
+
+/*
+ * What strm_json_path() finds at path in the plain JSON of a checked
+ * event, without building the rest: *out a new reference, or NULL when
+ * there is nothing there.  With shallow set a record or map comes back
+ * as an empty object (for a caller asking only whether it is one).
+ */
+strm_rc_t strm_avro_value(const strm_avro_schema_t *s, json_t *in,
+    const char *path, int shallow, json_t **out);
 
 /*
  * The record as avro-c compiled it (an avro_schema_t), for code that

@@ -13,26 +13,20 @@
 #include "strm_b64.h"
 #include "strm_event.h"
 #include "strm_json.h"
-
-
-/* a field's ciphertext and its base64 up to this fit on the stack */
-#define STRM_EVENT_FIELD_BUF  1024
-
-
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   size;
-} strm_event_buf_t;
+#include "strm_jw.h"
 
 
 static strm_rc_t strm_event_json(const strm_schema_t *s,
-    const unsigned char *body, size_t len, json_t **out, strm_reject_t *rej);
+    const unsigned char *body, size_t len, strm_event_t *ev,
+    strm_reject_t *rej);
+static strm_rc_t strm_event_get(void *data, const char *path, int shallow,
+    json_t **v);
 static strm_rc_t strm_event_meta(const strm_registry_t *reg,
     strm_event_t *ev, strm_reject_t *rej);
+static strm_rc_t strm_event_meta_check(const strm_registry_t *reg,
+    strm_event_t *ev, json_t *meta, json_t *levels, json_t *ref,
+    strm_reject_t *rej);
 static int strm_event_pii_level(const strm_contract_t *c, const char *path);
-static strm_rc_t strm_event_encrypt_field(json_t *event, const char *path,
-    strm_tink_keyset_t *daead, size_t *n);
 static int strm_event_level_cmp(const void *a, const void *b);
 static void strm_event_json_hint(const unsigned char *body, size_t len,
     strm_rc_t rc, strm_reject_t *rej);
@@ -41,11 +35,6 @@ static int strm_event_depth(const json_t *v, int depth);
 static int strm_event_strip(json_t *event, const strm_contract_t *c);
 static int strm_event_del_path(json_t *root, const char *path);
 static json_t *strm_event_strn(const char *s, size_t len);
-static int strm_event_grow(strm_event_buf_t *b, size_t n);
-static int strm_event_put(strm_event_buf_t *b, const char *s, size_t n);
-static int strm_event_dump_string(strm_event_buf_t *b, const char *s,
-    size_t len);
-static int strm_event_dump(strm_event_buf_t *b, const json_t *v);
 
 
 strm_rc_t
@@ -58,6 +47,7 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
     const strm_schema_t  *s;
 
     memset(ev, 0, sizeof(strm_event_t));
+    rc = STRM_OK;
 
     if (ref_len == 0) {
         return strm_reject(rej, STRM_E_SCHEMA_REF_MISSING, NULL, "required",
@@ -94,9 +84,8 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
         }
 
     } else {
-        rc = strm_event_json(s, body, len, &ev->event, rej);
+        rc = strm_event_json(s, body, len, ev, rej);
         if (rc != STRM_OK) {
-            ev->event = NULL;
             return rc;
         }
     }
@@ -116,7 +105,40 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
         return rc;
     }
 
-    return strm_contract_check(ev->contract, ev->event, rej);
+    /* the key field looked up once: the contract's check asks for it */
+    rc = strm_event_get(ev, ev->contract->key_field, 0, &ev->key);
+    if (rc != STRM_OK) {
+        return rc;
+    }
+
+    return strm_contract_check_by(ev->contract, strm_event_get, ev, rej);
+}
+
+
+/*
+ * What strm_json_path() finds in the event's plain JSON: in the tree,
+ * or worked out from the JSON event and its schema when there is no
+ * tree.  *v is a new reference, or NULL.
+ */
+static strm_rc_t
+strm_event_get(void *data, const char *path, int shallow, json_t **v)
+{
+    strm_event_t  *ev;
+
+    ev = data;
+
+    if (ev->key != NULL && path == ev->contract->key_field) {
+        *v = json_incref(ev->key);
+        return STRM_OK;
+    }
+
+    if (ev->in != NULL) {
+        return strm_avro_value(ev->schema->avro, ev->in, path, shallow, v);
+    }
+
+    *v = json_incref(strm_json_path(ev->event, path));
+
+    return STRM_OK;
 }
 
 
@@ -161,13 +183,16 @@ strm_event_json_hint(const unsigned char *body, size_t len, strm_rc_t rc,
 
 /*
  * JSON text: parsed (valid UTF-8, no duplicate members, one object and
- * nothing after it), then checked against the Avro schema (which also
- * turns Avro-JSON into plain JSON) and the JSON Schema, whichever the
- * ref has.  *out is set only when every check passed.
+ * nothing after it), then checked against the Avro schema and the JSON
+ * Schema, whichever the ref has.  Against an Avro schema alone the
+ * event is kept as parsed (ev->in: plain JSON or Avro-JSON), and its
+ * plain JSON is written from it by strm_avro_write(); with a JSON
+ * Schema too, that one checks the plain tree, which is built
+ * (ev->event).  ev is set only when every check passed.
  */
 static strm_rc_t
 strm_event_json(const strm_schema_t *s, const unsigned char *body,
-    size_t len, json_t **out, strm_reject_t *rej)
+    size_t len, strm_event_t *ev, strm_reject_t *rej)
 {
     json_t        *in, *plain;
     strm_rc_t      rc;
@@ -235,6 +260,18 @@ strm_event_json(const strm_schema_t *s, const unsigned char *body,
 
 parsed:
 
+    if (s->avro != NULL && s->json == NULL) {
+        rc = strm_avro_check_json(s->avro, in, NULL, rej);
+        if (rc != STRM_OK) {
+            json_decref(in);
+            return rc;
+        }
+
+        ev->in = in;
+
+        return STRM_OK;
+    }
+
     if (s->avro != NULL) {
         rc = strm_avro_check_json(s->avro, in, &plain, rej);
         json_decref(in);
@@ -246,15 +283,13 @@ parsed:
         in = plain;
     }
 
-    if (s->json != NULL) {
-        rc = strm_json_schema_check(s->json, in, rej);
-        if (rc != STRM_OK) {
-            json_decref(in);
-            return rc;
-        }
+    rc = strm_json_schema_check(s->json, in, rej);
+    if (rc != STRM_OK) {
+        json_decref(in);
+        return rc;
     }
 
-    *out = in;
+    ev->event = in;
 
     return STRM_OK;
 }
@@ -269,13 +304,44 @@ static strm_rc_t
 strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
     strm_reject_t *rej)
 {
+    strm_rc_t   rc;
+    json_t     *meta, *levels, *ref;
+
+    meta = NULL;
+    levels = NULL;
+    ref = NULL;
+
+    rc = strm_event_get(ev, "strmMeta", 1, &meta);
+
+    if (rc == STRM_OK && json_is_object(meta)) {
+        rc = strm_event_get(ev, "strmMeta/consentLevels", 0, &levels);
+    }
+
+    if (rc == STRM_OK && json_is_array(levels)) {
+        rc = strm_event_get(ev, "strmMeta/eventContractRef", 0, &ref);
+    }
+
+    if (rc == STRM_OK) {
+        rc = strm_event_meta_check(reg, ev, meta, levels, ref, rej);
+    }
+
+    json_decref(meta);
+    json_decref(levels);
+    json_decref(ref);
+
+    return rc;
+}
+
+
+static strm_rc_t
+strm_event_meta_check(const strm_registry_t *reg, strm_event_t *ev,
+    json_t *meta, json_t *levels, json_t *ref, strm_reject_t *rej)
+{
     int          l, last;
     char        *p;
     size_t       i, n, ref_len;
-    json_t      *meta, *ref, *levels, *v;
+    json_t      *v;
     const char  *s;
-
-    meta = json_object_get(ev->event, "strmMeta");
 
     if (meta == NULL || json_is_null(meta)) {
         return strm_reject(rej, STRM_E_STRM_META, "strmMeta", "required",
@@ -286,8 +352,6 @@ strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
         return strm_reject(rej, STRM_E_STRM_META, "strmMeta", "type",
                            "strmMeta must be an object");
     }
-
-    levels = json_object_get(meta, "consentLevels");
 
     if (levels == NULL || json_is_null(levels)) {
         return strm_reject(rej, STRM_E_STRM_META, "strmMeta/consentLevels",
@@ -353,8 +417,6 @@ strm_event_meta(const strm_registry_t *reg, strm_event_t *ev,
     }
 
     *p = '\0';
-
-    ref = json_object_get(meta, "eventContractRef");
 
     if (ref == NULL || json_is_null(ref)) {
         return strm_reject(rej, STRM_E_STRM_META,
@@ -492,174 +554,114 @@ strm_event_level_cmp(const void *a, const void *b)
 }
 
 
-strm_rc_t
-strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
-    const char *key_link)
-{
-    json_t  *meta, *link;
-
-    meta = json_object_get(ev->event, "strmMeta");
-    if (!json_is_object(meta)) {
-        return STRM_E_INTERNAL;
-    }
-
-    link = (key_link != NULL) ? json_stringn(key_link, 36) : json_null();
-
-    if (json_object_set_new_nocheck(meta, "timestamp", json_integer(now_ms))
-        != 0
-        || json_object_set_new_nocheck(meta, "nonce", json_integer(nonce))
-           != 0
-        || json_object_set_new_nocheck(meta, "keyLink", link) != 0)
-    {
-        return STRM_E_NOMEM;
-    }
-
-    return STRM_OK;
-}
-
-
 const char *
 strm_event_key(const strm_event_t *ev, size_t *len)
 {
-    json_t  *v;
-
-    if (ev->contract == NULL) {
+    if (!json_is_string(ev->key)) {
         return NULL;
     }
 
-    v = strm_json_path(ev->event, ev->contract->key_field);
+    *len = json_string_length(ev->key);
 
-    if (!json_is_string(v)) {
-        return NULL;
-    }
-
-    *len = json_string_length(v);
-
-    return json_string_value(v);
+    return json_string_value(ev->key);
 }
 
 
+/*
+ * The event's one pass out: the JSON event written from its parse
+ * against the schema (strm_avro_write()), or the tree written as it is
+ * (a decoded Avro datum, a JSON Schema's event), strmMeta stamped and
+ * the contract's fields encrypted on the way (strm_jw.h).
+ */
 strm_rc_t
-strm_event_encrypt(strm_event_t *ev, strm_tink_keyset_t *daead, size_t *n)
+strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
+    const char *key_link, strm_tink_keyset_t *daead, size_t *n)
 {
-    size_t     i;
-    strm_rc_t  rc;
+    size_t                  i, k;
+    strm_rc_t               rc;
+    strm_jw_t               w;
+    strm_jw_obj_t           root;
+    strm_jw_hook_t          hooks[STRM_EVENT_HOOKS], *heap;
+    const strm_contract_t  *c;
 
     *n = 0;
+    c = ev->contract;
 
-    if (ev->contract == NULL) {
+    if (c == NULL || (ev->in == NULL && !json_is_object(ev->event))) {
         return STRM_E_INTERNAL;
     }
 
-    for (i = 0; i < ev->contract->npii; i++) {
-        rc = strm_event_encrypt_field(ev->event, ev->contract->pii[i].path,
-                                      daead, n);
-        if (rc != STRM_OK) {
-            return rc;
-        }
+    free(ev->json);
+    ev->json = NULL;
+    ev->len = 0;
+
+    if (strm_jw_init(&w, 1024) != 0) {
+        return STRM_E_NOMEM;
     }
 
-    if (strm_event_pii_level(ev->contract, ev->contract->key_field) >= 0) {
-        return STRM_OK;
-    }
+    w.stamp = 1;
+    w.ts = now_ms;
+    w.nonce = nonce;
+    w.link = key_link;
 
-    /* the key field ties a journey together: never in clear either */
-    return strm_event_encrypt_field(ev->event, ev->contract->key_field,
-                                    daead, n);
-}
-
-
-static strm_rc_t
-strm_event_encrypt_field(json_t *event, const char *path,
-    strm_tink_keyset_t *daead, size_t *n)
-{
-    char           *text, *slash;
-    size_t          len, clen, blen, need;
-    json_t         *v, *parent, *enc;
-    strm_rc_t       rc;
-    const char     *name;
-    unsigned char  *ct, *b64, *heap;
-    unsigned char   buf[STRM_EVENT_FIELD_BUF];
-
-    v = strm_json_path(event, path);
-
-    if (v == NULL || json_is_null(v)) {
-        return STRM_OK;
-    }
-
-    slash = strrchr(path, '/');
-
-    if (slash == NULL) {
-        parent = event;
-        name = path;
-
-    } else {
-        text = strndup(path, slash - path);
-        if (text == NULL) {
-            return STRM_E_NOMEM;
-        }
-
-        parent = strm_json_path(event, text);
-        free(text);
-        name = slash + 1;
-    }
-
-    if (json_is_string(v)) {
-        text = NULL;
-        len = json_string_length(v);
-
-    } else {
-        text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (text == NULL) {
-            return STRM_E_NOMEM;
-        }
-
-        len = strlen(text);
-    }
-
-    /* the ciphertext and its base64 (no secret), on the stack if short */
-    clen = strm_tink_ciphertext_len(daead, len);
-    need = clen + strm_b64_encoded_len(clen);
+    /* the PII fields in the contract's order, then the key field */
     heap = NULL;
+    w.hooks = hooks;
 
-    if (need <= sizeof(buf)) {
-        ct = buf;
+    if (daead != NULL) {
+        if (c->npii + 1 > STRM_EVENT_HOOKS) {
+            heap = malloc((c->npii + 1) * sizeof(strm_jw_hook_t));
+            if (heap == NULL) {
+                strm_jw_free(&w);
+                return STRM_E_NOMEM;
+            }
+
+            w.hooks = heap;
+        }
+
+        for (i = 0; i < c->npii; i++) {
+            w.hooks[i].path = c->pii[i].path;
+            w.hooks[i].len = strlen(c->pii[i].path);
+        }
+
+        k = c->npii;
+
+        /* the key field ties a journey together: never in clear either */
+        if (strm_event_pii_level(c, c->key_field) < 0) {
+            w.hooks[k].path = c->key_field;
+            w.hooks[k].len = strlen(c->key_field);
+            k++;
+        }
+
+        w.nhooks = k;
+        w.daead = daead;
+    }
+
+    if (ev->in != NULL) {
+        rc = strm_avro_write(ev->schema->avro, ev->in, &w);
 
     } else {
-        heap = malloc(need);
-        ct = heap;
+        strm_jw_root(&w, &root);
+        rc = (strm_jw_tree(&w, ev->event, &root, NULL, NULL) == 0)
+             ? STRM_OK : w.rc;
     }
 
-    b64 = (ct != NULL) ? ct + clen : NULL;
-
-    rc = (ct == NULL) ? STRM_E_NOMEM
-         : strm_tink_encrypt(daead, (const unsigned char *) path,
-                             strlen(path),
-                             (const unsigned char *)
-                             (text ? text : json_string_value(v)),
-                             len, ct, &clen);
-
-    if (text != NULL) {
-        OPENSSL_cleanse(text, len);
-        free(text);
-    }
-
-    if (rc == STRM_OK) {
-        /* base64 is ASCII: no UTF-8 check */
-        blen = strm_b64_encode(b64, ct, clen);
-        enc = json_stringn_nocheck((const char *) b64, blen);
-
-        rc = (enc == NULL || json_object_set_new(parent, name, enc) != 0)
-             ? STRM_E_NOMEM : STRM_OK;
+    if (rc == STRM_OK && strm_jw_put(&w, "", 1) != 0) {
+        rc = w.rc;
     }
 
     free(heap);
 
-    if (rc == STRM_OK) {
-        (*n)++;
+    if (rc != STRM_OK) {
+        strm_jw_free(&w);
+        return rc;
     }
 
-    return rc;
+    *n = w.nenc;
+    ev->json = w.data;
+    ev->len = w.len - 1;
+
+    return STRM_OK;
 }
 
 
@@ -704,279 +706,33 @@ strm_event_decrypt_value(strm_tink_keyset_t *daead, const char *path,
 
 
 /*
- * The event's compact JSON, written here rather than by json_dumps():
- * jansson decodes every string again, code point by code point, and
- * hands each piece to a callback; here a string is copied in runs of
- * bytes that need no escape.  The text is byte for byte what
- * json_dumps(JSON_COMPACT) writes (t/unit/test_event.c compares them):
- * members in insertion order, "\\u00XX" in upper case hex for the
- * other control characters, numbers as jansson prints them.
+ * Written here rather than by json_dumps(): jansson decodes every
+ * string again, code point by code point, and hands each piece to a
+ * callback; strm_jw copies a string in runs of bytes that need no
+ * escape.
  */
-strm_rc_t
-strm_event_serialize(strm_event_t *ev)
-{
-    strm_event_buf_t  b;
-
-    free(ev->json);
-    ev->json = NULL;
-    ev->len = 0;
-
-    b.size = 1024;
-    b.len = 0;
-    b.data = malloc(b.size);
-
-    if (b.data == NULL) {
-        return STRM_E_NOMEM;
-    }
-
-    if (strm_event_dump(&b, ev->event) != 0
-        || strm_event_put(&b, "", 1) != 0)
-    {
-        free(b.data);
-        return STRM_E_NOMEM;
-    }
-
-    ev->json = b.data;
-    ev->len = b.len - 1;
-
-    return STRM_OK;
-}
-
-
 char *
 strm_event_dumps(const json_t *v, size_t *len)
 {
-    strm_event_buf_t  b;
+    strm_jw_t      w;
+    strm_jw_obj_t  none;
 
-    b.size = 256;
-    b.len = 0;
-    b.data = malloc(b.size);
-
-    if (b.data == NULL) {
+    if (strm_jw_init(&w, 256) != 0) {
         return NULL;
     }
 
-    if (strm_event_dump(&b, v) != 0 || strm_event_put(&b, "", 1) != 0) {
-        free(b.data);
-        return NULL;
-    }
+    strm_jw_none(&none);
 
-    *len = b.len - 1;
-
-    return b.data;
-}
-
-
-static int
-strm_event_grow(strm_event_buf_t *b, size_t n)
-{
-    char    *p;
-    size_t   size;
-
-    size = b->size;
-
-    while (size - b->len < n) {
-        size *= 2;
-    }
-
-    p = realloc(b->data, size);
-    if (p == NULL) {
-        return -1;
-    }
-
-    b->data = p;
-    b->size = size;
-
-    return 0;
-}
-
-
-static int
-strm_event_put(strm_event_buf_t *b, const char *s, size_t n)
-{
-    if (b->size - b->len < n && strm_event_grow(b, n) != 0) {
-        return -1;
-    }
-
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-
-    return 0;
-}
-
-
-/* the bytes a JSON string escapes: the control characters, '"', '\\' */
-static const unsigned char  strm_event_escaped[256] = {
-    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1
-};
-
-
-/* a JSON string: runs that need no escape copied whole */
-static int
-strm_event_dump_string(strm_event_buf_t *b, const char *s, size_t len)
-{
-    char           *p;
-    size_t          i, run;
-    unsigned char   c;
-
-    static const char  hex[] = "0123456789ABCDEF";
-
-    /* the worst case: every byte a 6-byte escape, and the quotes */
-    if (b->size - b->len < len * 6 + 2
-        && strm_event_grow(b, len * 6 + 2) != 0)
+    if (strm_jw_tree(&w, v, &none, NULL, NULL) != 0
+        || strm_jw_put(&w, "", 1) != 0)
     {
-        return -1;
+        free(w.data);
+        return NULL;
     }
 
-    p = b->data + b->len;
-    *p++ = '"';
+    *len = w.len - 1;
 
-    i = 0;
-
-    while (i < len) {
-        run = i;
-
-        while (i < len && !strm_event_escaped[(unsigned char) s[i]]) {
-            i++;
-        }
-
-        if (i > run) {
-            memcpy(p, s + run, i - run);
-            p += i - run;
-        }
-
-        if (i == len) {
-            break;
-        }
-
-        c = (unsigned char) s[i++];
-        *p++ = '\\';
-
-        switch (c) {
-        case '"':
-        case '\\':
-            *p++ = (char) c;
-            break;
-        case '\b':
-            *p++ = 'b';
-            break;
-        case '\f':
-            *p++ = 'f';
-            break;
-        case '\n':
-            *p++ = 'n';
-            break;
-        case '\r':
-            *p++ = 'r';
-            break;
-        case '\t':
-            *p++ = 't';
-            break;
-        default:
-            *p++ = 'u';
-            *p++ = '0';
-            *p++ = '0';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 0x0f];
-        }
-    }
-
-    *p++ = '"';
-    b->len = p - b->data;
-
-    return 0;
-}
-
-
-static int
-strm_event_dump(strm_event_buf_t *b, const json_t *v)
-{
-    int          rc;
-    char        *text, num[24], *p;
-    size_t       i, klen;
-    json_t      *m;
-    uint64_t     u;
-    const char  *k;
-
-    switch (json_typeof(v)) {
-
-    case JSON_OBJECT:
-        if (strm_event_put(b, "{", 1) != 0) {
-            return -1;
-        }
-
-        i = 0;
-
-        json_object_keylen_foreach((json_t *) v, k, klen, m) {
-            if ((i++ > 0 && strm_event_put(b, ",", 1) != 0)
-                || strm_event_dump_string(b, k, klen) != 0
-                || strm_event_put(b, ":", 1) != 0
-                || strm_event_dump(b, m) != 0)
-            {
-                return -1;
-            }
-        }
-
-        return strm_event_put(b, "}", 1);
-
-    case JSON_ARRAY:
-        if (strm_event_put(b, "[", 1) != 0) {
-            return -1;
-        }
-
-        json_array_foreach(v, i, m) {
-            if ((i > 0 && strm_event_put(b, ",", 1) != 0)
-                || strm_event_dump(b, m) != 0)
-            {
-                return -1;
-            }
-        }
-
-        return strm_event_put(b, "]", 1);
-
-    case JSON_STRING:
-        return strm_event_dump_string(b, json_string_value(v),
-                                      json_string_length(v));
-
-    case JSON_INTEGER:
-        p = num + sizeof(num);
-
-        u = (json_integer_value(v) < 0)
-            ? 0 - (uint64_t) json_integer_value(v)
-            : (uint64_t) json_integer_value(v);
-
-        do {
-            *--p = (char) ('0' + u % 10);
-            u /= 10;
-        } while (u != 0);
-
-        if (json_integer_value(v) < 0) {
-            *--p = '-';
-        }
-
-        return strm_event_put(b, p, num + sizeof(num) - p);
-
-    case JSON_TRUE:
-        return strm_event_put(b, "true", 4);
-
-    case JSON_FALSE:
-        return strm_event_put(b, "false", 5);
-
-    case JSON_NULL:
-        return strm_event_put(b, "null", 4);
-
-    default:
-        /* a real: rare, and jansson's own digits */
-        text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (text == NULL) {
-            return -1;
-        }
-
-        rc = strm_event_put(b, text, strlen(text));
-        free(text);
-
-        return rc;
-    }
+    return w.data;
 }
 
 
@@ -988,6 +744,7 @@ strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
 {
     char                  *out;
     json_t                *dl, *event;
+    strm_reject_t          chk;
     const strm_error_t    *e;
     const strm_contract_t *c, *own;
 
@@ -998,12 +755,22 @@ strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
     own = (ev != NULL && ev->schema != NULL) ? ev->schema->contract : NULL;
 
     /* only an event that got as far as its contract's rules is kept */
-    if (c != NULL && ev->event != NULL) {
+    if (c != NULL && ev->in != NULL) {
+        /* the plain JSON, built here for the rare refused event */
+        if (strm_avro_check_json(ev->schema->avro, ev->in, &event, &chk)
+            != STRM_OK)
+        {
+            return NULL;
+        }
+
+    } else if (c != NULL && ev->event != NULL) {
         event = json_deep_copy(ev->event);
         if (event == NULL) {
             return NULL;
         }
+    }
 
+    if (event != NULL) {
         if (strm_event_strip(event, c) != 0
             || (own != NULL && strm_event_strip(event, own) != 0))
         {
@@ -1145,6 +912,12 @@ strm_event_free(strm_event_t *ev)
 {
     json_decref(ev->event);
     ev->event = NULL;
+
+    json_decref(ev->in);
+    ev->in = NULL;
+
+    json_decref(ev->key);
+    ev->key = NULL;
 
     free(ev->json);
     ev->json = NULL;

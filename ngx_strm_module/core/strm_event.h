@@ -27,16 +27,17 @@
  *                           checked against it; strmMeta checked; the
  *                           contract of strmMeta.eventContractRef found
  *                           and its rules applied
- *   strm_event_stamp()      the gateway's strmMeta fields: timestamp,
- *                           nonce, keyLink
- *   strm_event_serialize()  the compact JSON that goes to Kafka
- *
- * The encryption of PII fields goes between stamp and serialize.
+ *   strm_event_write()      the compact JSON that goes to Kafka, in one
+ *                           pass: strmMeta stamped (timestamp, nonce,
+ *                           keyLink), the contract's fields encrypted
  */
 
 #define STRM_EVENT_MAX_LEVELS    64
 #define STRM_EVENT_MAX_LEVEL     1000
 #define STRM_EVENT_CONSENT_SIZE  (STRM_EVENT_MAX_LEVELS * 5 + 1)
+
+/* a contract's fields to encrypt up to this are listed on the stack */
+#define STRM_EVENT_HOOKS         16
 
 
 typedef enum {
@@ -48,7 +49,15 @@ typedef enum {
 typedef struct {
     const strm_schema_t    *schema;
     const strm_contract_t  *contract;
-    json_t                 *event;          /* plain JSON, owned */
+    /*
+     * The event, owned: a JSON event checked against its Avro schema
+     * as it was parsed (in), its plain JSON written from it by
+     * strm_event_write(); or the plain JSON as a tree (event: an Avro
+     * datum decoded, an event of a JSON Schema).  One of the two.
+     */
+    json_t                 *in;
+    json_t                 *event;
+    json_t                 *key;            /* the key field's value */
 
     /* sorted distinct consent levels, and as text: "0,1,3" */
     int                     levels[STRM_EVENT_MAX_LEVELS];
@@ -74,25 +83,28 @@ strm_rc_t strm_event_parse(const strm_registry_t *reg, const char *ref,
     size_t ref_len, strm_ser_e ser, const unsigned char *body, size_t len,
     strm_event_t *ev, strm_reject_t *rej);
 
-/*
- * Sets strmMeta.timestamp (epoch ms), strmMeta.nonce and strmMeta.keyLink
- * (a 36-character UUID, or JSON null when key_link is NULL).
- */
-strm_rc_t strm_event_stamp(strm_event_t *ev, int64_t now_ms, int32_t nonce,
-    const char *key_link);
-
 /* the key field's value (a non-empty string after a successful parse) */
 const char *strm_event_key(const strm_event_t *ev, size_t *len);
 
 /*
- * Every PII field the contract names, and its key field, replaced by
- * the base64 of its Tink deterministic ciphertext under daead, with the
- * field path as associated data: a string is encrypted as its bytes,
- * any other value as its compact JSON text.  Absent and null fields
- * stay as they are.  *n gets the count of fields encrypted.
+ * ev->json and ev->len: the event's compact JSON, members in schema
+ * order, byte for byte what json_dumps(JSON_COMPACT) gives of its plain
+ * JSON after these changes, in this order:
+ *
+ *   - strmMeta.timestamp (epoch ms), strmMeta.nonce and
+ *     strmMeta.keyLink (a 36-character UUID, or null when key_link is
+ *     NULL) set, as json_object_set() sets them;
+ *   - unless daead is NULL, every PII field the contract names, then
+ *     its key field, replaced by the base64 of its Tink deterministic
+ *     ciphertext under daead, with the field path as associated data:
+ *     a string is encrypted as its bytes, any other value as its
+ *     compact JSON text.  Absent and null fields stay as they are.  *n
+ *     gets the count of fields encrypted.
+ *
+ * All of it in one pass over the event (strm_jw.h), no tree built.
  */
-strm_rc_t strm_event_encrypt(strm_event_t *ev, strm_tink_keyset_t *daead,
-    size_t *n);
+strm_rc_t strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
+    const char *key_link, strm_tink_keyset_t *daead, size_t *n);
 
 /*
  * One encrypted field back: the plaintext bytes (malloc()ed, free with
@@ -101,9 +113,6 @@ strm_rc_t strm_event_encrypt(strm_event_t *ev, strm_tink_keyset_t *daead,
 strm_rc_t strm_event_decrypt_value(strm_tink_keyset_t *daead,
     const char *path, const char *b64, size_t len, unsigned char **out,
     size_t *outlen);
-
-/* ev->json and ev->len: compact JSON, members in schema order */
-strm_rc_t strm_event_serialize(strm_event_t *ev);
 
 /*
  * Any JSON value as compact text (malloc()ed, NUL-terminated, *len

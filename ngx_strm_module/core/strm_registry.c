@@ -1641,37 +1641,74 @@ strm_json_schema_node(const strm_json_schema_t *s, const json_t *node,
 }
 
 
+/* a field of a tree, for strm_contract_check() */
+static strm_rc_t
+strm_contract_tree_get(void *data, const char *path, int shallow,
+    json_t **v)
+{
+    (void) shallow;
+
+    *v = json_incref(strm_json_path(data, path));
+
+    return STRM_OK;
+}
+
+
 strm_rc_t
 strm_contract_check(const strm_contract_t *c, const json_t *event,
     strm_reject_t *rej)
 {
+    return strm_contract_check_by(c, strm_contract_tree_get, (void *) event,
+                                  rej);
+}
+
+
+strm_rc_t
+strm_contract_check_by(const strm_contract_t *c, strm_field_get_pt get,
+    void *data, strm_reject_t *rej)
+{
     int                       m;
     size_t                    i;
     json_t                   *v;
+    strm_rc_t                 rc;
     const strm_validation_t  *val;
 
-    v = strm_json_path(event, c->key_field);
+    rc = get(data, c->key_field, 0, &v);
+    if (rc != STRM_OK) {
+        return rc;
+    }
 
-    if (!json_is_string(v) || json_string_length(v) == 0) {
+    m = json_is_string(v) && json_string_length(v) != 0;
+    json_decref(v);
+
+    if (!m) {
         return strm_reject(rej, STRM_E_KEY_EMPTY, c->key_field, "keyField",
                            "the key field must be a non-empty string");
     }
 
     for (i = 0; i < c->nvalidations; i++) {
         val = &c->validations[i];
-        v = strm_json_path(event, val->field);
+
+        rc = get(data, val->field, 0, &v);
+        if (rc != STRM_OK) {
+            return rc;
+        }
 
         if (v == NULL || json_is_null(v)) {
+            json_decref(v);
             continue;
         }
 
         if (!json_is_string(v)) {
+            json_decref(v);
             return strm_reject(rej, STRM_E_VALIDATION, val->field, "regex",
                                "the field is not a string");
         }
 
         m = strm_regex_match(val->re, json_string_value(v),
                              json_string_length(v));
+        json_decref(v);
+
         if (m != 1) {
             return strm_reject(rej, STRM_E_VALIDATION, val->field, "regex",
                                "the field does not match %s", val->pattern);

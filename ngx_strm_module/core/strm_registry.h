@@ -137,6 +137,18 @@ strm_rc_t strm_contract_check(const strm_contract_t *c, const json_t *event,
     strm_reject_t *rej);
 
 /*
+ * The same rules on fields got by get(): *v a new reference to what
+ * strm_json_path() would find at the path in the event's plain JSON,
+ * or NULL (with shallow set, a record may come back as an empty
+ * object); an error it returns is returned.
+ */
+typedef strm_rc_t (*strm_field_get_pt)(void *data, const char *path,
+    int shallow, json_t **v);
+
+strm_rc_t strm_contract_check_by(const strm_contract_t *c,
+    strm_field_get_pt get, void *data, strm_reject_t *rej);
+
+/*
  * Does the contract fit the schema: are its key field, PII fields and
  * validation fields all fields of the schema?
  */

@@ -6,7 +6,7 @@
 
 /*
  * The cost of the event path in the worker, without nginx and Kafka:
- * STRM's demo event through strm_event_parse, stamp and serialize, as
+ * STRM's demo event through strm_event_parse and strm_event_write, as
  * JSON and as Avro binary, against a baseline run in the same process:
  * parsing and printing the same JSON with jansson and nothing else.
  *
@@ -45,6 +45,7 @@ static int
 run_event(const strm_registry_t *reg, strm_ser_e ser,
     const unsigned char *body, size_t len)
 {
+    size_t         n;
     strm_rc_t      rc;
     strm_event_t   ev;
     strm_reject_t  rej;
@@ -53,11 +54,7 @@ run_event(const strm_registry_t *reg, strm_ser_e ser,
                           &rej);
 
     if (rc == STRM_OK) {
-        rc = strm_event_stamp(&ev, 1795436206023LL, 42, NULL);
-    }
-
-    if (rc == STRM_OK) {
-        rc = strm_event_serialize(&ev);
+        rc = strm_event_write(&ev, 1795436206023LL, 42, NULL, NULL, &n);
     }
 
     strm_event_free(&ev);

@@ -6,7 +6,8 @@
 
 /*
  * The whole event path of a request: strm_event_parse(), then on success
- * strm_event_stamp() and strm_event_serialize(), and on any outcome
+ * strm_event_write() (its bytes against the tree path it replaced,
+ * strm_event_ref_write()), and on any outcome
  * strm_event_dead_letter() and strm_event_reject_json(), against the demo
  * registry (STRM_FUZZ_REGISTRY, default conf/registry: run from the
  * repository root as "make fuzz" does).
@@ -25,6 +26,7 @@
 #include <jansson.h>
 
 #include "strm_event.h"
+#include "strm_event_ref.h"
 
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -90,7 +92,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char          *out;
-    size_t         len;
+    char          *ref_json;
+    size_t         len, n, ref_len;
     uint8_t        sel;
     strm_rc_t      rc;
     strm_ser_e     ser;
@@ -113,21 +116,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           size - 1, &ev, &rej);
 
     if (rc == STRM_OK) {
-        if (!json_is_object(ev.event) || ev.contract == NULL
+        if ((!json_is_object(ev.event) && !json_is_object(ev.in))
+            || ev.contract == NULL
             || ev.schema == NULL || ev.nlevels > STRM_EVENT_MAX_LEVELS
             || strlen(ev.consent) >= STRM_EVENT_CONSENT_SIZE)
         {
             abort();
         }
 
-        if (strm_event_stamp(&ev, 1700000000000LL, (int32_t) size, link)
-            != STRM_OK
-            || strm_event_serialize(&ev) != STRM_OK)
+        if (strm_event_write(&ev, 1700000000000LL, (int32_t) size, link,
+                             NULL, &n)
+            != STRM_OK)
         {
             abort();
         }
 
         fuzz_json_ok(ev.json, ev.len);
+
+        /* byte for byte what the tree built, stamped and dumped gives */
+        if (strm_event_ref_write(&ev, 1700000000000LL, (int32_t) size, link,
+                                 NULL, &ref_json, &ref_len, &n)
+            != STRM_OK
+            || ref_len != ev.len || memcmp(ref_json, ev.json, ev.len) != 0)
+        {
+            abort();
+        }
+
+        free(ref_json);
 
     } else if (rc == STRM_E_NOMEM || rc == STRM_E_INTERNAL) {
         abort();

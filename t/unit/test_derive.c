@@ -7,7 +7,7 @@
 /*
  * Derived streams (strm_derive.c): the level and consent truth tables
  * of granular and cumulative specs (both rules), spec checks, and events
- * the gateway encrypted (strm_event_parse, stamp, encrypt, serialize
+ * the gateway encrypted (strm_event_parse, strm_event_write
  * with a real key store) through strm_derive_event(): kept or dropped,
  * exactly the wanted fields decrypted (to their JSON type when the Avro
  * schema says so), every other byte as it was, a shredded key link,
@@ -181,8 +181,7 @@ gateway(strm_registry_t *r, strm_keys_t *k, const char *ref,
     key = strm_event_key(&ev, &n);
 
     if (key == NULL || strm_keys_session(k, key, n, NOW, &s) != STRM_OK
-        || strm_event_stamp(&ev, NOW, 7, s.link) != STRM_OK
-        || strm_event_serialize(&ev) != STRM_OK)
+        || strm_event_write(&ev, NOW, 7, s.link, NULL, &n) != STRM_OK)
     {
         goto done;
     }
@@ -190,9 +189,7 @@ gateway(strm_registry_t *r, strm_keys_t *k, const char *ref,
     *plain = strdup(ev.json);
     strcpy(link, s.link);
 
-    if (strm_event_encrypt(&ev, s.daead, &n) != STRM_OK
-        || strm_event_serialize(&ev) != STRM_OK)
-    {
+    if (strm_event_write(&ev, NOW, 7, s.link, s.daead, &n) != STRM_OK) {
         goto done;
     }
 

@@ -7,7 +7,8 @@
 /*
  * Unit tests of the event path: strm_event_parse() of plain JSON,
  * Avro-JSON and Avro binary events, every rejection (code, field, rule),
- * strm_event_stamp(), strm_event_serialize() (exact bytes),
+ * strm_event_write() (stamps, exact bytes, and against the path before
+ * it over many events),
  * strm_event_dead_letter() and strm_event_reject_json(), and that no
  * rejection or dead letter ever carries a PII value.  Loads
  * t/unit/data/registry/ and t/unit/data/event/registry/; run from the
@@ -21,6 +22,7 @@
 
 #include "strm_avro_encode.h"
 #include "strm_event.h"
+#include "strm_event_ref.h"
 #include "unit.h"
 
 
@@ -59,7 +61,7 @@
     "\"someSensitiveValue\":{\"string\":\"" PII "-sens\"},"                  \
     "\"notSensitiveValue\":{\"string\":\"not-sensitive\"}}"
 
-/* what it serializes to before strm_event_stamp() */
+/* what it is written as, with the stamps in meta */
 #define DEMO_OUT(meta)                                                       \
     "{\"strmMeta\":{\"eventContractRef\":\"" EXAMPLE "\"," meta              \
     "\"billingId\":null,\"consentLevels\":[3,1,1,0]},"                       \
@@ -69,6 +71,8 @@
     "\"notSensitiveValue\":\"not-sensitive\"}"
 #define DEMO_PLAIN                                                           \
     DEMO_OUT("\"nonce\":null,\"timestamp\":null,\"keyLink\":null,")
+#define DEMO_STAMPED                                                         \
+    DEMO_OUT("\"nonce\":42,\"timestamp\":1700000000123,\"keyLink\":null,")
 
 #define CLICK_META                                                           \
     "\"strmMeta\":{\"eventContractRef\":\"" CLICK "\","                      \
@@ -89,6 +93,19 @@
 static strm_registry_t  *reg;
 static strm_registry_t  *loose;
 static const char       *data = "t/unit/data";
+
+
+/* the event's JSON, stamped, nothing encrypted */
+static strm_rc_t
+ser(strm_event_t *ev, int64_t now, int32_t nonce, const char *link)
+{
+    size_t  n;
+
+    return strm_event_write(ev, now, nonce, link, NULL, &n);
+}
+
+
+#define SER(ev)  ser(ev, 1700000000123LL, 42, NULL)
 
 
 /* the rejection answer and the dead letter, checked as JSON */
@@ -220,7 +237,8 @@ expect(const char *name, const char *ref, strm_ser_e ser, const void *body,
     strm_event_free(&ev);
 
     snprintf(what, sizeof(what), "%s: freed", name);
-    CHECK(ev.event == NULL && ev.json == NULL && ev.len == 0, what);
+    CHECK(ev.event == NULL && ev.in == NULL && ev.json == NULL
+          && ev.len == 0, what);
 }
 
 
@@ -291,44 +309,40 @@ test_valid(void)
           && ev.levels[2] == 3, "demo levels sorted distinct");
     CHECK(ev.json == NULL && ev.len == 0, "demo not serialized yet");
 
-    CHECK(strm_event_serialize(&ev) == STRM_OK, "demo serialize");
-    CHECK(ev.json != NULL && strcmp(ev.json, DEMO_PLAIN) == 0,
+    CHECK(SER(&ev) == STRM_OK, "demo serialize");
+    CHECK(ev.json != NULL && strcmp(ev.json, DEMO_STAMPED) == 0,
           "demo serialized in schema order");
     CHECK(ev.json != NULL && ev.len == strlen(ev.json), "demo len");
 
-    if (ev.json != NULL && strcmp(ev.json, DEMO_PLAIN) != 0) {
+    if (ev.json != NULL && strcmp(ev.json, DEMO_STAMPED) != 0) {
         printf("  got %s\n", ev.json);
     }
 
     a = (ev.json != NULL) ? strdup(ev.json) : NULL;
 
     /* stamp: keyLink null */
-    CHECK(strm_event_stamp(&ev, 1700000000123LL, 42, NULL) == STRM_OK,
-          "stamp null keyLink");
-    CHECK(strm_event_serialize(&ev) == STRM_OK, "serialize again");
+    CHECK(SER(&ev) == STRM_OK, "serialize again");
     CHECK(ev.json != NULL && strcmp(ev.json, DEMO_OUT(
               "\"nonce\":42,\"timestamp\":1700000000123,\"keyLink\":null,"))
           == 0, "stamped null keyLink");
 
     /* stamp again: a UUID, a negative nonce, replaces in place */
-    CHECK(strm_event_stamp(&ev, 1, -7, UUID) == STRM_OK, "stamp uuid");
-    CHECK(strm_event_serialize(&ev) == STRM_OK, "serialize uuid");
+    CHECK(ser(&ev, 1, -7, UUID) == STRM_OK, "serialize uuid");
     CHECK(ev.json != NULL && strcmp(ev.json, DEMO_OUT(
               "\"nonce\":-7,\"timestamp\":1,\"keyLink\":\"" UUID "\","))
           == 0, "stamped uuid keyLink");
     CHECK(ev.json != NULL && ev.len == strlen(ev.json), "stamped len");
 
     /* only 36 bytes of the key link are taken */
-    CHECK(strm_event_stamp(&ev, 2, 3, UUID "trailing") == STRM_OK,
-          "stamp long uuid");
-    CHECK(strm_event_serialize(&ev) == STRM_OK
+    CHECK(ser(&ev, 2, 3, UUID "trailing") == STRM_OK
           && strstr(ev.json, "\"keyLink\":\"" UUID "\",") != NULL,
           "stamp takes 36 bytes");
 
     strm_event_free(&ev);
-    CHECK(ev.event == NULL && ev.json == NULL && ev.len == 0, "demo freed");
+    CHECK(ev.event == NULL && ev.in == NULL && ev.key == NULL
+          && ev.json == NULL && ev.len == 0, "demo freed");
     strm_event_free(&ev);
-    CHECK(ev.event == NULL, "free twice is harmless");
+    CHECK(ev.event == NULL && ev.in == NULL, "free twice is harmless");
 
     /* Avro-JSON: the same plain JSON */
     rc = strm_event_parse(reg, DEMO, sizeof(DEMO) - 1, J,
@@ -337,7 +351,7 @@ test_valid(void)
     CHECK(rc == STRM_OK, "demo avro-json ok");
     CHECK(strcmp(ev.consent, "0,1,3") == 0 && ev.nlevels == 3,
           "demo avro-json consent");
-    CHECK(strm_event_serialize(&ev) == STRM_OK && a != NULL
+    CHECK(SER(&ev) == STRM_OK && a != NULL
           && strcmp(ev.json, a) == 0, "avro-json serializes as plain");
     strm_event_free(&ev);
 
@@ -353,7 +367,7 @@ test_valid(void)
               && ev.contract != NULL
               && strcmp(ev.contract->ref, EXAMPLE) == 0,
               "demo avro binary meta");
-        CHECK(strm_event_serialize(&ev) == STRM_OK && a != NULL
+        CHECK(SER(&ev) == STRM_OK && a != NULL
               && strcmp(ev.json, a) == 0, "avro binary serializes as json");
 
         b = ev.json;
@@ -363,7 +377,7 @@ test_valid(void)
         /* through the example schema (same record) too */
         rc = strm_event_parse(reg, EXAMPLE, sizeof(EXAMPLE) - 1, A, bin, len,
                               &ev, &rej);
-        CHECK(rc == STRM_OK && strm_event_serialize(&ev) == STRM_OK
+        CHECK(rc == STRM_OK && SER(&ev) == STRM_OK
               && b != NULL && strcmp(ev.json, b) == 0,
               "example schema decodes the same");
         strm_event_free(&ev);
@@ -427,7 +441,7 @@ test_valid(void)
     CHECK(rc == STRM_OK && strcmp(ev.consent, "0,1") == 0
           && ev.contract != NULL && strcmp(ev.contract->ref, CLICK) == 0,
           "clickstream json ok");
-    CHECK(strm_event_serialize(&ev) == STRM_OK, "clickstream serialize");
+    CHECK(SER(&ev) == STRM_OK, "clickstream serialize");
     a = ev.json;
     ev.json = NULL;
     strm_event_free(&ev);
@@ -439,7 +453,7 @@ test_valid(void)
     if (bin != NULL) {
         rc = strm_event_parse(reg, CLICK, sizeof(CLICK) - 1, A, bin, len,
                               &ev, &rej);
-        CHECK(rc == STRM_OK && strm_event_serialize(&ev) == STRM_OK
+        CHECK(rc == STRM_OK && SER(&ev) == STRM_OK
               && a != NULL && strcmp(ev.json, a) == 0,
               "clickstream avro binary same as json");
         strm_event_free(&ev);
@@ -455,8 +469,7 @@ test_valid(void)
     CHECK(rc == STRM_OK && strcmp(ev.consent, "2") == 0
           && ev.contract != NULL && strcmp(ev.contract->ref, ORDERS) == 0,
           "orders json ok");
-    CHECK(strm_event_stamp(&ev, 5, 6, NULL) == STRM_OK
-          && strm_event_serialize(&ev) == STRM_OK
+    CHECK(ser(&ev, 5, 6, NULL) == STRM_OK
           && strcmp(ev.json, "{\"strmMeta\":{\"eventContractRef\":\"" ORDERS
                     "\",\"consentLevels\":[2],\"timestamp\":5,\"nonce\":6,"
                     "\"keyLink\":null},\"orderId\":\"o-12\",\"amount\":5,"
@@ -464,11 +477,11 @@ test_valid(void)
           "orders stamped");
     strm_event_free(&ev);
 
-    /* stamp without a strmMeta object cannot happen, but says so */
+    /* written without a checked event cannot happen, but says so */
     memset(&ev, 0, sizeof(ev));
     ev.event = json_object();
-    CHECK(strm_event_stamp(&ev, 1, 1, NULL) == STRM_E_INTERNAL,
-          "stamp without strmMeta");
+    CHECK(ser(&ev, 1, 1, NULL) == STRM_E_INTERNAL,
+          "written without a contract");
     strm_event_free(&ev);
 }
 
@@ -692,7 +705,7 @@ test_avro_body(void)
     bin[len - 1] = 0;
     rc = strm_event_parse(reg, DEMO, sizeof(DEMO) - 1, A, bin, len, &ev,
                           &rej);
-    CHECK(rc == STRM_OK && strm_event_serialize(&ev) == STRM_OK
+    CHECK(rc == STRM_OK && SER(&ev) == STRM_OK
           && strstr(ev.json, "\"notSensitiveValue\":\"a\\u0000\"}")
              != NULL, "avro nul kept");
     strm_event_free(&ev);
@@ -971,7 +984,7 @@ test_dead_letter(void)
     free(dl);
 
     /* the dead letter does not touch the event */
-    CHECK(json_is_string(json_object_get(ev.event, "uniqueIdentifier")),
+    CHECK(json_is_string(json_object_get(ev.in, "uniqueIdentifier")),
           "dl: event untouched");
 
     /* no ids, a non-UTF-8 schema ref: nulls */
@@ -1167,8 +1180,8 @@ test_foreign_contract(void)
 static void
 test_dumps(void)
 {
-    int          i;
-    char        *mine, *theirs, what[96], s[4];
+    int          i, ok;
+    char        *mine, *theirs, what[96], s[4], l[26];
     size_t       len;
     json_t      *v;
     json_error_t err;
@@ -1233,6 +1246,29 @@ test_dumps(void)
         free(theirs);
         json_decref(v);
     }
+
+    /* each byte at each place of a string long enough for word scans */
+    ok = 1;
+
+    for (i = 0; i < 0x80 * 21; i++) {
+        memset(l, 'a', 21);
+        memcpy(l + 21, "\xc3\xa9\xe2\x82\xac", 5);
+        l[i / 0x80] = (char) (i % 0x80);
+
+        v = json_stringn(l, 26);
+        theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        mine = strm_event_dumps(v, &len);
+
+        if (mine == NULL || theirs == NULL || strcmp(mine, theirs) != 0) {
+            ok = 0;
+        }
+
+        free(mine);
+        free(theirs);
+        json_decref(v);
+    }
+
+    CHECK(ok, "dumps: every byte below 0x80 at every place of 26");
 }
 
 

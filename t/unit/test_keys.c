@@ -69,7 +69,7 @@ main(void)
     char                 dir[] = "/tmp/strm-keys-XXXXXX";
     char                 file[64], err[512], link1[40];
     size_t               n;
-    json_t              *out;
+    json_t              *out, *j;
     strm_rc_t            rc;
     const char          *key;
     strm_keys_t         *k, *ro;
@@ -168,41 +168,49 @@ main(void)
 
     CHECK(strm_keys_session(k, key, n, 2000, &s1) == STRM_OK,
           "its session");
-    CHECK(strm_event_stamp(&ev, 2000, 7, s1.link) == STRM_OK
-          && strm_event_encrypt(&ev, s1.daead, &n) == STRM_OK && n == 2,
+    CHECK(strm_event_write(&ev, 2000, 7, s1.link, s1.daead, &n) == STRM_OK
+          && n == 2,
           "two PII fields encrypted (the null one stays null)");
-    CHECK(strm_event_serialize(&ev) == STRM_OK
+    CHECK(ev.json != NULL
           && strstr(ev.json, "PII-") == NULL
           && strstr(ev.json, "\"notSensitiveValue\":\"plain-1\"") != NULL
           && strstr(ev.json, "\"someSensitiveValue\":null") != NULL
           && strstr(ev.json, s1.link) != NULL,
           "no PII in the JSON, non-PII fields unchanged, the key link in");
-    CHECK(strncmp(json_string_value(strm_json_path(ev.event,
-                                                   "uniqueIdentifier")),
-                  "A", 1) == 0,
+
+    out = json_loads(ev.json, 0, NULL);
+
+    CHECK(out != NULL
+          && strncmp(json_string_value(strm_json_path(out,
+                                                      "uniqueIdentifier")),
+                     "A", 1) == 0,
           "a TINK ciphertext in base64 starts with 'A' (0x01)");
 
-    CHECK(field_decrypts_to(s1.daead, ev.event, "uniqueIdentifier",
+    CHECK(field_decrypts_to(s1.daead, out, "uniqueIdentifier",
                             "PII-unique-1")
-          && field_decrypts_to(s1.daead, ev.event, "consistentValue",
+          && field_decrypts_to(s1.daead, out, "consistentValue",
                                "PII-session-1"),
           "each field decrypts back with the key link's key");
-    CHECK(!field_decrypts_to(s1.daead, ev.event, "notSensitiveValue",
+    CHECK(!field_decrypts_to(s1.daead, out, "notSensitiveValue",
                              "plain-1"),
           "a field decrypted under another path fails");
 
-    out = json_deep_copy(ev.event);
     strm_event_free(&ev);
 
     rc = strm_event_parse(reg, "strmprivacy/demo/1.0.2", 22, STRM_SER_JSON,
                           (const unsigned char *) demo, sizeof(demo) - 1,
                           &ev, &rej);
-    CHECK(rc == STRM_OK && strm_event_encrypt(&ev, s1.daead, &n) == STRM_OK
-          && json_equal(strm_json_path(ev.event, "uniqueIdentifier"),
+    j = NULL;
+    CHECK(rc == STRM_OK
+          && strm_event_write(&ev, 3000, 8, s1.link, s1.daead, &n)
+             == STRM_OK
+          && (j = json_loads(ev.json, 0, NULL)) != NULL
+          && json_equal(strm_json_path(j, "uniqueIdentifier"),
                         strm_json_path(out, "uniqueIdentifier")),
           "deterministic: the same value, the same ciphertext");
     strm_event_free(&ev);
     json_decref(out);
+    json_decref(j);
 
     strm_registry_free(reg);
 
@@ -213,15 +221,19 @@ main(void)
     rc = strm_event_parse(reg, "acme/num/1.0.0", 14, STRM_SER_JSON,
                           (const unsigned char *) num, sizeof(num) - 1,
                           &ev, &rej);
-    CHECK(rc == STRM_OK && strm_event_encrypt(&ev, s1.daead, &n) == STRM_OK
+    CHECK(rc == STRM_OK
+          && strm_event_write(&ev, 2000, 7, s1.link, s1.daead, &n)
+             == STRM_OK
           && n == 3, "a number, a list and the key field encrypted");
-    CHECK(json_is_string(strm_json_path(ev.event, "score"))
-          && json_is_string(strm_json_path(ev.event, "tags")),
+    j = (ev.json != NULL) ? json_loads(ev.json, 0, NULL) : NULL;
+    CHECK(json_is_string(strm_json_path(j, "score"))
+          && json_is_string(strm_json_path(j, "tags")),
           "each became a ciphertext string");
-    CHECK(field_decrypts_to(s1.daead, ev.event, "score", "42.5")
-          && field_decrypts_to(s1.daead, ev.event, "tags", "[\"a\",\"b\"]")
-          && field_decrypts_to(s1.daead, ev.event, "id", "PII-id-9"),
+    CHECK(field_decrypts_to(s1.daead, j, "score", "42.5")
+          && field_decrypts_to(s1.daead, j, "tags", "[\"a\",\"b\"]")
+          && field_decrypts_to(s1.daead, j, "id", "PII-id-9"),
           "and decrypts to its JSON text");
+    json_decref(j);
     strm_event_free(&ev);
     strm_registry_free(reg);
 

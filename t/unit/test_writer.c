@@ -1,0 +1,737 @@
+
+/*
+ * Copyright (C) ngx_strm authors
+ */
+
+
+/*
+ * The gateway's one-pass writer (strm_event_write(), strm_avro_write(),
+ * strm_jw) against the path it replaced (strm_event_ref_write(): the
+ * plain tree built by the Avro check, stamped, each PII field looked
+ * up and encrypted, the tree dumped), byte for byte, over thousands of
+ * generated events of a schema with every kind of field: unions (bare
+ * and Avro-JSON wrapped, a [double, long] one), defaults of absent
+ * fields (a record's too), nested records, a record in a union,
+ * arrays of records, maps of unions, bytes, fixed, enum, reals; PII at
+ * nested paths, null PII, a PII record, PII below PII in both orders,
+ * strmMeta and its stamps as PII, the key field below a PII record;
+ * members in and out of the schema's order; JSON and Avro binary; with
+ * and without a key link.  Also: strm_avro_value() against
+ * strm_json_path() on the built tree, and the check that builds nothing
+ * against the one that builds (the same answer, field, rule, detail).
+ * Run from the repository root.  Prints "N passed, N failed".
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strm_avro_encode.h"
+#include "strm_event.h"
+#include "strm_event_ref.h"
+#include "unit.h"
+
+
+#define RICH    "acme/rich/1.0.0"
+#define UUID    "0b5a4e3c-1d2e-4f60-8a9b-0c1d2e3f4a5b"
+#define EVENTS  3000
+
+
+static const char  *contracts[] = {
+    "acme/all/1.0.0", "acme/inner/1.0.0", "acme/outer/1.0.0",
+    "acme/stamps/1.0.0", "acme/none/1.0.0"
+};
+
+static const char  *paths[] = {
+    "strmMeta", "strmMeta/consentLevels", "strmMeta/eventContractRef",
+    "strmMeta/nonce", "sid", "email", "age", "score", "ratio", "kind",
+    "raw", "fx", "tags", "props", "props/a", "props/b", "addr",
+    "addr/street", "addr/geo", "addr/geo/lat", "addr/geo/lon", "alt",
+    "alt/zip", "items", "flag", "note", "nope", "addr/nope", "sid/x",
+    "tags/0", "", "addr//zip"
+};
+
+
+static unsigned long  seed = 19;
+
+
+static unsigned
+rnd(unsigned n)
+{
+    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+
+    return (unsigned) ((seed >> 33) % n);
+}
+
+
+/* a string, sometimes with what JSON escapes and non-ASCII text */
+static json_t *
+rstr(const char *base)
+{
+    char  buf[128];
+
+    static const char  *tails[] = {
+        "", "-x", " \"q\" \\ /", "\n\t\x01\x1f", "h\xc3\xa9llo \xe2\x82\xac",
+        "\xf0\x9f\x98\x80", "a-long-value-long-value-long-value-long-value"
+    };
+
+    snprintf(buf, sizeof(buf), "%s%u%s", base, rnd(100),
+             tails[rnd(sizeof(tails) / sizeof(tails[0]))]);
+
+    return json_string(buf);
+}
+
+
+/* a union's value, bare or wrapped Avro-JSON style */
+static json_t *
+wrap(const char *branch, json_t *v)
+{
+    if (rnd(3) == 0) {
+        return json_pack("{so}", branch, v);
+    }
+
+    return v;
+}
+
+
+static void
+maybe(json_t *o, const char *name, json_t *v)
+{
+    if (v != NULL) {
+        json_object_set_new(o, name, v);
+    }
+}
+
+
+static json_t *
+gen_geo(void)
+{
+    json_t  *g;
+
+    g = json_object();
+    json_object_set_new(g, "lat", rnd(2) ? json_real(rnd(9000) / 100.0 - 45)
+                                         : json_integer(rnd(90)));
+    json_object_set_new(g, "lon", rnd(4) == 0 ? json_null()
+                                  : wrap("float", json_real(rnd(100) / 4.0)));
+
+    if (rnd(2)) {
+        json_object_set_new(g, "label", rstr("l"));
+    }
+
+    return rnd(4) == 0 ? json_pack("{so}", "io.acme.Geo", g) : g;
+}
+
+
+static json_t *
+gen_addr(int top)
+{
+    json_t  *a;
+
+    a = json_object();
+
+    switch (rnd(4)) {
+    case 0:
+        break;
+    case 1:
+        json_object_set_new(a, "street", json_null());
+        break;
+    default:
+        json_object_set_new(a, "street", wrap("string", rstr("st")));
+    }
+
+    if (rnd(3)) {
+        json_object_set_new(a, "zip", json_integer(rnd(99999)));
+    }
+
+    switch (rnd(3)) {
+    case 0:
+        break;
+    case 1:
+        json_object_set_new(a, "geo", json_null());
+        break;
+    default:
+        json_object_set_new(a, "geo", gen_geo());
+    }
+
+    if (!top && rnd(3) == 0) {
+        return json_pack("{so}", rnd(2) ? "io.acme.Addr" : "Addr", a);
+    }
+
+    return a;
+}
+
+
+static json_t *
+gen_event(const char *contract)
+{
+    size_t   i, n;
+    json_t  *e, *m, *l, *t, *p, *it;
+
+    e = json_object();
+
+    m = json_object();
+    json_object_set_new(m, "eventContractRef", json_string(contract));
+
+    if (rnd(4) == 0) {
+        json_object_set_new(m, "nonce", wrap("int", json_integer(rnd(50))));
+    }
+
+    if (rnd(4) == 0) {
+        json_object_set_new(m, "keyLink", json_null());
+    }
+
+    if (rnd(4) == 0) {
+        json_object_set_new(m, "billingId", wrap("string", rstr("b")));
+    }
+
+    l = json_array();
+    n = rnd(4);
+
+    for (i = 0; i < n; i++) {
+        json_array_append_new(l, json_integer(rnd(5)));
+    }
+
+    json_object_set_new(m, "consentLevels", l);
+    json_object_set_new(e, "strmMeta", m);
+
+    json_object_set_new(e, "sid", rstr("s"));
+
+    maybe(e, "email", rnd(3) == 0 ? NULL : rnd(4) == 0 ? json_null()
+                      : wrap("string", rstr("e")));
+    maybe(e, "age", rnd(3) == 0 ? NULL : rnd(4) == 0 ? json_null()
+                    : wrap("int", json_integer(rnd(120))));
+    maybe(e, "score", rnd(3) == 0 ? NULL : rnd(2) ? json_integer(rnd(10))
+                      : json_real(rnd(1000) / 8.0));
+
+    switch (rnd(6)) {
+    case 0:
+        break;
+    case 1:
+        json_object_set_new(e, "ratio", json_integer(rnd(10)));
+        break;
+    case 2:
+        json_object_set_new(e, "ratio", json_real(0.25 * rnd(10)));
+        break;
+    case 3:
+        json_object_set_new(e, "ratio", json_pack("{sI}", "long",
+                                                  (json_int_t) rnd(10)));
+        break;
+    default:
+        json_object_set_new(e, "ratio", json_pack("{sf}", "double", 1.75));
+    }
+
+    maybe(e, "kind", rnd(3) == 0 ? NULL : json_string(rnd(2) ? "A" : "B"));
+    maybe(e, "raw", rnd(3) == 0 ? NULL
+                    : json_stringn(rnd(2) ? "\xc3\xbf\x00x" : "ab", 4));
+    maybe(e, "fx", rnd(3) == 0 ? NULL : json_string("zz"));
+
+    if (rnd(3)) {
+        t = json_array();
+        n = rnd(4);
+
+        for (i = 0; i < n; i++) {
+            json_array_append_new(t, rstr("t"));
+        }
+
+        json_object_set_new(e, "tags", t);
+    }
+
+    if (rnd(3)) {
+        p = json_object();
+        n = rnd(4);
+
+        for (i = 0; i < n; i++) {
+            json_object_set_new(p, i == 0 ? "a" : i == 1 ? "b" : "c/d",
+                                rnd(3) == 0 ? json_null()
+                                : rnd(2) ? wrap("long",
+                                                json_integer(rnd(1000)))
+                                : wrap("string", rstr("v")));
+        }
+
+        json_object_set_new(e, "props", p);
+    }
+
+    if (rnd(4)) {
+        json_object_set_new(e, "addr", gen_addr(1));
+    }
+
+    maybe(e, "alt", rnd(3) == 0 ? NULL : rnd(3) == 0 ? json_null()
+                    : gen_addr(0));
+
+    if (rnd(3)) {
+        t = json_array();
+        n = rnd(3);
+
+        for (i = 0; i < n; i++) {
+            it = json_object();
+            json_object_set_new(it, "sku", rstr("k"));
+
+            if (rnd(2)) {
+                json_object_set_new(it, "qty", json_integer(rnd(9)));
+            }
+
+            json_array_append_new(t, it);
+        }
+
+        json_object_set_new(e, "items", t);
+    }
+
+    maybe(e, "flag", rnd(3) == 0 ? NULL : json_boolean(rnd(2)));
+    maybe(e, "note", rnd(3) == 0 ? NULL : rnd(3) == 0 ? json_null()
+                     : wrap("string", rstr("n")));
+
+    return e;
+}
+
+
+/* the same members, in another order: the writer must not care */
+static json_t *
+shuffled(json_t *e)
+{
+    size_t       i, n, j;
+    json_t      *o;
+    const char  *keys[32], *k, *tmp;
+    json_t      *v;
+
+    n = 0;
+
+    json_object_foreach(e, k, v) {
+        keys[n++] = k;
+    }
+
+    for (i = n; i > 1; i--) {
+        j = rnd(i);
+        tmp = keys[i - 1];
+        keys[i - 1] = keys[j];
+        keys[j] = tmp;
+    }
+
+    o = json_object();
+
+    for (i = 0; i < n; i++) {
+        json_object_set(o, keys[i], json_object_get(e, keys[i]));
+    }
+
+    return o;
+}
+
+
+static int  compared, refused, binaries;
+
+
+/* both ways, with and without a key link and a keyset */
+static int
+same(strm_event_t *ev, strm_tink_keyset_t *daead, const char *what)
+{
+    int          k, ok;
+    char        *ref;
+    size_t       len, n1, n2;
+    strm_rc_t    rc1, rc2;
+    const char  *link;
+
+    ok = 1;
+
+    for (k = 0; k < 3; k++) {
+        link = (k == 1) ? NULL : UUID;
+
+        rc1 = strm_event_write(ev, 1700000000000LL + k, k - 1, link,
+                               k == 2 ? NULL : daead, &n1);
+        rc2 = strm_event_ref_write(ev, 1700000000000LL + k, k - 1, link,
+                                   k == 2 ? NULL : daead, &ref, &len, &n2);
+
+        if (rc1 != STRM_OK || rc2 != STRM_OK || n1 != n2 || len != ev->len
+            || memcmp(ref, ev->json, len) != 0)
+        {
+            if (ok) {
+                printf("  %s: %d %d, %zu %zu fields\n  new %s\n  old %s\n",
+                       what, rc1, rc2, n1, n2, ev->json ? ev->json : "-",
+                       ref ? ref : "-");
+            }
+
+            ok = 0;
+        }
+
+        free(ref);
+    }
+
+    compared++;
+
+    return ok;
+}
+
+
+static int
+values_match(strm_event_t *ev)
+{
+    int        ok;
+    size_t     i;
+    json_t    *plain, *v;
+    strm_rc_t  rc;
+
+    plain = strm_event_ref_plain(ev);
+    ok = (plain != NULL);
+
+    for (i = 0; ok && i < sizeof(paths) / sizeof(paths[0]); i++) {
+        rc = strm_avro_value(ev->schema->avro, ev->in, paths[i], 0, &v);
+
+        if (rc != STRM_OK
+            || !((v == NULL && strm_json_path(plain, paths[i]) == NULL)
+                 || (v != NULL
+                     && json_equal(v, strm_json_path(plain, paths[i])))))
+        {
+            printf("  value of \"%s\" differs\n", paths[i]);
+            ok = 0;
+        }
+
+        json_decref(v);
+    }
+
+    json_decref(plain);
+
+    return ok;
+}
+
+
+/* a field of a valid event given a wrong value, or a member too many */
+static void
+mutate(json_t *e)
+{
+    json_t  *a;
+
+    switch (rnd(12)) {
+    case 0:
+        json_object_set_new(e, "sid", json_integer(5));
+        break;
+    case 1:
+        json_object_set_new(e, "addr", json_string("x"));
+        break;
+    case 2:
+        json_object_set_new(e, "props", json_pack("{sb}", "a", 1));
+        break;
+    case 3:
+        json_object_set_new(e, "items", json_pack("[{si}]", "qty", 1));
+        break;
+    case 4:
+        json_object_set_new(e, "zzz", json_integer(1));
+        break;
+    case 5:
+        json_object_set_new(e, "kind", json_string("C"));
+        break;
+    case 6:
+        json_object_set_new(e, "raw", json_string("\xc4\x80"));
+        break;
+    case 7:
+        json_object_set_new(e, "fx", json_string("abc"));
+        break;
+    case 8:
+        json_object_set_new(e, "ratio", json_string("x"));
+        break;
+    case 9:
+        json_object_del(json_object_get(e, "strmMeta"), "consentLevels");
+        break;
+    case 10:
+        a = json_pack("{s{sf}}", "geo", "lat", 1.0);
+        json_object_set_new(json_object_get(a, "geo"), "lon",
+                            json_string("w"));
+        json_object_set_new(e, "alt", a);
+        break;
+    default:
+        json_object_set_new(e, "age", json_pack("{si}", "long", 3));
+    }
+}
+
+
+static void
+test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
+{
+    int                   i, ok_write, ok_value, ok_bin, ok_chk;
+    char                 *text, what[64];
+    size_t                len;
+    json_t               *e, *o, *plain;
+    strm_rc_t             rc, rc2;
+    strm_event_t          ev, bev;
+    strm_reject_t         rej, rej2;
+    unsigned char        *bin;
+    const strm_schema_t  *s;
+
+    s = strm_registry_schema(reg, RICH, sizeof(RICH) - 1);
+    CHECK(s != NULL && s->avro != NULL, "the rich schema");
+
+    if (s == NULL) {
+        return;
+    }
+
+    ok_write = 1;
+    ok_value = 1;
+    ok_bin = 1;
+    ok_chk = 1;
+
+    for (i = 0; i < EVENTS; i++) {
+        e = gen_event(contracts[rnd(sizeof(contracts)
+                                    / sizeof(contracts[0]))]);
+
+        if (rnd(4) == 0) {
+            o = shuffled(e);
+            json_decref(e);
+            e = o;
+        }
+
+        text = json_dumps(e, JSON_COMPACT);
+
+        rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                              (unsigned char *) text, strlen(text), &ev,
+                              &rej);
+
+        if (rc != STRM_OK) {
+            /* a key field left null, a validation: refused, as before */
+            if (rc != STRM_E_KEY_EMPTY && rc != STRM_E_VALIDATION) {
+                printf("  event %d refused: %d %s %s %s\n  %s\n", i, rc,
+                       rej.field, rej.rule, rej.detail, text);
+                ok_write = 0;
+            }
+
+            refused++;
+            goto next;
+        }
+
+        snprintf(what, sizeof(what), "event %d (json)", i);
+
+        if (!same(&ev, daead, what)) {
+            printf("  in  %s\n", text);
+            ok_write = 0;
+        }
+
+        if (!values_match(&ev)) {
+            printf("  in  %s\n", text);
+            ok_value = 0;
+        }
+
+        /* the same event as Avro binary: decoded into a tree */
+        plain = strm_event_ref_plain(&ev);
+        bin = NULL;
+
+        if (plain != NULL
+            && strm_avro_encode(s->avro, plain, &bin, &len, &rej)
+               == STRM_OK)
+        {
+            rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1,
+                                  STRM_SER_AVRO_BINARY, bin, len, &bev,
+                                  &rej);
+            snprintf(what, sizeof(what), "event %d (avro)", i);
+
+            if (rc != STRM_OK || bev.event == NULL || bev.in != NULL
+                || !same(&bev, daead, what))
+            {
+                ok_bin = 0;
+            }
+
+            binaries++;
+            strm_event_free(&bev);
+        }
+
+        free(bin);
+        json_decref(plain);
+
+    next:
+
+        strm_event_free(&ev);
+        free(text);
+
+        /* refusals: the check that builds nothing says what the other does */
+        mutate(e);
+        memset(&rej, 0, sizeof(rej));
+        memset(&rej2, 0, sizeof(rej2));
+        o = NULL;
+
+        rc = strm_avro_check_json(s->avro, e, NULL, &rej);
+        rc2 = strm_avro_check_json(s->avro, e, &o, &rej2);
+
+        if (rc != rc2 || strcmp(rej.field, rej2.field) != 0
+            || strcmp(rej.rule, rej2.rule) != 0
+            || strcmp(rej.detail, rej2.detail) != 0
+            || (rc == STRM_OK) != (o != NULL))
+        {
+            printf("  mutation %d: %d \"%s\" \"%s\" / %d \"%s\" \"%s\"\n", i,
+                   rc, rej.field, rej.rule, rc2, rej2.field, rej2.rule);
+            ok_chk = 0;
+        }
+
+        json_decref(o);
+        json_decref(e);
+    }
+
+    CHECK(ok_write, "JSON events: written as the tree path wrote them");
+    CHECK(ok_value, "JSON events: each field's value as the tree has it");
+    CHECK(ok_bin, "Avro binary events: written as the tree path wrote them");
+    CHECK(ok_chk, "the check alone refuses as the building check");
+    CHECK(compared > EVENTS / 2 && binaries > EVENTS / 3
+          && refused > EVENTS / 50, "enough events of each kind");
+
+    printf("  %d events compared (%d of them Avro binary), %d refused\n",
+           compared, binaries, refused);
+}
+
+
+/* a few exact bytes, so that both ways cannot be wrong together */
+static void
+test_exact(strm_registry_t *reg, strm_tink_keyset_t *daead)
+{
+    size_t         n;
+    json_t        *j, *meta;
+    strm_rc_t      rc;
+    strm_event_t   ev;
+    strm_reject_t  rej;
+
+    static const char  body[] =
+        "{\"sid\":\"s1\",\"strmMeta\":{\"eventContractRef\":"
+        "\"acme/inner/1.0.0\",\"consentLevels\":[1]},"
+        "\"ratio\":{\"long\":3},\"score\":2,\"kind\":\"B\","
+        "\"addr\":{\"street\":{\"string\":\"Main 1\"},\"geo\":"
+        "{\"io.acme.Geo\":{\"lat\":1,\"lon\":{\"float\":0.5}}}},"
+        "\"alt\":{\"Addr\":{\"zip\":3}}}";
+
+    rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                          (const unsigned char *) body, sizeof(body) - 1,
+                          &ev, &rej);
+    CHECK(rc == STRM_OK, "exact: parses");
+
+    if (rc != STRM_OK) {
+        return;
+    }
+
+    CHECK(strm_event_write(&ev, 5, 6, NULL, NULL, &n) == STRM_OK
+          && n == 0 && strcmp(ev.json,
+          "{\"strmMeta\":{\"eventContractRef\":\"acme/inner/1.0.0\","
+          "\"nonce\":6,\"timestamp\":5,\"keyLink\":null,\"billingId\":null,"
+          "\"consentLevels\":[1]},\"sid\":\"s1\",\"email\":null,"
+          "\"age\":null,\"score\":2.0,\"ratio\":3,\"kind\":\"B\","
+          "\"raw\":\"\xc3\xbf\\u0001\",\"fx\":\"ab\",\"tags\":[],"
+          "\"props\":{},\"addr\":{\"street\":\"Main 1\",\"zip\":0,"
+          "\"geo\":{\"lat\":1.0,\"lon\":0.5,\"label\":\"x\"}},"
+          "\"alt\":{\"street\":null,\"zip\":3,\"geo\":null},\"items\":[],"
+          "\"flag\":false,\"note\":\"none\"}") == 0,
+          "exact: defaults, unions, reals, stamps in place");
+
+    /*
+     * inner: addr/geo/label, addr/street, addr, strmMeta/keyLink, then
+     * the key field sid: addr is one ciphertext; its clear text held
+     * the ciphertexts of its label and street, encrypted first
+     */
+    CHECK(strm_event_write(&ev, 5, 6, UUID, daead, &n) == STRM_OK
+          && n == 5, "exact: five fields encrypted");
+
+    j = json_loads(ev.json, 0, NULL);
+    meta = json_object_get(j, "strmMeta");
+    CHECK(j != NULL && json_is_string(json_object_get(j, "addr"))
+          && json_is_string(json_object_get(j, "sid"))
+          && json_is_string(json_object_get(meta, "keyLink"))
+          && strcmp(json_string_value(json_object_get(meta, "keyLink")),
+                    UUID) != 0
+          && json_integer_value(json_object_get(meta, "nonce")) == 6
+          && json_is_object(json_object_get(j, "alt")),
+          "exact: addr, sid and keyLink encrypted, the rest in clear");
+    json_decref(j);
+
+    CHECK(same(&ev, daead, "exact"), "exact: as the tree path");
+
+    strm_event_free(&ev);
+}
+
+
+/* the registry of test_event.c: STRM's schemas, a JSON Schema's event */
+static void
+test_registry(strm_tink_keyset_t *daead)
+{
+    int               i, ok;
+    char              err[1024];
+    strm_rc_t         rc;
+    strm_event_t      ev;
+    strm_reject_t     rej;
+    strm_registry_t  *reg;
+
+    static const struct {
+        const char  *ref;
+        const char  *body;
+    } evs[] = {
+        { "acme/orders/1.0.0",
+          "{\"strmMeta\":{\"eventContractRef\":\"acme/orders/1.0.0\","
+          "\"consentLevels\":[2]},\"orderId\":\"o-12\",\"amount\":5,"
+          "\"customer\":{\"email\":\"a@b\",\"name\":\"n\"}}" },
+        { "acme/orders/1.0.0",
+          "{\"orderId\":\"o-1\",\"customer\":{\"name\":\"n\","
+          "\"email\":\"x@y\"},\"strmMeta\":{\"keyLink\":\"k\","
+          "\"consentLevels\":[],\"nonce\":1,"
+          "\"eventContractRef\":\"acme/orders/1.0.0\"},\"amount\":1.5}" },
+        { "strmprivacy/demo/1.0.2",
+          "{\"strmMeta\":{\"eventContractRef\":"
+          "\"strmprivacy/example/1.3.0\",\"consentLevels\":[1,0]},"
+          "\"uniqueIdentifier\":{\"string\":\"u\"},"
+          "\"consistentValue\":\"c\",\"someSensitiveValue\":null}" },
+        { "strmprivacy/clickstream/1.0.0",
+          "{\"strmMeta\":{\"eventContractRef\":"
+          "\"strmprivacy/clickstream/1.0.0\",\"consentLevels\":[0,1]},"
+          "\"producerSessionId\":\"s-1\",\"url\":\"https://a.example/x\","
+          "\"eventType\":\"click\",\"referrer\":\"https://r.example/\","
+          "\"userAgent\":\"ua/1.0\",\"conversion\":1,"
+          "\"abTests\":[\"a\",\"b\"],\"customer\":{\"id\":\"c-1\"}}" }
+    };
+
+    rc = strm_registry_load("t/unit/data/registry", &reg, err, sizeof(err));
+    CHECK(rc == STRM_OK, "test_event's registry loads");
+
+    if (rc != STRM_OK) {
+        return;
+    }
+
+    ok = 1;
+
+    for (i = 0; i < (int) (sizeof(evs) / sizeof(evs[0])); i++) {
+        rc = strm_event_parse(reg, evs[i].ref, strlen(evs[i].ref),
+                              STRM_SER_JSON,
+                              (const unsigned char *) evs[i].body,
+                              strlen(evs[i].body), &ev, &rej);
+
+        if (rc != STRM_OK || !same(&ev, daead, evs[i].ref)) {
+            printf("  %d: %d %s %s\n", i, rc, rej.field, rej.detail);
+            ok = 0;
+        }
+
+        strm_event_free(&ev);
+    }
+
+    CHECK(ok, "STRM's schemas and a JSON Schema's events as the tree path");
+
+    strm_registry_free(reg);
+}
+
+
+int
+main(void)
+{
+    char                 err[1024];
+    strm_rc_t            rc;
+    strm_registry_t     *reg;
+    strm_tink_keyset_t  *daead;
+
+    rc = strm_registry_load("t/unit/data/writer", &reg, err, sizeof(err));
+    CHECK(rc == STRM_OK, "the writer's registry loads");
+
+    if (rc != STRM_OK) {
+        printf("  %s\n", err);
+        return UNIT_DONE();
+    }
+
+    daead = strm_tink_keyset_new(STRM_TINK_DAEAD);
+    CHECK(daead != NULL && strm_tink_keyset_add_random(daead, NULL)
+          == STRM_OK, "a DAEAD keyset");
+
+    test_exact(reg, daead);
+    test_registry(daead);
+    test_many(reg, daead);
+
+    strm_tink_keyset_free(daead);
+    strm_registry_free(reg);
+
+    return UNIT_DONE();
+}
