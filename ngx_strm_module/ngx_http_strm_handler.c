@@ -550,7 +550,6 @@ ngx_http_strm_ingest_withdraw(ngx_http_request_t *r)
         return;
     }
 
-
     ngx_memzero(&tmsg, sizeof(ngx_http_strm_message_t));
     tmsg.topic = (const char *) smcf->keys_topic.data;
     tmsg.key = ctx->candidate;
