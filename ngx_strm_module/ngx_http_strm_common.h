@@ -68,6 +68,9 @@ typedef struct {
     u_char                      *payload;   /* heap, librdkafka frees it;
                                                NULL: a tombstone */
     size_t                       len;
+    unsigned                     borrowed:1; /* payload is the request's
+                                               (its body): librdkafka
+                                               copies it, nobody frees it */
     const u_char                *event_id;
     size_t                       event_id_len;
 

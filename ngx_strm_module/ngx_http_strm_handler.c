@@ -30,7 +30,7 @@
 static ngx_int_t ngx_http_strm_ingest_handler(ngx_http_request_t *r);
 static void ngx_http_strm_body_handler(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_body_copy(ngx_http_request_t *r,
-    u_char **out, size_t *len);
+    ngx_http_strm_message_t *msg, ngx_uint_t borrow);
 static strm_rc_t ngx_http_strm_ingest_check(ngx_http_request_t *r);
 static void ngx_http_strm_ingest_dead_letter(ngx_http_request_t *r,
     ngx_http_strm_message_t *dead);
@@ -175,7 +175,8 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_strm_cleanup;
     cln->data = r;
 
-    rc = ngx_http_strm_body_copy(r, &msg->payload, &msg->len);
+    /* raw: the body goes to Kafka as it came, copied by librdkafka */
+    rc = ngx_http_strm_body_copy(r, msg, slcf->raw);
     if (rc != STRM_OK) {
         ngx_http_strm_answer(r, rc);
         return;
@@ -229,16 +230,19 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
 
 /*
  * The body as one heap buffer that librdkafka can own: in memory or
- * spooled to a temporary file by nginx (large bodies, HTTP/2).
+ * spooled to a temporary file by nginx (large bodies, HTTP/2).  With
+ * borrow, a body that is one buffer in memory is not copied here: the
+ * message borrows it and librdkafka copies it into its own message.
  */
 static strm_rc_t
-ngx_http_strm_body_copy(ngx_http_request_t *r, u_char **out, size_t *len)
+ngx_http_strm_body_copy(ngx_http_request_t *r, ngx_http_strm_message_t *msg,
+    ngx_uint_t borrow)
 {
     off_t         size;
     size_t        n;
     u_char       *p, *buf;
     ssize_t       rd;
-    ngx_buf_t    *b;
+    ngx_buf_t    *b, *one;
     ngx_chain_t  *cl;
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
@@ -246,13 +250,30 @@ ngx_http_strm_body_copy(ngx_http_request_t *r, u_char **out, size_t *len)
     }
 
     size = 0;
+    one = NULL;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        size += ngx_buf_size(cl->buf);
+        n = (size_t) ngx_buf_size(cl->buf);
+
+        if (n == 0) {
+            continue;
+        }
+
+        /* the only non-empty buffer so far, or none (several) */
+        one = (size == 0 && !cl->buf->in_file) ? cl->buf : NULL;
+        size += n;
     }
 
     if (size == 0) {
         return STRM_E_EMPTY_BODY;
+    }
+
+    if (borrow && one != NULL) {
+        msg->payload = one->pos;
+        msg->len = (size_t) size;
+        msg->borrowed = 1;
+
+        return STRM_OK;
     }
 
     buf = ngx_alloc((size_t) size, r->connection->log);
@@ -285,8 +306,8 @@ ngx_http_strm_body_copy(ngx_http_request_t *r, u_char **out, size_t *len)
         p += n;
     }
 
-    *out = buf;
-    *len = (size_t) size;
+    msg->payload = buf;
+    msg->len = (size_t) size;
 
     return STRM_OK;
 }
@@ -395,12 +416,11 @@ ngx_http_strm_ingest_candidate(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
     msg = ctx->msg;
 
-    kin = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
+    kin = ngx_http_strm_inflight_new(r->connection->log);
     if (kin == NULL) {
         return STRM_E_NOMEM;
     }
 
-    ngx_memzero(kin, sizeof(ngx_http_strm_inflight_t));
     kin->handler = ngx_http_strm_candidate_delivered;
     kin->data = r;
     ngx_memcpy(kin->link, ctx->candidate, STRM_UUID_LEN);
@@ -418,7 +438,7 @@ ngx_http_strm_ingest_candidate(ngx_http_request_t *r)
     rc = ngx_http_strm_kafka_produce(&kmsg, kin, r->connection->log);
 
     if (rc != STRM_OK) {
-        ngx_free(kin);
+        ngx_http_strm_inflight_free(kin);
         return rc;
     }
 
@@ -525,12 +545,10 @@ ngx_http_strm_ingest_withdraw(ngx_http_request_t *r)
                    ctx->candidate);
 
     /* nobody waits for it: the report only frees */
-    tin = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
+    tin = ngx_http_strm_inflight_new(r->connection->log);
     if (tin == NULL) {
         return;
     }
-
-    ngx_memzero(tin, sizeof(ngx_http_strm_inflight_t));
 
     ngx_memzero(&tmsg, sizeof(ngx_http_strm_message_t));
     tmsg.topic = (const char *) smcf->keys_topic.data;
@@ -543,7 +561,7 @@ ngx_http_strm_ingest_withdraw(ngx_http_request_t *r)
     rc = ngx_http_strm_kafka_produce(&tmsg, tin, r->connection->log);
 
     if (rc != STRM_OK) {
-        ngx_free(tin);
+        ngx_http_strm_inflight_free(tin);
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "strm ingest: a lost candidate key link not "
                       "withdrawn: %s", strm_error_get(rc)->code);
@@ -586,20 +604,19 @@ ngx_http_strm_ingest_send(ngx_http_request_t *r)
     smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    in = ngx_alloc(sizeof(ngx_http_strm_inflight_t), r->connection->log);
+    in = ngx_http_strm_inflight_new(r->connection->log);
     if (in == NULL) {
         ngx_http_strm_answer(r, STRM_E_NOMEM);
         return;
     }
 
-    ngx_memzero(in, sizeof(ngx_http_strm_inflight_t));
     in->handler = ngx_http_strm_delivered;
     in->data = r;
 
     rc = ngx_http_strm_kafka_produce(ctx->msg, in, r->connection->log);
 
     if (rc != STRM_OK) {
-        ngx_free(in);
+        ngx_http_strm_inflight_free(in);
         ngx_http_strm_answer(r, rc);
         return;
     }
@@ -770,7 +787,10 @@ ngx_http_strm_cleanup(void *data)
     }
 
     if (ctx->msg != NULL) {
-        ngx_free(ctx->msg->payload);
+        if (!ctx->msg->borrowed) {
+            ngx_free(ctx->msg->payload);
+        }
+
         ngx_free(ctx->msg->keyrec);
         ctx->msg->payload = NULL;
         ctx->msg->keyrec = NULL;

@@ -27,6 +27,9 @@
 #define NGX_HTTP_STRM_DELIVERY_SCAN   1000
 #define NGX_HTTP_STRM_DELIVERY_SLACK  500
 
+/* in-flight records kept for reuse: a record per event in flight */
+#define NGX_HTTP_STRM_INFLIGHT_CACHE  4096
+
 /* brokers whose state is followed; more are not counted */
 #define NGX_HTTP_STRM_KAFKA_BROKERS  64
 #define NGX_HTTP_STRM_KAFKA_NAME     256
@@ -53,6 +56,10 @@ typedef struct {
     ngx_uint_t                  exiting;
     ngx_uint_t                  fatal;
     ngx_http_strm_main_conf_t  *smcf;
+
+    /* freed in-flight records, linked through their data */
+    ngx_http_strm_inflight_t   *free_inflight;
+    ngx_uint_t                  nfree_inflight;
 
     /*
      * Written by librdkafka's threads (its interceptors), read by the
@@ -94,6 +101,7 @@ static void ngx_http_strm_kafka_serve(void);
 static void ngx_http_strm_kafka_dr(rd_kafka_t *rk,
     const rd_kafka_message_t *rkm, void *opaque);
 static void ngx_http_strm_kafka_conf_cleanup(void *data);
+static void ngx_http_strm_inflight_drain(void);
 static rd_kafka_resp_err_t ngx_http_strm_kafka_on_new(rd_kafka_t *rk,
     const rd_kafka_conf_t *conf, void *ic_opaque, char *errstr,
     size_t errstr_size);
@@ -936,6 +944,9 @@ ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle)
 
     rd_kafka_destroy(k->rk);
     k->rk = NULL;
+
+    /* rd_kafka_destroy() served the last reports */
+    ngx_http_strm_inflight_drain();
 }
 
 
@@ -1100,12 +1111,20 @@ strm_rc_t
 ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     ngx_http_strm_inflight_t *in, ngx_log_t *log)
 {
+    int                     flags;
     ngx_uint_t              i;
     rd_kafka_headers_t     *hdrs;
     rd_kafka_resp_err_t     err;
     ngx_http_strm_kafka_t  *k;
 
     k = &ngx_http_strm_kafka;
+
+    /*
+     * A borrowed payload (the request's body as it came) is copied into
+     * the message's own allocation: one malloc(), as our own copy would
+     * have cost, and nothing of the request's outlives it.
+     */
+    flags = msg->borrowed ? RD_KAFKA_MSG_F_COPY : RD_KAFKA_MSG_F_FREE;
 
     if (!ngx_http_strm_kafka_ready()) {
         return STRM_E_NOT_READY;
@@ -1131,7 +1150,7 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     if (msg->session == NULL) {
         err = rd_kafka_producev(k->rk,
                                 RD_KAFKA_V_TOPIC(msg->topic),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_MSGFLAGS(flags),
                                 RD_KAFKA_V_VALUE(msg->payload, msg->len),
                                 RD_KAFKA_V_KEY(msg->key, msg->key_len),
                                 RD_KAFKA_V_HEADERS(hdrs),
@@ -1145,7 +1164,7 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
 
         err = rd_kafka_producev(k->rk,
                                 RD_KAFKA_V_RKT(k->keys_rkt),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_MSGFLAGS(flags),
                                 RD_KAFKA_V_VALUE(msg->payload, msg->len),
                                 RD_KAFKA_V_KEY(msg->key, msg->key_len),
                                 RD_KAFKA_V_HEADERS(hdrs),
@@ -1283,18 +1302,12 @@ ngx_http_strm_kafka_read_handler(ngx_event_t *rev)
     c = rev->data;
     w = c->data;
 
-    for ( ;; ) {
-        n = read(c->fd, &v, sizeof(v));
+    /* one read() takes the eventfd's whole count and sets it to 0 */
+    n = read(c->fd, &v, sizeof(v));
 
-        if (n == -1) {
-            if (ngx_errno == NGX_EAGAIN || ngx_errno == NGX_EINTR) {
-                break;
-            }
-
-            ngx_log_error(NGX_LOG_ALERT, rev->log, ngx_errno,
-                          "strm kafka: read() from eventfd failed");
-            break;
-        }
+    if (n == -1 && ngx_errno != NGX_EAGAIN && ngx_errno != NGX_EINTR) {
+        ngx_log_error(NGX_LOG_ALERT, rev->log, ngx_errno,
+                      "strm kafka: read() from eventfd failed");
     }
 
     w->serve();
@@ -1411,7 +1424,75 @@ ngx_http_strm_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         in->handler(in, rc, reason);
     }
 
-    ngx_free(in);
+    ngx_http_strm_inflight_free(in);
+}
+
+
+/*
+ * In-flight records come from a free list of this worker: at load
+ * hundreds are in flight at once, more than malloc()'s per-thread cache
+ * holds, and each would cost a trip into its arena.
+ */
+ngx_http_strm_inflight_t *
+ngx_http_strm_inflight_new(ngx_log_t *log)
+{
+    ngx_http_strm_kafka_t     *k;
+    ngx_http_strm_inflight_t  *in;
+
+    k = &ngx_http_strm_kafka;
+
+    in = k->free_inflight;
+
+    if (in != NULL) {
+        k->free_inflight = in->data;
+        k->nfree_inflight--;
+
+    } else {
+        in = ngx_alloc(sizeof(ngx_http_strm_inflight_t), log);
+        if (in == NULL) {
+            return NULL;
+        }
+    }
+
+    ngx_memzero(in, sizeof(ngx_http_strm_inflight_t));
+
+    return in;
+}
+
+
+void
+ngx_http_strm_inflight_free(ngx_http_strm_inflight_t *in)
+{
+    ngx_http_strm_kafka_t  *k;
+
+    k = &ngx_http_strm_kafka;
+
+    if (k->nfree_inflight >= NGX_HTTP_STRM_INFLIGHT_CACHE) {
+        ngx_free(in);
+        return;
+    }
+
+    in->data = k->free_inflight;
+    k->free_inflight = in;
+    k->nfree_inflight++;
+}
+
+
+static void
+ngx_http_strm_inflight_drain(void)
+{
+    ngx_http_strm_kafka_t     *k;
+    ngx_http_strm_inflight_t  *in;
+
+    k = &ngx_http_strm_kafka;
+
+    while (k->free_inflight != NULL) {
+        in = k->free_inflight;
+        k->free_inflight = in->data;
+        ngx_free(in);
+    }
+
+    k->nfree_inflight = 0;
 }
 
 

@@ -84,5 +84,13 @@ void ngx_http_strm_kafka_unwatch(ngx_connection_t *c, rd_kafka_queue_t *q);
 strm_rc_t ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     ngx_http_strm_inflight_t *in, ngx_log_t *log);
 
+/*
+ * An in-flight record, zeroed (NULL: out of memory, logged), and its
+ * return when it was never produced; the delivery report returns the
+ * ones produced.
+ */
+ngx_http_strm_inflight_t *ngx_http_strm_inflight_new(ngx_log_t *log);
+void ngx_http_strm_inflight_free(ngx_http_strm_inflight_t *in);
+
 
 #endif /* _NGX_HTTP_STRM_KAFKA_H_INCLUDED_ */

@@ -412,9 +412,18 @@ strm_devbroker_cluster(strm_devbroker_conf_t *cf)
     conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, strm_devbroker_rdkafka_log);
 
+    /*
+     * The mock's connections take its client's socket options: without
+     * TCP_NODELAY (as a Kafka broker sets) a response written while the
+     * one before is unacknowledged waits for the client's delayed ACK,
+     * up to 40 ms, and producers at load see that as their ack's time.
+     */
     if (rd_kafka_conf_set(conf, "client.id", "strm-devbroker", errstr,
                           sizeof(errstr))
         != RD_KAFKA_CONF_OK
+        || rd_kafka_conf_set(conf, "socket.nagle.disable", "true", errstr,
+                             sizeof(errstr))
+           != RD_KAFKA_CONF_OK
         || (strm_w_log_level() >= STRM_W_LOG_DEBUG
             && rd_kafka_conf_set(conf, "debug", "mock", errstr,
                                  sizeof(errstr))

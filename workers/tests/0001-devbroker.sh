@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # strm-devbroker: files, topics (declared, auto-created, via control),
 # a round trip with keys and headers read back by scripts/kafka-read,
-# the idempotent producer, broker down/up, rtt, control errors, SIGTERM.
+# the idempotent producer, broker down/up, rtt, control errors, no Nagle
+# on its connections, SIGTERM.
 
 . "$(dirname "$0")/helpers.sh"
 
@@ -167,6 +168,30 @@ t0=$(now_ms)
 echo fast | kcat -b "$BOOTSTRAP" -P -t "$T-rtt"
 fast=$(($(now_ms) - t0))
 check "rtt 0 removes it (${fast} ms)" test "$fast" -lt $((slow - 200))
+
+# --- no Nagle on the brokers' connections, as a Kafka broker's ----------
+
+# (strace shows the socket options; without it, or with STRM_STRACE= ,
+# the check is skipped)
+STRACE=${STRM_STRACE-$(command -v strace || true)}
+if [ -n "$STRACE" ]; then
+    "$STRACE" -f -qq -e trace=setsockopt -e signal=none \
+        -o "$DB_DIR/nodelay.strace" -p "$DB_PID" 2> /dev/null &
+    sp=$!
+    # attached once a thread of the broker shows a system call
+    for _ in $(seq 50); do
+        [ -s "$DB_DIR/nodelay.strace" ] && break
+        kcat -b "$BOOTSTRAP" -L -m 5 > /dev/null 2>&1
+        sleep 0.1
+    done
+    kcat -b "$BOOTSTRAP" -L -m 5 > /dev/null 2>&1
+    kill "$sp" 2> /dev/null
+    wait "$sp" 2> /dev/null
+    check "a new connection gets TCP_NODELAY (no delayed-ACK stalls)" \
+        grep -q 'TCP_NODELAY, \[1\]' "$DB_DIR/nodelay.strace"
+else
+    SKIP "TCP_NODELAY on new connections (no strace)"
+fi
 
 # --- SIGTERM --------------------------------------------------------------
 
