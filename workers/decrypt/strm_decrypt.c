@@ -125,6 +125,7 @@ typedef struct {
     strm_keys_t            *keys;
     rd_kafka_t             *consumer;
     rd_kafka_t             *producer;
+    strm_derive_ctx_t      *dctx;             /* the record being derived */
     rd_kafka_headers_t     *move;             /* detached, for produce */
     unsigned                batched;          /* records since timers */
     FILE                   *audit;
@@ -175,7 +176,7 @@ static void strm_decrypt_audit_line(strm_decrypt_t *d, json_t *line);
 static void strm_decrypt_status(strm_decrypt_t *d);
 static int strm_decrypt_refresh_keys(strm_decrypt_t *d);
 static int strm_decrypt_forgotten(strm_decrypt_t *d,
-    const rd_kafka_message_t *rkm);
+    const rd_kafka_message_t *rkm, const char *link);
 static int strm_decrypt_key_link(const char *json, size_t len, char *link);
 static int strm_decrypt_json_member(const char **p, const char *end,
     const char *name);
@@ -915,6 +916,12 @@ strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen)
         return -1;
     }
 
+    d->dctx = strm_derive_ctx_new(d->reg);
+    if (d->dctx == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
     if (d->audit_log != NULL) {
         d->audit = fopen(d->audit_log, "a");
         if (d->audit == NULL) {
@@ -977,21 +984,19 @@ strm_decrypt_refresh_keys(strm_decrypt_t *d)
  * the cache of ready keysets (strm_keys_by_link()) would keep its key
  * for as long as the process runs.  So before a record goes through
  * the derived streams, the store is asked whether it still has the
- * record's key link: one LMDB read transaction (0.2 us).  When it does
+ * record's key link: one LMDB read transaction (0.2 us), or none while
+ * the store has had no commit since it last found that link
+ * (strm_keystore_has()).  When it does
  * not but the cache still does, the cache goes (the store is opened
  * again) and the record's PII stays encrypted (key_missing).  The delay
  * of an erasure is then the store's, with nothing of ours added.
  */
 static int
-strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
+strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm,
+    const char *link)
 {
     int                  n;
     strm_tink_keyset_t  *daead;
-    char                 link[STRM_UUID_LEN + 1];
-
-    if (strm_decrypt_key_link(rkm->payload, rkm->len, link) != 1) {
-        return 0;
-    }
 
     n = strm_keystore_has(strm_keys_store(d->keys), link);
 
@@ -1023,11 +1028,12 @@ strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
 /*
  * strmMeta.keyLink of a record, as strm_derive_event() reads it: 1 and
  * the link, or 0 when it has none (then nothing of it is decrypted).
- * jansson takes 8 us to parse a 500-byte event, forty times the store's
- * answer, so a scan looks for it first: exact for valid JSON (anything
- * else fails in strm_derive_event() and decrypts nothing), it gives up
- * on an escape in a member name on its way or in the link, and jansson
- * reads such a record.
+ * For the records the derive scan is not sure of (strm_derive_ctx_record()
+ * reads the others' link in its scan).  jansson takes 8 us to parse a
+ * 500-byte event, forty times the store's answer, so a scan looks for it
+ * first: exact for valid JSON (anything else fails in strm_derive_event()
+ * and decrypts nothing), it gives up on an escape in a member name on its
+ * way or in the link, and jansson reads such a record.
  */
 static int
 strm_decrypt_key_link(const char *json, size_t len, char *link)
@@ -1430,8 +1436,9 @@ strm_decrypt_queue(strm_decrypt_t *d, int32_t partition)
 static int
 strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
 {
-    char                    *out;
+    int                      n;
     size_t                   i, l, outlen, nfailed;
+    const char              *out;
     strm_rc_t                rc, frc;
     strm_decrypt_rec_t      *rec;
     strm_decrypt_queue_t    *q;
@@ -1439,6 +1446,7 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
     strm_derive_result_t     res;
     char                     why[256], fwhy[256];
     unsigned char            failed[STRM_DECRYPT_MAX_DERIVED];
+    char                     link[STRM_UUID_LEN + 1];
 
     q = strm_decrypt_queue(d, rkm->partition);
     rec = calloc(1, sizeof(strm_decrypt_rec_t));
@@ -1466,7 +1474,18 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
     q->tail = rec;
     d->inflight++;
 
-    if (strm_decrypt_forgotten(d, rkm) != 0) {
+    /*
+     * The record is scanned once for every derived stream; the key
+     * link comes from that scan (or, when the scan is not sure, from a
+     * look of its own).
+     */
+    n = strm_derive_ctx_record(d->dctx, rkm->payload, rkm->len, link);
+
+    if (n < 0) {
+        n = strm_decrypt_key_link(rkm->payload, rkm->len, link);
+    }
+
+    if (n == 1 && strm_decrypt_forgotten(d, rkm, link) != 0) {
         return -1;
     }
 
@@ -1478,12 +1497,10 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
         dv = &d->derived[i];
         dv->n.in++;
         failed[i] = 0;
-        out = NULL;
         why[0] = '\0';
 
-        rc = strm_derive_event(d->reg, d->keys, &dv->spec,
-                               rkm->payload, rkm->len, &out, &outlen, &res,
-                               why, sizeof(why));
+        rc = strm_derive_ctx_event(d->dctx, d->keys, &dv->spec, &out,
+                                   &outlen, &res, why, sizeof(why));
 
         if (rc == STRM_E_INTERNAL || rc == STRM_E_NOMEM) {
             /*
@@ -1538,11 +1555,11 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
             d->move = NULL;
         }
 
+        /* librdkafka copies out, which is wiped at once */
         rc = strm_decrypt_produce(d, dv->topic, rkm, out, outlen, rec,
                                   dv->topic);
 
-        OPENSSL_cleanse(out, outlen);
-        free(out);
+        strm_derive_ctx_wipe(d->dctx);
 
         if (rc != 0) {
             return -1;
@@ -2019,6 +2036,8 @@ strm_decrypt_free(strm_w_t *w)
     }
 
     free(d->queues);
+
+    strm_derive_ctx_free(d->dctx);
 
     if (d->keys != NULL) {
         strm_keys_close(d->keys);
