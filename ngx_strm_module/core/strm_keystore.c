@@ -30,8 +30,9 @@
 #define STRM_KEYREC_MAX        (STRM_KEYREC_HEADER + STRM_KEYREC_FLEET_LEN \
                                 + 8)
 
-/* strm_keystore_has()'s memo of links found (a power of two) */
-#define STRM_KEYSTORE_HAS_MEMO 4096
+/* strm_keystore_has()'s memo of links found: slots (a power of two),
+   two ways */
+#define STRM_KEYSTORE_HAS_MEMO 16384
 
 /* session || window: the key of the windows table */
 #define STRM_KEYSTORE_SW_LEN   (STRM_KEYSTORE_HMAC_LEN + 8)
@@ -1848,7 +1849,7 @@ strm_keystore_has(strm_keystore_t *ks, const char *link)
     MDB_val                k, v;
     MDB_txn               *txn;
     MDB_envinfo            info;
-    strm_keystore_memo_t  *m;
+    strm_keystore_memo_t  *m, t;
 
     if (strlen(link) != STRM_UUID_LEN) {
         return 0;
@@ -1865,14 +1866,26 @@ strm_keystore_has(strm_keystore_t *ks, const char *link)
         memcpy(&a, link, 8);
         memcpy(&b, link + STRM_UUID_LEN - 8, 8);
         a = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
-        m = &ks->memo[(a >> 32) & (STRM_KEYSTORE_HAS_MEMO - 1)];
+        m = &ks->memo[(a >> 32) & (STRM_KEYSTORE_HAS_MEMO - 2)];
+
+        /* the way that has it in front */
+        if (memcmp(m[1].link, link, STRM_UUID_LEN) == 0) {
+            t = m[0];
+            m[0] = m[1];
+            m[1] = t;
+        }
 
         if (m->txnid != 0
+            && memcmp(m->link, link, STRM_UUID_LEN) == 0
             && mdb_env_info(ks->env, &info) == MDB_SUCCESS
-            && info.me_last_txnid == m->txnid
-            && memcmp(m->link, link, STRM_UUID_LEN) == 0)
+            && info.me_last_txnid == m->txnid)
         {
             return 1;
+        }
+
+        /* another link in front goes behind */
+        if (memcmp(m->link, link, STRM_UUID_LEN) != 0) {
+            m[1] = m[0];
         }
     }
 
