@@ -100,6 +100,7 @@ struct strm_decrypt_rec_s {
 typedef struct {
     strm_decrypt_rec_t   *head;
     strm_decrypt_rec_t   *tail;
+    int                   done;     /* a record done, offset not stored */
 } strm_decrypt_queue_t;
 
 
@@ -131,6 +132,8 @@ typedef struct {
     FILE                   *audit;
     strm_decrypt_queue_t   *queues;           /* by partition */
     int32_t                 nqueues;
+    int                     done;             /* a queue's done is set */
+    strm_decrypt_rec_t     *spare;            /* records to reuse */
     unsigned                generation;       /* bumped on a revoke */
     uint64_t                inflight;
     uint64_t                malformed;
@@ -167,7 +170,9 @@ static int strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
 static void strm_decrypt_dead_letter(strm_decrypt_t *d,
     const rd_kafka_message_t *rkm, strm_rc_t rc, const char *why,
     const unsigned char *failed, strm_decrypt_rec_t *rec);
-static void strm_decrypt_advance(strm_decrypt_t *d, int32_t partition);
+static void strm_decrypt_done(strm_decrypt_t *d, strm_decrypt_rec_t *rec);
+static void strm_decrypt_store(strm_decrypt_t *d);
+static void strm_decrypt_rec_free(strm_decrypt_t *d, strm_decrypt_rec_t *r);
 static strm_decrypt_queue_t *strm_decrypt_queue(strm_decrypt_t *d,
     int32_t partition);
 static void strm_decrypt_audit_definitions(strm_decrypt_t *d);
@@ -301,6 +306,7 @@ strm_decrypt_run(strm_w_t *w)
         /* backpressure: Kafka is slower than the source */
         if (d->inflight >= STRM_DECRYPT_MAX_INFLIGHT) {
             rd_kafka_poll(d->producer, 100);
+            strm_decrypt_store(d);
             continue;
         }
 
@@ -349,6 +355,7 @@ strm_decrypt_run(strm_w_t *w)
 
         d->batched = 0;
         rd_kafka_poll(d->producer, 0);
+        strm_decrypt_store(d);
 
         now = strm_w_now_ms();
 
@@ -389,11 +396,13 @@ strm_decrypt_drain(strm_w_t *w)
                (unsigned long long) d->inflight);
 
     drain = strm_w_now_ms() + STRM_DECRYPT_DRAIN_MS;
+    strm_decrypt_store(d);
 
     while (d->inflight > 0 && strm_w_now_ms() < drain
            && !strm_w_stopping())
     {
         rd_kafka_poll(d->producer, 100);
+        strm_decrypt_store(d);
     }
 
     return STRM_W_EX_OK;
@@ -405,6 +414,7 @@ strm_decrypt_stop(strm_w_t *w)
 {
     strm_decrypt_t  *d = w->data;
 
+    strm_decrypt_store(d);
     rd_kafka_commit(d->consumer, NULL, 0);
     rd_kafka_consumer_close(d->consumer);
     rd_kafka_flush(d->producer, 5000);
@@ -1371,6 +1381,8 @@ strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
     strm_w_log(STRM_W_LOG_NOTICE, "revoked %d partitions", parts->cnt);
 
+    /* the offsets of what is done, stored before they are committed */
+    strm_decrypt_store(d);
     rd_kafka_commit(rk, NULL, 0);
 
     d->generation++;
@@ -1381,7 +1393,7 @@ strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             d->queues[i].head = r->next;
 
             if (r->pending == 0) {
-                free(r);
+                strm_decrypt_rec_free(d, r);
 
             } else {
                 /* its delivery reports free it */
@@ -1391,6 +1403,7 @@ strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
 
         d->queues[i].tail = NULL;
+        d->queues[i].done = 0;
     }
 
     rd_kafka_assign(rk, NULL);
@@ -1449,7 +1462,14 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
     char                     link[STRM_UUID_LEN + 1];
 
     q = strm_decrypt_queue(d, rkm->partition);
-    rec = calloc(1, sizeof(strm_decrypt_rec_t));
+
+    if (d->spare != NULL) {
+        rec = d->spare;
+        d->spare = rec->next;
+
+    } else {
+        rec = malloc(sizeof(strm_decrypt_rec_t));
+    }
 
     if (q == NULL || rec == NULL) {
         free(rec);
@@ -1457,6 +1477,8 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
         return -1;
     }
 
+    rec->next = NULL;
+    rec->done = 0;
     rec->partition = rkm->partition;
     rec->offset = rkm->offset;
     rec->generation = d->generation;
@@ -1574,8 +1596,7 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
     rec->pending--;
 
     if (rec->pending == 0) {
-        rec->done = 1;
-        strm_decrypt_advance(d, rec->partition);
+        strm_decrypt_done(d, rec);
     }
 
     return 0;
@@ -1732,55 +1753,102 @@ strm_decrypt_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 
     if (rec->done == -1) {
         /* abandoned by a revoke */
-        free(rec);
+        strm_decrypt_rec_free(d, rec);
         d->inflight--;
         return;
     }
 
-    rec->done = 1;
-    strm_decrypt_advance(d, rec->partition);
+    strm_decrypt_done(d, rec);
 }
 
 
-/* stores the offset after the longest run of finished records */
+/*
+ * A record whose outputs are all acknowledged: its offset is stored by
+ * strm_decrypt_store(), after the delivery reports of a poll, with
+ * those of the others, not one call a record.
+ */
 static void
-strm_decrypt_advance(strm_decrypt_t *d, int32_t partition)
+strm_decrypt_done(strm_decrypt_t *d, strm_decrypt_rec_t *rec)
 {
+    rec->done = 1;
+    d->queues[rec->partition].done = 1;
+    d->done = 1;
+}
+
+
+/*
+ * For every partition with a record done: the offset after the longest
+ * run of done records from its head, all in one list.
+ */
+static void
+strm_decrypt_store(strm_decrypt_t *d)
+{
+    int32_t                           i;
     int64_t                           last;
     strm_decrypt_rec_t               *r;
     strm_decrypt_queue_t             *q;
     rd_kafka_resp_err_t               err;
     rd_kafka_topic_partition_list_t  *l;
 
-    q = strm_decrypt_queue(d, partition);
-    last = -1;
-
-    while (q->head != NULL && q->head->done == 1) {
-        r = q->head;
-        q->head = r->next;
-        last = r->offset;
-        free(r);
-        d->inflight--;
-    }
-
-    if (q->head == NULL) {
-        q->tail = NULL;
-    }
-
-    if (last < 0) {
+    if (!d->done) {
         return;
     }
 
-    l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, d->topic, partition)->offset =
-        last + 1;
+    d->done = 0;
+    l = NULL;
+
+    for (i = 0; i < d->nqueues; i++) {
+        q = &d->queues[i];
+
+        if (!q->done) {
+            continue;
+        }
+
+        q->done = 0;
+        last = -1;
+
+        while (q->head != NULL && q->head->done == 1) {
+            r = q->head;
+            q->head = r->next;
+            last = r->offset;
+            strm_decrypt_rec_free(d, r);
+            d->inflight--;
+        }
+
+        if (q->head == NULL) {
+            q->tail = NULL;
+        }
+
+        if (last < 0) {
+            continue;
+        }
+
+        if (l == NULL) {
+            l = rd_kafka_topic_partition_list_new(d->nqueues);
+        }
+
+        rd_kafka_topic_partition_list_add(l, d->topic, i)->offset = last + 1;
+    }
+
+    if (l == NULL) {
+        return;
+    }
 
     err = rd_kafka_offsets_store(d->consumer, l);
-    rd_kafka_topic_partition_list_destroy(l);
 
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        d->stored++;
+        d->stored += l->cnt;
     }
+
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+
+static void
+strm_decrypt_rec_free(strm_decrypt_t *d, strm_decrypt_rec_t *r)
+{
+    r->next = d->spare;
+    d->spare = r;
 }
 
 
@@ -2036,6 +2104,12 @@ strm_decrypt_free(strm_w_t *w)
     }
 
     free(d->queues);
+
+    while (d->spare != NULL) {
+        r = d->spare;
+        d->spare = r->next;
+        free(r);
+    }
 
     strm_derive_ctx_free(d->dctx);
 
