@@ -533,19 +533,22 @@ strm_derive_uuid(const char *s, size_t len)
 {
     size_t  i;
 
-    if (len != STRM_UUID_LEN) {
+    static const unsigned char  hex[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+        ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1
+    };
+
+    if (len != STRM_UUID_LEN
+        || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+    {
         return 0;
     }
 
     for (i = 0; i < len; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') {
-                return 0;
-            }
-
-        } else if (!((s[i] >= '0' && s[i] <= '9')
-                     || (s[i] >= 'a' && s[i] <= 'f')
-                     || (s[i] >= 'A' && s[i] <= 'F')))
+        if (!hex[(unsigned char) s[i]] && i != 8 && i != 13 && i != 18
+            && i != 23)
         {
             return 0;
         }
