@@ -146,17 +146,36 @@ strm_b64_decode_internal(unsigned char *dst, size_t *dlen,
     const unsigned char *src, size_t len, const unsigned char *values)
 {
     size_t        i, n;
-    unsigned int  v, acc;
+    unsigned int  a, b, c, v, acc;
 
     /* one character left over carries only 6 bits: never valid */
     if (len % 4 == 1) {
         return STRM_E_BAD_REQUEST;
     }
 
-    acc = 0;
     n = 0;
 
-    for (i = 0; i < len; i++) {
+    /* whole quads first: four lookups, one test, three bytes */
+    for (i = 0; i + 4 <= len; i += 4) {
+        a = values[src[i]];
+        b = values[src[i + 1]];
+        c = values[src[i + 2]];
+        v = values[src[i + 3]];
+
+        if ((a | b | c | v) > 63) {
+            return STRM_E_BAD_REQUEST;
+        }
+
+        acc = (a << 18) | (b << 12) | (c << 6) | v;
+        dst[n] = (unsigned char) (acc >> 16);
+        dst[n + 1] = (unsigned char) (acc >> 8);
+        dst[n + 2] = (unsigned char) acc;
+        n += 3;
+    }
+
+    acc = 0;
+
+    for ( /* void */ ; i < len; i++) {
         v = values[src[i]];
         if (v > 63) {
             return STRM_E_BAD_REQUEST;

@@ -5,6 +5,7 @@
 
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@
 #define STRM_DERIVE_SPLICE_MAX  64
 
 
+/* the contracts whose string fields a context remembers */
+#define STRM_DERIVE_CTX_CONTRACTS  64
+
+
 /* what strmMeta says */
 typedef struct {
     const strm_contract_t  *contract;
@@ -29,6 +34,49 @@ typedef struct {
     size_t                  nconsent;
     char                    link[STRM_UUID_LEN + 1];
 } strm_derive_meta_t;
+
+
+/* a compact event as the splice's scan found it */
+typedef struct {
+    const char             *json;
+    size_t                  len;
+    strm_jscan_index_t      ix;
+    strm_derive_meta_t      m;
+} strm_derive_scan_t;
+
+
+/* which PII fields of a contract are strings (strm_derive_is_string()) */
+typedef struct {
+    const strm_contract_t  *contract;
+    uint64_t                strings;      /* bit i: c->pii[i] */
+} strm_derive_strings_t;
+
+
+struct strm_derive_ctx_s {
+    const strm_registry_t  *reg;
+
+    /* the record of strm_derive_ctx_record() */
+    const char             *json;
+    size_t                  len;
+    int                     scanned;      /* 1: sc holds it, 0: the tree */
+    strm_derive_scan_t      sc;
+
+    strm_derive_strings_t   strings[STRM_DERIVE_CTX_CONTRACTS];
+    size_t                  nstrings;
+
+    /* the output: the splice's in buf, or the tree's (malloc()ed) */
+    char                   *buf;
+    size_t                  size;
+    char                   *tree;
+    size_t                  tree_len;
+
+    /* where buf holds plaintext: wiped before the next output */
+    struct {
+        size_t              off;
+        size_t              len;
+    }                       wipe[STRM_DERIVE_SPLICE_MAX];
+    size_t                  nwipe;
+};
 
 
 static strm_rc_t strm_derive_fail(char *why, size_t whylen, strm_rc_t rc,
@@ -46,9 +94,14 @@ static strm_rc_t strm_derive_field(strm_tink_keyset_t *daead,
 static strm_rc_t strm_derive_dump(json_t *event, char **out,
     size_t *outlen, size_t hint);
 static void strm_derive_wipe(json_t *v);
-static int strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
-    const strm_derive_spec_t *spec, const char *json, size_t len,
-    char **out, size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp);
+static int strm_derive_scan(const strm_registry_t *reg, const char *json,
+    size_t len, strm_derive_scan_t *sc);
+static int strm_derive_splice(const strm_registry_t *reg,
+    const strm_derive_scan_t *sc, strm_keys_t *keys,
+    const strm_derive_spec_t *spec, strm_derive_ctx_t *ctx, char **out,
+    size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp);
+static uint64_t strm_derive_strings(const strm_registry_t *reg,
+    strm_derive_ctx_t *ctx, const strm_contract_t *c);
 static size_t strm_derive_escaped(const unsigned char *p, size_t n,
     char *out);
 
@@ -201,14 +254,16 @@ strm_derive_event(const strm_registry_t *reg, strm_keys_t *keys,
     char **out, size_t *outlen, strm_derive_result_t *res, char *why,
     size_t whylen)
 {
-    strm_rc_t  rc;
+    strm_rc_t           rc;
+    strm_derive_scan_t  sc;
 
     if (why != NULL && whylen > 0) {
         why[0] = '\0';
     }
 
-    if (strm_derive_splice(reg, keys, spec, json, len, out, outlen, res,
-                           &rc))
+    if (strm_derive_scan(reg, json, len, &sc)
+        && strm_derive_splice(reg, &sc, keys, spec, NULL, out, outlen, res,
+                              &rc))
     {
         if (rc != STRM_OK) {
             strm_derive_fail(why, whylen, rc, "%s",
@@ -478,19 +533,22 @@ strm_derive_uuid(const char *s, size_t len)
 {
     size_t  i;
 
-    if (len != STRM_UUID_LEN) {
+    static const unsigned char  hex[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+        ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1
+    };
+
+    if (len != STRM_UUID_LEN
+        || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+    {
         return 0;
     }
 
     for (i = 0; i < len; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') {
-                return 0;
-            }
-
-        } else if (!((s[i] >= '0' && s[i] <= '9')
-                     || (s[i] >= 'a' && s[i] <= 'f')
-                     || (s[i] >= 'A' && s[i] <= 'F')))
+        if (!hex[(unsigned char) s[i]] && i != 8 && i != 13 && i != 18
+            && i != 23)
         {
             return 0;
         }
@@ -723,61 +781,41 @@ strm_derive_wipe(json_t *v)
 
 
 /*
- * The splice: one scan checks the event (strm_jscan_object(), compact
- * text that jansson would accept as it is, no duplicate member), then
- * strmMeta and the PII fields are found by their byte spans, each
- * ciphertext is decrypted into a buffer on the stack and written over
- * its span as jansson would write the string; every other byte is
- * copied.  1 when it is done (*rcp says how: STRM_OK, or a failure of
- * the key store or of memory, not the record's fault), 0 when the
- * event is one for the tree: anything unusual in it, a field that is
- * no string in the schema, a ciphertext that does not decrypt (the
- * tree then says why).
+ * The splice's scan: one pass checks the event (strm_jscan_object(),
+ * compact text that jansson would accept as it is, no duplicate member)
+ * and notes where its members are; strmMeta is read from those spans.
+ * 1 when the event is one for the splice, 0 when it is one for the
+ * tree: anything unusual in it (the tree then says why).
  */
 static int
-strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
-    const strm_derive_spec_t *spec, const char *json, size_t len,
-    char **out, size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp)
+strm_derive_scan(const strm_registry_t *reg, const char *json, size_t len,
+    strm_derive_scan_t *sc)
 {
-    int                     level, l;
-    char                   *o, *w;
-    size_t                  i, j, k, n, nconsent, used, nspan, olen, clen;
-    strm_rc_t               rc;
-    const char             *end, *meta, *mend, *v, *vend, *p, *path;
-    size_t                  hi;
-    strm_tink_keyset_t     *daead;
-    const strm_schema_t    *schema;
-    const strm_contract_t  *c;
-    int                     consent[STRM_EVENT_MAX_LEVELS];
-    char                    link[STRM_UUID_LEN + 1];
-    struct {
-        const char         *v;
-        const char         *vend;
-        unsigned char      *pt;
-        size_t              len;
-    }                       span[STRM_DERIVE_SPLICE_MAX], t;
-    strm_jscan_index_t      ix;
-    unsigned char           buf[STRM_DERIVE_SPLICE_BUF];
+    int          l;
+    size_t       k, nconsent;
+    const char  *meta, *mend, *v, *vend, *p;
 
     if (json == NULL
         || !strm_jscan_object_index(json, len, STRM_JSCAN_COMPACT
                                                | STRM_JSCAN_UNIQUE
                                                | STRM_JSCAN_ALLOW_NUL,
-                                    &ix))
+                                    &sc->ix))
     {
         return 0;
     }
 
-    end = json + len;
+    sc->json = json;
+    sc->len = len;
 
-    if (!strm_jscan_path(&ix, json, len, "strmMeta", &meta, &mend)
+    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta", &meta, &mend)
         || *meta != '{')
     {
         return 0;
     }
 
     /* consentLevels: integers from 0 to STRM_EVENT_MAX_LEVEL */
-    if (!strm_jscan_path(&ix, json, len, "strmMeta/consentLevels", &v, &vend)
+    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta/consentLevels", &v,
+                         &vend)
         || *v != '[')
     {
         return 0;
@@ -805,43 +843,84 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
             return 0;
         }
 
-        consent[nconsent++] = l;
+        sc->m.consent[nconsent++] = l;
 
         if (*p == ',') {
             p++;
         }
     }
 
+    sc->m.nconsent = nconsent;
+
     /* keyLink: a UUID string, no escape */
-    if (!strm_jscan_path(&ix, json, len, "strmMeta/keyLink", &v, &vend)
+    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta/keyLink", &v, &vend)
         || vend - v != STRM_UUID_LEN + 2 || *v != '"'
         || !strm_derive_uuid(v + 1, STRM_UUID_LEN))
     {
         return 0;
     }
 
-    memcpy(link, v + 1, STRM_UUID_LEN);
-    link[STRM_UUID_LEN] = '\0';
+    memcpy(sc->m.link, v + 1, STRM_UUID_LEN);
+    sc->m.link[STRM_UUID_LEN] = '\0';
 
-    if (!strm_jscan_path(&ix, json, len, "strmMeta/eventContractRef", &v,
+    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta/eventContractRef", &v,
                          &vend)
         || *v != '"' || memchr(v, '\\', vend - v) != NULL)
     {
         return 0;
     }
 
-    c = strm_registry_contract(reg, v + 1, vend - v - 2);
+    sc->m.contract = strm_registry_contract(reg, v + 1, vend - v - 2);
 
-    if (c == NULL) {
-        return 0;
-    }
+    return sc->m.contract != NULL;
+}
+
+
+/*
+ * The splice of an event strm_derive_scan() took: the PII fields are
+ * found by their byte spans, each ciphertext is decrypted into a buffer
+ * on the stack and written over its span as jansson would write the
+ * string; every other byte is copied.  1 when it is done (*rcp says
+ * how: STRM_OK, or a failure of the key store or of memory, not the
+ * record's fault), 0 when the event is one for the tree: a field that
+ * is no string in the schema, a ciphertext that does not decrypt (the
+ * tree then says why).  With ctx, the output goes to its buffer, and
+ * the spans of plaintext in it are noted for strm_derive_ctx_wipe();
+ * without, to a buffer malloc()ed for it.
+ */
+static int
+strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
+    strm_keys_t *keys, const strm_derive_spec_t *spec, strm_derive_ctx_t *ctx,
+    char **out, size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp)
+{
+    int                     level;
+    char                   *o, *w;
+    size_t                  i, j, k, n, used, nspan, olen, clen, len;
+    uint64_t                strings;
+    strm_rc_t               rc;
+    const char             *json, *end, *v, *vend, *p, *path;
+    size_t                  hi;
+    strm_tink_keyset_t     *daead;
+    const strm_contract_t  *c;
+    struct {
+        const char         *v;
+        const char         *vend;
+        unsigned char      *pt;
+        size_t              len;
+    }                       span[STRM_DERIVE_SPLICE_MAX], t;
+    unsigned char           buf[STRM_DERIVE_SPLICE_BUF];
+
+    json = sc->json;
+    len = sc->len;
+    end = json + len;
+    c = sc->m.contract;
 
     memset(res, 0, sizeof(strm_derive_result_t));
     *out = NULL;
     *outlen = 0;
     *rcp = STRM_OK;
 
-    if (!strm_derive_keeps(spec, consent, nconsent)) {
+    if (!strm_derive_keeps(spec, sc->m.consent, sc->m.nconsent)) {
         return 1;
     }
 
@@ -851,7 +930,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
 
     res->kept = 1;
 
-    schema = strm_registry_schema(reg, c->ref, strlen(c->ref));
+    strings = strm_derive_strings(reg, ctx, c);
     daead = NULL;
     nspan = 0;
     used = 0;
@@ -862,7 +941,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
         path = c->pii[i].path;
         level = c->pii[i].level;
 
-        if (!strm_jscan_path(&ix, json, len, path, &v, &vend)
+        if (!strm_jscan_path(&sc->ix, json, len, path, &v, &vend)
             || (vend - v == 4 && memcmp(v, "null", 4) == 0))
         {
             continue;
@@ -874,7 +953,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
         }
 
         /* a string ciphertext, decrypted to a string, or the tree */
-        if (*v != '"' || !strm_derive_is_string(schema, path)) {
+        if (*v != '"' || !(strings & ((uint64_t) 1 << i))) {
             goto tree;
         }
 
@@ -886,7 +965,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
         }
 
         if (daead == NULL) {
-            rc = strm_keys_by_link(keys, link, &daead);
+            rc = strm_keys_by_link(keys, sc->m.link, &daead);
 
             if (rc == STRM_E_NOT_FOUND) {
                 rc = STRM_OK;
@@ -939,7 +1018,7 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     }
 
     if (strm_derive_pii(c, c->key_field) < 0
-        && strm_jscan_path(&ix, json, len, c->key_field, &v, &vend)
+        && strm_jscan_path(&sc->ix, json, len, c->key_field, &v, &vend)
         && !(vend - v == 4 && memcmp(v, "null", 4) == 0))
     {
         res->encrypted++;
@@ -963,7 +1042,24 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
         olen += strm_derive_escaped(span[i].pt, span[i].len, NULL);
     }
 
-    o = malloc(olen + 1);
+    if (ctx == NULL) {
+        o = malloc(olen + 1);
+
+    } else {
+        if (ctx->size < olen + 1) {
+            /* what it held was wiped: strm_derive_ctx_event() */
+            free(ctx->buf);
+            ctx->size = 0;
+            ctx->buf = malloc(olen + 1 + 256);
+
+            if (ctx->buf != NULL) {
+                ctx->size = olen + 1 + 256;
+            }
+        }
+
+        o = ctx->buf;
+    }
+
     if (o == NULL) {
         rc = STRM_E_NOMEM;
         goto done;
@@ -975,8 +1071,19 @@ strm_derive_splice(const strm_registry_t *reg, strm_keys_t *keys,
     for (i = 0; i < nspan; i++) {
         memcpy(w, p, span[i].v - p);
         w += span[i].v - p;
-        w += strm_derive_escaped(span[i].pt, span[i].len, w);
+        n = strm_derive_escaped(span[i].pt, span[i].len, w);
+
+        if (ctx != NULL) {
+            ctx->wipe[i].off = w - o;
+            ctx->wipe[i].len = n;
+        }
+
+        w += n;
         p = span[i].vend;
+    }
+
+    if (ctx != NULL) {
+        ctx->nwipe = nspan;
     }
 
     memcpy(w, p, end - p);
@@ -1004,6 +1111,187 @@ tree:
     memset(res, 0, sizeof(strm_derive_result_t));
 
     return 0;
+}
+
+
+/*
+ * Bit i set when c->pii[i] is a string (or the schema cannot tell):
+ * worked out once per contract in a context, every time without one.
+ */
+static uint64_t
+strm_derive_strings(const strm_registry_t *reg, strm_derive_ctx_t *ctx,
+    const strm_contract_t *c)
+{
+    size_t                  i;
+    uint64_t                strings;
+    const strm_schema_t    *schema;
+
+    if (ctx != NULL) {
+        for (i = 0; i < ctx->nstrings; i++) {
+            if (ctx->strings[i].contract == c) {
+                return ctx->strings[i].strings;
+            }
+        }
+    }
+
+    schema = strm_registry_schema(reg, c->ref, strlen(c->ref));
+    strings = 0;
+
+    for (i = 0; i < c->npii && i < 64; i++) {
+        if (strm_derive_is_string(schema, c->pii[i].path)) {
+            strings |= (uint64_t) 1 << i;
+        }
+    }
+
+    if (ctx != NULL && ctx->nstrings < STRM_DERIVE_CTX_CONTRACTS) {
+        ctx->strings[ctx->nstrings].contract = c;
+        ctx->strings[ctx->nstrings].strings = strings;
+        ctx->nstrings++;
+    }
+
+    return strings;
+}
+
+
+strm_derive_ctx_t *
+strm_derive_ctx_new(const strm_registry_t *reg)
+{
+    strm_derive_ctx_t  *ctx;
+
+    ctx = calloc(1, sizeof(strm_derive_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ctx->reg = reg;
+
+    return ctx;
+}
+
+
+void
+strm_derive_ctx_free(strm_derive_ctx_t *ctx)
+{
+    if (ctx == NULL) {
+        return;
+    }
+
+    strm_derive_ctx_wipe(ctx);
+    free(ctx->buf);
+    free(ctx);
+}
+
+
+void
+strm_derive_ctx_wipe(strm_derive_ctx_t *ctx)
+{
+    size_t  i;
+
+    for (i = 0; i < ctx->nwipe; i++) {
+        OPENSSL_cleanse(ctx->buf + ctx->wipe[i].off, ctx->wipe[i].len);
+    }
+
+    ctx->nwipe = 0;
+
+    if (ctx->tree != NULL) {
+        strm_tink_secret_free(ctx->tree, ctx->tree_len);
+        ctx->tree = NULL;
+        ctx->tree_len = 0;
+    }
+}
+
+
+int
+strm_derive_ctx_record(strm_derive_ctx_t *ctx, const char *json, size_t len,
+    char *link)
+{
+    const char  *v, *vend;
+
+    strm_derive_ctx_wipe(ctx);
+
+    ctx->json = json;
+    ctx->len = len;
+    ctx->scanned = strm_derive_scan(ctx->reg, json, len, &ctx->sc);
+
+    if (ctx->scanned) {
+        memcpy(link, ctx->sc.m.link, STRM_UUID_LEN + 1);
+        return 1;
+    }
+
+    /*
+     * Not one for the splice, yet maybe valid JSON the scan took: its
+     * keyLink as strm_derive_event_tree() reads it, an escape aside.
+     */
+    if (json == NULL
+        || !strm_jscan_object_index(json, len, STRM_JSCAN_COMPACT
+                                               | STRM_JSCAN_UNIQUE
+                                               | STRM_JSCAN_ALLOW_NUL,
+                                    &ctx->sc.ix))
+    {
+        return -1;
+    }
+
+    if (!strm_jscan_path(&ctx->sc.ix, json, len, "strmMeta/keyLink", &v,
+                         &vend)
+        || *v != '"')
+    {
+        return 0;
+    }
+
+    if (memchr(v, '\\', vend - v) != NULL) {
+        return -1;
+    }
+
+    if (vend - v != STRM_UUID_LEN + 2) {
+        return 0;
+    }
+
+    memcpy(link, v + 1, STRM_UUID_LEN);
+    link[STRM_UUID_LEN] = '\0';
+
+    return 1;
+}
+
+
+strm_rc_t
+strm_derive_ctx_event(strm_derive_ctx_t *ctx, strm_keys_t *keys,
+    const strm_derive_spec_t *spec, const char **out, size_t *outlen,
+    strm_derive_result_t *res, char *why, size_t whylen)
+{
+    char       *o;
+    strm_rc_t   rc;
+
+    strm_derive_ctx_wipe(ctx);
+
+    if (why != NULL && whylen > 0) {
+        why[0] = '\0';
+    }
+
+    o = NULL;
+
+    if (ctx->scanned
+        && strm_derive_splice(ctx->reg, &ctx->sc, keys, spec, ctx, &o,
+                              outlen, res, &rc))
+    {
+        if (rc != STRM_OK) {
+            strm_derive_fail(why, whylen, rc, "%s",
+                             rc == STRM_E_NOMEM ? "out of memory"
+                                                : "the key store failed");
+        }
+
+        *out = o;
+
+        return rc;
+    }
+
+    rc = strm_derive_event_tree(ctx->reg, keys, spec, ctx->json, ctx->len,
+                                &o, outlen, res, why, whylen);
+
+    ctx->tree = o;
+    ctx->tree_len = (o != NULL) ? *outlen : 0;
+    *out = o;
+
+    return rc;
 }
 
 

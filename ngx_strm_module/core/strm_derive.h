@@ -137,4 +137,38 @@ strm_rc_t strm_derive_event_tree(const strm_registry_t *reg,
     char *why, size_t whylen);
 
 
+/*
+ * A context for a run of records (strm-decrypt's): each record is
+ * scanned once for all the derived streams that follow, which contract
+ * fields are strings is worked out once per contract, and the output is
+ * written into a buffer kept from record to record.
+ */
+typedef struct strm_derive_ctx_s  strm_derive_ctx_t;
+
+strm_derive_ctx_t *strm_derive_ctx_new(const strm_registry_t *reg);
+void strm_derive_ctx_free(strm_derive_ctx_t *ctx);
+
+/*
+ * The next record (json stays the caller's until the next record).  Its
+ * strmMeta.keyLink as strm_derive_event() reads it: 1 with the link in
+ * link (STRM_UUID_LEN + 1 bytes), 0 when it has none (none of its PII is
+ * decrypted then), -1 when the scan cannot tell (not compact JSON, an
+ * escape): read it another way.
+ */
+int strm_derive_ctx_record(strm_derive_ctx_t *ctx, const char *json,
+    size_t len, char *link);
+
+/*
+ * strm_derive_event() of the record, with the same results, but *out
+ * is the context's: valid until the next call on ctx, wiped by it (or by
+ * strm_derive_ctx_wipe()); not to be freed.
+ */
+strm_rc_t strm_derive_ctx_event(strm_derive_ctx_t *ctx, strm_keys_t *keys,
+    const strm_derive_spec_t *spec, const char **out, size_t *outlen,
+    strm_derive_result_t *res, char *why, size_t whylen);
+
+/* the plaintext of the last output wiped */
+void strm_derive_ctx_wipe(strm_derive_ctx_t *ctx);
+
+
 #endif /* _STRM_DERIVE_H_INCLUDED_ */

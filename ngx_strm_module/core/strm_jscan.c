@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <jansson.h>
 
 #include "strm_jscan.h"
@@ -382,6 +386,28 @@ static const unsigned char *
 strm_jscan_run(const unsigned char *p, const unsigned char *end)
 {
     uint64_t  x, q, b;
+
+#if defined(__SSE2__)
+    int       m;
+    __m128i   v;
+
+    /* sixteen at a time: '"', '\\', and below 0x20 or 0x80 and up as a
+       signed byte is below 0x20 */
+    while (end - p >= 16) {
+        v = _mm_loadu_si128((const __m128i *) p);
+        m = _mm_movemask_epi8(
+                _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+        if (m != 0) {
+            return p + __builtin_ctz((unsigned) m);
+        }
+
+        p += 16;
+    }
+#endif
 
     while (end - p >= 8) {
         memcpy(&x, p, 8);

@@ -30,8 +30,19 @@
 #define STRM_KEYREC_MAX        (STRM_KEYREC_HEADER + STRM_KEYREC_FLEET_LEN \
                                 + 8)
 
+/* strm_keystore_has()'s memo of links found: slots (a power of two),
+   two ways */
+#define STRM_KEYSTORE_HAS_MEMO 16384
+
 /* session || window: the key of the windows table */
 #define STRM_KEYSTORE_SW_LEN   (STRM_KEYSTORE_HMAC_LEN + 8)
+
+
+/* a link strm_keystore_has() found, and the store's commit it read */
+typedef struct {
+    size_t                  txnid;          /* 0: none */
+    char                    link[STRM_UUID_LEN];
+} strm_keystore_memo_t;
 
 
 struct strm_keystore_s {
@@ -51,6 +62,7 @@ struct strm_keystore_s {
     uint64_t                max_slots;      /* the slot file's share */
     char                   *path;
     MDB_txn                *rd;             /* a reset read transaction */
+    strm_keystore_memo_t   *memo;           /* strm_keystore_has() */
 };
 
 /* LMDB's map: two thirds of the size; the slot file: the rest */
@@ -279,6 +291,7 @@ strm_keystore_close(strm_keystore_t *ks)
         mdb_txn_abort(ks->rd);
     }
 
+    free(ks->memo);
     mdb_env_close(ks->env);
     free(ks->path);
     free(ks);
@@ -1832,15 +1845,60 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
 }
 
 
+/*
+ * A link found is remembered with the id of the store's last commit
+ * then (LMDB's transaction id, which every commit of any process
+ * raises): asked again while the store's last commit is still that one,
+ * nothing can have removed it, and the answer needs no lookup.  Any
+ * commit since, a link not found, and a link whose slot another took,
+ * take the lookup.
+ */
 int
 strm_keystore_has(strm_keystore_t *ks, const char *link)
 {
-    int       rc;
-    MDB_val   k, v;
-    MDB_txn  *txn;
+    int                    rc;
+    uint64_t               a, b;
+    MDB_val                k, v;
+    MDB_txn               *txn;
+    MDB_envinfo            info;
+    strm_keystore_memo_t  *m, t;
 
     if (strlen(link) != STRM_UUID_LEN) {
         return 0;
+    }
+
+    if (ks->memo == NULL) {
+        ks->memo = calloc(STRM_KEYSTORE_HAS_MEMO,
+                          sizeof(strm_keystore_memo_t));
+    }
+
+    m = NULL;
+
+    if (ks->memo != NULL) {
+        memcpy(&a, link, 8);
+        memcpy(&b, link + STRM_UUID_LEN - 8, 8);
+        a = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+        m = &ks->memo[(a >> 32) & (STRM_KEYSTORE_HAS_MEMO - 2)];
+
+        /* the way that has it in front */
+        if (memcmp(m[1].link, link, STRM_UUID_LEN) == 0) {
+            t = m[0];
+            m[0] = m[1];
+            m[1] = t;
+        }
+
+        if (m->txnid != 0
+            && memcmp(m->link, link, STRM_UUID_LEN) == 0
+            && mdb_env_info(ks->env, &info) == MDB_SUCCESS
+            && info.me_last_txnid == m->txnid)
+        {
+            return 1;
+        }
+
+        /* another link in front goes behind */
+        if (memcmp(m->link, link, STRM_UUID_LEN) != 0) {
+            m[1] = m[0];
+        }
     }
 
     rc = strm_keystore_read(ks, &txn);
@@ -1852,6 +1910,12 @@ strm_keystore_has(strm_keystore_t *ks, const char *link)
     k.mv_size = STRM_UUID_LEN;
 
     rc = mdb_get(txn, ks->links, &k, &v);
+
+    if (m != NULL) {
+        m->txnid = (rc == MDB_SUCCESS) ? mdb_txn_id(txn) : 0;
+        memcpy(m->link, link, STRM_UUID_LEN);
+    }
+
     strm_keystore_read_done(ks, txn);
 
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {

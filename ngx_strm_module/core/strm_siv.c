@@ -20,6 +20,11 @@
  * S2V step and an IV set per CTR operation cost several times the
  * encryptions themselves (issue 19's profile).
  */
+/* associated data whose CMAC is kept: how many, up to what length */
+#define STRM_SIV_MEMO    4
+#define STRM_SIV_AD_MEMO 64
+
+
 struct strm_siv_s {
     EVP_CIPHER_CTX  *mac;        /* AES-ECB keyed with K1 (S2V's CMAC) */
     EVP_CIPHER_CTX  *ctr;        /* AES-ECB keyed with K2 (CTR) */
@@ -30,6 +35,17 @@ struct strm_siv_s {
 
     /* dbl(CMAC(K1, 0^128)): the first S2V step, the same for every op */
     unsigned char    d0[STRM_SIV_BLOCK];
+
+    /*
+     * CMAC(K1, ad) of the last associated data: a field's path, the
+     * same for that field of every event encrypted with the key
+     */
+    struct {
+        size_t           len;    /* ad's length + 1, 0: none */
+        unsigned char    ad[STRM_SIV_AD_MEMO];
+        unsigned char    mac[STRM_SIV_BLOCK];
+    }                memo[STRM_SIV_MEMO];
+    unsigned         next;
 };
 
 
@@ -358,12 +374,34 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
 
     rc = STRM_E_INTERNAL;
 
-    strm_siv_cmac_init(&c);
+    for (i = 0; i < STRM_SIV_MEMO; i++) {
+        if (siv->memo[i].len == adlen + 1
+            && (adlen == 0 || memcmp(siv->memo[i].ad, ad, adlen) == 0))
+        {
+            memcpy(d, siv->memo[i].mac, STRM_SIV_BLOCK);
+            break;
+        }
+    }
 
-    if (strm_siv_cmac_update(siv, &c, ad, adlen) != STRM_OK
-        || strm_siv_cmac_final(siv, &c, d) != STRM_OK)
-    {
-        goto failed;
+    if (i == STRM_SIV_MEMO) {
+        strm_siv_cmac_init(&c);
+
+        if (strm_siv_cmac_update(siv, &c, ad, adlen) != STRM_OK
+            || strm_siv_cmac_final(siv, &c, d) != STRM_OK)
+        {
+            goto failed;
+        }
+
+        if (adlen <= STRM_SIV_AD_MEMO) {
+            i = siv->next++ % STRM_SIV_MEMO;
+            siv->memo[i].len = adlen + 1;
+
+            if (adlen > 0) {
+                memcpy(siv->memo[i].ad, ad, adlen);
+            }
+
+            memcpy(siv->memo[i].mac, d, STRM_SIV_BLOCK);
+        }
     }
 
     for (i = 0; i < STRM_SIV_BLOCK; i++) {

@@ -118,10 +118,65 @@ test_b64url(void)
 }
 
 
+/*
+ * A character outside the alphabet, at every place of a value (first,
+ * second, third and fourth of a quad, and in the last partial quad),
+ * is refused; every byte value round-trips at every place.
+ */
+static void
+test_b64_places(void)
+{
+    int             ok;
+    size_t          i, j, n, len;
+    unsigned char   plain[48], enc[80], bad[80], out[80];
+
+    static const unsigned char  outside[] = {
+        '!', '.', ':', '@', '[', '`', '{', '~', '\0', '\n', ' ', 0x80,
+        0xff, '*'
+    };
+
+    for (i = 0; i < sizeof(plain); i++) {
+        plain[i] = (unsigned char) (i * 37 + 11);
+    }
+
+    ok = 1;
+
+    for (len = 0; len <= sizeof(plain); len++) {
+        n = strm_b64_encode(enc, plain, len);
+
+        if (strm_b64_decode(out, &j, enc, n) != STRM_OK || j != len
+            || memcmp(out, plain, len) != 0)
+        {
+            ok = 0;
+        }
+    }
+
+    CHECK(ok, "every length round-trips");
+
+    /* 11 unpadded characters: two quads and a partial one */
+    n = strm_b64_encode(enc, plain, 8) - 1;
+    ok = (enc[n] == '=' && strm_b64_decode(out, &j, enc, n) == STRM_OK);
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < sizeof(outside); j++) {
+            memcpy(bad, enc, n);
+            bad[i] = outside[j];
+
+            if (strm_b64_decode(out, &len, bad, n) != STRM_E_BAD_REQUEST) {
+                ok = 0;
+            }
+        }
+    }
+
+    CHECK(ok, "a character outside the alphabet at every place refused");
+}
+
+
 int
 main(void)
 {
     test_b64();
+    test_b64_places();
     test_b64url_vectors();
     test_b64url();
 

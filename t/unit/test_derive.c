@@ -109,8 +109,10 @@ static const char  types_contract[] =
     "\"validations\":[]}";
 
 
-static strm_keys_t      *keys;
-static strm_registry_t  *reg;
+static strm_keys_t            *keys;
+static strm_registry_t        *reg;
+static strm_derive_ctx_t      *ctx;        /* a worker's, for reg */
+static const strm_registry_t  *ctx_reg;
 
 
 static strm_derive_spec_t
@@ -337,6 +339,68 @@ same_as_tree(const strm_derive_spec_t *spec, const char *in, strm_rc_t rc,
 }
 
 
+/*
+ * What strm_derive_event() gave is what a worker's context gives, the
+ * record derived twice through it (two derived streams), the context
+ * kept from event to event; the key link it reads is strmMeta.keyLink
+ * as jansson reads it.
+ */
+static int
+same_in_ctx(const strm_derive_spec_t *spec, const char *in, strm_rc_t rc,
+    const char *out, size_t outlen, const strm_derive_result_t *res)
+{
+    int                   ok, n, i;
+    char                  why[256], link[40];
+    json_t               *j, *v;
+    size_t                clen;
+    strm_rc_t             crc;
+    const char           *cout;
+    strm_derive_result_t  cres;
+
+    if (ctx_reg != reg) {
+        strm_derive_ctx_free(ctx);
+        ctx = strm_derive_ctx_new(reg);
+        ctx_reg = reg;
+    }
+
+    n = strm_derive_ctx_record(ctx, in, strlen(in), link);
+
+    j = json_loads(in, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+    v = json_object_get(json_object_get(j, "strmMeta"), "keyLink");
+
+    ok = (n == 1) ? (json_string_value(v) != NULL
+                     && json_string_length(v) == 36
+                     && strcmp(json_string_value(v), link) == 0)
+         : (n == 0) ? !(json_string_value(v) != NULL
+                        && json_string_length(v) == 36)
+         : (n == -1);
+
+    if (!ok) {
+        printf("  the context read the key link wrong: %d\n", n);
+    }
+
+    json_decref(j);
+
+    for (i = 0; i < 2; i++) {
+        crc = strm_derive_ctx_event(ctx, keys, spec, &cout, &clen, &cres,
+                                    why, sizeof(why));
+
+        if (crc != rc || memcmp(&cres, res, sizeof(cres)) != 0
+            || !((out == NULL && cout == NULL)
+                 || (out != NULL && cout != NULL && clen == outlen
+                     && memcmp(out, cout, clen) == 0)))
+        {
+            printf("  the context differs: rc %d/%d\n", crc, rc);
+            ok = 0;
+        }
+    }
+
+    strm_derive_ctx_wipe(ctx);
+
+    return ok;
+}
+
+
 static int
 derive_is(const strm_derive_spec_t *spec, const char *in, strm_rc_t want,
     const char *exp, strm_derive_result_t *res)
@@ -350,7 +414,8 @@ derive_is(const strm_derive_spec_t *spec, const char *in, strm_rc_t want,
     rc = strm_derive_event(reg, keys, spec, in, strlen(in), &out, &outlen,
                            res, why, sizeof(why));
 
-    ok = (rc == want) && same_as_tree(spec, in, rc, out, outlen, res);
+    ok = (rc == want) && same_as_tree(spec, in, rc, out, outlen, res)
+         && same_in_ctx(spec, in, rc, out, outlen, res);
 
     if (rc != want) {
         printf("  rc %d: %s\n", rc, why);
@@ -1249,6 +1314,7 @@ main(void)
         strm_keys_by_link(keys, la, &daead_a);
         test_malformed(a, ap, b, daead_a);
 
+        strm_derive_ctx_free(ctx);
         strm_keys_close(keys);
     }
 

@@ -350,12 +350,46 @@ other_writer(const char *file)
           "other writer: its session is seen");
 
     /* and what this process writes, after its own lookups */
+    /*
+     * strm_keystore_has() remembers what it found: a link shredded by
+     * another process, or by this one, is gone at the next call all the
+     * same
+     */
+    CHECK(strm_keystore_has(ks, f.link) == 1
+          && strm_keystore_has(ks, f.link) == 1,
+          "other writer: its record is seen again");
+
+    pid = fork();
+
+    if (pid == 0) {
+        if (strm_keystore_open(file, 1 << 24, 0, &other, NULL, 0)
+            != STRM_OK
+            || strm_keystore_shred(other, f.link) != 1)
+        {
+            _exit(1);
+        }
+
+        strm_keystore_close(other);
+        _exit(0);
+    }
+
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)
+          && WEXITSTATUS(st) == 0, "other writer: the other process shred");
+    CHECK(strm_keystore_has(ks, f.link) == 0
+          && strm_keystore_get(ks, f.link, &got) == 0,
+          "other writer: the link it shredded is gone");
+
     CHECK(strm_keystore_winner(ks, g.session, 1, link) == 0,
           "other writer: this process's session not yet");
     CHECK(strm_keystore_apply(ks, 0, 1, &g, NULL, &won) == 1 && won == 1
           && strm_keystore_winner(ks, g.session, 1, link) == 1
           && strcmp(link, g.link) == 0,
           "other writer: this process's winner is seen");
+    CHECK(strm_keystore_has(ks, g.link) == 1
+          && strm_keystore_has(ks, g.link) == 1
+          && strm_keystore_shred(ks, g.link) == 1
+          && strm_keystore_has(ks, g.link) == 0,
+          "other writer: a link this process shreds is gone at once");
 
     strm_keystore_close(ks);
 }

@@ -184,6 +184,64 @@ test_wycheproof(void)
 }
 
 
+/*
+ * A context keeps the CMAC of the last associated data (a field's
+ * path): ads in turn, more of them than it keeps, longer and shorter
+ * than what it keeps, one a prefix of another, give what a new context
+ * gives, both ways.
+ */
+static void
+test_ad_memo(void)
+{
+    int             i, j, ok;
+    size_t          len, alen[8];
+    strm_siv_t     *siv, *fresh;
+    unsigned char   key[32], pt[40], ad[8][80], ct[80], ct2[80], out[80];
+
+    for (i = 0; i < 32; i++) {
+        key[i] = (unsigned char) (i * 3 + 1);
+    }
+
+    for (i = 0; i < 8; i++) {
+        alen[i] = (i == 7) ? 70 : (i == 6) ? 0 : (size_t) (i * 9 + 1);
+
+        for (j = 0; j < 80; j++) {
+            ad[i][j] = (unsigned char) ('a' + (j % 26));
+        }
+    }
+
+    siv = strm_siv_new(key, sizeof(key));
+    ok = (siv != NULL);
+
+    for (i = 0; ok && i < 200; i++) {
+        j = (i * 5) % 8;
+        len = (size_t) (i % 40);
+        memset(pt, i, sizeof(pt));
+
+        fresh = strm_siv_new(key, sizeof(key));
+
+        ok = fresh != NULL
+             && strm_siv_encrypt(siv, ad[j], alen[j], pt, len, ct)
+                == STRM_OK
+             && strm_siv_encrypt(fresh, ad[j], alen[j], pt, len, ct2)
+                == STRM_OK
+             && memcmp(ct, ct2, len + STRM_SIV_BLOCK) == 0
+             && strm_siv_decrypt(siv, ad[j], alen[j], ct,
+                                 len + STRM_SIV_BLOCK, out) == STRM_OK
+             && memcmp(out, pt, len) == 0
+             && strm_siv_decrypt(siv, ad[(j + 1) % 8], alen[(j + 1) % 8],
+                                 ct, len + STRM_SIV_BLOCK, out)
+                == STRM_E_BAD_REQUEST;
+
+        strm_siv_free(fresh);
+    }
+
+    CHECK(ok, "ads in turn: as a new context, both ways");
+
+    strm_siv_free(siv);
+}
+
+
 static void
 test_api(void)
 {
@@ -311,6 +369,7 @@ main(int argc, char **argv)
 
     test_wycheproof();
     test_api();
+    test_ad_memo();
     test_long();
 
     return UNIT_DONE();

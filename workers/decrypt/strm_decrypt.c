@@ -100,6 +100,7 @@ struct strm_decrypt_rec_s {
 typedef struct {
     strm_decrypt_rec_t   *head;
     strm_decrypt_rec_t   *tail;
+    int                   done;     /* a record done, offset not stored */
 } strm_decrypt_queue_t;
 
 
@@ -125,11 +126,14 @@ typedef struct {
     strm_keys_t            *keys;
     rd_kafka_t             *consumer;
     rd_kafka_t             *producer;
+    strm_derive_ctx_t      *dctx;             /* the record being derived */
     rd_kafka_headers_t     *move;             /* detached, for produce */
     unsigned                batched;          /* records since timers */
     FILE                   *audit;
     strm_decrypt_queue_t   *queues;           /* by partition */
     int32_t                 nqueues;
+    int                     done;             /* a queue's done is set */
+    strm_decrypt_rec_t     *spare;            /* records to reuse */
     unsigned                generation;       /* bumped on a revoke */
     uint64_t                inflight;
     uint64_t                malformed;
@@ -166,7 +170,9 @@ static int strm_decrypt_produce(strm_decrypt_t *d, const char *topic,
 static void strm_decrypt_dead_letter(strm_decrypt_t *d,
     const rd_kafka_message_t *rkm, strm_rc_t rc, const char *why,
     const unsigned char *failed, strm_decrypt_rec_t *rec);
-static void strm_decrypt_advance(strm_decrypt_t *d, int32_t partition);
+static void strm_decrypt_done(strm_decrypt_t *d, strm_decrypt_rec_t *rec);
+static void strm_decrypt_store(strm_decrypt_t *d);
+static void strm_decrypt_rec_free(strm_decrypt_t *d, strm_decrypt_rec_t *r);
 static strm_decrypt_queue_t *strm_decrypt_queue(strm_decrypt_t *d,
     int32_t partition);
 static void strm_decrypt_audit_definitions(strm_decrypt_t *d);
@@ -175,7 +181,7 @@ static void strm_decrypt_audit_line(strm_decrypt_t *d, json_t *line);
 static void strm_decrypt_status(strm_decrypt_t *d);
 static int strm_decrypt_refresh_keys(strm_decrypt_t *d);
 static int strm_decrypt_forgotten(strm_decrypt_t *d,
-    const rd_kafka_message_t *rkm);
+    const rd_kafka_message_t *rkm, const char *link);
 static int strm_decrypt_key_link(const char *json, size_t len, char *link);
 static int strm_decrypt_json_member(const char **p, const char *end,
     const char *name);
@@ -300,6 +306,7 @@ strm_decrypt_run(strm_w_t *w)
         /* backpressure: Kafka is slower than the source */
         if (d->inflight >= STRM_DECRYPT_MAX_INFLIGHT) {
             rd_kafka_poll(d->producer, 100);
+            strm_decrypt_store(d);
             continue;
         }
 
@@ -348,6 +355,7 @@ strm_decrypt_run(strm_w_t *w)
 
         d->batched = 0;
         rd_kafka_poll(d->producer, 0);
+        strm_decrypt_store(d);
 
         now = strm_w_now_ms();
 
@@ -388,11 +396,13 @@ strm_decrypt_drain(strm_w_t *w)
                (unsigned long long) d->inflight);
 
     drain = strm_w_now_ms() + STRM_DECRYPT_DRAIN_MS;
+    strm_decrypt_store(d);
 
     while (d->inflight > 0 && strm_w_now_ms() < drain
            && !strm_w_stopping())
     {
         rd_kafka_poll(d->producer, 100);
+        strm_decrypt_store(d);
     }
 
     return STRM_W_EX_OK;
@@ -404,6 +414,7 @@ strm_decrypt_stop(strm_w_t *w)
 {
     strm_decrypt_t  *d = w->data;
 
+    strm_decrypt_store(d);
     rd_kafka_commit(d->consumer, NULL, 0);
     rd_kafka_consumer_close(d->consumer);
     rd_kafka_flush(d->producer, 5000);
@@ -915,6 +926,12 @@ strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen)
         return -1;
     }
 
+    d->dctx = strm_derive_ctx_new(d->reg);
+    if (d->dctx == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
     if (d->audit_log != NULL) {
         d->audit = fopen(d->audit_log, "a");
         if (d->audit == NULL) {
@@ -977,21 +994,19 @@ strm_decrypt_refresh_keys(strm_decrypt_t *d)
  * the cache of ready keysets (strm_keys_by_link()) would keep its key
  * for as long as the process runs.  So before a record goes through
  * the derived streams, the store is asked whether it still has the
- * record's key link: one LMDB read transaction (0.2 us).  When it does
+ * record's key link: one LMDB read transaction (0.2 us), or none while
+ * the store has had no commit since it last found that link
+ * (strm_keystore_has()).  When it does
  * not but the cache still does, the cache goes (the store is opened
  * again) and the record's PII stays encrypted (key_missing).  The delay
  * of an erasure is then the store's, with nothing of ours added.
  */
 static int
-strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
+strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm,
+    const char *link)
 {
     int                  n;
     strm_tink_keyset_t  *daead;
-    char                 link[STRM_UUID_LEN + 1];
-
-    if (strm_decrypt_key_link(rkm->payload, rkm->len, link) != 1) {
-        return 0;
-    }
 
     n = strm_keystore_has(strm_keys_store(d->keys), link);
 
@@ -1023,11 +1038,12 @@ strm_decrypt_forgotten(strm_decrypt_t *d, const rd_kafka_message_t *rkm)
 /*
  * strmMeta.keyLink of a record, as strm_derive_event() reads it: 1 and
  * the link, or 0 when it has none (then nothing of it is decrypted).
- * jansson takes 8 us to parse a 500-byte event, forty times the store's
- * answer, so a scan looks for it first: exact for valid JSON (anything
- * else fails in strm_derive_event() and decrypts nothing), it gives up
- * on an escape in a member name on its way or in the link, and jansson
- * reads such a record.
+ * For the records the derive scan is not sure of (strm_derive_ctx_record()
+ * reads the others' link in its scan).  jansson takes 8 us to parse a
+ * 500-byte event, forty times the store's answer, so a scan looks for it
+ * first: exact for valid JSON (anything else fails in strm_derive_event()
+ * and decrypts nothing), it gives up on an escape in a member name on its
+ * way or in the link, and jansson reads such a record.
  */
 static int
 strm_decrypt_key_link(const char *json, size_t len, char *link)
@@ -1365,6 +1381,8 @@ strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
     strm_w_log(STRM_W_LOG_NOTICE, "revoked %d partitions", parts->cnt);
 
+    /* the offsets of what is done, stored before they are committed */
+    strm_decrypt_store(d);
     rd_kafka_commit(rk, NULL, 0);
 
     d->generation++;
@@ -1375,7 +1393,7 @@ strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             d->queues[i].head = r->next;
 
             if (r->pending == 0) {
-                free(r);
+                strm_decrypt_rec_free(d, r);
 
             } else {
                 /* its delivery reports free it */
@@ -1385,6 +1403,7 @@ strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
 
         d->queues[i].tail = NULL;
+        d->queues[i].done = 0;
     }
 
     rd_kafka_assign(rk, NULL);
@@ -1430,8 +1449,9 @@ strm_decrypt_queue(strm_decrypt_t *d, int32_t partition)
 static int
 strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
 {
-    char                    *out;
+    int                      n;
     size_t                   i, l, outlen, nfailed;
+    const char              *out;
     strm_rc_t                rc, frc;
     strm_decrypt_rec_t      *rec;
     strm_decrypt_queue_t    *q;
@@ -1439,9 +1459,17 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
     strm_derive_result_t     res;
     char                     why[256], fwhy[256];
     unsigned char            failed[STRM_DECRYPT_MAX_DERIVED];
+    char                     link[STRM_UUID_LEN + 1];
 
     q = strm_decrypt_queue(d, rkm->partition);
-    rec = calloc(1, sizeof(strm_decrypt_rec_t));
+
+    if (d->spare != NULL) {
+        rec = d->spare;
+        d->spare = rec->next;
+
+    } else {
+        rec = malloc(sizeof(strm_decrypt_rec_t));
+    }
 
     if (q == NULL || rec == NULL) {
         free(rec);
@@ -1449,6 +1477,8 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
         return -1;
     }
 
+    rec->next = NULL;
+    rec->done = 0;
     rec->partition = rkm->partition;
     rec->offset = rkm->offset;
     rec->generation = d->generation;
@@ -1466,7 +1496,18 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
     q->tail = rec;
     d->inflight++;
 
-    if (strm_decrypt_forgotten(d, rkm) != 0) {
+    /*
+     * The record is scanned once for every derived stream; the key
+     * link comes from that scan (or, when the scan is not sure, from a
+     * look of its own).
+     */
+    n = strm_derive_ctx_record(d->dctx, rkm->payload, rkm->len, link);
+
+    if (n < 0) {
+        n = strm_decrypt_key_link(rkm->payload, rkm->len, link);
+    }
+
+    if (n == 1 && strm_decrypt_forgotten(d, rkm, link) != 0) {
         return -1;
     }
 
@@ -1478,12 +1519,10 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
         dv = &d->derived[i];
         dv->n.in++;
         failed[i] = 0;
-        out = NULL;
         why[0] = '\0';
 
-        rc = strm_derive_event(d->reg, d->keys, &dv->spec,
-                               rkm->payload, rkm->len, &out, &outlen, &res,
-                               why, sizeof(why));
+        rc = strm_derive_ctx_event(d->dctx, d->keys, &dv->spec, &out,
+                                   &outlen, &res, why, sizeof(why));
 
         if (rc == STRM_E_INTERNAL || rc == STRM_E_NOMEM) {
             /*
@@ -1538,11 +1577,11 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
             d->move = NULL;
         }
 
+        /* librdkafka copies out, which is wiped at once */
         rc = strm_decrypt_produce(d, dv->topic, rkm, out, outlen, rec,
                                   dv->topic);
 
-        OPENSSL_cleanse(out, outlen);
-        free(out);
+        strm_derive_ctx_wipe(d->dctx);
 
         if (rc != 0) {
             return -1;
@@ -1557,8 +1596,7 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
     rec->pending--;
 
     if (rec->pending == 0) {
-        rec->done = 1;
-        strm_decrypt_advance(d, rec->partition);
+        strm_decrypt_done(d, rec);
     }
 
     return 0;
@@ -1715,55 +1753,102 @@ strm_decrypt_delivered(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 
     if (rec->done == -1) {
         /* abandoned by a revoke */
-        free(rec);
+        strm_decrypt_rec_free(d, rec);
         d->inflight--;
         return;
     }
 
-    rec->done = 1;
-    strm_decrypt_advance(d, rec->partition);
+    strm_decrypt_done(d, rec);
 }
 
 
-/* stores the offset after the longest run of finished records */
+/*
+ * A record whose outputs are all acknowledged: its offset is stored by
+ * strm_decrypt_store(), after the delivery reports of a poll, with
+ * those of the others, not one call a record.
+ */
 static void
-strm_decrypt_advance(strm_decrypt_t *d, int32_t partition)
+strm_decrypt_done(strm_decrypt_t *d, strm_decrypt_rec_t *rec)
 {
+    rec->done = 1;
+    d->queues[rec->partition].done = 1;
+    d->done = 1;
+}
+
+
+/*
+ * For every partition with a record done: the offset after the longest
+ * run of done records from its head, all in one list.
+ */
+static void
+strm_decrypt_store(strm_decrypt_t *d)
+{
+    int32_t                           i;
     int64_t                           last;
     strm_decrypt_rec_t               *r;
     strm_decrypt_queue_t             *q;
     rd_kafka_resp_err_t               err;
     rd_kafka_topic_partition_list_t  *l;
 
-    q = strm_decrypt_queue(d, partition);
-    last = -1;
-
-    while (q->head != NULL && q->head->done == 1) {
-        r = q->head;
-        q->head = r->next;
-        last = r->offset;
-        free(r);
-        d->inflight--;
-    }
-
-    if (q->head == NULL) {
-        q->tail = NULL;
-    }
-
-    if (last < 0) {
+    if (!d->done) {
         return;
     }
 
-    l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, d->topic, partition)->offset =
-        last + 1;
+    d->done = 0;
+    l = NULL;
+
+    for (i = 0; i < d->nqueues; i++) {
+        q = &d->queues[i];
+
+        if (!q->done) {
+            continue;
+        }
+
+        q->done = 0;
+        last = -1;
+
+        while (q->head != NULL && q->head->done == 1) {
+            r = q->head;
+            q->head = r->next;
+            last = r->offset;
+            strm_decrypt_rec_free(d, r);
+            d->inflight--;
+        }
+
+        if (q->head == NULL) {
+            q->tail = NULL;
+        }
+
+        if (last < 0) {
+            continue;
+        }
+
+        if (l == NULL) {
+            l = rd_kafka_topic_partition_list_new(d->nqueues);
+        }
+
+        rd_kafka_topic_partition_list_add(l, d->topic, i)->offset = last + 1;
+    }
+
+    if (l == NULL) {
+        return;
+    }
 
     err = rd_kafka_offsets_store(d->consumer, l);
-    rd_kafka_topic_partition_list_destroy(l);
 
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        d->stored++;
+        d->stored += l->cnt;
     }
+
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+
+static void
+strm_decrypt_rec_free(strm_decrypt_t *d, strm_decrypt_rec_t *r)
+{
+    r->next = d->spare;
+    d->spare = r;
 }
 
 
@@ -2019,6 +2104,14 @@ strm_decrypt_free(strm_w_t *w)
     }
 
     free(d->queues);
+
+    while (d->spare != NULL) {
+        r = d->spare;
+        d->spare = r->next;
+        free(r);
+    }
+
+    strm_derive_ctx_free(d->dctx);
 
     if (d->keys != NULL) {
         strm_keys_close(d->keys);
