@@ -2174,6 +2174,12 @@ strm_avro_tx_default(const strm_avro_schema_t *s, avro_schema_t t, size_t i,
     w = x->w;
 
     if (w == NULL) {
+        /* the everyday default: null of a null branch */
+        if (json_is_null(v) && avro_typeof(strm_avro_resolve(sub)) == AVRO_NULL)
+        {
+            return 0;
+        }
+
         return (strm_avro_chk(s, sub, v, depth + 1, NULL, NULL, &rej)
                 == STRM_OK) ? 0 : -1;
     }

@@ -142,7 +142,10 @@ strm_event_get(void *data, const char *path, int shallow, json_t **v)
 
     ev = data;
 
-    if (ev->key != NULL && path == ev->contract->key_field) {
+    if (ev->key != NULL
+        && (path == ev->contract->key_field
+            || strcmp(path, ev->contract->key_field) == 0))
+    {
         *v = json_incref(ev->key);
         return STRM_OK;
     }
@@ -177,7 +180,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     int64_t                l;
     strm_rc_t              rc;
     strm_reject_t          rej;
-    const unsigned char   *v, *vend;
+    const unsigned char   *v, *vend, *meta, *mend;
     const strm_contract_t *c;
 
     if (strm_avro_text_check(s->avro, body, len) != STRM_OK) {
@@ -185,9 +188,9 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     }
 
     /* strmMeta as strm_event_meta_check() takes it, and nothing else */
-    if (!strm_json_plain_path(body, len, "strmMeta", &v, &vend)
-        || *v != '{'
-        || !strm_json_plain_path(body, len, "strmMeta/consentLevels", &v,
+    if (!strm_json_plain_path(body, len, "strmMeta", &meta, &mend)
+        || *meta != '{'
+        || !strm_json_plain_path(meta, mend - meta, "consentLevels", &v,
                                  &vend)
         || *v++ != '[')
     {
@@ -217,7 +220,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
         v += k - 1;
     }
 
-    if (!strm_json_plain_path(body, len, "strmMeta/eventContractRef", &v,
+    if (!strm_json_plain_path(meta, mend - meta, "eventContractRef", &v,
                               &vend)
         || *v != '"')
     {

@@ -597,16 +597,42 @@ strm_json_utf8(const unsigned char *p, const unsigned char *end)
 }
 
 
+#define STRM_JSON_ONES     0x0101010101010101ULL
+#define STRM_JSON_HIGH     0x8080808080808080ULL
+#define strm_json_zero(x)  (((x) - STRM_JSON_ONES) & ~(x) & STRM_JSON_HIGH)
+
+
 ssize_t
 strm_json_plain_string(const unsigned char *p, const unsigned char *end)
 {
     size_t                n;
+    uint64_t              x;
     unsigned char         c;
     const unsigned char  *start;
 
     start = ++p;
 
     while (p < end) {
+        /* eight bytes at a time while none is special: ASCII, no control
+         * character, no '"' or '\\' */
+        while (end - p >= 8) {
+            memcpy(&x, p, 8);
+
+            if (((x - STRM_JSON_ONES * 0x20) & ~x & STRM_JSON_HIGH)
+                | (x & STRM_JSON_HIGH)
+                | strm_json_zero(x ^ (STRM_JSON_ONES * '"'))
+                | strm_json_zero(x ^ (STRM_JSON_ONES * '\\')))
+            {
+                break;
+            }
+
+            p += 8;
+        }
+
+        if (p == end) {
+            break;
+        }
+
         c = *p;
 
         if (c == '"') {
