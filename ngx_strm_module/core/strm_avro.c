@@ -20,11 +20,22 @@
 #define STRM_AVRO_PATH_LEN  256
 
 
+/* a record's field, as avro-c would look it up by index each time */
+typedef struct {
+    const char     *name;
+    size_t          len;
+    avro_schema_t   type;
+    avro_schema_t   dtype;          /* its default's: a union's first */
+    unsigned        plain:1;        /* nothing in the name to escape */
+} strm_avro_field_t;
+
+
 /* a record's defaults by field index (NULL: the field has none) */
 typedef struct {
-    avro_schema_t   rec;
-    json_t        **vals;
-    size_t          n;
+    avro_schema_t       rec;
+    json_t            **vals;
+    strm_avro_field_t  *fields;
+    size_t              n;
 } strm_avro_rec_t;
 
 
@@ -51,6 +62,7 @@ static const char *strm_avro_type(avro_schema_t t);
 static void strm_avro_full_name(avro_schema_t t, char *buf, size_t size);
 static int strm_avro_collect(json_t *node, const char *ns, json_t *defaults);
 static int strm_avro_records(strm_avro_schema_t *s, avro_schema_t t);
+static int strm_avro_plain_name(const char *name);
 static json_t **strm_avro_defaults(const strm_avro_schema_t *s,
     avro_schema_t t);
 static size_t strm_avro_push(char *path, const char *name);
@@ -323,7 +335,9 @@ strm_avro_free(strm_avro_schema_t *s)
     }
 
     while (s->nrecs > 0) {
-        free(s->recs[--s->nrecs].vals);
+        s->nrecs--;
+        free(s->recs[s->nrecs].vals);
+        free(s->recs[s->nrecs].fields);
     }
 
     free(s->recs);
@@ -342,6 +356,7 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
 {
     size_t            i, n;
     json_t           *defs;
+    avro_schema_t     sub;
     strm_avro_rec_t  *recs;
     char              full[256];
 
@@ -390,8 +405,11 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
     recs[s->nrecs].rec = t;
     recs[s->nrecs].n = n;
     recs[s->nrecs].vals = calloc(n + 1, sizeof(json_t *));
+    recs[s->nrecs].fields = calloc(n + 1, sizeof(strm_avro_field_t));
 
-    if (recs[s->nrecs].vals == NULL) {
+    if (recs[s->nrecs].vals == NULL || recs[s->nrecs].fields == NULL) {
+        free(recs[s->nrecs].vals);
+        free(recs[s->nrecs].fields);
         return -1;
     }
 
@@ -401,6 +419,19 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
     for (i = 0; i < n; i++) {
         recs[s->nrecs].vals[i] =
             json_object_get(defs, avro_schema_record_field_name(t, i));
+        recs[s->nrecs].fields[i].name = avro_schema_record_field_name(t, i);
+        recs[s->nrecs].fields[i].len =
+            strlen(recs[s->nrecs].fields[i].name);
+        recs[s->nrecs].fields[i].type =
+            avro_schema_record_field_get_by_index(t, i);
+        recs[s->nrecs].fields[i].plain =
+            strm_avro_plain_name(recs[s->nrecs].fields[i].name);
+
+        /* a union's default is a value of its first branch */
+        sub = strm_avro_resolve(recs[s->nrecs].fields[i].type);
+        recs[s->nrecs].fields[i].dtype =
+            (avro_typeof(sub) == AVRO_UNION)
+            ? strm_avro_resolve(avro_schema_union_branch(sub, 0)) : sub;
     }
 
     s->nrecs++;
@@ -414,6 +445,36 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
     }
 
     return 0;
+}
+
+
+/* does a name hold nothing a JSON string escapes? */
+static int
+strm_avro_plain_name(const char *name)
+{
+    for ( /* void */ ; *name != '\0'; name++) {
+        if ((unsigned char) *name < 0x20 || *name == '"' || *name == '\\') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* record t's entry, or NULL */
+static const strm_avro_rec_t *
+strm_avro_rec(const strm_avro_schema_t *s, avro_schema_t t)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nrecs; i++) {
+        if (s->recs[i].rec == t) {
+            return &s->recs[i];
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -2153,18 +2214,17 @@ strm_avro_tx_branch(avro_schema_t t, unsigned char c)
 
 /* record t's field i absent: its default checked, or written */
 static int
-strm_avro_tx_default(const strm_avro_schema_t *s, avro_schema_t t, size_t i,
-    strm_avro_tx_t *x, int depth, strm_jw_obj_t *o)
+strm_avro_tx_default(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
+    size_t i, strm_avro_tx_t *x, int depth, strm_jw_obj_t *o)
 {
     json_t         *v;
     strm_jw_t      *w;
-    const char     *key;
     avro_schema_t   sub;
     strm_jw_mem_t   m;
     strm_reject_t   rej;
 
-    sub = avro_schema_record_field_get_by_index(t, i);
-    v = strm_avro_default(s, t, i, &sub);
+    v = r->vals[i];
+    sub = r->fields[i].dtype;
 
     if (v == NULL) {
         /* required: the tree's way refuses it */
@@ -2175,8 +2235,7 @@ strm_avro_tx_default(const strm_avro_schema_t *s, avro_schema_t t, size_t i,
 
     if (w == NULL) {
         /* the everyday default: null of a null branch */
-        if (json_is_null(v) && avro_typeof(strm_avro_resolve(sub)) == AVRO_NULL)
-        {
+        if (json_is_null(v) && avro_typeof(sub) == AVRO_NULL) {
             return 0;
         }
 
@@ -2184,9 +2243,11 @@ strm_avro_tx_default(const strm_avro_schema_t *s, avro_schema_t t, size_t i,
                 == STRM_OK) ? 0 : -1;
     }
 
-    key = avro_schema_record_field_name(t, i);
-
-    if (strm_jw_member(w, o, key, strlen(key), &m) != 0
+    if ((r->fields[i].plain
+         ? strm_jw_member_plain(w, o, r->fields[i].name, r->fields[i].len,
+                                &m)
+         : strm_jw_member(w, o, r->fields[i].name, r->fields[i].len, &m))
+        != 0
         || (m.stamp
             ? strm_jw_stamp(w, &m)
             : strm_avro_wr(s, sub, v, depth + 1, w, &m.child, &m.str,
@@ -2210,8 +2271,8 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
     size_t                i, k, n, next, count, nlen;
     ssize_t               len;
     strm_jw_t            *w;
-    const char           *fname;
     avro_schema_t         sub;
+    const strm_avro_rec_t  *r;
     strm_jw_obj_t         o;
     strm_jw_mem_t         m;
     const unsigned char  *name;
@@ -2220,7 +2281,17 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
 
     w = x->w;
     record = (avro_typeof(t) == AVRO_RECORD);
-    n = record ? avro_schema_record_size(t) : 0;
+    r = NULL;
+    n = 0;
+
+    if (record) {
+        r = strm_avro_rec(s, t);
+        if (r == NULL) {
+            return strm_avro_tx_no(x);
+        }
+
+        n = r->n;
+    }
     next = 0;
     count = 0;
 
@@ -2260,9 +2331,8 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
             /* the fields in order: out of order, unknown or twice is
              * not for this path */
             for (i = next; i < n; i++) {
-                fname = avro_schema_record_field_name(t, i);
-
-                if (strlen(fname) == nlen && memcmp(fname, name, nlen) == 0)
+                if (r->fields[i].len == nlen
+                    && memcmp(r->fields[i].name, name, nlen) == 0)
                 {
                     break;
                 }
@@ -2273,12 +2343,12 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
             }
 
             for ( /* void */ ; next < i; next++) {
-                if (strm_avro_tx_default(s, t, next, x, depth, &o) != 0) {
+                if (strm_avro_tx_default(s, r, next, x, depth, &o) != 0) {
                     return -1;
                 }
             }
 
-            sub = avro_schema_record_field_get_by_index(t, i);
+            sub = r->fields[i].type;
             next = i + 1;
 
         } else {
@@ -2305,7 +2375,10 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
             }
 
         } else {
-            if (strm_jw_member(w, &o, (const char *) name, nlen, &m) != 0) {
+            /* a plain string: nothing to escape */
+            if (strm_jw_member_plain(w, &o, (const char *) name, nlen, &m)
+                != 0)
+            {
                 return -1;
             }
 
@@ -2347,7 +2420,7 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
 done:
 
     for ( /* void */ ; next < n; next++) {
-        if (strm_avro_tx_default(s, t, next, x, depth, &o) != 0) {
+        if (strm_avro_tx_default(s, r, next, x, depth, &o) != 0) {
             return -1;
         }
     }
