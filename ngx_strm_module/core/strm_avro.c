@@ -26,6 +26,8 @@ typedef struct {
     size_t          len;
     avro_schema_t   type;
     avro_schema_t   dtype;          /* its default's: a union's first */
+    avro_schema_t   branch[6];      /* a union's, by kind of value */
+    unsigned        branches:1;     /* it is a union */
     unsigned        plain:1;        /* nothing in the name to escape */
 } strm_avro_field_t;
 
@@ -63,6 +65,7 @@ static void strm_avro_full_name(avro_schema_t t, char *buf, size_t size);
 static int strm_avro_collect(json_t *node, const char *ns, json_t *defaults);
 static int strm_avro_records(strm_avro_schema_t *s, avro_schema_t t);
 static int strm_avro_plain_name(const char *name);
+static avro_schema_t strm_avro_tx_branch(avro_schema_t t, unsigned char c);
 static json_t **strm_avro_defaults(const strm_avro_schema_t *s,
     avro_schema_t t);
 static size_t strm_avro_push(char *path, const char *name);
@@ -354,7 +357,7 @@ strm_avro_free(strm_avro_schema_t *s)
 static int
 strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
 {
-    size_t            i, n;
+    size_t            i, k, n;
     json_t           *defs;
     avro_schema_t     sub;
     strm_avro_rec_t  *recs;
@@ -432,6 +435,16 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
         recs[s->nrecs].fields[i].dtype =
             (avro_typeof(sub) == AVRO_UNION)
             ? strm_avro_resolve(avro_schema_union_branch(sub, 0)) : sub;
+
+        /* the branch the text's way takes for each kind of value */
+        if (avro_typeof(sub) == AVRO_UNION) {
+            recs[s->nrecs].fields[i].branches = 1;
+
+            for (k = 0; k < 6; k++) {
+                recs[s->nrecs].fields[i].branch[k] =
+                    strm_avro_tx_branch(sub, (unsigned char) "nt\"[{0"[k]);
+            }
+        }
     }
 
     s->nrecs++;
@@ -2141,6 +2154,28 @@ strm_avro_tx_str(strm_avro_tx_t *x)
 }
 
 
+/* a value's kind by its first byte, as strm_avro_field_t's branch[] */
+static size_t
+strm_avro_tx_kind(unsigned char c)
+{
+    switch (c) {
+    case 'n':
+        return 0;
+    case 't':
+    case 'f':
+        return 1;
+    case '"':
+        return 2;
+    case '[':
+        return 3;
+    case '{':
+        return 4;
+    default:
+        return 5;
+    }
+}
+
+
 /*
  * The branch of union t that strm_avro_chk() takes for a plain value
  * starting with c (not a wrapped one): the first that takes its kind
@@ -2267,7 +2302,7 @@ static int
 strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
     strm_avro_tx_t *x, int depth, const strm_jw_obj_t *ctx)
 {
-    int                   rc, record;
+    int                   rc, record, wrapped;
     size_t                i, k, n, next, count, nlen;
     ssize_t               len;
     strm_jw_t            *w;
@@ -2318,6 +2353,7 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
         name = x->p + 1;
         nlen = (size_t) len;
         x->p += nlen + 2;
+        wrapped = 0;
 
         strm_avro_tx_ws(x);
 
@@ -2351,6 +2387,24 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
             sub = r->fields[i].type;
             next = i + 1;
 
+            /* a union: the branch for the kind of value, noted */
+            if (r->fields[i].branches) {
+                strm_avro_tx_ws(x);
+
+                if (x->p == x->end) {
+                    return strm_avro_tx_no(x);
+                }
+
+                sub = r->fields[i].branch[strm_avro_tx_kind(*x->p)];
+
+                if (sub == NULL) {
+                    return strm_avro_tx_no(x);
+                }
+
+                wrapped = (avro_typeof(sub) == AVRO_RECORD
+                           || avro_typeof(sub) == AVRO_MAP);
+            }
+
         } else {
             if (count == STRM_AVRO_TEXT_NAMES) {
                 return strm_avro_tx_no(x);
@@ -2371,6 +2425,11 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
 
         if (w == NULL) {
             if (strm_avro_tx(s, sub, x, depth + 1, NULL, NULL, NULL) != 0) {
+                return -1;
+            }
+
+            /* an object of one member may be a wrapped value */
+            if (wrapped && x->members == 1) {
                 return -1;
             }
 
