@@ -14,16 +14,30 @@
 #include <jansson.h>
 
 #include "strm_avro.h"
+#include "strm_json.h"
 
 
 #define STRM_AVRO_PATH_LEN  256
 
 
+/* a record's field, as avro-c would look it up by index each time */
+typedef struct {
+    const char     *name;
+    size_t          len;
+    avro_schema_t   type;
+    avro_schema_t   dtype;          /* its default's: a union's first */
+    avro_schema_t   branch[6];      /* a union's, by kind of value */
+    unsigned        branches:1;     /* it is a union */
+    unsigned        plain:1;        /* nothing in the name to escape */
+} strm_avro_field_t;
+
+
 /* a record's defaults by field index (NULL: the field has none) */
 typedef struct {
-    avro_schema_t   rec;
-    json_t        **vals;
-    size_t          n;
+    avro_schema_t       rec;
+    json_t            **vals;
+    strm_avro_field_t  *fields;
+    size_t              n;
 } strm_avro_rec_t;
 
 
@@ -50,6 +64,8 @@ static const char *strm_avro_type(avro_schema_t t);
 static void strm_avro_full_name(avro_schema_t t, char *buf, size_t size);
 static int strm_avro_collect(json_t *node, const char *ns, json_t *defaults);
 static int strm_avro_records(strm_avro_schema_t *s, avro_schema_t t);
+static int strm_avro_plain_name(const char *name);
+static avro_schema_t strm_avro_tx_branch(avro_schema_t t, unsigned char c);
 static json_t **strm_avro_defaults(const strm_avro_schema_t *s,
     avro_schema_t t);
 static size_t strm_avro_push(char *path, const char *name);
@@ -322,7 +338,9 @@ strm_avro_free(strm_avro_schema_t *s)
     }
 
     while (s->nrecs > 0) {
-        free(s->recs[--s->nrecs].vals);
+        s->nrecs--;
+        free(s->recs[s->nrecs].vals);
+        free(s->recs[s->nrecs].fields);
     }
 
     free(s->recs);
@@ -339,8 +357,9 @@ strm_avro_free(strm_avro_schema_t *s)
 static int
 strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
 {
-    size_t            i, n;
+    size_t            i, k, n;
     json_t           *defs;
+    avro_schema_t     sub;
     strm_avro_rec_t  *recs;
     char              full[256];
 
@@ -389,8 +408,11 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
     recs[s->nrecs].rec = t;
     recs[s->nrecs].n = n;
     recs[s->nrecs].vals = calloc(n + 1, sizeof(json_t *));
+    recs[s->nrecs].fields = calloc(n + 1, sizeof(strm_avro_field_t));
 
-    if (recs[s->nrecs].vals == NULL) {
+    if (recs[s->nrecs].vals == NULL || recs[s->nrecs].fields == NULL) {
+        free(recs[s->nrecs].vals);
+        free(recs[s->nrecs].fields);
         return -1;
     }
 
@@ -400,6 +422,29 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
     for (i = 0; i < n; i++) {
         recs[s->nrecs].vals[i] =
             json_object_get(defs, avro_schema_record_field_name(t, i));
+        recs[s->nrecs].fields[i].name = avro_schema_record_field_name(t, i);
+        recs[s->nrecs].fields[i].len =
+            strlen(recs[s->nrecs].fields[i].name);
+        recs[s->nrecs].fields[i].type =
+            avro_schema_record_field_get_by_index(t, i);
+        recs[s->nrecs].fields[i].plain =
+            strm_avro_plain_name(recs[s->nrecs].fields[i].name);
+
+        /* a union's default is a value of its first branch */
+        sub = strm_avro_resolve(recs[s->nrecs].fields[i].type);
+        recs[s->nrecs].fields[i].dtype =
+            (avro_typeof(sub) == AVRO_UNION)
+            ? strm_avro_resolve(avro_schema_union_branch(sub, 0)) : sub;
+
+        /* the branch the text's way takes for each kind of value */
+        if (avro_typeof(sub) == AVRO_UNION) {
+            recs[s->nrecs].fields[i].branches = 1;
+
+            for (k = 0; k < 6; k++) {
+                recs[s->nrecs].fields[i].branch[k] =
+                    strm_avro_tx_branch(sub, (unsigned char) "nt\"[{0"[k]);
+            }
+        }
     }
 
     s->nrecs++;
@@ -413,6 +458,36 @@ strm_avro_records(strm_avro_schema_t *s, avro_schema_t t)
     }
 
     return 0;
+}
+
+
+/* does a name hold nothing a JSON string escapes? */
+static int
+strm_avro_plain_name(const char *name)
+{
+    for ( /* void */ ; *name != '\0'; name++) {
+        if ((unsigned char) *name < 0x20 || *name == '"' || *name == '\\') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* record t's entry, or NULL */
+static const strm_avro_rec_t *
+strm_avro_rec(const strm_avro_schema_t *s, avro_schema_t t)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nrecs; i++) {
+        if (s->recs[i].rec == t) {
+            return &s->recs[i];
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -1985,4 +2060,649 @@ strm_avro_value(const strm_avro_schema_t *s, json_t *in, const char *path,
     rc = strm_avro_chk(s, t, v, depth, NULL, out, &rej);
 
     return (rc == STRM_OK || rc == STRM_E_NOMEM) ? rc : STRM_E_INTERNAL;
+}
+
+
+/*
+ * The text path: one walk of the schema and the text together, which
+ * checks (w NULL) or writes (text it checked).  -1: not sure, or a
+ * write failed (w->rc).
+ */
+
+#define STRM_AVRO_TEXT_DEPTH  32
+#define STRM_AVRO_TEXT_NAMES  16
+
+
+typedef struct {
+    const unsigned char  *p;
+    const unsigned char  *end;
+    strm_jw_t            *w;            /* NULL: checked only */
+    size_t                members;      /* of the object just walked */
+} strm_avro_tx_t;
+
+
+static int strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t,
+    strm_avro_tx_t *x, int depth, const strm_jw_obj_t *ctx,
+    const char **str, size_t *slen);
+
+
+static int
+strm_avro_tx_no(strm_avro_tx_t *x)
+{
+    if (x->w != NULL) {
+        /* the check took it: the walk cannot differ */
+        x->w->rc = STRM_E_INTERNAL;
+    }
+
+    return -1;
+}
+
+
+static void
+strm_avro_tx_ws(strm_avro_tx_t *x)
+{
+    while (x->p < x->end
+           && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n'
+               || *x->p == '\r'))
+    {
+        x->p++;
+    }
+}
+
+
+/* a literal, and no letter glued to it */
+static int
+strm_avro_tx_word(strm_avro_tx_t *x, const char *word, size_t n)
+{
+    unsigned char  c;
+
+    if ((size_t) (x->end - x->p) < n || memcmp(x->p, word, n) != 0) {
+        return strm_avro_tx_no(x);
+    }
+
+    x->p += n;
+
+    if (x->p < x->end) {
+        c = *x->p | 0x20;
+
+        if (c >= 'a' && c <= 'z') {
+            return strm_avro_tx_no(x);
+        }
+    }
+
+    return (x->w != NULL) ? strm_jw_put(x->w, word, n) : 0;
+}
+
+
+/* a plain string's length, or -1 */
+static ssize_t
+strm_avro_tx_str(strm_avro_tx_t *x)
+{
+    const unsigned char  *q;
+
+    if (x->p == x->end || *x->p != '"') {
+        return -1;
+    }
+
+    if (x->w == NULL) {
+        return strm_json_plain_string(x->p, x->end);
+    }
+
+    q = memchr(x->p + 1, '"', x->end - x->p - 1);
+
+    return (q != NULL) ? q - x->p - 1 : -1;
+}
+
+
+/* a value's kind by its first byte, as strm_avro_field_t's branch[] */
+static size_t
+strm_avro_tx_kind(unsigned char c)
+{
+    switch (c) {
+    case 'n':
+        return 0;
+    case 't':
+    case 'f':
+        return 1;
+    case '"':
+        return 2;
+    case '[':
+        return 3;
+    case '{':
+        return 4;
+    default:
+        return 5;
+    }
+}
+
+
+/*
+ * The branch of union t that strm_avro_chk() takes for a plain value
+ * starting with c (not a wrapped one): the first that takes its kind
+ * of value; NULL when none does.
+ */
+static avro_schema_t
+strm_avro_tx_branch(avro_schema_t t, unsigned char c)
+{
+    size_t         i, n;
+    avro_type_t    ty;
+    avro_schema_t  b;
+
+    n = avro_schema_union_size(t);
+
+    for (i = 0; i < n; i++) {
+        b = strm_avro_resolve(avro_schema_union_branch(t, i));
+        ty = avro_typeof(b);
+
+        switch (c) {
+
+        case 'n':
+            if (ty == AVRO_NULL) {
+                return b;
+            }
+
+            break;
+
+        case 't':
+        case 'f':
+            if (ty == AVRO_BOOLEAN) {
+                return b;
+            }
+
+            break;
+
+        case '"':
+            if (ty == AVRO_STRING || ty == AVRO_ENUM || ty == AVRO_BYTES
+                || ty == AVRO_FIXED)
+            {
+                return b;
+            }
+
+            break;
+
+        case '[':
+            if (ty == AVRO_ARRAY) {
+                return b;
+            }
+
+            break;
+
+        case '{':
+            if (ty == AVRO_MAP || ty == AVRO_RECORD) {
+                return b;
+            }
+
+            break;
+
+        default:
+            if (ty == AVRO_INT32 || ty == AVRO_INT64 || ty == AVRO_FLOAT
+                || ty == AVRO_DOUBLE)
+            {
+                return b;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/* record t's field i absent: its default checked, or written */
+static int
+strm_avro_tx_default(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
+    size_t i, strm_avro_tx_t *x, int depth, strm_jw_obj_t *o)
+{
+    json_t         *v;
+    strm_jw_t      *w;
+    avro_schema_t   sub;
+    strm_jw_mem_t   m;
+    strm_reject_t   rej;
+
+    v = r->vals[i];
+    sub = r->fields[i].dtype;
+
+    if (v == NULL) {
+        /* required: the tree's way refuses it */
+        return strm_avro_tx_no(x);
+    }
+
+    w = x->w;
+
+    if (w == NULL) {
+        /* the everyday default: null of a null branch */
+        if (json_is_null(v) && avro_typeof(sub) == AVRO_NULL) {
+            return 0;
+        }
+
+        return (strm_avro_chk(s, sub, v, depth + 1, NULL, NULL, &rej)
+                == STRM_OK) ? 0 : -1;
+    }
+
+    if ((r->fields[i].plain
+         ? strm_jw_member_plain(w, o, r->fields[i].name, r->fields[i].len,
+                                &m)
+         : strm_jw_member(w, o, r->fields[i].name, r->fields[i].len, &m))
+        != 0
+        || (m.stamp
+            ? strm_jw_stamp(w, &m)
+            : strm_avro_wr(s, sub, v, depth + 1, w, &m.child, &m.str,
+                           &m.slen))
+           != 0
+        || strm_jw_member_end(w, &m) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* a record or a map, x->p at its '{' */
+static int
+strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
+    strm_avro_tx_t *x, int depth, const strm_jw_obj_t *ctx)
+{
+    int                   rc, record, wrapped;
+    size_t                i, k, n, next, count, nlen;
+    ssize_t               len;
+    strm_jw_t            *w;
+    avro_schema_t         sub;
+    const strm_avro_rec_t  *r;
+    strm_jw_obj_t         o;
+    strm_jw_mem_t         m;
+    const unsigned char  *name;
+    const unsigned char  *names[STRM_AVRO_TEXT_NAMES];
+    size_t                nlens[STRM_AVRO_TEXT_NAMES];
+
+    w = x->w;
+    record = (avro_typeof(t) == AVRO_RECORD);
+    r = NULL;
+    n = 0;
+
+    if (record) {
+        r = strm_avro_rec(s, t);
+        if (r == NULL) {
+            return strm_avro_tx_no(x);
+        }
+
+        n = r->n;
+    }
+    next = 0;
+    count = 0;
+
+    if (w != NULL && strm_jw_obj_begin(w, &o, ctx) != 0) {
+        return -1;
+    }
+
+    x->p++;
+    strm_avro_tx_ws(x);
+
+    if (x->p < x->end && *x->p == '}') {
+        x->p++;
+        goto done;
+    }
+
+    for ( ;; ) {
+        strm_avro_tx_ws(x);
+
+        len = strm_avro_tx_str(x);
+        if (len < 0) {
+            return strm_avro_tx_no(x);
+        }
+
+        name = x->p + 1;
+        nlen = (size_t) len;
+        x->p += nlen + 2;
+        wrapped = 0;
+
+        strm_avro_tx_ws(x);
+
+        if (x->p == x->end || *x->p != ':') {
+            return strm_avro_tx_no(x);
+        }
+
+        x->p++;
+
+        if (record) {
+            /* the fields in order: out of order, unknown or twice is
+             * not for this path */
+            for (i = next; i < n; i++) {
+                if (r->fields[i].len == nlen
+                    && memcmp(r->fields[i].name, name, nlen) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (i == n) {
+                return strm_avro_tx_no(x);
+            }
+
+            for ( /* void */ ; next < i; next++) {
+                if (strm_avro_tx_default(s, r, next, x, depth, &o) != 0) {
+                    return -1;
+                }
+            }
+
+            sub = r->fields[i].type;
+            next = i + 1;
+
+            /* a union: the branch for the kind of value, noted */
+            if (r->fields[i].branches) {
+                strm_avro_tx_ws(x);
+
+                if (x->p == x->end) {
+                    return strm_avro_tx_no(x);
+                }
+
+                sub = r->fields[i].branch[strm_avro_tx_kind(*x->p)];
+
+                if (sub == NULL) {
+                    return strm_avro_tx_no(x);
+                }
+
+                wrapped = (avro_typeof(sub) == AVRO_RECORD
+                           || avro_typeof(sub) == AVRO_MAP);
+            }
+
+        } else {
+            if (count == STRM_AVRO_TEXT_NAMES) {
+                return strm_avro_tx_no(x);
+            }
+
+            for (k = 0; k < count; k++) {
+                if (nlens[k] == nlen && memcmp(names[k], name, nlen) == 0) {
+                    return strm_avro_tx_no(x);
+                }
+            }
+
+            names[count] = name;
+            nlens[count] = nlen;
+            sub = avro_schema_map_values(t);
+        }
+
+        count++;
+
+        if (w == NULL) {
+            if (strm_avro_tx(s, sub, x, depth + 1, NULL, NULL, NULL) != 0) {
+                return -1;
+            }
+
+            /* an object of one member may be a wrapped value */
+            if (wrapped && x->members == 1) {
+                return -1;
+            }
+
+        } else {
+            /* a plain string: nothing to escape */
+            if (strm_jw_member_plain(w, &o, (const char *) name, nlen, &m)
+                != 0)
+            {
+                return -1;
+            }
+
+            if (m.stamp) {
+                /* the gateway's value instead */
+                strm_avro_tx_ws(x);
+                x->p = strm_json_plain_skip(x->p, x->end);
+                rc = strm_jw_stamp(w, &m);
+
+            } else {
+                rc = strm_avro_tx(s, sub, x, depth + 1, &m.child, &m.str,
+                                  &m.slen);
+            }
+
+            if (rc != 0 || strm_jw_member_end(w, &m) != 0) {
+                return -1;
+            }
+        }
+
+        strm_avro_tx_ws(x);
+
+        if (x->p == x->end) {
+            return strm_avro_tx_no(x);
+        }
+
+        if (*x->p == ',') {
+            x->p++;
+            continue;
+        }
+
+        if (*x->p != '}') {
+            return strm_avro_tx_no(x);
+        }
+
+        x->p++;
+        break;
+    }
+
+done:
+
+    for ( /* void */ ; next < n; next++) {
+        if (strm_avro_tx_default(s, r, next, x, depth, &o) != 0) {
+            return -1;
+        }
+    }
+
+    x->members = count;
+
+    return (w != NULL) ? strm_jw_obj_end(w, &o) : 0;
+}
+
+
+static int
+strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t, strm_avro_tx_t *x,
+    int depth, const strm_jw_obj_t *ctx, const char **str, size_t *slen)
+{
+    int                   first;
+    char                  sym[256];
+    size_t                n;
+    ssize_t               len;
+    int64_t               v;
+    avro_type_t           ty;
+    avro_schema_t         b;
+    strm_jw_obj_t         none;
+    const unsigned char  *start;
+
+    t = strm_avro_resolve(t);
+    strm_avro_tx_ws(x);
+
+    if (x->p == x->end || depth > STRM_AVRO_TEXT_DEPTH) {
+        return strm_avro_tx_no(x);
+    }
+
+    ty = avro_typeof(t);
+
+    switch (ty) {
+
+    case AVRO_NULL:
+        return strm_avro_tx_word(x, "null", 4);
+
+    case AVRO_BOOLEAN:
+        return (*x->p == 't') ? strm_avro_tx_word(x, "true", 4)
+                              : strm_avro_tx_word(x, "false", 5);
+
+    case AVRO_INT32:
+    case AVRO_INT64:
+        n = strm_json_plain_integer(x->p, x->end, &v);
+
+        if (n == 0
+            || (ty == AVRO_INT32 && (v < INT32_MIN || v > INT32_MAX)))
+        {
+            return strm_avro_tx_no(x);
+        }
+
+        start = x->p;
+        x->p += n - 1;
+
+        return (x->w != NULL)
+               ? strm_jw_put(x->w, (const char *) start, n - 1) : 0;
+
+    case AVRO_STRING:
+    case AVRO_ENUM:
+        len = strm_avro_tx_str(x);
+        if (len < 0) {
+            return strm_avro_tx_no(x);
+        }
+
+        start = x->p;
+
+        if (ty == AVRO_ENUM && x->w == NULL) {
+            if ((size_t) len >= sizeof(sym)) {
+                return -1;
+            }
+
+            memcpy(sym, start + 1, len);
+            sym[len] = '\0';
+
+            if (avro_schema_enum_get_by_name(t, sym) < 0) {
+                return -1;
+            }
+        }
+
+        x->p += len + 2;
+
+        if (str != NULL) {
+            *str = (const char *) start + 1;
+            *slen = (size_t) len;
+        }
+
+        /* no escape: written as it came */
+        return (x->w != NULL)
+               ? strm_jw_put(x->w, (const char *) start, len + 2) : 0;
+
+    case AVRO_ARRAY:
+        if (*x->p != '[') {
+            return strm_avro_tx_no(x);
+        }
+
+        x->p++;
+        strm_jw_none(&none);
+
+        if (x->w != NULL && strm_jw_put(x->w, "[", 1) != 0) {
+            return -1;
+        }
+
+        strm_avro_tx_ws(x);
+
+        if (x->p < x->end && *x->p == ']') {
+            x->p++;
+            return (x->w != NULL) ? strm_jw_put(x->w, "]", 1) : 0;
+        }
+
+        for (first = 1; /* void */; first = 0) {
+            if (!first && x->w != NULL && strm_jw_put(x->w, ",", 1) != 0) {
+                return -1;
+            }
+
+            if (strm_avro_tx(s, avro_schema_array_items(t), x, depth + 1,
+                             &none, NULL, NULL)
+                != 0)
+            {
+                return -1;
+            }
+
+            strm_avro_tx_ws(x);
+
+            if (x->p == x->end) {
+                return strm_avro_tx_no(x);
+            }
+
+            if (*x->p == ',') {
+                x->p++;
+                continue;
+            }
+
+            if (*x->p != ']') {
+                return strm_avro_tx_no(x);
+            }
+
+            x->p++;
+
+            return (x->w != NULL) ? strm_jw_put(x->w, "]", 1) : 0;
+        }
+
+    case AVRO_MAP:
+    case AVRO_RECORD:
+        if (*x->p != '{') {
+            return strm_avro_tx_no(x);
+        }
+
+        return strm_avro_tx_object(s, t, x, depth, ctx);
+
+    case AVRO_UNION:
+        b = strm_avro_tx_branch(t, *x->p);
+        if (b == NULL) {
+            return strm_avro_tx_no(x);
+        }
+
+        if (strm_avro_tx(s, b, x, depth, ctx, str, slen) != 0) {
+            return -1;
+        }
+
+        /* an object of one member may be a wrapped value */
+        if (avro_typeof(b) == AVRO_RECORD || avro_typeof(b) == AVRO_MAP) {
+            if (x->members == 1) {
+                return strm_avro_tx_no(x);
+            }
+        }
+
+        return 0;
+
+    default:
+        /* reals, bytes, fixed: the tree's way */
+        return strm_avro_tx_no(x);
+    }
+}
+
+
+static strm_rc_t
+strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
+    size_t len, strm_jw_t *w)
+{
+    strm_avro_tx_t  x;
+    strm_jw_obj_t   root;
+
+    x.p = text;
+    x.end = text + len;
+    x.w = w;
+    x.members = 0;
+
+    if (w != NULL) {
+        strm_jw_root(w, &root);
+    }
+
+    strm_avro_tx_ws(&x);
+
+    if (x.p == x.end || *x.p != '{'
+        || strm_avro_tx(s, s->root, &x, 0, (w != NULL) ? &root : NULL, NULL,
+                        NULL)
+           != 0)
+    {
+        return (w != NULL) ? w->rc : STRM_E_NOT_FOUND;
+    }
+
+    strm_avro_tx_ws(&x);
+
+    if (x.p != x.end) {
+        return (w != NULL) ? STRM_E_INTERNAL : STRM_E_NOT_FOUND;
+    }
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
+strm_avro_text_check(const strm_avro_schema_t *s, const unsigned char *text,
+    size_t len)
+{
+    return strm_avro_text(s, text, len, NULL);
+}
+
+
+strm_rc_t
+strm_avro_text_write(const strm_avro_schema_t *s, const unsigned char *text,
+    size_t len, strm_jw_t *w)
+{
+    return strm_avro_text(s, text, len, w);
 }

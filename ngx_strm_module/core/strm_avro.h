@@ -108,6 +108,28 @@ strm_rc_t strm_avro_value(const strm_avro_schema_t *s, json_t *in,
     const char *path, int shallow, json_t **out);
 
 /*
+ * The text path: a JSON event checked against the schema and written
+ * from its own bytes, no tree at all, when that is sure to give what
+ * the tree path gives.  strm_avro_text_check() returns STRM_OK when
+ * the text is one object that strm_json_parse_object() and
+ * strm_avro_check_json() would take and whose plain JSON
+ * strm_avro_write() would write from the text's own tokens: members in
+ * the schema's order (fields may be absent and take their defaults),
+ * no member twice, none unknown; strings without escapes; integers as
+ * jansson writes them; no reals, no float or double, bytes or fixed
+ * field; no wrapped union; a map of at most 16 members.  Anything
+ * else, valid or not, is STRM_E_NOT_FOUND ("not sure"): the caller
+ * then goes the tree's way, which decides.
+ *
+ * strm_avro_text_write() writes text that the check took as
+ * strm_avro_write() writes its tree, byte for byte.
+ */
+strm_rc_t strm_avro_text_check(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len);
+strm_rc_t strm_avro_text_write(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, strm_jw_t *w);
+
+/*
  * The record as avro-c compiled it (an avro_schema_t), for code that
  * walks the schema itself: the tests' encoder (t/support).
  */

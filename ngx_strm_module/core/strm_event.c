@@ -19,6 +19,11 @@
 static strm_rc_t strm_event_json(const strm_schema_t *s,
     const unsigned char *body, size_t len, strm_event_t *ev,
     strm_reject_t *rej);
+static strm_rc_t strm_event_text(const strm_registry_t *reg,
+    const strm_schema_t *s, const unsigned char *body, size_t len,
+    strm_event_t *ev);
+static strm_rc_t strm_event_text_get(strm_event_t *ev, const char *path,
+    json_t **v);
 static strm_rc_t strm_event_get(void *data, const char *path, int shallow,
     json_t **v);
 static strm_rc_t strm_event_meta(const strm_registry_t *reg,
@@ -26,6 +31,7 @@ static strm_rc_t strm_event_meta(const strm_registry_t *reg,
 static strm_rc_t strm_event_meta_check(const strm_registry_t *reg,
     strm_event_t *ev, json_t *meta, json_t *levels, json_t *ref,
     strm_reject_t *rej);
+static void strm_event_consent(strm_event_t *ev, size_t n);
 static int strm_event_pii_level(const strm_contract_t *c, const char *path);
 static int strm_event_level_cmp(const void *a, const void *b);
 static void strm_event_json_hint(const unsigned char *body, size_t len,
@@ -35,6 +41,9 @@ static int strm_event_depth(const json_t *v, int depth);
 static int strm_event_strip(json_t *event, const strm_contract_t *c);
 static int strm_event_del_path(json_t *root, const char *path);
 static json_t *strm_event_strn(const char *s, size_t len);
+
+
+int  strm_event_text_path = 1;
 
 
 strm_rc_t
@@ -84,6 +93,12 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
         }
 
     } else {
+        if (strm_event_text_path && s->avro != NULL && s->json == NULL
+            && strm_event_text(reg, s, body, len, ev) == STRM_OK)
+        {
+            return STRM_OK;
+        }
+
         rc = strm_event_json(s, body, len, ev, rej);
         if (rc != STRM_OK) {
             return rc;
@@ -127,9 +142,16 @@ strm_event_get(void *data, const char *path, int shallow, json_t **v)
 
     ev = data;
 
-    if (ev->key != NULL && path == ev->contract->key_field) {
+    if (ev->key != NULL
+        && (path == ev->contract->key_field
+            || strcmp(path, ev->contract->key_field) == 0))
+    {
         *v = json_incref(ev->key);
         return STRM_OK;
+    }
+
+    if (ev->text != NULL) {
+        return strm_event_text_get(ev, path, v);
     }
 
     if (ev->in != NULL) {
@@ -139,6 +161,144 @@ strm_event_get(void *data, const char *path, int shallow, json_t **v)
     *v = json_incref(strm_json_path(ev->event, path));
 
     return STRM_OK;
+}
+
+
+/*
+ * The everyday JSON event without a tree: the text checked against the
+ * schema as it is (strm_avro_text_check()), strmMeta's and the
+ * contract's fields read where they are in it.  Only an event that
+ * passes everything goes this way; anything else (STRM_E_NOT_FOUND)
+ * leaves ev as it was and goes the tree's way, which decides and names
+ * the refusal.
+ */
+static strm_rc_t
+strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
+    const unsigned char *body, size_t len, strm_event_t *ev)
+{
+    size_t                 n, k;
+    int64_t                l;
+    strm_rc_t              rc;
+    strm_reject_t          rej;
+    const unsigned char   *v, *vend, *meta, *mend;
+    const strm_contract_t *c;
+
+    if (strm_avro_text_check(s->avro, body, len) != STRM_OK) {
+        return STRM_E_NOT_FOUND;
+    }
+
+    /* strmMeta as strm_event_meta_check() takes it, and nothing else */
+    if (!strm_json_plain_path(body, len, "strmMeta", &meta, &mend)
+        || *meta != '{'
+        || !strm_json_plain_path(meta, mend - meta, "consentLevels", &v,
+                                 &vend)
+        || *v++ != '[')
+    {
+        return STRM_E_NOT_FOUND;
+    }
+
+    for (n = 0; /* void */; n++) {
+        while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'
+               || (*v == ',' && n > 0))
+        {
+            v++;
+        }
+
+        if (*v == ']') {
+            break;
+        }
+
+        k = strm_json_plain_integer(v, vend, &l);
+
+        if (k == 0 || n == STRM_EVENT_MAX_LEVELS || l < 0
+            || l > STRM_EVENT_MAX_LEVEL)
+        {
+            return STRM_E_NOT_FOUND;
+        }
+
+        ev->levels[n] = (int) l;
+        v += k - 1;
+    }
+
+    if (!strm_json_plain_path(meta, mend - meta, "eventContractRef", &v,
+                              &vend)
+        || *v != '"')
+    {
+        return STRM_E_NOT_FOUND;
+    }
+
+    c = strm_registry_contract(reg, (const char *) v + 1, vend - v - 2);
+
+    if (c == NULL || strm_registry_fit(s, c) != STRM_FIT_OK) {
+        return STRM_E_NOT_FOUND;
+    }
+
+    ev->text = body;
+    ev->text_len = len;
+    ev->contract = c;
+
+    /* the key field, then the contract's rules */
+    rc = strm_event_text_get(ev, c->key_field, &ev->key);
+
+    if (rc == STRM_OK) {
+        rc = strm_contract_check_by(c, strm_event_get, ev, &rej);
+    }
+
+    if (rc != STRM_OK) {
+        json_decref(ev->key);
+        ev->key = NULL;
+        ev->text = NULL;
+        ev->text_len = 0;
+        ev->contract = NULL;
+
+        return STRM_E_NOT_FOUND;
+    }
+
+    strm_event_consent(ev, n);
+
+    return STRM_OK;
+}
+
+
+/*
+ * A string or null where the text has it; a field the text lacks (a
+ * default, or nothing) as the tree's way finds it, from a tree of the
+ * text made for the rare event whose contract names an absent field;
+ * anything else: not sure.
+ */
+static strm_rc_t
+strm_event_text_get(strm_event_t *ev, const char *path, json_t **v)
+{
+    json_t               *in;
+    strm_rc_t             rc;
+    const unsigned char  *p, *end;
+
+    *v = NULL;
+
+    if (!strm_json_plain_path(ev->text, ev->text_len, path, &p, &end)) {
+        in = strm_json_parse_object(ev->text, ev->text_len,
+                                    STRM_AVRO_MAX_DEPTH);
+        if (in == NULL) {
+            return STRM_E_NOT_FOUND;
+        }
+
+        rc = strm_avro_value(ev->schema->avro, in, path, 0, v);
+        json_decref(in);
+
+        return rc;
+    }
+
+    if (*p == '"') {
+        *v = json_stringn_nocheck((const char *) p + 1, end - p - 2);
+        return (*v != NULL) ? STRM_OK : STRM_E_NOMEM;
+    }
+
+    if (*p == 'n') {
+        *v = json_null();
+        return STRM_OK;
+    }
+
+    return STRM_E_NOT_FOUND;
 }
 
 
@@ -337,8 +497,6 @@ static strm_rc_t
 strm_event_meta_check(const strm_registry_t *reg, strm_event_t *ev,
     json_t *meta, json_t *levels, json_t *ref, strm_reject_t *rej)
 {
-    int          l, last;
-    char        *p;
     size_t       i, n, ref_len;
     json_t      *v;
     const char  *s;
@@ -392,31 +550,7 @@ strm_event_meta_check(const strm_registry_t *reg, strm_event_t *ev,
         ev->levels[i] = (int) json_integer_value(v);
     }
 
-    qsort(ev->levels, n, sizeof(int), strm_event_level_cmp);
-
-    p = ev->consent;
-    last = -1;
-    ev->nlevels = 0;
-
-    for (i = 0; i < n; i++) {
-        l = ev->levels[i];
-
-        if (l == last) {
-            continue;
-        }
-
-        ev->levels[ev->nlevels++] = l;
-        last = l;
-
-        if (p != ev->consent) {
-            *p++ = ',';
-        }
-
-        /* at most 4 digits and a comma per level: the buffer holds 64 */
-        p = strm_event_decimal(p, l);
-    }
-
-    *p = '\0';
+    strm_event_consent(ev, n);
 
     if (ref == NULL || json_is_null(ref)) {
         return strm_reject(rej, STRM_E_STRM_META,
@@ -471,6 +605,42 @@ strm_event_meta_check(const strm_registry_t *reg, strm_event_t *ev,
     }
 
     return STRM_OK;
+}
+
+
+/* the n levels in ev->levels sorted, made distinct, and as text */
+static void
+strm_event_consent(strm_event_t *ev, size_t n)
+{
+    int      l, last;
+    char    *p;
+    size_t   i;
+
+    qsort(ev->levels, n, sizeof(int), strm_event_level_cmp);
+
+    p = ev->consent;
+    last = -1;
+    ev->nlevels = 0;
+
+    for (i = 0; i < n; i++) {
+        l = ev->levels[i];
+
+        if (l == last) {
+            continue;
+        }
+
+        ev->levels[ev->nlevels++] = l;
+        last = l;
+
+        if (p != ev->consent) {
+            *p++ = ',';
+        }
+
+        /* at most 4 digits and a comma per level: the buffer holds 64 */
+        p = strm_event_decimal(p, l);
+    }
+
+    *p = '\0';
 }
 
 
@@ -587,7 +757,10 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     *n = 0;
     c = ev->contract;
 
-    if (c == NULL || (ev->in == NULL && !json_is_object(ev->event))) {
+    if (c == NULL
+        || (ev->text == NULL && ev->in == NULL
+            && !json_is_object(ev->event)))
+    {
         return STRM_E_INTERNAL;
     }
 
@@ -637,7 +810,11 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
         w.daead = daead;
     }
 
-    if (ev->in != NULL) {
+    if (ev->text != NULL) {
+        rc = strm_avro_text_write(ev->schema->avro, ev->text, ev->text_len,
+                                  &w);
+
+    } else if (ev->in != NULL) {
         rc = strm_avro_write(ev->schema->avro, ev->in, &w);
 
     } else {
@@ -743,7 +920,7 @@ strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
     size_t *len)
 {
     char                  *out;
-    json_t                *dl, *event;
+    json_t                *dl, *event, *in;
     strm_reject_t          chk;
     const strm_error_t    *e;
     const strm_contract_t *c, *own;
@@ -755,7 +932,22 @@ strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
     own = (ev != NULL && ev->schema != NULL) ? ev->schema->contract : NULL;
 
     /* only an event that got as far as its contract's rules is kept */
-    if (c != NULL && ev->in != NULL) {
+    if (c != NULL && ev->text != NULL) {
+        /* the text's way takes no refused event: this is for safety */
+        in = json_loadb((const char *) ev->text, ev->text_len,
+                        JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+
+        if (in == NULL
+            || strm_avro_check_json(ev->schema->avro, in, &event, &chk)
+               != STRM_OK)
+        {
+            json_decref(in);
+            return NULL;
+        }
+
+        json_decref(in);
+
+    } else if (c != NULL && ev->in != NULL) {
         /* the plain JSON, built here for the rare refused event */
         if (strm_avro_check_json(ev->schema->avro, ev->in, &event, &chk)
             != STRM_OK)
@@ -915,6 +1107,9 @@ strm_event_free(strm_event_t *ev)
 
     json_decref(ev->in);
     ev->in = NULL;
+
+    ev->text = NULL;
+    ev->text_len = 0;
 
     json_decref(ev->key);
     ev->key = NULL;

@@ -57,6 +57,13 @@ typedef struct {
      */
     json_t                 *in;
     json_t                 *event;
+    /*
+     * Or, the everyday JSON event, no tree at all: the body itself,
+     * which strm_avro_text_check() took (not owned: the caller keeps
+     * the body until strm_event_free()).
+     */
+    const unsigned char    *text;
+    size_t                  text_len;
     json_t                 *key;            /* the key field's value */
 
     /* sorted distinct consent levels, and as text: "0,1,3" */
@@ -79,6 +86,14 @@ typedef struct {
  * STRM_E_VALIDATION).  rej names the field and the rule, never a value.
  * ev is filled as far as parsing got; strm_event_free() it always.
  */
+/*
+ * A JSON event of an Avro schema goes the text's way (ev->text: no
+ * tree, strm_avro_text_check()) when that path is sure of it and it
+ * passes every check; any other event, and every refusal, the tree's
+ * way.  Tests set this to 0 to send every event the tree's way.
+ */
+extern int strm_event_text_path;
+
 strm_rc_t strm_event_parse(const strm_registry_t *reg, const char *ref,
     size_t ref_len, strm_ser_e ser, const unsigned char *body, size_t len,
     strm_event_t *ev, strm_reject_t *rej);

@@ -595,3 +595,244 @@ strm_json_utf8(const unsigned char *p, const unsigned char *end)
 
     return n;
 }
+
+
+#define STRM_JSON_ONES     0x0101010101010101ULL
+#define STRM_JSON_HIGH     0x8080808080808080ULL
+#define strm_json_zero(x)  (((x) - STRM_JSON_ONES) & ~(x) & STRM_JSON_HIGH)
+
+
+ssize_t
+strm_json_plain_string(const unsigned char *p, const unsigned char *end)
+{
+    size_t                n;
+    uint64_t              x;
+    unsigned char         c;
+    const unsigned char  *start;
+
+    start = ++p;
+
+    while (p < end) {
+        /* eight bytes at a time while none is special: ASCII, no control
+         * character, no '"' or '\\' */
+        while (end - p >= 8) {
+            memcpy(&x, p, 8);
+
+            if (((x - STRM_JSON_ONES * 0x20) & ~x & STRM_JSON_HIGH)
+                | (x & STRM_JSON_HIGH)
+                | strm_json_zero(x ^ (STRM_JSON_ONES * '"'))
+                | strm_json_zero(x ^ (STRM_JSON_ONES * '\\')))
+            {
+                break;
+            }
+
+            p += 8;
+        }
+
+        if (p == end) {
+            break;
+        }
+
+        c = *p;
+
+        if (c == '"') {
+            return p - start;
+        }
+
+        if (c < 0x20 || c == '\\') {
+            return -1;
+        }
+
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+
+        n = strm_json_utf8(p, end);
+
+        if (n == 0) {
+            return -1;
+        }
+
+        p += n;
+    }
+
+    return -1;
+}
+
+
+size_t
+strm_json_plain_integer(const unsigned char *p, const unsigned char *end,
+    int64_t *v)
+{
+    int64_t               x;
+    const unsigned char  *start, *digits;
+
+    start = p;
+
+    if (p < end && *p == '-') {
+        p++;
+    }
+
+    digits = p;
+
+    if (p == end || *p < '0' || *p > '9') {
+        return 0;
+    }
+
+    x = 0;
+
+    if (*p == '0') {
+        p++;
+
+        /* "-0" is the integer 0, written "0" */
+        if (digits != start) {
+            return 0;
+        }
+
+    } else {
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (p - digits >= 18) {
+                return 0;
+            }
+
+            x = x * 10 + (*p++ - '0');
+        }
+    }
+
+    if (p < end
+        && ((*p >= '0' && *p <= '9') || *p == '.'
+            || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')))
+    {
+        return 0;
+    }
+
+    *v = (digits != start) ? -x : x;
+
+    return 1 + (size_t) (p - start);
+}
+
+
+#define strm_json_is_ws(c)                                                   \
+    ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
+
+const unsigned char *
+strm_json_plain_skip(const unsigned char *p, const unsigned char *end)
+{
+    int                   depth;
+    unsigned char         c;
+    const unsigned char  *q;
+
+    if (p == end) {
+        return end;
+    }
+
+    if (*p == '"') {
+        q = memchr(p + 1, '"', end - p - 1);
+        return (q != NULL) ? q + 1 : end;
+    }
+
+    if (*p != '{' && *p != '[') {
+        while (p < end && *p != ',' && *p != '}' && *p != ']'
+               && !strm_json_is_ws(*p))
+        {
+            p++;
+        }
+
+        return p;
+    }
+
+    depth = 0;
+
+    while (p < end) {
+        c = *p++;
+
+        if (c == '"') {
+            q = memchr(p, '"', end - p);
+            if (q == NULL) {
+                return end;
+            }
+
+            p = q + 1;
+
+        } else if (c == '{' || c == '[') {
+            depth++;
+
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0) {
+                return p;
+            }
+        }
+    }
+
+    return end;
+}
+
+
+int
+strm_json_plain_path(const unsigned char *text, size_t len, const char *path,
+    const unsigned char **v, const unsigned char **vend)
+{
+    int                   match;
+    size_t                n;
+    const char           *e;
+    const unsigned char  *p, *end, *q;
+
+    p = text;
+    end = text + len;
+
+    for ( ;; ) {
+        while (p < end && strm_json_is_ws(*p)) {
+            p++;
+        }
+
+        if (p == end || *p != '{') {
+            return 0;
+        }
+
+        p++;
+
+        e = strchr(path, '/');
+        n = (e != NULL) ? (size_t) (e - path) : strlen(path);
+
+        /* the member called path[0 .. n) */
+        for ( ;; ) {
+            while (p < end && (strm_json_is_ws(*p) || *p == ',')) {
+                p++;
+            }
+
+            if (p == end || *p != '"') {
+                return 0;
+            }
+
+            q = memchr(p + 1, '"', end - p - 1);
+            if (q == NULL) {
+                return 0;
+            }
+
+            match = ((size_t) (q - p - 1) == n
+                     && memcmp(p + 1, path, n) == 0);
+
+            p = q + 1;
+
+            while (p < end && (strm_json_is_ws(*p) || *p == ':')) {
+                p++;
+            }
+
+            if (match) {
+                break;
+            }
+
+            p = strm_json_plain_skip(p, end);
+        }
+
+        if (e == NULL) {
+            *v = p;
+            *vend = strm_json_plain_skip(p, end);
+            return 1;
+        }
+
+        path = e + 1;
+    }
+}

@@ -316,10 +316,32 @@ strm_jw_obj_end(strm_jw_t *w, strm_jw_obj_t *o)
  * The member's name; which hook it is, if any; which hooks go on below
  * it; whether it is strmMeta or one of strmMeta's stamps.
  */
+static int strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o,
+    const char *name, size_t len, strm_jw_mem_t *m, int plain);
+
+
 int
 strm_jw_member(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
     size_t len, strm_jw_mem_t *m)
 {
+    return strm_jw_member_at(w, o, name, len, m, 0);
+}
+
+
+int
+strm_jw_member_plain(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
+    size_t len, strm_jw_mem_t *m)
+{
+    return strm_jw_member_at(w, o, name, len, m, 1);
+}
+
+
+static int
+strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
+    size_t len, strm_jw_mem_t *m, int plain)
+{
+    char  *p;
+
     int                    k;
     size_t                 i, end, cont;
     const strm_jw_hook_t  *h;
@@ -384,9 +406,28 @@ strm_jw_member(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
         }
     }
 
-    if ((o->n++ > 0 && strm_jw_put(w, ",", 1) != 0)
-        || strm_jw_string(w, name, len) != 0
-        || strm_jw_put(w, ":", 1) != 0)
+    if (plain) {
+        /* nothing to escape: ,"name": at once */
+        if (w->size - w->len < len + 4 && strm_jw_grow(w, len + 4) != 0) {
+            return -1;
+        }
+
+        p = w->data + w->len;
+
+        if (o->n++ > 0) {
+            *p++ = ',';
+        }
+
+        *p++ = '"';
+        memcpy(p, name, len);
+        p += len;
+        *p++ = '"';
+        *p++ = ':';
+        w->len = p - w->data;
+
+    } else if ((o->n++ > 0 && strm_jw_put(w, ",", 1) != 0)
+               || strm_jw_string(w, name, len) != 0
+               || strm_jw_put(w, ":", 1) != 0)
     {
         return -1;
     }

@@ -118,6 +118,9 @@ int strm_jw_obj_begin(strm_jw_t *w, strm_jw_obj_t *o, const strm_jw_obj_t *ctx);
 int strm_jw_obj_end(strm_jw_t *w, strm_jw_obj_t *o);
 int strm_jw_member(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
     size_t len, strm_jw_mem_t *m);
+/* a name with no byte to escape (no control character, '"' or '\\') */
+int strm_jw_member_plain(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
+    size_t len, strm_jw_mem_t *m);
 int strm_jw_stamp(strm_jw_t *w, strm_jw_mem_t *m);
 int strm_jw_member_end(strm_jw_t *w, strm_jw_mem_t *m);
 

@@ -8,7 +8,9 @@
  * The whole event path of a request: strm_event_parse(), then on success
  * strm_event_write() (its bytes against the tree path it replaced,
  * strm_event_ref_write()), and on any outcome
- * strm_event_dead_letter() and strm_event_reject_json(), against the demo
+ * strm_event_dead_letter() and strm_event_reject_json(); a JSON body
+ * both ways, the text's (no tree) and the tree's, with the same answer
+ * and bytes; all against the demo
  * registry (STRM_FUZZ_REGISTRY, default conf/registry: run from the
  * repository root as "make fuzz" does).
  *
@@ -88,6 +90,54 @@ fuzz_json_ok(const char *s, size_t len)
 }
 
 
+/* the tree's way must say and write what the text's way did */
+static void
+fuzz_both_ways(const char *ref, strm_ser_e ser, const uint8_t *body,
+    size_t len, const char *link, strm_rc_t rc, const strm_reject_t *rej,
+    strm_event_t *ev)
+{
+    size_t         n1, n2;
+    strm_rc_t      rc2;
+    strm_event_t   tree;
+    strm_reject_t  rej2;
+
+    if (ser != STRM_SER_JSON) {
+        return;
+    }
+
+    memset(&rej2, 0, sizeof(strm_reject_t));
+
+    strm_event_text_path = 0;
+    rc2 = strm_event_parse(fuzz_reg, ref, strlen(ref), ser, body, len, &tree,
+                           &rej2);
+    strm_event_text_path = 1;
+
+    if (rc2 != rc || tree.contract != ev->contract
+        || strcmp(tree.consent, ev->consent) != 0
+        || (rc != STRM_OK
+            && (strcmp(rej2.field, rej->field) != 0
+                || strcmp(rej2.rule, rej->rule) != 0
+                || strcmp(rej2.detail, rej->detail) != 0)))
+    {
+        abort();
+    }
+
+    if (rc == STRM_OK) {
+        if (strm_event_write(ev, 1700000000000LL, 3, link, NULL, &n1)
+            != STRM_OK
+            || strm_event_write(&tree, 1700000000000LL, 3, link, NULL, &n2)
+               != STRM_OK
+            || n1 != n2 || ev->len != tree.len
+            || memcmp(ev->json, tree.json, ev->len) != 0)
+        {
+            abort();
+        }
+    }
+
+    strm_event_free(&tree);
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -115,8 +165,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = strm_event_parse(fuzz_reg, ref, strlen(ref), ser, data + 1,
                           size - 1, &ev, &rej);
 
+    fuzz_both_ways(ref, ser, data + 1, size - 1, link, rc, &rej, &ev);
+
     if (rc == STRM_OK) {
-        if ((!json_is_object(ev.event) && !json_is_object(ev.in))
+        if ((!json_is_object(ev.event) && !json_is_object(ev.in)
+             && ev.text == NULL)
             || ev.contract == NULL
             || ev.schema == NULL || ev.nlevels > STRM_EVENT_MAX_LEVELS
             || strlen(ev.consent) >= STRM_EVENT_CONSENT_SIZE)

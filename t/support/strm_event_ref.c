@@ -18,19 +18,39 @@ static strm_rc_t strm_event_ref_field(json_t *event, const char *path,
 json_t *
 strm_event_ref_plain(const strm_event_t *ev)
 {
-    json_t         *plain;
+    json_t         *plain, *in;
     strm_reject_t   rej;
 
     if (ev->event != NULL) {
         return json_deep_copy(ev->event);
     }
 
-    if (ev->in == NULL || ev->schema == NULL || ev->schema->avro == NULL
-        || strm_avro_check_json(ev->schema->avro, ev->in, &plain, &rej)
-           != STRM_OK)
-    {
+    if (ev->schema == NULL || ev->schema->avro == NULL) {
         return NULL;
     }
+
+    if (ev->text != NULL) {
+        /* the text's way: the tree as jansson parses the same body */
+        in = json_loadb((const char *) ev->text, ev->text_len,
+                        JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+
+        if (in == NULL) {
+            return NULL;
+        }
+
+    } else {
+        in = json_incref(ev->in);
+    }
+
+    if (in == NULL
+        || strm_avro_check_json(ev->schema->avro, in, &plain, &rej)
+           != STRM_OK)
+    {
+        json_decref(in);
+        return NULL;
+    }
+
+    json_decref(in);
 
     return plain;
 }

@@ -312,6 +312,98 @@ test_mutations(void)
 }
 
 
+/*
+ * The text's way's plain strings and integers: taken exactly when
+ * jansson's value is the bytes as they are and json_dumps() writes them
+ * back unchanged; each special byte at every place of the eight-byte
+ * scan.
+ */
+static void
+test_plain(void)
+{
+    int          ok;
+    char         buf[64];
+    size_t       i, k, n;
+    json_t      *j;
+    int64_t      v;
+    ssize_t      len;
+    const char  *text;
+
+    static const char  *specials[] = {
+        "\"", "\\", "\x01", "\x1f", "\xc3", "\xc0\x80", "\xed\xa0\x80",
+        "\xf4\x90\x80\x80", "\xff"
+    };
+
+    static const struct {
+        const char  *text;
+        int64_t      v;
+        size_t       n;
+    } ints[] = {
+        { "0,", 0, 2 }, { "-1}", -1, 3 },
+        { "123456789012345678]", 123456789012345678LL, 19 },
+        { "-0,", 0, 0 }, { "01", 0, 0 }, { "1.5", 0, 0 }, { "1e3", 0, 0 },
+        { "1234567890123456789", 0, 0 }, { "-", 0, 0 }, { "7x", 0, 0 },
+        { "42", 42, 3 }
+    };
+
+    ok = 1;
+
+    /* a string of ASCII with one special byte at each place */
+    for (k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+        for (i = 0; i < 20; i++) {
+            memset(buf, 'a', sizeof(buf));
+            buf[0] = '"';
+            n = strlen(specials[k]);
+            memcpy(buf + 1 + i, specials[k], n);
+            buf[1 + 24] = '"';
+
+            len = strm_json_plain_string((unsigned char *) buf,
+                                         (unsigned char *) buf + 26);
+
+            /* a quote closes the string there */
+            if (k == 0 ? len != (ssize_t) i : len >= 0) {
+                ok = 0;
+                printf("  special %zu at %zu: %zd\n", k, i, len);
+            }
+        }
+    }
+
+    CHECK(ok, "plain strings: no escape, no control, no invalid UTF-8");
+
+    text = "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80 and a long tail\",";
+    len = strm_json_plain_string((const unsigned char *) text,
+                                 (const unsigned char *) text + strlen(text));
+    j = json_loadb(text, strlen(text) - 1, JSON_DECODE_ANY, NULL);
+
+    CHECK(len >= 0 && j != NULL && (size_t) len == json_string_length(j)
+          && memcmp(text + 1, json_string_value(j), len) == 0,
+          "plain strings: UTF-8 taken, jansson's value");
+    json_decref(j);
+
+    text = "\"abcdefgh";
+    CHECK(strm_json_plain_string((const unsigned char *) text,
+                                 (const unsigned char *) text + strlen(text))
+          < 0, "plain strings: not closed");
+
+    ok = 1;
+
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        v = -7;
+        n = strm_json_plain_integer((const unsigned char *) ints[i].text,
+                                    (const unsigned char *) ints[i].text
+                                    + strlen(ints[i].text), &v);
+
+        if (n != ints[i].n || (n != 0 && v != ints[i].v)) {
+            printf("  integer \"%s\": %zu %lld\n", ints[i].text, n,
+                   (long long) v);
+            ok = 0;
+        }
+    }
+
+    CHECK(ok, "plain integers: as jansson writes them, or not taken");
+}
+
+
 int
 main(void)
 {
@@ -320,6 +412,7 @@ main(void)
     test_declined_valid();
     test_depth();
     test_mutations();
+    test_plain();
 
     return UNIT_DONE();
 }

@@ -55,6 +55,9 @@ static const char  *paths[] = {
 
 static unsigned long  seed = 19;
 
+/* everyday events: bare unions, plain strings, no reals, bytes, fixed */
+static int  everyday;
+
 
 static unsigned
 rnd(unsigned n)
@@ -76,8 +79,11 @@ rstr(const char *base)
         "\xf0\x9f\x98\x80", "a-long-value-long-value-long-value-long-value"
     };
 
+    static const unsigned  plain[] = { 0, 1, 4, 5, 6 };
+
     snprintf(buf, sizeof(buf), "%s%u%s", base, rnd(100),
-             tails[rnd(sizeof(tails) / sizeof(tails[0]))]);
+             tails[everyday ? plain[rnd(5)]
+                            : rnd(sizeof(tails) / sizeof(tails[0]))]);
 
     return json_string(buf);
 }
@@ -87,7 +93,7 @@ rstr(const char *base)
 static json_t *
 wrap(const char *branch, json_t *v)
 {
-    if (rnd(3) == 0) {
+    if (!everyday && rnd(3) == 0) {
         return json_pack("{so}", branch, v);
     }
 
@@ -151,10 +157,11 @@ gen_addr(int top)
         json_object_set_new(a, "geo", json_null());
         break;
     default:
-        json_object_set_new(a, "geo", gen_geo());
+        /* its lat is a double: not an everyday event's */
+        json_object_set_new(a, "geo", everyday ? json_null() : gen_geo());
     }
 
-    if (!top && rnd(3) == 0) {
+    if (!everyday && !top && rnd(3) == 0) {
         return json_pack("{so}", rnd(2) ? "io.acme.Addr" : "Addr", a);
     }
 
@@ -201,10 +208,11 @@ gen_event(const char *contract)
                       : wrap("string", rstr("e")));
     maybe(e, "age", rnd(3) == 0 ? NULL : rnd(4) == 0 ? json_null()
                     : wrap("int", json_integer(rnd(120))));
-    maybe(e, "score", rnd(3) == 0 ? NULL : rnd(2) ? json_integer(rnd(10))
+    maybe(e, "score", rnd(3) == 0 || everyday ? NULL
+                      : rnd(2) ? json_integer(rnd(10))
                       : json_real(rnd(1000) / 8.0));
 
-    switch (rnd(6)) {
+    switch (everyday ? 0 : rnd(6)) {
     case 0:
         break;
     case 1:
@@ -222,9 +230,9 @@ gen_event(const char *contract)
     }
 
     maybe(e, "kind", rnd(3) == 0 ? NULL : json_string(rnd(2) ? "A" : "B"));
-    maybe(e, "raw", rnd(3) == 0 ? NULL
+    maybe(e, "raw", rnd(3) == 0 || everyday ? NULL
                     : json_stringn(rnd(2) ? "\xc3\xbf\x00x" : "ab", 4));
-    maybe(e, "fx", rnd(3) == 0 ? NULL : json_string("zz"));
+    maybe(e, "fx", rnd(3) == 0 || everyday ? NULL : json_string("zz"));
 
     if (rnd(3)) {
         t = json_array();
@@ -361,19 +369,148 @@ same(strm_event_t *ev, strm_tink_keyset_t *daead, const char *what)
 }
 
 
+/*
+ * The text's way against the tree's: the same answer (code, field,
+ * rule, detail), the same contract, consent and key, and the same
+ * bytes written three ways; *text tells whether the text's way took it.
+ */
+static int        both_n, both_text;
+static strm_rc_t  both_rc;
+
+static int
+both_ways(strm_registry_t *reg, const char *ref, const char *body,
+    size_t len, strm_tink_keyset_t *daead, int *text)
+{
+    int            k, ok;
+    char          *dl1, *dl2;
+    size_t         n1, n2, l1, l2;
+    strm_rc_t      rc1, rc2, w1, w2;
+    const char    *link;
+    strm_event_t   e1, e2;
+    strm_reject_t  rej1, rej2;
+
+    memset(&rej1, 0, sizeof(rej1));
+    memset(&rej2, 0, sizeof(rej2));
+
+    strm_event_text_path = 1;
+    rc1 = strm_event_parse(reg, ref, strlen(ref), STRM_SER_JSON,
+                           (const unsigned char *) body, len, &e1, &rej1);
+    strm_event_text_path = 0;
+    rc2 = strm_event_parse(reg, ref, strlen(ref), STRM_SER_JSON,
+                           (const unsigned char *) body, len, &e2, &rej2);
+    strm_event_text_path = 1;
+
+    *text = (e1.text != NULL);
+    both_rc = rc2;
+    both_n++;
+    both_text += *text;
+
+    /* (a union's branches tried leave a reason behind on success) */
+    ok = (rc1 == rc2
+          && (rc1 == STRM_OK
+              || (strcmp(rej1.field, rej2.field) == 0
+                  && strcmp(rej1.rule, rej2.rule) == 0
+                  && strcmp(rej1.detail, rej2.detail) == 0))
+          && e1.contract == e2.contract && e1.nlevels == e2.nlevels
+          && strcmp(e1.consent, e2.consent) == 0
+          && ((e1.key == NULL && e2.key == NULL)
+              || json_equal(e1.key, e2.key))
+          && (rc1 != STRM_OK || e2.text == NULL));
+
+    if (!ok) {
+        printf("  parse: %d %d \"%s\" \"%s\" / %d \"%s\" \"%s\"\n", rc1,
+               *text, rej1.field, rej1.rule, rc2, rej2.field, rej2.rule);
+    }
+
+    for (k = 0; ok && rc1 == STRM_OK && k < 3; k++) {
+        link = (k == 1) ? NULL : UUID;
+
+        w1 = strm_event_write(&e1, 1700000000000LL + k, k - 1, link,
+                              k == 2 ? NULL : daead, &n1);
+        w2 = strm_event_write(&e2, 1700000000000LL + k, k - 1, link,
+                              k == 2 ? NULL : daead, &n2);
+
+        if (w1 != STRM_OK || w2 != STRM_OK || n1 != n2 || e1.len != e2.len
+            || memcmp(e1.json, e2.json, e1.len) != 0)
+        {
+            printf("  text %d: %d %d, %zu %zu fields\n  text %s\n  tree %s\n",
+                   *text, w1, w2, n1, n2, e1.json ? e1.json : "-",
+                   e2.json ? e2.json : "-");
+            ok = 0;
+        }
+    }
+
+    if (ok && rc1 != STRM_OK) {
+        dl1 = strm_event_dead_letter(&e1, rc1, &rej1, ref, strlen(ref), "c",
+                                     UUID, 5, &l1);
+        dl2 = strm_event_dead_letter(&e2, rc2, &rej2, ref, strlen(ref), "c",
+                                     UUID, 5, &l2);
+
+        if (dl1 == NULL || dl2 == NULL || l1 != l2
+            || memcmp(dl1, dl2, l1) != 0)
+        {
+            printf("  dead letters differ\n");
+            ok = 0;
+        }
+
+        free(dl1);
+        free(dl2);
+    }
+
+    if (!ok) {
+        printf("  in  %.*s\n", (int) len, body);
+    }
+
+    strm_event_free(&e1);
+    strm_event_free(&e2);
+
+    return ok;
+}
+
+
+/* a byte of the text changed, taken out or put in */
+static size_t
+mutate_text(char *t, size_t len)
+{
+    size_t  i;
+
+    static const char  bytes[] = "{}[],:\"\\ -019aeflnrtu\x01\xc3\xff";
+
+    i = rnd((unsigned) len);
+
+    switch (rnd(3)) {
+    case 0:
+        t[i] = bytes[rnd(sizeof(bytes) - 1)];
+        return len;
+    case 1:
+        memmove(t + i, t + i + 1, len - i - 1);
+        return len - 1;
+    default:
+        memmove(t + i + 1, t + i, len - i);
+        t[i] = bytes[rnd(sizeof(bytes) - 1)];
+        return len + 1;
+    }
+}
+
+
 static int
 values_match(strm_event_t *ev)
 {
     int        ok;
     size_t     i;
-    json_t    *plain, *v;
+    json_t    *plain, *v, *in;
     strm_rc_t  rc;
 
     plain = strm_event_ref_plain(ev);
     ok = (plain != NULL);
 
+    /* the text's way keeps no tree: the value of the one jansson parses */
+    in = (ev->text != NULL)
+         ? json_loadb((const char *) ev->text, ev->text_len, 0, NULL)
+         : json_incref(ev->in);
+
     for (i = 0; ok && i < sizeof(paths) / sizeof(paths[0]); i++) {
-        rc = strm_avro_value(ev->schema->avro, ev->in, paths[i], 0, &v);
+        rc = strm_avro_value(ev->schema->avro, in, paths[i], 0, &v);
 
         if (rc != STRM_OK
             || !((v == NULL && strm_json_path(plain, paths[i]) == NULL)
@@ -388,6 +525,7 @@ values_match(strm_event_t *ev)
     }
 
     json_decref(plain);
+    json_decref(in);
 
     return ok;
 }
@@ -445,9 +583,11 @@ mutate(json_t *e)
 static void
 test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
 {
-    int                   i, ok_write, ok_value, ok_bin, ok_chk;
-    char                 *text, what[64];
-    size_t                len;
+    int                   i, ok_write, ok_value, ok_bin, ok_chk, ok_both;
+    int                   t, is_everyday, everyday_n, everyday_text;
+    int                   mutated_text;
+    char                 *text, *mtext, what[64];
+    size_t                len, mlen;
     json_t               *e, *o, *plain;
     strm_rc_t             rc, rc2;
     strm_event_t          ev, bev;
@@ -466,18 +606,47 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
     ok_value = 1;
     ok_bin = 1;
     ok_chk = 1;
+    ok_both = 1;
+    everyday_n = 0;
+    everyday_text = 0;
+    mutated_text = 0;
 
     for (i = 0; i < EVENTS; i++) {
+        is_everyday = (rnd(2) == 0);
+        everyday = is_everyday;
         e = gen_event(contracts[rnd(sizeof(contracts)
                                     / sizeof(contracts[0]))]);
+        everyday = 0;
 
-        if (rnd(4) == 0) {
+        if (!is_everyday && rnd(4) == 0) {
             o = shuffled(e);
             json_decref(e);
             e = o;
         }
 
         text = json_dumps(e, JSON_COMPACT);
+        len = strlen(text);
+
+        /* the text's way and the tree's, and each of a mutated text */
+        if (!both_ways(reg, RICH, text, len, daead, &t)) {
+            ok_both = 0;
+        }
+
+        if (is_everyday && both_rc == STRM_OK) {
+            everyday_n++;
+            everyday_text += t;
+        }
+
+        mtext = malloc(len + 2);
+        memcpy(mtext, text, len + 1);
+        mlen = mutate_text(mtext, len);
+
+        if (!both_ways(reg, RICH, mtext, mlen, daead, &t)) {
+            ok_both = 0;
+        }
+
+        mutated_text += t;
+        free(mtext);
 
         rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
                               (unsigned char *) text, strlen(text), &ev,
@@ -558,6 +727,17 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
         }
 
         json_decref(o);
+
+        /* and the mutated event both ways */
+        text = json_dumps(e, JSON_COMPACT);
+
+        if (text != NULL
+            && !both_ways(reg, RICH, text, strlen(text), daead, &t))
+        {
+            ok_both = 0;
+        }
+
+        free(text);
         json_decref(e);
     }
 
@@ -565,6 +745,14 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
     CHECK(ok_value, "JSON events: each field's value as the tree has it");
     CHECK(ok_bin, "Avro binary events: written as the tree path wrote them");
     CHECK(ok_chk, "the check alone refuses as the building check");
+    CHECK(ok_both, "the text's way: the same answers and bytes as the "
+          "tree's, events and mutations");
+    /* not: a one-member object in a union (it may be a wrapped value) */
+    CHECK(everyday_text > everyday_n * 4 / 5 && everyday_text > 500,
+          "most everyday events go the text's way");
+    printf("  text's way: %d of %d everyday events taken, %d of %d in all, "
+           "%d mutated texts\n", everyday_text, everyday_n, both_text,
+           both_n, mutated_text);
     CHECK(compared > EVENTS / 2 && binaries > EVENTS / 3
           && refused > EVENTS / 50, "enough events of each kind");
 
