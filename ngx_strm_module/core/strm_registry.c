@@ -27,6 +27,8 @@ typedef struct strm_json_re_s  strm_json_re_t;
 
 struct strm_regex_s {
     pcre2_code             *code;
+    /* one pair is enough: only whether it matches is asked */
+    pcre2_match_data       *md;
 };
 
 
@@ -146,6 +148,20 @@ strm_regex_compile(const char *pattern, char *err, size_t errlen)
         return NULL;
     }
 
+    re->md = pcre2_match_data_create(1, NULL);
+    if (re->md == NULL) {
+        snprintf(err, errlen, "out of memory");
+        pcre2_code_free(re->code);
+        free(re);
+        return NULL;
+    }
+
+    /*
+     * JIT-compiled where the library can (the same matches, several
+     * times faster); where it cannot, pcre2_match() interprets
+     */
+    (void) pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
+
     return re;
 }
 
@@ -157,6 +173,7 @@ strm_regex_free(strm_regex_t *re)
         return;
     }
 
+    pcre2_match_data_free(re->md);
     pcre2_code_free(re->code);
     free(re);
 }
@@ -165,17 +182,15 @@ strm_regex_free(strm_regex_t *re)
 int
 strm_regex_match(const strm_regex_t *re, const char *s, size_t len)
 {
-    int                rc;
-    pcre2_match_data  *md;
+    int  rc;
 
-    md = pcre2_match_data_create_from_pattern(re->code, NULL);
-    if (md == NULL) {
-        return -1;
+    rc = pcre2_match(re->code, (PCRE2_SPTR) s, len, 0, 0, re->md, NULL);
+
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+        /* the JIT's stack is smaller than the interpreter's heap limit */
+        rc = pcre2_match(re->code, (PCRE2_SPTR) s, len, 0, PCRE2_NO_JIT,
+                         re->md, NULL);
     }
-
-    rc = pcre2_match(re->code, (PCRE2_SPTR) s, len, 0, 0, md, NULL);
-
-    pcre2_match_data_free(md);
 
     if (rc >= 0) {
         return 1;

@@ -167,7 +167,10 @@ int strm_registry_fit(const strm_schema_t *s, const strm_contract_t *c);
 /* the value at a slash path, or NULL (borrowed reference) */
 json_t *strm_json_path(const json_t *root, const char *path);
 
-/* PCRE2 match anywhere in the subject: 1 match, 0 no match, -1 error */
+/*
+ * PCRE2 match anywhere in the subject: 1 match, 0 no match, -1 error;
+ * the match data is the pattern's own: one thread at a time per registry
+ */
 int strm_regex_match(const strm_regex_t *re, const char *s, size_t len);
 
 

@@ -14,6 +14,7 @@
 
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strm_registry.h"
@@ -497,6 +498,51 @@ test_regex(strm_registry_t *reg)
 }
 
 
+/*
+ * a subject that needs more than the JIT's stack: matched as the
+ * interpreter matches it (with its larger heap limit), not an error
+ */
+static void
+test_regex_deep(void)
+{
+    size_t                       i;
+    char                        *ev;
+    char                         dir[512], err[1024];
+    strm_registry_t             *reg;
+    const strm_schema_t         *s;
+
+    snprintf(dir, sizeof(dir), "%s/registry-regex", data);
+    reg = NULL;
+    CHECK(strm_registry_load(dir, &reg, err, sizeof(err)) == STRM_OK, err);
+
+    if (reg == NULL) {
+        return;
+    }
+
+    s = strm_registry_schema(reg, "acme/re/1.0.0", 13);
+    CHECK(s != NULL && s->json != NULL, "regex schema");
+
+    ev = malloc(200032);
+
+    if (ev != NULL && s != NULL && s->json != NULL) {
+        memcpy(ev, "{\"s\":\"", 6);
+
+        for (i = 0; i < 200000; i++) {
+            ev[6 + i] = "ab"[i % 2];
+        }
+
+        memcpy(ev + 200006, "\"}", 3);
+        js(s->json, ev, STRM_OK, "", "");
+
+        memcpy(ev + 200006, "c\"}", 4);
+        js(s->json, ev, STRM_E_SCHEMA_VIOLATION, "s", "pattern");
+    }
+
+    free(ev);
+    strm_registry_free(reg);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -526,6 +572,7 @@ main(int argc, char **argv)
     }
 
     test_bad();
+    test_regex_deep();
 
     return UNIT_DONE();
 }
