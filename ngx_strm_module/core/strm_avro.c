@@ -2110,6 +2110,20 @@ strm_avro_tx_ws(strm_avro_tx_t *x)
 }
 
 
+/* after a member or an item: 1 past a ',', 0 past close, -1 otherwise */
+static int
+strm_avro_tx_next(strm_avro_tx_t *x, char close)
+{
+    strm_avro_tx_ws(x);
+
+    if (x->p == x->end || (*x->p != ',' && *x->p != close)) {
+        return strm_avro_tx_no(x);
+    }
+
+    return *x->p++ == ',';
+}
+
+
 /* a literal, and no letter glued to it */
 static int
 strm_avro_tx_word(strm_avro_tx_t *x, const char *word, size_t n)
@@ -2457,22 +2471,16 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
             }
         }
 
-        strm_avro_tx_ws(x);
+        rc = strm_avro_tx_next(x, '}');
 
-        if (x->p == x->end) {
-            return strm_avro_tx_no(x);
-        }
-
-        if (*x->p == ',') {
-            x->p++;
+        if (rc == 1) {
             continue;
         }
 
-        if (*x->p != '}') {
-            return strm_avro_tx_no(x);
+        if (rc != 0) {
+            return -1;
         }
 
-        x->p++;
         break;
     }
 
@@ -2494,7 +2502,7 @@ static int
 strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t, strm_avro_tx_t *x,
     int depth, const strm_jw_obj_t *ctx, const char **str, size_t *slen)
 {
-    int                   first;
+    int                   rc, first;
     char                  sym[256];
     size_t                n;
     ssize_t               len;
@@ -2602,22 +2610,15 @@ strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t, strm_avro_tx_t *x,
                 return -1;
             }
 
-            strm_avro_tx_ws(x);
+            rc = strm_avro_tx_next(x, ']');
 
-            if (x->p == x->end) {
-                return strm_avro_tx_no(x);
-            }
-
-            if (*x->p == ',') {
-                x->p++;
+            if (rc == 1) {
                 continue;
             }
 
-            if (*x->p != ']') {
-                return strm_avro_tx_no(x);
+            if (rc != 0) {
+                return -1;
             }
-
-            x->p++;
 
             return (x->w != NULL) ? strm_jw_put(x->w, "]", 1) : 0;
         }
