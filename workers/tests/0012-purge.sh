@@ -30,7 +30,7 @@ W=$T/gw STRM_GW_HTTP="strm_key_rotation 2s; strm_keys_retention 1s;" \
 # sync's retention is longer than the exporter's: its purge writes
 # tombstones, which would empty the exporter's store before the
 # exporter's own keys_retention could show that it purges
-"$KEYS" -s "$T/worker.mdb" sync -b "$BOOTSTRAP" -t src-keys -r 4 \
+"$KEYS" -s "$T/worker.mdb" sync -b "$BOOTSTRAP" -t src-keys -r 7 \
     2> "$T/sync.log" &
 SYNC_PID=$!
 
@@ -46,7 +46,7 @@ export keys {
     connector file://$T/out;
     kek $T/gw/kek.json;
     keys_store $T/export.mdb;
-    keys_retention 1s;
+    keys_retention 3s;
     batch_idle 300ms;
 }
 CONF
@@ -54,6 +54,15 @@ CONF
 XPID=$!
 
 check "the gateway is ready" strm_wait_ready $PORT
+
+# the exporter keeps a link 3 s past its window (keys_retention): it is
+# in its group, its store following the topic, before the links are made
+for ((i = 0; i < 150; i++)); do
+    grep -q 'assigned [0-9]* partitions' "$T/export.log" 2>/dev/null && break
+    sleep 0.1
+done
+check "strm-export joined its group" \
+    grep -q 'assigned [0-9]* partitions' "$T/export.log"
 
 : > "$T/codes"
 for ((i = 0; i < 5; i++)); do
@@ -76,14 +85,15 @@ for ((i = 0; i < 30; i++)); do
 done
 check "the workers' store learnt the links" \
     test "$(links_in "$T/worker.mdb")" -ge 5
-for ((i = 0; i < 30; i++)); do
+for ((i = 0; i < 50; i++)); do
     [ "$(links_in "$T/export.mdb")" -ge 5 ] && break
     sleep 0.1
 done
 check "strm-export's store learnt them" \
     test "$(links_in "$T/export.mdb")" -ge 5
 
-# expired within 2 s, purged 1 s after that, each in its next step
+# expired within 2 s, purged 1 s (the gateway), 3 s (the exporter) or
+# 7 s (sync) after that, each in its next step
 gone() {
     local i
     for ((i = 0; i < 200; i++)); do
