@@ -56,6 +56,7 @@
 
 #define STRM_EXPORT_MAX_TOPICS   64
 #define STRM_EXPORT_DRAIN_MS     30000
+#define STRM_EXPORT_KAFKA_MS     10000   /* a commit, the keys' ends */
 #define STRM_EXPORT_META_PREFIX  "strm-export"
 #define STRM_EXPORT_LINE_MAX     (64 * 1024 * 1024)
 #define STRM_EXPORT_MAP_SIZE     0       /* the store's own size */
@@ -161,6 +162,13 @@ typedef struct {
     uint64_t              committed;
     uint64_t              retries;
     int64_t               started;
+
+    /*
+     * while draining: when the drain ends, and whether Kafka failed to
+     * answer a commit or the keys' ends (nothing more is tried then)
+     */
+    int64_t               drain_end;
+    int                   kafka_failed;
 } strm_export_t;
 
 
@@ -207,6 +215,8 @@ static int strm_export_gzip(const char *in, size_t len, unsigned char **out,
     size_t *out_len);
 static rd_kafka_resp_err_t strm_export_commit(strm_export_t *x,
     strm_export_part_t *p, int64_t offset, const char *meta);
+static int strm_export_kafka_ms(strm_export_t *x);
+static void strm_export_consumer_close(strm_export_t *x, rd_kafka_t *rk);
 static void strm_export_pause(strm_export_t *x, strm_export_part_t *p,
     int pause);
 static void strm_export_tick(strm_export_t *x, int64_t now, int draining);
@@ -387,14 +397,27 @@ strm_export_drain(strm_w_t *w)
 {
     strm_export_t  *x = w->data;
 
-    int64_t              drain;
+    int                  left;
     strm_export_part_t  *p;
     rd_kafka_message_t  *rkm;
 
-    drain = strm_w_now_ms() + STRM_EXPORT_DRAIN_MS;
+    /*
+     * Bounded: a broker gone does not hold the stop.  Every wait on
+     * Kafka ends at drain_end, and once a commit or the keys topic's
+     * ends went unanswered nothing more is tried: what is not committed
+     * is read again by the next owner.
+     */
+    x->drain_end = strm_w_now_ms() + STRM_EXPORT_DRAIN_MS;
+    x->kafka_failed = 0;
+    left = 0;
 
     for (p = x->parts; p != NULL; p = p->next) {
         if (p->full || p->records == 0) {
+            continue;
+        }
+
+        if (x->kafka_failed || strm_w_now_ms() >= x->drain_end) {
+            left++;
             continue;
         }
 
@@ -420,7 +443,9 @@ strm_export_drain(strm_w_t *w)
             /* void */
         }
 
-        if (p == NULL || strm_w_stopping() || strm_w_now_ms() > drain) {
+        if (p == NULL || strm_w_stopping() || x->kafka_failed
+            || strm_w_now_ms() > x->drain_end)
+        {
             break;
         }
 
@@ -431,6 +456,13 @@ strm_export_drain(strm_w_t *w)
         }
 
         strm_export_tick(x, strm_w_now_ms(), 1);
+    }
+
+    if (left) {
+        strm_w_log(STRM_W_LOG_ERR, "%s: %d more batches not closed: they "
+                   "are read again at the next start",
+                   x->kafka_failed ? "Kafka did not answer" : "no time left",
+                   left);
     }
 
     return STRM_W_EX_OK;
@@ -461,13 +493,11 @@ strm_export_stop(strm_w_t *w)
     x->lag = strm_export_lag(x);
     strm_export_status(x);
 
-    rd_kafka_consumer_close(x->consumer);
-    rd_kafka_destroy(x->consumer);
+    strm_export_consumer_close(x, x->consumer);
     x->consumer = NULL;
 
     if (x->applier != NULL) {
-        rd_kafka_consumer_close(x->applier);
-        rd_kafka_destroy(x->applier);
+        strm_export_consumer_close(x, x->applier);
         x->applier = NULL;
     }
 
@@ -1610,8 +1640,9 @@ strm_export_keys_purge(strm_export_t *x, int64_t now)
 static int
 strm_export_keys_current(strm_export_t *x)
 {
+    int                  ms;
     int32_t              i, behind;
-    int64_t              lo, hi, *end, deadline;
+    int64_t              lo, hi, *end, deadline, ends;
     rd_kafka_resp_err_t  err;
 
     if (strm_export_keys_assign(x) != 0) {
@@ -1625,12 +1656,19 @@ strm_export_keys_current(strm_export_t *x)
         return -1;
     }
 
+    /* one bound for the ends of all partitions, not one each */
+    ends = strm_w_now_ms() + strm_export_kafka_ms(x);
+
     for (i = 0; i < x->nkparts; i++) {
         lo = hi = 0;
-        err = rd_kafka_query_watermark_offsets(x->applier, x->topics[0], i,
-                                               &lo, &hi, 10000);
+        ms = (int) (ends - strm_w_now_ms());
+        err = ms > 0
+              ? rd_kafka_query_watermark_offsets(x->applier, x->topics[0], i,
+                                                 &lo, &hi, ms)
+              : RD_KAFKA_RESP_ERR__TIMED_OUT;
 
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            x->kafka_failed = (x->drain_end != 0);
             snprintf(x->conn.last_error, sizeof(x->conn.last_error),
                      "keys topic \"%s\" partition %d: end: %s", x->topics[0],
                      (int) i, rd_kafka_err2str(err));
@@ -1642,6 +1680,10 @@ strm_export_keys_current(strm_export_t *x)
     }
 
     deadline = strm_w_now_ms() + x->conn.timeout;
+
+    if (x->drain_end != 0 && deadline > x->drain_end) {
+        deadline = x->drain_end;
+    }
 
     for ( ;; ) {
         behind = 0;
@@ -2269,14 +2311,118 @@ strm_export_gzip(const char *in, size_t len, unsigned char **out,
 }
 
 
-/* a synchronous commit of one partition's offset, with its metadata */
+/*
+ * How long to wait for Kafka: STRM_EXPORT_KAFKA_MS, less while draining
+ * (0: the drain is over).
+ */
+static int
+strm_export_kafka_ms(strm_export_t *x)
+{
+    int64_t  left;
+
+    if (x->drain_end == 0) {
+        return STRM_EXPORT_KAFKA_MS;
+    }
+
+    left = x->drain_end - strm_w_now_ms();
+
+    return left <= 0 ? 0 : left < STRM_EXPORT_KAFKA_MS ? (int) left
+                                                         : STRM_EXPORT_KAFKA_MS;
+}
+
+
+/*
+ * A consumer leaves its group and goes, waiting for Kafka as long as a
+ * commit (librdkafka's own close waits as long as the group's session
+ * lasts), a second when Kafka already failed to answer the drain.  Not
+ * closed in time, it goes without: its partitions move when the group's
+ * session ends, and nothing it did not commit is lost.
+ */
+static void
+strm_export_consumer_close(strm_export_t *x, rd_kafka_t *rk)
+{
+    int64_t            end;
+    rd_kafka_event_t  *ev;
+    rd_kafka_error_t  *e;
+    rd_kafka_queue_t  *q;
+
+    if (x->kafka_failed) {
+        goto gone;
+    }
+
+    end = strm_w_now_ms() + STRM_EXPORT_KAFKA_MS;
+
+    q = rd_kafka_queue_new(rk);
+    e = rd_kafka_consumer_close_queue(rk, q);
+
+    if (e != NULL) {
+        strm_w_log(STRM_W_LOG_WARN, "closing the consumer: %s",
+                   rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+
+    } else {
+        /* the revocation comes as an event, served as the callback's */
+        while (!rd_kafka_consumer_closed(rk) && strm_w_now_ms() < end) {
+            ev = rd_kafka_queue_poll(q, 100);
+            if (ev == NULL) {
+                continue;
+            }
+
+            if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+                strm_export_rebalance(rk, rd_kafka_event_error(ev),
+                                      rd_kafka_event_topic_partition_list(ev),
+                                      rd_kafka_opaque(rk));
+            }
+
+            rd_kafka_event_destroy(ev);
+        }
+    }
+
+    rd_kafka_queue_destroy(q);
+
+    if (rd_kafka_consumer_closed(rk)) {
+        rd_kafka_destroy(rk);
+        return;
+    }
+
+gone:
+
+    strm_w_log(STRM_W_LOG_WARN, "the consumer left without Kafka's answer: "
+               "its partitions move when the group's session ends");
+    /* librdkafka's destroy would wait for the group all the same */
+}
+
+
+/*
+ * A commit of one partition's offset, with its metadata, waited for at
+ * most strm_export_kafka_ms(): librdkafka's own commit waits for a
+ * coordinator as long as the group's session lasts.  Not answered in
+ * time, it may still land: committed, the batch's bounds tell the next
+ * owner to write it; its end, that it was written.  Either is true.
+ */
 static rd_kafka_resp_err_t
 strm_export_commit(strm_export_t *x, strm_export_part_t *p, int64_t offset,
     const char *meta)
 {
+    int                               ms;
+    rd_kafka_event_t                 *ev;
+    rd_kafka_queue_t                 *q;
     rd_kafka_resp_err_t               err;
     rd_kafka_topic_partition_t       *tp;
     rd_kafka_topic_partition_list_t  *l;
+    const rd_kafka_topic_partition_list_t  *done;
+
+    ms = strm_export_kafka_ms(x);
+
+    if (ms == 0) {
+        x->kafka_failed = 1;
+        return RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+
+    q = rd_kafka_queue_new(x->consumer);
+    if (q == NULL) {
+        return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+    }
 
     l = rd_kafka_topic_partition_list_new(1);
     tp = rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
@@ -2287,11 +2433,33 @@ strm_export_commit(strm_export_t *x, strm_export_part_t *p, int64_t offset,
         tp->metadata_size = tp->metadata ? strlen(meta) : 0;
     }
 
-    err = rd_kafka_commit(x->consumer, l, 0);
+    err = rd_kafka_commit_queue(x->consumer, l, q, NULL, NULL);
 
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        /* the commit list has the partition's own result */
-        err = l->elems[0].err;
+        ev = rd_kafka_queue_poll(q, ms);
+
+        if (ev == NULL) {
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+
+        } else {
+            err = rd_kafka_event_error(ev);
+
+            /* the commit's list has the partition's own result */
+            done = rd_kafka_event_topic_partition_list(ev);
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR && done != NULL
+                && done->cnt > 0)
+            {
+                err = done->elems[0].err;
+            }
+
+            rd_kafka_event_destroy(ev);
+        }
+    }
+
+    rd_kafka_queue_destroy(q);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && x->drain_end != 0) {
+        x->kafka_failed = 1;
     }
 
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {

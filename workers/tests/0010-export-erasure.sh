@@ -285,5 +285,40 @@ check_eq "and writes no line" "$before" "$(exported first | wc -l)"
 check "no key material in any exporter log" bash -c \
     "! cat '$W'/*.log | grep -qE 'wrappedKey|keyData'"
 
+# A stop with Kafka gone is bounded: 8 open batches, each would wait
+# for a commit as long as the group's session (45 s) and the consumer's
+# close as long again; the exporter goes within the drain's 30 s, the
+# batches left to the next owner
+check "a keys topic of 8 partitions" ctl_quiet topic/keys8/8
+gen candidates 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 \
+    > "$W/spread.tsv"
+for p in 0 1 2 3 4 5 6 7; do
+    awk -F'\t' -v p="$p" 'NR % 8 == p { print $2 "\t" $3 }' "$W/spread.tsv" \
+        | kcat -P -b "$BOOTSTRAP" -t keys8 -p "$p" -K '\t' -Z 2> /dev/null
+done
+export_conf stuck g-stuck "$W/stuck.mdb"
+sed -i -e 's/topics keys;/topics keys8;/' -e 's/batch_events 2;/batch_events 1000;/' \
+    -e 's/batch_idle 300ms;/batch_idle 600s;/' \
+    -e '/session.timeout.ms/d' -e '/heartbeat.interval.ms/d' "$W/stuck.conf"
+"$EXPORT" -c "$W/stuck.conf" &
+XPID=$!
+check "8 batches open, one in each partition" \
+    wait_status "$W/stuck.status" "s['batches_open'] == 8 and s['records'] == 16"
 strm_devbroker_stop
+kill -TERM "$XPID"
+for ((i = 0; i < 400; i++)); do
+    kill -0 "$XPID" 2> /dev/null || break
+    sleep 0.1
+done
+check "TERM with the broker gone: the exporter is gone within 40 s" \
+    bash -c "! kill -0 $XPID 2> /dev/null"
+kill -9 "$XPID" 2> /dev/null
+wait "$XPID"
+check "it exits saying the batch it could not commit was not written" \
+    test $? -ne 0
+XPID=
+check "and that the others are read again at the next start" \
+    grep -q '7 more batches not closed: they are read again' "$W/stuck.log"
+check "nothing was written" test -z "$(ls -A "$W/out-stuck" 2> /dev/null)"
+
 finish
