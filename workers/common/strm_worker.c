@@ -617,3 +617,112 @@ strm_w_lag(rd_kafka_t *consumer)
 
     return lag;
 }
+
+
+rd_kafka_resp_err_t
+strm_w_commit(rd_kafka_t *consumer,
+    const rd_kafka_topic_partition_list_t *offsets, int ms)
+{
+    int                                     i;
+    rd_kafka_event_t                       *ev;
+    rd_kafka_queue_t                       *q;
+    rd_kafka_resp_err_t                     err;
+    const rd_kafka_topic_partition_list_t  *done;
+
+    if (ms <= 0) {
+        return RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+
+    q = rd_kafka_queue_new(consumer);
+    if (q == NULL) {
+        return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+    }
+
+    err = rd_kafka_commit_queue(consumer, offsets, q, NULL, NULL);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ev = rd_kafka_queue_poll(q, ms);
+
+        if (ev == NULL) {
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+
+        } else {
+            err = rd_kafka_event_error(ev);
+            done = rd_kafka_event_topic_partition_list(ev);
+
+            for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && done != NULL
+                        && i < done->cnt; i++)
+            {
+                err = done->elems[i].err;
+            }
+
+            rd_kafka_event_destroy(ev);
+        }
+    }
+
+    rd_kafka_queue_destroy(q);
+
+    return err;
+}
+
+
+int
+strm_w_consumer_close(rd_kafka_t *consumer, int ms,
+    strm_w_rebalance_pt rebalance)
+{
+    int64_t            end;
+    rd_kafka_event_t  *ev;
+    rd_kafka_error_t  *e;
+    rd_kafka_queue_t  *q;
+
+    end = strm_w_now_ms() + ms;
+
+    if (ms > 0) {
+        q = rd_kafka_queue_new(consumer);
+        e = rd_kafka_consumer_close_queue(consumer, q);
+
+        if (e != NULL) {
+            strm_w_log(STRM_W_LOG_WARN, "closing the consumer: %s",
+                       rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+
+        } else {
+            /* the revocation comes as an event */
+            while (!rd_kafka_consumer_closed(consumer)
+                   && strm_w_now_ms() < end)
+            {
+                ev = rd_kafka_queue_poll(q, 100);
+                if (ev == NULL) {
+                    continue;
+                }
+
+                if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+                    if (rebalance != NULL) {
+                        rebalance(consumer, rd_kafka_event_error(ev),
+                                  rd_kafka_event_topic_partition_list(ev),
+                                  rd_kafka_opaque(consumer));
+
+                    } else if (rd_kafka_event_error(ev)
+                               == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+                    {
+                        rd_kafka_assign(consumer, NULL);
+                    }
+                }
+
+                rd_kafka_event_destroy(ev);
+            }
+        }
+
+        rd_kafka_queue_destroy(q);
+
+        if (rd_kafka_consumer_closed(consumer)) {
+            rd_kafka_destroy(consumer);
+            return 0;
+        }
+    }
+
+    strm_w_log(STRM_W_LOG_WARN, "the consumer left without Kafka's answer: "
+               "its partitions move when the group's session ends");
+
+    return -1;
+}

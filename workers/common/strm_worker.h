@@ -140,5 +140,28 @@ int strm_w_write_file(const char *path, const char *data, size_t len);
  */
 int64_t strm_w_lag(rd_kafka_t *consumer);
 
+/*
+ * librdkafka's own commit and close wait for the group's coordinator as
+ * long as the group's session lasts (45 s by default), and a stop with
+ * the broker gone waits that long each time.  These wait at most ms.
+ *
+ * strm_w_commit: rd_kafka_commit() (offsets NULL: the stored ones of the
+ * assignment); the commit's error, or a partition's, or
+ * RD_KAFKA_RESP_ERR__TIMED_OUT (it may still land).
+ *
+ * strm_w_consumer_close: the consumer leaves its group (rebalance, if
+ * not NULL, serves the revocation, as the rebalance callback) and is
+ * destroyed: 0.  Not closed in time: -1, and the handle is left as it
+ * is (librdkafka's destroy would wait for the group all the same); the
+ * process is about to exit.
+ */
+typedef void (*strm_w_rebalance_pt)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+rd_kafka_resp_err_t strm_w_commit(rd_kafka_t *consumer,
+    const rd_kafka_topic_partition_list_t *offsets, int ms);
+int strm_w_consumer_close(rd_kafka_t *consumer, int ms,
+    strm_w_rebalance_pt rebalance);
+
 
 #endif /* _STRM_WORKER_H_INCLUDED_ */

@@ -52,6 +52,7 @@
 #define STRM_DECRYPT_BATCH         100
 #define STRM_DECRYPT_KEY_CACHE     65536
 #define STRM_DECRYPT_DRAIN_MS      30000
+#define STRM_DECRYPT_KAFKA_MS      10000   /* a commit, the group's close */
 #define STRM_DECRYPT_LEVELS        STRM_DERIVE_MAX_LEVELS
 #define STRM_DECRYPT_RULE_MAX_ACK  "acknowledge_unconsented_levels"
 
@@ -414,18 +415,37 @@ strm_decrypt_stop(strm_w_t *w)
 {
     strm_decrypt_t  *d = w->data;
 
+    int                  ms;
+    rd_kafka_resp_err_t  err;
+
+    /*
+     * Bounded when Kafka is gone: librdkafka's commit and close would
+     * each wait as long as the group's session.  What is not committed
+     * is read again by the next member (at least once).
+     */
     strm_decrypt_store(d);
-    rd_kafka_commit(d->consumer, NULL, 0);
-    rd_kafka_consumer_close(d->consumer);
+    err = strm_w_commit(d->consumer, NULL, STRM_DECRYPT_KAFKA_MS);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR
+        && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    {
+        strm_w_log(STRM_W_LOG_ERR, "committing at the stop: %s: what was "
+                   "not committed is read again", rd_kafka_err2str(err));
+    }
+
+    ms = (err == RD_KAFKA_RESP_ERR_NO_ERROR
+          || err == RD_KAFKA_RESP_ERR__NO_OFFSET) ? STRM_DECRYPT_KAFKA_MS : 0;
+
+    d->lag = strm_w_lag(d->consumer);
+    (void) strm_w_consumer_close(d->consumer, ms, strm_decrypt_rebalance);
+    d->consumer = NULL;
+
     rd_kafka_flush(d->producer, 5000);
 
     strm_decrypt_audit_interval(d, strm_w_now_ms());
-    d->lag = strm_w_lag(d->consumer);
     strm_decrypt_status(d);
 
-    rd_kafka_destroy(d->consumer);
     rd_kafka_destroy(d->producer);
-    d->consumer = NULL;
     d->producer = NULL;
 
     strm_w_log(STRM_W_LOG_NOTICE, "stopped, %llu offsets stored",
@@ -1383,7 +1403,7 @@ strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
     /* the offsets of what is done, stored before they are committed */
     strm_decrypt_store(d);
-    rd_kafka_commit(rk, NULL, 0);
+    (void) strm_w_commit(rk, NULL, STRM_DECRYPT_KAFKA_MS);
 
     d->generation++;
 

@@ -216,7 +216,6 @@ static int strm_export_gzip(const char *in, size_t len, unsigned char **out,
 static rd_kafka_resp_err_t strm_export_commit(strm_export_t *x,
     strm_export_part_t *p, int64_t offset, const char *meta);
 static int strm_export_kafka_ms(strm_export_t *x);
-static void strm_export_consumer_close(strm_export_t *x, rd_kafka_t *rk);
 static void strm_export_pause(strm_export_t *x, strm_export_part_t *p,
     int pause);
 static void strm_export_tick(strm_export_t *x, int64_t now, int draining);
@@ -474,7 +473,7 @@ strm_export_stop(strm_w_t *w)
 {
     strm_export_t  *x = w->data;
 
-    int                  rc;
+    int                  rc, ms;
     strm_export_part_t  *p;
 
     rc = w->rc;
@@ -493,11 +492,17 @@ strm_export_stop(strm_w_t *w)
     x->lag = strm_export_lag(x);
     strm_export_status(x);
 
-    strm_export_consumer_close(x, x->consumer);
+    /*
+     * Closing waits for Kafka as long as a commit, not at all when it
+     * already failed to answer the drain
+     */
+    ms = x->kafka_failed ? 0 : STRM_EXPORT_KAFKA_MS;
+
+    (void) strm_w_consumer_close(x->consumer, ms, strm_export_rebalance);
     x->consumer = NULL;
 
     if (x->applier != NULL) {
-        strm_export_consumer_close(x, x->applier);
+        (void) strm_w_consumer_close(x->applier, ms, NULL);
         x->applier = NULL;
     }
 
@@ -2332,68 +2337,6 @@ strm_export_kafka_ms(strm_export_t *x)
 
 
 /*
- * A consumer leaves its group and goes, waiting for Kafka as long as a
- * commit (librdkafka's own close waits as long as the group's session
- * lasts), a second when Kafka already failed to answer the drain.  Not
- * closed in time, it goes without: its partitions move when the group's
- * session ends, and nothing it did not commit is lost.
- */
-static void
-strm_export_consumer_close(strm_export_t *x, rd_kafka_t *rk)
-{
-    int64_t            end;
-    rd_kafka_event_t  *ev;
-    rd_kafka_error_t  *e;
-    rd_kafka_queue_t  *q;
-
-    if (x->kafka_failed) {
-        goto gone;
-    }
-
-    end = strm_w_now_ms() + STRM_EXPORT_KAFKA_MS;
-
-    q = rd_kafka_queue_new(rk);
-    e = rd_kafka_consumer_close_queue(rk, q);
-
-    if (e != NULL) {
-        strm_w_log(STRM_W_LOG_WARN, "closing the consumer: %s",
-                   rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-
-    } else {
-        /* the revocation comes as an event, served as the callback's */
-        while (!rd_kafka_consumer_closed(rk) && strm_w_now_ms() < end) {
-            ev = rd_kafka_queue_poll(q, 100);
-            if (ev == NULL) {
-                continue;
-            }
-
-            if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
-                strm_export_rebalance(rk, rd_kafka_event_error(ev),
-                                      rd_kafka_event_topic_partition_list(ev),
-                                      rd_kafka_opaque(rk));
-            }
-
-            rd_kafka_event_destroy(ev);
-        }
-    }
-
-    rd_kafka_queue_destroy(q);
-
-    if (rd_kafka_consumer_closed(rk)) {
-        rd_kafka_destroy(rk);
-        return;
-    }
-
-gone:
-
-    strm_w_log(STRM_W_LOG_WARN, "the consumer left without Kafka's answer: "
-               "its partitions move when the group's session ends");
-    /* librdkafka's destroy would wait for the group all the same */
-}
-
-
-/*
  * A commit of one partition's offset, with its metadata, waited for at
  * most strm_export_kafka_ms(): librdkafka's own commit waits for a
  * coordinator as long as the group's session lasts.  Not answered in
@@ -2404,25 +2347,9 @@ static rd_kafka_resp_err_t
 strm_export_commit(strm_export_t *x, strm_export_part_t *p, int64_t offset,
     const char *meta)
 {
-    int                               ms;
-    rd_kafka_event_t                 *ev;
-    rd_kafka_queue_t                 *q;
     rd_kafka_resp_err_t               err;
     rd_kafka_topic_partition_t       *tp;
     rd_kafka_topic_partition_list_t  *l;
-    const rd_kafka_topic_partition_list_t  *done;
-
-    ms = strm_export_kafka_ms(x);
-
-    if (ms == 0) {
-        x->kafka_failed = 1;
-        return RD_KAFKA_RESP_ERR__TIMED_OUT;
-    }
-
-    q = rd_kafka_queue_new(x->consumer);
-    if (q == NULL) {
-        return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
-    }
 
     l = rd_kafka_topic_partition_list_new(1);
     tp = rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
@@ -2433,30 +2360,7 @@ strm_export_commit(strm_export_t *x, strm_export_part_t *p, int64_t offset,
         tp->metadata_size = tp->metadata ? strlen(meta) : 0;
     }
 
-    err = rd_kafka_commit_queue(x->consumer, l, q, NULL, NULL);
-
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ev = rd_kafka_queue_poll(q, ms);
-
-        if (ev == NULL) {
-            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-
-        } else {
-            err = rd_kafka_event_error(ev);
-
-            /* the commit's list has the partition's own result */
-            done = rd_kafka_event_topic_partition_list(ev);
-            if (err == RD_KAFKA_RESP_ERR_NO_ERROR && done != NULL
-                && done->cnt > 0)
-            {
-                err = done->elems[0].err;
-            }
-
-            rd_kafka_event_destroy(ev);
-        }
-    }
-
-    rd_kafka_queue_destroy(q);
+    err = strm_w_commit(x->consumer, l, strm_export_kafka_ms(x));
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && x->drain_end != 0) {
         x->kafka_failed = 1;

@@ -14,7 +14,7 @@ PY=/usr/bin/python3
 W=$(mktemp -d "${TMPDIR:-/tmp}/strm-decrypt-lag-XXXXXX")
 DPID=
 trap '[ -n "$DPID" ] && kill "$DPID" 2> /dev/null && wait "$DPID"
-      strm_cleanup; rm -rf "$W"' EXIT
+      strm_cleanup; [ -n "${STRM_TEST_KEEP:-}" ] || rm -rf "$W"' EXIT
 
 strm_devbroker_start -P 2 -t src -t src-decrypt-dead \
     || { FAIL "devbroker"; finish; }
@@ -104,5 +104,39 @@ for ((i = 0; i < 10; i++)); do echo "not an event late $i"; done \
 kill -CONT "$DPID"
 check "the 10 new records are read and the lag back to 0" \
     wait_status "s['malformed'] == 10 and s['lag'] == 0"
+kill -TERM "$DPID" && wait "$DPID"
+DPID=
+
+# A stop with Kafka gone is bounded: librdkafka's commit and close wait
+# as long as the group's session (45 s by default, as here) each
+sed -e '/session.timeout.ms/d' -e '/heartbeat.interval.ms/d' \
+    "$W/decrypt.conf" > "$W/default.conf"
+rm -f "$W/status.json"
+: > "$W/decrypt.log"
+"$DECRYPT" -c "$W/default.conf" &
+DPID=$!
+check "a member with the default session joins" \
+    wait_status "s['lag'] == 0"
+for ((i = 0; i < 150; i++)); do
+    grep -q 'assigned 2 partitions' "$W/decrypt.log" && break
+    sleep 0.1
+done
+for ((i = 0; i < 5; i++)); do echo "not an event gone $i"; done \
+    | kcat -b "$BOOTSTRAP" -P -t src -p 1 2> /dev/null
+check "it reads 5 more records, their dead letters acked" \
+    wait_status "s['malformed'] == 5 and s['in_flight'] == 0"
+strm_devbroker_stop
+kill -TERM "$DPID"
+for ((i = 0; i < 300; i++)); do
+    kill -0 "$DPID" 2> /dev/null || break
+    sleep 0.1
+done
+check "TERM with the broker gone: strm-decrypt is gone within 30 s" \
+    bash -c "! kill -0 $DPID 2> /dev/null"
+kill -9 "$DPID" 2> /dev/null
+wait "$DPID"
+DPID=
+check "it says that what was not committed is read again" \
+    grep -q 'what was not committed is read again' "$W/decrypt.log"
 
 finish
