@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "strm_avro_bin.h"
-#include "strm_jscan.h"
 
 
 #define STRM_AVRO_BIN_DEPTH  32     /* the tree's way goes to 64 */
@@ -77,6 +80,7 @@ typedef struct {
     const unsigned char    *p;
     const unsigned char    *end;
     strm_jw_t              *w;
+    unsigned                esc;        /* a string or key to escape */
     /* bytes or fixed as code points: one string pending at a time */
     char                    lat[2 * STRM_AVRO_BIN_BYTES];
 } strm_avro_bin_rd_t;
@@ -96,8 +100,19 @@ static int strm_avro_bin_wr(strm_avro_bin_cnode_t *t,
     size_t *slen);
 
 
-/* ASCII eight bytes at a time, what is not ASCII as jansson takes it */
+/*
+ * Does any of a word's eight bytes need an escape in JSON: below 0x20,
+ * '"' or '\\' ((x - n) & ~x & 0x80.. finds a byte below n; a byte
+ * equal to c is a zero byte of x ^ c)?
+ */
+#define STRM_AVRO_BIN_ONES  0x0101010101010101ULL
 #define STRM_AVRO_BIN_HIGH  0x8080808080808080ULL
+#define strm_avro_bin_zero(x)                                                \
+    (((x) - STRM_AVRO_BIN_ONES) & ~(x) & STRM_AVRO_BIN_HIGH)
+#define strm_avro_bin_escape(x)                                              \
+    ((((x) - STRM_AVRO_BIN_ONES * 0x20) & ~(x) & STRM_AVRO_BIN_HIGH)          \
+     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '"'))                  \
+     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '\\')))
 
 
 strm_avro_bin_t *
@@ -320,17 +335,11 @@ strm_avro_bin_node(strm_avro_bin_t *b, avro_schema_t t)
 
 /* a zigzag varint, read as strm_avro_decode() reads it */
 static int
-strm_avro_bin_long(strm_avro_bin_rd_t *rd, int64_t *v)
+strm_avro_bin_long_more(strm_avro_bin_rd_t *rd, int64_t *v)
 {
     int       shift;
     uint64_t  u;
     unsigned  c;
-
-    if (rd->p < rd->end && *rd->p < 0x80) {
-        c = *rd->p++;
-        *v = (int64_t) ((c >> 1) ^ (~(c & 1) + 1));
-        return 0;
-    }
 
     u = 0;
 
@@ -349,6 +358,22 @@ strm_avro_bin_long(strm_avro_bin_rd_t *rd, int64_t *v)
     }
 
     return -1;
+}
+
+
+/* most are one byte */
+static inline int
+strm_avro_bin_long(strm_avro_bin_rd_t *rd, int64_t *v)
+{
+    unsigned  c;
+
+    if (rd->p < rd->end && *rd->p < 0x80) {
+        c = *rd->p++;
+        *v = (int64_t) ((c >> 1) ^ (~(c & 1) + 1));
+        return 0;
+    }
+
+    return strm_avro_bin_long_more(rd, v);
 }
 
 
@@ -402,26 +427,130 @@ strm_avro_bin_real(strm_avro_bin_rd_t *rd, int is_float, double *d)
 }
 
 
-/* UTF-8 as jansson's json_stringn() takes it (a NUL too) */
-static int
-strm_avro_bin_utf8(const unsigned char *p, size_t n)
+/*
+ * The length of the well-formed UTF-8 sequence at p (a byte >= 0x80),
+ * 0 when it is not one: no overlong form, no surrogate, nothing above
+ * U+10FFFF (jansson's rules)
+ */
+static size_t
+strm_avro_bin_seq(const unsigned char *p, size_t n)
 {
-    size_t    i;
-    uint64_t  x;
+    size_t    k, i;
+    unsigned  c, v, min;
 
-    for (i = 0; n - i >= 8; i += 8) {
-        memcpy(&x, p + i, 8);
+    c = p[0];
 
-        if (x & STRM_AVRO_BIN_HIGH) {
-            break;
+    if (c >= 0xc2 && c <= 0xdf) {
+        k = 2;
+        v = c & 0x1f;
+        min = 0x80;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        k = 3;
+        v = c & 0x0f;
+        min = 0x800;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        k = 4;
+        v = c & 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if (n < k) {
+        return 0;
+    }
+
+    for (i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
         }
+
+        v = (v << 6) | (p[i] & 0x3f);
     }
 
-    while (i < n && p[i] < 0x80) {
-        i++;
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+        return 0;
     }
 
-    return (i == n) ? 1 : strm_jscan_utf8(p + i, n - i);
+    return k;
+}
+
+
+/*
+ * UTF-8 as jansson's json_stringn() takes it (a NUL too), eight bytes
+ * at a time while they are ASCII that JSON writes as it is; rd->esc
+ * set when a byte needs an escape (a control character, '"', '\\')
+ */
+static int
+strm_avro_bin_utf8(strm_avro_bin_rd_t *rd, const unsigned char *p,
+    size_t n)
+{
+    size_t         i, k;
+    uint64_t       x;
+    unsigned char  c;
+#if defined(__SSE2__)
+    int            m;
+    __m128i        v;
+#endif
+
+    i = 0;
+
+    for ( ;; ) {
+#if defined(__SSE2__)
+        /* sixteen at a time: '"', '\\', and below 0x20 or 0x80 and up
+         * (a signed byte below 0x20) */
+        while (n - i >= 16) {
+            v = _mm_loadu_si128((const __m128i *) (p + i));
+            m = _mm_movemask_epi8(
+                    _mm_or_si128(
+                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+            if (m != 0) {
+                break;
+            }
+
+            i += 16;
+        }
+#endif
+
+        while (n - i >= 8) {
+            memcpy(&x, p + i, 8);
+
+            if ((x & STRM_AVRO_BIN_HIGH) | strm_avro_bin_escape(x)) {
+                break;
+            }
+
+            i += 8;
+        }
+
+        if (i == n) {
+            return 1;
+        }
+
+        c = p[i];
+
+        if (c < 0x80) {
+            if (c < 0x20 || c == '"' || c == '\\') {
+                rd->esc = 1;
+            }
+
+            i++;
+            continue;
+        }
+
+        k = strm_avro_bin_seq(p + i, n - i);
+
+        if (k == 0) {
+            return 0;
+        }
+
+        i += k;
+    }
 }
 
 
@@ -532,7 +661,7 @@ strm_avro_bin_chk(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
 
     case STRM_AVRO_BIN_STRING:
         if (strm_avro_bin_len(rd, &n) != 0
-            || !strm_avro_bin_utf8(rd->p, (size_t) n))
+            || !strm_avro_bin_utf8(rd, rd->p, (size_t) n))
         {
             return -1;
         }
@@ -589,7 +718,7 @@ strm_avro_bin_chk(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
                     /* a key: no NUL, no twin (jansson keeps one) */
                     if (strm_avro_bin_len(rd, &klen) != 0
                         || memchr(rd->p, 0, (size_t) klen) != NULL
-                        || !strm_avro_bin_utf8(rd->p, (size_t) klen))
+                        || !strm_avro_bin_utf8(rd, rd->p, (size_t) klen))
                     {
                         return -1;
                     }
@@ -638,7 +767,7 @@ strm_avro_bin_chk(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
 
 strm_rc_t
 strm_avro_bin_check(const strm_avro_bin_t *b, const unsigned char *p,
-    size_t len)
+    size_t len, unsigned *plain)
 {
     strm_avro_bin_rd_t  rd;
 
@@ -649,10 +778,13 @@ strm_avro_bin_check(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = NULL;
+    rd.esc = 0;
 
     if (strm_avro_bin_chk(b->root, &rd, 0) != 0 || rd.p != rd.end) {
         return STRM_E_NOT_FOUND;
     }
+
+    *plain = !rd.esc;
 
     return STRM_OK;
 }
@@ -888,6 +1020,7 @@ strm_avro_bin_value(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = NULL;
+    rd.esc = 1;
 
     rc = strm_avro_bin_find(b, &rd, path, &t);
 
@@ -986,6 +1119,7 @@ strm_avro_bin_meta(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = NULL;
+    rd.esc = 1;
 
     if (strm_avro_bin_find(b, &rd, "strmMeta/consentLevels", &t) != 1
         || t->kind != STRM_AVRO_BIN_ARRAY
@@ -1135,7 +1269,22 @@ strm_avro_bin_wr(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
         s = (const char *) rd->p;
         rd->p += n;
         k = (size_t) n;
-        break;
+
+        if (str != NULL) {
+            *str = s;
+            *slen = k;
+        }
+
+        if (rd->esc) {
+            return strm_jw_string(w, s, k);
+        }
+
+        /* nothing in the datum to escape: as it is */
+        if (strm_jw_put(w, "\"", 1) != 0 || strm_jw_put(w, s, k) != 0) {
+            return -1;
+        }
+
+        return strm_jw_put(w, "\"", 1);
 
     case STRM_AVRO_BIN_BYTES_:
     case STRM_AVRO_BIN_FIXED:
@@ -1214,7 +1363,7 @@ strm_avro_bin_wr(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
                 rd->p += c;
 
                 if (strm_avro_bin_member(t->sub, rd, &o, (const char *) key,
-                                         (size_t) c, 0)
+                                         (size_t) c, !rd->esc)
                     != 0)
                 {
                     return -1;
@@ -1261,7 +1410,7 @@ strm_avro_bin_wr(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
 
 strm_rc_t
 strm_avro_bin_write(const strm_avro_bin_t *b, const unsigned char *p,
-    size_t len, strm_jw_t *w)
+    size_t len, unsigned plain, strm_jw_t *w)
 {
     strm_jw_obj_t       root;
     strm_avro_bin_rd_t  rd;
@@ -1273,6 +1422,7 @@ strm_avro_bin_write(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = w;
+    rd.esc = !plain;
 
     strm_jw_root(w, &root);
 

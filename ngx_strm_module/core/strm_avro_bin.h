@@ -30,7 +30,8 @@
  * strm_avro_decode() takes and whose tree the walks below give exactly:
  * nesting up to 32 levels, strings valid UTF-8 by jansson's rules,
  * finite floats and doubles, bytes and fixed of at most 256 bytes, maps
- * of at most 16 distinct keys without a NUL, nothing after the datum.
+ * of at most 16 distinct keys without a NUL, nothing after the datum;
+ * *plain tells whether no string or map key in it needs an escape.
  * Anything else, valid or not, is STRM_E_NOT_FOUND ("not sure"): the
  * caller goes the tree's way, which decides and names any refusal.
  *
@@ -48,7 +49,7 @@ void strm_avro_bin_free(strm_avro_bin_t *b);
 const strm_avro_bin_t *strm_avro_bin_of(const strm_avro_schema_t *s);
 
 strm_rc_t strm_avro_bin_check(const strm_avro_bin_t *b,
-    const unsigned char *p, size_t len);
+    const unsigned char *p, size_t len, unsigned *plain);
 
 /*
  * What strm_json_path() finds at path in the datum's tree: *out a new
@@ -70,9 +71,12 @@ strm_rc_t strm_avro_bin_meta(const strm_avro_bin_t *b,
     const unsigned char *p, size_t len, int *levels, size_t max, int top,
     size_t *n, const unsigned char **ref, size_t *ref_len);
 
-/* the datum written by w, byte for byte as strm_jw_tree() its tree */
+/*
+ * The datum written by w, byte for byte as strm_jw_tree() its tree;
+ * plain is what the check said: no string or map key in it to escape.
+ */
 strm_rc_t strm_avro_bin_write(const strm_avro_bin_t *b,
-    const unsigned char *p, size_t len, strm_jw_t *w);
+    const unsigned char *p, size_t len, unsigned plain, strm_jw_t *w);
 
 
 #endif /* _STRM_AVRO_BIN_H_INCLUDED_ */

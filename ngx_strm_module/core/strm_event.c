@@ -825,7 +825,7 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
 
     } else if (ev->bin != NULL) {
         rc = strm_avro_bin_write(strm_avro_bin_of(ev->schema->avro),
-                                 ev->bin, ev->bin_len, &w);
+                                 ev->bin, ev->bin_len, ev->bin_plain, &w);
 
     } else {
         strm_jw_root(&w, &root);
@@ -1132,6 +1132,7 @@ strm_event_free(strm_event_t *ev)
 
     ev->bin = NULL;
     ev->bin_len = 0;
+    ev->bin_plain = 0;
 
     json_decref(ev->key);
     ev->key = NULL;

@@ -70,6 +70,7 @@ typedef struct {
      */
     const unsigned char    *bin;
     size_t                  bin_len;
+    unsigned                bin_plain;      /* no string to escape */
     json_t                 *key;            /* the key field's value */
 
     /* sorted distinct consent levels, and as text: "0,1,3" */

@@ -31,6 +31,7 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
 {
     int                     levels[STRM_EVENT_MAX_LEVELS];
     size_t                  n, ref_len;
+    unsigned                plain;
     strm_rc_t               rc;
     strm_reject_t           rej;
     const unsigned char    *ref;
@@ -40,7 +41,7 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
     b = strm_avro_bin_of(s->avro);
 
     if (b == NULL
-        || strm_avro_bin_check(b, body, len) != STRM_OK
+        || strm_avro_bin_check(b, body, len, &plain) != STRM_OK
         || strm_avro_bin_meta(b, body, len, levels, STRM_EVENT_MAX_LEVELS,
                               STRM_EVENT_MAX_LEVEL, &n, &ref, &ref_len)
            != STRM_OK)
@@ -56,6 +57,7 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
 
     ev->bin = body;
     ev->bin_len = len;
+    ev->bin_plain = plain;
     ev->contract = c;
 
     /* the key field, then the contract's rules */
@@ -70,6 +72,7 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
         ev->key = NULL;
         ev->bin = NULL;
         ev->bin_len = 0;
+        ev->bin_plain = 0;
         ev->contract = NULL;
 
         return STRM_E_NOT_FOUND;
