@@ -80,6 +80,8 @@ typedef struct {
     const unsigned char    *p;
     const unsigned char    *end;
     strm_jw_t              *w;
+    strm_avro_bin_ix_t     *ix;         /* noted by the check */
+    const strm_avro_bin_ix_t  *at;      /* used by a lookup */
     unsigned                esc;        /* a string or key to escape */
     /* bytes or fixed as code points: one string pending at a time */
     char                    lat[2 * STRM_AVRO_BIN_BYTES];
@@ -378,7 +380,7 @@ strm_avro_bin_long(strm_avro_bin_rd_t *rd, int64_t *v)
 
 
 /* a length, and that many bytes left */
-static int
+static inline int
 strm_avro_bin_len(strm_avro_bin_rd_t *rd, int64_t *n)
 {
     if (strm_avro_bin_long(rd, n) != 0 || *n < 0
@@ -532,15 +534,17 @@ strm_avro_bin_utf8(strm_avro_bin_rd_t *rd, const unsigned char *p,
             return 1;
         }
 
-        c = p[i];
+        /* the last bytes, or ASCII up to what stopped the words */
+        while (p[i] < 0x80) {
+            c = p[i];
 
-        if (c < 0x80) {
             if (c < 0x20 || c == '"' || c == '\\') {
                 rd->esc = 1;
             }
 
-            i++;
-            continue;
+            if (++i == n) {
+                return 1;
+            }
         }
 
         k = strm_avro_bin_seq(p + i, n - i);
@@ -746,6 +750,12 @@ strm_avro_bin_chk(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
 
     case STRM_AVRO_BIN_RECORD:
         for (i = 0; i < t->n; i++) {
+            /* the top level's fields noted for the lookups */
+            if (depth == 0 && rd->ix != NULL && i < STRM_AVRO_BIN_INDEX) {
+                rd->ix->at[i] = rd->p;
+                rd->ix->n = i + 1;
+            }
+
             if (strm_avro_bin_chk(t->fields[i].type, rd, depth + 1) != 0) {
                 return -1;
             }
@@ -767,7 +777,7 @@ strm_avro_bin_chk(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
 
 strm_rc_t
 strm_avro_bin_check(const strm_avro_bin_t *b, const unsigned char *p,
-    size_t len, unsigned *plain)
+    size_t len, unsigned *plain, strm_avro_bin_ix_t *ix)
 {
     strm_avro_bin_rd_t  rd;
 
@@ -778,7 +788,13 @@ strm_avro_bin_check(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = NULL;
+    rd.ix = ix;
+    rd.at = NULL;
     rd.esc = 0;
+
+    if (ix != NULL) {
+        ix->n = 0;
+    }
 
     if (strm_avro_bin_chk(b->root, &rd, 0) != 0 || rd.p != rd.end) {
         return STRM_E_NOT_FOUND;
@@ -914,6 +930,7 @@ static int
 strm_avro_bin_find(const strm_avro_bin_t *b, strm_avro_bin_rd_t *rd,
     const char *path, strm_avro_bin_cnode_t **tp)
 {
+    int                    top;
     size_t                 i, nlen;
     int64_t                n, k, klen;
     const char            *e;
@@ -924,13 +941,35 @@ strm_avro_bin_find(const strm_avro_bin_t *b, strm_avro_bin_rd_t *rd,
     }
 
     t = b->root;
+    top = 1;
 
-    for ( ;; ) {
+    for ( /* void */ ; /* void */ ; top = 0) {
         e = strchr(path, '/');
         nlen = (e != NULL) ? (size_t) (e - path) : strlen(path);
 
         if (strm_avro_bin_branch(&t, rd) != 0) {
             return -1;
+        }
+
+        if (top && rd->at != NULL) {
+            /* a top-level field where the check saw it start */
+            for (i = 0; i < t->n; i++) {
+                if (t->fields[i].len == nlen
+                    && memcmp(t->fields[i].name, path, nlen) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (i == t->n) {
+                return 0;
+            }
+
+            if (i < rd->at->n) {
+                rd->p = rd->at->at[i];
+                t = t->fields[i].type;
+                goto next;
+            }
         }
 
         if (t->kind == STRM_AVRO_BIN_RECORD) {
@@ -990,6 +1029,8 @@ strm_avro_bin_find(const strm_avro_bin_t *b, strm_avro_bin_rd_t *rd,
             return 0;
         }
 
+    next:
+
         if (e == NULL) {
             if (strm_avro_bin_branch(&t, rd) != 0) {
                 return -1;
@@ -1006,7 +1047,8 @@ strm_avro_bin_find(const strm_avro_bin_t *b, strm_avro_bin_rd_t *rd,
 
 strm_rc_t
 strm_avro_bin_value(const strm_avro_bin_t *b, const unsigned char *p,
-    size_t len, const char *path, json_t **out)
+    size_t len, const strm_avro_bin_ix_t *ix, const char *path,
+    json_t **out)
 {
     int                     rc;
     double                  d;
@@ -1020,6 +1062,8 @@ strm_avro_bin_value(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = NULL;
+    rd.ix = NULL;
+    rd.at = ix;
     rd.esc = 1;
 
     rc = strm_avro_bin_find(b, &rd, path, &t);
@@ -1108,8 +1152,8 @@ strm_avro_bin_value(const strm_avro_bin_t *b, const unsigned char *p,
 
 strm_rc_t
 strm_avro_bin_meta(const strm_avro_bin_t *b, const unsigned char *p,
-    size_t len, int *levels, size_t max, int top, size_t *n,
-    const unsigned char **ref, size_t *ref_len)
+    size_t len, const strm_avro_bin_ix_t *ix, int *levels, size_t max,
+    int top, size_t *n, const unsigned char **ref, size_t *ref_len)
 {
     size_t                  k;
     int64_t                 c, i, v;
@@ -1119,6 +1163,8 @@ strm_avro_bin_meta(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = NULL;
+    rd.ix = NULL;
+    rd.at = ix;
     rd.esc = 1;
 
     if (strm_avro_bin_find(b, &rd, "strmMeta/consentLevels", &t) != 1
@@ -1422,6 +1468,8 @@ strm_avro_bin_write(const strm_avro_bin_t *b, const unsigned char *p,
     rd.p = p;
     rd.end = p + len;
     rd.w = w;
+    rd.ix = NULL;
+    rd.at = NULL;
     rd.esc = !plain;
 
     strm_jw_root(w, &root);

@@ -31,7 +31,8 @@
  * nesting up to 32 levels, strings valid UTF-8 by jansson's rules,
  * finite floats and doubles, bytes and fixed of at most 256 bytes, maps
  * of at most 16 distinct keys without a NUL, nothing after the datum;
- * *plain tells whether no string or map key in it needs an escape.
+ * *plain tells whether no string or map key in it needs an escape, ix
+ * (unless NULL) where its first top-level fields start.
  * Anything else, valid or not, is STRM_E_NOT_FOUND ("not sure"): the
  * caller goes the tree's way, which decides and names any refusal.
  *
@@ -39,6 +40,15 @@
  */
 
 typedef struct strm_avro_bin_s  strm_avro_bin_t;
+
+
+/* where a datum's first top-level fields start, noted by the check */
+#define STRM_AVRO_BIN_INDEX  32
+
+typedef struct {
+    size_t                 n;
+    const unsigned char   *at[STRM_AVRO_BIN_INDEX];
+} strm_avro_bin_ix_t;
 
 
 /* NULL when out of memory or when the schema has a type it lacks */
@@ -49,16 +59,19 @@ void strm_avro_bin_free(strm_avro_bin_t *b);
 const strm_avro_bin_t *strm_avro_bin_of(const strm_avro_schema_t *s);
 
 strm_rc_t strm_avro_bin_check(const strm_avro_bin_t *b,
-    const unsigned char *p, size_t len, unsigned *plain);
+    const unsigned char *p, size_t len, unsigned *plain,
+    strm_avro_bin_ix_t *ix);
 
 /*
  * What strm_json_path() finds at path in the datum's tree: *out a new
  * reference to a null, boolean, number or string (an enum's symbol,
  * bytes as code points), or NULL when there is nothing there; a
- * record, map or array is STRM_E_NOT_FOUND (not built here).
+ * record, map or array is STRM_E_NOT_FOUND (not built here).  With the
+ * check's ix (or NULL) a top-level field is found without a walk.
  */
 strm_rc_t strm_avro_bin_value(const strm_avro_bin_t *b,
-    const unsigned char *p, size_t len, const char *path, json_t **out);
+    const unsigned char *p, size_t len, const strm_avro_bin_ix_t *ix,
+    const char *path, json_t **out);
 
 /*
  * strmMeta as the contract's lookup needs it: its consentLevels when
@@ -68,8 +81,9 @@ strm_rc_t strm_avro_bin_value(const strm_avro_bin_t *b,
  * anything else (the tree's way then decides).
  */
 strm_rc_t strm_avro_bin_meta(const strm_avro_bin_t *b,
-    const unsigned char *p, size_t len, int *levels, size_t max, int top,
-    size_t *n, const unsigned char **ref, size_t *ref_len);
+    const unsigned char *p, size_t len, const strm_avro_bin_ix_t *ix,
+    int *levels, size_t max, int top, size_t *n,
+    const unsigned char **ref, size_t *ref_len);
 
 /*
  * The datum written by w, byte for byte as strm_jw_tree() its tree;

@@ -10,6 +10,13 @@
 #include "strm_event.h"
 
 
+/* what the contract's lookups read: the event, where its fields start */
+typedef struct {
+    strm_event_t        *ev;
+    strm_avro_bin_ix_t   ix;
+} strm_event_bin_t;
+
+
 static strm_rc_t strm_event_bin_get(void *data, const char *path,
     int shallow, json_t **v);
 
@@ -34,6 +41,7 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
     unsigned                plain;
     strm_rc_t               rc;
     strm_reject_t           rej;
+    strm_event_bin_t        eb;
     const unsigned char    *ref;
     const strm_avro_bin_t  *b;
     const strm_contract_t  *c;
@@ -41,9 +49,10 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
     b = strm_avro_bin_of(s->avro);
 
     if (b == NULL
-        || strm_avro_bin_check(b, body, len, &plain) != STRM_OK
-        || strm_avro_bin_meta(b, body, len, levels, STRM_EVENT_MAX_LEVELS,
-                              STRM_EVENT_MAX_LEVEL, &n, &ref, &ref_len)
+        || strm_avro_bin_check(b, body, len, &plain, &eb.ix) != STRM_OK
+        || strm_avro_bin_meta(b, body, len, &eb.ix, levels,
+                              STRM_EVENT_MAX_LEVELS, STRM_EVENT_MAX_LEVEL,
+                              &n, &ref, &ref_len)
            != STRM_OK)
     {
         return STRM_E_NOT_FOUND;
@@ -61,10 +70,11 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
     ev->contract = c;
 
     /* the key field, then the contract's rules */
-    rc = strm_event_bin_get(ev, c->key_field, 0, &ev->key);
+    eb.ev = ev;
+    rc = strm_event_bin_get(&eb, c->key_field, 0, &ev->key);
 
     if (rc == STRM_OK) {
-        rc = strm_contract_check_by(c, strm_event_bin_get, ev, &rej);
+        rc = strm_contract_check_by(c, strm_event_bin_get, &eb, &rej);
     }
 
     if (rc != STRM_OK) {
@@ -89,11 +99,13 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
 static strm_rc_t
 strm_event_bin_get(void *data, const char *path, int shallow, json_t **v)
 {
-    strm_event_t  *ev;
+    strm_event_t      *ev;
+    strm_event_bin_t  *eb;
 
     (void) shallow;
 
-    ev = data;
+    eb = data;
+    ev = eb->ev;
 
     if (ev->key != NULL
         && (path == ev->contract->key_field
@@ -104,5 +116,5 @@ strm_event_bin_get(void *data, const char *path, int shallow, json_t **v)
     }
 
     return strm_avro_bin_value(strm_avro_bin_of(ev->schema->avro), ev->bin,
-                               ev->bin_len, path, v);
+                               ev->bin_len, &eb->ix, path, v);
 }

@@ -663,22 +663,32 @@ mutate_bin(unsigned char *b, size_t len)
 }
 
 
-/* each field's value read from the datum, as the decoded tree has it */
+/*
+ * Each field's value read from the datum, as the decoded tree has it,
+ * with and without the check's index of the top-level fields.
+ */
 static int
 bin_values_match(const strm_event_t *ev)
 {
-    int        ok;
-    size_t     i;
-    json_t    *plain, *v, *want;
-    strm_rc_t  rc;
+    int                     ok;
+    size_t                  i;
+    json_t                 *plain, *v, *want;
+    unsigned                esc;
+    strm_rc_t               rc;
+    strm_avro_bin_ix_t      ix;
+    const strm_avro_bin_t  *b;
 
     plain = strm_event_ref_plain(ev);
-    ok = (plain != NULL);
+    b = strm_avro_bin_of(ev->schema->avro);
+    ok = (plain != NULL
+          && strm_avro_bin_check(b, ev->bin, ev->bin_len, &esc, &ix)
+             == STRM_OK
+          && ix.n > 10);
 
-    for (i = 0; ok && i < sizeof(paths) / sizeof(paths[0]); i++) {
-        rc = strm_avro_bin_value(strm_avro_bin_of(ev->schema->avro),
-                                 ev->bin, ev->bin_len, paths[i], &v);
-        want = strm_json_path(plain, paths[i]);
+    for (i = 0; ok && i < 2 * sizeof(paths) / sizeof(paths[0]); i++) {
+        rc = strm_avro_bin_value(b, ev->bin, ev->bin_len, (i % 2) ? &ix : NULL,
+                                 paths[i / 2], &v);
+        want = strm_json_path(plain, paths[i / 2]);
 
         /* objects and arrays are not built: only they may be declined */
         if (rc == STRM_E_NOT_FOUND) {
@@ -691,7 +701,8 @@ bin_values_match(const strm_event_t *ev)
         }
 
         if (!ok) {
-            printf("  binary value of \"%s\" differs\n", paths[i]);
+            printf("  binary value of \"%s\" differs (%s)\n", paths[i / 2],
+                   (i % 2) ? "indexed" : "walked");
         }
 
         json_decref(v);
