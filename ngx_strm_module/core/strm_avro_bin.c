@@ -22,6 +22,21 @@
 #define STRM_AVRO_BIN_LINKS  64     /* as strm_avro_resolve() follows */
 
 
+/*
+ * Does any of a word's eight bytes need an escape in JSON: below 0x20,
+ * '"' or '\\' ((x - n) & ~x & 0x80.. finds a byte below n; a byte
+ * equal to c is a zero byte of x ^ c)?
+ */
+#define STRM_AVRO_BIN_ONES  0x0101010101010101ULL
+#define STRM_AVRO_BIN_HIGH  0x8080808080808080ULL
+#define strm_avro_bin_zero(x)                                                \
+    (((x) - STRM_AVRO_BIN_ONES) & ~(x) & STRM_AVRO_BIN_HIGH)
+#define strm_avro_bin_escape(x)                                              \
+    ((((x) - STRM_AVRO_BIN_ONES * 0x20) & ~(x) & STRM_AVRO_BIN_HIGH)          \
+     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '"'))                  \
+     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '\\')))
+
+
 typedef enum {
     STRM_AVRO_BIN_NULL = 0,
     STRM_AVRO_BIN_BOOLEAN,
@@ -100,21 +115,6 @@ static int strm_avro_bin_skip(strm_avro_bin_cnode_t *t,
 static int strm_avro_bin_wr(strm_avro_bin_cnode_t *t,
     strm_avro_bin_rd_t *rd, const strm_jw_obj_t *ctx, const char **str,
     size_t *slen);
-
-
-/*
- * Does any of a word's eight bytes need an escape in JSON: below 0x20,
- * '"' or '\\' ((x - n) & ~x & 0x80.. finds a byte below n; a byte
- * equal to c is a zero byte of x ^ c)?
- */
-#define STRM_AVRO_BIN_ONES  0x0101010101010101ULL
-#define STRM_AVRO_BIN_HIGH  0x8080808080808080ULL
-#define strm_avro_bin_zero(x)                                                \
-    (((x) - STRM_AVRO_BIN_ONES) & ~(x) & STRM_AVRO_BIN_HIGH)
-#define strm_avro_bin_escape(x)                                              \
-    ((((x) - STRM_AVRO_BIN_ONES * 0x20) & ~(x) & STRM_AVRO_BIN_HIGH)          \
-     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '"'))                  \
-     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '\\')))
 
 
 strm_avro_bin_t *
@@ -619,9 +619,9 @@ strm_avro_bin_chk(strm_avro_bin_cnode_t *t, strm_avro_bin_rd_t *rd,
 {
     double                d;
     size_t                i, k, count;
+    size_t                klens[STRM_AVRO_BIN_KEYS];
     int64_t               v, n, klen;
     const unsigned char  *keys[STRM_AVRO_BIN_KEYS];
-    size_t                klens[STRM_AVRO_BIN_KEYS];
 
     if (depth > STRM_AVRO_BIN_DEPTH) {
         return -1;
