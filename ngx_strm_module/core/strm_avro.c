@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "strm_avro.h"
+#include "strm_avro_bin.h"
 #include "strm_json.h"
 
 
@@ -46,6 +47,7 @@ struct strm_avro_schema_s {
     json_t           *defaults;
     strm_avro_rec_t  *recs;
     size_t            nrecs;
+    strm_avro_bin_t  *bin;          /* the binary way's, or NULL */
     char              name[256];
 };
 
@@ -317,6 +319,9 @@ strm_avro_compile(const char *json, size_t len, char *err, size_t errlen)
         goto failed;
     }
 
+    /* without it (out of memory), every datum goes the tree's way */
+    s->bin = strm_avro_bin_compile(s->root);
+
     return s;
 
 failed:
@@ -344,6 +349,7 @@ strm_avro_free(strm_avro_schema_t *s)
     }
 
     free(s->recs);
+    strm_avro_bin_free(s->bin);
     json_decref(s->defaults);
     free(s);
 }
@@ -2706,4 +2712,11 @@ strm_avro_text_write(const strm_avro_schema_t *s, const unsigned char *text,
     size_t len, strm_jw_t *w)
 {
     return strm_avro_text(s, text, len, w);
+}
+
+
+const strm_avro_bin_t *
+strm_avro_bin_of(const strm_avro_schema_t *s)
+{
+    return s->bin;
 }

@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "strm_avro_bin.h"
 #include "strm_b64.h"
 #include "strm_event.h"
 #include "strm_json.h"
@@ -31,7 +32,6 @@ static strm_rc_t strm_event_meta(const strm_registry_t *reg,
 static strm_rc_t strm_event_meta_check(const strm_registry_t *reg,
     strm_event_t *ev, json_t *meta, json_t *levels, json_t *ref,
     strm_reject_t *rej);
-static void strm_event_consent(strm_event_t *ev, size_t n);
 static int strm_event_pii_level(const strm_contract_t *c, const char *path);
 static int strm_event_level_cmp(const void *a, const void *b);
 static void strm_event_json_hint(const unsigned char *body, size_t len,
@@ -83,6 +83,12 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
             return strm_reject(rej, STRM_E_MEDIA_TYPE, NULL, "serialization",
                                "this schema is a JSON Schema: send "
                                "application/json");
+        }
+
+        if (strm_event_bin_path && s->json == NULL
+            && strm_event_bin(reg, s, body, len, ev) == STRM_OK)
+        {
+            return STRM_OK;
         }
 
         rc = strm_avro_decode(s->avro, body, len, &ev->event, rej);
@@ -609,7 +615,7 @@ strm_event_meta_check(const strm_registry_t *reg, strm_event_t *ev,
 
 
 /* the n levels in ev->levels sorted, made distinct, and as text */
-static void
+void
 strm_event_consent(strm_event_t *ev, size_t n)
 {
     int      l, last;
@@ -758,7 +764,7 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     c = ev->contract;
 
     if (c == NULL
-        || (ev->text == NULL && ev->in == NULL
+        || (ev->text == NULL && ev->in == NULL && ev->bin == NULL
             && !json_is_object(ev->event)))
     {
         return STRM_E_INTERNAL;
@@ -816,6 +822,10 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
 
     } else if (ev->in != NULL) {
         rc = strm_avro_write(ev->schema->avro, ev->in, &w);
+
+    } else if (ev->bin != NULL) {
+        rc = strm_avro_bin_write(strm_avro_bin_of(ev->schema->avro),
+                                 ev->bin, ev->bin_len, ev->bin_plain, &w);
 
     } else {
         strm_jw_root(&w, &root);
@@ -946,6 +956,15 @@ strm_event_dead_letter(const strm_event_t *ev, strm_rc_t rc,
         }
 
         json_decref(in);
+
+    } else if (c != NULL && ev->bin != NULL) {
+        /* the binary way takes no refused event either: the tree */
+        if (strm_avro_decode(ev->schema->avro, ev->bin, ev->bin_len, &event,
+                             &chk)
+            != STRM_OK)
+        {
+            return NULL;
+        }
 
     } else if (c != NULL && ev->in != NULL) {
         /* the plain JSON, built here for the rare refused event */
@@ -1110,6 +1129,10 @@ strm_event_free(strm_event_t *ev)
 
     ev->text = NULL;
     ev->text_len = 0;
+
+    ev->bin = NULL;
+    ev->bin_len = 0;
+    ev->bin_plain = 0;
 
     json_decref(ev->key);
     ev->key = NULL;

@@ -64,6 +64,13 @@ typedef struct {
      */
     const unsigned char    *text;
     size_t                  text_len;
+    /*
+     * Or, an Avro binary event the same way (strm_avro_bin.h): the
+     * body, which strm_avro_bin_check() took (not owned either).
+     */
+    const unsigned char    *bin;
+    size_t                  bin_len;
+    unsigned                bin_plain;      /* no string to escape */
     json_t                 *key;            /* the key field's value */
 
     /* sorted distinct consent levels, and as text: "0,1,3" */
@@ -93,6 +100,25 @@ typedef struct {
  * way.  Tests set this to 0 to send every event the tree's way.
  */
 extern int strm_event_text_path;
+
+/*
+ * An Avro binary event of an Avro schema goes the binary way (ev->bin,
+ * strm_event_bin(): no tree) when that way is sure of it and it passes
+ * every check; any other, and every refusal, the tree's way.  Tests
+ * set this to 0 to send every one the tree's way.
+ */
+extern int strm_event_bin_path;
+
+/*
+ * The binary way (strm_event_bin.c): STRM_OK with ev filled as the
+ * tree's way fills it, or STRM_E_NOT_FOUND ("not sure") with ev as it
+ * was.
+ */
+strm_rc_t strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
+    const unsigned char *body, size_t len, strm_event_t *ev);
+
+/* the n levels in ev->levels sorted, made distinct, and as text */
+void strm_event_consent(strm_event_t *ev, size_t n);
 
 strm_rc_t strm_event_parse(const strm_registry_t *reg, const char *ref,
     size_t ref_len, strm_ser_e ser, const unsigned char *body, size_t len,

@@ -9,8 +9,9 @@
  * strm_event_write() (its bytes against the tree path it replaced,
  * strm_event_ref_write()), and on any outcome
  * strm_event_dead_letter() and strm_event_reject_json(); a JSON body
- * both ways, the text's (no tree) and the tree's, with the same answer
- * and bytes; all against the demo
+ * both ways, the text's (no tree) and the tree's, an Avro binary body
+ * the binary way (no tree) and the tree's, with the same answer and
+ * bytes (and, for Avro, dead letter); all against the demo
  * registry (STRM_FUZZ_REGISTRY, default conf/registry: run from the
  * repository root as "make fuzz" does).
  *
@@ -90,7 +91,32 @@ fuzz_json_ok(const char *s, size_t len)
 }
 
 
-/* the tree's way must say and write what the text's way did */
+/* the same dead letter of both ways (Avro binary) */
+static void
+fuzz_same_letter(const char *ref, strm_rc_t rc, const strm_reject_t *rej,
+    strm_event_t *ev, strm_event_t *tree, const strm_reject_t *rej2)
+{
+    char    *dl1, *dl2;
+    size_t   l1, l2;
+
+    dl1 = strm_event_dead_letter(ev, rc, rej, ref, strlen(ref), "c",
+                                 "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e", 5,
+                                 &l1);
+    dl2 = strm_event_dead_letter(tree, rc, rej2, ref, strlen(ref), "c",
+                                 "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e", 5,
+                                 &l2);
+
+    if (dl1 == NULL || dl2 == NULL || l1 != l2 || memcmp(dl1, dl2, l1) != 0)
+    {
+        abort();
+    }
+
+    free(dl1);
+    free(dl2);
+}
+
+
+/* the tree's way must say and write what the text's (binary) way did */
 static void
 fuzz_both_ways(const char *ref, strm_ser_e ser, const uint8_t *body,
     size_t len, const char *link, strm_rc_t rc, const strm_reject_t *rej,
@@ -101,16 +127,32 @@ fuzz_both_ways(const char *ref, strm_ser_e ser, const uint8_t *body,
     strm_event_t   tree;
     strm_reject_t  rej2;
 
-    if (ser != STRM_SER_JSON) {
-        return;
-    }
-
     memset(&rej2, 0, sizeof(strm_reject_t));
 
-    strm_event_text_path = 0;
-    rc2 = strm_event_parse(fuzz_reg, ref, strlen(ref), ser, body, len, &tree,
-                           &rej2);
-    strm_event_text_path = 1;
+    if (ser == STRM_SER_JSON) {
+        strm_event_text_path = 0;
+        rc2 = strm_event_parse(fuzz_reg, ref, strlen(ref), ser, body, len,
+                               &tree, &rej2);
+        strm_event_text_path = 1;
+
+    } else {
+        strm_event_bin_path = 0;
+        rc2 = strm_event_parse(fuzz_reg, ref, strlen(ref), ser, body, len,
+                               &tree, &rej2);
+        strm_event_bin_path = 1;
+
+        if (tree.bin != NULL || (rc != STRM_OK && ev->bin != NULL)
+            || (rc2 == rc
+                && ((ev->key == NULL) != (tree.key == NULL)
+                    || (ev->key != NULL && !json_equal(ev->key, tree.key)))))
+        {
+            abort();
+        }
+
+        if (rc2 == rc) {
+            fuzz_same_letter(ref, rc, rej, ev, &tree, &rej2);
+        }
+    }
 
     if (rc2 != rc || tree.contract != ev->contract
         || strcmp(tree.consent, ev->consent) != 0
@@ -169,7 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (rc == STRM_OK) {
         if ((!json_is_object(ev.event) && !json_is_object(ev.in)
-             && ev.text == NULL)
+             && ev.text == NULL && ev.bin == NULL)
             || ev.contract == NULL
             || ev.schema == NULL || ev.nlevels > STRM_EVENT_MAX_LEVELS
             || strlen(ev.consent) >= STRM_EVENT_CONSENT_SIZE)

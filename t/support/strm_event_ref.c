@@ -29,6 +29,13 @@ strm_event_ref_plain(const strm_event_t *ev)
         return NULL;
     }
 
+    if (ev->bin != NULL) {
+        /* the binary way: the tree as strm_avro_decode() builds it */
+        return (strm_avro_decode(ev->schema->avro, ev->bin, ev->bin_len,
+                                 &plain, &rej)
+                == STRM_OK) ? plain : NULL;
+    }
+
     if (ev->text != NULL) {
         /* the text's way: the tree as jansson parses the same body */
         in = json_loadb((const char *) ev->text, ev->text_len,

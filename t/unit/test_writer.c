@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strm_avro_bin.h"
 #include "strm_avro_encode.h"
 #include "strm_event.h"
 #include "strm_event_ref.h"
@@ -531,6 +532,188 @@ values_match(strm_event_t *ev)
 }
 
 
+/*
+ * An Avro binary body the binary way and the tree's: the same answer
+ * (code, field, rule, detail), contract, consent and key, the same
+ * bytes written three ways, the same dead letter; *fast tells whether
+ * the binary way took it.
+ */
+static int  bin_n, bin_fast;
+
+static int
+bin_ways(strm_registry_t *reg, const char *ref, const unsigned char *body,
+    size_t len, strm_tink_keyset_t *daead, int *fast)
+{
+    int            k, ok, on;
+    char          *dl1, *dl2;
+    size_t         n1, n2, l1, l2;
+    strm_rc_t      rc1, rc2, w1, w2;
+    const char    *link;
+    strm_event_t   e1, e2;
+    strm_reject_t  rej1, rej2;
+
+    memset(&rej1, 0, sizeof(rej1));
+    memset(&rej2, 0, sizeof(rej2));
+
+    /* as the library has it (on unless a build turns it off) */
+    rc1 = strm_event_parse(reg, ref, strlen(ref), STRM_SER_AVRO_BINARY,
+                           body, len, &e1, &rej1);
+    on = strm_event_bin_path;
+    strm_event_bin_path = 0;
+    rc2 = strm_event_parse(reg, ref, strlen(ref), STRM_SER_AVRO_BINARY,
+                           body, len, &e2, &rej2);
+    strm_event_bin_path = on;
+
+    *fast = (e1.bin != NULL);
+    bin_n++;
+    bin_fast += *fast;
+
+    ok = (rc1 == rc2
+          && (rc1 == STRM_OK
+              || (strcmp(rej1.field, rej2.field) == 0
+                  && strcmp(rej1.rule, rej2.rule) == 0
+                  && strcmp(rej1.detail, rej2.detail) == 0))
+          && e1.contract == e2.contract && e1.nlevels == e2.nlevels
+          && strcmp(e1.consent, e2.consent) == 0
+          && ((e1.key == NULL && e2.key == NULL)
+              || json_equal(e1.key, e2.key))
+          && (rc1 == STRM_OK || e1.bin == NULL)
+          && e2.bin == NULL);
+
+    if (!ok) {
+        printf("  binary parse: %d %d \"%s\" \"%s\" / %d \"%s\" \"%s\"\n",
+               rc1, *fast, rej1.field, rej1.rule, rc2, rej2.field,
+               rej2.rule);
+    }
+
+    for (k = 0; ok && rc1 == STRM_OK && k < 3; k++) {
+        link = (k == 1) ? NULL : UUID;
+
+        w1 = strm_event_write(&e1, 1700000000000LL + k, k - 1, link,
+                              k == 2 ? NULL : daead, &n1);
+        w2 = strm_event_write(&e2, 1700000000000LL + k, k - 1, link,
+                              k == 2 ? NULL : daead, &n2);
+
+        if (w1 != STRM_OK || w2 != STRM_OK || n1 != n2 || e1.len != e2.len
+            || memcmp(e1.json, e2.json, e1.len) != 0)
+        {
+            printf("  binary %d: %d %d, %zu %zu fields\n  bin  %s\n"
+                   "  tree %s\n", *fast, w1, w2, n1, n2,
+                   e1.json ? e1.json : "-", e2.json ? e2.json : "-");
+            ok = 0;
+        }
+    }
+
+    /* a dead letter of a refused event, and of one taken (for safety) */
+    if (ok) {
+        dl1 = strm_event_dead_letter(&e1, rc1, &rej1, ref, strlen(ref), "c",
+                                     UUID, 5, &l1);
+        dl2 = strm_event_dead_letter(&e2, rc2, &rej2, ref, strlen(ref), "c",
+                                     UUID, 5, &l2);
+
+        if (dl1 == NULL || dl2 == NULL || l1 != l2
+            || memcmp(dl1, dl2, l1) != 0)
+        {
+            printf("  binary dead letters differ\n");
+            ok = 0;
+        }
+
+        free(dl1);
+        free(dl2);
+    }
+
+    strm_event_free(&e1);
+    strm_event_free(&e2);
+
+    return ok;
+}
+
+
+/* a byte of the datum changed, taken out or put in */
+static size_t
+mutate_bin(unsigned char *b, size_t len)
+{
+    size_t  i;
+
+    static const unsigned char  bytes[] = {
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x7f, 0x80, 0xc3, 0xed, 0xff
+    };
+
+    if (len == 0) {
+        return 0;
+    }
+
+    i = rnd((unsigned) len);
+
+    switch (rnd(4)) {
+    case 0:
+        b[i] = bytes[rnd(sizeof(bytes))];
+        return len;
+    case 1:
+        b[i] ^= (unsigned char) (1u << rnd(8));
+        return len;
+    case 2:
+        memmove(b + i, b + i + 1, len - i - 1);
+        return len - 1;
+    default:
+        memmove(b + i + 1, b + i, len - i);
+        b[i] = bytes[rnd(sizeof(bytes))];
+        return len + 1;
+    }
+}
+
+
+/*
+ * Each field's value read from the datum, as the decoded tree has it,
+ * with and without the check's index of the top-level fields.
+ */
+static int
+bin_values_match(const strm_event_t *ev)
+{
+    int                     ok;
+    size_t                  i;
+    json_t                 *plain, *v, *want;
+    unsigned                esc;
+    strm_rc_t               rc;
+    strm_avro_bin_ix_t      ix;
+    const strm_avro_bin_t  *b;
+
+    plain = strm_event_ref_plain(ev);
+    b = strm_avro_bin_of(ev->schema->avro);
+    ok = (plain != NULL
+          && strm_avro_bin_check(b, ev->bin, ev->bin_len, &esc, &ix)
+             == STRM_OK
+          && ix.n > 10);
+
+    for (i = 0; ok && i < 2 * sizeof(paths) / sizeof(paths[0]); i++) {
+        rc = strm_avro_bin_value(b, ev->bin, ev->bin_len, (i % 2) ? &ix : NULL,
+                                 paths[i / 2], &v);
+        want = strm_json_path(plain, paths[i / 2]);
+
+        /* objects and arrays are not built: only they may be declined */
+        if (rc == STRM_E_NOT_FOUND) {
+            ok = json_is_object(want) || json_is_array(want);
+
+        } else {
+            ok = (rc == STRM_OK
+                  && ((v == NULL && want == NULL)
+                      || (v != NULL && json_equal(v, want))));
+        }
+
+        if (!ok) {
+            printf("  binary value of \"%s\" differs (%s)\n", paths[i / 2],
+                   (i % 2) ? "indexed" : "walked");
+        }
+
+        json_decref(v);
+    }
+
+    json_decref(plain);
+
+    return ok;
+}
+
+
 /* a field of a valid event given a wrong value, or a member too many */
 static void
 mutate(json_t *e)
@@ -585,14 +768,15 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
 {
     int                   i, ok_write, ok_value, ok_bin, ok_chk, ok_both;
     int                   t, is_everyday, everyday_n, everyday_text;
-    int                   mutated_text;
+    int                   mutated_text, ok_bin_both, binaries_fast;
+    int                   mutated_bin;
     char                 *text, *mtext, what[64];
     size_t                len, mlen;
     json_t               *e, *o, *plain;
     strm_rc_t             rc, rc2;
     strm_event_t          ev, bev;
     strm_reject_t         rej, rej2;
-    unsigned char        *bin;
+    unsigned char        *bin, *mbin;
     const strm_schema_t  *s;
 
     s = strm_registry_schema(reg, RICH, sizeof(RICH) - 1);
@@ -610,6 +794,9 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
     everyday_n = 0;
     everyday_text = 0;
     mutated_text = 0;
+    ok_bin_both = 1;
+    binaries_fast = 0;
+    mutated_bin = 0;
 
     for (i = 0; i < EVENTS; i++) {
         is_everyday = (rnd(2) == 0);
@@ -689,14 +876,36 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
                                   &rej);
             snprintf(what, sizeof(what), "event %d (avro)", i);
 
-            if (rc != STRM_OK || bev.event == NULL || bev.in != NULL
-                || !same(&bev, daead, what))
+            if (rc != STRM_OK || (bev.event == NULL && bev.bin == NULL)
+                || bev.in != NULL || !same(&bev, daead, what))
+            {
+                ok_bin = 0;
+            }
+
+            if (rc == STRM_OK && bev.bin != NULL && !bin_values_match(&bev))
             {
                 ok_bin = 0;
             }
 
             binaries++;
+            binaries_fast += (bev.bin != NULL);
             strm_event_free(&bev);
+
+            /* the binary way and the tree's, and a mutated datum */
+            if (!bin_ways(reg, RICH, bin, len, daead, &t)) {
+                ok_bin_both = 0;
+            }
+
+            mbin = malloc(len + 1);
+            memcpy(mbin, bin, len);
+            mlen = mutate_bin(mbin, len);
+
+            if (!bin_ways(reg, RICH, mbin, mlen, daead, &t)) {
+                ok_bin_both = 0;
+            }
+
+            mutated_bin += t;
+            free(mbin);
         }
 
         free(bin);
@@ -753,6 +962,14 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
     printf("  text's way: %d of %d everyday events taken, %d of %d in all, "
            "%d mutated texts\n", everyday_text, everyday_n, both_text,
            both_n, mutated_text);
+    CHECK(ok_bin_both, "the binary way: the same answers, bytes and dead "
+          "letters as the tree's, events and mutated data");
+    /* not: a validation a key field fails (refused, the tree's way) */
+    CHECK(binaries_fast > binaries * 9 / 10 && binaries_fast > 1000,
+          "most valid Avro binary events go the binary way");
+    printf("  binary way: %d of %d valid events taken, %d of %d in all, "
+           "%d mutated data\n", binaries_fast, binaries, bin_fast, bin_n,
+           mutated_bin);
     CHECK(compared > EVENTS / 2 && binaries > EVENTS / 3
           && refused > EVENTS / 50, "enough events of each kind");
 
