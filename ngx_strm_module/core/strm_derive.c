@@ -145,6 +145,7 @@ static int strm_derive_path(const strm_derive_scan_t *sc,
 static int strm_derive_meta_path(strm_derive_scan_t *sc, int meta,
     const char *name, size_t n, size_t *hint, const char **v,
     const char **vend);
+static size_t strm_derive_escaped_len(const unsigned char *p, size_t n);
 static size_t strm_derive_escaped(const unsigned char *p, size_t n,
     char *out);
 
@@ -975,6 +976,7 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
         const char         *vend;
         unsigned char      *pt;
         size_t              len;
+        size_t              elen;         /* as a JSON string */
     }                       span[STRM_DERIVE_SPLICE_MAX], t;
     unsigned char           buf[STRM_DERIVE_SPLICE_BUF];
 
@@ -1114,7 +1116,8 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
 
     for (i = 0; i < nspan; i++) {
         olen -= span[i].vend - span[i].v;
-        olen += strm_derive_escaped(span[i].pt, span[i].len, NULL);
+        span[i].elen = strm_derive_escaped_len(span[i].pt, span[i].len);
+        olen += span[i].elen;
     }
 
     if (ctx == NULL) {
@@ -1146,7 +1149,17 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
     for (i = 0; i < nspan; i++) {
         memcpy(w, p, span[i].v - p);
         w += span[i].v - p;
-        n = strm_derive_escaped(span[i].pt, span[i].len, w);
+        n = span[i].elen;
+
+        if (n == span[i].len + 2) {
+            /* nothing to escape: the common case */
+            w[0] = '"';
+            memcpy(w + 1, span[i].pt, span[i].len);
+            w[n - 1] = '"';
+
+        } else {
+            (void) strm_derive_escaped(span[i].pt, span[i].len, w);
+        }
 
         if (ctx != NULL) {
             ctx->wipe[i].off = w - o;
@@ -1513,6 +1526,28 @@ strm_derive_ctx_event(strm_derive_ctx_t *ctx, strm_keys_t *keys,
     *out = o;
 
     return rc;
+}
+
+
+/* strm_derive_escaped(p, n, NULL) in one tight loop */
+static size_t
+strm_derive_escaped_len(const unsigned char *p, size_t n)
+{
+    size_t         i, m;
+    unsigned char  c;
+
+    m = n + 2;
+
+    for (i = 0; i < n; i++) {
+        c = p[i];
+
+        if (c < 0x20 || c == '"' || c == '\\') {
+            m += (c == '"' || c == '\\' || c == '\b' || c == '\f'
+                  || c == '\n' || c == '\r' || c == '\t') ? 1 : 5;
+        }
+    }
+
+    return m;
 }
 
 
