@@ -36,19 +36,53 @@ typedef struct {
 } strm_derive_meta_t;
 
 
+/* the members of strmMeta the scan reads */
+#define STRM_DERIVE_META_CONSENT   0
+#define STRM_DERIVE_META_LINK      1
+#define STRM_DERIVE_META_CONTRACT  2
+#define STRM_DERIVE_META_N         3
+
+
+/*
+ * A field's path split once (at its first '/'), and where in the scan's
+ * index the last event had its names: events of one producer put their
+ * members in the same order, so the index is searched only when that
+ * guess misses (the event checked for unique names, one match is the
+ * match).
+ */
+typedef struct {
+    const char             *path;
+    size_t                  len;          /* strlen(path) */
+    const char             *top;          /* a top-level member */
+    size_t                  ntop;
+    const char             *sub;          /* its member, or NULL */
+    size_t                  nsub;
+    int                     deep;         /* more: strm_jscan_path() */
+    size_t                  hint[2];
+} strm_derive_path_t;
+
+
 /* a compact event as the splice's scan found it */
 typedef struct {
     const char             *json;
     size_t                  len;
     strm_jscan_index_t      ix;
     strm_derive_meta_t      m;
+    size_t                  meta_hint;    /* strmMeta in ix */
+    size_t                  hint[STRM_DERIVE_META_N];
 } strm_derive_scan_t;
 
 
-/* which PII fields of a contract are strings (strm_derive_is_string()) */
+/*
+ * What a context works out once per contract: which PII fields are
+ * strings (strm_derive_is_string()), their paths split, the key field's
+ * (path[npii]) and whether it is one of the PII fields.
+ */
 typedef struct {
     const strm_contract_t  *contract;
     uint64_t                strings;      /* bit i: c->pii[i] */
+    strm_derive_path_t     *path;         /* npii + 1, or NULL */
+    int                     key_pii;
 } strm_derive_strings_t;
 
 
@@ -100,8 +134,18 @@ static int strm_derive_splice(const strm_registry_t *reg,
     const strm_derive_scan_t *sc, strm_keys_t *keys,
     const strm_derive_spec_t *spec, strm_derive_ctx_t *ctx, char **out,
     size_t *outlen, strm_derive_result_t *res, strm_rc_t *rcp);
-static uint64_t strm_derive_strings(const strm_registry_t *reg,
-    strm_derive_ctx_t *ctx, const strm_contract_t *c);
+static const strm_derive_strings_t *strm_derive_strings(
+    const strm_registry_t *reg, strm_derive_ctx_t *ctx,
+    const strm_contract_t *c, strm_derive_strings_t *one);
+static void strm_derive_path_split(strm_derive_path_t *p, const char *path);
+static int strm_derive_find(const strm_jscan_index_t *ix, int parent,
+    const char *name, size_t n, size_t *hint);
+static int strm_derive_path(const strm_derive_scan_t *sc,
+    strm_derive_path_t *p, const char **v, const char **vend);
+static int strm_derive_meta_path(strm_derive_scan_t *sc, int meta,
+    const char *name, size_t n, size_t *hint, const char **v,
+    const char **vend);
+static size_t strm_derive_escaped_len(const unsigned char *p, size_t n);
 static size_t strm_derive_escaped(const unsigned char *p, size_t n,
     char *out);
 
@@ -260,6 +304,9 @@ strm_derive_event(const strm_registry_t *reg, strm_keys_t *keys,
     if (why != NULL && whylen > 0) {
         why[0] = '\0';
     }
+
+    sc.meta_hint = 0;
+    memset(sc.hint, 0, sizeof(sc.hint));
 
     if (strm_derive_scan(reg, json, len, &sc)
         && strm_derive_splice(reg, &sc, keys, spec, NULL, out, outlen, res,
@@ -791,7 +838,7 @@ static int
 strm_derive_scan(const strm_registry_t *reg, const char *json, size_t len,
     strm_derive_scan_t *sc)
 {
-    int          l;
+    int          l, im;
     size_t       k, nconsent;
     const char  *meta, *mend, *v, *vend, *p;
 
@@ -807,15 +854,32 @@ strm_derive_scan(const strm_registry_t *reg, const char *json, size_t len,
     sc->json = json;
     sc->len = len;
 
-    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta", &meta, &mend)
-        || *meta != '{')
+    /* strmMeta's index, or -1 when its members are not in the index */
+    im = -1;
+
+    if (sc->ix.complete) {
+        im = strm_derive_find(&sc->ix, -1, "strmMeta", 8, &sc->meta_hint);
+
+        if (im < 0) {
+            return 0;
+        }
+
+        meta = sc->ix.m[im].v;
+
+    } else if (!strm_jscan_path(&sc->ix, json, len, "strmMeta", &meta,
+                                &mend))
     {
         return 0;
     }
 
+    if (*meta != '{') {
+        return 0;
+    }
+
     /* consentLevels: integers from 0 to STRM_EVENT_MAX_LEVEL */
-    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta/consentLevels", &v,
-                         &vend)
+    if (!strm_derive_meta_path(sc, im, "consentLevels", 13,
+                               &sc->hint[STRM_DERIVE_META_CONSENT], &v,
+                               &vend)
         || *v != '[')
     {
         return 0;
@@ -853,7 +917,8 @@ strm_derive_scan(const strm_registry_t *reg, const char *json, size_t len,
     sc->m.nconsent = nconsent;
 
     /* keyLink: a UUID string, no escape */
-    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta/keyLink", &v, &vend)
+    if (!strm_derive_meta_path(sc, im, "keyLink", 7,
+                               &sc->hint[STRM_DERIVE_META_LINK], &v, &vend)
         || vend - v != STRM_UUID_LEN + 2 || *v != '"'
         || !strm_derive_uuid(v + 1, STRM_UUID_LEN))
     {
@@ -863,8 +928,9 @@ strm_derive_scan(const strm_registry_t *reg, const char *json, size_t len,
     memcpy(sc->m.link, v + 1, STRM_UUID_LEN);
     sc->m.link[STRM_UUID_LEN] = '\0';
 
-    if (!strm_jscan_path(&sc->ix, json, len, "strmMeta/eventContractRef", &v,
-                         &vend)
+    if (!strm_derive_meta_path(sc, im, "eventContractRef", 16,
+                               &sc->hint[STRM_DERIVE_META_CONTRACT], &v,
+                               &vend)
         || *v != '"' || memchr(v, '\\', vend - v) != NULL)
     {
         return 0;
@@ -901,12 +967,16 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
     const char             *json, *end, *v, *vend, *p, *path;
     size_t                  hi;
     strm_tink_keyset_t     *daead;
+    strm_derive_path_t     *dp;
+    strm_derive_strings_t   one;
     const strm_contract_t  *c;
+    const strm_derive_strings_t  *plan;
     struct {
         const char         *v;
         const char         *vend;
         unsigned char      *pt;
         size_t              len;
+        size_t              elen;         /* as a JSON string */
     }                       span[STRM_DERIVE_SPLICE_MAX], t;
     unsigned char           buf[STRM_DERIVE_SPLICE_BUF];
 
@@ -930,7 +1000,8 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
 
     res->kept = 1;
 
-    strings = strm_derive_strings(reg, ctx, c);
+    plan = strm_derive_strings(reg, ctx, c, &one);
+    strings = plan->strings;
     daead = NULL;
     nspan = 0;
     used = 0;
@@ -940,8 +1011,11 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
     for (i = c->npii; i-- > 0; /* void */) {
         path = c->pii[i].path;
         level = c->pii[i].level;
+        dp = (plan->path != NULL) ? &plan->path[i] : NULL;
 
-        if (!strm_jscan_path(&sc->ix, json, len, path, &v, &vend)
+        if (!(dp != NULL ? strm_derive_path(sc, dp, &v, &vend)
+                         : strm_jscan_path(&sc->ix, json, len, path, &v,
+                                           &vend))
             || (vend - v == 4 && memcmp(v, "null", 4) == 0))
         {
             continue;
@@ -997,7 +1071,8 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
         if (strm_b64_decode(buf + used + clen, &k,
                             (const unsigned char *) v + 1, n) != STRM_OK
             || strm_tink_decrypt(daead, (const unsigned char *) path,
-                                 strlen(path), buf + used + clen, k,
+                                 dp != NULL ? dp->len : strlen(path),
+                                 buf + used + clen, k,
                                  buf + used, &n)
                != STRM_OK
             || !strm_jscan_utf8(buf + used, n))
@@ -1017,8 +1092,10 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
                       ? level : STRM_DERIVE_MAX_LEVELS - 1]++;
     }
 
-    if (strm_derive_pii(c, c->key_field) < 0
-        && strm_jscan_path(&sc->ix, json, len, c->key_field, &v, &vend)
+    if (!plan->key_pii
+        && (plan->path != NULL
+            ? strm_derive_path(sc, &plan->path[c->npii], &v, &vend)
+            : strm_jscan_path(&sc->ix, json, len, c->key_field, &v, &vend))
         && !(vend - v == 4 && memcmp(v, "null", 4) == 0))
     {
         res->encrypted++;
@@ -1039,7 +1116,8 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
 
     for (i = 0; i < nspan; i++) {
         olen -= span[i].vend - span[i].v;
-        olen += strm_derive_escaped(span[i].pt, span[i].len, NULL);
+        span[i].elen = strm_derive_escaped_len(span[i].pt, span[i].len);
+        olen += span[i].elen;
     }
 
     if (ctx == NULL) {
@@ -1071,7 +1149,17 @@ strm_derive_splice(const strm_registry_t *reg, const strm_derive_scan_t *sc,
     for (i = 0; i < nspan; i++) {
         memcpy(w, p, span[i].v - p);
         w += span[i].v - p;
-        n = strm_derive_escaped(span[i].pt, span[i].len, w);
+        n = span[i].elen;
+
+        if (n == span[i].len + 2) {
+            /* nothing to escape: the common case */
+            w[0] = '"';
+            memcpy(w + 1, span[i].pt, span[i].len);
+            w[n - 1] = '"';
+
+        } else {
+            (void) strm_derive_escaped(span[i].pt, span[i].len, w);
+        }
 
         if (ctx != NULL) {
             ctx->wipe[i].off = w - o;
@@ -1115,21 +1203,25 @@ tree:
 
 
 /*
- * Bit i set when c->pii[i] is a string (or the schema cannot tell):
- * worked out once per contract in a context, every time without one.
+ * Bit i set when c->pii[i] is a string (or the schema cannot tell), and
+ * the contract's paths split: worked out once per contract in a context
+ * (its paths, hints and all, kept there), every time without one (into
+ * one, without split paths: strm_jscan_path() finds them).
  */
-static uint64_t
+static const strm_derive_strings_t *
 strm_derive_strings(const strm_registry_t *reg, strm_derive_ctx_t *ctx,
-    const strm_contract_t *c)
+    const strm_contract_t *c, strm_derive_strings_t *one)
 {
     size_t                  i;
     uint64_t                strings;
+    strm_derive_path_t     *path;
+    strm_derive_strings_t  *st;
     const strm_schema_t    *schema;
 
     if (ctx != NULL) {
         for (i = 0; i < ctx->nstrings; i++) {
             if (ctx->strings[i].contract == c) {
-                return ctx->strings[i].strings;
+                return &ctx->strings[i];
             }
         }
     }
@@ -1143,13 +1235,148 @@ strm_derive_strings(const strm_registry_t *reg, strm_derive_ctx_t *ctx,
         }
     }
 
+    st = one;
+    path = NULL;
+
     if (ctx != NULL && ctx->nstrings < STRM_DERIVE_CTX_CONTRACTS) {
-        ctx->strings[ctx->nstrings].contract = c;
-        ctx->strings[ctx->nstrings].strings = strings;
-        ctx->nstrings++;
+        path = calloc(c->npii + 1, sizeof(strm_derive_path_t));
+
+        if (path != NULL) {
+            for (i = 0; i < c->npii; i++) {
+                strm_derive_path_split(&path[i], c->pii[i].path);
+            }
+
+            strm_derive_path_split(&path[c->npii], c->key_field);
+            st = &ctx->strings[ctx->nstrings++];
+        }
     }
 
-    return strings;
+    st->contract = c;
+    st->strings = strings;
+    st->path = path;
+    st->key_pii = (strm_derive_pii(c, c->key_field) >= 0);
+
+    return st;
+}
+
+
+static void
+strm_derive_path_split(strm_derive_path_t *p, const char *path)
+{
+    const char  *e;
+
+    p->path = path;
+    p->len = strlen(path);
+    p->top = path;
+    e = strchr(path, '/');
+
+    if (e == NULL) {
+        p->ntop = p->len;
+        return;
+    }
+
+    p->ntop = e - path;
+    p->sub = e + 1;
+    p->nsub = p->len - p->ntop - 1;
+    p->deep = (strchr(p->sub, '/') != NULL);
+}
+
+
+/*
+ * The member name of parent (-1: the top level) in the index: its place,
+ * or -1.  *hint is tried first and becomes the place found.
+ */
+static int
+strm_derive_find(const strm_jscan_index_t *ix, int parent, const char *name,
+    size_t n, size_t *hint)
+{
+    size_t                      i;
+    const strm_jscan_member_t  *m;
+
+    i = *hint;
+
+    if (i < ix->n) {
+        m = &ix->m[i];
+
+        if (m->parent == parent && m->nlen == n
+            && memcmp(m->name, name, n) == 0)
+        {
+            return (int) i;
+        }
+    }
+
+    for (i = 0, m = ix->m; i < ix->n; i++, m++) {
+        if (m->parent == parent && m->nlen == n
+            && memcmp(m->name, name, n) == 0)
+        {
+            *hint = i;
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+/* strm_jscan_path() with the path split and the index's places guessed */
+static int
+strm_derive_path(const strm_derive_scan_t *sc, strm_derive_path_t *p,
+    const char **v, const char **vend)
+{
+    int                         i;
+    const strm_jscan_index_t   *ix;
+
+    ix = &sc->ix;
+
+    if (p->deep || !ix->complete) {
+        return strm_jscan_path(ix, sc->json, sc->len, p->path, v, vend);
+    }
+
+    i = strm_derive_find(ix, -1, p->top, p->ntop, &p->hint[0]);
+
+    if (i >= 0 && p->sub != NULL) {
+        /* only an object's members are in the index under it */
+        if (*ix->m[i].v != '{') {
+            return 0;
+        }
+
+        i = strm_derive_find(ix, i, p->sub, p->nsub, &p->hint[1]);
+    }
+
+    if (i < 0) {
+        return 0;
+    }
+
+    *v = ix->m[i].v;
+    *vend = ix->m[i].vend;
+
+    return 1;
+}
+
+
+/* strmMeta/name: from the index under strmMeta (meta), or the text's */
+static int
+strm_derive_meta_path(strm_derive_scan_t *sc, int meta, const char *name,
+    size_t n, size_t *hint, const char **v, const char **vend)
+{
+    int   i;
+    char  path[32];
+
+    if (meta < 0) {
+        snprintf(path, sizeof(path), "strmMeta/%s", name);
+        return strm_jscan_path(&sc->ix, sc->json, sc->len, path, v, vend);
+    }
+
+    i = strm_derive_find(&sc->ix, meta, name, n, hint);
+
+    if (i < 0) {
+        return 0;
+    }
+
+    *v = sc->ix.m[i].v;
+    *vend = sc->ix.m[i].vend;
+
+    return 1;
 }
 
 
@@ -1172,11 +1399,18 @@ strm_derive_ctx_new(const strm_registry_t *reg)
 void
 strm_derive_ctx_free(strm_derive_ctx_t *ctx)
 {
+    size_t  i;
+
     if (ctx == NULL) {
         return;
     }
 
     strm_derive_ctx_wipe(ctx);
+
+    for (i = 0; i < ctx->nstrings; i++) {
+        free(ctx->strings[i].path);
+    }
+
     free(ctx->buf);
     free(ctx);
 }
@@ -1292,6 +1526,28 @@ strm_derive_ctx_event(strm_derive_ctx_t *ctx, strm_keys_t *keys,
     *out = o;
 
     return rc;
+}
+
+
+/* strm_derive_escaped(p, n, NULL) in one tight loop */
+static size_t
+strm_derive_escaped_len(const unsigned char *p, size_t n)
+{
+    size_t         i, m;
+    unsigned char  c;
+
+    m = n + 2;
+
+    for (i = 0; i < n; i++) {
+        c = p[i];
+
+        if (c < 0x20 || c == '"' || c == '\\') {
+            m += (c == '"' || c == '\\' || c == '\b' || c == '\f'
+                  || c == '\n' || c == '\r' || c == '\t') ? 1 : 5;
+        }
+    }
+
+    return m;
 }
 
 

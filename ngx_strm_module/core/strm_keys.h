@@ -69,6 +69,13 @@ strm_rc_t strm_keys_session(strm_keys_t *k, const char *value, size_t len,
 strm_rc_t strm_keys_by_link(strm_keys_t *k, const char *link,
     strm_tink_keyset_t **daead);
 
+/*
+ * How many keysets the cache has unwrapped since the open (each a key
+ * unwrapped by the KEK and its key schedule set up): a diagnostic, and
+ * how the tests see the cache's hits.
+ */
+uint64_t strm_keys_unwrapped(const strm_keys_t *k);
+
 /* a key record (from the store or the keys topic) made a keyset */
 strm_rc_t strm_keys_unwrap(strm_tink_keyset_t *kek, const strm_keyrec_t *rec,
     strm_tink_keyset_t **daead);

@@ -4,6 +4,7 @@
  */
 
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,18 +260,22 @@ strm_siv_decrypt(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
 static void
 strm_siv_dbl(unsigned char *b)
 {
-    int            i;
-    unsigned char  carry;
+    uint64_t  w[2], hi, lo, carry;
 
-    carry = b[0] >> 7;
+    /* the block as two big-endian 64-bit halves: two shifts, not 16 */
+    memcpy(w, b, sizeof(w));
+    hi = be64toh(w[0]);
+    lo = be64toh(w[1]);
 
-    for (i = 0; i < STRM_SIV_BLOCK - 1; i++) {
-        b[i] = (unsigned char) ((b[i] << 1) | (b[i + 1] >> 7));
-    }
+    carry = hi >> 63;
+    hi = (hi << 1) | (lo >> 63);
 
     /* constant time: the mask is 0x87 or 0 */
-    b[STRM_SIV_BLOCK - 1] = (unsigned char) ((b[STRM_SIV_BLOCK - 1] << 1)
-                                             ^ (0x87 & (0 - carry)));
+    lo = (lo << 1) ^ (0x87 & (0 - carry));
+
+    w[0] = htobe64(hi);
+    w[1] = htobe64(lo);
+    memcpy(b, w, sizeof(w));
 }
 
 

@@ -68,6 +68,7 @@ main(void)
 {
     char                 dir[] = "/tmp/strm-keys-XXXXXX";
     char                 file[64], err[512], link1[40];
+    char                 la[40], lb[40], lc[40];
     size_t               n;
     json_t              *out, *j;
     strm_rc_t            rc;
@@ -238,6 +239,61 @@ main(void)
     strm_registry_free(reg);
 
     strm_keys_close(k);
+
+    /*
+     * The cache: two ways a slot, the least recently used one goes.
+     * Cache size 1 is one slot of two ways: two links taking turns
+     * both stay (a direct-mapped slot would unwrap at every turn).
+     */
+    rc = strm_keys_open(file, 1 << 24, 0, kek, DAY, 16, &k, err,
+                        sizeof(err));
+    CHECK(rc == STRM_OK
+          && strm_keys_session(k, "way-a", 5, 9000, &s1) == STRM_OK
+          && strm_keys_session(k, "way-b", 5, 9000, &s2) == STRM_OK,
+          "two more key links");
+    memcpy(la, s1.link, sizeof(la));
+    memcpy(lb, s2.link, sizeof(lb));
+    CHECK(rc == STRM_OK
+          && strm_keys_session(k, "way-c", 5, 9000, &s1) == STRM_OK,
+          "and a third");
+    memcpy(lc, s1.link, sizeof(lc));
+    strm_keys_close(k);
+
+    rc = strm_keys_open(file, 1 << 24, 1, kek, DAY, 1, &ro, err,
+                        sizeof(err));
+    CHECK(rc == STRM_OK && strm_keys_unwrapped(ro) == 0,
+          "a cache of one slot, empty");
+    CHECK(rc == STRM_OK
+          && strm_keys_by_link(ro, la, &daead) == STRM_OK
+          && strm_keys_by_link(ro, lb, &daead) == STRM_OK
+          && strm_keys_by_link(ro, la, &daead) == STRM_OK
+          && strm_keys_by_link(ro, lb, &daead) == STRM_OK
+          && strm_keys_unwrapped(ro) == 2,
+          "two links taking turns: each unwrapped once");
+    CHECK(rc == STRM_OK
+          && strm_keys_by_link(ro, lc, &daead) == STRM_OK
+          && strm_keys_unwrapped(ro) == 3
+          && strm_keys_by_link(ro, lb, &daead) == STRM_OK
+          && strm_keys_unwrapped(ro) == 3,
+          "a third evicts the least recently used (a), not b");
+    CHECK(rc == STRM_OK
+          && strm_keys_by_link(ro, la, &daead) == STRM_OK && daead != NULL
+          && strm_keys_unwrapped(ro) == 4
+          && strm_keys_by_link(ro, lb, &daead) == STRM_OK
+          && strm_keys_unwrapped(ro) == 4,
+          "a again: unwrapped anew, evicting c; b stays");
+    CHECK(rc == STRM_OK
+          && strm_keys_by_link(ro, "00000000-0000-4000-8000-000000000000",
+                               &daead) == STRM_E_NOT_FOUND
+          && strm_keys_by_link(ro, la, &daead) == STRM_OK
+          && strm_keys_by_link(ro, lb, &daead) == STRM_OK
+          && strm_keys_unwrapped(ro) == 4,
+          "an unknown link evicts nothing");
+
+    if (rc == STRM_OK) {
+        strm_keys_close(ro);
+    }
+
     strm_tink_keyset_free(kek);
     strm_tink_keyset_free(other);
 
