@@ -2078,6 +2078,11 @@ typedef struct {
     const unsigned char  *end;
     strm_jw_t            *w;            /* NULL: checked only */
     size_t                members;      /* of the object just walked */
+
+    strm_avro_notes_t    *notes;        /* or NULL */
+    int                   parent;       /* the note of the member walked */
+    unsigned              noting:1;     /* a record here is noted */
+    unsigned              top:1;        /* ... and its records' too */
 } strm_avro_tx_t;
 
 
@@ -2098,13 +2103,15 @@ strm_avro_tx_no(strm_avro_tx_t *x)
 }
 
 
+static const unsigned char  strm_avro_tx_space[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1
+};
+
+
 static void
 strm_avro_tx_ws(strm_avro_tx_t *x)
 {
-    while (x->p < x->end
-           && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n'
-               || *x->p == '\r'))
-    {
+    while (x->p < x->end && strm_avro_tx_space[*x->p]) {
         x->p++;
     }
 }
@@ -2316,14 +2323,17 @@ static int
 strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
     strm_avro_tx_t *x, int depth, const strm_jw_obj_t *ctx)
 {
-    int                   rc, record, wrapped;
+    int                   rc, record, wrapped, note, parent;
     size_t                i, k, n, next, count, nlen;
     ssize_t               len;
+    unsigned              top;
     strm_jw_t            *w;
     avro_schema_t         sub;
     const strm_avro_rec_t  *r;
     strm_jw_obj_t         o;
     strm_jw_mem_t         m;
+    strm_avro_note_t     *nt;
+    strm_avro_notes_t    *notes;
     const unsigned char  *name;
     const unsigned char  *names[STRM_AVRO_TEXT_NAMES];
     size_t                nlens[STRM_AVRO_TEXT_NAMES];
@@ -2333,6 +2343,13 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
     r = NULL;
     n = 0;
 
+    /* the members of a record here are noted: nothing below them is,
+     * but the members of their own records at the top */
+    notes = (x->noting && record) ? x->notes : NULL;
+    parent = x->parent;
+    top = x->top;
+    x->noting = 0;
+
     if (record) {
         r = strm_avro_rec(s, t);
         if (r == NULL) {
@@ -2341,6 +2358,7 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
 
         n = r->n;
     }
+    i = 0;
     next = 0;
     count = 0;
 
@@ -2438,8 +2456,33 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
         count++;
 
         if (w == NULL) {
-            if (strm_avro_tx(s, sub, x, depth + 1, NULL, NULL, NULL) != 0) {
+            note = -1;
+
+            if (notes != NULL && notes->n < STRM_AVRO_NOTES) {
+                note = (int) notes->n++;
+                nt = &notes->note[note];
+                nt->name = r->fields[i].name;
+                nt->len = r->fields[i].len;
+                nt->parent = parent;
+
+                strm_avro_tx_ws(x);
+                nt->v = x->p;
+
+                x->noting = top;
+                x->top = 0;
+                x->parent = note;
+            }
+
+            rc = strm_avro_tx(s, sub, x, depth + 1, NULL, NULL, NULL);
+
+            x->noting = 0;
+
+            if (rc != 0) {
                 return -1;
+            }
+
+            if (note >= 0) {
+                notes->note[note].vend = x->p;
             }
 
             /* an object of one member may be a wrapped value */
@@ -2584,6 +2627,8 @@ strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t, strm_avro_tx_t *x,
             return strm_avro_tx_no(x);
         }
 
+        /* no path goes through an array */
+        x->noting = 0;
         x->p++;
         strm_jw_none(&none);
 
@@ -2659,7 +2704,7 @@ strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t, strm_avro_tx_t *x,
 
 static strm_rc_t
 strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
-    size_t len, strm_jw_t *w)
+    size_t len, strm_jw_t *w, strm_avro_notes_t *notes)
 {
     strm_avro_tx_t  x;
     strm_jw_obj_t   root;
@@ -2668,6 +2713,14 @@ strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
     x.end = text + len;
     x.w = w;
     x.members = 0;
+    x.notes = notes;
+    x.parent = -1;
+    x.noting = (notes != NULL);
+    x.top = (notes != NULL);
+
+    if (notes != NULL) {
+        notes->n = 0;
+    }
 
     if (w != NULL) {
         strm_jw_root(w, &root);
@@ -2697,7 +2750,55 @@ strm_rc_t
 strm_avro_text_check(const strm_avro_schema_t *s, const unsigned char *text,
     size_t len)
 {
-    return strm_avro_text(s, text, len, NULL);
+    return strm_avro_text(s, text, len, NULL, NULL);
+}
+
+
+strm_rc_t
+strm_avro_text_check_notes(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, strm_avro_notes_t *notes)
+{
+    return strm_avro_text(s, text, len, NULL, notes);
+}
+
+
+int
+strm_avro_text_at(const strm_avro_notes_t *notes, const char *path,
+    const unsigned char **v, const unsigned char **vend)
+{
+    int          parent;
+    size_t       i, n;
+    const char  *e;
+
+    parent = -1;
+
+    for ( ;; ) {
+        e = strchr(path, '/');
+        n = (e != NULL) ? (size_t) (e - path) : strlen(path);
+
+        /* a record's member is noted after its record's own note */
+        for (i = (size_t) (parent + 1); i < notes->n; i++) {
+            if (notes->note[i].parent == parent
+                && notes->note[i].len == n
+                && memcmp(notes->note[i].name, path, n) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == notes->n) {
+            return 0;
+        }
+
+        if (e == NULL) {
+            *v = notes->note[i].v;
+            *vend = notes->note[i].vend;
+            return 1;
+        }
+
+        parent = (int) i;
+        path = e + 1;
+    }
 }
 
 
@@ -2705,5 +2806,5 @@ strm_rc_t
 strm_avro_text_write(const strm_avro_schema_t *s, const unsigned char *text,
     size_t len, strm_jw_t *w)
 {
-    return strm_avro_text(s, text, len, w);
+    return strm_avro_text(s, text, len, w, NULL);
 }

@@ -33,7 +33,6 @@ static strm_rc_t strm_event_meta_check(const strm_registry_t *reg,
     strm_reject_t *rej);
 static void strm_event_consent(strm_event_t *ev, size_t n);
 static int strm_event_pii_level(const strm_contract_t *c, const char *path);
-static int strm_event_level_cmp(const void *a, const void *b);
 static void strm_event_json_hint(const unsigned char *body, size_t len,
     strm_rc_t rc, strm_reject_t *rej);
 static char *strm_event_decimal(char *p, int l);
@@ -180,18 +179,26 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     int64_t                l;
     strm_rc_t              rc;
     strm_reject_t          rej;
+    strm_avro_notes_t      notes;
     const unsigned char   *v, *vend, *meta, *mend;
     const strm_contract_t *c;
 
-    if (strm_avro_text_check(s->avro, body, len) != STRM_OK) {
+    if (strm_avro_text_check_notes(s->avro, body, len, &notes) != STRM_OK) {
         return STRM_E_NOT_FOUND;
     }
 
-    /* strmMeta as strm_event_meta_check() takes it, and nothing else */
-    if (!strm_json_plain_path(body, len, "strmMeta", &meta, &mend)
-        || *meta != '{'
-        || !strm_json_plain_path(meta, mend - meta, "consentLevels", &v,
-                                 &vend)
+    /* strmMeta as strm_event_meta_check() takes it, and nothing else:
+     * where the check found it, or found again */
+    if (!strm_avro_text_at(&notes, "strmMeta", &meta, &mend)
+        && !strm_json_plain_path(body, len, "strmMeta", &meta, &mend))
+    {
+        return STRM_E_NOT_FOUND;
+    }
+
+    if (*meta != '{'
+        || (!strm_avro_text_at(&notes, "strmMeta/consentLevels", &v, &vend)
+            && !strm_json_plain_path(meta, mend - meta, "consentLevels", &v,
+                                     &vend))
         || *v++ != '[')
     {
         return STRM_E_NOT_FOUND;
@@ -220,8 +227,9 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
         v += k - 1;
     }
 
-    if (!strm_json_plain_path(meta, mend - meta, "eventContractRef", &v,
-                              &vend)
+    if ((!strm_avro_text_at(&notes, "strmMeta/eventContractRef", &v, &vend)
+         && !strm_json_plain_path(meta, mend - meta, "eventContractRef", &v,
+                                  &vend))
         || *v != '"')
     {
         return STRM_E_NOT_FOUND;
@@ -236,6 +244,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     ev->text = body;
     ev->text_len = len;
     ev->contract = c;
+    ev->notes = &notes;
 
     /* the key field, then the contract's rules */
     rc = strm_event_text_get(ev, c->key_field, &ev->key);
@@ -243,6 +252,8 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     if (rc == STRM_OK) {
         rc = strm_contract_check_by(c, strm_event_get, ev, &rej);
     }
+
+    ev->notes = NULL;
 
     if (rc != STRM_OK) {
         json_decref(ev->key);
@@ -275,7 +286,9 @@ strm_event_text_get(strm_event_t *ev, const char *path, json_t **v)
 
     *v = NULL;
 
-    if (!strm_json_plain_path(ev->text, ev->text_len, path, &p, &end)) {
+    if ((ev->notes == NULL || !strm_avro_text_at(ev->notes, path, &p, &end))
+        && !strm_json_plain_path(ev->text, ev->text_len, path, &p, &end))
+    {
         in = strm_json_parse_object(ev->text, ev->text_len,
                                     STRM_AVRO_MAX_DEPTH);
         if (in == NULL) {
@@ -614,9 +627,18 @@ strm_event_consent(strm_event_t *ev, size_t n)
 {
     int      l, last;
     char    *p;
-    size_t   i;
+    size_t   i, j;
 
-    qsort(ev->levels, n, sizeof(int), strm_event_level_cmp);
+    /* sorted by insertion: a few levels, most often in order already */
+    for (i = 1; i < n; i++) {
+        l = ev->levels[i];
+
+        for (j = i; j > 0 && ev->levels[j - 1] > l; j--) {
+            ev->levels[j] = ev->levels[j - 1];
+        }
+
+        ev->levels[j] = l;
+    }
 
     p = ev->consent;
     last = -1;
@@ -714,13 +736,6 @@ strm_event_decimal(char *p, int l)
     }
 
     return p;
-}
-
-
-static int
-strm_event_level_cmp(const void *a, const void *b)
-{
-    return *(const int *) a - *(const int *) b;
 }
 
 

@@ -30,6 +30,7 @@
 #include "strm_avro_encode.h"
 #include "strm_event.h"
 #include "strm_event_ref.h"
+#include "strm_json.h"
 #include "unit.h"
 
 
@@ -370,6 +371,79 @@ same(strm_event_t *ev, strm_tink_keyset_t *daead, const char *what)
 
 
 /*
+ * The check's notes against a second scan of the text: a value the notes
+ * give is where strm_json_plain_path() finds it (none below an array, a
+ * map, or deeper than a record's records), and the check with notes
+ * takes what the one without takes.
+ */
+static int  notes_ok = 1, notes_found, notes_strmmeta;
+
+static const char  *note_paths[] = {
+    "strmMeta", "strmMeta/consentLevels", "strmMeta/eventContractRef",
+    "strmMeta/nonce", "strmMeta/timestamp", "strmMeta/keyLink", "sid",
+    "email", "age", "kind", "tags", "props", "props/a", "props/b", "addr",
+    "addr/street", "addr/geo", "addr/geo/lat", "addr/geo/lon", "alt",
+    "alt/zip", "items", "items/qty", "items/0", "flag", "note", "nope",
+    "addr/nope", "sid/x", "tags/0", "", "addr//zip", "strmMeta/", "/sid"
+};
+
+static void
+notes_match(strm_registry_t *reg, const char *ref, const char *body,
+    size_t len)
+{
+    int                   a, b;
+    size_t                i;
+    strm_rc_t             rc1, rc2;
+    strm_avro_notes_t     notes;
+    const strm_schema_t  *s;
+    const unsigned char  *v1, *e1, *v2, *e2;
+
+    s = strm_registry_schema(reg, ref, strlen(ref));
+    if (s == NULL || s->avro == NULL) {
+        return;
+    }
+
+    rc1 = strm_avro_text_check(s->avro, (const unsigned char *) body, len);
+    rc2 = strm_avro_text_check_notes(s->avro, (const unsigned char *) body,
+                                     len, &notes);
+
+    if (rc1 != rc2) {
+        printf("  notes: the checks differ: %d %d\n  in  %.*s\n", rc1, rc2,
+               (int) len, body);
+        notes_ok = 0;
+        return;
+    }
+
+    for (i = 0; rc1 == STRM_OK && i < sizeof(note_paths) / sizeof(char *);
+         i++)
+    {
+        a = strm_avro_text_at(&notes, note_paths[i], &v1, &e1);
+
+        if (!a) {
+            continue;
+        }
+
+        b = strm_json_plain_path((const unsigned char *) body, len,
+                                 note_paths[i], &v2, &e2);
+
+        if (!b || v1 != v2 || e1 != e2) {
+            printf("  notes: \"%s\" at %td-%td, scanned %d at %td-%td\n"
+                   "  in  %.*s\n", note_paths[i],
+                   v1 - (const unsigned char *) body,
+                   e1 - (const unsigned char *) body, b,
+                   b ? v2 - (const unsigned char *) body : 0,
+                   b ? e2 - (const unsigned char *) body : 0, (int) len,
+                   body);
+            notes_ok = 0;
+        }
+
+        notes_found++;
+        notes_strmmeta += (i == 1 || i == 2);
+    }
+}
+
+
+/*
  * The text's way against the tree's: the same answer (code, field,
  * rule, detail), the same contract, consent and key, and the same
  * bytes written three ways; *text tells whether the text's way took it.
@@ -391,6 +465,8 @@ both_ways(strm_registry_t *reg, const char *ref, const char *body,
 
     memset(&rej1, 0, sizeof(rej1));
     memset(&rej2, 0, sizeof(rej2));
+
+    notes_match(reg, ref, body, len);
 
     strm_event_text_path = 1;
     rc1 = strm_event_parse(reg, ref, strlen(ref), STRM_SER_JSON,
@@ -753,6 +829,12 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
     printf("  text's way: %d of %d everyday events taken, %d of %d in all, "
            "%d mutated texts\n", everyday_text, everyday_n, both_text,
            both_n, mutated_text);
+    CHECK(notes_ok, "the check's notes: each value where a second scan "
+          "finds it");
+    CHECK(notes_found > EVENTS && notes_strmmeta > EVENTS / 4,
+          "the check's notes give values");
+    printf("  notes: %d values found, %d of strmMeta's\n", notes_found,
+           notes_strmmeta);
     CHECK(compared > EVENTS / 2 && binaries > EVENTS / 3
           && refused > EVENTS / 50, "enough events of each kind");
 
