@@ -2318,6 +2318,111 @@ strm_avro_tx_default(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
 }
 
 
+/*
+ * A record whose members the check noted, written from its notes: each
+ * member's value where the check found it, a scalar copied as it is
+ * (what strm_avro_tx() writes of it), anything else walked from there.
+ */
+static int
+strm_avro_tx_noted(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
+    strm_avro_tx_t *x, int depth, strm_jw_obj_t *o,
+    const strm_avro_notes_t *notes, int parent, unsigned top)
+{
+    int                      rc;
+    size_t                   i, j, next, count;
+    strm_jw_t               *w;
+    avro_type_t              ty;
+    avro_schema_t            sub;
+    strm_jw_mem_t            m;
+    const strm_avro_note_t  *nt;
+
+    w = x->w;
+    next = 0;
+    count = 0;
+
+    /* a record's members are noted after its own note, in their order */
+    for (j = (size_t) (parent + 1); j < notes->n; j++) {
+        nt = &notes->note[j];
+
+        if (nt->parent != parent) {
+            continue;
+        }
+
+        i = nt->field;
+
+        for ( /* void */ ; next < i; next++) {
+            if (strm_avro_tx_default(s, r, next, x, depth, o) != 0) {
+                return -1;
+            }
+        }
+
+        next = i + 1;
+        count++;
+
+        sub = r->fields[i].type;
+
+        if (r->fields[i].branches) {
+            sub = r->fields[i].branch[strm_avro_tx_kind(*nt->v)];
+
+            if (sub == NULL) {
+                return strm_avro_tx_no(x);
+            }
+        }
+
+        sub = strm_avro_resolve(sub);
+        ty = avro_typeof(sub);
+
+        if (strm_jw_member_plain(w, o, nt->name, nt->len, &m) != 0) {
+            return -1;
+        }
+
+        if (m.stamp) {
+            /* the gateway's value instead */
+            rc = strm_jw_stamp(w, &m);
+
+        } else if (ty == AVRO_NULL || ty == AVRO_BOOLEAN || ty == AVRO_INT32
+                   || ty == AVRO_INT64 || ty == AVRO_STRING
+                   || ty == AVRO_ENUM)
+        {
+            /* the token as it came, strings without escapes */
+            if (ty == AVRO_STRING || ty == AVRO_ENUM) {
+                m.str = (const char *) nt->v + 1;
+                m.slen = (size_t) (nt->vend - nt->v) - 2;
+            }
+
+            rc = strm_jw_put(w, (const char *) nt->v, nt->vend - nt->v);
+
+        } else {
+            x->p = nt->v;
+            x->noting = top;
+            x->top = 0;
+            x->parent = (int) j;
+
+            rc = strm_avro_tx(s, sub, x, depth + 1, &m.child, &m.str,
+                              &m.slen);
+
+            x->noting = 0;
+        }
+
+        if (rc != 0 || strm_jw_member_end(w, &m) != 0) {
+            return -1;
+        }
+    }
+
+    for ( /* void */ ; next < r->n; next++) {
+        if (strm_avro_tx_default(s, r, next, x, depth, o) != 0) {
+            return -1;
+        }
+    }
+
+    /* past the record: where its own note ends, or the top-level one */
+    x->p = (parent >= 0) ? notes->note[parent].vend : notes->end;
+    x->members = count;
+
+    return strm_jw_obj_end(w, o);
+}
+
+
 /* a record or a map, x->p at its '{' */
 static int
 strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
@@ -2364,6 +2469,10 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
 
     if (w != NULL && strm_jw_obj_begin(w, &o, ctx) != 0) {
         return -1;
+    }
+
+    if (w != NULL && notes != NULL && !notes->dropped) {
+        return strm_avro_tx_noted(s, r, x, depth, &o, notes, parent, top);
     }
 
     x->p++;
@@ -2458,11 +2567,15 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
         if (w == NULL) {
             note = -1;
 
-            if (notes != NULL && notes->n < STRM_AVRO_NOTES) {
+            if (notes != NULL && notes->n == STRM_AVRO_NOTES) {
+                notes->dropped = 1;
+
+            } else if (notes != NULL) {
                 note = (int) notes->n++;
                 nt = &notes->note[note];
                 nt->name = r->fields[i].name;
                 nt->len = r->fields[i].len;
+                nt->field = i;
                 nt->parent = parent;
 
                 strm_avro_tx_ws(x);
@@ -2508,6 +2621,8 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
                 rc = strm_avro_tx(s, sub, x, depth + 1, &m.child, &m.str,
                                   &m.slen);
             }
+
+            x->noting = 0;
 
             if (rc != 0 || strm_jw_member_end(w, &m) != 0) {
                 return -1;
@@ -2718,8 +2833,11 @@ strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
     x.noting = (notes != NULL);
     x.top = (notes != NULL);
 
-    if (notes != NULL) {
+    /* the check notes; the write reads the notes of its check */
+    if (notes != NULL && w == NULL) {
         notes->n = 0;
+        notes->dropped = 0;
+        notes->end = NULL;
     }
 
     if (w != NULL) {
@@ -2734,6 +2852,10 @@ strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
            != 0)
     {
         return (w != NULL) ? w->rc : STRM_E_NOT_FOUND;
+    }
+
+    if (notes != NULL && w == NULL) {
+        notes->end = x.p;
     }
 
     strm_avro_tx_ws(&x);
@@ -2807,4 +2929,14 @@ strm_avro_text_write(const strm_avro_schema_t *s, const unsigned char *text,
     size_t len, strm_jw_t *w)
 {
     return strm_avro_text(s, text, len, w, NULL);
+}
+
+
+strm_rc_t
+strm_avro_text_write_notes(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, const strm_avro_notes_t *notes,
+    strm_jw_t *w)
+{
+    /* only read: the write takes notes of nothing */
+    return strm_avro_text(s, text, len, w, (strm_avro_notes_t *) notes);
 }

@@ -141,6 +141,7 @@ strm_rc_t strm_avro_text_check(const strm_avro_schema_t *s,
 typedef struct {
     const char           *name;         /* the field's, the schema's */
     size_t                len;
+    size_t                field;        /* its index in its record */
     int                   parent;       /* the note of its record, or -1 */
     const unsigned char  *v;            /* its value in the text */
     const unsigned char  *vend;
@@ -148,6 +149,8 @@ typedef struct {
 
 typedef struct {
     size_t                n;
+    unsigned              dropped:1;    /* a member past the notes */
+    const unsigned char  *end;          /* past the top-level object */
     strm_avro_note_t      note[STRM_AVRO_NOTES];
 } strm_avro_notes_t;
 
@@ -157,6 +160,15 @@ int strm_avro_text_at(const strm_avro_notes_t *notes, const char *path,
     const unsigned char **v, const unsigned char **vend);
 strm_rc_t strm_avro_text_write(const strm_avro_schema_t *s,
     const unsigned char *text, size_t len, strm_jw_t *w);
+
+/*
+ * The same, with the notes of the check of that same text: the members
+ * of the top-level record and of its records are written from where
+ * the check found them, without reading the text again.
+ */
+strm_rc_t strm_avro_text_write_notes(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, const strm_avro_notes_t *notes,
+    strm_jw_t *w);
 
 /*
  * The record as avro-c compiled it (an avro_schema_t), for code that

@@ -179,24 +179,26 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     int64_t                l;
     strm_rc_t              rc;
     strm_reject_t          rej;
-    strm_avro_notes_t      notes;
+    strm_avro_notes_t     *notes;
     const unsigned char   *v, *vend, *meta, *mend;
     const strm_contract_t *c;
 
-    if (strm_avro_text_check_notes(s->avro, body, len, &notes) != STRM_OK) {
+    notes = &ev->notes;
+
+    if (strm_avro_text_check_notes(s->avro, body, len, notes) != STRM_OK) {
         return STRM_E_NOT_FOUND;
     }
 
     /* strmMeta as strm_event_meta_check() takes it, and nothing else:
      * where the check found it, or found again */
-    if (!strm_avro_text_at(&notes, "strmMeta", &meta, &mend)
+    if (!strm_avro_text_at(notes, "strmMeta", &meta, &mend)
         && !strm_json_plain_path(body, len, "strmMeta", &meta, &mend))
     {
         return STRM_E_NOT_FOUND;
     }
 
     if (*meta != '{'
-        || (!strm_avro_text_at(&notes, "strmMeta/consentLevels", &v, &vend)
+        || (!strm_avro_text_at(notes, "strmMeta/consentLevels", &v, &vend)
             && !strm_json_plain_path(meta, mend - meta, "consentLevels", &v,
                                      &vend))
         || *v++ != '[')
@@ -227,7 +229,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
         v += k - 1;
     }
 
-    if ((!strm_avro_text_at(&notes, "strmMeta/eventContractRef", &v, &vend)
+    if ((!strm_avro_text_at(notes, "strmMeta/eventContractRef", &v, &vend)
          && !strm_json_plain_path(meta, mend - meta, "eventContractRef", &v,
                                   &vend))
         || *v != '"')
@@ -244,7 +246,6 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     ev->text = body;
     ev->text_len = len;
     ev->contract = c;
-    ev->notes = &notes;
 
     /* the key field, then the contract's rules */
     rc = strm_event_text_get(ev, c->key_field, &ev->key);
@@ -252,8 +253,6 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     if (rc == STRM_OK) {
         rc = strm_contract_check_by(c, strm_event_get, ev, &rej);
     }
-
-    ev->notes = NULL;
 
     if (rc != STRM_OK) {
         json_decref(ev->key);
@@ -286,7 +285,7 @@ strm_event_text_get(strm_event_t *ev, const char *path, json_t **v)
 
     *v = NULL;
 
-    if ((ev->notes == NULL || !strm_avro_text_at(ev->notes, path, &p, &end))
+    if (!strm_avro_text_at(&ev->notes, path, &p, &end)
         && !strm_json_plain_path(ev->text, ev->text_len, path, &p, &end))
     {
         in = strm_json_parse_object(ev->text, ev->text_len,
@@ -826,8 +825,8 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     }
 
     if (ev->text != NULL) {
-        rc = strm_avro_text_write(ev->schema->avro, ev->text, ev->text_len,
-                                  &w);
+        rc = strm_avro_text_write_notes(ev->schema->avro, ev->text,
+                                        ev->text_len, &ev->notes, &w);
 
     } else if (ev->in != NULL) {
         rc = strm_avro_write(ev->schema->avro, ev->in, &w);

@@ -64,8 +64,8 @@ typedef struct {
      */
     const unsigned char    *text;
     size_t                  text_len;
-    /* where the check found the fields, while the text is checked */
-    const strm_avro_notes_t  *notes;
+    /* where the check of the text found its fields (with text) */
+    strm_avro_notes_t       notes;
     json_t                 *key;            /* the key field's value */
 
     /* sorted distinct consent levels, and as text: "0,1,3" */

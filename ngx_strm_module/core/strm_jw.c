@@ -342,7 +342,7 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
 {
     char  *p;
 
-    int                    k;
+    int                    k, slash;
     size_t                 i, end, cont;
     const strm_jw_hook_t  *h;
 
@@ -351,23 +351,35 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
     m->str = NULL;
     m->slen = 0;
 
-    strm_jw_none(&m->child);
+    memset(&m->child, 0, sizeof(strm_jw_obj_t));
     m->child.limit = o->limit;
 
-    if (o->any && memchr(name, '/', len) == NULL) {
+    if (o->any) {
         cont = o->limit;
         end = o->off + len;
+        slash = -1;
 
         for (i = 0; i < o->limit; i++) {
             h = &w->hooks[i];
 
             if (h->len < end
                 || (h->len > end && h->path[end] != '/')
+                || (len > 0 && h->path[o->off] != name[0])
                 || memcmp(h->path + o->off, name, len) != 0
                 || (o->off > 0
                     && memcmp(h->path, w->hooks[o->rep].path, o->off) != 0))
             {
                 continue;
+            }
+
+            /* a name with a '/' is no step of a path: looked for once,
+             * in a name that a hook's step matches */
+            if (slash < 0) {
+                slash = (memchr(name, '/', len) != NULL);
+            }
+
+            if (slash) {
+                break;
             }
 
             if (h->len == end) {
@@ -397,6 +409,7 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
     if (o->meta) {
         for (k = 0; k < 3; k++) {
             if (len == strm_jw_stamps[k].len
+                && name[0] == strm_jw_stamps[k].name[0]
                 && memcmp(name, strm_jw_stamps[k].name, len) == 0)
             {
                 m->stamp = k + 1;

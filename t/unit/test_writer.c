@@ -909,6 +909,66 @@ test_exact(strm_registry_t *reg, strm_tink_keyset_t *daead)
 }
 
 
+/*
+ * An event of more members than the check notes (acme/wide: strmMeta
+ * and 40 fields): still the text's way, its members past the notes
+ * read from the text, and some absent (defaults) on both sides of
+ * the notes' end; the same bytes as the tree's way.
+ */
+#define WIDE  "acme/wide/1.0.0"
+
+static void
+test_wide(strm_registry_t *reg, strm_tink_keyset_t *daead)
+{
+    int            i, t, ok, dropped;
+    char           body[4096], *p;
+    strm_rc_t      rc;
+    strm_event_t   ev;
+    strm_reject_t  rej;
+
+    ok = 1;
+    dropped = 0;
+
+    for (t = 0; t < 3; t++) {
+        p = body;
+        p += sprintf(p, "{\"strmMeta\":{\"eventContractRef\":\"%s\","
+                     "\"consentLevels\":[2,1]}", WIDE);
+
+        for (i = 0; i < 40; i++) {
+            /* absent: every seventh, then every fifth, then none */
+            if ((t == 0 && i % 7 == 3) || (t == 1 && i % 5 == 4)) {
+                continue;
+            }
+
+            p += sprintf(p, ",\"f%02d\":%s%s%d%s", i, t == 2 ? " " : "",
+                         (i % 9 == 8) ? "null" : "\"v-",
+                         (i % 9 == 8) ? 0 : i, (i % 9 == 8) ? "" : "\"");
+
+            if (i % 9 == 8) {
+                /* "null0" is no token: take the 0 back */
+                p[-1] = ' ';
+            }
+        }
+
+        p += sprintf(p, "}");
+
+        if (!both_ways(reg, WIDE, body, p - body, daead, &i) || !i) {
+            printf("  wide %d: text's way %d\n  in  %s\n", t, i, body);
+            ok = 0;
+        }
+
+        rc = strm_event_parse(reg, WIDE, sizeof(WIDE) - 1, STRM_SER_JSON,
+                              (const unsigned char *) body, p - body, &ev,
+                              &rej);
+        dropped += (rc == STRM_OK && ev.text != NULL && ev.notes.dropped);
+        strm_event_free(&ev);
+    }
+
+    CHECK(ok, "wide events: the text's way, the same bytes as the tree's");
+    CHECK(dropped == 3, "wide events: more members than the notes hold");
+}
+
+
 /* the registry of test_event.c: STRM's schemas, a JSON Schema's event */
 static void
 test_registry(strm_tink_keyset_t *daead)
@@ -997,6 +1057,7 @@ main(void)
           == STRM_OK, "a DAEAD keyset");
 
     test_exact(reg, daead);
+    test_wide(reg, daead);
     test_registry(daead);
     test_many(reg, daead);
 
