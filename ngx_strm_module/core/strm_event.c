@@ -54,7 +54,8 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
     strm_rc_t             rc;
     const strm_schema_t  *s;
 
-    memset(ev, 0, sizeof(strm_event_t));
+    memset(ev, 0, STRM_EVENT_ZERO);
+    ev->notes.n = 0;
     rc = STRM_OK;
 
     if (ref_len == 0) {

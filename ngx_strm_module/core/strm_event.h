@@ -64,8 +64,6 @@ typedef struct {
      */
     const unsigned char    *text;
     size_t                  text_len;
-    /* where the check of the text found its fields (with text) */
-    strm_avro_notes_t       notes;
     json_t                 *key;            /* the key field's value */
 
     /* sorted distinct consent levels, and as text: "0,1,3" */
@@ -75,7 +73,15 @@ typedef struct {
 
     char                   *json;           /* serialized, malloc()ed */
     size_t                  len;
+
+    /*
+     * Where the check of the text found its fields (with text); last,
+     * and not zeroed with the rest: STRM_EVENT_ZERO is what needs to be
+     */
+    strm_avro_notes_t       notes;
 } strm_event_t;
+
+#define STRM_EVENT_ZERO  offsetof(strm_event_t, notes)
 
 
 /*
