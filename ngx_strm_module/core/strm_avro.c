@@ -2885,6 +2885,26 @@ strm_avro_text_check_notes(const strm_avro_schema_t *s,
 
 
 int
+strm_avro_text_member(const strm_avro_notes_t *notes, int parent,
+    const char *name, size_t len)
+{
+    size_t  i;
+
+    /* a record's member is noted after its record's own note */
+    for (i = (size_t) (parent + 1); i < notes->n; i++) {
+        if (notes->note[i].parent == parent
+            && notes->note[i].len == len
+            && memcmp(notes->note[i].name, name, len) == 0)
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+int
 strm_avro_text_at(const strm_avro_notes_t *notes, const char *path,
     const unsigned char **v, const unsigned char **vend)
 {

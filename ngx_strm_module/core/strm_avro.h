@@ -158,6 +158,10 @@ strm_rc_t strm_avro_text_check_notes(const strm_avro_schema_t *s,
     const unsigned char *text, size_t len, strm_avro_notes_t *notes);
 int strm_avro_text_at(const strm_avro_notes_t *notes, const char *path,
     const unsigned char **v, const unsigned char **vend);
+/* the note of the member name of the record of note parent (-1: the
+ * top level), or -1 */
+int strm_avro_text_member(const strm_avro_notes_t *notes, int parent,
+    const char *name, size_t len);
 strm_rc_t strm_avro_text_write(const strm_avro_schema_t *s,
     const unsigned char *text, size_t len, strm_jw_t *w);
 

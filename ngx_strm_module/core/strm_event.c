@@ -22,6 +22,9 @@ static strm_rc_t strm_event_json(const strm_schema_t *s,
 static strm_rc_t strm_event_text(const strm_registry_t *reg,
     const strm_schema_t *s, const unsigned char *body, size_t len,
     strm_event_t *ev);
+static int strm_event_text_in(const strm_avro_notes_t *notes, int m,
+    const unsigned char *meta, const unsigned char *mend, const char *name,
+    size_t len, const unsigned char **v, const unsigned char **vend);
 static strm_rc_t strm_event_text_get(strm_event_t *ev, const char *path,
     json_t **v);
 static strm_rc_t strm_event_get(void *data, const char *path, int shallow,
@@ -176,6 +179,7 @@ static strm_rc_t
 strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     const unsigned char *body, size_t len, strm_event_t *ev)
 {
+    int                    m;
     size_t                 n, k;
     int64_t                l;
     strm_rc_t              rc;
@@ -192,16 +196,19 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
 
     /* strmMeta as strm_event_meta_check() takes it, and nothing else:
      * where the check found it, or found again */
-    if (!strm_avro_text_at(notes, "strmMeta", &meta, &mend)
-        && !strm_json_plain_path(body, len, "strmMeta", &meta, &mend))
-    {
+    m = strm_avro_text_member(notes, -1, "strmMeta", 8);
+
+    if (m >= 0) {
+        meta = notes->note[m].v;
+        mend = notes->note[m].vend;
+
+    } else if (!strm_json_plain_path(body, len, "strmMeta", &meta, &mend)) {
         return STRM_E_NOT_FOUND;
     }
 
     if (*meta != '{'
-        || (!strm_avro_text_at(notes, "strmMeta/consentLevels", &v, &vend)
-            && !strm_json_plain_path(meta, mend - meta, "consentLevels", &v,
-                                     &vend))
+        || !strm_event_text_in(notes, m, meta, mend, "consentLevels", 13,
+                               &v, &vend)
         || *v++ != '[')
     {
         return STRM_E_NOT_FOUND;
@@ -230,9 +237,8 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
         v += k - 1;
     }
 
-    if ((!strm_avro_text_at(notes, "strmMeta/eventContractRef", &v, &vend)
-         && !strm_json_plain_path(meta, mend - meta, "eventContractRef", &v,
-                                  &vend))
+    if (!strm_event_text_in(notes, m, meta, mend, "eventContractRef", 16,
+                            &v, &vend)
         || *v != '"')
     {
         return STRM_E_NOT_FOUND;
@@ -268,6 +274,26 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     strm_event_consent(ev, n);
 
     return STRM_OK;
+}
+
+
+/* a member of strmMeta (note m, or -1), where the check found it */
+static int
+strm_event_text_in(const strm_avro_notes_t *notes, int m,
+    const unsigned char *meta, const unsigned char *mend, const char *name,
+    size_t len, const unsigned char **v, const unsigned char **vend)
+{
+    int  k;
+
+    k = (m >= 0) ? strm_avro_text_member(notes, m, name, len) : -1;
+
+    if (k >= 0) {
+        *v = notes->note[k].v;
+        *vend = notes->note[k].vend;
+        return 1;
+    }
+
+    return strm_json_plain_path(meta, mend - meta, name, v, vend);
 }
 
 

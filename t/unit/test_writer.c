@@ -391,9 +391,10 @@ static void
 notes_match(strm_registry_t *reg, const char *ref, const char *body,
     size_t len)
 {
-    int                   a, b;
-    size_t                i;
+    int                   a, b, k;
+    size_t                i, n;
     strm_rc_t             rc1, rc2;
+    const char           *p, *q;
     strm_avro_notes_t     notes;
     const strm_schema_t  *s;
     const unsigned char  *v1, *e1, *v2, *e2;
@@ -439,6 +440,28 @@ notes_match(strm_registry_t *reg, const char *ref, const char *body,
 
         notes_found++;
         notes_strmmeta += (i == 1 || i == 2);
+
+        /* and member by member, as strmMeta's are read */
+        k = -1;
+        p = note_paths[i];
+
+        for ( ;; ) {
+            q = strchr(p, '/');
+            n = (q != NULL) ? (size_t) (q - p) : strlen(p);
+            k = strm_avro_text_member(&notes, k, p, n);
+
+            if (k < 0 || q == NULL) {
+                break;
+            }
+
+            p = q + 1;
+        }
+
+        if (k < 0 || notes.note[k].v != v1 || notes.note[k].vend != e1) {
+            printf("  notes: \"%s\" member by member: %d\n",
+                   note_paths[i], k);
+            notes_ok = 0;
+        }
     }
 }
 
