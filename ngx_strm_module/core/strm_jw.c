@@ -30,7 +30,6 @@
      | strm_jw_zero((x) ^ (STRM_JW_ONES * '\\')))
 
 
-static int strm_jw_grow(strm_jw_t *w, size_t n);
 static int strm_jw_encrypt(strm_jw_t *w, strm_jw_mem_t *m);
 
 
@@ -97,7 +96,7 @@ strm_jw_none(strm_jw_obj_t *o)
 }
 
 
-static int
+int
 strm_jw_grow(strm_jw_t *w, size_t n)
 {
     char    *p;
@@ -117,20 +116,6 @@ strm_jw_grow(strm_jw_t *w, size_t n)
 
     w->data = p;
     w->size = size;
-
-    return 0;
-}
-
-
-int
-strm_jw_put(strm_jw_t *w, const char *s, size_t n)
-{
-    if (w->size - w->len < n && strm_jw_grow(w, n) != 0) {
-        return -1;
-    }
-
-    memcpy(w->data + w->len, s, n);
-    w->len += n;
 
     return 0;
 }
