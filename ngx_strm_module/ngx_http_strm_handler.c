@@ -324,8 +324,7 @@ ngx_http_strm_ingest_check(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    /* ngx_http_strm_schema_check() zeroes what needs to be */
-    ctx->ev = ngx_palloc(r->pool, sizeof(strm_event_t));
+    ctx->ev = ngx_pcalloc(r->pool, sizeof(strm_event_t));
     if (ctx->ev == NULL) {
         return STRM_E_NOMEM;
     }

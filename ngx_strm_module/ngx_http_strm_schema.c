@@ -136,7 +136,7 @@ ngx_http_strm_schema_check(ngx_http_request_t *r,
     smcf = ngx_http_get_module_main_conf(r, ngx_http_strm_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    ngx_memzero(ev, STRM_EVENT_ZERO);
+    ngx_memzero(ev, sizeof(strm_event_t));
     ngx_memzero(&rej, sizeof(strm_reject_t));
     ser = STRM_SER_AVRO_BINARY;
 

@@ -48,6 +48,23 @@ static json_t *strm_event_strn(const char *s, size_t len);
 int  strm_event_text_path = 1;
 
 
+/*
+ * The notes of the thread's last check of a text (1.5 kB: not in every
+ * event) and its number; an event's notes are these while it is the
+ * one checked last.
+ */
+static __thread strm_avro_notes_t  strm_event_notes;
+static __thread unsigned           strm_event_notes_n;
+
+
+static const strm_avro_notes_t *
+strm_event_notes_of(const strm_event_t *ev)
+{
+    return (ev->notes != 0 && ev->notes == strm_event_notes_n)
+           ? &strm_event_notes : NULL;
+}
+
+
 strm_rc_t
 strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
     strm_ser_e ser, const unsigned char *body, size_t len, strm_event_t *ev,
@@ -57,8 +74,7 @@ strm_event_parse(const strm_registry_t *reg, const char *ref, size_t ref_len,
     strm_rc_t             rc;
     const strm_schema_t  *s;
 
-    memset(ev, 0, STRM_EVENT_ZERO);
-    ev->notes.n = 0;
+    memset(ev, 0, sizeof(strm_event_t));
     rc = STRM_OK;
 
     if (ref_len == 0) {
@@ -188,7 +204,12 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     const unsigned char   *v, *vend, *meta, *mend;
     const strm_contract_t *c;
 
-    notes = &ev->notes;
+    notes = &strm_event_notes;
+
+    /* the notes before are gone whatever the check says */
+    if (++strm_event_notes_n == 0) {
+        strm_event_notes_n = 1;
+    }
 
     if (strm_avro_text_check_notes(s->avro, body, len, notes) != STRM_OK) {
         return STRM_E_NOT_FOUND;
@@ -253,6 +274,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     ev->text = body;
     ev->text_len = len;
     ev->contract = c;
+    ev->notes = strm_event_notes_n;
 
     /* the key field, then the contract's rules */
     rc = strm_event_text_get(ev, c->key_field, &ev->key);
@@ -267,6 +289,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
         ev->text = NULL;
         ev->text_len = 0;
         ev->contract = NULL;
+        ev->notes = 0;
 
         return STRM_E_NOT_FOUND;
     }
@@ -306,13 +329,16 @@ strm_event_text_in(const strm_avro_notes_t *notes, int m,
 static strm_rc_t
 strm_event_text_get(strm_event_t *ev, const char *path, json_t **v)
 {
-    json_t               *in;
-    strm_rc_t             rc;
-    const unsigned char  *p, *end;
+    json_t                   *in;
+    strm_rc_t                 rc;
+    const unsigned char      *p, *end;
+    const strm_avro_notes_t  *notes;
 
     *v = NULL;
 
-    if (!strm_avro_text_at(&ev->notes, path, &p, &end)
+    notes = strm_event_notes_of(ev);
+
+    if ((notes == NULL || !strm_avro_text_at(notes, path, &p, &end))
         && !strm_json_plain_path(ev->text, ev->text_len, path, &p, &end))
     {
         in = strm_json_parse_object(ev->text, ev->text_len,
@@ -853,7 +879,8 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
 
     if (ev->text != NULL) {
         rc = strm_avro_text_write_notes(ev->schema->avro, ev->text,
-                                        ev->text_len, &ev->notes, &w);
+                                        ev->text_len, strm_event_notes_of(ev),
+                                        &w);
 
     } else if (ev->in != NULL) {
         rc = strm_avro_write(ev->schema->avro, ev->in, &w);

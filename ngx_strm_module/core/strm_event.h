@@ -75,13 +75,13 @@ typedef struct {
     size_t                  len;
 
     /*
-     * Where the check of the text found its fields (with text); last,
-     * and not zeroed with the rest: STRM_EVENT_ZERO is what needs to be
+     * With text: which check of its thread noted where its fields are
+     * (strm_avro_text_check_notes()); the thread keeps the notes of
+     * its last check only, so an event checked before another is
+     * written by walking its text
      */
-    strm_avro_notes_t       notes;
+    unsigned                notes;
 } strm_event_t;
-
-#define STRM_EVENT_ZERO  offsetof(strm_event_t, notes)
 
 
 /*

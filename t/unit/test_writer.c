@@ -943,11 +943,11 @@ test_exact(strm_registry_t *reg, strm_tink_keyset_t *daead)
 static void
 test_wide(strm_registry_t *reg, strm_tink_keyset_t *daead)
 {
-    int            i, t, ok, dropped;
-    char           body[4096], *p;
-    strm_rc_t      rc;
-    strm_event_t   ev;
-    strm_reject_t  rej;
+    int                   i, t, ok, dropped;
+    char                  body[4096], *p;
+    strm_rc_t             rc;
+    strm_avro_notes_t     notes;
+    const strm_schema_t  *s;
 
     ok = 1;
     dropped = 0;
@@ -980,15 +980,79 @@ test_wide(strm_registry_t *reg, strm_tink_keyset_t *daead)
             ok = 0;
         }
 
-        rc = strm_event_parse(reg, WIDE, sizeof(WIDE) - 1, STRM_SER_JSON,
-                              (const unsigned char *) body, p - body, &ev,
-                              &rej);
-        dropped += (rc == STRM_OK && ev.text != NULL && ev.notes.dropped);
-        strm_event_free(&ev);
+        s = strm_registry_schema(reg, WIDE, sizeof(WIDE) - 1);
+        rc = (s != NULL)
+             ? strm_avro_text_check_notes(s->avro,
+                                          (const unsigned char *) body,
+                                          p - body, &notes)
+             : STRM_E_NOT_FOUND;
+        dropped += (rc == STRM_OK && notes.dropped);
     }
 
     CHECK(ok, "wide events: the text's way, the same bytes as the tree's");
     CHECK(dropped == 3, "wide events: more members than the notes hold");
+}
+
+
+/*
+ * The thread keeps the notes of its last check only: an event checked
+ * before another one is written by walking its text, not from the
+ * other's notes.
+ */
+static void
+test_stale(strm_registry_t *reg, strm_tink_keyset_t *daead)
+{
+    int            ok;
+    size_t         n1, n2;
+    strm_rc_t      rc;
+    strm_event_t   a, b, t;
+    strm_reject_t  rej;
+
+    static const char  body_a[] =
+        "{\"strmMeta\":{\"eventContractRef\":\"acme/all/1.0.0\","
+        "\"consentLevels\":[1]},\"sid\":\"s-a\",\"email\":\"a@x\","
+        "\"kind\":\"A\",\"tags\":[\"t\"],\"flag\":true,"
+        "\"note\":\"n-a\"}";
+    static const char  body_b[] =
+        "{\"strmMeta\":{\"eventContractRef\":\"acme/none/1.0.0\","
+        "\"billingId\":\"b\",\"consentLevels\":[2,0]},"
+        "\"sid\":\"s-b\",\"age\":7,\"note\":\"n-b\"}";
+
+    rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                          (const unsigned char *) body_a,
+                          sizeof(body_a) - 1, &a, &rej);
+    ok = (rc == STRM_OK && a.text != NULL);
+
+    rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                          (const unsigned char *) body_b,
+                          sizeof(body_b) - 1, &b, &rej);
+    ok = ok && (rc == STRM_OK && b.text != NULL);
+
+    /* the tree's way of a, after b's check */
+    strm_event_text_path = 0;
+    rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                          (const unsigned char *) body_a,
+                          sizeof(body_a) - 1, &t, &rej);
+    strm_event_text_path = 1;
+    ok = ok && (rc == STRM_OK && t.text == NULL);
+
+    CHECK(ok, "stale notes: both events go the text's way");
+
+    CHECK(ok && strm_event_write(&a, 9, 8, UUID, daead, &n1) == STRM_OK
+          && strm_event_write(&t, 9, 8, UUID, daead, &n2) == STRM_OK
+          && n1 == n2 && a.len == t.len
+          && memcmp(a.json, t.json, a.len) == 0,
+          "stale notes: the event checked first written as the tree's "
+          "way writes it");
+
+    CHECK(ok && strm_event_write(&b, 9, 8, NULL, NULL, &n1) == STRM_OK
+          && strstr(b.json, "\"s-b\"") != NULL
+          && strstr(b.json, "\"billingId\":\"b\"") != NULL,
+          "stale notes: the last one still written");
+
+    strm_event_free(&a);
+    strm_event_free(&b);
+    strm_event_free(&t);
 }
 
 
@@ -1081,6 +1145,7 @@ main(void)
 
     test_exact(reg, daead);
     test_wide(reg, daead);
+    test_stale(reg, daead);
     test_registry(daead);
     test_many(reg, daead);
 
