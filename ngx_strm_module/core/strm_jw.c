@@ -417,7 +417,20 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
         }
 
         *p++ = '"';
-        memcpy(p, name, len);
+
+        /* a name of 4 to 16 bytes in two overlapping moves, no call */
+        if (len >= 8 && len <= 16) {
+            memcpy(p, name, 8);
+            memcpy(p + len - 8, name + len - 8, 8);
+
+        } else if (len >= 4 && len < 8) {
+            memcpy(p, name, 4);
+            memcpy(p + len - 4, name + len - 4, 4);
+
+        } else {
+            memcpy(p, name, len);
+        }
+
         p += len;
         *p++ = '"';
         *p++ = ':';

@@ -31,6 +31,7 @@
 #include "strm_event.h"
 #include "strm_event_ref.h"
 #include "strm_json.h"
+#include "strm_jw.h"
 #include "unit.h"
 
 
@@ -995,6 +996,58 @@ test_wide(strm_registry_t *reg, strm_tink_keyset_t *daead)
 
 
 /*
+ * A member whose name holds a '/' is no step of a hook's path: hook
+ * "a/b" takes member b of member a, not a member called "a/b".
+ */
+static void
+test_slash_name(strm_tink_keyset_t *daead)
+{
+    int             ok;
+    strm_jw_t       w;
+    strm_jw_obj_t   root, a;
+    strm_jw_mem_t   m, mb;
+    strm_jw_hook_t  hook = { "a/b", 3 };
+
+    ok = (strm_jw_init(&w, 64) == 0);
+
+    if (!ok) {
+        CHECK(0, "slash names: a writer");
+        return;
+    }
+
+    w.hooks = &hook;
+    w.nhooks = 1;
+    w.daead = daead;
+
+    strm_jw_root(&w, &root);
+
+    ok = (strm_jw_obj_begin(&w, &root, &root) == 0
+          && strm_jw_member(&w, &root, "a/b", 3, &m) == 0
+          && strm_jw_string(&w, "clear", 5) == 0
+          && strm_jw_member_end(&w, &m) == 0
+          && w.nenc == 0);
+
+    CHECK(ok && m.hook < 0, "slash names: \"a/b\" is not hook a/b");
+
+    ok = (strm_jw_member(&w, &root, "a", 1, &m) == 0
+          && strm_jw_obj_begin(&w, &a, &m.child) == 0
+          && strm_jw_member(&w, &a, "b", 1, &mb) == 0
+          && strm_jw_string(&w, "secret", 6) == 0
+          && strm_jw_member_end(&w, &mb) == 0
+          && strm_jw_obj_end(&w, &a) == 0
+          && strm_jw_member_end(&w, &m) == 0
+          && strm_jw_obj_end(&w, &root) == 0
+          && strm_jw_put(&w, "", 1) == 0);
+
+    CHECK(ok && w.nenc == 1 && strstr(w.data, "\"a/b\":\"clear\"") != NULL
+          && strstr(w.data, "secret") == NULL,
+          "slash names: member b of member a is");
+
+    strm_jw_free(&w);
+}
+
+
+/*
  * The thread keeps the notes of its last check only: an event checked
  * before another one is written by walking its text, not from the
  * other's notes.
@@ -1145,6 +1198,7 @@ main(void)
 
     test_exact(reg, daead);
     test_wide(reg, daead);
+    test_slash_name(daead);
     test_stale(reg, daead);
     test_registry(daead);
     test_many(reg, daead);
