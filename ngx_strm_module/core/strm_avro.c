@@ -2319,6 +2319,32 @@ strm_avro_tx_default(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
 
 
 /*
+ * An array of integers with no space in its text: what the walk writes
+ * of it is that text (the check took each item as jansson writes it).
+ */
+static int
+strm_avro_tx_compact_ints(avro_schema_t t, const unsigned char *p,
+    const unsigned char *end)
+{
+    avro_type_t  ty;
+
+    ty = avro_typeof(strm_avro_resolve(avro_schema_array_items(t)));
+
+    if (ty != AVRO_INT32 && ty != AVRO_INT64) {
+        return 0;
+    }
+
+    for ( /* void */ ; p < end; p++) {
+        if (*p <= ' ') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
  * A record whose members the check noted, written from its notes: each
  * member's value where the check found it, a scalar copied as it is
  * (what strm_avro_tx() writes of it), anything else walked from there.
@@ -2390,6 +2416,12 @@ strm_avro_tx_noted(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
                 m.slen = (size_t) (nt->vend - nt->v) - 2;
             }
 
+            rc = strm_jw_put(w, (const char *) nt->v, nt->vend - nt->v);
+
+        } else if (ty == AVRO_ARRAY
+                   && strm_avro_tx_compact_ints(sub, nt->v, nt->vend))
+        {
+            /* integers as the check took them, no space: as written */
             rc = strm_jw_put(w, (const char *) nt->v, nt->vend - nt->v);
 
         } else {
