@@ -502,7 +502,7 @@ ngx_http_strm_auth_check(ngx_http_request_t *r)
     m = (smcf->auth_cache > 0) ? ngx_http_strm_auth_memo(r, 0) : NULL;
 
     if (m != NULL && m->conf == smcf && m->len == len
-        && CRYPTO_memcmp(m->token, token, len) == 0
+        && strm_cred_equal(m->token, token, len)
         && ngx_http_strm_auth_fresh(smcf, &m->entry))
     {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,

@@ -2084,6 +2084,11 @@ typedef struct {
     const unsigned char  *end;
     strm_jw_t            *w;            /* NULL: checked only */
     size_t                members;      /* of the object just walked */
+
+    strm_avro_notes_t    *notes;        /* or NULL */
+    int                   parent;       /* the note of the member walked */
+    unsigned              noting:1;     /* a record here is noted */
+    unsigned              top:1;        /* ... and its records' too */
 } strm_avro_tx_t;
 
 
@@ -2104,13 +2109,15 @@ strm_avro_tx_no(strm_avro_tx_t *x)
 }
 
 
+static const unsigned char  strm_avro_tx_space[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1
+};
+
+
 static void
 strm_avro_tx_ws(strm_avro_tx_t *x)
 {
-    while (x->p < x->end
-           && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n'
-               || *x->p == '\r'))
-    {
+    while (x->p < x->end && strm_avro_tx_space[*x->p]) {
         x->p++;
     }
 }
@@ -2317,19 +2324,159 @@ strm_avro_tx_default(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
 }
 
 
+/*
+ * An array of integers with no space in its text: what the walk writes
+ * of it is that text (the check took each item as jansson writes it).
+ */
+static int
+strm_avro_tx_compact_ints(avro_schema_t t, const unsigned char *p,
+    const unsigned char *end)
+{
+    avro_type_t  ty;
+
+    ty = avro_typeof(strm_avro_resolve(avro_schema_array_items(t)));
+
+    if (ty != AVRO_INT32 && ty != AVRO_INT64) {
+        return 0;
+    }
+
+    for ( /* void */ ; p < end; p++) {
+        if (*p <= ' ') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * A record whose members the check noted, written from its notes: each
+ * member's value where the check found it, a scalar copied as it is
+ * (what strm_avro_tx() writes of it), anything else walked from there.
+ */
+static int
+strm_avro_tx_noted(const strm_avro_schema_t *s, const strm_avro_rec_t *r,
+    strm_avro_tx_t *x, int depth, strm_jw_obj_t *o,
+    const strm_avro_notes_t *notes, int parent, unsigned top)
+{
+    int                      rc;
+    size_t                   i, j, next, count;
+    strm_jw_t               *w;
+    avro_type_t              ty;
+    avro_schema_t            sub;
+    strm_jw_mem_t            m;
+    const strm_avro_note_t  *nt;
+
+    w = x->w;
+    next = 0;
+    count = 0;
+
+    /* a record's members are noted after its own note, in their order */
+    for (j = (size_t) (parent + 1); j < notes->n; j++) {
+        nt = &notes->note[j];
+
+        if (nt->parent != parent) {
+            continue;
+        }
+
+        i = nt->field;
+
+        for ( /* void */ ; next < i; next++) {
+            if (strm_avro_tx_default(s, r, next, x, depth, o) != 0) {
+                return -1;
+            }
+        }
+
+        next = i + 1;
+        count++;
+
+        sub = r->fields[i].type;
+
+        if (r->fields[i].branches) {
+            sub = r->fields[i].branch[strm_avro_tx_kind(*nt->v)];
+
+            if (sub == NULL) {
+                return strm_avro_tx_no(x);
+            }
+        }
+
+        sub = strm_avro_resolve(sub);
+        ty = avro_typeof(sub);
+
+        if (strm_jw_member_plain(w, o, nt->name, nt->len, &m) != 0) {
+            return -1;
+        }
+
+        if (m.stamp) {
+            /* the gateway's value instead */
+            rc = strm_jw_stamp(w, &m);
+
+        } else if (ty == AVRO_NULL || ty == AVRO_BOOLEAN || ty == AVRO_INT32
+                   || ty == AVRO_INT64 || ty == AVRO_STRING
+                   || ty == AVRO_ENUM)
+        {
+            /* the token as it came, strings without escapes */
+            if (ty == AVRO_STRING || ty == AVRO_ENUM) {
+                m.str = (const char *) nt->v + 1;
+                m.slen = (size_t) (nt->vend - nt->v) - 2;
+            }
+
+            rc = strm_jw_put(w, (const char *) nt->v, nt->vend - nt->v);
+
+        } else if (ty == AVRO_ARRAY
+                   && strm_avro_tx_compact_ints(sub, nt->v, nt->vend))
+        {
+            /* integers as the check took them, no space: as written */
+            rc = strm_jw_put(w, (const char *) nt->v, nt->vend - nt->v);
+
+        } else {
+            x->p = nt->v;
+            x->noting = top;
+            x->top = 0;
+            x->parent = (int) j;
+
+            rc = strm_avro_tx(s, sub, x, depth + 1, &m.child, &m.str,
+                              &m.slen);
+
+            x->noting = 0;
+        }
+
+        if (rc != 0 || strm_jw_member_end(w, &m) != 0) {
+            return -1;
+        }
+    }
+
+    for ( /* void */ ; next < r->n; next++) {
+        if (strm_avro_tx_default(s, r, next, x, depth, o) != 0) {
+            return -1;
+        }
+    }
+
+    /* past the record: where its own note ends, or the top-level one */
+    x->p = (parent >= 0) ? notes->note[parent].vend : notes->end;
+    x->members = count;
+
+    return strm_jw_obj_end(w, o);
+}
+
+
 /* a record or a map, x->p at its '{' */
 static int
 strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
     strm_avro_tx_t *x, int depth, const strm_jw_obj_t *ctx)
 {
-    int                   rc, record, wrapped;
+    int                   rc, record, wrapped, note, parent;
     size_t                i, k, n, next, count, nlen;
     ssize_t               len;
+    unsigned              top;
     strm_jw_t            *w;
     avro_schema_t         sub;
     const strm_avro_rec_t  *r;
     strm_jw_obj_t         o;
     strm_jw_mem_t         m;
+    strm_avro_note_t     *nt;
+    strm_avro_notes_t    *notes;
     const unsigned char  *name;
     const unsigned char  *names[STRM_AVRO_TEXT_NAMES];
     size_t                nlens[STRM_AVRO_TEXT_NAMES];
@@ -2339,6 +2486,13 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
     r = NULL;
     n = 0;
 
+    /* the members of a record here are noted: nothing below them is,
+     * but the members of their own records at the top */
+    notes = (x->noting && record) ? x->notes : NULL;
+    parent = x->parent;
+    top = x->top;
+    x->noting = 0;
+
     if (record) {
         r = strm_avro_rec(s, t);
         if (r == NULL) {
@@ -2347,11 +2501,16 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
 
         n = r->n;
     }
+    i = 0;
     next = 0;
     count = 0;
 
     if (w != NULL && strm_jw_obj_begin(w, &o, ctx) != 0) {
         return -1;
+    }
+
+    if (w != NULL && notes != NULL && !notes->dropped) {
+        return strm_avro_tx_noted(s, r, x, depth, &o, notes, parent, top);
     }
 
     x->p++;
@@ -2444,8 +2603,37 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
         count++;
 
         if (w == NULL) {
-            if (strm_avro_tx(s, sub, x, depth + 1, NULL, NULL, NULL) != 0) {
+            note = -1;
+
+            if (notes != NULL && notes->n == STRM_AVRO_NOTES) {
+                notes->dropped = 1;
+
+            } else if (notes != NULL) {
+                note = (int) notes->n++;
+                nt = &notes->note[note];
+                nt->name = r->fields[i].name;
+                nt->len = r->fields[i].len;
+                nt->field = i;
+                nt->parent = parent;
+
+                strm_avro_tx_ws(x);
+                nt->v = x->p;
+
+                x->noting = top;
+                x->top = 0;
+                x->parent = note;
+            }
+
+            rc = strm_avro_tx(s, sub, x, depth + 1, NULL, NULL, NULL);
+
+            x->noting = 0;
+
+            if (rc != 0) {
                 return -1;
+            }
+
+            if (note >= 0) {
+                notes->note[note].vend = x->p;
             }
 
             /* an object of one member may be a wrapped value */
@@ -2471,6 +2659,8 @@ strm_avro_tx_object(const strm_avro_schema_t *s, avro_schema_t t,
                 rc = strm_avro_tx(s, sub, x, depth + 1, &m.child, &m.str,
                                   &m.slen);
             }
+
+            x->noting = 0;
 
             if (rc != 0 || strm_jw_member_end(w, &m) != 0) {
                 return -1;
@@ -2590,6 +2780,8 @@ strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t, strm_avro_tx_t *x,
             return strm_avro_tx_no(x);
         }
 
+        /* no path goes through an array */
+        x->noting = 0;
         x->p++;
         strm_jw_none(&none);
 
@@ -2665,7 +2857,7 @@ strm_avro_tx(const strm_avro_schema_t *s, avro_schema_t t, strm_avro_tx_t *x,
 
 static strm_rc_t
 strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
-    size_t len, strm_jw_t *w)
+    size_t len, strm_jw_t *w, strm_avro_notes_t *notes)
 {
     strm_avro_tx_t  x;
     strm_jw_obj_t   root;
@@ -2674,6 +2866,17 @@ strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
     x.end = text + len;
     x.w = w;
     x.members = 0;
+    x.notes = notes;
+    x.parent = -1;
+    x.noting = (notes != NULL);
+    x.top = (notes != NULL);
+
+    /* the check notes; the write reads the notes of its check */
+    if (notes != NULL && w == NULL) {
+        notes->n = 0;
+        notes->dropped = 0;
+        notes->end = NULL;
+    }
 
     if (w != NULL) {
         strm_jw_root(w, &root);
@@ -2687,6 +2890,10 @@ strm_avro_text(const strm_avro_schema_t *s, const unsigned char *text,
            != 0)
     {
         return (w != NULL) ? w->rc : STRM_E_NOT_FOUND;
+    }
+
+    if (notes != NULL && w == NULL) {
+        notes->end = x.p;
     }
 
     strm_avro_tx_ws(&x);
@@ -2703,7 +2910,75 @@ strm_rc_t
 strm_avro_text_check(const strm_avro_schema_t *s, const unsigned char *text,
     size_t len)
 {
-    return strm_avro_text(s, text, len, NULL);
+    return strm_avro_text(s, text, len, NULL, NULL);
+}
+
+
+strm_rc_t
+strm_avro_text_check_notes(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, strm_avro_notes_t *notes)
+{
+    return strm_avro_text(s, text, len, NULL, notes);
+}
+
+
+int
+strm_avro_text_member(const strm_avro_notes_t *notes, int parent,
+    const char *name, size_t len)
+{
+    size_t  i;
+
+    /* a record's member is noted after its record's own note */
+    for (i = (size_t) (parent + 1); i < notes->n; i++) {
+        if (notes->note[i].parent == parent
+            && notes->note[i].len == len
+            && memcmp(notes->note[i].name, name, len) == 0)
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+int
+strm_avro_text_at(const strm_avro_notes_t *notes, const char *path,
+    const unsigned char **v, const unsigned char **vend)
+{
+    int          parent;
+    size_t       i, n;
+    const char  *e;
+
+    parent = -1;
+
+    for ( ;; ) {
+        e = strchr(path, '/');
+        n = (e != NULL) ? (size_t) (e - path) : strlen(path);
+
+        /* a record's member is noted after its record's own note */
+        for (i = (size_t) (parent + 1); i < notes->n; i++) {
+            if (notes->note[i].parent == parent
+                && notes->note[i].len == n
+                && memcmp(notes->note[i].name, path, n) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == notes->n) {
+            return 0;
+        }
+
+        if (e == NULL) {
+            *v = notes->note[i].v;
+            *vend = notes->note[i].vend;
+            return 1;
+        }
+
+        parent = (int) i;
+        path = e + 1;
+    }
 }
 
 
@@ -2711,7 +2986,17 @@ strm_rc_t
 strm_avro_text_write(const strm_avro_schema_t *s, const unsigned char *text,
     size_t len, strm_jw_t *w)
 {
-    return strm_avro_text(s, text, len, w);
+    return strm_avro_text(s, text, len, w, NULL);
+}
+
+
+strm_rc_t
+strm_avro_text_write_notes(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, const strm_avro_notes_t *notes,
+    strm_jw_t *w)
+{
+    /* only read: the write takes notes of nothing */
+    return strm_avro_text(s, text, len, w, (strm_avro_notes_t *) notes);
 }
 
 

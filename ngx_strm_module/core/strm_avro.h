@@ -126,8 +126,53 @@ strm_rc_t strm_avro_value(const strm_avro_schema_t *s, json_t *in,
  */
 strm_rc_t strm_avro_text_check(const strm_avro_schema_t *s,
     const unsigned char *text, size_t len);
+
+/*
+ * The check with notes: where it found the values of the top-level
+ * record's members and of their records' members (the first
+ * STRM_AVRO_NOTES of them), so that a caller reads a field at such a
+ * path without a second scan of the text.  strm_avro_text_at() gives a
+ * noted value as strm_json_plain_path() gives it (1, *v and *vend
+ * around it); 0 when the notes do not have it (absent, deeper, below
+ * a map or past the notes): strm_json_plain_path() then decides.
+ */
+#define STRM_AVRO_NOTES  32
+
+typedef struct {
+    const char           *name;         /* the field's, the schema's */
+    size_t                len;
+    size_t                field;        /* its index in its record */
+    int                   parent;       /* the note of its record, or -1 */
+    const unsigned char  *v;            /* its value in the text */
+    const unsigned char  *vend;
+} strm_avro_note_t;
+
+typedef struct {
+    size_t                n;
+    unsigned              dropped:1;    /* a member past the notes */
+    const unsigned char  *end;          /* past the top-level object */
+    strm_avro_note_t      note[STRM_AVRO_NOTES];
+} strm_avro_notes_t;
+
+strm_rc_t strm_avro_text_check_notes(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, strm_avro_notes_t *notes);
+int strm_avro_text_at(const strm_avro_notes_t *notes, const char *path,
+    const unsigned char **v, const unsigned char **vend);
+/* the note of the member name of the record of note parent (-1: the
+ * top level), or -1 */
+int strm_avro_text_member(const strm_avro_notes_t *notes, int parent,
+    const char *name, size_t len);
 strm_rc_t strm_avro_text_write(const strm_avro_schema_t *s,
     const unsigned char *text, size_t len, strm_jw_t *w);
+
+/*
+ * The same, with the notes of the check of that same text: the members
+ * of the top-level record and of its records are written from where
+ * the check found them, without reading the text again.
+ */
+strm_rc_t strm_avro_text_write_notes(const strm_avro_schema_t *s,
+    const unsigned char *text, size_t len, const strm_avro_notes_t *notes,
+    strm_jw_t *w);
 
 /*
  * The record as avro-c compiled it (an avro_schema_t), for code that

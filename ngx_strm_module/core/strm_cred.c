@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1084,4 +1085,33 @@ strm_form_name_is(const char *src, size_t len, const char *name,
     }
 
     return (i == nlen);
+}
+
+
+int
+strm_cred_equal(const void *a, const void *b, size_t n)
+{
+    size_t                i;
+    uint64_t              x, y, d;
+    const unsigned char  *p, *q;
+
+    p = a;
+    q = b;
+    d = 0;
+
+    for (i = 0; n - i >= 8; i += 8) {
+        memcpy(&x, p + i, 8);
+        memcpy(&y, q + i, 8);
+        d |= x ^ y;
+
+        /* d unknown to the compiler: no early way out of the loop */
+        __asm__ ("" : "+r" (d));
+    }
+
+    for ( /* void */ ; i < n; i++) {
+        d |= (uint64_t) (p[i] ^ q[i]);
+        __asm__ ("" : "+r" (d));
+    }
+
+    return d == 0;
 }

@@ -23,6 +23,9 @@ static strm_rc_t strm_event_json(const strm_schema_t *s,
 static strm_rc_t strm_event_text(const strm_registry_t *reg,
     const strm_schema_t *s, const unsigned char *body, size_t len,
     strm_event_t *ev);
+static int strm_event_text_in(const strm_avro_notes_t *notes, int m,
+    const unsigned char *meta, const unsigned char *mend, const char *name,
+    size_t len, const unsigned char **v, const unsigned char **vend);
 static strm_rc_t strm_event_text_get(strm_event_t *ev, const char *path,
     json_t **v);
 static strm_rc_t strm_event_get(void *data, const char *path, int shallow,
@@ -33,7 +36,6 @@ static strm_rc_t strm_event_meta_check(const strm_registry_t *reg,
     strm_event_t *ev, json_t *meta, json_t *levels, json_t *ref,
     strm_reject_t *rej);
 static int strm_event_pii_level(const strm_contract_t *c, const char *path);
-static int strm_event_level_cmp(const void *a, const void *b);
 static void strm_event_json_hint(const unsigned char *body, size_t len,
     strm_rc_t rc, strm_reject_t *rej);
 static char *strm_event_decimal(char *p, int l);
@@ -44,6 +46,23 @@ static json_t *strm_event_strn(const char *s, size_t len);
 
 
 int  strm_event_text_path = 1;
+
+
+/*
+ * The notes of the thread's last check of a text (1.5 kB: not in every
+ * event) and its number; an event's notes are these while it is the
+ * one checked last.
+ */
+static __thread strm_avro_notes_t  strm_event_notes;
+static __thread unsigned           strm_event_notes_n;
+
+
+static const strm_avro_notes_t *
+strm_event_notes_of(const strm_event_t *ev)
+{
+    return (ev->notes != 0 && ev->notes == strm_event_notes_n)
+           ? &strm_event_notes : NULL;
+}
 
 
 strm_rc_t
@@ -182,22 +201,41 @@ static strm_rc_t
 strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     const unsigned char *body, size_t len, strm_event_t *ev)
 {
+    int                    m;
     size_t                 n, k;
     int64_t                l;
     strm_rc_t              rc;
     strm_reject_t          rej;
+    strm_avro_notes_t     *notes;
     const unsigned char   *v, *vend, *meta, *mend;
     const strm_contract_t *c;
 
-    if (strm_avro_text_check(s->avro, body, len) != STRM_OK) {
+    notes = &strm_event_notes;
+
+    /* the notes before are gone whatever the check says */
+    if (++strm_event_notes_n == 0) {
+        strm_event_notes_n = 1;
+    }
+
+    if (strm_avro_text_check_notes(s->avro, body, len, notes) != STRM_OK) {
         return STRM_E_NOT_FOUND;
     }
 
-    /* strmMeta as strm_event_meta_check() takes it, and nothing else */
-    if (!strm_json_plain_path(body, len, "strmMeta", &meta, &mend)
-        || *meta != '{'
-        || !strm_json_plain_path(meta, mend - meta, "consentLevels", &v,
-                                 &vend)
+    /* strmMeta as strm_event_meta_check() takes it, and nothing else:
+     * where the check found it, or found again */
+    m = strm_avro_text_member(notes, -1, "strmMeta", 8);
+
+    if (m >= 0) {
+        meta = notes->note[m].v;
+        mend = notes->note[m].vend;
+
+    } else if (!strm_json_plain_path(body, len, "strmMeta", &meta, &mend)) {
+        return STRM_E_NOT_FOUND;
+    }
+
+    if (*meta != '{'
+        || !strm_event_text_in(notes, m, meta, mend, "consentLevels", 13,
+                               &v, &vend)
         || *v++ != '[')
     {
         return STRM_E_NOT_FOUND;
@@ -226,8 +264,8 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
         v += k - 1;
     }
 
-    if (!strm_json_plain_path(meta, mend - meta, "eventContractRef", &v,
-                              &vend)
+    if (!strm_event_text_in(notes, m, meta, mend, "eventContractRef", 16,
+                            &v, &vend)
         || *v != '"')
     {
         return STRM_E_NOT_FOUND;
@@ -242,6 +280,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     ev->text = body;
     ev->text_len = len;
     ev->contract = c;
+    ev->notes = strm_event_notes_n;
 
     /* the key field, then the contract's rules */
     rc = strm_event_text_get(ev, c->key_field, &ev->key);
@@ -256,6 +295,7 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
         ev->text = NULL;
         ev->text_len = 0;
         ev->contract = NULL;
+        ev->notes = 0;
 
         return STRM_E_NOT_FOUND;
     }
@@ -263,6 +303,26 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     strm_event_consent(ev, n);
 
     return STRM_OK;
+}
+
+
+/* a member of strmMeta (note m, or -1), where the check found it */
+static int
+strm_event_text_in(const strm_avro_notes_t *notes, int m,
+    const unsigned char *meta, const unsigned char *mend, const char *name,
+    size_t len, const unsigned char **v, const unsigned char **vend)
+{
+    int  k;
+
+    k = (m >= 0) ? strm_avro_text_member(notes, m, name, len) : -1;
+
+    if (k >= 0) {
+        *v = notes->note[k].v;
+        *vend = notes->note[k].vend;
+        return 1;
+    }
+
+    return strm_json_plain_path(meta, mend - meta, name, v, vend);
 }
 
 
@@ -275,13 +335,18 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
 static strm_rc_t
 strm_event_text_get(strm_event_t *ev, const char *path, json_t **v)
 {
-    json_t               *in;
-    strm_rc_t             rc;
-    const unsigned char  *p, *end;
+    json_t                   *in;
+    strm_rc_t                 rc;
+    const unsigned char      *p, *end;
+    const strm_avro_notes_t  *notes;
 
     *v = NULL;
 
-    if (!strm_json_plain_path(ev->text, ev->text_len, path, &p, &end)) {
+    notes = strm_event_notes_of(ev);
+
+    if ((notes == NULL || !strm_avro_text_at(notes, path, &p, &end))
+        && !strm_json_plain_path(ev->text, ev->text_len, path, &p, &end))
+    {
         in = strm_json_parse_object(ev->text, ev->text_len,
                                     STRM_AVRO_MAX_DEPTH);
         if (in == NULL) {
@@ -620,9 +685,18 @@ strm_event_consent(strm_event_t *ev, size_t n)
 {
     int      l, last;
     char    *p;
-    size_t   i;
+    size_t   i, j;
 
-    qsort(ev->levels, n, sizeof(int), strm_event_level_cmp);
+    /* sorted by insertion: a few levels, most often in order already */
+    for (i = 1; i < n; i++) {
+        l = ev->levels[i];
+
+        for (j = i; j > 0 && ev->levels[j - 1] > l; j--) {
+            ev->levels[j] = ev->levels[j - 1];
+        }
+
+        ev->levels[j] = l;
+    }
 
     p = ev->consent;
     last = -1;
@@ -723,13 +797,6 @@ strm_event_decimal(char *p, int l)
 }
 
 
-static int
-strm_event_level_cmp(const void *a, const void *b)
-{
-    return *(const int *) a - *(const int *) b;
-}
-
-
 const char *
 strm_event_key(const strm_event_t *ev, size_t *len)
 {
@@ -817,8 +884,9 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     }
 
     if (ev->text != NULL) {
-        rc = strm_avro_text_write(ev->schema->avro, ev->text, ev->text_len,
-                                  &w);
+        rc = strm_avro_text_write_notes(ev->schema->avro, ev->text,
+                                        ev->text_len, strm_event_notes_of(ev),
+                                        &w);
 
     } else if (ev->in != NULL) {
         rc = strm_avro_write(ev->schema->avro, ev->in, &w);

@@ -80,6 +80,14 @@ typedef struct {
 
     char                   *json;           /* serialized, malloc()ed */
     size_t                  len;
+
+    /*
+     * With text: which check of its thread noted where its fields are
+     * (strm_avro_text_check_notes()); the thread keeps the notes of
+     * its last check only, so an event checked before another is
+     * written by walking its text
+     */
+    unsigned                notes;
 } strm_event_t;
 
 

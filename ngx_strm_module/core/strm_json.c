@@ -10,6 +10,10 @@
 
 #include "strm_json.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 /*
  * A recursive descent over the body.  Strings without an escape go to
@@ -609,10 +613,35 @@ strm_json_plain_string(const unsigned char *p, const unsigned char *end)
     uint64_t              x;
     unsigned char         c;
     const unsigned char  *start;
+#if defined(__SSE2__)
+    int                   m;
+    __m128i               v;
+#endif
 
     start = ++p;
 
     while (p < end) {
+#if defined(__SSE2__)
+        /* sixteen bytes at a time while none is special: '"', '\\', and
+         * below 0x20 or 0x80 and up (below 0x20 as a signed byte) */
+        while (end - p >= 16) {
+            v = _mm_loadu_si128((const __m128i *) p);
+            m = _mm_movemask_epi8(
+                    _mm_or_si128(
+                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                     _mm_cmpeq_epi8(v,
+                                                    _mm_set1_epi8('\\'))),
+                        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+            if (m != 0) {
+                p += __builtin_ctz((unsigned) m);
+                goto special;
+            }
+
+            p += 16;
+        }
+#endif
+
         /* eight bytes at a time while none is special: ASCII, no control
          * character, no '"' or '\\' */
         while (end - p >= 8) {
@@ -632,6 +661,10 @@ strm_json_plain_string(const unsigned char *p, const unsigned char *end)
         if (p == end) {
             break;
         }
+
+#if defined(__SSE2__)
+    special:
+#endif
 
         c = *p;
 

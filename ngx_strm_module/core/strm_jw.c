@@ -30,7 +30,6 @@
      | strm_jw_zero((x) ^ (STRM_JW_ONES * '\\')))
 
 
-static int strm_jw_grow(strm_jw_t *w, size_t n);
 static int strm_jw_encrypt(strm_jw_t *w, strm_jw_mem_t *m);
 
 
@@ -97,7 +96,7 @@ strm_jw_none(strm_jw_obj_t *o)
 }
 
 
-static int
+int
 strm_jw_grow(strm_jw_t *w, size_t n)
 {
     char    *p;
@@ -117,20 +116,6 @@ strm_jw_grow(strm_jw_t *w, size_t n)
 
     w->data = p;
     w->size = size;
-
-    return 0;
-}
-
-
-int
-strm_jw_put(strm_jw_t *w, const char *s, size_t n)
-{
-    if (w->size - w->len < n && strm_jw_grow(w, n) != 0) {
-        return -1;
-    }
-
-    memcpy(w->data + w->len, s, n);
-    w->len += n;
 
     return 0;
 }
@@ -342,7 +327,7 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
 {
     char  *p;
 
-    int                    k;
+    int                    k, slash;
     size_t                 i, end, cont;
     const strm_jw_hook_t  *h;
 
@@ -351,23 +336,35 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
     m->str = NULL;
     m->slen = 0;
 
-    strm_jw_none(&m->child);
+    memset(&m->child, 0, sizeof(strm_jw_obj_t));
     m->child.limit = o->limit;
 
-    if (o->any && memchr(name, '/', len) == NULL) {
+    if (o->any) {
         cont = o->limit;
         end = o->off + len;
+        slash = -1;
 
         for (i = 0; i < o->limit; i++) {
             h = &w->hooks[i];
 
             if (h->len < end
                 || (h->len > end && h->path[end] != '/')
+                || (len > 0 && h->path[o->off] != name[0])
                 || memcmp(h->path + o->off, name, len) != 0
                 || (o->off > 0
                     && memcmp(h->path, w->hooks[o->rep].path, o->off) != 0))
             {
                 continue;
+            }
+
+            /* a name with a '/' is no step of a path: looked for once,
+             * in a name that a hook's step matches */
+            if (slash < 0) {
+                slash = (memchr(name, '/', len) != NULL);
+            }
+
+            if (slash) {
+                break;
             }
 
             if (h->len == end) {
@@ -397,6 +394,7 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
     if (o->meta) {
         for (k = 0; k < 3; k++) {
             if (len == strm_jw_stamps[k].len
+                && name[0] == strm_jw_stamps[k].name[0]
                 && memcmp(name, strm_jw_stamps[k].name, len) == 0)
             {
                 m->stamp = k + 1;
@@ -419,7 +417,20 @@ strm_jw_member_at(strm_jw_t *w, strm_jw_obj_t *o, const char *name,
         }
 
         *p++ = '"';
-        memcpy(p, name, len);
+
+        /* a name of 4 to 16 bytes in two overlapping moves, no call */
+        if (len >= 8 && len <= 16) {
+            memcpy(p, name, 8);
+            memcpy(p + len - 8, name + len - 8, 8);
+
+        } else if (len >= 4 && len < 8) {
+            memcpy(p, name, 4);
+            memcpy(p + len - 4, name + len - 4, 4);
+
+        } else {
+            memcpy(p, name, len);
+        }
+
         p += len;
         *p++ = '"';
         *p++ = ':';

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -109,7 +110,23 @@ void strm_jw_free(strm_jw_t *w);
 void strm_jw_root(const strm_jw_t *w, strm_jw_obj_t *o);
 void strm_jw_none(strm_jw_obj_t *o);
 
-int strm_jw_put(strm_jw_t *w, const char *s, size_t n);
+/* n bytes more room (w->rc set when there is none) */
+int strm_jw_grow(strm_jw_t *w, size_t n);
+
+/* bytes as they are: inline, a token at a time is the writer's pace */
+static inline int
+strm_jw_put(strm_jw_t *w, const char *s, size_t n)
+{
+    if (w->size - w->len < n && strm_jw_grow(w, n) != 0) {
+        return -1;
+    }
+
+    memcpy(w->data + w->len, s, n);
+    w->len += n;
+
+    return 0;
+}
+
 int strm_jw_string(strm_jw_t *w, const char *s, size_t len);
 int strm_jw_integer(strm_jw_t *w, json_int_t v);
 int strm_jw_real(strm_jw_t *w, double v);

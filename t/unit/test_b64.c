@@ -11,6 +11,7 @@
  * malformed input is refused.  Prints "N passed, N failed".
  */
 
+#include <stdint.h>
 #include <string.h>
 
 #include "strm_b64.h"
@@ -172,10 +173,65 @@ test_b64_places(void)
 }
 
 
+/* every 12 bits, in both halves of a quad, as the alphabet spells them */
+static void
+test_b64_every_twelve(void)
+{
+    int            ok;
+    uint32_t       v, w, x;
+    unsigned char  in[3], out[4], want[4];
+
+    static const char  abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    ok = 1;
+
+    for (v = 0; v < 4096; v++) {
+        w = (v * 2654435761u >> 7) & 0xfff;
+
+        x = (v << 12) | w;
+        in[0] = (unsigned char) (x >> 16);
+        in[1] = (unsigned char) (x >> 8);
+        in[2] = (unsigned char) x;
+
+        want[0] = (unsigned char) abc[x >> 18];
+        want[1] = (unsigned char) abc[(x >> 12) & 0x3f];
+        want[2] = (unsigned char) abc[(x >> 6) & 0x3f];
+        want[3] = (unsigned char) abc[x & 0x3f];
+
+        if (strm_b64_encode(out, in, 3) != 4 || memcmp(out, want, 4) != 0)
+        {
+            printf("  %06x: %.4s, not %.4s\n", (unsigned) x, out, want);
+            ok = 0;
+        }
+
+        /* and as the low half */
+        x = (w << 12) | v;
+        in[0] = (unsigned char) (x >> 16);
+        in[1] = (unsigned char) (x >> 8);
+        in[2] = (unsigned char) x;
+
+        want[0] = (unsigned char) abc[x >> 18];
+        want[1] = (unsigned char) abc[(x >> 12) & 0x3f];
+        want[2] = (unsigned char) abc[(x >> 6) & 0x3f];
+        want[3] = (unsigned char) abc[x & 0x3f];
+
+        if (strm_b64_encode(out, in, 3) != 4 || memcmp(out, want, 4) != 0)
+        {
+            printf("  %06x: %.4s, not %.4s\n", (unsigned) x, out, want);
+            ok = 0;
+        }
+    }
+
+    CHECK(ok, "every 12 bits encoded as the alphabet spells them");
+}
+
+
 int
 main(void)
 {
     test_b64();
+    test_b64_every_twelve();
     test_b64_places();
     test_b64url_vectors();
     test_b64url();

@@ -216,6 +216,52 @@ test_valid_id(void)
 }
 
 
+/* equal in constant time: every length, a bit changed at every place */
+static void
+test_equal(void)
+{
+    int            ok;
+    size_t         n, i, bit;
+    unsigned char  a[80], b[80];
+
+    ok = 1;
+
+    for (i = 0; i < sizeof(a); i++) {
+        a[i] = (unsigned char) (i * 37 + 11);
+    }
+
+    for (n = 0; n <= sizeof(a); n++) {
+        memcpy(b, a, sizeof(a));
+
+        /* what lies past n does not count */
+        if (n < sizeof(a)) {
+            b[n] ^= 0xff;
+        }
+
+        if (strm_cred_equal(a, b, n) != 1) {
+            printf("  %zu equal bytes: not equal\n", n);
+            ok = 0;
+        }
+
+        for (i = 0; i < n; i++) {
+            for (bit = 0; bit < 8; bit++) {
+                memcpy(b, a, sizeof(a));
+                b[i] ^= (unsigned char) (1u << bit);
+
+                if (strm_cred_equal(a, b, n) != 0) {
+                    printf("  %zu bytes, bit %zu of byte %zu: equal\n", n,
+                           bit, i);
+                    ok = 0;
+                }
+            }
+        }
+    }
+
+    CHECK(ok, "strm_cred_equal(): equal bytes of every length, and a bit "
+          "changed anywhere found");
+}
+
+
 static void
 test_hash_check(void)
 {
@@ -727,6 +773,7 @@ main(void)
     }
 
     test_valid_id();
+    test_equal();
     test_hash_check();
     test_parse();
     test_new_round_trip();

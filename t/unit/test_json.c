@@ -322,7 +322,7 @@ static void
 test_plain(void)
 {
     int          ok;
-    char         buf[64];
+    char         buf[80];
     size_t       i, k, n;
     json_t      *j;
     int64_t      v;
@@ -348,17 +348,18 @@ test_plain(void)
 
     ok = 1;
 
-    /* a string of ASCII with one special byte at each place */
+    /* a string of ASCII with one special byte at each place: in the
+     * sixteen-byte blocks, the eight-byte words and the tail */
     for (k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
-        for (i = 0; i < 20; i++) {
+        for (i = 0; i < 68; i++) {
             memset(buf, 'a', sizeof(buf));
             buf[0] = '"';
             n = strlen(specials[k]);
             memcpy(buf + 1 + i, specials[k], n);
-            buf[1 + 24] = '"';
+            buf[1 + 72] = '"';
 
             len = strm_json_plain_string((unsigned char *) buf,
-                                         (unsigned char *) buf + 26);
+                                         (unsigned char *) buf + 74);
 
             /* a quote closes the string there */
             if (k == 0 ? len != (ssize_t) i : len >= 0) {

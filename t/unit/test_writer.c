@@ -31,6 +31,8 @@
 #include "strm_avro_encode.h"
 #include "strm_event.h"
 #include "strm_event_ref.h"
+#include "strm_json.h"
+#include "strm_jw.h"
 #include "unit.h"
 
 
@@ -371,6 +373,102 @@ same(strm_event_t *ev, strm_tink_keyset_t *daead, const char *what)
 
 
 /*
+ * The check's notes against a second scan of the text: a value the notes
+ * give is where strm_json_plain_path() finds it (none below an array, a
+ * map, or deeper than a record's records), and the check with notes
+ * takes what the one without takes.
+ */
+static int  notes_ok = 1, notes_found, notes_strmmeta;
+
+static const char  *note_paths[] = {
+    "strmMeta", "strmMeta/consentLevels", "strmMeta/eventContractRef",
+    "strmMeta/nonce", "strmMeta/timestamp", "strmMeta/keyLink", "sid",
+    "email", "age", "kind", "tags", "props", "props/a", "props/b", "addr",
+    "addr/street", "addr/geo", "addr/geo/lat", "addr/geo/lon", "alt",
+    "alt/zip", "items", "items/qty", "items/0", "flag", "note", "nope",
+    "addr/nope", "sid/x", "tags/0", "", "addr//zip", "strmMeta/", "/sid"
+};
+
+static void
+notes_match(strm_registry_t *reg, const char *ref, const char *body,
+    size_t len)
+{
+    int                   a, b, k;
+    size_t                i, n;
+    strm_rc_t             rc1, rc2;
+    const char           *p, *q;
+    strm_avro_notes_t     notes;
+    const strm_schema_t  *s;
+    const unsigned char  *v1, *e1, *v2, *e2;
+
+    s = strm_registry_schema(reg, ref, strlen(ref));
+    if (s == NULL || s->avro == NULL) {
+        return;
+    }
+
+    rc1 = strm_avro_text_check(s->avro, (const unsigned char *) body, len);
+    rc2 = strm_avro_text_check_notes(s->avro, (const unsigned char *) body,
+                                     len, &notes);
+
+    if (rc1 != rc2) {
+        printf("  notes: the checks differ: %d %d\n  in  %.*s\n", rc1, rc2,
+               (int) len, body);
+        notes_ok = 0;
+        return;
+    }
+
+    for (i = 0; rc1 == STRM_OK && i < sizeof(note_paths) / sizeof(char *);
+         i++)
+    {
+        a = strm_avro_text_at(&notes, note_paths[i], &v1, &e1);
+
+        if (!a) {
+            continue;
+        }
+
+        b = strm_json_plain_path((const unsigned char *) body, len,
+                                 note_paths[i], &v2, &e2);
+
+        if (!b || v1 != v2 || e1 != e2) {
+            printf("  notes: \"%s\" at %td-%td, scanned %d at %td-%td\n"
+                   "  in  %.*s\n", note_paths[i],
+                   v1 - (const unsigned char *) body,
+                   e1 - (const unsigned char *) body, b,
+                   b ? v2 - (const unsigned char *) body : 0,
+                   b ? e2 - (const unsigned char *) body : 0, (int) len,
+                   body);
+            notes_ok = 0;
+        }
+
+        notes_found++;
+        notes_strmmeta += (i == 1 || i == 2);
+
+        /* and member by member, as strmMeta's are read */
+        k = -1;
+        p = note_paths[i];
+
+        for ( ;; ) {
+            q = strchr(p, '/');
+            n = (q != NULL) ? (size_t) (q - p) : strlen(p);
+            k = strm_avro_text_member(&notes, k, p, n);
+
+            if (k < 0 || q == NULL) {
+                break;
+            }
+
+            p = q + 1;
+        }
+
+        if (k < 0 || notes.note[k].v != v1 || notes.note[k].vend != e1) {
+            printf("  notes: \"%s\" member by member: %d\n",
+                   note_paths[i], k);
+            notes_ok = 0;
+        }
+    }
+}
+
+
+/*
  * The text's way against the tree's: the same answer (code, field,
  * rule, detail), the same contract, consent and key, and the same
  * bytes written three ways; *text tells whether the text's way took it.
@@ -392,6 +490,8 @@ both_ways(strm_registry_t *reg, const char *ref, const char *body,
 
     memset(&rej1, 0, sizeof(rej1));
     memset(&rej2, 0, sizeof(rej2));
+
+    notes_match(reg, ref, body, len);
 
     strm_event_text_path = 1;
     rc1 = strm_event_parse(reg, ref, strlen(ref), STRM_SER_JSON,
@@ -970,6 +1070,12 @@ test_many(strm_registry_t *reg, strm_tink_keyset_t *daead)
     printf("  binary way: %d of %d valid events taken, %d of %d in all, "
            "%d mutated data\n", binaries_fast, binaries, bin_fast, bin_n,
            mutated_bin);
+    CHECK(notes_ok, "the check's notes: each value where a second scan "
+          "finds it");
+    CHECK(notes_found > EVENTS && notes_strmmeta > EVENTS / 4,
+          "the check's notes give values");
+    printf("  notes: %d values found, %d of strmMeta's\n", notes_found,
+           notes_strmmeta);
     CHECK(compared > EVENTS / 2 && binaries > EVENTS / 3
           && refused > EVENTS / 50, "enough events of each kind");
 
@@ -1041,6 +1147,186 @@ test_exact(strm_registry_t *reg, strm_tink_keyset_t *daead)
     CHECK(same(&ev, daead, "exact"), "exact: as the tree path");
 
     strm_event_free(&ev);
+}
+
+
+/*
+ * An event of more members than the check notes (acme/wide: strmMeta
+ * and 40 fields): still the text's way, its members past the notes
+ * read from the text, and some absent (defaults) on both sides of
+ * the notes' end; the same bytes as the tree's way.
+ */
+#define WIDE  "acme/wide/1.0.0"
+
+static void
+test_wide(strm_registry_t *reg, strm_tink_keyset_t *daead)
+{
+    int                   i, t, ok, dropped;
+    char                  body[4096], *p;
+    strm_rc_t             rc;
+    strm_avro_notes_t     notes;
+    const strm_schema_t  *s;
+
+    ok = 1;
+    dropped = 0;
+
+    for (t = 0; t < 3; t++) {
+        p = body;
+        /* consent levels with spaces too: written without them */
+        p += sprintf(p, "{\"strmMeta\":{\"eventContractRef\":\"%s\","
+                     "\"consentLevels\":%s}", WIDE,
+                     t == 2 ? "[ 2,\n1 ]" : "[2,1]");
+
+        for (i = 0; i < 40; i++) {
+            /* absent: every seventh, then every fifth, then none */
+            if ((t == 0 && i % 7 == 3) || (t == 1 && i % 5 == 4)) {
+                continue;
+            }
+
+            p += sprintf(p, ",\"f%02d\":%s%s%d%s", i, t == 2 ? " " : "",
+                         (i % 9 == 8) ? "null" : "\"v-",
+                         (i % 9 == 8) ? 0 : i, (i % 9 == 8) ? "" : "\"");
+
+            if (i % 9 == 8) {
+                /* "null0" is no token: take the 0 back */
+                p[-1] = ' ';
+            }
+        }
+
+        p += sprintf(p, "}");
+
+        if (!both_ways(reg, WIDE, body, p - body, daead, &i) || !i) {
+            printf("  wide %d: text's way %d\n  in  %s\n", t, i, body);
+            ok = 0;
+        }
+
+        s = strm_registry_schema(reg, WIDE, sizeof(WIDE) - 1);
+        rc = (s != NULL)
+             ? strm_avro_text_check_notes(s->avro,
+                                          (const unsigned char *) body,
+                                          p - body, &notes)
+             : STRM_E_NOT_FOUND;
+        dropped += (rc == STRM_OK && notes.dropped);
+    }
+
+    CHECK(ok, "wide events: the text's way, the same bytes as the tree's");
+    CHECK(dropped == 3, "wide events: more members than the notes hold");
+}
+
+
+/*
+ * A member whose name holds a '/' is no step of a hook's path: hook
+ * "a/b" takes member b of member a, not a member called "a/b".
+ */
+static void
+test_slash_name(strm_tink_keyset_t *daead)
+{
+    int             ok;
+    strm_jw_t       w;
+    strm_jw_obj_t   root, a;
+    strm_jw_mem_t   m, mb;
+    strm_jw_hook_t  hook = { "a/b", 3 };
+
+    ok = (strm_jw_init(&w, 64) == 0);
+
+    if (!ok) {
+        CHECK(0, "slash names: a writer");
+        return;
+    }
+
+    w.hooks = &hook;
+    w.nhooks = 1;
+    w.daead = daead;
+
+    strm_jw_root(&w, &root);
+
+    ok = (strm_jw_obj_begin(&w, &root, &root) == 0
+          && strm_jw_member(&w, &root, "a/b", 3, &m) == 0
+          && strm_jw_string(&w, "clear", 5) == 0
+          && strm_jw_member_end(&w, &m) == 0
+          && w.nenc == 0);
+
+    CHECK(ok && m.hook < 0, "slash names: \"a/b\" is not hook a/b");
+
+    ok = (strm_jw_member(&w, &root, "a", 1, &m) == 0
+          && strm_jw_obj_begin(&w, &a, &m.child) == 0
+          && strm_jw_member(&w, &a, "b", 1, &mb) == 0
+          && strm_jw_string(&w, "secret", 6) == 0
+          && strm_jw_member_end(&w, &mb) == 0
+          && strm_jw_obj_end(&w, &a) == 0
+          && strm_jw_member_end(&w, &m) == 0
+          && strm_jw_obj_end(&w, &root) == 0
+          && strm_jw_put(&w, "", 1) == 0);
+
+    CHECK(ok && w.nenc == 1 && strstr(w.data, "\"a/b\":\"clear\"") != NULL
+          && strstr(w.data, "secret") == NULL,
+          "slash names: member b of member a is");
+
+    strm_jw_free(&w);
+}
+
+
+/*
+ * The thread keeps the notes of its last check only: an event checked
+ * before another one is written by walking its text, not from the
+ * other's notes.
+ */
+static void
+test_stale(strm_registry_t *reg, strm_tink_keyset_t *daead)
+{
+    int            ok;
+    size_t         n1, n2;
+    strm_rc_t      rc;
+    strm_event_t   a, b, t;
+    strm_reject_t  rej;
+
+    static const char  body_a[] =
+        "{\"strmMeta\":{\"eventContractRef\":\"acme/all/1.0.0\","
+        "\"consentLevels\":[1]},\"sid\":\"s-a\",\"email\":\"a@x\","
+        "\"kind\":\"A\",\"tags\":[\"t\"],\"flag\":true,"
+        "\"note\":\"n-a\"}";
+    static const char  body_b[] =
+        "{\"strmMeta\":{\"eventContractRef\":\"acme/none/1.0.0\","
+        "\"billingId\":\"b\",\"consentLevels\":[2, 0]},"
+        "\"sid\":\"s-b\",\"age\":7,\"note\":\"n-b\"}";
+
+    rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                          (const unsigned char *) body_a,
+                          sizeof(body_a) - 1, &a, &rej);
+    ok = (rc == STRM_OK && a.text != NULL);
+
+    rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                          (const unsigned char *) body_b,
+                          sizeof(body_b) - 1, &b, &rej);
+    ok = ok && (rc == STRM_OK && b.text != NULL);
+
+    /* the tree's way of a, after b's check */
+    strm_event_text_path = 0;
+    rc = strm_event_parse(reg, RICH, sizeof(RICH) - 1, STRM_SER_JSON,
+                          (const unsigned char *) body_a,
+                          sizeof(body_a) - 1, &t, &rej);
+    strm_event_text_path = 1;
+    ok = ok && (rc == STRM_OK && t.text == NULL);
+
+    CHECK(ok, "stale notes: both events go the text's way");
+
+    CHECK(ok && strm_event_write(&a, 9, 8, UUID, daead, &n1) == STRM_OK
+          && strm_event_write(&t, 9, 8, UUID, daead, &n2) == STRM_OK
+          && n1 == n2 && a.len == t.len
+          && memcmp(a.json, t.json, a.len) == 0,
+          "stale notes: the event checked first written as the tree's "
+          "way writes it");
+
+    /* from its notes: consent levels written without the space */
+    CHECK(ok && strm_event_write(&b, 9, 8, NULL, NULL, &n1) == STRM_OK
+          && strstr(b.json, "\"s-b\"") != NULL
+          && strstr(b.json, "\"billingId\":\"b\"") != NULL
+          && strstr(b.json, "\"consentLevels\":[2,0]") != NULL,
+          "stale notes: the last one still written");
+
+    strm_event_free(&a);
+    strm_event_free(&b);
+    strm_event_free(&t);
 }
 
 
@@ -1132,6 +1418,9 @@ main(void)
           == STRM_OK, "a DAEAD keyset");
 
     test_exact(reg, daead);
+    test_wide(reg, daead);
+    test_slash_name(daead);
+    test_stale(reg, daead);
     test_registry(daead);
     test_many(reg, daead);
 
