@@ -206,9 +206,15 @@ ngx_http_strm_schema_serialize(ngx_http_request_t *r, strm_event_t *ev,
 
     ngx_free(msg->payload);
 
-    /* librdkafka frees the event with free() */
+    /*
+     * librdkafka copies the event into the message's own allocation
+     * (which it makes anyway), and the buffer goes back to the writer
+     * for the next event: no malloc() and free() of it per event
+     */
     msg->payload = (u_char *) ev->json;
     msg->len = ev->len;
+    msg->reuse = 1;
+    msg->size = ev->json_size;
     ev->json = NULL;
 
     msg->header_name[0] = "strm-schema-ref";

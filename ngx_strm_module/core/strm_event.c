@@ -56,6 +56,10 @@ int  strm_event_text_path = 1;
 static __thread strm_avro_notes_t  strm_event_notes;
 static __thread unsigned           strm_event_notes_n;
 
+/* a buffer given back for the thread's next strm_event_write() */
+static __thread char              *strm_event_spare;
+static __thread size_t             strm_event_spare_size;
+
 
 static const strm_avro_notes_t *
 strm_event_notes_of(const strm_event_t *ev)
@@ -840,8 +844,13 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     free(ev->json);
     ev->json = NULL;
     ev->len = 0;
+    ev->json_size = 0;
 
-    if (strm_jw_init(&w, 1024) != 0) {
+    if (strm_event_spare != NULL) {
+        strm_jw_init_buf(&w, strm_event_spare, strm_event_spare_size);
+        strm_event_spare = NULL;
+
+    } else if (strm_jw_init(&w, 1024) != 0) {
         return STRM_E_NOMEM;
     }
 
@@ -915,8 +924,30 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     *n = w.nenc;
     ev->json = w.data;
     ev->len = w.len - 1;
+    ev->json_size = w.size;
 
     return STRM_OK;
+}
+
+
+void
+strm_event_json_reuse(char *json, size_t size)
+{
+    /* the writer's first size, or grown for a larger event */
+    if (json != NULL && strm_event_spare == NULL && size >= 1024
+        && size <= 65536)
+    {
+        strm_event_spare = json;
+        strm_event_spare_size = size;
+        return;
+    }
+
+    free(json);
+
+    if (json == NULL) {
+        free(strm_event_spare);
+        strm_event_spare = NULL;
+    }
 }
 
 
@@ -1207,5 +1238,6 @@ strm_event_free(strm_event_t *ev)
 
     free(ev->json);
     ev->json = NULL;
+    ev->json_size = 0;
     ev->len = 0;
 }
