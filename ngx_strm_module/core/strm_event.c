@@ -171,6 +171,14 @@ strm_event_get(void *data, const char *path, int shallow, json_t **v)
 
     ev = data;
 
+    if (ev->key == NULL && ev->key_text != NULL
+        && (path == ev->contract->key_field
+            || strcmp(path, ev->contract->key_field) == 0))
+    {
+        *v = json_stringn_nocheck(ev->key_text, ev->key_len);
+        return (*v != NULL) ? STRM_OK : STRM_E_NOMEM;
+    }
+
     if (ev->key != NULL
         && (path == ev->contract->key_field
             || strcmp(path, ev->contract->key_field) == 0))
@@ -286,16 +294,30 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     ev->contract = c;
     ev->notes = strm_event_notes_n;
 
-    /* the key field, then the contract's rules */
-    rc = strm_event_text_get(ev, c->key_field, &ev->key);
+    /*
+     * The key field, then the contract's rules: a string's bytes where
+     * the text has them (its strings are plain: they are the value), no
+     * copy made; anything else as strm_event_text_get() finds it
+     */
+    if (strm_avro_text_at(notes, c->key_field, &v, &vend) && *v == '"') {
+        ev->key_text = (const char *) v + 1;
+        ev->key_len = vend - v - 2;
+        rc = strm_contract_check_key(c, ev->key_text, ev->key_len,
+                                     strm_event_get, ev, &rej);
 
-    if (rc == STRM_OK) {
-        rc = strm_contract_check_by(c, strm_event_get, ev, &rej);
+    } else {
+        rc = strm_event_text_get(ev, c->key_field, &ev->key);
+
+        if (rc == STRM_OK) {
+            rc = strm_contract_check_by(c, strm_event_get, ev, &rej);
+        }
     }
 
     if (rc != STRM_OK) {
         json_decref(ev->key);
         ev->key = NULL;
+        ev->key_text = NULL;
+        ev->key_len = 0;
         ev->text = NULL;
         ev->text_len = 0;
         ev->contract = NULL;
@@ -804,6 +826,11 @@ strm_event_decimal(char *p, int l)
 const char *
 strm_event_key(const strm_event_t *ev, size_t *len)
 {
+    if (ev->key == NULL && ev->key_text != NULL) {
+        *len = ev->key_len;
+        return ev->key_text;
+    }
+
     if (!json_is_string(ev->key)) {
         return NULL;
     }
@@ -1235,6 +1262,8 @@ strm_event_free(strm_event_t *ev)
 
     json_decref(ev->key);
     ev->key = NULL;
+    ev->key_text = NULL;
+    ev->key_len = 0;
 
     free(ev->json);
     ev->json = NULL;

@@ -72,6 +72,9 @@ typedef struct {
     size_t                  bin_len;
     unsigned                bin_plain;      /* no string to escape */
     json_t                 *key;            /* the key field's value */
+    /* or, with text, a string's bytes in it (not owned) */
+    const char             *key_text;
+    size_t                  key_len;
 
     /* sorted distinct consent levels, and as text: "0,1,3" */
     int                     levels[STRM_EVENT_MAX_LEVELS];
