@@ -253,7 +253,10 @@ ngx_http_strm_media_is(ngx_str_t *value, const char *type)
         p++;
     }
 
-    if ((size_t) (last - p) < n || ngx_strncasecmp(p, (u_char *) type, n))
+    /* the type as it is written (lowercase) needs no case folding */
+    if ((size_t) (last - p) < n
+        || (ngx_memcmp(p, type, n) != 0
+            && ngx_strncasecmp(p, (u_char *) type, n) != 0))
     {
         return 0;
     }
