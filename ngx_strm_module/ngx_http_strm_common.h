@@ -71,6 +71,11 @@ typedef struct {
     unsigned                     borrowed:1; /* payload is the request's
                                                (its body): librdkafka
                                                copies it, nobody frees it */
+    unsigned                     reuse:1;    /* payload is an event's
+                                               JSON (size bytes):
+                                               librdkafka copies it, the
+                                               writer gets it back */
+    size_t                       size;
     const u_char                *event_id;
     size_t                       event_id_len;
 

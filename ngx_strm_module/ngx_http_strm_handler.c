@@ -615,6 +615,13 @@ ngx_http_strm_ingest_send(ngx_http_request_t *r)
 
     rc = ngx_http_strm_kafka_produce(ctx->msg, in, r->connection->log);
 
+    if (ctx->msg->reuse) {
+        /* librdkafka copied it, or refused it: the writer has it back */
+        strm_event_json_reuse((char *) ctx->msg->payload, ctx->msg->size);
+        ctx->msg->payload = NULL;
+        ctx->msg->reuse = 0;
+    }
+
     if (rc != STRM_OK) {
         ngx_http_strm_inflight_free(in);
         ngx_http_strm_answer(r, rc);

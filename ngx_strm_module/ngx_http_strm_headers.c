@@ -12,9 +12,16 @@
 #include "ngx_http_strm_headers.h"
 
 
+/*
+ * A header of the name's length is compared with the lowercased name
+ * nginx's parser keeps of it (HTTP/1 and HTTP/2), the name asked for
+ * folded as it goes; a header without one (another module's) is
+ * compared case-insensitively both ways.
+ */
 ngx_table_elt_t *
 ngx_http_strm_header_in(ngx_http_request_t *r, const char *name, size_t len)
 {
+    size_t            j;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
@@ -34,9 +41,26 @@ ngx_http_strm_header_in(ngx_http_request_t *r, const char *name, size_t len)
             i = 0;
         }
 
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        if (h[i].key.len != len) {
+            continue;
+        }
+
+        if (h[i].lowcase_key == NULL) {
+            if (ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0) {
+                return &h[i];
+            }
+
+            continue;
+        }
+
+        for (j = 0;
+             j < len && h[i].lowcase_key[j] == ngx_tolower((u_char) name[j]);
+             j++)
         {
+            /* void */
+        }
+
+        if (j == len) {
             return &h[i];
         }
     }

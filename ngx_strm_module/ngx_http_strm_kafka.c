@@ -910,6 +910,9 @@ ngx_http_strm_kafka_exit_process(ngx_cycle_t *cycle)
 
     k = &ngx_http_strm_kafka;
 
+    /* the writer's buffer kept for the next event */
+    strm_event_json_reuse(NULL, 0);
+
     if (k->rk == NULL) {
         return;
     }
@@ -1122,9 +1125,11 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
     /*
      * A borrowed payload (the request's body as it came) is copied into
      * the message's own allocation: one malloc(), as our own copy would
-     * have cost, and nothing of the request's outlives it.
+     * have cost, and nothing of the request's outlives it.  So is an
+     * event's JSON whose buffer the writer takes back (msg->reuse).
      */
-    flags = msg->borrowed ? RD_KAFKA_MSG_F_COPY : RD_KAFKA_MSG_F_FREE;
+    flags = (msg->borrowed || msg->reuse) ? RD_KAFKA_MSG_F_COPY
+                                          : RD_KAFKA_MSG_F_FREE;
 
     if (!ngx_http_strm_kafka_ready()) {
         return STRM_E_NOT_READY;

@@ -206,9 +206,15 @@ ngx_http_strm_schema_serialize(ngx_http_request_t *r, strm_event_t *ev,
 
     ngx_free(msg->payload);
 
-    /* librdkafka frees the event with free() */
+    /*
+     * librdkafka copies the event into the message's own allocation
+     * (which it makes anyway), and the buffer goes back to the writer
+     * for the next event: no malloc() and free() of it per event
+     */
     msg->payload = (u_char *) ev->json;
     msg->len = ev->len;
+    msg->reuse = 1;
+    msg->size = ev->json_size;
     ev->json = NULL;
 
     msg->header_name[0] = "strm-schema-ref";
@@ -247,7 +253,10 @@ ngx_http_strm_media_is(ngx_str_t *value, const char *type)
         p++;
     }
 
-    if ((size_t) (last - p) < n || ngx_strncasecmp(p, (u_char *) type, n))
+    /* the type as it is written (lowercase) needs no case folding */
+    if ((size_t) (last - p) < n
+        || (ngx_memcmp(p, type, n) != 0
+            && ngx_strncasecmp(p, (u_char *) type, n) != 0))
     {
         return 0;
     }

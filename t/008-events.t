@@ -1422,3 +1422,21 @@ Strm-Schema-Ref: strmprivacy/demo/1.0.2
 [error]
 [alert]
 [emerg]
+
+
+
+=== TEST 63: header names and the media type in another case (STRM-SCHEMA-REF, content-type: Application/JSON): 204, read as JSON
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- more_headers
+content-type: Application/JSON
+STRM-SCHEMA-REF: strmprivacy/demo/1.0.2
+--- request eval
+"POST /event\n" . Strm::Test::strm_json(Strm::Test::strm_demo_event())
+--- error_code: 204
+--- no_error_log
+[error]
+[alert]
+[emerg]

@@ -56,6 +56,10 @@ int  strm_event_text_path = 1;
 static __thread strm_avro_notes_t  strm_event_notes;
 static __thread unsigned           strm_event_notes_n;
 
+/* a buffer given back for the thread's next strm_event_write() */
+static __thread char              *strm_event_spare;
+static __thread size_t             strm_event_spare_size;
+
 
 static const strm_avro_notes_t *
 strm_event_notes_of(const strm_event_t *ev)
@@ -166,6 +170,14 @@ strm_event_get(void *data, const char *path, int shallow, json_t **v)
     strm_event_t  *ev;
 
     ev = data;
+
+    if (ev->key == NULL && ev->key_text != NULL
+        && (path == ev->contract->key_field
+            || strcmp(path, ev->contract->key_field) == 0))
+    {
+        *v = json_stringn_nocheck(ev->key_text, ev->key_len);
+        return (*v != NULL) ? STRM_OK : STRM_E_NOMEM;
+    }
 
     if (ev->key != NULL
         && (path == ev->contract->key_field
@@ -282,16 +294,30 @@ strm_event_text(const strm_registry_t *reg, const strm_schema_t *s,
     ev->contract = c;
     ev->notes = strm_event_notes_n;
 
-    /* the key field, then the contract's rules */
-    rc = strm_event_text_get(ev, c->key_field, &ev->key);
+    /*
+     * The key field, then the contract's rules: a string's bytes where
+     * the text has them (its strings are plain: they are the value), no
+     * copy made; anything else as strm_event_text_get() finds it
+     */
+    if (strm_avro_text_at(notes, c->key_field, &v, &vend) && *v == '"') {
+        ev->key_text = (const char *) v + 1;
+        ev->key_len = vend - v - 2;
+        rc = strm_contract_check_key(c, ev->key_text, ev->key_len,
+                                     strm_event_get, ev, &rej);
 
-    if (rc == STRM_OK) {
-        rc = strm_contract_check_by(c, strm_event_get, ev, &rej);
+    } else {
+        rc = strm_event_text_get(ev, c->key_field, &ev->key);
+
+        if (rc == STRM_OK) {
+            rc = strm_contract_check_by(c, strm_event_get, ev, &rej);
+        }
     }
 
     if (rc != STRM_OK) {
         json_decref(ev->key);
         ev->key = NULL;
+        ev->key_text = NULL;
+        ev->key_len = 0;
         ev->text = NULL;
         ev->text_len = 0;
         ev->contract = NULL;
@@ -800,6 +826,11 @@ strm_event_decimal(char *p, int l)
 const char *
 strm_event_key(const strm_event_t *ev, size_t *len)
 {
+    if (ev->key == NULL && ev->key_text != NULL) {
+        *len = ev->key_len;
+        return ev->key_text;
+    }
+
     if (!json_is_string(ev->key)) {
         return NULL;
     }
@@ -840,8 +871,13 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     free(ev->json);
     ev->json = NULL;
     ev->len = 0;
+    ev->json_size = 0;
 
-    if (strm_jw_init(&w, 1024) != 0) {
+    if (strm_event_spare != NULL) {
+        strm_jw_init_buf(&w, strm_event_spare, strm_event_spare_size);
+        strm_event_spare = NULL;
+
+    } else if (strm_jw_init(&w, 1024) != 0) {
         return STRM_E_NOMEM;
     }
 
@@ -915,8 +951,30 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     *n = w.nenc;
     ev->json = w.data;
     ev->len = w.len - 1;
+    ev->json_size = w.size;
 
     return STRM_OK;
+}
+
+
+void
+strm_event_json_reuse(char *json, size_t size)
+{
+    /* the writer's first size, or grown for a larger event */
+    if (json != NULL && strm_event_spare == NULL && size >= 1024
+        && size <= 65536)
+    {
+        strm_event_spare = json;
+        strm_event_spare_size = size;
+        return;
+    }
+
+    free(json);
+
+    if (json == NULL) {
+        free(strm_event_spare);
+        strm_event_spare = NULL;
+    }
 }
 
 
@@ -1204,8 +1262,11 @@ strm_event_free(strm_event_t *ev)
 
     json_decref(ev->key);
     ev->key = NULL;
+    ev->key_text = NULL;
+    ev->key_len = 0;
 
     free(ev->json);
     ev->json = NULL;
+    ev->json_size = 0;
     ev->len = 0;
 }

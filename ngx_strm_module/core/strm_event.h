@@ -72,6 +72,9 @@ typedef struct {
     size_t                  bin_len;
     unsigned                bin_plain;      /* no string to escape */
     json_t                 *key;            /* the key field's value */
+    /* or, with text, a string's bytes in it (not owned) */
+    const char             *key_text;
+    size_t                  key_len;
 
     /* sorted distinct consent levels, and as text: "0,1,3" */
     int                     levels[STRM_EVENT_MAX_LEVELS];
@@ -80,6 +83,7 @@ typedef struct {
 
     char                   *json;           /* serialized, malloc()ed */
     size_t                  len;
+    size_t                  json_size;      /* json's allocation */
 
     /*
      * With text: which check of its thread noted where its fields are
@@ -154,6 +158,14 @@ const char *strm_event_key(const strm_event_t *ev, size_t *len);
  */
 strm_rc_t strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
     const char *key_link, strm_tink_keyset_t *daead, size_t *n);
+
+/*
+ * A JSON strm_event_write() wrote (ev->json, ev->json_size), given back
+ * once its bytes are copied out: the thread's next strm_event_write()
+ * writes into it instead of allocating a buffer.  The thread keeps one
+ * (another is freed); json NULL frees the one kept.
+ */
+void strm_event_json_reuse(char *json, size_t size);
 
 /*
  * One encrypted field back: the plaintext bytes (malloc()ed, free with

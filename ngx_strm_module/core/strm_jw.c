@@ -67,6 +67,17 @@ strm_jw_init(strm_jw_t *w, size_t size)
 
 
 void
+strm_jw_init_buf(strm_jw_t *w, char *data, size_t size)
+{
+    memset(w, 0, sizeof(strm_jw_t));
+
+    w->data = data;
+    w->size = size;
+    w->rc = STRM_E_NOMEM;
+}
+
+
+void
 strm_jw_free(strm_jw_t *w)
 {
     if (w->data != NULL) {

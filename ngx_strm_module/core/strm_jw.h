@@ -104,6 +104,8 @@ typedef struct {
 
 
 int strm_jw_init(strm_jw_t *w, size_t size);
+/* a writer on data (malloc()ed, size bytes), which it owns from now */
+void strm_jw_init_buf(strm_jw_t *w, char *data, size_t size);
 void strm_jw_free(strm_jw_t *w);
 
 /* the context of the top-level object, and of a value with no path */

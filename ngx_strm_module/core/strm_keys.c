@@ -434,11 +434,27 @@ strm_keys_slot(strm_keys_t *k, const char *link, uint32_t *hash)
 {
     size_t    i;
     uint32_t  h;
+    uint64_t  w, x;
 
-    h = 2166136261u;
+    if (strnlen(link, STRM_UUID_LEN) == STRM_UUID_LEN) {
+        /* a UUID eight bytes at a time, the last eight overlapping */
+        x = 0;
 
-    for (i = 0; i < STRM_UUID_LEN && link[i]; i++) {
-        h = (h ^ (unsigned char) link[i]) * 16777619u;
+        for (i = 0; i < STRM_UUID_LEN - 8; i += 8) {
+            memcpy(&w, link + i, 8);
+            x = (x ^ w) * 0x9e3779b97f4a7c15ULL;
+        }
+
+        memcpy(&w, link + STRM_UUID_LEN - 8, 8);
+        x = (x ^ w) * 0xff51afd7ed558ccdULL;
+        h = (uint32_t) (x >> 32);
+
+    } else {
+        h = 2166136261u;
+
+        for (i = 0; i < STRM_UUID_LEN && link[i]; i++) {
+            h = (h ^ (unsigned char) link[i]) * 16777619u;
+        }
     }
 
     /* 0 marks an empty way */

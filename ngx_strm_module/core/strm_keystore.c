@@ -37,12 +37,24 @@
 /* session || window: the key of the windows table */
 #define STRM_KEYSTORE_SW_LEN   (STRM_KEYSTORE_HMAC_LEN + 8)
 
+/* strm_keystore_winner()'s memo of winners found: slots (a power of
+   two), two ways */
+#define STRM_KEYSTORE_WIN_MEMO 4096
+
 
 /* a link strm_keystore_has() found, and the store's commit it read */
 typedef struct {
     size_t                  txnid;          /* 0: none */
     char                    link[STRM_UUID_LEN];
 } strm_keystore_memo_t;
+
+
+/* a winner strm_keystore_winner() found, and the store's commit it read */
+typedef struct {
+    size_t                  txnid;          /* 0: none */
+    unsigned char           sw[STRM_KEYSTORE_SW_LEN];
+    char                    link[STRM_UUID_LEN];
+} strm_keystore_win_t;
 
 
 struct strm_keystore_s {
@@ -63,6 +75,7 @@ struct strm_keystore_s {
     char                   *path;
     MDB_txn                *rd;             /* a reset read transaction */
     strm_keystore_memo_t   *memo;           /* strm_keystore_has() */
+    strm_keystore_win_t    *win;            /* strm_keystore_winner() */
 };
 
 /* LMDB's map: two thirds of the size; the slot file: the rest */
@@ -292,6 +305,13 @@ strm_keystore_close(strm_keystore_t *ks)
     }
 
     free(ks->memo);
+
+    if (ks->win != NULL) {
+        OPENSSL_cleanse(ks->win,
+                        STRM_KEYSTORE_WIN_MEMO * sizeof(strm_keystore_win_t));
+        free(ks->win);
+    }
+
     mdb_env_close(ks->env);
     free(ks->path);
     free(ks);
@@ -1806,22 +1826,69 @@ strm_keystore_applied(strm_keystore_t *ks, int32_t partition, int64_t *next)
 }
 
 
+/*
+ * A winner found is remembered with the id of the store's last commit
+ * then, as strm_keystore_has() remembers a link: asked again while the
+ * store's last commit is still that one, the windows table is as it
+ * was and the answer needs no lookup.  Any commit since (of any
+ * process: a winner applied, a link shredded, forgotten or purged) and
+ * a session not found take the lookup, which remembers its answer.
+ */
 int
 strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     int64_t window, char *link)
 {
-    int            rc, found;
-    MDB_val        k, lk;
-    MDB_txn       *txn;
-    unsigned char  sw[STRM_KEYSTORE_SW_LEN];
+    int                   rc, found;
+    uint64_t              a;
+    MDB_val               k, lk;
+    MDB_txn              *txn;
+    MDB_envinfo           info;
+    unsigned char         sw[STRM_KEYSTORE_SW_LEN];
+    strm_keystore_win_t  *m, t;
+
+    memcpy(sw, session, STRM_KEYSTORE_HMAC_LEN);
+    strm_put_u64(sw + STRM_KEYSTORE_HMAC_LEN, (uint64_t) window);
+
+    if (ks->win == NULL) {
+        ks->win = calloc(STRM_KEYSTORE_WIN_MEMO, sizeof(strm_keystore_win_t));
+    }
+
+    m = NULL;
+
+    if (ks->win != NULL) {
+        /* a session is an HMAC: any eight of its bytes are as good */
+        memcpy(&a, session, 8);
+        a = (a ^ ((uint64_t) window * 0x9e3779b97f4a7c15ULL))
+            * 0xff51afd7ed558ccdULL;
+        m = &ks->win[(a >> 32) & (STRM_KEYSTORE_WIN_MEMO - 2)];
+
+        /* the way that has it in front */
+        if (m[1].txnid != 0 && memcmp(m[1].sw, sw, sizeof(sw)) == 0) {
+            t = m[0];
+            m[0] = m[1];
+            m[1] = t;
+        }
+
+        if (m->txnid != 0
+            && memcmp(m->sw, sw, sizeof(sw)) == 0
+            && mdb_env_info(ks->env, &info) == MDB_SUCCESS
+            && info.me_last_txnid == m->txnid)
+        {
+            memcpy(link, m->link, STRM_UUID_LEN);
+            link[STRM_UUID_LEN] = '\0';
+            return 1;
+        }
+
+        /* another session in front goes behind */
+        if (m->txnid != 0 && memcmp(m->sw, sw, sizeof(sw)) != 0) {
+            m[1] = m[0];
+        }
+    }
 
     rc = strm_keystore_read(ks, &txn);
     if (rc != MDB_SUCCESS) {
         return strm_keystore_fail(ks, NULL, rc);
     }
-
-    memcpy(sw, session, STRM_KEYSTORE_HMAC_LEN);
-    strm_put_u64(sw + STRM_KEYSTORE_HMAC_LEN, (uint64_t) window);
 
     k.mv_data = sw;
     k.mv_size = sizeof(sw);
@@ -1832,6 +1899,18 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     if (found) {
         memcpy(link, lk.mv_data, STRM_UUID_LEN);
         link[STRM_UUID_LEN] = '\0';
+    }
+
+    if (m != NULL) {
+        if (found) {
+            m->txnid = mdb_txn_id(txn);
+            memcpy(m->sw, sw, sizeof(sw));
+            memcpy(m->link, link, STRM_UUID_LEN);
+
+        } else {
+            /* nothing of a forgotten winner stays behind */
+            OPENSSL_cleanse(m, sizeof(strm_keystore_win_t));
+        }
     }
 
     strm_keystore_read_done(ks, txn);

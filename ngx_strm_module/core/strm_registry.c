@@ -1682,19 +1682,32 @@ strm_rc_t
 strm_contract_check_by(const strm_contract_t *c, strm_field_get_pt get,
     void *data, strm_reject_t *rej)
 {
+    return strm_contract_check_key(c, NULL, 0, get, data, rej);
+}
+
+
+strm_rc_t
+strm_contract_check_key(const strm_contract_t *c, const char *key,
+    size_t key_len, strm_field_get_pt get, void *data, strm_reject_t *rej)
+{
     int                       m;
     size_t                    i;
     json_t                   *v;
     strm_rc_t                 rc;
     const strm_validation_t  *val;
 
-    rc = get(data, c->key_field, 0, &v);
-    if (rc != STRM_OK) {
-        return rc;
-    }
+    if (key != NULL) {
+        m = (key_len != 0);
 
-    m = json_is_string(v) && json_string_length(v) != 0;
-    json_decref(v);
+    } else {
+        rc = get(data, c->key_field, 0, &v);
+        if (rc != STRM_OK) {
+            return rc;
+        }
+
+        m = json_is_string(v) && json_string_length(v) != 0;
+        json_decref(v);
+    }
 
     if (!m) {
         return strm_reject(rej, STRM_E_KEY_EMPTY, c->key_field, "keyField",
@@ -1704,25 +1717,30 @@ strm_contract_check_by(const strm_contract_t *c, strm_field_get_pt get,
     for (i = 0; i < c->nvalidations; i++) {
         val = &c->validations[i];
 
-        rc = get(data, val->field, 0, &v);
-        if (rc != STRM_OK) {
-            return rc;
-        }
+        if (key != NULL && strcmp(val->field, c->key_field) == 0) {
+            m = strm_regex_match(val->re, key, key_len);
 
-        if (v == NULL || json_is_null(v)) {
+        } else {
+            rc = get(data, val->field, 0, &v);
+            if (rc != STRM_OK) {
+                return rc;
+            }
+
+            if (v == NULL || json_is_null(v)) {
+                json_decref(v);
+                continue;
+            }
+
+            if (!json_is_string(v)) {
+                json_decref(v);
+                return strm_reject(rej, STRM_E_VALIDATION, val->field,
+                                   "regex", "the field is not a string");
+            }
+
+            m = strm_regex_match(val->re, json_string_value(v),
+                                 json_string_length(v));
             json_decref(v);
-            continue;
         }
-
-        if (!json_is_string(v)) {
-            json_decref(v);
-            return strm_reject(rej, STRM_E_VALIDATION, val->field, "regex",
-                               "the field is not a string");
-        }
-
-        m = strm_regex_match(val->re, json_string_value(v),
-                             json_string_length(v));
-        json_decref(v);
 
         if (m != 1) {
             return strm_reject(rej, STRM_E_VALIDATION, val->field, "regex",

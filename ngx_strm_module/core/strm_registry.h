@@ -149,6 +149,15 @@ strm_rc_t strm_contract_check_by(const strm_contract_t *c,
     strm_field_get_pt get, void *data, strm_reject_t *rej);
 
 /*
+ * The same with the key field's value known to be a string: its bytes
+ * (key_len of them at key), not asked of get(), for the key's own rule
+ * and for the validations of the key field.
+ */
+strm_rc_t strm_contract_check_key(const strm_contract_t *c,
+    const char *key, size_t key_len, strm_field_get_pt get, void *data,
+    strm_reject_t *rej);
+
+/*
  * Does the contract fit the schema: are its key field, PII fields and
  * validation fields all fields of the schema?
  */

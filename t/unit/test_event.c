@@ -1174,6 +1174,112 @@ test_foreign_contract(void)
 
 
 /*
+ * The text's way reads the key field's string where the body has it:
+ * no copy (no jansson string) made for it; the tree's way's value is
+ * the same bytes.
+ */
+static void
+test_key_in_text(void)
+{
+    size_t          len, tlen;
+    strm_rc_t       rc;
+    const char     *key, *tkey, *body;
+    strm_event_t    ev, tree;
+    strm_reject_t   rej;
+
+    body = DEMO_EVENT;
+
+    memset(&ev, 0, sizeof(ev));
+    rc = strm_event_parse(reg, DEMO, sizeof(DEMO) - 1, J,
+                          (const unsigned char *) body, strlen(body), &ev,
+                          &rej);
+    key = (rc == STRM_OK) ? strm_event_key(&ev, &len) : NULL;
+
+    CHECK(rc == STRM_OK && ev.text != NULL && ev.key == NULL
+          && key != NULL && key > body && key + len < body + strlen(body)
+          && len == strlen(PII "-key")
+          && memcmp(key, PII "-key", len) == 0,
+          "key in text: the key field's bytes in the body itself");
+
+    strm_event_text_path = 0;
+    memset(&tree, 0, sizeof(tree));
+    rc = strm_event_parse(reg, DEMO, sizeof(DEMO) - 1, J,
+                          (const unsigned char *) body, strlen(body), &tree,
+                          &rej);
+    strm_event_text_path = 1;
+    tkey = (rc == STRM_OK) ? strm_event_key(&tree, &tlen) : NULL;
+
+    CHECK(tree.text == NULL && tkey != NULL && key != NULL && tlen == len
+          && memcmp(tkey, key, len) == 0,
+          "key in text: the tree's way has the same key");
+
+    strm_event_free(&ev);
+    strm_event_free(&tree);
+    CHECK(ev.key_text == NULL && ev.key_len == 0,
+          "key in text: gone with the event");
+}
+
+
+/*
+ * A JSON given back (strm_event_json_reuse()) is where the thread's
+ * next strm_event_write() writes, byte for byte what a fresh buffer
+ * gets; one too large to keep, and the one kept at NULL, are freed.
+ */
+static void
+test_json_reuse(void)
+{
+    char           *mine, *fresh;
+    strm_rc_t       rc;
+    strm_event_t    ev;
+    strm_reject_t   rej;
+
+    memset(&ev, 0, sizeof(ev));
+    rc = strm_event_parse(reg, DEMO, sizeof(DEMO) - 1, J,
+                          (const unsigned char *) DEMO_EVENT,
+                          sizeof(DEMO_EVENT) - 1, &ev, &rej);
+    CHECK(rc == STRM_OK && SER(&ev) == STRM_OK && ev.json_size == 1024,
+          "reuse: written into a buffer of its own");
+    fresh = (ev.json != NULL) ? strdup(ev.json) : NULL;
+
+    /* a buffer of another size, full of what the last event left */
+    mine = malloc(4096);
+    if (mine == NULL || fresh == NULL) {
+        CHECK(0, "reuse: malloc");
+        free(mine);
+        free(fresh);
+        strm_event_free(&ev);
+        return;
+    }
+
+    memset(mine, 'x', 4096);
+    strm_event_json_reuse(mine, 4096);
+
+    CHECK(SER(&ev) == STRM_OK && ev.json == mine && ev.json_size == 4096
+          && ev.len == strlen(fresh) && strcmp(ev.json, fresh) == 0,
+          "reuse: the next write is in the buffer given back, the same "
+          "bytes");
+
+    /* taken: the write after it has a buffer of its own */
+    CHECK(SER(&ev) == STRM_OK && ev.json_size == 1024
+          && strcmp(ev.json, fresh) == 0,
+          "reuse: a buffer given back is taken once");
+
+    /* kept, then freed (valgrind and ASan see the frees) */
+    strm_event_json_reuse(ev.json, ev.json_size);
+    ev.json = NULL;
+    strm_event_json_reuse(malloc(1 << 20), 1 << 20);
+    strm_event_json_reuse(NULL, 0);
+
+    CHECK(SER(&ev) == STRM_OK && ev.json_size == 1024
+          && strcmp(ev.json, fresh) == 0,
+          "reuse: after the one kept is freed, a buffer of its own");
+
+    free(fresh);
+    strm_event_free(&ev);
+}
+
+
+/*
  * The event's JSON is written by strm_event_dumps(), not json_dumps():
  * the bytes must be jansson's, for every escape, number and nesting.
  */
@@ -1306,6 +1412,8 @@ main(int argc, char **argv)
     test_dead_letter();
     test_foreign_contract();
     test_dumps();
+    test_json_reuse();
+    test_key_in_text();
 
     strm_registry_free(reg);
     strm_registry_free(loose);

@@ -300,7 +300,7 @@ other_writer(const char *file)
     int               st, won;
     char              link[STRM_UUID_LEN + 1];
     pid_t             pid;
-    strm_keyrec_t     f, g, cand, got;
+    strm_keyrec_t     f, g, n, cand, got;
     unsigned char     h[32];
     strm_keystore_t  *ks, *other;
 
@@ -359,6 +359,18 @@ other_writer(const char *file)
           && strm_keystore_has(ks, f.link) == 1,
           "other writer: its record is seen again");
 
+    /* strm_keystore_winner() remembers its winners the same way */
+    memset(link, 0, sizeof(link));
+    CHECK(strm_keystore_winner(ks, f.session, 1, link) == 1
+          && strcmp(link, f.link) == 0
+          && strm_keystore_winner(ks, f.session, 2, link) == 0
+          && strm_keystore_winner(ks, g.session, 1, link) == 0,
+          "other writer: its winner is seen again, in its window only");
+    memset(link, 0, sizeof(link));
+    CHECK(strm_keystore_winner(ks, f.session, 1, link) == 1
+          && strcmp(link, f.link) == 0,
+          "other writer: its winner is seen a third time");
+
     pid = fork();
 
     if (pid == 0) {
@@ -378,6 +390,36 @@ other_writer(const char *file)
     CHECK(strm_keystore_has(ks, f.link) == 0
           && strm_keystore_get(ks, f.link, &got) == 0,
           "other writer: the link it shredded is gone");
+    CHECK(strm_keystore_winner(ks, f.session, 1, link) == 0,
+          "other writer: the winner it shredded is gone");
+
+    /* a new winner of that session and window, by another process */
+    make_fleet(&n, 79);
+    memcpy(n.session, f.session, STRM_KEYSTORE_HMAC_LEN);
+
+    pid = fork();
+
+    if (pid == 0) {
+        if (strm_keystore_open(file, 1 << 24, 0, &other, NULL, 0)
+            != STRM_OK
+            || strm_keystore_apply(other, 1, 0, &n, NULL, &won) != 1
+            || won != 1)
+        {
+            _exit(1);
+        }
+
+        strm_keystore_close(other);
+        _exit(0);
+    }
+
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)
+          && WEXITSTATUS(st) == 0,
+          "other writer: the other process applied a new winner");
+    CHECK(strm_keystore_winner(ks, n.session, 1, link) == 1
+          && strcmp(link, n.link) == 0
+          && strm_keystore_winner(ks, n.session, 1, link) == 1
+          && strcmp(link, n.link) == 0,
+          "other writer: the session's new winner is seen");
 
     CHECK(strm_keystore_winner(ks, g.session, 1, link) == 0,
           "other writer: this process's session not yet");
@@ -390,6 +432,8 @@ other_writer(const char *file)
           && strm_keystore_shred(ks, g.link) == 1
           && strm_keystore_has(ks, g.link) == 0,
           "other writer: a link this process shreds is gone at once");
+    CHECK(strm_keystore_winner(ks, g.session, 1, link) == 0,
+          "other writer: a winner this process shreds is gone at once");
 
     strm_keystore_close(ks);
 }

@@ -477,6 +477,93 @@ test_contract(strm_registry_t *reg)
 }
 
 
+/* strm_contract_check_key()'s get: fields of a document, counted */
+typedef struct {
+    json_t      *doc;
+    const char  *key_field;
+    int          key_asked;
+    int          asked;
+} kget_t;
+
+
+static strm_rc_t
+kget(void *data, const char *path, int shallow, json_t **v)
+{
+    kget_t  *g = data;
+
+    (void) shallow;
+
+    g->asked++;
+    g->key_asked += (strcmp(path, g->key_field) == 0);
+    *v = json_incref(strm_json_path(g->doc, path));
+
+    return STRM_OK;
+}
+
+
+/*
+ * The rules with the key field's value given as bytes: the key's own
+ * rule and the key field's validations take those bytes, get() is
+ * never asked for the key field; the other fields are asked of it.
+ */
+static void
+test_contract_key(strm_registry_t *reg)
+{
+    kget_t                  g;
+    strm_rc_t               rc;
+    strm_reject_t           rej;
+    const strm_contract_t  *c;
+
+    c = strm_registry_contract(reg, "strmprivacy/example/1.3.0", 25);
+    if (c == NULL) {
+        CHECK(0, "key: example contract");
+        return;
+    }
+
+    memset(&g, 0, sizeof(g));
+    memset(&rej, 0, sizeof(rej));
+    g.doc = json_loads("{\"consistentValue\":\"\"}", 0, NULL);
+    g.key_field = c->key_field;
+
+    rc = strm_contract_check_key(c, "session-1", 9, kget, &g, &rej);
+    CHECK(rc == STRM_OK && g.key_asked == 0,
+          "key: a key given as bytes passes, its field never asked");
+
+    rc = strm_contract_check_key(c, "session-1", 0, kget, &g, &rej);
+    CHECK(rc == STRM_E_KEY_EMPTY && strcmp(rej.field, "consistentValue") == 0
+          && strcmp(rej.rule, "keyField") == 0 && g.key_asked == 0,
+          "key: an empty key given as bytes is refused");
+
+    /* the key field's validation (^.+$) on the bytes given */
+    rc = strm_contract_check_key(c, "a\nb", 3, kget, &g, &rej);
+    CHECK(rc == STRM_E_VALIDATION
+          && strcmp(rej.field, "consistentValue") == 0
+          && strcmp(rej.rule, "regex") == 0 && g.key_asked == 0,
+          "key: the key field's validation takes the bytes given");
+
+    rc = strm_contract_check_by(c, kget, &g, &rej);
+    CHECK(rc == STRM_E_KEY_EMPTY && g.key_asked > 0,
+          "key: strm_contract_check_by() asks get() for it");
+    json_decref(g.doc);
+
+    c = strm_registry_contract(reg, "strmprivacy/clickstream/1.0.0", 29);
+    if (c == NULL) {
+        CHECK(0, "key: clickstream contract");
+        return;
+    }
+
+    memset(&g, 0, sizeof(g));
+    g.doc = json_loads("{\"url\":\"secret\"}", 0, NULL);
+    g.key_field = c->key_field;
+
+    rc = strm_contract_check_key(c, "s1", 2, kget, &g, &rej);
+    CHECK(rc == STRM_E_VALIDATION && strcmp(rej.field, "url") == 0
+          && g.asked > 0 && g.key_asked == 0,
+          "key: the other fields' validations ask get()");
+    json_decref(g.doc);
+}
+
+
 static void
 test_regex(strm_registry_t *reg)
 {
@@ -567,6 +654,7 @@ main(int argc, char **argv)
         test_load(reg);
         test_json_schema(reg);
         test_contract(reg);
+        test_contract_key(reg);
         test_regex(reg);
         strm_registry_free(reg);
     }
