@@ -578,8 +578,12 @@ strm_derive_meta(const strm_registry_t *reg, json_t *event,
 static int
 strm_derive_uuid(const char *s, size_t len)
 {
-    size_t  i;
+    size_t         i;
+    unsigned char  r;
 
+    static const unsigned char  dash[STRM_UUID_LEN] = {
+        [8] = 1, [13] = 1, [18] = 1, [23] = 1
+    };
     static const unsigned char  hex[256] = {
         ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
         ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
@@ -593,15 +597,14 @@ strm_derive_uuid(const char *s, size_t len)
         return 0;
     }
 
+    /* every byte a hex digit but at the dashes' places (checked above) */
+    r = 1;
+
     for (i = 0; i < len; i++) {
-        if (!hex[(unsigned char) s[i]] && i != 8 && i != 13 && i != 18
-            && i != 23)
-        {
-            return 0;
-        }
+        r &= hex[(unsigned char) s[i]] | dash[i];
     }
 
-    return 1;
+    return r;
 }
 
 
@@ -1537,17 +1540,29 @@ strm_derive_escaped_len(const unsigned char *p, size_t n)
     unsigned char  c;
 
     m = n + 2;
+    i = 0;
 
-    for (i = 0; i < n; i++) {
-        c = p[i];
+    for ( ;; ) {
+        /* printable ASCII, many bytes at a time (strm_jscan.c) */
+        i += strm_jscan_plain((const char *) p + i, n - i);
+
+        if (i == n) {
+            return m;
+        }
+
+        c = p[i++];
 
         if (c < 0x20 || c == '"' || c == '\\') {
             m += (c == '"' || c == '\\' || c == '\b' || c == '\f'
                   || c == '\n' || c == '\r' || c == '\t') ? 1 : 5;
+            continue;
+        }
+
+        /* UTF-8 as it is */
+        while (i < n && p[i] >= 0x80) {
+            i++;
         }
     }
-
-    return m;
 }
 
 
