@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <openssl/crypto.h>
 
 #include "strm_b64.h"
@@ -578,8 +582,16 @@ strm_derive_meta(const strm_registry_t *reg, json_t *event,
 static int
 strm_derive_uuid(const char *s, size_t len)
 {
-    size_t  i;
+    size_t         i;
+    unsigned char  r;
+#if defined(__SSE2__)
+    uint32_t       m;
+    __m128i        v, lo, ok;
+#endif
 
+    static const unsigned char  dash[STRM_UUID_LEN] = {
+        [8] = 1, [13] = 1, [18] = 1, [23] = 1
+    };
     static const unsigned char  hex[256] = {
         ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
         ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
@@ -593,15 +605,35 @@ strm_derive_uuid(const char *s, size_t len)
         return 0;
     }
 
-    for (i = 0; i < len; i++) {
-        if (!hex[(unsigned char) s[i]] && i != 8 && i != 13 && i != 18
-            && i != 23)
-        {
-            return 0;
-        }
+    /* every byte a hex digit but at the dashes' places (checked above) */
+    r = 1;
+    i = 0;
+
+#if defined(__SSE2__)
+    /* the first 32 bytes 16 at a time: a digit, or a letter from a to f
+       once made lower case (no other byte becomes one) */
+    m = 0;
+
+    for ( /* void */ ; i < 32; i += 16) {
+        v = _mm_loadu_si128((const __m128i *) (s + i));
+        lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        ok = _mm_or_si128(
+                 _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                               _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))),
+                 _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
+                               _mm_cmplt_epi8(lo, _mm_set1_epi8('f' + 1))));
+        m |= (uint32_t) _mm_movemask_epi8(ok) << i;
     }
 
-    return 1;
+    /* the dashes at 8, 13, 18 and 23 */
+    r = (m | 0x00842100) == 0xffffffff;
+#endif
+
+    for ( /* void */ ; i < len; i++) {
+        r &= hex[(unsigned char) s[i]] | dash[i];
+    }
+
+    return r;
 }
 
 
@@ -1537,17 +1569,29 @@ strm_derive_escaped_len(const unsigned char *p, size_t n)
     unsigned char  c;
 
     m = n + 2;
+    i = 0;
 
-    for (i = 0; i < n; i++) {
-        c = p[i];
+    for ( ;; ) {
+        /* printable ASCII, many bytes at a time (strm_jscan.c) */
+        i += strm_jscan_plain((const char *) p + i, n - i);
+
+        if (i == n) {
+            return m;
+        }
+
+        c = p[i++];
 
         if (c < 0x20 || c == '"' || c == '\\') {
             m += (c == '"' || c == '\\' || c == '\b' || c == '\f'
                   || c == '\n' || c == '\r' || c == '\t') ? 1 : 5;
+            continue;
+        }
+
+        /* UTF-8 as it is */
+        while (i < n && p[i] >= 0x80) {
+            i++;
         }
     }
-
-    return m;
 }
 
 

@@ -23,7 +23,7 @@
 
 /* 1 for the bytes a string holds as they are: printable ASCII, not '"'
    and not '\' */
-static const unsigned char  strm_jscan_plain[256] = {
+static const unsigned char  strm_jscan_plain_byte[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -49,14 +49,19 @@ typedef struct {
 static int strm_jscan_value(strm_jscan_t *s);
 static int strm_jscan_object_body(strm_jscan_t *s);
 static int strm_jscan_array(strm_jscan_t *s);
-static int strm_jscan_string(strm_jscan_t *s, int *esc);
+static inline int strm_jscan_string(strm_jscan_t *s, int *esc);
+static int strm_jscan_string_rest(strm_jscan_t *s, const unsigned char *p,
+    int *esc);
 static int strm_jscan_escape(strm_jscan_t *s);
-static int strm_jscan_number(strm_jscan_t *s);
+static inline int strm_jscan_number(strm_jscan_t *s);
+static int strm_jscan_number_rest(strm_jscan_t *s);
 static int strm_jscan_literal(strm_jscan_t *s, const char *lit, size_t n);
 static inline void strm_jscan_space(strm_jscan_t *s);
 static int strm_jscan_hex(int c);
-static const unsigned char *strm_jscan_run(const unsigned char *p,
+static const unsigned char *strm_jscan_ascii(const unsigned char *p,
     const unsigned char *end);
+static inline const unsigned char *strm_jscan_run(const unsigned char *p,
+    const unsigned char *end) __attribute__((always_inline));
 
 
 int
@@ -161,6 +166,7 @@ strm_jscan_object_body(strm_jscan_t *s)
 {
     int                   esc;
     size_t                i, n, len;
+    uint64_t              seen, bit;
     const unsigned char  *name, *nend;
     strm_jscan_member_t  *m;
     const unsigned char  *names[STRM_JSCAN_MEMBERS];
@@ -180,6 +186,7 @@ strm_jscan_object_body(strm_jscan_t *s)
     }
 
     n = 0;
+    seen = 0;
 
     for ( ;; ) {
         if (s->p == s->end || *s->p != '"') {
@@ -201,11 +208,21 @@ strm_jscan_object_body(strm_jscan_t *s)
 
             len = s->p - 1 - name;
 
-            for (i = 0; i < n; i++) {
-                if (lens[i] == len && memcmp(names[i], name, len) == 0) {
-                    return 0;
+            /* a name's bit of its length and last byte: the earlier
+               names are compared only when the bit was set before */
+            bit = (uint64_t) 1
+                  << ((len + (len ? name[len - 1] : 0) * 5) & 63);
+
+            if (seen & bit) {
+                for (i = 0; i < n; i++) {
+                    if (lens[i] == len && memcmp(names[i], name, len) == 0)
+                    {
+                        return 0;
+                    }
                 }
             }
+
+            seen |= bit;
 
             names[n] = name;
             lens[n] = len;
@@ -315,20 +332,35 @@ strm_jscan_array(strm_jscan_t *s)
 }
 
 
-/* the string at s->p (its opening quote); *esc 1 when it has an escape */
-static int
+/*
+ * The string at s->p (its opening quote); *esc 1 when it has an escape.
+ * Inline for the common string, plain to its closing quote.
+ */
+static inline int
 strm_jscan_string(strm_jscan_t *s, int *esc)
 {
-    size_t                n;
-    const unsigned char  *p, *q;
+    const unsigned char  *p;
 
     *esc = 0;
-    p = s->p + 1;
+    p = strm_jscan_run(s->p + 1, s->end);
+
+    if (p < s->end && *p == '"') {
+        s->p = p + 1;
+        return 1;
+    }
+
+    return strm_jscan_string_rest(s, p, esc);
+}
+
+
+/* the string from p on, where its plain run stopped */
+static int
+strm_jscan_string_rest(strm_jscan_t *s, const unsigned char *p, int *esc)
+{
+    size_t                n;
+    const unsigned char  *q;
 
     for ( ;; ) {
-        /* the plain run: printable ASCII but '"' and '\' */
-        p = strm_jscan_run(p, s->end);
-
         if (p == s->end) {
             return 0;
         }
@@ -347,27 +379,29 @@ strm_jscan_string(strm_jscan_t *s, int *esc)
             }
 
             p = s->p;
-            continue;
-        }
 
-        if (*p < 0x20) {
+        } else if (*p < 0x20) {
             return 0;
+
+        } else {
+            /* UTF-8: up to the next ASCII byte */
+            q = p;
+
+            while (q < s->end && *q >= 0x80) {
+                q++;
+            }
+
+            n = q - p;
+
+            if (!strm_jscan_utf8(p, n)) {
+                return 0;
+            }
+
+            p = q;
         }
 
-        /* UTF-8: up to the next ASCII byte */
-        q = p;
-
-        while (q < s->end && *q >= 0x80) {
-            q++;
-        }
-
-        n = q - p;
-
-        if (!strm_jscan_utf8(p, n)) {
-            return 0;
-        }
-
-        p = q;
+        /* the plain run: printable ASCII but '"' and '\' */
+        p = strm_jscan_run(p, s->end);
     }
 }
 
@@ -382,7 +416,7 @@ strm_jscan_string(strm_jscan_t *s, int *esc)
 #define STRM_JSCAN_HIGHS  0x8080808080808080ULL
 #define strm_jscan_zero(x)  (((x) - STRM_JSCAN_ONES) & ~(x))
 
-static const unsigned char *
+static inline const unsigned char *
 strm_jscan_run(const unsigned char *p, const unsigned char *end)
 {
     uint64_t  x, q, b;
@@ -424,7 +458,54 @@ strm_jscan_run(const unsigned char *p, const unsigned char *end)
         p += 8;
     }
 
-    while (p < end && strm_jscan_plain[*p]) {
+    while (p < end && strm_jscan_plain_byte[*p]) {
+        p++;
+    }
+
+    return p;
+}
+
+
+size_t
+strm_jscan_plain(const char *p, size_t n)
+{
+    return strm_jscan_run((const unsigned char *) p,
+                          (const unsigned char *) p + n)
+           - (const unsigned char *) p;
+}
+
+
+/* past the ASCII bytes at p, 16 at a time with SSE2, else 8 */
+static const unsigned char *
+strm_jscan_ascii(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t  x;
+
+#if defined(__SSE2__)
+    int       m;
+
+    while (end - p >= 16) {
+        m = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) p));
+
+        if (m != 0) {
+            return p + __builtin_ctz((unsigned) m);
+        }
+
+        p += 16;
+    }
+#endif
+
+    while (end - p >= 8) {
+        memcpy(&x, p, 8);
+
+        if (x & STRM_JSCAN_HIGHS) {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < end && *p < 0x80) {
         p++;
     }
 
@@ -547,6 +628,13 @@ strm_jscan_utf8(const unsigned char *p, size_t n)
     i = 0;
 
     while (i < n) {
+        /* ASCII: the plain run's bytes, and '"', '\' and controls */
+        i += strm_jscan_ascii(p + i, p + n) - (p + i);
+
+        if (i == n) {
+            break;
+        }
+
         c = p[i];
 
         if (c < 0x80) {
@@ -614,8 +702,34 @@ strm_jscan_literal(strm_jscan_t *s, const char *lit, size_t n)
  * reals go through jansson (overflow; in compact text, the form jansson
  * writes): rare in events.
  */
-static int
+static inline int
 strm_jscan_number(strm_jscan_t *s)
+{
+    const unsigned char  *p;
+
+    /* inline: a non-negative integer of up to 18 digits, not 0, ended
+       by what may follow a value in compact text */
+    p = s->p;
+
+    if (p < s->end && *p >= '1' && *p <= '9') {
+        do {
+            p++;
+        } while (p < s->end && *p >= '0' && *p <= '9');
+
+        if (p - s->p <= 18
+            && p < s->end && (*p == ',' || *p == '}' || *p == ']'))
+        {
+            s->p = p;
+            return 1;
+        }
+    }
+
+    return strm_jscan_number_rest(s);
+}
+
+
+static int
+strm_jscan_number_rest(strm_jscan_t *s)
 {
     int                   real;
     size_t                n, digits;

@@ -81,6 +81,12 @@ int strm_jscan_member(const char *p, const char *end, const char *name,
 /* in accepted text: past the value at p */
 const char *strm_jscan_skip(const char *p, const char *end);
 
+/*
+ * How many of the n bytes at p, from the first, a JSON string holds as
+ * they are: printable ASCII but '"' and '\' (16 at a time with SSE2).
+ */
+size_t strm_jscan_plain(const char *p, size_t n);
+
 /* 1 when the n bytes are UTF-8 as jansson takes it (no surrogates) */
 int strm_jscan_utf8(const unsigned char *p, size_t n);
 

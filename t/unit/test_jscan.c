@@ -13,6 +13,7 @@
  * failed".
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,6 +236,91 @@ main(void)
               && vend - v == 2 && memcmp(v, "-1", 2) == 0,
               "index incomplete: the scan finds the value");
     }
+
+    /* the plain run: where the first byte a string cannot hold as it
+       is stops it, at every place of a text longer than 16 + 8 */
+    {
+        int            ok;
+        size_t         at, k;
+        char           t[48];
+        static const char  stop[] = { '"', '\\', 0x1f, 0, (char) 0x80,
+                                      (char) 0xff };
+
+        ok = 1;
+
+        for (k = 0; k < sizeof(stop); k++) {
+            for (at = 0; at < sizeof(t); at++) {
+                memset(t, 'a', sizeof(t));
+                t[at] = stop[k];
+                ok &= strm_jscan_plain(t, sizeof(t)) == at;
+                ok &= strm_jscan_plain(t, at) == at;
+            }
+        }
+
+        memset(t, '~', sizeof(t));
+        ok &= strm_jscan_plain(t, sizeof(t)) == sizeof(t);
+        ok &= strm_jscan_plain(t, 0) == 0;
+        t[0] = 0x7f;
+        t[47] = ' ';
+        ok &= strm_jscan_plain(t, sizeof(t)) == sizeof(t);
+        CHECK(ok, "plain run: stops at each special byte, at each place");
+    }
+
+    /* duplicates among names that share the scan's filter (the same
+       length and last byte), and among those that do not */
+    {
+        char    t[64 * 8 + 8], *w;
+        size_t  i;
+
+        w = t;
+        *w++ = '{';
+
+        for (i = 0; i < 64; i++) {
+            w += sprintf(w, "%s\"%c%cz\":1", i ? "," : "",
+                         'a' + (int) (i % 8), 'a' + (int) (i / 8));
+        }
+
+        strcpy(w, "}");
+        scan_is(t, ALL, 1, "64 names, 8 to a filter's bit: unique");
+
+        w[-5] = 'b';
+        scan_is(t, ALL, 0, "the last of 64 names a duplicate of the 16th");
+        w[-5] = 'h';
+        w[-6] = 'a';
+        scan_is(t, ALL, 0, "the last of 64 names a duplicate of the 57th");
+    }
+
+    scan_is("{\"ab\":1,\"cb\":2,\"ab\":3}", ALL, 0,
+            "a duplicate after a name of the same bit");
+    scan_is("{\"ab\":1,\"cb\":2}", ALL, 1, "two names of the same bit");
+    scan_is("{\"\":1,\"\":2}", ALL, 0, "empty names, twice");
+    scan_is("{\"\":1,\"a\":{\"\":2}}", ALL, 1,
+            "empty names in two objects");
+
+    /* integers: the inline path and the others */
+    scan_is("{\"a\":123456789012345678}", ALL, 1, "18 digits, inline");
+    scan_is("{\"a\":1234567890123456789}", ALL, 0, "19 digits");
+    scan_is("{\"a\":[9,10,0,-7]}", ALL, 1, "integers in an array");
+    scan_is("{\"a\":-0}", ALL, 0, "-0, compact");
+    scan_is("{\"a\":-0}", 0, 1, "-0");
+    scan_is("{\"a\":12 }", 0, 1, "an integer, then a space");
+    scan_is("{\"a\":12", ALL, 0, "an integer at the end");
+    scan_is("{\"a\":12x}", ALL, 0, "an integer, then a letter");
+    scan_is("{\"a\":12.5}", ALL, 1, "a real after digits");
+
+    /* UTF-8 after a long ASCII run, and a bad byte after one */
+    scan_is("{\"a\":\"0123456789abcdefghij\xc3\xa9\"}", ALL, 1,
+            "UTF-8 after 20 ASCII bytes");
+    CHECK(strm_jscan_utf8((const unsigned char *)
+                          "0123456789abcdefghijklm\xc3\xa9", 25)
+          && !strm_jscan_utf8((const unsigned char *)
+                              "0123456789abcdefghijklm\xc3(", 25)
+          && !strm_jscan_utf8((const unsigned char *)
+                              "0123456789abcdefghijklmnop\xed\xa0\x80",
+                              29)
+          && strm_jscan_utf8((const unsigned char *)
+                             "0123456789abcdefghijklmnopqrstuv", 32),
+          "UTF-8 checked after long ASCII runs");
 
     return UNIT_DONE();
 }

@@ -1470,7 +1470,7 @@ static int
 strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
 {
     int                      n;
-    size_t                   i, l, outlen, nfailed;
+    size_t                   i, l, nl, outlen, nfailed;
     const char              *out;
     strm_rc_t                rc, frc;
     strm_decrypt_rec_t      *rec;
@@ -1582,8 +1582,12 @@ strm_decrypt_record(strm_decrypt_t *d, rd_kafka_message_t *rkm)
         dv->n.kept++;
         dv->n.key_missing += res.key_missing ? 1 : 0;
 
-        for (l = 0; l < STRM_DECRYPT_LEVELS; l++) {
+        /* up to the level of its last decrypted field, not all 64 */
+        for (l = 0, nl = 0; nl < res.decrypted && l < STRM_DECRYPT_LEVELS;
+             l++)
+        {
             dv->n.by_level[l] += res.by_level[l];
+            nl += res.by_level[l];
         }
 
         /*
