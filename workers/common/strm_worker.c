@@ -619,6 +619,25 @@ strm_w_lag(rd_kafka_t *consumer)
 }
 
 
+int
+strm_w_unanswered(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+
 rd_kafka_resp_err_t
 strm_w_commit(rd_kafka_t *consumer,
     const rd_kafka_topic_partition_list_t *offsets, int ms)

@@ -158,6 +158,8 @@ int64_t strm_w_lag(rd_kafka_t *consumer);
 typedef void (*strm_w_rebalance_pt)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
 
+/* 1: err says Kafka did not answer (in time, or at all), not a refusal */
+int strm_w_unanswered(rd_kafka_resp_err_t err);
 rd_kafka_resp_err_t strm_w_commit(rd_kafka_t *consumer,
     const rd_kafka_topic_partition_list_t *offsets, int ms);
 int strm_w_consumer_close(rd_kafka_t *consumer, int ms,

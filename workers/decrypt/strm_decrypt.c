@@ -433,8 +433,8 @@ strm_decrypt_stop(strm_w_t *w)
                    "not committed is read again", rd_kafka_err2str(err));
     }
 
-    ms = (err == RD_KAFKA_RESP_ERR_NO_ERROR
-          || err == RD_KAFKA_RESP_ERR__NO_OFFSET) ? STRM_DECRYPT_KAFKA_MS : 0;
+    /* an answer that refuses still lets the member leave its group */
+    ms = strm_w_unanswered(err) ? 0 : STRM_DECRYPT_KAFKA_MS;
 
     d->lag = strm_w_lag(d->consumer);
     (void) strm_w_consumer_close(d->consumer, ms, strm_decrypt_rebalance);

@@ -164,8 +164,9 @@ typedef struct {
     int64_t               started;
 
     /*
-     * while draining: when the drain ends, and whether Kafka failed to
-     * answer a commit or the keys' ends (nothing more is tried then)
+     * while draining: when the drain ends, and whether Kafka did not
+     * answer a commit, the keys topic's metadata or its ends in time
+     * (nothing more is tried then; an answer that refuses is not that)
      */
     int64_t               drain_end;
     int                   kafka_failed;
@@ -1359,8 +1360,13 @@ strm_export_keys_assign(strm_export_t *x)
         return -1;
     }
 
-    err = rd_kafka_metadata(x->applier, 0, rkt, &md, 5000);
+    n = strm_export_kafka_ms(x);
+    err = n > 0 ? rd_kafka_metadata(x->applier, 0, rkt, &md,
+                                    n < 5000 ? n : 5000)
+                : RD_KAFKA_RESP_ERR__TIMED_OUT;
     rd_kafka_topic_destroy(rkt);
+
+    x->kafka_failed |= (x->drain_end != 0 && strm_w_unanswered(err));
 
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR
         && (md->topic_cnt != 1 || md->topics[0].partition_cnt <= 0))
@@ -1645,43 +1651,65 @@ strm_export_keys_purge(strm_export_t *x, int64_t now)
 static int
 strm_export_keys_current(strm_export_t *x)
 {
-    int                  ms;
-    int32_t              i, behind;
-    int64_t              lo, hi, *end, deadline, ends;
-    rd_kafka_resp_err_t  err;
+    int                               ms;
+    int32_t                           i, behind;
+    int64_t                          *end, deadline;
+    rd_kafka_resp_err_t               err;
+    rd_kafka_topic_partition_t       *tp;
+    rd_kafka_topic_partition_list_t  *l;
 
     if (strm_export_keys_assign(x) != 0) {
         return -1;
     }
 
     end = calloc(x->nkparts, sizeof(int64_t));
-    if (end == NULL) {
+    l = rd_kafka_topic_partition_list_new(x->nkparts);
+
+    if (end == NULL || l == NULL) {
         snprintf(x->conn.last_error, sizeof(x->conn.last_error),
                  "keys_store: out of memory");
+        free(end);
+        if (l != NULL) {
+            rd_kafka_topic_partition_list_destroy(l);
+        }
         return -1;
     }
 
-    /* one bound for the ends of all partitions, not one each */
-    ends = strm_w_now_ms() + strm_export_kafka_ms(x);
-
+    /*
+     * The ends of all partitions in one request, bounded: "the offset at
+     * the latest time" is the end.  rd_kafka_query_watermark_offsets()
+     * does not keep to its timeout when the broker stops answering (the
+     * demo's exporter waited there for minutes); this call does.
+     */
     for (i = 0; i < x->nkparts; i++) {
-        lo = hi = 0;
-        ms = (int) (ends - strm_w_now_ms());
-        err = ms > 0
-              ? rd_kafka_query_watermark_offsets(x->applier, x->topics[0], i,
-                                                 &lo, &hi, ms)
-              : RD_KAFKA_RESP_ERR__TIMED_OUT;
+        rd_kafka_topic_partition_list_add(l, x->topics[0], i)->offset =
+            RD_KAFKA_OFFSET_END;
+    }
 
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            x->kafka_failed = (x->drain_end != 0);
-            snprintf(x->conn.last_error, sizeof(x->conn.last_error),
-                     "keys topic \"%s\" partition %d: end: %s", x->topics[0],
-                     (int) i, rd_kafka_err2str(err));
-            free(end);
-            return -1;
+    ms = strm_export_kafka_ms(x);
+    err = ms > 0 ? rd_kafka_offsets_for_times(x->applier, l, ms)
+                 : RD_KAFKA_RESP_ERR__TIMED_OUT;
+
+    for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < l->cnt; i++) {
+        tp = &l->elems[i];
+
+        if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            err = tp->err;
+
+        } else if (tp->partition >= 0 && tp->partition < x->nkparts) {
+            end[tp->partition] = tp->offset < 0 ? 0 : tp->offset;
         }
+    }
 
-        end[i] = hi;
+    rd_kafka_topic_partition_list_destroy(l);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        x->kafka_failed |= (x->drain_end != 0 && strm_w_unanswered(err));
+        snprintf(x->conn.last_error, sizeof(x->conn.last_error),
+                 "keys topic \"%s\": ends: %s", x->topics[0],
+                 rd_kafka_err2str(err));
+        free(end);
+        return -1;
     }
 
     deadline = strm_w_now_ms() + x->conn.timeout;
@@ -2362,9 +2390,7 @@ strm_export_commit(strm_export_t *x, strm_export_part_t *p, int64_t offset,
 
     err = strm_w_commit(x->consumer, l, strm_export_kafka_ms(x));
 
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && x->drain_end != 0) {
-        x->kafka_failed = 1;
-    }
+    x->kafka_failed |= (x->drain_end != 0 && strm_w_unanswered(err));
 
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         p->committed = offset;

@@ -321,4 +321,37 @@ check "and that the others are read again at the next start" \
     grep -q '7 more batches not closed: they are read again' "$W/stuck.log"
 check "nothing was written" test -z "$(ls -A "$W/out-stuck" 2> /dev/null)"
 
+# A broker that stops answering (frozen, its connections open) while a
+# batch is retried: each retry asks the keys topic's ends first, and
+# librdkafka's rd_kafka_query_watermark_offsets() did not keep to its
+# timeout then (the demo's exporter hung there for minutes); the stop
+# still ends within the drain's 30 s
+strm_devbroker_start -n 1 -P 2 || { FAIL "devbroker again"; finish; }
+check "a keys topic of 2 partitions on a new broker" ctl_quiet topic/keys/2
+export_conf frozen g-frozen "$W/frozen.mdb"
+sed -i -e '/session.timeout.ms/d' -e '/heartbeat.interval.ms/d' "$W/frozen.conf"
+"$EXPORT" -c "$W/frozen.conf" &
+XPID=$!
+check "an exporter joins" \
+    wait_status "$W/frozen.status" "s['records'] == 0 and s['lag'] == 0"
+# its directory becomes a file: no object can be written
+rmdir "$W/out-frozen" && : > "$W/out-frozen"
+gen candidates 40 41 > "$W/frozen.tsv"
+check "2 key records" produce "$W/frozen.tsv"
+check "a batch that cannot be written is retried" \
+    wait_status "$W/frozen.status" "s['batches_waiting'] >= 1 and s['records'] == 2"
+kill -STOP "$DB_PID"
+sleep 2
+kill -TERM "$XPID"
+for ((i = 0; i < 400; i++)); do
+    kill -0 "$XPID" 2> /dev/null || break
+    sleep 0.1
+done
+check "TERM with the broker frozen: the exporter is gone within 40 s" \
+    bash -c "! kill -0 $XPID 2> /dev/null"
+kill -9 "$XPID" 2> /dev/null
+wait "$XPID"
+XPID=
+kill -CONT "$DB_PID"
+
 finish
