@@ -9,32 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "strm_avro_bin.h"
+#include "strm_jscan.h"
+#include "strm_json.h"
 
 
 #define STRM_AVRO_BIN_DEPTH  32     /* the tree's way goes to 64 */
 #define STRM_AVRO_BIN_KEYS   16     /* a map's keys, checked for twins */
 #define STRM_AVRO_BIN_BYTES  256    /* bytes and fixed, as code points */
 #define STRM_AVRO_BIN_LINKS  64     /* as strm_avro_resolve() follows */
-
-
-/*
- * Does any of a word's eight bytes need an escape in JSON: below 0x20,
- * '"' or '\\' ((x - n) & ~x & 0x80.. finds a byte below n; a byte
- * equal to c is a zero byte of x ^ c)?
- */
-#define STRM_AVRO_BIN_ONES  0x0101010101010101ULL
-#define STRM_AVRO_BIN_HIGH  0x8080808080808080ULL
-#define strm_avro_bin_zero(x)                                                \
-    (((x) - STRM_AVRO_BIN_ONES) & ~(x) & STRM_AVRO_BIN_HIGH)
-#define strm_avro_bin_escape(x)                                              \
-    ((((x) - STRM_AVRO_BIN_ONES * 0x20) & ~(x) & STRM_AVRO_BIN_HIGH)          \
-     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '"'))                  \
-     | strm_avro_bin_zero((x) ^ (STRM_AVRO_BIN_ONES * '\\')))
 
 
 typedef enum {
@@ -430,111 +413,28 @@ strm_avro_bin_real(strm_avro_bin_rd_t *rd, int is_float, double *d)
 
 
 /*
- * The length of the well-formed UTF-8 sequence at p (a byte >= 0x80),
- * 0 when it is not one: no overlong form, no surrogate, nothing above
- * U+10FFFF (jansson's rules)
- */
-static size_t
-strm_avro_bin_seq(const unsigned char *p, size_t n)
-{
-    size_t    k, i;
-    unsigned  c, v, min;
-
-    c = p[0];
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        k = 2;
-        v = c & 0x1f;
-        min = 0x80;
-
-    } else if (c >= 0xe0 && c <= 0xef) {
-        k = 3;
-        v = c & 0x0f;
-        min = 0x800;
-
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        k = 4;
-        v = c & 0x07;
-        min = 0x10000;
-
-    } else {
-        return 0;
-    }
-
-    if (n < k) {
-        return 0;
-    }
-
-    for (i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        return 0;
-    }
-
-    return k;
-}
-
-
-/*
- * UTF-8 as jansson's json_stringn() takes it (a NUL too), eight bytes
- * at a time while they are ASCII that JSON writes as it is; rd->esc
- * set when a byte needs an escape (a control character, '"', '\\')
+ * UTF-8 as jansson's json_stringn() takes it (a NUL too), passing
+ * ASCII that JSON writes as it is by strm_jscan_plain(); rd->esc set
+ * when a byte needs an escape (a control character, '"', '\\')
  */
 static int
 strm_avro_bin_utf8(strm_avro_bin_rd_t *rd, const unsigned char *p,
     size_t n)
 {
     size_t         i, k;
-    uint64_t       x;
     unsigned char  c;
-#if defined(__SSE2__)
-    int            m;
-    __m128i        v;
-#endif
 
     i = 0;
 
     for ( ;; ) {
-#if defined(__SSE2__)
-        /* sixteen at a time: '"', '\\', and below 0x20 or 0x80 and up
-         * (a signed byte below 0x20) */
-        while (n - i >= 16) {
-            v = _mm_loadu_si128((const __m128i *) (p + i));
-            m = _mm_movemask_epi8(
-                    _mm_or_si128(
-                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
-
-            if (m != 0) {
-                break;
-            }
-
-            i += 16;
-        }
-#endif
-
-        while (n - i >= 8) {
-            memcpy(&x, p + i, 8);
-
-            if ((x & STRM_AVRO_BIN_HIGH) | strm_avro_bin_escape(x)) {
-                break;
-            }
-
-            i += 8;
-        }
+        /* past the bytes JSON writes as they are (strm_jscan's run) */
+        i += strm_jscan_plain((const char *) p + i, n - i);
 
         if (i == n) {
             return 1;
         }
 
-        /* the last bytes, or ASCII up to what stopped the words */
+        /* ASCII up to what stopped the run */
         while (p[i] < 0x80) {
             c = p[i];
 
@@ -547,7 +447,7 @@ strm_avro_bin_utf8(strm_avro_bin_rd_t *rd, const unsigned char *p,
             }
         }
 
-        k = strm_avro_bin_seq(p + i, n - i);
+        k = strm_json_utf8(p + i, p + n);
 
         if (k == 0) {
             return 0;

@@ -9,10 +9,7 @@
 #include <string.h>
 
 #include "strm_json.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "strm_jscan.h"
 
 
 /*
@@ -40,8 +37,6 @@ static json_t *strm_json_literal(strm_json_parser_t *ps, const char *word,
     size_t n, json_t *value);
 static int strm_json_string(strm_json_parser_t *ps, const char **out,
     size_t *len, char *stack, char **heap);
-static size_t strm_json_utf8(const unsigned char *p,
-    const unsigned char *end);
 static int strm_json_hex4(const unsigned char *p, unsigned *cp);
 static void strm_json_ws(strm_json_parser_t *ps);
 
@@ -549,12 +544,7 @@ strm_json_hex4(const unsigned char *p, unsigned *cp)
 }
 
 
-/*
- * The length of the well-formed UTF-8 sequence at p (a byte >= 0x80),
- * 0 when it is not one: no overlong form, no surrogate, nothing above
- * U+10FFFF (jansson's rules)
- */
-static size_t
+size_t
 strm_json_utf8(const unsigned char *p, const unsigned char *end)
 {
     size_t    n, i;
@@ -601,70 +591,22 @@ strm_json_utf8(const unsigned char *p, const unsigned char *end)
 }
 
 
-#define STRM_JSON_ONES     0x0101010101010101ULL
-#define STRM_JSON_HIGH     0x8080808080808080ULL
-#define strm_json_zero(x)  (((x) - STRM_JSON_ONES) & ~(x) & STRM_JSON_HIGH)
-
-
 ssize_t
 strm_json_plain_string(const unsigned char *p, const unsigned char *end)
 {
     size_t                n;
-    uint64_t              x;
     unsigned char         c;
     const unsigned char  *start;
-#if defined(__SSE2__)
-    int                   m;
-    __m128i               v;
-#endif
 
     start = ++p;
 
     while (p < end) {
-#if defined(__SSE2__)
-        /* sixteen bytes at a time while none is special: '"', '\\', and
-         * below 0x20 or 0x80 and up (below 0x20 as a signed byte) */
-        while (end - p >= 16) {
-            v = _mm_loadu_si128((const __m128i *) p);
-            m = _mm_movemask_epi8(
-                    _mm_or_si128(
-                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                     _mm_cmpeq_epi8(v,
-                                                    _mm_set1_epi8('\\'))),
-                        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
-
-            if (m != 0) {
-                p += __builtin_ctz((unsigned) m);
-                goto special;
-            }
-
-            p += 16;
-        }
-#endif
-
-        /* eight bytes at a time while none is special: ASCII, no control
-         * character, no '"' or '\\' */
-        while (end - p >= 8) {
-            memcpy(&x, p, 8);
-
-            if (((x - STRM_JSON_ONES * 0x20) & ~x & STRM_JSON_HIGH)
-                | (x & STRM_JSON_HIGH)
-                | strm_json_zero(x ^ (STRM_JSON_ONES * '"'))
-                | strm_json_zero(x ^ (STRM_JSON_ONES * '\\')))
-            {
-                break;
-            }
-
-            p += 8;
-        }
+        /* past the bytes JSON has as they are (strm_jscan's run) */
+        p += strm_jscan_plain((const char *) p, end - p);
 
         if (p == end) {
             break;
         }
-
-#if defined(__SSE2__)
-    special:
-#endif
 
         c = *p;
 

@@ -48,6 +48,13 @@ json_t *strm_json_parse_object(const unsigned char *body, size_t len,
  */
 ssize_t strm_json_plain_string(const unsigned char *p,
     const unsigned char *end);
+
+/*
+ * The length of the well-formed UTF-8 sequence at p (a byte >= 0x80),
+ * 0 when it is not one: no overlong form, no surrogate, nothing above
+ * U+10FFFF (jansson's rules)
+ */
+size_t strm_json_utf8(const unsigned char *p, const unsigned char *end);
 size_t strm_json_plain_integer(const unsigned char *p,
     const unsigned char *end, int64_t *v);
 
