@@ -306,12 +306,8 @@ check "8 batches open, one in each partition" \
     wait_status "$W/stuck.status" "s['batches_open'] == 8 and s['records'] == 16"
 strm_devbroker_stop
 kill -TERM "$XPID"
-for ((i = 0; i < 400; i++)); do
-    kill -0 "$XPID" 2> /dev/null || break
-    sleep 0.1
-done
 check "TERM with the broker gone: the exporter is gone within 40 s" \
-    bash -c "! kill -0 $XPID 2> /dev/null"
+    strm_wait_gone "$XPID" 40
 kill -9 "$XPID" 2> /dev/null
 wait "$XPID"
 check "it exits saying the batch it could not commit was not written" \
@@ -343,12 +339,8 @@ check "a batch that cannot be written is retried" \
 kill -STOP "$DB_PID"
 sleep 2
 kill -TERM "$XPID"
-for ((i = 0; i < 400; i++)); do
-    kill -0 "$XPID" 2> /dev/null || break
-    sleep 0.1
-done
 check "TERM with the broker frozen: the exporter is gone within 40 s" \
-    bash -c "! kill -0 $XPID 2> /dev/null"
+    strm_wait_gone "$XPID" 40
 kill -9 "$XPID" 2> /dev/null
 wait "$XPID"
 XPID=

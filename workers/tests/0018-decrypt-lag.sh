@@ -127,12 +127,8 @@ check "it reads 5 more records, their dead letters acked" \
     wait_status "s['malformed'] == 5 and s['in_flight'] == 0"
 strm_devbroker_stop
 kill -TERM "$DPID"
-for ((i = 0; i < 300; i++)); do
-    kill -0 "$DPID" 2> /dev/null || break
-    sleep 0.1
-done
 check "TERM with the broker gone: strm-decrypt is gone within 30 s" \
-    bash -c "! kill -0 $DPID 2> /dev/null"
+    strm_wait_gone "$DPID" 30
 kill -9 "$DPID" 2> /dev/null
 wait "$DPID"
 DPID=

@@ -147,6 +147,18 @@ CONF
 }
 
 
+# strm_wait_gone PID SECONDS: until the process is gone (0), at most
+# SECONDS (1)
+strm_wait_gone() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$1" 2> /dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+
 # strm_wait_ready PORT: polls the gateway's /ready (strm_ready) until it
 # answers 200, at most 10 s, as a load balancer's health check would
 strm_wait_ready() {
