@@ -30,7 +30,7 @@
 static ngx_int_t ngx_http_strm_ingest_handler(ngx_http_request_t *r);
 static void ngx_http_strm_body_handler(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_body_copy(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg, ngx_uint_t borrow);
+    ngx_http_strm_message_t *msg);
 static strm_rc_t ngx_http_strm_ingest_check(ngx_http_request_t *r);
 static void ngx_http_strm_ingest_dead_letter(ngx_http_request_t *r,
     ngx_http_strm_message_t *dead);
@@ -175,8 +175,11 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_strm_cleanup;
     cln->data = r;
 
-    /* raw: the body goes to Kafka as it came, copied by librdkafka */
-    rc = ngx_http_strm_body_copy(r, msg, slcf->raw);
+    /*
+     * raw: the body goes to Kafka as it came, copied by librdkafka;
+     * otherwise the event is read where it is
+     */
+    rc = ngx_http_strm_body_copy(r, msg);
     if (rc != STRM_OK) {
         ngx_http_strm_answer(r, rc);
         return;
@@ -229,14 +232,17 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
 
 
 /*
- * The body as one heap buffer that librdkafka can own: in memory or
- * spooled to a temporary file by nginx (large bodies, HTTP/2).  With
- * borrow, a body that is one buffer in memory is not copied here: the
- * message borrows it and librdkafka copies it into its own message.
+ * The body as one buffer: a body that is one buffer in memory is not
+ * copied, the message borrows it (msg->borrowed: it lives in the
+ * request's pool or its connection's buffer, as long as the request,
+ * and nothing writes to it); librdkafka copies a raw body into its own
+ * message, and an event is parsed where it is (strm_event_t points
+ * into it until the request's cleanup frees the event).  A body in
+ * several buffers or spooled to a temporary file by nginx (large
+ * bodies, HTTP/2) is copied into one heap buffer.
  */
 static strm_rc_t
-ngx_http_strm_body_copy(ngx_http_request_t *r, ngx_http_strm_message_t *msg,
-    ngx_uint_t borrow)
+ngx_http_strm_body_copy(ngx_http_request_t *r, ngx_http_strm_message_t *msg)
 {
     off_t         size;
     size_t        n;
@@ -268,7 +274,7 @@ ngx_http_strm_body_copy(ngx_http_request_t *r, ngx_http_strm_message_t *msg,
         return STRM_E_EMPTY_BODY;
     }
 
-    if (borrow && one != NULL) {
+    if (one != NULL) {
         msg->payload = one->pos;
         msg->len = (size_t) size;
         msg->borrowed = 1;
