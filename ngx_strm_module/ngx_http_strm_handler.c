@@ -32,8 +32,21 @@ static void ngx_http_strm_body_handler(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_body_copy(ngx_http_request_t *r,
     ngx_http_strm_message_t *msg);
 static strm_rc_t ngx_http_strm_ingest_check(ngx_http_request_t *r);
+static strm_event_t *ngx_http_strm_event_get(ngx_log_t *log);
+static void ngx_http_strm_event_put(strm_event_t *ev);
 static void ngx_http_strm_ingest_dead_letter(ngx_http_request_t *r,
     ngx_http_strm_message_t *dead);
+
+
+/*
+ * The worker's spare strm_event_t structs (720 bytes): an event's
+ * struct came from the request's pool, where it took most of a second
+ * block of the pool (a posix_memalign() and a free() a request).
+ */
+#define NGX_HTTP_STRM_EVENT_SPARE  64
+
+static strm_event_t  *ngx_http_strm_event_spare[NGX_HTTP_STRM_EVENT_SPARE];
+static ngx_uint_t     ngx_http_strm_event_nspare;
 static void ngx_http_strm_ingest_encrypt(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_ingest_candidate(ngx_http_request_t *r);
 static void ngx_http_strm_candidate_delivered(ngx_http_strm_inflight_t *in,
@@ -330,7 +343,8 @@ ngx_http_strm_ingest_check(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    ctx->ev = ngx_pcalloc(r->pool, sizeof(strm_event_t));
+    /* zeroed by schema_check */
+    ctx->ev = ngx_http_strm_event_get(r->connection->log);
     if (ctx->ev == NULL) {
         return STRM_E_NOMEM;
     }
@@ -340,6 +354,7 @@ ngx_http_strm_ingest_check(ngx_http_request_t *r)
     rc = ngx_http_strm_schema_check(r, ctx->msg, ctx->ev, &dead);
     if (rc != STRM_OK) {
         /* schema_check freed the event */
+        ngx_http_strm_event_put(ctx->ev);
         ctx->ev = NULL;
 
         if (dead.payload != NULL) {
@@ -353,6 +368,30 @@ ngx_http_strm_ingest_check(ngx_http_request_t *r)
     ctx->now = (int64_t) tp->sec * 1000 + tp->msec;
 
     return STRM_OK;
+}
+
+
+static strm_event_t *
+ngx_http_strm_event_get(ngx_log_t *log)
+{
+    if (ngx_http_strm_event_nspare > 0) {
+        return ngx_http_strm_event_spare[--ngx_http_strm_event_nspare];
+    }
+
+    return ngx_alloc(sizeof(strm_event_t), log);
+}
+
+
+/* an event freed (strm_event_free()): its struct kept, or freed too */
+static void
+ngx_http_strm_event_put(strm_event_t *ev)
+{
+    if (ngx_http_strm_event_nspare < NGX_HTTP_STRM_EVENT_SPARE) {
+        ngx_http_strm_event_spare[ngx_http_strm_event_nspare++] = ev;
+        return;
+    }
+
+    ngx_free(ev);
 }
 
 
@@ -587,6 +626,7 @@ ngx_http_strm_ingest_serialize(ngx_http_request_t *r)
     rc = ngx_http_strm_schema_serialize(r, ctx->ev, ctx->msg);
 
     /* serialize freed the event */
+    ngx_http_strm_event_put(ctx->ev);
     ctx->ev = NULL;
 
     if (rc != STRM_OK) {
@@ -796,6 +836,7 @@ ngx_http_strm_cleanup(void *data)
 
     if (ctx->ev != NULL) {
         strm_event_free(ctx->ev);
+        ngx_http_strm_event_put(ctx->ev);
         ctx->ev = NULL;
     }
 
