@@ -30,10 +30,23 @@
 static ngx_int_t ngx_http_strm_ingest_handler(ngx_http_request_t *r);
 static void ngx_http_strm_body_handler(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_body_copy(ngx_http_request_t *r,
-    ngx_http_strm_message_t *msg, ngx_uint_t borrow);
+    ngx_http_strm_message_t *msg);
 static strm_rc_t ngx_http_strm_ingest_check(ngx_http_request_t *r);
+static strm_event_t *ngx_http_strm_event_get(ngx_log_t *log);
+static void ngx_http_strm_event_put(strm_event_t *ev);
 static void ngx_http_strm_ingest_dead_letter(ngx_http_request_t *r,
     ngx_http_strm_message_t *dead);
+
+
+/*
+ * The worker's spare strm_event_t structs (720 bytes): an event's
+ * struct came from the request's pool, where it took most of a second
+ * block of the pool (a posix_memalign() and a free() a request).
+ */
+#define NGX_HTTP_STRM_EVENT_SPARE  64
+
+static strm_event_t  *ngx_http_strm_event_spare[NGX_HTTP_STRM_EVENT_SPARE];
+static ngx_uint_t     ngx_http_strm_event_nspare;
 static void ngx_http_strm_ingest_encrypt(ngx_http_request_t *r);
 static strm_rc_t ngx_http_strm_ingest_candidate(ngx_http_request_t *r);
 static void ngx_http_strm_candidate_delivered(ngx_http_strm_inflight_t *in,
@@ -175,8 +188,11 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_strm_cleanup;
     cln->data = r;
 
-    /* raw: the body goes to Kafka as it came, copied by librdkafka */
-    rc = ngx_http_strm_body_copy(r, msg, slcf->raw);
+    /*
+     * raw: the body goes to Kafka as it came, copied by librdkafka;
+     * otherwise the event is read where it is
+     */
+    rc = ngx_http_strm_body_copy(r, msg);
     if (rc != STRM_OK) {
         ngx_http_strm_answer(r, rc);
         return;
@@ -229,14 +245,17 @@ ngx_http_strm_body_handler(ngx_http_request_t *r)
 
 
 /*
- * The body as one heap buffer that librdkafka can own: in memory or
- * spooled to a temporary file by nginx (large bodies, HTTP/2).  With
- * borrow, a body that is one buffer in memory is not copied here: the
- * message borrows it and librdkafka copies it into its own message.
+ * The body as one buffer: a body that is one buffer in memory is not
+ * copied, the message borrows it (msg->borrowed: it lives in the
+ * request's pool or its connection's buffer, as long as the request,
+ * and nothing writes to it); librdkafka copies a raw body into its own
+ * message, and an event is parsed where it is (strm_event_t points
+ * into it until the request's cleanup frees the event).  A body in
+ * several buffers or spooled to a temporary file by nginx (large
+ * bodies, HTTP/2) is copied into one heap buffer.
  */
 static strm_rc_t
-ngx_http_strm_body_copy(ngx_http_request_t *r, ngx_http_strm_message_t *msg,
-    ngx_uint_t borrow)
+ngx_http_strm_body_copy(ngx_http_request_t *r, ngx_http_strm_message_t *msg)
 {
     off_t         size;
     size_t        n;
@@ -268,7 +287,7 @@ ngx_http_strm_body_copy(ngx_http_request_t *r, ngx_http_strm_message_t *msg,
         return STRM_E_EMPTY_BODY;
     }
 
-    if (borrow && one != NULL) {
+    if (one != NULL) {
         msg->payload = one->pos;
         msg->len = (size_t) size;
         msg->borrowed = 1;
@@ -324,7 +343,8 @@ ngx_http_strm_ingest_check(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_strm_module);
 
-    ctx->ev = ngx_pcalloc(r->pool, sizeof(strm_event_t));
+    /* zeroed by schema_check */
+    ctx->ev = ngx_http_strm_event_get(r->connection->log);
     if (ctx->ev == NULL) {
         return STRM_E_NOMEM;
     }
@@ -334,6 +354,7 @@ ngx_http_strm_ingest_check(ngx_http_request_t *r)
     rc = ngx_http_strm_schema_check(r, ctx->msg, ctx->ev, &dead);
     if (rc != STRM_OK) {
         /* schema_check freed the event */
+        ngx_http_strm_event_put(ctx->ev);
         ctx->ev = NULL;
 
         if (dead.payload != NULL) {
@@ -347,6 +368,30 @@ ngx_http_strm_ingest_check(ngx_http_request_t *r)
     ctx->now = (int64_t) tp->sec * 1000 + tp->msec;
 
     return STRM_OK;
+}
+
+
+static strm_event_t *
+ngx_http_strm_event_get(ngx_log_t *log)
+{
+    if (ngx_http_strm_event_nspare > 0) {
+        return ngx_http_strm_event_spare[--ngx_http_strm_event_nspare];
+    }
+
+    return ngx_alloc(sizeof(strm_event_t), log);
+}
+
+
+/* an event freed (strm_event_free()): its struct kept, or freed too */
+static void
+ngx_http_strm_event_put(strm_event_t *ev)
+{
+    if (ngx_http_strm_event_nspare < NGX_HTTP_STRM_EVENT_SPARE) {
+        ngx_http_strm_event_spare[ngx_http_strm_event_nspare++] = ev;
+        return;
+    }
+
+    ngx_free(ev);
 }
 
 
@@ -581,6 +626,7 @@ ngx_http_strm_ingest_serialize(ngx_http_request_t *r)
     rc = ngx_http_strm_schema_serialize(r, ctx->ev, ctx->msg);
 
     /* serialize freed the event */
+    ngx_http_strm_event_put(ctx->ev);
     ctx->ev = NULL;
 
     if (rc != STRM_OK) {
@@ -790,6 +836,7 @@ ngx_http_strm_cleanup(void *data)
 
     if (ctx->ev != NULL) {
         strm_event_free(ctx->ev);
+        ngx_http_strm_event_put(ctx->ev);
         ctx->ev = NULL;
     }
 

@@ -204,7 +204,11 @@ ngx_http_strm_schema_serialize(ngx_http_request_t *r, strm_event_t *ev,
         return STRM_E_NOMEM;
     }
 
-    ngx_free(msg->payload);
+    if (!msg->borrowed) {
+        ngx_free(msg->payload);
+    }
+
+    msg->borrowed = 0;
 
     /*
      * librdkafka copies the event into the message's own allocation

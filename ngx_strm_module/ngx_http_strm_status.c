@@ -98,6 +98,12 @@ typedef struct {
 } ngx_http_strm_status_main_conf_t;
 
 
+/* the worker's last counted pair: its node, the cycle and the zone */
+static ngx_http_strm_status_node_t   *ngx_http_strm_status_last;
+static volatile ngx_cycle_t          *ngx_http_strm_status_last_cycle;
+static ngx_http_strm_status_shctx_t  *ngx_http_strm_status_last_sh;
+
+
 static ngx_int_t ngx_http_strm_status_init(ngx_conf_t *cf);
 static void *ngx_http_strm_status_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_strm_status_init_main_conf(ngx_conf_t *cf,
@@ -653,6 +659,26 @@ ngx_http_strm_status_count(ngx_http_request_t *r, ngx_str_t *stream,
         schema_ref = &empty;
     }
 
+    /*
+     * The worker's last pair, if it is this one: a node is never freed
+     * nor changed, and the zone is the same for a cycle, so the node
+     * needs no lock and no lookup (its own bytes are compared).
+     */
+    n = ngx_http_strm_status_last;
+
+    if (n != NULL
+        && ngx_http_strm_status_last_cycle == ngx_cycle
+        && ngx_http_strm_status_last_sh == ctx->sh
+        && n->stream_len == stream->len
+        && n->sn.str.len == stream->len + 1 + schema_ref->len
+        && ngx_memcmp(n->data, stream->data, stream->len) == 0
+        && ngx_memcmp(n->data + stream->len + 1, schema_ref->data,
+                      schema_ref->len)
+           == 0)
+    {
+        goto count;
+    }
+
     ngx_crc32_init(hash);
     ngx_crc32_update(&hash, stream->data, stream->len);
     ngx_crc32_update(&hash, (u_char *) "", 1);
@@ -704,6 +730,15 @@ ngx_http_strm_status_count(ngx_http_request_t *r, ngx_str_t *stream,
                       &sscf->shm_zone->shm.name,
                       NGX_HTTP_STRM_STATUS_OTHER);
     }
+
+    /* the overflow node counts pairs that are not its own */
+    if (n != ctx->sh->overflow) {
+        ngx_http_strm_status_last = n;
+        ngx_http_strm_status_last_cycle = ngx_cycle;
+        ngx_http_strm_status_last_sh = ctx->sh;
+    }
+
+count:
 
     /* nodes are never freed: the counters need no lock */
 

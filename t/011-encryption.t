@@ -27,10 +27,12 @@ add_block_preprocessor(sub {
 our $Root = $Strm::Test::Root;
 
 # The count as Test::Nginx makes it: a block is its status and three
-# no_error_log lines, plus its own checks (31 in all, 12 of them TEST
-# 1's three requests); each of the 6 config blocks is one must_die test
-# instead, and its strm_nginx_t_error two, once.
-plan tests => repeat_each() * (blocks() * 4 + 31 - 6 * 3) + 6 * 2;
+# no_error_log lines, plus its own checks (34 in all, 12 of them TEST
+# 1's three requests; TEST 11's pipelined requests are one raw request,
+# whose parser sees the first 204 only: strm_acked_in_kafka checks all
+# three 204s of the access log); each of the 6 config blocks is one
+# must_die test instead, and its strm_nginx_t_error two, once.
+plan tests => repeat_each() * (blocks() * 4 + 34 - 6 * 3) + 6 * 2;
 
 run_tests();
 
@@ -331,3 +333,46 @@ strm_keys_kek "
 --- must_die
 --- strm_nginx_t_error
 "strm_key_rotation" must be at least 1s
+
+
+
+=== TEST 11: pipelined events of two new sessions on one keep-alive connection: each body read where it is, across its session's wait, each under its own session's key link
+--- config
+    location = /event {
+        strm_ingest $TEST_NGINX_STRM_TOPIC;
+    }
+--- raw_request eval
+my $req = sub {
+    my ($conn, %set) = @_;
+    my $body = Strm::Test::strm_json(Strm::Test::strm_demo_event(%set));
+    "POST /event HTTP/1.1\r\nHost: localhost\r\n"
+    . "Content-Type: application/json\r\n"
+    . "Strm-Schema-Ref: strmprivacy/demo/1.0.2\r\n"
+    . "Connection: $conn\r\nContent-Length: " . length($body)
+    . "\r\n\r\n$body";
+};
+$req->("keep-alive", consistentValue => "PII-pipe-1",
+       uniqueIdentifier => "PII-pipe-u1")
+. $req->("keep-alive", consistentValue => "PII-pipe-2",
+         uniqueIdentifier => "PII-pipe-u2")
+. $req->("close", consistentValue => "PII-pipe-1",
+         uniqueIdentifier => "PII-pipe-u3")
+--- error_code: 204
+--- strm_acked_in_kafka
+--- strm_check
+my $recs = strm_kafka_records($topic, min => 3);
+is(scalar @$recs, 3, "three events");
+my $dec = strm_decrypt_records($topic, $recs);
+is(join(" ", sort(map { "$_->{event}{consistentValue}/$_->{event}{uniqueIdentifier}" } @$dec)),
+   "PII-pipe-1/PII-pipe-u1 PII-pipe-1/PII-pipe-u3 PII-pipe-2/PII-pipe-u2",
+   "each event decrypts to the body it was sent with");
+my %link = map { ("$_->{event}{uniqueIdentifier}" => $_->{event}{strmMeta}{keyLink}) } @$dec;
+is($link{"PII-pipe-u1"}, $link{"PII-pipe-u3"},
+   "session 1's events after session 2's: one key link");
+isnt($link{"PII-pipe-u1"}, $link{"PII-pipe-u2"},
+     "session 2: another key link");
+--- no_error_log
+[error]
+[alert]
+[emerg]
+PII-

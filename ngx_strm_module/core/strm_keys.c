@@ -44,7 +44,12 @@ struct strm_keys_s {
     strm_keys_entry_t    *cache;
     size_t                ncache;
     uint64_t              unwrapped;
+    uint64_t              serial;       /* names it in a memo: never 0 */
 };
+
+
+/* the serial of the next handle opened */
+static uint64_t  strm_keys_serial;
 
 
 static strm_rc_t strm_keys_secret(strm_keys_t *k, char *err, size_t errlen);
@@ -87,6 +92,7 @@ strm_keys_open(const char *store, size_t map_size, int read_only,
 
     k->kek = kek;
     k->rotation = rotation_ms;
+    k->serial = __atomic_add_fetch(&strm_keys_serial, 1, __ATOMIC_RELAXED);
     /* slots of two ways: an even number of entries, two at least */
     k->ncache = (cache < 2) ? 2 : cache + (cache & 1);
 
@@ -689,6 +695,59 @@ strm_keys_fleet_session(strm_keys_t *k, const char *value, size_t len,
     }
 
     return STRM_OK;
+}
+
+
+/*
+ * The session from the memo, or hashed and memoised.  The value is a
+ * data subject's, not a credential, and the memo is one connection's;
+ * compared in constant time all the same (CRYPTO_memcmp), as long as
+ * the value it holds: only whether the lengths are equal shows.
+ */
+int
+strm_keys_fleet_session_memo(strm_keys_t *k, strm_keys_memo_t *m,
+    const char *value, size_t len, unsigned char *session)
+{
+    uint64_t  gen;
+
+    gen = strm_keystore_generation(k->store);
+
+    if (m->handle == k->serial
+        && m->len == len
+        && gen != 0
+        && m->generation == gen
+        && CRYPTO_memcmp(m->value, value, len) == 0)
+    {
+        memcpy(session, m->session, STRM_KEYSTORE_HMAC_LEN);
+        return 1;
+    }
+
+    if (strm_keys_fleet_session(k, value, len, session) != STRM_OK) {
+        strm_keys_memo_wipe(m);
+        return -1;
+    }
+
+    if (len > STRM_KEYS_MEMO_MAX || gen == 0) {
+        strm_keys_memo_wipe(m);
+        return 0;
+    }
+
+    /* the previous value goes whole: a shorter one leaves no tail */
+    OPENSSL_cleanse(m->value, m->len);
+    memcpy(m->value, value, len);
+    memcpy(m->session, session, STRM_KEYSTORE_HMAC_LEN);
+    m->len = len;
+    m->generation = gen;
+    m->handle = k->serial;
+
+    return 0;
+}
+
+
+void
+strm_keys_memo_wipe(strm_keys_memo_t *m)
+{
+    OPENSSL_cleanse(m, sizeof(strm_keys_memo_t));
 }
 
 

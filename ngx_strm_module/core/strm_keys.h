@@ -114,6 +114,35 @@ strm_rc_t strm_keys_fleet_session(strm_keys_t *k, const char *value,
     size_t len, unsigned char *session);
 int64_t strm_keys_window(strm_keys_t *k, int64_t now);
 
+/*
+ * A caller's memo of the last key-field value it hashed and its session
+ * (the gateway keeps one per client connection: a producer sends many
+ * events of one session over one connection, and the HMAC is two
+ * SHA-256 blocks).  strm_keys_fleet_session_memo() answers from it when
+ * it holds the same value, hashed by the same handle, and the store has
+ * had no commit since (strm_keystore_generation()): an erasure's commit
+ * sends the next event to the HMAC, which then replaces the memo.  The
+ * memo never holds a key or a key link, only what the HMAC would give
+ * again.  A value longer than STRM_KEYS_MEMO_MAX is hashed every time.
+ * Zero it before its first use; strm_keys_memo_wipe() when it goes.
+ */
+
+#define STRM_KEYS_MEMO_MAX  256
+
+typedef struct {
+    uint64_t              handle;       /* strm_keys_t serial; 0: empty */
+    uint64_t              generation;   /* the store's last commit then */
+    size_t                len;
+    unsigned char         session[STRM_KEYSTORE_HMAC_LEN];
+    char                  value[STRM_KEYS_MEMO_MAX];
+} strm_keys_memo_t;
+
+/* 1 when the session came from the memo, 0 hashed; < 0 on an error */
+int strm_keys_fleet_session_memo(strm_keys_t *k, strm_keys_memo_t *m,
+    const char *value, size_t len, unsigned char *session);
+void strm_keys_memo_wipe(strm_keys_memo_t *m);
+
+
 /* a fresh candidate key link of session for window, made at now */
 strm_rc_t strm_keys_candidate(strm_keys_t *k, const unsigned char *session,
     int64_t window, int64_t now, strm_keyrec_t *rec);

@@ -1924,6 +1924,19 @@ strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
 }
 
 
+uint64_t
+strm_keystore_generation(strm_keystore_t *ks)
+{
+    MDB_envinfo  info;
+
+    if (mdb_env_info(ks->env, &info) != MDB_SUCCESS) {
+        return 0;
+    }
+
+    return (uint64_t) info.me_last_txnid;
+}
+
+
 /*
  * A link found is remembered with the id of the store's last commit
  * then (LMDB's transaction id, which every commit of any process

@@ -209,6 +209,15 @@ int strm_keystore_winner(strm_keystore_t *ks, const unsigned char *session,
     int64_t window, char *link);
 
 /*
+ * The id of the store's last commit (LMDB's transaction id, which every
+ * commit of any process raises: a winner applied, a link shredded,
+ * forgotten or purged, an offset saved), 0 when it cannot be read.
+ * What a memo of something the store may change is keyed by: while the
+ * id is the same, nothing was erased.
+ */
+uint64_t strm_keystore_generation(strm_keystore_t *ks);
+
+/*
  * Whether the store holds a key link's record (1, 0, < 0 on an error),
  * without reading its key: what a check on every record needs.
  */

@@ -11,12 +11,16 @@
  * first candidate of a session and window and only indexes the later
  * ones; a tombstone forgets a link and the next candidate wins; a
  * store rebuilt from a compacted topic reaches the same winners; an
- * offset is applied once; the record's JSON carries session and window.
+ * offset is applied once; the record's JSON carries session and window;
+ * a memo of the last value's session answers only while the store has
+ * had no commit (an erasure's among them) and for the handle it was
+ * made with.
  */
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "strm_keys.h"
 #include "unit.h"
@@ -394,6 +398,143 @@ test_shred_purge(strm_keys_t *k)
 }
 
 
+/*
+ * The memo of the last value's session: the HMAC's answer every time;
+ * from the memo only for the same value and handle while the store has
+ * had no commit, so an erasure (here or in another process) sends the
+ * next event to the HMAC and to the store, which no longer has the
+ * winner.
+ */
+static void
+test_memo(const char *dir, strm_keys_t *k, strm_keys_t *other,
+    strm_tink_keyset_t *kek, strm_tink_keyset_t *other_kek)
+{
+    int                  won, st;
+    char                 path[256], longv[STRM_KEYS_MEMO_MAX + 2];
+    pid_t                pid;
+    size_t               i;
+    unsigned char        s1[32], s2[32], got[32], zero[sizeof(
+                             strm_keys_memo_t)];
+    strm_keyrec_t        a, b;
+    strm_keys_t         *f1, *f2;
+    strm_keystore_t     *ks;
+    strm_keys_memo_t     m;
+    strm_keys_session_t  x;
+
+    memset(&m, 0, sizeof(m));
+    (void) strm_keys_fleet_session(k, "memo-1", 6, s1);
+    (void) strm_keys_fleet_session(k, "memo-2", 6, s2);
+
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0
+          && memcmp(got, s1, 32) == 0, "memo: the first value is hashed");
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 1
+          && memcmp(got, s1, 32) == 0, "memo: the same value from the memo");
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-2", 6, got) == 0
+          && memcmp(got, s2, 32) == 0,
+          "memo: another value of the same length is hashed");
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-", 5, got) == 0
+          && strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0
+          && memcmp(got, s1, 32) == 0,
+          "memo: a prefix is another value; the memo holds the last one");
+    CHECK(strm_keys_fleet_session_memo(other, &m, "memo-1", 6, got) == 0
+          && memcmp(got, s1, 32) == 0
+          && strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0,
+          "memo: another handle's memo is not used");
+
+    /* two fresh stores at the same commit, of two fleets (two KEKs) */
+    f1 = open_box(dir, "memo-f1", kek);
+    f2 = open_box(dir, "memo-f2", other_kek);
+
+    if (f1 != NULL && f2 != NULL) {
+        (void) strm_keys_fleet_session(f2, "memo-1", 6, s2);
+
+        CHECK(strm_keystore_generation(strm_keys_store(f1)) != 0
+              && strm_keystore_generation(strm_keys_store(f1))
+                 == strm_keystore_generation(strm_keys_store(f2))
+              && memcmp(s1, s2, 32) != 0,
+              "memo: two stores at one commit, two sessions of a value");
+        CHECK(strm_keys_fleet_session_memo(f2, &m, "memo-1", 6, got) == 0
+              && memcmp(got, s2, 32) == 0
+              && strm_keys_fleet_session_memo(f1, &m, "memo-1", 6, got)
+                 == 0
+              && memcmp(got, s1, 32) == 0,
+              "memo: another fleet's session is not used");
+    }
+
+    strm_keys_close(f1);
+    strm_keys_close(f2);
+
+    /* the session's winner, then erased in this process */
+    (void) strm_keys_candidate(k, s1, 40, 40 * ROTATION, &a);
+    (void) strm_keystore_apply(strm_keys_store(k), 2, 0, &a, NULL, &won);
+
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0
+          && strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 1
+          && strm_keys_winner(k, got, 40, &x) == STRM_OK
+          && strcmp(x.link, a.link) == 0,
+          "memo: a commit sends the next value to the HMAC, then the memo");
+
+    CHECK(strm_keystore_shred(strm_keys_store(k), a.link) == 1,
+          "memo: the winner shredded");
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0
+          && memcmp(got, s1, 32) == 0
+          && strm_keys_winner(k, got, 40, &x) == STRM_E_NOT_FOUND,
+          "memo: after an erasure the value is hashed, no winner served");
+
+    /* a new winner, erased by another process (strm-keys forget) */
+    (void) strm_keys_candidate(k, s1, 40, 40 * ROTATION + 1, &b);
+    (void) strm_keystore_apply(strm_keys_store(k), 2, 1, &b, NULL, &won);
+
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0
+          && strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 1
+          && strm_keys_winner(k, got, 40, &x) == STRM_OK
+          && strcmp(x.link, b.link) == 0, "memo: the next winner");
+
+    snprintf(path, sizeof(path), "%s/box-a.mdb", dir);
+
+    pid = fork();
+
+    if (pid == 0) {
+        if (strm_keystore_open(path, 1 << 24, 0, &ks, NULL, 0) != STRM_OK
+            || strm_keystore_shred(ks, b.link) != 1)
+        {
+            _exit(1);
+        }
+
+        strm_keystore_close(ks);
+        _exit(0);
+    }
+
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)
+          && WEXITSTATUS(st) == 0, "memo: another process erased it");
+    CHECK(strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0
+          && memcmp(got, s1, 32) == 0
+          && strm_keys_winner(k, got, 40, &x) == STRM_E_NOT_FOUND,
+          "memo: another process's erasure is seen at the next value");
+
+    for (i = 0; i < sizeof(longv) - 1; i++) {
+        longv[i] = 'a' + i % 26;
+    }
+
+    (void) strm_keys_fleet_session(k, longv, sizeof(longv) - 1, s2);
+
+    CHECK(strm_keys_fleet_session_memo(k, &m, longv, sizeof(longv) - 1, got)
+          == 0
+          && strm_keys_fleet_session_memo(k, &m, longv, sizeof(longv) - 1,
+                                          got)
+             == 0
+          && memcmp(got, s2, 32) == 0, "memo: a long value is never kept");
+
+    (void) strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got);
+    strm_keys_memo_wipe(&m);
+    memset(zero, 0, sizeof(zero));
+
+    CHECK(memcmp(&m, zero, sizeof(m)) == 0
+          && strm_keys_fleet_session_memo(k, &m, "memo-1", 6, got) == 0,
+          "memo: wiped, nothing of the value left");
+}
+
+
 /* a value's sessions under every KEK key: a rotated KEK still finds */
 static void
 test_value_sessions(const char *dir, strm_tink_keyset_t *kek)
@@ -473,6 +614,7 @@ main(void)
         test_winner(a, b);
         test_json(a);
         test_shred_purge(c);
+        test_memo(dir, a, b, kek, other);
     }
 
     test_rebuild(dir, kek);
