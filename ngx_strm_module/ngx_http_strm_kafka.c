@@ -126,8 +126,10 @@ static ngx_http_strm_kafka_t  ngx_http_strm_kafka = {
  * The answer waits for the ack, and a batch's first event waits
  * linger.ms before it is sent: at 2 ms that wait was most of an h1
  * request's time; at 0.5 ms it costs no more instructions per event
- * under load (scripts/bench-callgrind -k linger.ms=...), see
- * docs/performance.md.
+ * under load (scripts/bench-callgrind -k linger.ms=...).  linger.ms 0
+ * (with or without max.in.flight.requests.per.connection 1 or 2) was
+ * measured against it at half load: 2-3 times librdkafka's CPU per
+ * event and no better p99; see docs/performance.md, "Seventh round".
  */
 static const char  *ngx_http_strm_kafka_defaults[][2] = {
     { "enable.idempotence", "true" },
