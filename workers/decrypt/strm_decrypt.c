@@ -145,6 +145,7 @@ typedef struct {
     int64_t                 next_status;
     int64_t                 next_keys;
     int64_t                 started;
+    char                    batching[256];    /* librdkafka's, logged */
     char                    last_error[256];  /* never a value of an event */
 } strm_decrypt_t;
 
@@ -160,6 +161,8 @@ static int strm_decrypt_conf_rule(strm_decrypt_derived_t *dv,
 static void strm_decrypt_warn_rule_max(strm_decrypt_t *d);
 static int strm_decrypt_load(strm_decrypt_t *d, char *err, size_t errlen);
 static int strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen);
+static void strm_decrypt_batching(strm_decrypt_t *d, rd_kafka_conf_t *cc,
+    rd_kafka_conf_t *pc);
 static void strm_decrypt_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque);
 static void strm_decrypt_delivered(rd_kafka_t *rk,
@@ -280,6 +283,7 @@ strm_decrypt_start(strm_w_t *w)
                d->group, d->instance_id ? "\"" : "",
                d->instance_id ? d->instance_id : "off (dynamic member)",
                d->instance_id ? "\"" : "", d->nderived);
+    strm_w_log(STRM_W_LOG_NOTICE, "%s", d->batching);
 
     return STRM_W_EX_OK;
 }
@@ -1324,13 +1328,13 @@ strm_decrypt_kafka(strm_decrypt_t *d, char *err, size_t errlen)
         || rd_kafka_conf_set(cc, "auto.offset.reset", "earliest", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK
         || rd_kafka_conf_set(pc, "enable.idempotence", "true", errstr,
-                             sizeof(errstr)) != RD_KAFKA_CONF_OK
-        || rd_kafka_conf_set(pc, "linger.ms", "5", errstr,
                              sizeof(errstr)) != RD_KAFKA_CONF_OK)
     {
         snprintf(err, errlen, "kafka: %s", errstr);
         goto failed;
     }
+
+    strm_decrypt_batching(d, cc, pc);
 
     rd_kafka_conf_set_opaque(cc, d);
     rd_kafka_conf_set_rebalance_cb(cc, strm_decrypt_rebalance);
@@ -1377,6 +1381,46 @@ failed:
     rd_kafka_conf_destroy(pc);
 
     return -1;
+}
+
+
+/*
+ * What sets the size of the consumer's fetches and of the producer's
+ * batches, as librdkafka will use it: the kafka { } block's properties
+ * and -X, over librdkafka's defaults (strm-decrypt sets none of these).
+ */
+static void
+strm_decrypt_batching(strm_decrypt_t *d, rd_kafka_conf_t *cc,
+    rd_kafka_conf_t *pc)
+{
+    size_t             i, n, len;
+    rd_kafka_conf_t   *c;
+    char               v[64];
+
+    static const char  *names[] = {
+        "C", "fetch.wait.max.ms", "C", "fetch.min.bytes",
+        "C", "queued.max.messages.kbytes",
+        "P", "linger.ms", "P", "batch.num.messages", "P", "batch.size"
+    };
+
+    n = snprintf(d->batching, sizeof(d->batching), "librdkafka:");
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i += 2) {
+        c = names[i][0] == 'C' ? cc : pc;
+        len = sizeof(v);
+
+        if (rd_kafka_conf_get(c, names[i + 1], v, &len) != RD_KAFKA_CONF_OK) {
+            continue;
+        }
+
+        n += snprintf(d->batching + n, sizeof(d->batching) - n, "%s%s %s%s",
+                      i == 0 ? " consumer " : i == 6 ? "; producer " : " ",
+                      names[i + 1], v, i == 4 || i == 10 ? "" : ",");
+
+        if (n >= sizeof(d->batching)) {
+            break;
+        }
+    }
 }
 
 

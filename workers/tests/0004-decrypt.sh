@@ -567,7 +567,8 @@ source src {
     derived { type granular; levels 1; topic one-1; purpose p; owner o; }
 }
 CONF
-"$DECRYPT" -c "$W/one.conf" 2> "$W/one.log" &
+# an operator's linger.ms holds (-X here), as the kafka { } block's
+"$DECRYPT" -c "$W/one.conf" -X linger.ms=20 2> "$W/one.log" &
 OPID=$!
 check "one derived stream: strm-decrypt reads src to its end" \
     "$PY" - "$W/status-one.json" <<'PY'
@@ -586,6 +587,8 @@ sys.exit(1)
 PY
 kill -TERM $OPID
 wait $OPID || true
+check "the start log gives the fetch and batch settings, the operator's among them" \
+    grep -qE 'librdkafka: consumer fetch.wait.max.ms 50, .*; producer linger.ms 20, batch.num.messages [0-9]+' "$W/one.log"
 cat "$W/one.log" >> "$W/decrypt.log"
 "$KAFKA_READ" -b "$BOOTSTRAP" -t one-1 --min 1 > "$W/one.jsonl"
 "$KAFKA_READ" -b "$BOOTSTRAP" -t src --min 1 > "$W/src-all.jsonl"
