@@ -4,6 +4,7 @@
  */
 
 
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,17 +20,25 @@
  * and every event takes two.  The block is per thread (no lock), is
  * dropped in a forked child (which must not hand out its parent's
  * bytes), and each byte is wiped as it is handed out, so no id can be
- * read back from memory once given.
+ * read back from memory once given.  A fork is seen by a handler of
+ * pthread_atfork(), run in the child by the thread that forked (the
+ * child's only thread), not by a getpid() per id: that was a system
+ * call per id, two per event.
  */
 #define STRM_ID_POOL  512
 
 
 static strm_rc_t strm_id_random(unsigned char *out, size_t n);
+static void strm_id_watch_fork(void);
+static void strm_id_forked(void);
 
 
 static __thread unsigned char  strm_id_pool[STRM_ID_POOL];
 static __thread size_t         strm_id_pos = STRM_ID_POOL;
 static __thread pid_t          strm_id_pid;
+
+static pthread_once_t          strm_id_once = PTHREAD_ONCE_INIT;
+static int                     strm_id_fork_watched;
 
 
 strm_rc_t
@@ -86,16 +95,25 @@ strm_id_random(unsigned char *out, size_t n)
         return (RAND_bytes(out, (int) n) == 1) ? STRM_OK : STRM_E_INTERNAL;
     }
 
-    pid = getpid();
+    (void) pthread_once(&strm_id_once, strm_id_watch_fork);
 
-    if (strm_id_pid != pid || STRM_ID_POOL - strm_id_pos < n) {
+    /* without the fork handler (it could not be added): by the pid */
+    if (!strm_id_fork_watched) {
+        pid = getpid();
+
+        if (strm_id_pid != pid) {
+            strm_id_pid = pid;
+            strm_id_pos = STRM_ID_POOL;
+        }
+    }
+
+    if (STRM_ID_POOL - strm_id_pos < n) {
         if (RAND_bytes(strm_id_pool, STRM_ID_POOL) != 1) {
             OPENSSL_cleanse(strm_id_pool, STRM_ID_POOL);
             strm_id_pos = STRM_ID_POOL;
             return STRM_E_INTERNAL;
         }
 
-        strm_id_pid = pid;
         strm_id_pos = 0;
     }
 
@@ -104,4 +122,26 @@ strm_id_random(unsigned char *out, size_t n)
     strm_id_pos += n;
 
     return STRM_OK;
+}
+
+
+/*
+ * Added once a process, before its first id: a block filled before a
+ * fork is only handed out after it, so the child's handler always runs
+ * first.  (A shared object's handler goes with the object when it is
+ * unloaded.)
+ */
+static void
+strm_id_watch_fork(void)
+{
+    strm_id_fork_watched = (pthread_atfork(NULL, NULL, strm_id_forked) == 0);
+}
+
+
+/* the child: its parent's block is its parent's */
+static void
+strm_id_forked(void)
+{
+    OPENSSL_cleanse(strm_id_pool, STRM_ID_POOL);
+    strm_id_pos = STRM_ID_POOL;
 }
