@@ -23,9 +23,11 @@
  * read back from memory once given.  A fork is seen by a handler of
  * pthread_atfork(), run in the child by the thread that forked (the
  * child's only thread), not by a getpid() per id: that was a system
- * call per id, two per event.
+ * call per id, two per event.  OpenSSL's DRBG asks getpid() itself once
+ * a RAND_bytes() call (its own fork check): a 512-byte block made that
+ * one per 25 events, 4,096 bytes one per 200.
  */
-#define STRM_ID_POOL  512
+#define STRM_ID_POOL  4096
 
 
 static strm_rc_t strm_id_random(unsigned char *out, size_t n);
