@@ -20,7 +20,9 @@
  * dropped in a forked child (which must not hand out its parent's
  * bytes: a pthread_atfork() handler, not a getpid() per call, which is
  * a system call in glibc), and each byte is wiped as it is handed out,
- * so no id can be read back from memory once given.
+ * so no id can be read back from memory once given.  OpenSSL's DRBG
+ * asks getpid() itself once a RAND_bytes() call (its own fork check):
+ * a 4,096-byte block makes that one per 200 events.
  */
 #define STRM_ID_POOL  4096
 
