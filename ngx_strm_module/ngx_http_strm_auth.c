@@ -823,40 +823,9 @@ ngx_http_strm_auth_fresh(ngx_http_strm_main_conf_t *smcf,
 static ngx_http_strm_auth_memo_t *
 ngx_http_strm_auth_memo(ngx_http_request_t *r, ngx_uint_t create)
 {
-    ngx_connection_t           *c;
-    ngx_pool_cleanup_t         *cln;
-    ngx_http_strm_auth_memo_t  *m;
-
-    c = r->main->connection;
-
-#if (NGX_HTTP_V2)
-    if (r->main->stream != NULL) {
-        c = r->main->stream->connection->connection;
-    }
-#endif
-
-    for (cln = c->pool->cleanup; cln != NULL; cln = cln->next) {
-        if (cln->handler == ngx_http_strm_auth_memo_cleanup) {
-            return cln->data;
-        }
-    }
-
-    if (!create) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(c->pool, sizeof(ngx_http_strm_auth_memo_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    m = cln->data;
-    ngx_memzero(m, sizeof(ngx_http_strm_auth_memo_t));
-    m->entry.stream = NULL;
-
-    cln->handler = ngx_http_strm_auth_memo_cleanup;
-
-    return m;
+    return ngx_http_strm_connection_memo(r, ngx_http_strm_auth_memo_cleanup,
+                                         sizeof(ngx_http_strm_auth_memo_t),
+                                         create);
 }
 
 

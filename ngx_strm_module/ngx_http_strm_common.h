@@ -201,6 +201,10 @@ typedef struct {
 extern ngx_module_t  ngx_http_strm_module;
 
 
+void *ngx_http_strm_connection_memo(ngx_http_request_t *r,
+    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create);
+
+
 /* the request's context of this module, created on first use */
 static ngx_inline ngx_http_strm_ctx_t *
 ngx_http_strm_get_ctx(ngx_http_request_t *r)

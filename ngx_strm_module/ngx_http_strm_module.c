@@ -497,3 +497,48 @@ ngx_http_strm_exit_process(ngx_cycle_t *cycle)
     ngx_http_strm_keys_exit_process(cycle);
     ngx_http_strm_auth_exit_process(cycle);
 }
+
+
+/*
+ * A memo of the request's client connection, in that connection's pool
+ * (h2's streams are requests on fake connections of their own, whose
+ * pools go with each stream): found among the pool's cleanups by its
+ * handler, or, with create, added zeroed.  It lives as long as the
+ * connection; the handler wipes it when the connection closes.  NULL
+ * when there is none (create 0) or no memory.
+ */
+void *
+ngx_http_strm_connection_memo(ngx_http_request_t *r,
+    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create)
+{
+    ngx_connection_t    *c;
+    ngx_pool_cleanup_t  *cln;
+
+    c = r->main->connection;
+
+#if (NGX_HTTP_V2)
+    if (r->main->stream != NULL) {
+        c = r->main->stream->connection->connection;
+    }
+#endif
+
+    for (cln = c->pool->cleanup; cln != NULL; cln = cln->next) {
+        if (cln->handler == handler) {
+            return cln->data;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool, size);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cln->data, size);
+    cln->handler = handler;
+
+    return cln->data;
+}

@@ -16,7 +16,6 @@
 
 static strm_rc_t ngx_http_strm_pii_candidate(ngx_http_request_t *r,
     strm_keys_t *k, int64_t window, ngx_http_strm_message_t *msg);
-static strm_keys_memo_t *ngx_http_strm_pii_memo(ngx_http_request_t *r);
 static void ngx_http_strm_pii_memo_cleanup(void *data);
 
 
@@ -51,8 +50,10 @@ ngx_http_strm_pii_encrypt(ngx_http_request_t *r,
      * The value is hashed at once: only the session goes on.  The
      * connection's memo of its last value and session skips the HMAC
      * while the store has had no commit since (an erasure is one).
+     * It is made at the first event; without memory, the HMAC is done.
      */
-    m = ngx_http_strm_pii_memo(r);
+    m = ngx_http_strm_connection_memo(r, ngx_http_strm_pii_memo_cleanup,
+                                      sizeof(strm_keys_memo_t), 1);
 
     if (m != NULL) {
         if (strm_keys_fleet_session_memo(k, m, value, len, ctx->session)
@@ -170,44 +171,6 @@ ngx_http_strm_pii_candidate(ngx_http_request_t *r, strm_keys_t *k,
                    "strm pii: candidate key link %s", ctx->candidate);
 
     return STRM_OK;
-}
-
-
-/*
- * The memo of the request's client connection (h2's streams are
- * requests on fake connections of their own), in its pool: found among
- * the pool's cleanups, made at the first event, wiped when the
- * connection closes.  NULL without memory: the HMAC is done then.
- */
-static strm_keys_memo_t *
-ngx_http_strm_pii_memo(ngx_http_request_t *r)
-{
-    ngx_connection_t    *c;
-    ngx_pool_cleanup_t  *cln;
-
-    c = r->main->connection;
-
-#if (NGX_HTTP_V2)
-    if (r->main->stream != NULL) {
-        c = r->main->stream->connection->connection;
-    }
-#endif
-
-    for (cln = c->pool->cleanup; cln != NULL; cln = cln->next) {
-        if (cln->handler == ngx_http_strm_pii_memo_cleanup) {
-            return cln->data;
-        }
-    }
-
-    cln = ngx_pool_cleanup_add(c->pool, sizeof(strm_keys_memo_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ngx_memzero(cln->data, sizeof(strm_keys_memo_t));
-    cln->handler = ngx_http_strm_pii_memo_cleanup;
-
-    return cln->data;
 }
 
 
