@@ -1051,6 +1051,36 @@ strm_avro_bin_value(const strm_avro_bin_t *b, const unsigned char *p,
 
 
 strm_rc_t
+strm_avro_bin_string(const strm_avro_bin_t *b, const unsigned char *p,
+    size_t len, const strm_avro_bin_ix_t *ix, const char *path,
+    const char **s, size_t *slen)
+{
+    int64_t                 v;
+    strm_avro_bin_rd_t      rd;
+    strm_avro_bin_cnode_t  *t;
+
+    rd.p = p;
+    rd.end = p + len;
+    rd.w = NULL;
+    rd.ix = NULL;
+    rd.at = ix;
+    rd.esc = 1;
+
+    if (strm_avro_bin_find(b, &rd, path, &t) != 1
+        || t->kind != STRM_AVRO_BIN_STRING
+        || strm_avro_bin_len(&rd, &v) != 0)
+    {
+        return STRM_E_NOT_FOUND;
+    }
+
+    *s = (const char *) rd.p;
+    *slen = (size_t) v;
+
+    return STRM_OK;
+}
+
+
+strm_rc_t
 strm_avro_bin_meta(const strm_avro_bin_t *b, const unsigned char *p,
     size_t len, const strm_avro_bin_ix_t *ix, int *levels, size_t max,
     int top, size_t *n, const unsigned char **ref, size_t *ref_len)

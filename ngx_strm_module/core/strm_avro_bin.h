@@ -74,6 +74,16 @@ strm_rc_t strm_avro_bin_value(const strm_avro_bin_t *b,
     const char *path, json_t **out);
 
 /*
+ * The string at path where the datum has it (its bytes are the value
+ * strm_avro_bin_value() would give, no copy made): STRM_OK with *s in
+ * p and *slen; STRM_E_NOT_FOUND when the value there is no string (or
+ * there is none).
+ */
+strm_rc_t strm_avro_bin_string(const strm_avro_bin_t *b,
+    const unsigned char *p, size_t len, const strm_avro_bin_ix_t *ix,
+    const char *path, const char **s, size_t *slen);
+
+/*
  * strmMeta as the contract's lookup needs it: its consentLevels when
  * they are an array of int or long (at most max of them, each in
  * [0, top], into levels, *n of them) and its eventContractRef when it

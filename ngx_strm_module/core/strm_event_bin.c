@@ -69,17 +69,36 @@ strm_event_bin(const strm_registry_t *reg, const strm_schema_t *s,
     ev->bin_plain = plain;
     ev->contract = c;
 
-    /* the key field, then the contract's rules */
+    /*
+     * The key field, then the contract's rules: a string's bytes where
+     * the datum has them (they are the value: no copy, no tree's
+     * string), anything else as strm_avro_bin_value() finds it
+     */
     eb.ev = ev;
-    rc = strm_event_bin_get(&eb, c->key_field, 0, &ev->key);
 
-    if (rc == STRM_OK) {
-        rc = strm_contract_check_by(c, strm_event_bin_get, &eb, &rej);
+    if (strm_avro_bin_string(b, body, len, &eb.ix, c->key_field,
+                             &ev->key_text, &ev->key_len)
+        == STRM_OK)
+    {
+        rc = strm_contract_check_key(c, ev->key_text, ev->key_len,
+                                     strm_event_bin_get, &eb, &rej);
+
+    } else {
+        ev->key_text = NULL;
+        ev->key_len = 0;
+
+        rc = strm_event_bin_get(&eb, c->key_field, 0, &ev->key);
+
+        if (rc == STRM_OK) {
+            rc = strm_contract_check_by(c, strm_event_bin_get, &eb, &rej);
+        }
     }
 
     if (rc != STRM_OK) {
         json_decref(ev->key);
         ev->key = NULL;
+        ev->key_text = NULL;
+        ev->key_len = 0;
         ev->bin = NULL;
         ev->bin_len = 0;
         ev->bin_plain = 0;
@@ -106,6 +125,14 @@ strm_event_bin_get(void *data, const char *path, int shallow, json_t **v)
 
     eb = data;
     ev = eb->ev;
+
+    if (ev->key == NULL && ev->key_text != NULL
+        && (path == ev->contract->key_field
+            || strcmp(path, ev->contract->key_field) == 0))
+    {
+        *v = json_stringn_nocheck(ev->key_text, ev->key_len);
+        return (*v != NULL) ? STRM_OK : STRM_E_NOMEM;
+    }
 
     if (ev->key != NULL
         && (path == ev->contract->key_field

@@ -1221,6 +1221,60 @@ test_key_in_text(void)
 
 
 /*
+ * The binary way reads the key field's string where the datum has it
+ * too: no jansson string made for it; the tree's way's value is the
+ * same bytes.
+ */
+static void
+test_key_in_bin(void)
+{
+    size_t          len, tlen, blen;
+    strm_rc_t       rc;
+    const char     *key, *tkey;
+    strm_event_t    ev, tree;
+    strm_reject_t   rej;
+    unsigned char  *bin;
+
+    bin = avro_bin(DEMO, DEMO_EVENT, &blen);
+    CHECK(bin != NULL, "key in bin: encoded");
+
+    if (bin == NULL) {
+        return;
+    }
+
+    memset(&ev, 0, sizeof(ev));
+    rc = strm_event_parse(reg, DEMO, sizeof(DEMO) - 1, A, bin, blen, &ev,
+                          &rej);
+    key = (rc == STRM_OK) ? strm_event_key(&ev, &len) : NULL;
+
+    CHECK(rc == STRM_OK && ev.bin != NULL && ev.key == NULL
+          && key != NULL && (const unsigned char *) key > bin
+          && (const unsigned char *) key + len < bin + blen
+          && len == strlen(PII "-key")
+          && memcmp(key, PII "-key", len) == 0,
+          "key in bin: the key field's bytes in the datum itself");
+
+    strm_event_bin_path = 0;
+    memset(&tree, 0, sizeof(tree));
+    rc = strm_event_parse(reg, DEMO, sizeof(DEMO) - 1, A, bin, blen, &tree,
+                          &rej);
+    strm_event_bin_path = 1;
+    tkey = (rc == STRM_OK) ? strm_event_key(&tree, &tlen) : NULL;
+
+    CHECK(tree.bin == NULL && tkey != NULL && key != NULL && tlen == len
+          && memcmp(tkey, key, len) == 0,
+          "key in bin: the tree's way has the same key");
+
+    strm_event_free(&ev);
+    strm_event_free(&tree);
+    CHECK(ev.key_text == NULL && ev.key_len == 0,
+          "key in bin: gone with the event");
+
+    free(bin);
+}
+
+
+/*
  * A JSON given back (strm_event_json_reuse()) is where the thread's
  * next strm_event_write() writes, byte for byte what a fresh buffer
  * gets; one too large to keep, and the one kept at NULL, are freed.
@@ -1414,6 +1468,7 @@ main(int argc, char **argv)
     test_dumps();
     test_json_reuse();
     test_key_in_text();
+    test_key_in_bin();
 
     strm_registry_free(reg);
     strm_registry_free(loose);
