@@ -246,7 +246,8 @@ ngx_http_strm_schema_serialize(ngx_http_request_t *r, strm_event_t *ev,
 static ngx_int_t
 ngx_http_strm_media_is(ngx_str_t *value, const char *type)
 {
-    size_t   n;
+    size_t   i, n;
+    u_char   c, t;
     u_char  *p, *last;
 
     n = ngx_strlen(type);
@@ -257,12 +258,24 @@ ngx_http_strm_media_is(ngx_str_t *value, const char *type)
         p++;
     }
 
-    /* the type as it is written (lowercase) needs no case folding */
-    if ((size_t) (last - p) < n
-        || (ngx_memcmp(p, type, n) != 0
-            && ngx_strncasecmp(p, (u_char *) type, n) != 0))
-    {
+    if ((size_t) (last - p) < n) {
         return 0;
+    }
+
+    /*
+     * The type as it is written (lowercase) needs no case folding;
+     * another type (application/octet-stream against application/json)
+     * is left at its first byte that differs in any case
+     */
+    if (ngx_memcmp(p, type, n) != 0) {
+        for (i = 0; i < n; i++) {
+            c = p[i];
+            t = (u_char) type[i];
+
+            if (c != t && ((c | 0x20) != t || t < 'a' || t > 'z')) {
+                return 0;
+            }
+        }
     }
 
     p += n;
