@@ -86,8 +86,8 @@ typedef struct {
     u_char                      *keyrec;
     size_t                       keyrec_len;
 
-    /* Kafka headers besides strm-event-id; absent when NULL */
-    const char                  *header_name[NGX_HTTP_STRM_KAFKA_HEADERS];
+    /* Kafka headers besides strm-event-id; absent when len is 0 */
+    ngx_str_t                    header_name[NGX_HTTP_STRM_KAFKA_HEADERS];
     ngx_str_t                    header_value[NGX_HTTP_STRM_KAFKA_HEADERS];
 } ngx_http_strm_message_t;
 

@@ -1143,12 +1143,16 @@ ngx_http_strm_kafka_produce(ngx_http_strm_message_t *msg,
 
     hdrs = rd_kafka_headers_new(NGX_HTTP_STRM_KAFKA_HEADERS + 1);
 
-    (void) rd_kafka_header_add(hdrs, "strm-event-id", -1, msg->event_id,
+    (void) rd_kafka_header_add(hdrs, "strm-event-id",
+                               sizeof("strm-event-id") - 1, msg->event_id,
                                (ssize_t) msg->event_id_len);
 
     for (i = 0; i < NGX_HTTP_STRM_KAFKA_HEADERS; i++) {
-        if (msg->header_name[i] != NULL) {
-            (void) rd_kafka_header_add(hdrs, msg->header_name[i], -1,
+        /* the name's length given: no strlen() a header */
+        if (msg->header_name[i].len != 0) {
+            (void) rd_kafka_header_add(hdrs,
+                                       (const char *) msg->header_name[i].data,
+                                       (ssize_t) msg->header_name[i].len,
                                        msg->header_value[i].data,
                                        (ssize_t) msg->header_value[i].len);
         }

@@ -221,14 +221,14 @@ ngx_http_strm_schema_serialize(ngx_http_request_t *r, strm_event_t *ev,
     msg->size = ev->json_size;
     ev->json = NULL;
 
-    msg->header_name[0] = "strm-schema-ref";
+    ngx_str_set(&msg->header_name[0], "strm-schema-ref");
     msg->header_value[0] = ctx->schema_ref;
 
-    msg->header_name[1] = "strm-contract-ref";
+    ngx_str_set(&msg->header_name[1], "strm-contract-ref");
     msg->header_value[1].data = (u_char *) ev->contract->ref;
     msg->header_value[1].len = ngx_strlen(ev->contract->ref);
 
-    msg->header_name[2] = "strm-consent-levels";
+    ngx_str_set(&msg->header_name[2], "strm-consent-levels");
     msg->header_value[2].len = ngx_strlen(ev->consent);
     msg->header_value[2].data = p;
     ngx_memcpy(p, ev->consent, msg->header_value[2].len);
@@ -438,12 +438,12 @@ ngx_http_strm_dead_letter_message(ngx_http_request_t *r, strm_event_t *ev,
     dead->event_id = ctx->event_id;
     dead->event_id_len = ctx->has_id ? STRM_UUID_LEN : 0;
 
-    dead->header_name[0] = "strm-error-code";
+    ngx_str_set(&dead->header_name[0], "strm-error-code");
     dead->header_value[0].data = (u_char *) e->code;
     dead->header_value[0].len = ngx_strlen(e->code);
 
     if (ctx->schema_ref.len) {
-        dead->header_name[1] = "strm-schema-ref";
+        ngx_str_set(&dead->header_name[1], "strm-schema-ref");
         dead->header_value[1] = ctx->schema_ref;
     }
 }

@@ -35,7 +35,6 @@ static strm_rc_t strm_event_meta(const strm_registry_t *reg,
 static strm_rc_t strm_event_meta_check(const strm_registry_t *reg,
     strm_event_t *ev, json_t *meta, json_t *levels, json_t *ref,
     strm_reject_t *rej);
-static int strm_event_pii_level(const strm_contract_t *c, const char *path);
 static void strm_event_json_hint(const unsigned char *body, size_t len,
     strm_rc_t rc, strm_reject_t *rej);
 static char *strm_event_decimal(char *p, int l);
@@ -750,22 +749,6 @@ strm_event_consent(strm_event_t *ev, size_t n)
 }
 
 
-/* the PII level of a field in a contract, -1 when it is not PII */
-static int
-strm_event_pii_level(const strm_contract_t *c, const char *path)
-{
-    size_t  i;
-
-    for (i = 0; i < c->npii; i++) {
-        if (strcmp(c->pii[i].path, path) == 0) {
-            return c->pii[i].level;
-        }
-    }
-
-    return -1;
-}
-
-
 /* -1 when v nests deeper than STRM_AVRO_MAX_DEPTH, counting from depth */
 static int
 strm_event_depth(const json_t *v, int depth)
@@ -901,17 +884,18 @@ strm_event_write(strm_event_t *ev, int64_t now_ms, int32_t nonce,
             w.hooks = heap;
         }
 
+        /* the paths' lengths and the key field's place: from the load */
         for (i = 0; i < c->npii; i++) {
             w.hooks[i].path = c->pii[i].path;
-            w.hooks[i].len = strlen(c->pii[i].path);
+            w.hooks[i].len = c->pii[i].len;
         }
 
         k = c->npii;
 
         /* the key field ties a journey together: never in clear either */
-        if (strm_event_pii_level(c, c->key_field) < 0) {
+        if (!c->key_is_pii) {
             w.hooks[k].path = c->key_field;
-            w.hooks[k].len = strlen(c->key_field);
+            w.hooks[k].len = c->key_field_len;
             k++;
         }
 

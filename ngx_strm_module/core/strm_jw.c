@@ -220,19 +220,50 @@ strm_jw_string(strm_jw_t *w, const char *s, size_t len)
 }
 
 
+/* "00" to "99": two digits a step, half the divisions */
+static const char  strm_jw_digits[200] = {
+    '0','0','0','1','0','2','0','3','0','4','0','5','0','6','0','7','0','8',
+    '0','9','1','0','1','1','1','2','1','3','1','4','1','5','1','6','1','7',
+    '1','8','1','9','2','0','2','1','2','2','2','3','2','4','2','5','2','6',
+    '2','7','2','8','2','9','3','0','3','1','3','2','3','3','3','4','3','5',
+    '3','6','3','7','3','8','3','9','4','0','4','1','4','2','4','3','4','4',
+    '4','5','4','6','4','7','4','8','4','9','5','0','5','1','5','2','5','3',
+    '5','4','5','5','5','6','5','7','5','8','5','9','6','0','6','1','6','2',
+    '6','3','6','4','6','5','6','6','6','7','6','8','6','9','7','0','7','1',
+    '7','2','7','3','7','4','7','5','7','6','7','7','7','8','7','9','8','0',
+    '8','1','8','2','8','3','8','4','8','5','8','6','8','7','8','8','8','9',
+    '9','0','9','1','9','2','9','3','9','4','9','5','9','6','9','7','9','8',
+    '9','9'
+};
+
+
 int
 strm_jw_integer(strm_jw_t *w, json_int_t v)
 {
     char      num[24], *p;
-    uint64_t  u;
+    size_t    n;
+    uint64_t  u, q;
 
     p = num + sizeof(num);
     u = (v < 0) ? 0 - (uint64_t) v : (uint64_t) v;
 
-    do {
-        *--p = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
+    while (u >= 100) {
+        q = u / 100;
+        n = (size_t) (u - q * 100) * 2;
+        u = q;
+        p -= 2;
+        p[0] = strm_jw_digits[n];
+        p[1] = strm_jw_digits[n + 1];
+    }
+
+    if (u >= 10) {
+        p -= 2;
+        p[0] = strm_jw_digits[u * 2];
+        p[1] = strm_jw_digits[u * 2 + 1];
+
+    } else {
+        *--p = (char) ('0' + u);
+    }
 
     if (v < 0) {
         *--p = '-';
@@ -505,9 +536,9 @@ strm_jw_member_end(strm_jw_t *w, strm_jw_mem_t *m)
 static int
 strm_jw_encrypt(strm_jw_t *w, strm_jw_mem_t *m)
 {
-    size_t                 len, clen, blen, need;
+    size_t                 len, clen, blen;
     strm_rc_t              rc;
-    unsigned char         *ct, *b64, *heap;
+    unsigned char         *ct, *heap;
     const unsigned char   *pt;
     const strm_jw_hook_t  *h;
     unsigned char          buf[STRM_JW_FIELD_BUF];
@@ -523,16 +554,15 @@ strm_jw_encrypt(strm_jw_t *w, strm_jw_mem_t *m)
         len = w->len - m->start;
     }
 
-    /* the ciphertext and its base64 (no secret), on the stack if short */
+    /* the ciphertext (no secret), on the stack if short */
     clen = strm_tink_ciphertext_len(w->daead, len);
-    need = clen + strm_b64_encoded_len(clen);
     heap = NULL;
 
-    if (need <= sizeof(buf)) {
+    if (clen <= sizeof(buf)) {
         ct = buf;
 
     } else {
-        heap = malloc(need);
+        heap = malloc(clen);
         if (heap == NULL) {
             w->rc = STRM_E_NOMEM;
             return -1;
@@ -541,12 +571,10 @@ strm_jw_encrypt(strm_jw_t *w, strm_jw_mem_t *m)
         ct = heap;
     }
 
-    b64 = ct + clen;
-
     rc = strm_tink_encrypt(w->daead, (const unsigned char *) h->path, h->len,
                            pt, len, ct, &clen);
 
-    /* the clear text written goes */
+    /* the clear text written goes, before the buffer may move */
     OPENSSL_cleanse(w->data + m->start, w->len - m->start);
     w->len = m->start;
 
@@ -556,17 +584,16 @@ strm_jw_encrypt(strm_jw_t *w, strm_jw_mem_t *m)
         return -1;
     }
 
-    blen = strm_b64_encode(b64, ct, clen);
+    /* the base64 straight where the clear text was: it needs no escape */
+    blen = strm_b64_encoded_len(clen);
 
     if (w->size - w->len < blen + 2 && strm_jw_grow(w, blen + 2) != 0) {
         free(heap);
         return -1;
     }
 
-    /* base64 needs no escape */
     w->data[w->len++] = '"';
-    memcpy(w->data + w->len, b64, blen);
-    w->len += blen;
+    w->len += strm_b64_encode((unsigned char *) w->data + w->len, ct, clen);
     w->data[w->len++] = '"';
 
     free(heap);

@@ -926,6 +926,8 @@ strm_registry_load_contract(strm_registry_t *reg, const char *file,
         goto nomem;
     }
 
+    c->key_field_len = strlen(c->key_field);
+
     v = json_object_get(root, "isPublic");
     if (v != NULL) {
         if (!json_is_boolean(v)) {
@@ -986,6 +988,12 @@ strm_registry_load_contract(strm_registry_t *reg, const char *file,
             c->pii[c->npii].path = strdup(key);
             if (c->pii[c->npii].path == NULL) {
                 goto nomem;
+            }
+
+            c->pii[c->npii].len = strlen(key);
+
+            if (strcmp(key, c->key_field) == 0) {
+                c->key_is_pii = 1;
             }
 
             c->pii[c->npii++].level = (int) level;

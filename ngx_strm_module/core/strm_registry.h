@@ -63,6 +63,7 @@ typedef struct strm_regex_s        strm_regex_t;
 
 typedef struct {
     char                   *path;
+    size_t                  len;            /* strlen(path) */
     int                     level;
 } strm_pii_field_t;
 
@@ -77,6 +78,8 @@ typedef struct {
 typedef struct {
     char                   *ref;            /* handle/name/version */
     char                   *key_field;
+    size_t                  key_field_len;
+    int                     key_is_pii;     /* key_field is in pii[] */
     strm_pii_field_t       *pii;
     size_t                  npii;
     strm_validation_t      *validations;

@@ -255,6 +255,31 @@ strm_siv_decrypt(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
 }
 
 
+/* out = a xor b, eight bytes at a time (out may be a or b) */
+
+static void
+strm_siv_xor(unsigned char *out, const unsigned char *a,
+    const unsigned char *b, size_t n)
+{
+    uint64_t  x, y;
+
+    for ( /* void */ ; n >= 8; n -= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        x ^= y;
+        memcpy(out, &x, 8);
+
+        out += 8;
+        a += 8;
+        b += 8;
+    }
+
+    for ( /* void */ ; n > 0; n--) {
+        *out++ = *a++ ^ *b++;
+    }
+}
+
+
 /* multiplication by x in GF(2^128), RFC 5297 section 2.3 */
 
 static void
@@ -295,14 +320,12 @@ static strm_rc_t
 strm_siv_cmac_update(strm_siv_t *siv, strm_siv_cmac_t *c,
     const unsigned char *in, size_t len)
 {
-    size_t  i, n;
+    size_t  n;
 
     while (len > 0) {
         if (c->n == STRM_SIV_BLOCK) {
             /* more follows: the buffered block is not the last */
-            for (i = 0; i < STRM_SIV_BLOCK; i++) {
-                c->x[i] ^= c->buf[i];
-            }
+            strm_siv_xor(c->x, c->x, c->buf, STRM_SIV_BLOCK);
 
             if (strm_siv_block(siv->mac, c->x) != STRM_OK) {
                 return STRM_E_INTERNAL;
@@ -346,9 +369,8 @@ strm_siv_cmac_final(strm_siv_t *siv, strm_siv_cmac_t *c, unsigned char *out)
         k = siv->k2;
     }
 
-    for (i = 0; i < STRM_SIV_BLOCK; i++) {
-        c->x[i] ^= c->buf[i] ^ k[i];
-    }
+    strm_siv_xor(c->x, c->x, c->buf, STRM_SIV_BLOCK);
+    strm_siv_xor(c->x, c->x, k, STRM_SIV_BLOCK);
 
     rc = strm_siv_block(siv->mac, c->x);
 
@@ -409,9 +431,7 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
         }
     }
 
-    for (i = 0; i < STRM_SIV_BLOCK; i++) {
-        d[i] ^= siv->d0[i];
-    }
+    strm_siv_xor(d, d, siv->d0, STRM_SIV_BLOCK);
 
     strm_siv_cmac_init(&c);
 
@@ -419,9 +439,7 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
         /* T = pt xorend D */
         n = len - STRM_SIV_BLOCK;
 
-        for (i = 0; i < STRM_SIV_BLOCK; i++) {
-            t[i] = pt[n + i] ^ d[i];
-        }
+        strm_siv_xor(t, pt + n, d, STRM_SIV_BLOCK);
 
         if (strm_siv_cmac_update(siv, &c, pt, n) != STRM_OK
             || strm_siv_cmac_update(siv, &c, t, STRM_SIV_BLOCK) != STRM_OK)
@@ -439,9 +457,7 @@ strm_siv_s2v(strm_siv_t *siv, const unsigned char *ad, size_t adlen,
         }
         t[len] = 0x80;
 
-        for (i = 0; i < STRM_SIV_BLOCK; i++) {
-            t[i] ^= d[i];
-        }
+        strm_siv_xor(t, t, d, STRM_SIV_BLOCK);
 
         if (strm_siv_cmac_update(siv, &c, t, STRM_SIV_BLOCK) != STRM_OK) {
             goto failed;
@@ -517,9 +533,7 @@ strm_siv_ctr(strm_siv_t *siv, const unsigned char *v,
             break;
         }
 
-        for (i = 0; i < chunk; i++) {
-            out[i] = in[i] ^ ks[i];
-        }
+        strm_siv_xor(out, in, ks, chunk);
 
         in += chunk;
         out += chunk;

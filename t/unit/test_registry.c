@@ -98,6 +98,9 @@ test_load(strm_registry_t *reg)
               && c->pii[0].level == 0
               && strcmp(c->pii[1].path, "producerSessionId") == 0
               && c->pii[1].level == 1, "pii paths and levels");
+        CHECK(c->npii == 2 && c->pii[0].len == 11 && c->pii[1].len == 17
+              && c->key_field_len == 17 && c->key_is_pii,
+              "the paths' lengths, the key field among the PII");
         CHECK(c->nvalidations == 2, "2 validations");
         CHECK(c->nvalidations == 2
               && strcmp(c->validations[0].field, "customer/id") == 0
@@ -114,12 +117,18 @@ test_load(strm_registry_t *reg)
     c = C("strmprivacy/example/1.3.0");
     CHECK(c != NULL && strcmp(c->key_field, "consistentValue") == 0
           && c->npii == 3 && c->nvalidations == 1, "example contract");
+    CHECK(c != NULL && c->key_field_len == 15 && c->key_is_pii,
+          "the example's key field among its PII");
     CHECK(S("strmprivacy/example/1.3.0") != NULL, "example schema");
 
     s = S("acme/orders/1.0.0");
     CHECK(s != NULL && s->json != NULL && s->avro == NULL,
           "json schema loaded");
     CHECK(C("acme/orders/1.0.0") != NULL, "orders contract");
+    c = C("acme/orders/1.0.0");
+    CHECK(c != NULL && c->key_field_len == 7 && !c->key_is_pii
+          && c->npii == 1 && c->pii[0].len == 14,
+          "the orders' key field not among its PII");
 
     CHECK(S("strmprivacy/clickstream/1.0.1") == NULL, "unknown schema");
     CHECK(C("strmprivacy/nosuch/1.0.0") == NULL, "unknown contract");

@@ -1419,6 +1419,60 @@ test_registry(strm_tink_keyset_t *daead)
 }
 
 
+/*
+ * strm_jw_integer() (two digits a step) against printf's digits: every
+ * number of digits, each power of ten and its neighbours, both signs,
+ * the ends of the range.
+ */
+static void
+test_integer(void)
+{
+    int         ok, i, d;
+    char        want[72];
+    int64_t     v, p;
+    strm_jw_t   w;
+
+    ok = (strm_jw_init(&w, 16) == 0);
+
+    for (p = 1, d = 0; ok && d < 19; d++, p *= 10) {
+        for (i = -2; ok && i <= 2; i++) {
+            v = p + i;
+
+            w.len = 0;
+
+            if (strm_jw_integer(&w, v) != 0
+                || strm_jw_integer(&w, -v) != 0
+                || strm_jw_integer(&w, v * 7) != 0)
+            {
+                ok = 0;
+                break;
+            }
+
+            (void) snprintf(want, sizeof(want), "%lld%lld%lld",
+                            (long long) v, (long long) -v,
+                            (long long) (v * 7));
+
+            if (w.len != strlen(want) || memcmp(w.data, want, w.len) != 0) {
+                printf("  %lld: %.*s\n", (long long) v, (int) w.len,
+                       w.data);
+                ok = 0;
+            }
+        }
+    }
+
+    w.len = 0;
+    ok = ok && strm_jw_integer(&w, INT64_MAX) == 0
+         && strm_jw_integer(&w, INT64_MIN) == 0
+         && w.len == 39
+         && memcmp(w.data, "9223372036854775807-9223372036854775808",
+                   39) == 0;
+
+    strm_jw_free(&w);
+
+    CHECK(ok, "integers written as printf writes them");
+}
+
+
 int
 main(void)
 {
@@ -1445,6 +1499,7 @@ main(void)
     test_stale(reg, daead);
     test_registry(daead);
     test_many(reg, daead);
+    test_integer();
 
     strm_tink_keyset_free(daead);
     strm_registry_free(reg);
