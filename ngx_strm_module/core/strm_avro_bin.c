@@ -945,6 +945,26 @@ strm_avro_bin_find(const strm_avro_bin_t *b, strm_avro_bin_rd_t *rd,
 }
 
 
+/*
+ * A reader of the datum p (len bytes, indexed by ix) at path: as
+ * strm_avro_bin_find(), rd left at the value's bytes.
+ */
+static int
+strm_avro_bin_at(const strm_avro_bin_t *b, const unsigned char *p,
+    size_t len, const strm_avro_bin_ix_t *ix, const char *path,
+    strm_avro_bin_rd_t *rd, strm_avro_bin_cnode_t **t)
+{
+    rd->p = p;
+    rd->end = p + len;
+    rd->w = NULL;
+    rd->ix = NULL;
+    rd->at = ix;
+    rd->esc = 1;
+
+    return strm_avro_bin_find(b, rd, path, t);
+}
+
+
 strm_rc_t
 strm_avro_bin_value(const strm_avro_bin_t *b, const unsigned char *p,
     size_t len, const strm_avro_bin_ix_t *ix, const char *path,
@@ -959,14 +979,7 @@ strm_avro_bin_value(const strm_avro_bin_t *b, const unsigned char *p,
 
     *out = NULL;
 
-    rd.p = p;
-    rd.end = p + len;
-    rd.w = NULL;
-    rd.ix = NULL;
-    rd.at = ix;
-    rd.esc = 1;
-
-    rc = strm_avro_bin_find(b, &rd, path, &t);
+    rc = strm_avro_bin_at(b, p, len, ix, path, &rd, &t);
 
     if (rc <= 0) {
         return (rc == 0) ? STRM_OK : STRM_E_NOT_FOUND;
@@ -1059,14 +1072,7 @@ strm_avro_bin_string(const strm_avro_bin_t *b, const unsigned char *p,
     strm_avro_bin_rd_t      rd;
     strm_avro_bin_cnode_t  *t;
 
-    rd.p = p;
-    rd.end = p + len;
-    rd.w = NULL;
-    rd.ix = NULL;
-    rd.at = ix;
-    rd.esc = 1;
-
-    if (strm_avro_bin_find(b, &rd, path, &t) != 1
+    if (strm_avro_bin_at(b, p, len, ix, path, &rd, &t) != 1
         || t->kind != STRM_AVRO_BIN_STRING
         || strm_avro_bin_len(&rd, &v) != 0)
     {
