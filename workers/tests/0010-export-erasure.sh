@@ -305,10 +305,8 @@ XPID=$!
 check "8 batches open, one in each partition" \
     wait_status "$W/stuck.status" "s['batches_open'] == 8 and s['records'] == 16"
 strm_devbroker_stop
-kill -TERM "$XPID"
 check "TERM with the broker gone: the exporter is gone within 40 s" \
-    strm_wait_gone "$XPID" 40
-kill -9 "$XPID" 2> /dev/null
+    strm_term_within "$XPID" 40
 wait "$XPID"
 check "it exits saying the batch it could not commit was not written" \
     test $? -ne 0
@@ -338,10 +336,8 @@ check "a batch that cannot be written is retried" \
     wait_status "$W/frozen.status" "s['batches_waiting'] >= 1 and s['records'] == 2"
 kill -STOP "$DB_PID"
 sleep 2
-kill -TERM "$XPID"
 check "TERM with the broker frozen: the exporter is gone within 40 s" \
-    strm_wait_gone "$XPID" 40
-kill -9 "$XPID" 2> /dev/null
+    strm_term_within "$XPID" 40
 wait "$XPID"
 XPID=
 kill -CONT "$DB_PID"

@@ -159,6 +159,17 @@ strm_wait_gone() {
 }
 
 
+# strm_term_within PID SECONDS: TERM, then until the process is gone (0);
+# one still there after SECONDS is killed (1).  The caller still waits
+# for its child.
+strm_term_within() {
+    kill -TERM "$1" 2> /dev/null
+    strm_wait_gone "$1" "$2" && return 0
+    kill -9 "$1" 2> /dev/null
+    return 1
+}
+
+
 # strm_wait_ready PORT: polls the gateway's /ready (strm_ready) until it
 # answers 200, at most 10 s, as a load balancer's health check would
 strm_wait_ready() {
